@@ -1,0 +1,23 @@
+// Command eolwatch-server runs the eolwatch server and its admin commands
+// (serve, token, catalog, match, eligibility). See `eolwatch-server help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/eolwatch/eolwatch/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := server.Main(ctx, os.Args[1:], server.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "eolwatch-server:", err)
+		os.Exit(server.ExitCode(err))
+	}
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages some tests need. Idempotent: installs only what is missing.
+set -euo pipefail
+pkgs=(chromium msitools lintian systemd rpm osslsigncode)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then echo "deps: all installed"; exit 0; fi
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
