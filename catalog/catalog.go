@@ -56,3 +56,33 @@ func (c *Catalog) Evaluate(product, version string, asOf time.Time, p Policy) Ve
 func (c *Catalog) WithRelease(product, cycle, version string, date time.Time) (*Catalog, error) {
 	return nil, errTODO
 }
+
+// Parse loads one catalog document from memory; name is used in errors.
+// The format (own YAML/JSON, endoflife.date extract, endoflife.date API v1
+// product response) is detected from the content.
+func Parse(name string, data []byte) (*Catalog, error) { return nil, errTODO }
+
+// Merge returns a catalog holding base's products with each overlay's
+// products added or replacing base's (later overlays win). Nil overlays are skipped.
+func Merge(base *Catalog, overlays ...*Catalog) *Catalog { return base }
+
+// Change kinds reported by Diff.
+const (
+	ChangeRelease = "release"     // a new version was published in a cycle (new latest or a new dated release)
+	ChangeCycle   = "cycle"       // a new cycle appeared
+	ChangeEOLDate = "eol-changed" // a cycle's end-of-life date or flag changed
+	ChangeProduct = "product"     // a new product appeared
+)
+
+// Change is one difference between two catalogs that subscribers may hear about.
+type Change struct {
+	Kind    string `json:"kind"`
+	Product string `json:"product"`
+	Cycle   string `json:"cycle,omitempty"`
+	Version string `json:"version,omitempty"`
+	Date    Date   `json:"date"`
+}
+
+// Diff lists what changed from old to new, in a stable order. A nil old
+// catalog yields no changes (a first load is not news).
+func Diff(old, new *Catalog) []Change { return nil }
