@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages some tests need. Idempotent: installs only what is missing.
 set -euo pipefail
-pkgs=(chromium msitools lintian systemd rpm osslsigncode)
+pkgs=(chromium msitools lintian systemd rpm osslsigncode
+      wixl openssl gcc-aarch64-linux-gnu libc6-dev-arm64-cross)  # packages: MSI build, test cert, arm64 cgo server
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
