@@ -126,3 +126,119 @@ type Eligibility struct {
 	Reason    string `json:"reason"`
 	AsOf      string `json:"as_of"`
 }
+
+// Routes used by people (tokens) and the dashboard. Every route is documented in docs/api.md.
+const (
+	PathHosts           = Version + "/hosts"
+	PathProducts        = Version + "/products"
+	PathCompliance      = Version + "/compliance"
+	PathComplianceCSV   = Version + "/compliance/export.csv"
+	PathEligibility     = Version + "/eligibility"
+	PathCatalog         = Version + "/catalog"
+	PathCatalogReleases = Version + "/catalog/releases"
+)
+
+// Host is one host as the server knows it (GET /api/v1/hosts lists these).
+type Host struct {
+	ID            string    `json:"id"`
+	Hostname      string    `json:"hostname"`
+	OS            string    `json:"os"`                // os-release style "debian 12", "windows 11 23H2"
+	OSName        string    `json:"os_name,omitempty"` // as the agent reported it
+	Status        string    `json:"status"`            // worst verdict status on the host; "none" when nothing matched
+	Items         int       `json:"items"`             // inventory items last reported
+	Unmatched     int       `json:"unmatched"`         // items that match no catalog product
+	EnrolledAt    time.Time `json:"enrolled_at"`
+	LastReportAt  time.Time `json:"last_report_at,omitzero"`  // last full inventory
+	LastCheckinAt time.Time `json:"last_checkin_at,omitzero"` // last report of any kind
+	Revoked       bool      `json:"revoked,omitempty"`
+}
+
+// HostList answers GET /api/v1/hosts: one page, and the cursor of the next
+// page ("" on the last one).
+type HostList struct {
+	Hosts []Host `json:"hosts"`
+	Total int    `json:"total"`
+	Next  string `json:"next,omitempty"`
+}
+
+// HostVerdict is the verdict for one product installed on a host.
+type HostVerdict struct {
+	Product        string    `json:"product"`
+	Version        string    `json:"version"`   // upstream version the verdict is for
+	Installed      string    `json:"installed"` // version as installed (e.g. the full Debian version)
+	Support        string    `json:"support"`
+	Phase          string    `json:"phase"`
+	Patch          string    `json:"patch"`
+	Status         string    `json:"status"`
+	Cycle          string    `json:"cycle,omitempty"`
+	Latest         string    `json:"latest,omitempty"`
+	EOL            any       `json:"eol"`
+	DaysToEOL      *int      `json:"days_to_eol"`
+	UpgradeTo      string    `json:"upgrade_to,omitempty"`
+	Newest         string    `json:"newest,omitempty"`
+	Reason         string    `json:"reason"`
+	CatalogVersion string    `json:"catalog_version"` // the catalog that produced this status
+	ChangedAt      time.Time `json:"changed_at"`
+}
+
+// InventoryItem is one installed item with what it matched.
+type InventoryItem struct {
+	Item
+	MatchProduct string `json:"match_product,omitempty"` // catalog product, "" when unmatched
+	MatchVersion string `json:"match_version,omitempty"` // upstream version used for the verdict
+	MatchRule    string `json:"match_rule,omitempty"`
+}
+
+// HostDetail answers GET /api/v1/hosts/{id}.
+type HostDetail struct {
+	Host
+	Info      HostInfo         `json:"info"`
+	Errors    []CollectorError `json:"collector_errors,omitempty"`
+	Verdicts  []HostVerdict    `json:"verdicts"`
+	Inventory []InventoryItem  `json:"inventory"`
+}
+
+// ProductVersion is one version of a product in the fleet.
+type ProductVersion struct {
+	Version string `json:"version"`
+	Cycle   string `json:"cycle,omitempty"`
+	Status  string `json:"status"`
+	Hosts   int    `json:"hosts"`
+}
+
+// FleetProduct is one product installed in the fleet (GET /api/v1/products).
+type FleetProduct struct {
+	Product  string           `json:"product"`
+	Hosts    int              `json:"hosts"`
+	Versions []ProductVersion `json:"versions"`
+}
+
+// CycleCount counts installs per status for one product cycle.
+type CycleCount struct {
+	Product  string         `json:"product"`
+	Cycle    string         `json:"cycle"`
+	Installs int            `json:"installs"`
+	ByStatus map[string]int `json:"by_status"`
+}
+
+// Compliance answers GET /api/v1/compliance.
+type Compliance struct {
+	Hosts            int            `json:"hosts"`
+	HostsByStatus    map[string]int `json:"hosts_by_status"` // worst status per host
+	Installs         int            `json:"installs"`        // matched installs (host x product version)
+	InstallsByStatus map[string]int `json:"installs_by_status"`
+	Cycles           []CycleCount   `json:"cycles"`
+	Items            int            `json:"items"`           // distinct software items in the fleet
+	UnmatchedItems   int            `json:"unmatched_items"` // distinct items no product matched
+	CatalogVersion   string         `json:"catalog_version"`
+	AsOf             string         `json:"as_of"`
+}
+
+// Release is the body of POST /api/v1/catalog/releases.
+type Release struct {
+	Product string `json:"product"`
+	Cycle   string `json:"cycle"`
+	Version string `json:"version"`
+	Date    string `json:"date"` // YYYY-MM-DD; today when empty
+	Link    string `json:"link,omitempty"`
+}

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations is the ordered schema history. The schema version is the
+// length of this list: append new steps, never edit or reorder old ones.
+// Each step runs in its own transaction together with the version bump.
+//
+// The SQL is kept to what SQLite and PostgreSQL both understand, except for
+// WITHOUT ROWID on the link tables (a PostgreSQL backend keeps its own list).
+var migrations = []string{
+	// 1: key/value settings (catalog version of the last fleet evaluation...).
+	`CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	)`,
+	// 2: hosts, identified by the agent's install id; the node key is stored hashed.
+	`CREATE TABLE hosts (
+		id              INTEGER PRIMARY KEY,
+		uid             TEXT NOT NULL UNIQUE,
+		install_id      TEXT NOT NULL UNIQUE,
+		hostname        TEXT NOT NULL,
+		info            TEXT NOT NULL,
+		node_key_hash   TEXT NOT NULL UNIQUE,
+		revoked         INTEGER NOT NULL DEFAULT 0,
+		enrolled_at     BIGINT NOT NULL,
+		last_report_id  TEXT NOT NULL DEFAULT '',
+		last_report_at  BIGINT NOT NULL DEFAULT 0,
+		last_checkin_at BIGINT NOT NULL DEFAULT 0,
+		inventory_hash  TEXT NOT NULL DEFAULT '',
+		item_count      INTEGER NOT NULL DEFAULT 0,
+		unmatched_count INTEGER NOT NULL DEFAULT 0,
+		collector_errors TEXT NOT NULL DEFAULT '',
+		status_rank     INTEGER NOT NULL DEFAULT 7
+	);
+	CREATE INDEX hosts_hostname ON hosts(hostname);
+	CREATE INDEX hosts_status ON hosts(status_rank)`,
+	// 3: distinct software and the host<->software link (the inventory).
+	`CREATE TABLE software (
+		id            INTEGER PRIMARY KEY,
+		source        TEXT NOT NULL,
+		name          TEXT NOT NULL,
+		version       TEXT NOT NULL,
+		arch          TEXT NOT NULL,
+		extra         TEXT NOT NULL,
+		product       TEXT NOT NULL DEFAULT '',
+		match_version TEXT NOT NULL DEFAULT '',
+		rule          TEXT NOT NULL DEFAULT '',
+		UNIQUE (source, name, version, arch, extra)
+	);
+	CREATE TABLE host_software (
+		host_id     INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+		software_id INTEGER NOT NULL REFERENCES software(id),
+		PRIMARY KEY (host_id, software_id)
+	) WITHOUT ROWID`,
+	// 4: reports received, for idempotency (a repeated report id is acknowledged, not applied).
+	`CREATE TABLE reports (
+		host_id     INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+		report_id   TEXT NOT NULL,
+		kind        TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		added       INTEGER NOT NULL DEFAULT 0,
+		removed     INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (host_id, report_id)
+	) WITHOUT ROWID;
+	CREATE INDEX reports_received ON reports(received_at)`,
+	// 5: one verdict per distinct (product, version), and per host install.
+	`CREATE TABLE evaluations (
+		product         TEXT NOT NULL,
+		version         TEXT NOT NULL,
+		status          TEXT NOT NULL,
+		verdict         TEXT NOT NULL,
+		catalog_version TEXT NOT NULL,
+		as_of           TEXT NOT NULL,
+		PRIMARY KEY (product, version)
+	) WITHOUT ROWID;
+	CREATE TABLE verdicts (
+		host_id         INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+		product         TEXT NOT NULL,
+		version         TEXT NOT NULL,
+		installed       TEXT NOT NULL,
+		cycle           TEXT NOT NULL,
+		status          TEXT NOT NULL,
+		status_rank     INTEGER NOT NULL,
+		catalog_version TEXT NOT NULL,
+		changed_at      BIGINT NOT NULL,
+		PRIMARY KEY (host_id, product, version)
+	) WITHOUT ROWID;
+	CREATE INDEX verdicts_product ON verdicts(product, version);
+	CREATE INDEX verdicts_status ON verdicts(status_rank)`,
+	// 6: people's API tokens, stored hashed.
+	`CREATE TABLE tokens (
+		id         TEXT PRIMARY KEY,
+		role       TEXT NOT NULL,
+		hash       TEXT NOT NULL UNIQUE,
+		name       TEXT NOT NULL DEFAULT '',
+		created_at BIGINT NOT NULL,
+		revoked_at BIGINT NOT NULL DEFAULT 0
+	)`,
+}
+
+// SchemaVersion is the schema version this build writes: the number of migrations.
+var SchemaVersion = len(migrations)
+
+// migrate applies the migrations the database has not seen yet, each in its
+// own transaction, and refuses a database newer than this build.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	var have int
+	err := db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&have)
+	switch {
+	case err == sql.ErrNoRows:
+		if _, err := db.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return fmt.Errorf("init schema_version: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this build (%d)", have, len(migrations))
+	}
+	for i := have; i < len(migrations); i++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, i+1); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// ReportInput is an authenticated report ready to store: its items already
+// matched and the verdict of every matched (product, version) computed.
+type ReportInput struct {
+	Host   HostRef
+	Report api.Report // Items is ignored: see Items below
+	// Items is the full inventory with matches (the OS included as a source
+	// "os" item); ignored for a check-in.
+	Items []MatchedItem
+	// Verdicts holds one entry per distinct matched (product, version).
+	Verdicts []Verdict
+	// CatalogVersion is the catalog that produced Verdicts.
+	CatalogVersion string
+	AsOf           string // YYYY-MM-DD the verdicts are for
+}
+
+// ReportResult says what happened to a report.
+type ReportResult struct {
+	Duplicate bool // the report id was already applied: nothing changed
+	NeedFull  bool // a check-in whose hash does not match the stored inventory
+	Added     int  // inventory items added
+	Removed   int  // inventory items removed
+	Changes   int  // verdicts that changed (one fleet event each, see ApplyReport)
+}
+
+// ApplyReport stores a report in one transaction: the host's info and times,
+// the inventory diff, the verdict diff and one notifier.KindFleet event per
+// changed verdict. A report id the host already sent is acknowledged with
+// Duplicate and not applied again.
+func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, error) {
+	var res ReportResult
+	var fresh map[swKey]int64
+	now := s.now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `INSERT INTO reports (host_id, report_id, kind, received_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (host_id, report_id) DO NOTHING`, in.Host.ID, in.Report.ReportID, in.Report.Kind, now.UnixNano())
+		if err != nil {
+			return fmt.Errorf("record report: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			res.Duplicate = true
+			return nil
+		}
+		if in.Report.Kind == api.ReportCheckin {
+			var hash string
+			if err := tx.QueryRowContext(ctx, `SELECT inventory_hash FROM hosts WHERE id = ?`, in.Host.ID).Scan(&hash); err != nil {
+				return fmt.Errorf("read host: %w", err)
+			}
+			res.NeedFull = hash == "" || hash != in.Report.InventoryHash
+			_, err := tx.ExecContext(ctx, `UPDATE hosts SET last_checkin_at = ?, last_report_id = ? WHERE id = ?`,
+				now.UnixNano(), in.Report.ReportID, in.Host.ID)
+			if err != nil {
+				return fmt.Errorf("check in: %w", err)
+			}
+			return nil
+		}
+		var ids []int64
+		ids, fresh, err = s.softwareIDs(ctx, tx, in.Items)
+		if err != nil {
+			return err
+		}
+		if res.Added, res.Removed, err = diffInventory(ctx, tx, in.Host.ID, ids); err != nil {
+			return err
+		}
+		if _, err := s.upsertEvaluations(ctx, tx, in.Verdicts, in.CatalogVersion, in.AsOf); err != nil {
+			return err
+		}
+		rank, changes, err := s.diffVerdicts(ctx, tx, in.Host, in.Verdicts, in.CatalogVersion, now)
+		if err != nil {
+			return err
+		}
+		res.Changes = changes
+		unmatched := 0
+		for _, it := range in.Items {
+			if it.Match.Product == "" {
+				unmatched++
+			}
+		}
+		info, err := json.Marshal(in.Report.Host)
+		if err != nil {
+			return fmt.Errorf("host info: %w", err)
+		}
+		var errs []byte
+		if len(in.Report.Errors) > 0 {
+			if errs, err = json.Marshal(in.Report.Errors); err != nil {
+				return fmt.Errorf("collector errors: %w", err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE hosts SET hostname = ?, info = ?, last_report_id = ?, last_report_at = ?,
+			last_checkin_at = ?, inventory_hash = ?, item_count = ?, unmatched_count = ?, collector_errors = ?, status_rank = ?
+			WHERE id = ?`, in.Report.Host.Hostname, string(info), in.Report.ReportID, now.UnixNano(), now.UnixNano(),
+			in.Report.InventoryHash, len(ids), unmatched, string(errs), rank, in.Host.ID)
+		if err != nil {
+			return fmt.Errorf("update host: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return ReportResult{}, fmt.Errorf("apply report %s: %w", in.Report.ReportID, err)
+	}
+	s.remember(fresh)
+	return res, nil
+}
+
+// diffInventory makes the host's links equal to ids, touching only what changed.
+func diffInventory(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) (added, removed int, err error) {
+	want := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT software_id FROM host_software WHERE host_id = ?`, hostID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read inventory: %w", err)
+	}
+	have := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("read inventory: %w", err)
+		}
+		have[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("read inventory: %w", err)
+	}
+	var gone []int64
+	for id := range have {
+		if !want[id] {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) > 0 {
+		del, err := tx.PrepareContext(ctx, `DELETE FROM host_software WHERE host_id = ? AND software_id = ?`)
+		if err != nil {
+			return 0, 0, fmt.Errorf("prepare delete: %w", err)
+		}
+		defer del.Close()
+		for _, id := range gone {
+			if _, err := del.ExecContext(ctx, hostID, id); err != nil {
+				return 0, 0, fmt.Errorf("remove item: %w", err)
+			}
+		}
+	}
+	var ins *sql.Stmt
+	for id := range want {
+		if have[id] {
+			continue
+		}
+		if ins == nil {
+			if ins, err = tx.PrepareContext(ctx, `INSERT INTO host_software (host_id, software_id) VALUES (?, ?)`); err != nil {
+				return 0, 0, fmt.Errorf("prepare insert: %w", err)
+			}
+			defer ins.Close()
+		}
+		if _, err := ins.ExecContext(ctx, hostID, id); err != nil {
+			return 0, 0, fmt.Errorf("add item: %w", err)
+		}
+		added++
+	}
+	return added, len(gone), nil
+}
+
+// PruneReports forgets report ids received before cutoff (the idempotency
+// window) and returns how many were removed.
+func (s *Store) PruneReports(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM reports WHERE received_at < ?`, cutoff.UnixNano())
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune reports: %w", err)
+	}
+	return n, nil
+}
+
+// ReportSeen reports whether a host already sent a report id.
+func (s *Store) ReportSeen(ctx context.Context, hostID int64, reportID string) (bool, error) {
+	var x int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM reports WHERE host_id = ? AND report_id = ?`, hostID, reportID).Scan(&x)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("report seen: %w", err)
+	}
+	return true, nil
+}
+
+var _ = notifier.Enqueue

@@ -1,0 +1,174 @@
+// Package store keeps eolwatch's server state in an embedded SQLite
+// database: hosts and their node keys, the inventory (distinct software plus
+// a host<->software link, updated by diff), reports for idempotency, the
+// verdicts per host and product with the catalog version that produced them,
+// and API tokens.
+//
+// Every SQL statement lives next to the method that runs it, one file per
+// entity, and sticks to SQL that PostgreSQL also speaks, so a second backend
+// is an addition. Writes go through one connection in immediate
+// transactions; reads use a separate pool.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3"
+)
+
+// ErrNotFound is returned when a host, token or row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnauthorized is returned for an unknown, forged or revoked key or token.
+var ErrUnauthorized = errors.New("unauthorized")
+
+// FileName is the database file inside the data directory.
+const FileName = "eolwatch.db"
+
+// Store is the server's database. Safe for concurrent use. Close it when done.
+type Store struct {
+	w *sql.DB // writer: one connection, immediate transactions
+	r *sql.DB // readers
+	// swIDs caches software row ids by identity; software rows are never
+	// deleted, so a cached id stays valid.
+	mu    sync.RWMutex
+	swIDs map[swKey]int64
+	now   func() time.Time
+}
+
+// Open opens (creating if needed) the database in dir and applies the
+// migrations.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	return OpenFile(ctx, filepath.Join(dir, FileName))
+}
+
+// OpenFile opens (creating if needed) the database file at path.
+func OpenFile(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	// NORMAL in WAL mode is durable against a process crash (kill -9): a
+	// commit is in the OS once it returns. Only a power loss may roll back
+	// the last transactions.
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	rq := url.Values{}
+	rq.Set("_busy_timeout", "10000")
+	rq.Set("_foreign_keys", "on")
+	rq.Set("_query_only", "true")
+	r, err := sql.Open("sqlite3", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &Store{w: w, r: r, swIDs: map[swKey]int64{}, now: time.Now}, nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// DB returns the writer database, for other components that keep their own
+// tables in the same file (the notifier's Migrate). Use it for writes only in
+// short transactions: it has a single connection.
+func (s *Store) DB() *sql.DB { return s.w }
+
+// Ping checks that both pools answer (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return err
+	}
+	var n int
+	return s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&n)
+}
+
+// inTx runs fn in a write transaction and commits it when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// HashSecret returns the hex sha256 of a high-entropy secret (node keys, API
+// tokens). Low-entropy secrets must not be stored this way.
+func HashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// randomHex returns n random bytes as hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+// GetMeta returns a stored setting, or "" when unset.
+func (s *Store) GetMeta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("get meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta stores a setting.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return setMeta(ctx, tx, key, value) })
+}
+
+func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	if err != nil {
+		return fmt.Errorf("set meta %s: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,442 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// Verdict is the verdict for one matched (product, version) on a host.
+type Verdict struct {
+	Installed string          // the version as installed (display), e.g. "3.11.2-6+deb12u1"
+	V         catalog.Verdict // V.Product and V.Version (upstream) are the key
+}
+
+type pv struct{ product, version string }
+
+// eventWorthy reports whether a newly seen install deserves a fleet event:
+// only when it needs attention (eol-soon or worse).
+func eventWorthy(status string) bool {
+	return catalog.StatusRank(status) <= catalog.StatusRank(catalog.StatusEOLSoon)
+}
+
+// upsertEvaluations records the verdict of each distinct (product, version)
+// under the catalog version and day that produced it.
+func (s *Store) upsertEvaluations(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string) (int, error) {
+	if len(vs) == 0 {
+		return 0, nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO evaluations (product, version, status, verdict, catalog_version, as_of)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (product, version) DO UPDATE SET status = excluded.status, verdict = excluded.verdict,
+			catalog_version = excluded.catalog_version, as_of = excluded.as_of
+		WHERE evaluations.catalog_version <> excluded.catalog_version OR evaluations.as_of <> excluded.as_of`)
+	if err != nil {
+		return 0, fmt.Errorf("prepare evaluations: %w", err)
+	}
+	defer st.Close()
+	n := 0
+	for _, v := range vs {
+		b, err := json.Marshal(v.V)
+		if err != nil {
+			return n, fmt.Errorf("encode verdict: %w", err)
+		}
+		res, err := st.ExecContext(ctx, v.V.Product, v.V.Version, v.V.Status, string(b), catalogVersion, asOf)
+		if err != nil {
+			return n, fmt.Errorf("store evaluation %s %s: %w", v.V.Product, v.V.Version, err)
+		}
+		c, _ := res.RowsAffected()
+		n += int(c)
+	}
+	return n, nil
+}
+
+type oldVerdict struct {
+	pv
+	cycle, status string
+	used          bool
+}
+
+// diffVerdicts makes the host's verdict rows equal to vs and enqueues one
+// fleet event per install whose status changed. An install replaced by
+// another version of the same product (an upgrade) counts as a change of
+// that install; a new install is news only when eventWorthy. It returns the
+// host's worst status rank.
+func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Verdict, catalogVersion string, now time.Time) (rank, changes int, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT product, version, cycle, status FROM verdicts WHERE host_id = ?`, h.ID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read verdicts: %w", err)
+	}
+	old := map[pv]*oldVerdict{}
+	var oldList []*oldVerdict
+	for rows.Next() {
+		o := &oldVerdict{}
+		if err := rows.Scan(&o.product, &o.version, &o.cycle, &o.status); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("read verdicts: %w", err)
+		}
+		old[o.pv] = o
+		oldList = append(oldList, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("read verdicts: %w", err)
+	}
+	rank = rankNone
+	var evs []notifier.Event
+	event := func(v catalog.Verdict, from string) {
+		evs = append(evs, notifier.Event{Kind: notifier.KindFleet, Product: v.Product, Cycle: v.Cycle, Version: v.Version,
+			HostID: h.UID, Host: h.Hostname, From: from, To: v.Status, Reason: v.Reason, Created: now.UTC()})
+	}
+	var fresh []Verdict
+	var ups []Verdict
+	for _, v := range vs {
+		rank = min(rank, catalog.StatusRank(v.V.Status))
+		o, ok := old[pv{v.V.Product, v.V.Version}]
+		if !ok {
+			fresh = append(fresh, v)
+			continue
+		}
+		o.used = true
+		if o.status != v.V.Status {
+			event(v.V, o.status)
+			ups = append(ups, v)
+		} else if o.cycle != v.V.Cycle {
+			ups = append(ups, v)
+		}
+	}
+	// Pair new installs with removed installs of the same product (same cycle first).
+	for _, v := range fresh {
+		var pair *oldVerdict
+		for _, o := range oldList {
+			if o.used || o.product != v.V.Product {
+				continue
+			}
+			if pair == nil || (o.cycle == v.V.Cycle && pair.cycle != v.V.Cycle) {
+				pair = o
+			}
+		}
+		switch {
+		case pair != nil:
+			pair.used = true
+			if pair.status != v.V.Status {
+				event(v.V, pair.status)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM verdicts WHERE host_id = ? AND product = ? AND version = ?`, h.ID, pair.product, pair.version); err != nil {
+				return 0, 0, fmt.Errorf("delete verdict: %w", err)
+			}
+		case eventWorthy(v.V.Status):
+			event(v.V, "")
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.ID, v.V.Product, v.V.Version, v.Installed, v.V.Cycle, v.V.Status,
+			catalog.StatusRank(v.V.Status), catalogVersion, now.UnixNano())
+		if err != nil {
+			return 0, 0, fmt.Errorf("insert verdict %s %s: %w", v.V.Product, v.V.Version, err)
+		}
+	}
+	for _, v := range ups {
+		_, err := tx.ExecContext(ctx, `UPDATE verdicts SET installed = ?, cycle = ?, status = ?, status_rank = ?, catalog_version = ?, changed_at = ?
+			WHERE host_id = ? AND product = ? AND version = ?`, v.Installed, v.V.Cycle, v.V.Status, catalog.StatusRank(v.V.Status),
+			catalogVersion, now.UnixNano(), h.ID, v.V.Product, v.V.Version)
+		if err != nil {
+			return 0, 0, fmt.Errorf("update verdict %s %s: %w", v.V.Product, v.V.Version, err)
+		}
+	}
+	for _, o := range oldList {
+		if o.used {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM verdicts WHERE host_id = ? AND product = ? AND version = ?`, h.ID, o.product, o.version); err != nil {
+			return 0, 0, fmt.Errorf("delete verdict: %w", err)
+		}
+	}
+	if len(evs) > 0 {
+		if err := notifier.Enqueue(ctx, tx, evs...); err != nil {
+			return 0, 0, fmt.Errorf("enqueue events: %w", err)
+		}
+	}
+	return rank, len(evs), nil
+}
+
+// hostVerdicts lists a host's verdicts, worst first.
+func (s *Store) hostVerdicts(ctx context.Context, hostID int64) ([]api.HostVerdict, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT v.product, v.version, v.installed, v.cycle, v.status, v.catalog_version, v.changed_at,
+			COALESCE(e.verdict, '')
+		FROM verdicts v LEFT JOIN evaluations e ON e.product = v.product AND e.version = v.version
+		WHERE v.host_id = ? ORDER BY v.status_rank, v.product, v.version`, hostID)
+	if err != nil {
+		return nil, fmt.Errorf("host verdicts: %w", err)
+	}
+	defer rows.Close()
+	out := []api.HostVerdict{}
+	for rows.Next() {
+		var hv api.HostVerdict
+		var changed int64
+		var js string
+		if err := rows.Scan(&hv.Product, &hv.Version, &hv.Installed, &hv.Cycle, &hv.Status, &hv.CatalogVersion, &changed, &js); err != nil {
+			return nil, fmt.Errorf("host verdicts: %w", err)
+		}
+		hv.ChangedAt = unixNano(changed)
+		if js != "" {
+			var v catalog.Verdict
+			if err := json.Unmarshal([]byte(js), &v); err != nil {
+				return nil, fmt.Errorf("host verdicts %s %s: %w", hv.Product, hv.Version, err)
+			}
+			hv.Support, hv.Phase, hv.Patch, hv.Latest, hv.EOL = v.Support, v.Phase, v.Patch, v.Latest, v.EOL
+			hv.DaysToEOL, hv.UpgradeTo, hv.Newest, hv.Reason = v.DaysToEOL, v.UpgradeTo, v.Newest, v.Reason
+		}
+		out = append(out, hv)
+	}
+	return out, rows.Err()
+}
+
+// FleetState is what the fleet's verdicts were last evaluated against.
+type FleetState struct {
+	CatalogVersion string
+	AsOf           string
+}
+
+const (
+	metaFleetCatalog = "fleet_catalog_version"
+	metaFleetAsOf    = "fleet_as_of"
+)
+
+// FleetState returns the catalog version and day of the last full re-evaluation.
+func (s *Store) FleetState(ctx context.Context) (FleetState, error) {
+	var st FleetState
+	var err error
+	if st.CatalogVersion, err = s.GetMeta(ctx, metaFleetCatalog); err != nil {
+		return st, err
+	}
+	st.AsOf, err = s.GetMeta(ctx, metaFleetAsOf)
+	return st, err
+}
+
+// ReEvalInput drives a fleet re-evaluation.
+type ReEvalInput struct {
+	CatalogVersion string
+	AsOf           string // YYYY-MM-DD
+	// Evaluate returns the verdict for a (product, upstream version).
+	Evaluate func(product, version string) catalog.Verdict
+	// Match re-matches an item; nil skips re-matching (the catalog's products
+	// and identifiers did not change).
+	Match func(api.Item) Match
+}
+
+// ReEvalResult counts what a re-evaluation did.
+type ReEvalResult struct {
+	Pairs        int // distinct (product, version) evaluated
+	Rows         int // host verdict rows updated
+	Events       int // fleet events enqueued
+	RematchHosts int // hosts whose inventory matched differently
+}
+
+// ReEvaluate re-computes every verdict in the fleet for a new catalog or a
+// new day: each distinct (product, version) is evaluated once and the host
+// rows whose status changed are updated in bulk, one transaction per
+// product, with one fleet event per changed row in the same transaction.
+// It is idempotent: running it again changes nothing.
+func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, error) {
+	var res ReEvalResult
+	now := s.now()
+	if in.Match != nil {
+		hosts, err := s.rematch(ctx, in.Match)
+		if err != nil {
+			return res, err
+		}
+		res.RematchHosts = len(hosts)
+		for _, h := range hosts {
+			if err := s.recomputeHost(ctx, h, in, now); err != nil {
+				return res, err
+			}
+		}
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT product, version FROM verdicts ORDER BY product, version`)
+	if err != nil {
+		return res, fmt.Errorf("re-evaluate: %w", err)
+	}
+	byProduct := map[string][]Verdict{}
+	var products []string
+	for rows.Next() {
+		var p pv
+		if err := rows.Scan(&p.product, &p.version); err != nil {
+			rows.Close()
+			return res, fmt.Errorf("re-evaluate: %w", err)
+		}
+		if _, ok := byProduct[p.product]; !ok {
+			products = append(products, p.product)
+		}
+		byProduct[p.product] = append(byProduct[p.product], Verdict{V: in.Evaluate(p.product, p.version)})
+		res.Pairs++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return res, fmt.Errorf("re-evaluate: %w", err)
+	}
+	sort.Strings(products)
+	touched := map[int64]bool{}
+	for _, p := range products {
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			n, ev, err := s.reEvalProduct(ctx, tx, byProduct[p], in.CatalogVersion, in.AsOf, now, touched)
+			res.Rows += n
+			res.Events += ev
+			return err
+		})
+		if err != nil {
+			return res, fmt.Errorf("re-evaluate %s: %w", p, err)
+		}
+	}
+	hostIDs := make([]int64, 0, len(touched))
+	for h := range touched {
+		hostIDs = append(hostIDs, h)
+	}
+	sort.Slice(hostIDs, func(i, j int) bool { return hostIDs[i] < hostIDs[j] })
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := updateHostRanks(ctx, tx, hostIDs); err != nil {
+			return err
+		}
+		if err := setMeta(ctx, tx, metaFleetCatalog, in.CatalogVersion); err != nil {
+			return err
+		}
+		return setMeta(ctx, tx, metaFleetAsOf, in.AsOf)
+	})
+	if err != nil {
+		return res, fmt.Errorf("re-evaluate: %w", err)
+	}
+	return res, nil
+}
+
+// reEvalProduct applies new verdicts for one product's versions.
+func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string, now time.Time, touched map[int64]bool) (rowsChanged, events int, err error) {
+	if _, err := s.upsertEvaluations(ctx, tx, vs, catalogVersion, asOf); err != nil {
+		return 0, 0, err
+	}
+	sel, err := tx.PrepareContext(ctx, `SELECT v.host_id, h.uid, h.hostname, v.status FROM verdicts v JOIN hosts h ON h.id = v.host_id
+		WHERE v.product = ? AND v.version = ? AND (v.status <> ? OR v.cycle <> ?)`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sel.Close()
+	up, err := tx.PrepareContext(ctx, `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
+		WHERE product = ? AND version = ? AND (status <> ? OR cycle <> ?)`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer up.Close()
+	var evs []notifier.Event
+	for _, v := range vs {
+		r, err := sel.QueryContext(ctx, v.V.Product, v.V.Version, v.V.Status, v.V.Cycle)
+		if err != nil {
+			return 0, 0, err
+		}
+		n := 0
+		for r.Next() {
+			var id int64
+			var uid, hostname, status string
+			if err := r.Scan(&id, &uid, &hostname, &status); err != nil {
+				r.Close()
+				return 0, 0, err
+			}
+			n++
+			touched[id] = true
+			if status != v.V.Status {
+				evs = append(evs, notifier.Event{Kind: notifier.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
+					HostID: uid, Host: hostname, From: status, To: v.V.Status, Reason: v.V.Reason, Created: now.UTC()})
+			}
+		}
+		r.Close()
+		if err := r.Err(); err != nil {
+			return 0, 0, err
+		}
+		if n == 0 {
+			continue
+		}
+		if _, err := up.ExecContext(ctx, v.V.Status, catalog.StatusRank(v.V.Status), v.V.Cycle, catalogVersion, now.UnixNano(),
+			v.V.Product, v.V.Version, v.V.Status, v.V.Cycle); err != nil {
+			return 0, 0, err
+		}
+		rowsChanged += n
+	}
+	if len(evs) > 0 {
+		if err := notifier.Enqueue(ctx, tx, evs...); err != nil {
+			return 0, 0, fmt.Errorf("enqueue events: %w", err)
+		}
+	}
+	return rowsChanged, len(evs), nil
+}
+
+// updateHostRanks recomputes the worst status of the given hosts.
+func updateHostRanks(ctx context.Context, tx *sql.Tx, hostIDs []int64) error {
+	if len(hostIDs) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE hosts SET status_rank = COALESCE((SELECT MIN(status_rank) FROM verdicts WHERE host_id = ?), ?) WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("prepare host ranks: %w", err)
+	}
+	defer st.Close()
+	for _, h := range hostIDs {
+		if _, err := st.ExecContext(ctx, h, rankNone, h); err != nil {
+			return fmt.Errorf("update host rank: %w", err)
+		}
+	}
+	return nil
+}
+
+// recomputeHost rebuilds one host's verdicts from its stored inventory (after
+// its items matched differently).
+func (s *Store) recomputeHost(ctx context.Context, hostID int64, in ReEvalInput, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var h HostRef
+		h.ID = hostID
+		if err := tx.QueryRowContext(ctx, `SELECT uid, install_id, hostname FROM hosts WHERE id = ?`, hostID).Scan(&h.UID, &h.InstallID, &h.Hostname); err != nil {
+			return fmt.Errorf("recompute host: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT s.product, s.match_version, s.version FROM host_software hs JOIN software s ON s.id = hs.software_id
+			WHERE hs.host_id = ? AND s.product <> '' ORDER BY s.product, s.match_version, s.source, s.name`, hostID)
+		if err != nil {
+			return fmt.Errorf("recompute host: %w", err)
+		}
+		seen := map[pv]bool{}
+		var vs []Verdict
+		unmatched := 0
+		for rows.Next() {
+			var p pv
+			var installed string
+			if err := rows.Scan(&p.product, &p.version, &installed); err != nil {
+				rows.Close()
+				return fmt.Errorf("recompute host: %w", err)
+			}
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			vs = append(vs, Verdict{Installed: installed, V: in.Evaluate(p.product, p.version)})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("recompute host: %w", err)
+		}
+		if _, err := s.upsertEvaluations(ctx, tx, vs, in.CatalogVersion, in.AsOf); err != nil {
+			return err
+		}
+		rank, _, err := s.diffVerdicts(ctx, tx, h, vs, in.CatalogVersion, now)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM host_software hs JOIN software s ON s.id = hs.software_id
+			WHERE hs.host_id = ? AND s.product = ''`, hostID).Scan(&unmatched); err != nil {
+			return fmt.Errorf("recompute host: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE hosts SET status_rank = ?, unmatched_count = ? WHERE id = ?`, rank, unmatched, hostID)
+		return err
+	})
+}
