@@ -1,0 +1,120 @@
+package match
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// osProducts maps os-release IDs (and the agent's OSID values) to catalog
+// product ids where they differ; any other ID is looked up as a product id.
+var osProducts = map[string]string{
+	"alpine":        "alpine-linux",
+	"amzn":          "amazon-linux",
+	"rocky":         "rocky-linux",
+	"ol":            "oracle-linux",
+	"opensuse-leap": "opensuse",
+	"sled":          "sles",
+	"pop":           "pop-os",
+	"raspbian":      "debian",
+	"darwin":        "macos",
+	"mac":           "macos",
+	"osx":           "macos",
+}
+
+// MatchOS maps a host's operating system to a product (debian 12, ubuntu
+// 22.04, windows 11 23H2, macos 14).
+func (m *Matcher) MatchOS(h api.HostInfo) (r Result, ok bool) { return m.matchOS(h, nil) }
+
+func (m *Matcher) matchOS(h api.HostInfo, t tracer) (Result, bool) {
+	id := strings.ToLower(strings.TrimSpace(h.OSID))
+	if id == "" {
+		switch strings.ToLower(h.OS) {
+		case "windows":
+			id = "windows"
+		case "darwin":
+			id = "macos"
+		}
+	}
+	if id == "windows" || strings.HasPrefix(strings.ToLower(h.OSName), "windows") || strings.HasPrefix(strings.ToLower(h.OSName), "microsoft windows") {
+		return m.matchWindows(h, t)
+	}
+	if id == "" {
+		t.f("the host reports no OS id (os_id) and is neither windows nor darwin")
+		return Result{}, false
+	}
+	pid := id
+	if mapped, ok := osProducts[id]; ok {
+		pid = mapped
+	}
+	p := m.product(pid)
+	if p == nil {
+		t.f("os id %q is not a catalog product", id)
+		return Result{}, false
+	}
+	v := strings.TrimSpace(h.OSVersion)
+	if v == "" {
+		t.f("the host reports os %s but no version", id)
+		return Result{}, false
+	}
+	t.f("os id %q is catalog product %s; version %s", id, p.ID, v)
+	return Result{Product: p.ID, Version: v, Rule: "os " + id,
+		Why: fmt.Sprintf("the host's os-release ID %q is %s", id, p.ID)}, true
+}
+
+// matchWindows picks the Windows (or Windows Server) cycle by the build
+// number in OSBuild and the edition in OSName: Home/Pro cycles end in "-w",
+// Enterprise/Education in "-e", LTSC in "-e-lts", IoT LTSC in "-iot-lts".
+func (m *Matcher) matchWindows(h api.HostInfo, t tracer) (Result, bool) {
+	name := strings.ToLower(h.OSName)
+	pid := "windows"
+	if strings.Contains(name, "server") {
+		pid = "windows-server"
+	}
+	p := m.product(pid)
+	if p == nil {
+		t.f("the catalog has no %s product", pid)
+		return Result{}, false
+	}
+	build := buildNumber(h.OSBuild)
+	version := strings.TrimSpace(h.OSBuild)
+	if build == 0 {
+		// "10.0.22631" may also come as OSVersion on some agents.
+		if b := buildNumber(h.OSVersion); b > 0 {
+			build, version = b, strings.TrimSpace(h.OSVersion)
+		}
+	}
+	if build == 0 {
+		t.f("no Windows build number in os_build %q; it decides the release", h.OSBuild)
+		return Result{}, false
+	}
+	cycles := m.builds[pid][build]
+	if len(cycles) == 0 {
+		t.f("build %d is not a %s release in the catalog", build, pid)
+		return Result{Product: p.ID, Version: version, Rule: "windows build",
+			Why: fmt.Sprintf("build %d of %s is not in the catalog", build, pid)}, true
+	}
+	suffix := "-w"
+	edition := "Home/Pro"
+	switch {
+	case strings.Contains(name, "iot") && (strings.Contains(name, "ltsc") || strings.Contains(name, "ltsb")):
+		suffix, edition = "-iot-lts", "IoT LTSC"
+	case strings.Contains(name, "ltsc") || strings.Contains(name, "ltsb"):
+		suffix, edition = "-e-lts", "Enterprise LTSC"
+	case strings.Contains(name, "enterprise") || strings.Contains(name, "education"):
+		suffix, edition = "-e", "Enterprise/Education"
+	}
+	cycle := cycles[0]
+	if len(cycles) > 1 {
+		for _, c := range cycles {
+			if strings.HasSuffix(c, suffix) {
+				cycle = c
+				break
+			}
+		}
+	}
+	t.f("build %d is %s cycle(s) %s; edition %s (from %q) → %s", build, pid, strings.Join(cycles, ", "), edition, h.OSName, cycle)
+	return Result{Product: p.ID, Version: version, Cycle: cycle, Rule: "windows build " + fmt.Sprint(build),
+		Why: fmt.Sprintf("Windows build %d with edition %s is release %s", build, edition, cycle)}, true
+}

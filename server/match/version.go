@@ -1,0 +1,112 @@
+package match
+
+import "strings"
+
+// Item sources the matcher knows (api.Item.Source values).
+const (
+	SourceDpkg     = "dpkg"
+	SourceRPM      = "rpm"
+	SourceAPK      = "apk"
+	SourceOS       = "os"
+	SourceWindows  = "windows-registry"
+	SourceMacOSApp = "macos-app"
+	SourceProbe    = "probe"
+)
+
+// Upstream returns the upstream version inside a version string as the
+// source spells it, for the verdict; the full string stays what the server
+// displays.
+//
+//   - dpkg: drop the epoch ("1:"), the Debian revision (after the last '-'),
+//     a "~" suffix ("~deb12u1", "~bpo12+1") and repack markers ("+dfsg",
+//     "+ds", "+repack"); "2.0+really1.5" means 1.5.
+//     "1:2.39.5-0+deb12u3" → "2.39.5", "17.0.15+6-1~deb12u1" → "17.0.15+6".
+//   - rpm: drop the epoch and the release ("2.4.57-5.el9" → "2.4.57").
+//   - apk: drop the "-rN" package release ("1.24.0-r7" → "1.24.0").
+//   - anything else: the version with surrounding spaces trimmed.
+func Upstream(source, version string) string {
+	v := strings.TrimSpace(version)
+	switch source {
+	case SourceDpkg:
+		return debianUpstream(v)
+	case SourceRPM:
+		return rpmUpstream(v)
+	case SourceAPK:
+		return apkUpstream(v)
+	}
+	return v
+}
+
+// dropEpoch removes a leading "N:" epoch.
+func dropEpoch(v string) string {
+	if i := strings.IndexByte(v, ':'); i > 0 && allDigits(v[:i]) {
+		return v[i+1:]
+	}
+	return v
+}
+
+func debianUpstream(v string) string {
+	v = dropEpoch(v)
+	if i := strings.LastIndexByte(v, '-'); i > 0 {
+		v = v[:i]
+	}
+	if i := strings.IndexByte(v, '~'); i > 0 {
+		v = v[:i]
+	}
+	// "+really" means the package carries an older upstream under a newer number.
+	if i := strings.Index(v, "+really"); i >= 0 {
+		v = v[i+len("+really"):]
+	}
+	// Cut at the first "+" followed by a letter: repack markers (+dfsg, +ds,
+	// +repack, +git2023, +debian). A "+" followed by a digit is part of the
+	// upstream version (Java "17.0.15+6").
+	for i := 0; i < len(v); i++ {
+		if v[i] == '+' && i+1 < len(v) && isLetter(v[i+1]) && i > 0 {
+			v = v[:i]
+			break
+		}
+	}
+	return strings.TrimRight(v, ".+")
+}
+
+func rpmUpstream(v string) string {
+	v = dropEpoch(v)
+	if i := strings.LastIndexByte(v, '-'); i > 0 {
+		v = v[:i]
+	}
+	return v
+}
+
+func apkUpstream(v string) string {
+	if i := strings.LastIndex(v, "-r"); i > 0 && allDigits(v[i+2:]) && i+2 < len(v) {
+		v = v[:i]
+	}
+	return v
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// stem returns the lowercase run of leading letters of s: the key rules are
+// indexed by ("python3.11" → "python", "linux-image-6.1" → "linux",
+// "Ivanti Endpoint Manager" → "ivanti"). s must already be lowercase.
+func stem(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= 'a' && s[i] <= 'z' {
+		i++
+	}
+	return s[:i]
+}
