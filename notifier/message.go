@@ -1,0 +1,258 @@
+package notifier
+
+import (
+	"bytes"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	htmltemplate "html/template"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"net/textproto"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+// Message kinds (outbox.kind): the event kinds plus these.
+const (
+	kindConfirm  = "confirm"
+	kindReminder = "reminder"
+	kindDigest   = "digest"
+)
+
+var (
+	textTmpl  = template.Must(template.New("").ParseFS(templateFS, "templates/mail.txt.tmpl"))
+	htmlTmpls = map[string]*htmltemplate.Template{}
+)
+
+func init() {
+	base := htmltemplate.Must(htmltemplate.New("").ParseFS(templateFS, "templates/mail.html.tmpl"))
+	for _, k := range []string{kindConfirm, kindReminder, KindRelease, KindEOL, KindFleet, kindDigest} {
+		t := htmltemplate.Must(base.Clone())
+		htmlTmpls[k] = htmltemplate.Must(t.Parse(`{{define "content"}}{{template "` + k + `.html" .}}{{end}}`))
+	}
+}
+
+// eventView is an event as templates see it.
+type eventView struct {
+	Event
+	ID           int64
+	ProductLabel string
+	Level        string
+	Prerelease   bool
+}
+
+// msgData is what message templates see.
+type msgData struct {
+	Subject        string
+	Email          string
+	Group          string
+	ConfirmURL     string
+	Expires        string
+	UnsubscribeURL string
+	PreferencesURL string
+	Events         []eventView
+	Releases       []eventView
+	EOLs           []eventView
+	Fleet          []eventView
+	Period         string
+	Count          int
+}
+
+// renderedMsg is a complete RFC 5322 message ready for the outbox.
+type renderedMsg struct {
+	Subject   string
+	MessageID string
+	Raw       []byte
+}
+
+// baseData fills the per-subscriber part of msgData.
+func (s *Service) baseData(sub *Subscription) msgData {
+	tok := signToken(s.key, claims{Purpose: purposeManage, SubID: sub.ID, Nonce: sub.nonce})
+	return msgData{Email: sub.Email, Group: sub.Group,
+		UnsubscribeURL: s.cfg.PublicURL + PathUnsubscribe + "?token=" + tok,
+		PreferencesURL: s.cfg.PublicURL + PathPreferences + "?token=" + tok}
+}
+
+// render builds the message of the given kind for one recipient. With
+// listHeaders it adds List-Unsubscribe (RFC 2369) and List-Unsubscribe-Post
+// (RFC 8058) pointing at the subscriber's one-click link.
+func (s *Service) render(kind, to string, d msgData, now time.Time, listHeaders bool) (renderedMsg, error) {
+	var subj bytes.Buffer
+	if err := textTmpl.ExecuteTemplate(&subj, kind+".subject", d); err != nil {
+		return renderedMsg{}, fmt.Errorf("render %s subject: %w", kind, err)
+	}
+	d.Subject = cleanHeaderText(subj.String(), 180)
+	var text, html bytes.Buffer
+	if err := textTmpl.ExecuteTemplate(&text, kind+".text", d); err != nil {
+		return renderedMsg{}, fmt.Errorf("render %s text: %w", kind, err)
+	}
+	if err := htmlTmpls[kind].ExecuteTemplate(&html, "layout.html", d); err != nil {
+		return renderedMsg{}, fmt.Errorf("render %s html: %w", kind, err)
+	}
+	rcpt, err := ParseEmail(to)
+	if err != nil {
+		return renderedMsg{}, fmt.Errorf("render %s: recipient: %w", kind, err)
+	}
+	m := renderedMsg{Subject: d.Subject, MessageID: s.newMessageID(kind)}
+	h := &headerWriter{}
+	h.add("Date", now.Format(time.RFC1123Z))
+	h.add("From", s.from.String())
+	h.add("To", (&mail.Address{Address: rcpt}).String())
+	h.add("Subject", encodeHeaderText(d.Subject))
+	h.add("Message-ID", m.MessageID)
+	h.add("MIME-Version", "1.0")
+	h.add("Auto-Submitted", "auto-generated")
+	if listHeaders {
+		h.add("List-Id", "eolwatch "+d.Group+" <"+d.Group+".eolwatch."+s.msgDomain+">")
+		h.add("List-Unsubscribe", "<"+d.UnsubscribeURL+">")
+		h.add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
+	if h.err != nil {
+		return renderedMsg{}, fmt.Errorf("render %s: %w", kind, h.err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	h.add("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
+	for _, part := range []struct {
+		ctype string
+		data  []byte
+	}{{"text/plain; charset=utf-8", text.Bytes()}, {"text/html; charset=utf-8", html.Bytes()}} {
+		pw, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {part.ctype}, "Content-Transfer-Encoding": {"quoted-printable"}})
+		if err != nil {
+			return renderedMsg{}, err
+		}
+		qp := quotedprintable.NewWriter(pw)
+		if _, err := qp.Write(part.data); err != nil {
+			return renderedMsg{}, err
+		}
+		if err := qp.Close(); err != nil {
+			return renderedMsg{}, err
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return renderedMsg{}, err
+	}
+	h.buf.WriteString("\r\n")
+	h.buf.Write(body.Bytes())
+	m.Raw = h.buf.Bytes()
+	return m, nil
+}
+
+// newMessageID returns a globally unique Message-ID; it is stored with the
+// outbox row, so every retry of a message carries the same one.
+func (s *Service) newMessageID(kind string) string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "<" + kind + "." + hex.EncodeToString(b) + "@" + s.msgDomain + ">"
+}
+
+// headerWriter writes header fields and refuses any value that could start
+// a new header line.
+type headerWriter struct {
+	buf bytes.Buffer
+	err error
+}
+
+func (h *headerWriter) add(name, value string) {
+	if strings.ContainsAny(value, "\r\n\x00") || strings.ContainsAny(name, "\r\n\x00: ") {
+		if h.err == nil {
+			h.err = fmt.Errorf("header %s: value contains a line break", name)
+		}
+		return
+	}
+	h.buf.WriteString(name)
+	h.buf.WriteString(": ")
+	h.buf.WriteString(value)
+	h.buf.WriteString("\r\n")
+}
+
+// cleanHeaderText turns arbitrary text (catalog, agent or subscriber data)
+// into one line: control characters and line breaks become spaces, runs of
+// spaces collapse, invalid UTF-8 is replaced, and it is cut at max runes.
+func cleanHeaderText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	space := false
+	n := 0
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' {
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		if n >= max {
+			b.WriteString("…")
+			break
+		}
+		space = false
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// encodeHeaderText encodes one-line text for an unstructured header
+// (Subject): RFC 2047 Q-encoding when it is not plain ASCII, folded
+// between encoded words so no line exceeds the RFC 5322 limit.
+func encodeHeaderText(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf || s[i] < ' ' {
+			ascii = false
+			break
+		}
+	}
+	if ascii && !strings.Contains(s, "=?") && len(s) <= 900 {
+		return s
+	}
+	enc := mime.QEncoding.Encode("utf-8", s)
+	return strings.ReplaceAll(enc, "?= =?", "?=\r\n =?")
+}
+
+var (
+	prereleaseRE = regexp.MustCompile(`(?i)(alpha|beta|preview|snapshot|nightly|canary|[-.~_]dev|[-.~_]pre|[-.~_]ea\b|\d(a|b|rc)\d*$|[-.~_]rc\d*)`)
+	numRE        = regexp.MustCompile(`\d+`)
+)
+
+// isPrerelease reports whether a version is spelled as a pre-release
+// (3.14.0rc1, 2.0.0-beta.2, 22-ea).
+func isPrerelease(v string) bool { return prereleaseRE.MatchString(v) }
+
+// releaseLevel classifies a release by the position of its last non-zero
+// numeric component: 22.0.0 is major, 3.13.0 and 22.1.0 are minor, 3.13.1
+// and 10.0.19045.3693 are patch. Pre-release suffixes are ignored.
+func releaseLevel(version string) string {
+	v := version
+	if loc := prereleaseRE.FindStringIndex(v); loc != nil {
+		v = v[:loc[0]]
+	}
+	nums := numRE.FindAllString(v, -1)
+	last := -1
+	for i, n := range nums {
+		if x, err := strconv.ParseUint(n, 10, 64); err != nil || x != 0 {
+			last = i
+		}
+	}
+	switch {
+	case last <= 0:
+		return LevelMajor
+	case last == 1:
+		return LevelMinor
+	default:
+		return LevelPatch
+	}
+}

@@ -1,0 +1,149 @@
+package notifier
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations is the notifier's schema history, oldest first. The schema
+// version is the number of migrations applied, tracked in
+// notifier_schema_version so it coexists with the server store's own
+// migrations in the same database. Append only: never edit a shipped entry.
+//
+// Times are INTEGER Unix milliseconds (UTC) and the SQL avoids
+// SQLite-only features beyond AUTOINCREMENT, so a PostgreSQL backend needs
+// only the id column types changed.
+var migrations = []string{
+	// 1: the whole first schema.
+	`CREATE TABLE notifier_meta (
+		key   TEXT PRIMARY KEY,
+		value BLOB NOT NULL
+	);
+	CREATE TABLE notifier_events (
+		id      INTEGER PRIMARY KEY AUTOINCREMENT,
+		kind    TEXT NOT NULL,
+		product TEXT NOT NULL,
+		payload TEXT NOT NULL,
+		created INTEGER NOT NULL
+	);
+	CREATE TABLE notifier_cursor (
+		name    TEXT PRIMARY KEY,
+		last_id INTEGER NOT NULL,
+		updated INTEGER NOT NULL
+	);
+	CREATE TABLE notifier_groups (
+		id       INTEGER PRIMARY KEY AUTOINCREMENT,
+		name     TEXT NOT NULL UNIQUE,
+		products TEXT NOT NULL,
+		cycles   TEXT NOT NULL,
+		events   TEXT NOT NULL,
+		created  INTEGER NOT NULL
+	);
+	CREATE TABLE notifier_subscriptions (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		group_id        INTEGER NOT NULL REFERENCES notifier_groups(id) ON DELETE CASCADE,
+		email           TEXT NOT NULL,
+		state           TEXT NOT NULL,
+		nonce           TEXT NOT NULL,
+		mode            TEXT NOT NULL DEFAULT 'immediate',
+		levels          TEXT NOT NULL DEFAULT 'major,minor,patch',
+		prereleases     INTEGER NOT NULL DEFAULT 0,
+		fleet_only      INTEGER NOT NULL DEFAULT 0,
+		created         INTEGER NOT NULL,
+		updated         INTEGER NOT NULL,
+		confirmed_at    INTEGER,
+		unsubscribed_at INTEGER,
+		UNIQUE (group_id, email)
+	);
+	CREATE INDEX notifier_subscriptions_group_state ON notifier_subscriptions (group_id, state);
+	CREATE TABLE notifier_digest_items (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		subscription_id INTEGER NOT NULL REFERENCES notifier_subscriptions(id) ON DELETE CASCADE,
+		event_id        INTEGER NOT NULL,
+		bucket          TEXT NOT NULL,
+		due_at          INTEGER NOT NULL,
+		created         INTEGER NOT NULL,
+		UNIQUE (subscription_id, event_id)
+	);
+	CREATE INDEX notifier_digest_items_due ON notifier_digest_items (due_at);
+	CREATE TABLE notifier_outbox (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		dedupe_key      TEXT NOT NULL UNIQUE,
+		subscription_id INTEGER,
+		kind            TEXT NOT NULL,
+		recipient       TEXT NOT NULL,
+		subject         TEXT NOT NULL,
+		message         BLOB NOT NULL,
+		message_id      TEXT NOT NULL,
+		state           TEXT NOT NULL DEFAULT 'pending',
+		attempts        INTEGER NOT NULL DEFAULT 0,
+		next_attempt    INTEGER NOT NULL,
+		lease_owner     TEXT,
+		lease_token     TEXT,
+		lease_until     INTEGER NOT NULL DEFAULT 0,
+		last_error      TEXT NOT NULL DEFAULT '',
+		created         INTEGER NOT NULL,
+		sent_at         INTEGER
+	);
+	CREATE INDEX notifier_outbox_due ON notifier_outbox (state, next_attempt);
+	CREATE INDEX notifier_outbox_recipient ON notifier_outbox (recipient, created);
+	CREATE INDEX notifier_outbox_subscription ON notifier_outbox (subscription_id, state);
+	CREATE INDEX notifier_outbox_lease ON notifier_outbox (lease_token);`,
+}
+
+// SchemaVersion is the notifier schema version this build expects.
+var SchemaVersion = len(migrations)
+
+// Migrate creates or upgrades the notifier's tables in db, applying each
+// pending migration in its own transaction. It is safe to call at every
+// start-up and from several processes: the version row is the lock.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS notifier_schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("notifier migrate: %w", err)
+	}
+	for {
+		done, err := migrateOne(ctx, db)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// migrateOne applies the next pending migration; done is true when none is left.
+func migrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("notifier migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var version int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM notifier_schema_version`).Scan(&version)
+	switch {
+	case err == sql.ErrNoRows:
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifier_schema_version (version) VALUES (0)`); err != nil {
+			return false, fmt.Errorf("notifier migrate: %w", err)
+		}
+	case err != nil:
+		return false, fmt.Errorf("notifier migrate: read version: %w", err)
+	}
+	if version > len(migrations) {
+		return false, fmt.Errorf("notifier migrate: database schema version %d is newer than this build (%d)", version, len(migrations))
+	}
+	if version == len(migrations) {
+		return true, tx.Commit()
+	}
+	if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
+		return false, fmt.Errorf("notifier migrate: migration %d: %w", version+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE notifier_schema_version SET version = ?`, version+1); err != nil {
+		return false, fmt.Errorf("notifier migrate: migration %d: %w", version+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("notifier migrate: migration %d: %w", version+1, err)
+	}
+	return false, nil
+}

@@ -1,0 +1,322 @@
+package notifier
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Outbox states.
+const (
+	OutboxPending   = "pending"   // waiting to be sent (or retried)
+	OutboxSent      = "sent"      // accepted by the mail server
+	OutboxFailed    = "failed"    // rejected permanently (5xx) or retried for too long
+	OutboxCancelled = "cancelled" // the subscriber left before it was sent
+)
+
+// smtpConn is one open SMTP session able to send several messages.
+type smtpConn interface {
+	// send runs MAIL, RCPT and DATA for one message.
+	send(from, to string, msg []byte) error
+	// reset aborts a failed transaction so the session can be reused.
+	reset() error
+	// close ends the session politely (QUIT) and closes the connection.
+	close() error
+}
+
+// outboxRow is a claimed message.
+type outboxRow struct {
+	ID        int64
+	Recipient string
+	Message   []byte
+	MessageID string
+	Attempts  int
+	Created   time.Time
+}
+
+// claim leases up to BatchSize due messages to this instance. The UPDATE
+// re-checks state and lease in its own WHERE, so on a database with row
+// locks (PostgreSQL, where the inner SELECT would add FOR UPDATE SKIP
+// LOCKED) two instances can never hold the same row; the random token
+// identifies this claim in every later update.
+func (s *Service) claim(ctx context.Context) (token string, until time.Time, rows []outboxRow, err error) {
+	b := make([]byte, 12)
+	rand.Read(b)
+	token = hex.EncodeToString(b)
+	now := s.now()
+	until = now.Add(s.cfg.LeaseDuration)
+	nowMs := now.UnixMilli()
+	_, err = s.w.ExecContext(ctx, `UPDATE notifier_outbox SET lease_owner = ?, lease_token = ?, lease_until = ?
+		WHERE id IN (SELECT id FROM notifier_outbox WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ?
+		             ORDER BY next_attempt, id LIMIT ?)
+		  AND state = 'pending' AND lease_until < ?`,
+		s.owner, token, until.UnixMilli(), nowMs, nowMs, s.cfg.BatchSize, nowMs)
+	if err != nil {
+		return "", until, nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	q, err := s.w.QueryContext(ctx, `SELECT id, recipient, message, message_id, attempts, created FROM notifier_outbox WHERE lease_token = ? ORDER BY id`, token)
+	if err != nil {
+		return "", until, nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	defer q.Close()
+	for q.Next() {
+		var r outboxRow
+		var created int64
+		if err := q.Scan(&r.ID, &r.Recipient, &r.Message, &r.MessageID, &r.Attempts, &created); err != nil {
+			return "", until, nil, fmt.Errorf("claim outbox: %w", err)
+		}
+		r.Created = time.UnixMilli(created).UTC()
+		rows = append(rows, r)
+	}
+	return token, until, rows, q.Err()
+}
+
+// SendPending claims one batch of due messages and delivers it over one
+// SMTP connection. Each message is marked sent right after the server
+// accepted it, in a statement guarded by this claim's lease token. It
+// returns how many messages it handled (sent, failed or rescheduled); an
+// error means the mail server could not be reached or the database failed.
+func (s *Service) SendPending(ctx context.Context) (int, error) {
+	if s.cfg.SMTPAddr == "" {
+		return 0, errors.New("send: no smtp-addr configured")
+	}
+	token, until, rows, err := s.claim(ctx)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	conn, err := s.dial(ctx)
+	if err != nil {
+		err = fmt.Errorf("connect to %s: %w", s.cfg.SMTPAddr, err)
+		for _, r := range rows {
+			s.retryLater(ctx, token, r, err)
+		}
+		return 0, err
+	}
+	defer conn.close()
+	from := s.from.Address
+	for i, r := range rows {
+		// Stop early enough that the lease cannot expire mid-message.
+		if ctx.Err() != nil || s.now().Add(s.cfg.SMTPTimeout*3).After(until) {
+			s.release(context.WithoutCancel(ctx), token, rows[i:])
+			return i, ctx.Err()
+		}
+		err := conn.send(from, r.Recipient, r.Message)
+		if err == nil {
+			if s.afterSend != nil {
+				s.afterSend(r.ID)
+			}
+			if err := s.markSent(ctx, token, r); err != nil {
+				// The rest stay leased and come back after the lease: stop
+				// sending rather than send what we cannot record.
+				return i, err
+			}
+			continue
+		}
+		var se *smtp.SMTPError
+		switch {
+		case errors.As(err, &se) && se.Code/100 == 5:
+			s.markFailed(ctx, token, r, smtpAnswer(se))
+			conn.reset()
+		case errors.As(err, &se) && se.Code != 421:
+			s.retryLater(ctx, token, r, errors.New(smtpAnswer(se)))
+			conn.reset()
+		default:
+			// The connection is gone (network error or 421): every
+			// remaining message waits for the next attempt.
+			for _, rest := range rows[i:] {
+				s.retryLater(ctx, token, rest, err)
+			}
+			return i, fmt.Errorf("send via %s: %w", s.cfg.SMTPAddr, err)
+		}
+	}
+	return len(rows), nil
+}
+
+// smtpAnswer formats a server reply the way admins expect to read it.
+func smtpAnswer(se *smtp.SMTPError) string {
+	s := fmt.Sprintf("%d", se.Code)
+	if se.EnhancedCode != (smtp.EnhancedCode{}) && se.EnhancedCode != smtp.NoEnhancedCode {
+		s += fmt.Sprintf(" %d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+	}
+	return s + " " + se.Message
+}
+
+func (s *Service) markSent(ctx context.Context, token string, r outboxRow) error {
+	res, err := s.w.ExecContext(context.WithoutCancel(ctx), `UPDATE notifier_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1,
+		last_error = '', lease_owner = NULL, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`, s.now().UnixMilli(), r.ID, token)
+	if err != nil {
+		return fmt.Errorf("mark message %d sent: %w", r.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		s.log.Error("lease lost before marking a sent message", "outbox", r.ID, "message_id", r.MessageID)
+	}
+	return nil
+}
+
+func (s *Service) markFailed(ctx context.Context, token string, r outboxRow, answer string) {
+	s.log.Warn("message rejected", "outbox", r.ID, "answer", answer)
+	if _, err := s.w.ExecContext(context.WithoutCancel(ctx), `UPDATE notifier_outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,
+		lease_owner = NULL, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`, answer, r.ID, token); err != nil {
+		s.log.Error("record failed message", "outbox", r.ID, "err", err)
+	}
+}
+
+// backoff is the wait before retry number attempts (1 = first retry):
+// RetryBase doubling up to RetryMax, with ±20% jitter.
+func (s *Service) backoff(attempts int) time.Duration {
+	d := float64(s.cfg.RetryBase) * math.Pow(2, float64(max(attempts-1, 0)))
+	d = min(d, float64(s.cfg.RetryMax))
+	d *= 0.8 + 0.4*mrand.Float64()
+	return time.Duration(d)
+}
+
+// retryLater reschedules a message after a temporary failure, or marks it
+// failed once it has been retried for longer than RetryFor.
+func (s *Service) retryLater(ctx context.Context, token string, r outboxRow, cause error) {
+	now := s.now()
+	msg := cause.Error()
+	if len(msg) > 1000 {
+		msg = msg[:1000]
+	}
+	if now.Sub(r.Created) > s.cfg.RetryFor {
+		s.markFailed(ctx, token, r, "gave up after "+s.cfg.RetryFor.String()+": "+msg)
+		return
+	}
+	next := now.Add(s.backoff(r.Attempts + 1))
+	if _, err := s.w.ExecContext(context.WithoutCancel(ctx), `UPDATE notifier_outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?,
+		lease_owner = NULL, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`, next.UnixMilli(), msg, r.ID, token); err != nil {
+		s.log.Error("reschedule message", "outbox", r.ID, "err", err)
+	}
+}
+
+// release gives claimed, untried messages back without counting an attempt.
+func (s *Service) release(ctx context.Context, token string, rows []outboxRow) {
+	for _, r := range rows {
+		if _, err := s.w.ExecContext(ctx, `UPDATE notifier_outbox SET lease_owner = NULL, lease_token = NULL, lease_until = 0
+			WHERE id = ? AND lease_token = ?`, r.ID, token); err != nil {
+			s.log.Error("release message", "outbox", r.ID, "err", err)
+		}
+	}
+}
+
+// goSMTPConn is an smtpConn over emersion/go-smtp.
+type goSMTPConn struct {
+	c       *smtp.Client
+	raw     net.Conn
+	timeout time.Duration
+}
+
+func (g *goSMTPConn) send(from, to string, msg []byte) error {
+	if err := g.c.Mail(from, nil); err != nil {
+		return err
+	}
+	if err := g.c.Rcpt(to, nil); err != nil {
+		return err
+	}
+	w, err := g.c.Data()
+	if err != nil {
+		return err
+	}
+	// go-smtp times out commands and the final reply; this bounds the write.
+	g.raw.SetWriteDeadline(time.Now().Add(g.timeout))
+	if _, err := w.Write(msg); err != nil {
+		w.Close()
+		return err
+	}
+	err = w.Close()
+	g.raw.SetWriteDeadline(time.Time{})
+	return err
+}
+
+func (g *goSMTPConn) reset() error { return g.c.Reset() }
+
+func (g *goSMTPConn) close() error {
+	g.raw.SetDeadline(time.Now().Add(g.timeout))
+	err := g.c.Quit()
+	g.c.Close()
+	return err
+}
+
+// dialSMTP opens and prepares a session: connect, TLS as configured, EHLO,
+// AUTH. Every step is bounded by SMTPTimeout.
+func (s *Service) dialSMTP(ctx context.Context) (smtpConn, error) {
+	conn, err := s.dialOnce(ctx, s.cfg.SMTPTLS)
+	if err != nil && s.cfg.SMTPTLS == TLSOpportunistic && strings.Contains(err.Error(), "doesn't support STARTTLS") {
+		return s.dialOnce(ctx, TLSNone)
+	}
+	return conn, err
+}
+
+func (s *Service) dialOnce(ctx context.Context, mode string) (smtpConn, error) {
+	cfg := s.cfg
+	host, _, _ := net.SplitHostPort(cfg.SMTPAddr)
+	d := net.Dialer{Timeout: cfg.SMTPTimeout}
+	raw, err := d.DialContext(ctx, "tcp", cfg.SMTPAddr)
+	if err != nil {
+		return nil, err
+	}
+	raw.SetDeadline(time.Now().Add(cfg.SMTPTimeout))
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.TLSConfig != nil {
+		tlsCfg = cfg.TLSConfig.Clone()
+	}
+	if tlsCfg.ServerName == "" {
+		tlsCfg.ServerName = host
+	}
+	var c *smtp.Client
+	switch mode {
+	case TLSImplicit:
+		tc := tls.Client(raw, tlsCfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("tls handshake: %w", err)
+		}
+		c = smtp.NewClient(tc)
+	case TLSStartTLS, TLSOpportunistic:
+		if c, err = smtp.NewClientStartTLS(raw, tlsCfg); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("starttls: %w", err)
+		}
+	default:
+		c = smtp.NewClient(raw)
+	}
+	c.CommandTimeout = cfg.SMTPTimeout
+	c.SubmissionTimeout = cfg.SMTPTimeout
+	fail := func(step string, err error) (smtpConn, error) {
+		c.Close()
+		return nil, fmt.Errorf("%s: %w", step, err)
+	}
+	if err := c.Hello(cfg.SMTPHelo); err != nil {
+		return fail("ehlo", err)
+	}
+	if cfg.SMTPUsername != "" {
+		if _, isTLS := c.TLSConnectionState(); !isTLS && !isLoopbackHost(host) {
+			return fail("auth", errors.New("refusing to authenticate over a connection without TLS"))
+		}
+		var a sasl.Client
+		switch {
+		case cfg.SMTPAuth == AuthPlain || cfg.SMTPAuth == AuthAuto && c.SupportsAuth("PLAIN"):
+			a = sasl.NewPlainClient("", cfg.SMTPUsername, cfg.SMTPPassword)
+		case cfg.SMTPAuth == AuthLogin || cfg.SMTPAuth == AuthAuto && c.SupportsAuth("LOGIN"):
+			a = sasl.NewLoginClient(cfg.SMTPUsername, cfg.SMTPPassword)
+		default:
+			return fail("auth", errors.New("the server offers neither PLAIN nor LOGIN"))
+		}
+		if err := c.Auth(a); err != nil {
+			return fail("auth", err)
+		}
+	}
+	raw.SetDeadline(time.Time{})
+	return &goSMTPConn{c: c, raw: raw, timeout: cfg.SMTPTimeout}, nil
+}

@@ -1,0 +1,163 @@
+package notifier
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"net/url"
+	"time"
+)
+
+// FleetLookup tells the notifier whether the fleet runs a product, for the
+// "only versions my fleet runs" preference. The server store implements it;
+// it must be safe for concurrent use and answer from the reader database.
+type FleetLookup interface {
+	// FleetRuns reports whether at least one host runs product, in cycle
+	// when cycle is not empty.
+	FleetRuns(ctx context.Context, product, cycle string) (bool, error)
+}
+
+// Service is the notifier: groups and subscriptions (with their HTTP
+// handlers), the event fan-out worker, digests and the SMTP sender. Create
+// it with New after Migrate; call Run to start the workers. Its methods are
+// safe for concurrent use.
+type Service struct {
+	w, r      *sql.DB
+	cfg       Config
+	log       *slog.Logger
+	key       []byte
+	from      *mail.Address
+	msgDomain string
+	kick      chan struct{}
+	ipLimit   *rateLimiter
+	owner     string
+
+	// afterSend, when set (tests), runs after the server accepted a message
+	// and before it is marked sent.
+	afterSend func(id int64)
+
+	dial func(ctx context.Context) (smtpConn, error)
+}
+
+// New returns a Service using writer for every write (a single-connection
+// pool with _txlock=immediate) and reader for listings. The notifier's
+// tables must exist (Migrate).
+func New(ctx context.Context, writer, reader *sql.DB, cfg Config) (*Service, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("notifier config: %w", err)
+	}
+	if writer == nil {
+		return nil, errors.New("notifier: writer database is nil")
+	}
+	if reader == nil {
+		reader = writer
+	}
+	s := &Service{w: writer, r: reader, cfg: cfg, log: cfg.Logger.With("component", "notifier"),
+		kick: make(chan struct{}, 1), ipLimit: newRateLimiter(cfg.SubscribeRatePerIP, time.Hour)}
+	if cfg.SMTPFrom != "" {
+		s.from, _ = mail.ParseAddress(cfg.SMTPFrom)
+	} else {
+		u, _ := url.Parse(cfg.PublicURL)
+		s.from = &mail.Address{Name: "eolwatch", Address: "eolwatch@" + u.Hostname()}
+	}
+	u, _ := url.Parse(cfg.PublicURL)
+	s.msgDomain = u.Hostname()
+	s.owner = cfg.InstanceID
+	if s.owner == "" {
+		b := make([]byte, 8)
+		rand.Read(b)
+		s.owner = hex.EncodeToString(b)
+	}
+	s.key = cfg.SigningKey
+	if len(s.key) == 0 {
+		if s.key, err = s.loadOrCreateKey(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.dial = s.dialSMTP
+	return s, nil
+}
+
+// loadOrCreateKey returns the signing key kept in notifier_meta, creating it once.
+func (s *Service) loadOrCreateKey(ctx context.Context) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO notifier_meta (key, value) VALUES ('signing_key', ?) ON CONFLICT (key) DO NOTHING`, fresh); err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	var key []byte
+	if err := s.w.QueryRowContext(ctx, `SELECT value FROM notifier_meta WHERE key = 'signing_key'`).Scan(&key); err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	return key, nil
+}
+
+// Kick wakes the workers now, for instance after the server committed a
+// transaction that enqueued events. It never blocks.
+func (s *Service) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// Run runs the fan-out, digest and delivery workers until ctx ends. Each
+// pass is also available alone (ProcessEvents, FlushDigests, SendPending).
+func (s *Service) Run(ctx context.Context) error {
+	s.log.Info("notifier started", "smtp", s.cfg.SMTPAddr, "tls", s.cfg.SMTPTLS, "instance", s.owner)
+	t := time.NewTicker(s.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		s.pass(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-s.kick:
+		}
+	}
+}
+
+// pass runs one round of every worker, logging failures (they are retried next round).
+func (s *Service) pass(ctx context.Context) {
+	for {
+		n, err := s.ProcessEvents(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("fan-out failed", "err", err)
+			}
+			break
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if _, err := s.FlushDigests(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("digest flush failed", "err", err)
+	}
+	if s.cfg.SMTPAddr == "" {
+		return
+	}
+	for ctx.Err() == nil {
+		n, err := s.SendPending(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("delivery pass failed", "err", err)
+			}
+			return
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
