@@ -1,0 +1,5 @@
+//go:build !darwin
+
+package agent
+
+const isDarwin = false

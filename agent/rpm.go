@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// rpmQueryFormat asks rpm for one tab-separated line per package.
+const rpmQueryFormat = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n`
+
+// rpmDBPaths are where rpm keeps its database (the newer location first).
+var rpmDBPaths = []string{"/usr/lib/sysimage/rpm", "/var/lib/rpm"}
+
+// rpmCollector lists rpm packages with `rpm -qa --queryformat`. It runs only
+// when rpm is on PATH and an rpm database with files in it exists (a Debian
+// host with the rpm tool installed has an empty /var/lib/rpm).
+type rpmCollector struct{}
+
+func (rpmCollector) Name() string { return "rpm" }
+
+func (rpmCollector) Collect(ctx context.Context, env *Env) ([]api.Item, error) {
+	if env.Run == nil {
+		if _, err := exec.LookPath("rpm"); err != nil {
+			return nil, ErrAbsent
+		}
+	}
+	if !rpmDBExists(env) {
+		return nil, ErrAbsent
+	}
+	args := []string{"-qa", "--queryformat", rpmQueryFormat}
+	if env.Root != "" && env.Root != "/" {
+		args = append([]string{"--root", env.Root}, args...)
+	}
+	out, err := env.Command(ctx, false, "rpm", args...)
+	if err != nil {
+		return nil, err
+	}
+	return parseRPMQuery(bytes.NewReader(out))
+}
+
+func rpmDBExists(env *Env) bool {
+	for _, p := range rpmDBPaths {
+		ents, err := os.ReadDir(env.Path(p))
+		if err == nil && len(ents) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// parseRPMQuery parses the output of rpm -qa --queryformat rpmQueryFormat.
+// gpg-pubkey pseudo-packages are skipped. Version is [epoch:]version-release.
+func parseRPMQuery(r io.Reader) ([]api.Item, error) {
+	var items []api.Item
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 16<<10), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		f := strings.Split(s, "\t")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("rpm line %d: %d tab-separated fields, want 6", line, len(f))
+		}
+		name, epoch, ver, rel, arch, srpm := f[0], f[1], f[2], f[3], f[4], f[5]
+		if name == "" || ver == "" {
+			return nil, fmt.Errorf("rpm line %d: empty name or version", line)
+		}
+		if name == "gpg-pubkey" {
+			continue
+		}
+		v := ver
+		if rel != "" && rel != "(none)" {
+			v += "-" + rel
+		}
+		if epoch != "" && epoch != "(none)" && epoch != "0" {
+			v = epoch + ":" + v
+		}
+		if arch == "(none)" {
+			arch = ""
+		}
+		items = append(items, api.Item{Source: "rpm", Name: name, Version: v, Arch: arch, SourcePkg: rpmSourceName(srpm)})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("rpm line %d: %w", line+1, err)
+	}
+	return items, nil
+}
+
+// rpmSourceName turns "bash-5.1.8-6.el9.src.rpm" into "bash".
+func rpmSourceName(srpm string) string {
+	s := strings.TrimSuffix(strings.TrimSuffix(srpm, ".rpm"), ".src")
+	s = strings.TrimSuffix(s, ".nosrc")
+	if s == "" || s == "(none)" {
+		return ""
+	}
+	for range 2 { // drop -release, then -version
+		i := strings.LastIndexByte(s, '-')
+		if i <= 0 {
+			return s
+		}
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,196 @@
+package agent
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// File names inside the state directory.
+const (
+	identityFile = "identity.json" // install id, host id, node key (0600)
+	pendingFile  = "pending-report.json"
+)
+
+// Identity is what the agent keeps across runs: who it is and what the
+// server last acknowledged.
+type Identity struct {
+	// InstallID is created once, at the first enrollment attempt; it is this
+	// install's identity on the server (clones get their own).
+	InstallID string `json:"install_id"`
+	// Server is the URL the node key belongs to; a new server means a new
+	// enrollment.
+	Server string `json:"server,omitempty"`
+	// HostID and NodeKey come from the server at enrollment.
+	HostID  string `json:"host_id,omitempty"`
+	NodeKey string `json:"node_key,omitempty"`
+	// EnrolledAt records the last successful enrollment.
+	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
+	// LastFullHash is the inventory hash of the last full report the server
+	// acknowledged; while the inventory hashes the same, check-ins suffice.
+	LastFullHash string `json:"last_full_hash,omitempty"`
+}
+
+// State is the agent's state directory.
+type State struct{ dir string }
+
+// OpenState creates dir (0700) if needed.
+func OpenState(dir string) (*State, error) {
+	if dir == "" {
+		return nil, errors.New("state_dir: empty")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state_dir: %w", err)
+	}
+	return &State{dir: dir}, nil
+}
+
+// Dir is the state directory's path.
+func (s *State) Dir() string { return s.dir }
+
+// LoadIdentity reads the identity; a missing file yields a fresh identity
+// with a new InstallID (not yet saved).
+func (s *State) LoadIdentity() (Identity, error) {
+	var id Identity
+	b, err := os.ReadFile(filepath.Join(s.dir, identityFile))
+	if errors.Is(err, os.ErrNotExist) {
+		id.InstallID = newID()
+		return id, nil
+	}
+	if err != nil {
+		return id, fmt.Errorf("state: %w", err)
+	}
+	if err := json.Unmarshal(b, &id); err != nil {
+		return id, fmt.Errorf("state: %s: %w", identityFile, err)
+	}
+	if id.InstallID == "" {
+		id.InstallID = newID()
+	}
+	return id, nil
+}
+
+// SaveIdentity writes the identity atomically with 0600 permissions.
+func (s *State) SaveIdentity(id Identity) error {
+	b, err := json.MarshalIndent(id, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(s.dir, identityFile), b, 0o600)
+}
+
+// Pending returns the spooled report, or nil when there is none. A corrupt
+// spool file is removed and reported.
+func (s *State) Pending() (*api.Report, error) {
+	p := filepath.Join(s.dir, pendingFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	var r api.Report
+	if err := json.Unmarshal(b, &r); err != nil || r.ReportID == "" {
+		os.Remove(p)
+		return nil, fmt.Errorf("spool: %s was corrupt and is dropped: %v", pendingFile, err)
+	}
+	return &r, nil
+}
+
+// Spool stores r as the one pending report, replacing any older one: the
+// newest state wins and the spool never grows.
+func (s *State) Spool(r *api.Report) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if len(b) > api.MaxReportBytes {
+		return fmt.Errorf("spool: report of %d bytes exceeds the %d-byte limit", len(b), api.MaxReportBytes)
+	}
+	return writeFileAtomic(filepath.Join(s.dir, pendingFile), b, 0o600)
+}
+
+// Unspool removes the pending report if it is still the one with id.
+func (s *State) Unspool(id string) error {
+	r, err := s.Pending()
+	if err != nil || r == nil || r.ReportID != id {
+		return err
+	}
+	if err := os.Remove(filepath.Join(s.dir, pendingFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("spool: %w", err)
+	}
+	return syncDir(s.dir)
+}
+
+// writeFileAtomic writes data to a temporary file in the same directory,
+// syncs it, renames it over path and syncs the directory, so a crash leaves
+// either the old or the new file, never a torn one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(perm); err != nil && runtime.GOOS != "windows" {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	ok = true
+	return syncDir(dir)
+}
+
+// syncDir makes a rename durable (a no-op on Windows, where directories
+// cannot be opened for sync).
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// newID returns a random UUID (version 4) string.
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported systems
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
