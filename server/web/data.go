@@ -1,0 +1,330 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// The roles a dashboard user can have; they are the API's token roles.
+const (
+	RoleAdmin   = "admin"   // everything
+	RoleSupport = "support" // read every page and run eligibility checks
+	RoleViewer  = "viewer"  // read every page
+)
+
+// ErrNotFound is returned (possibly wrapped) by a data source when the host,
+// product or token asked for does not exist; the dashboard answers 404.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnauthorized is returned by an Authenticator for an unknown, revoked or
+// malformed token.
+var ErrUnauthorized = errors.New("unauthorized")
+
+// InputError is returned by a data source when user input is invalid; the
+// dashboard shows Msg next to the form field named Field with status 400.
+type InputError struct {
+	Field string // form field name, e.g. "version"
+	Msg   string // plain sentence shown to the user
+}
+
+func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
+
+// Authenticator turns an API token into its role. It is called at login and
+// again on every request of a session, so a revoked token ends its sessions.
+type Authenticator interface {
+	// Authenticate returns RoleAdmin, RoleSupport or RoleViewer for a valid
+	// token, and an error wrapping ErrUnauthorized otherwise.
+	Authenticate(ctx context.Context, token string) (role string, err error)
+}
+
+// Fleet is the read side of the stored fleet. Every method must do its
+// counting, filtering, sorting and paging in the store (SQL GROUP BY, WHERE,
+// ORDER BY, LIMIT/OFFSET over indexed columns): the dashboard never loads
+// more rows than it shows, so pages stay fast with 100,000 hosts.
+type Fleet interface {
+	// Overview returns fleet-wide counts as of asOf; hosts last seen before
+	// staleBefore count as stale. Upcoming lists cycles in use by the fleet
+	// whose end of life falls within the next 90 days, soonest first.
+	Overview(ctx context.Context, asOf, staleBefore time.Time) (Overview, error)
+	// Hosts returns one page of hosts matching q plus the total match count.
+	Hosts(ctx context.Context, q HostQuery) (HostPage, error)
+	// Facets returns the distinct product ids and OS names in the fleet, for
+	// the host filters.
+	Facets(ctx context.Context) (Facets, error)
+	// Host returns one host with its matched products' verdicts; an unknown
+	// id yields an error wrapping ErrNotFound.
+	Host(ctx context.Context, id string) (HostDetail, error)
+	// Inventory returns one page of a host's raw inventory, sorted by name,
+	// and the host's total item count.
+	Inventory(ctx context.Context, hostID string, offset, limit int) (items []api.Item, total int, err error)
+	// Products returns every catalog product installed somewhere in the
+	// fleet, with host counts, sorted by unsupported installs then id.
+	Products(ctx context.Context) ([]ProductSummary, error)
+	// Product returns one product's catalog data and the fleet's installs per
+	// version (at most maxVersions rows, most hosts first, the rest summed in
+	// OtherHosts); an id the catalog does not know yields ErrNotFound.
+	Product(ctx context.Context, id string, maxVersions int) (ProductDetail, error)
+}
+
+// Checker answers support-eligibility questions, the same way as
+// GET /api/v1/eligibility.
+type Checker interface {
+	// CheckVersion evaluates a bare product + version against the catalog;
+	// it needs no fleet. An unknown product or unparsable version is an
+	// answer (eligible=false with a reason), not an error.
+	CheckVersion(ctx context.Context, product, version, severity string) (api.Eligibility, error)
+	// CheckHost evaluates the host (by id or hostname) for one product, or
+	// for every matched product when product is empty, worst first. An
+	// unknown host yields ErrNotFound.
+	CheckHost(ctx context.Context, host, product, severity string) ([]api.Eligibility, error)
+}
+
+// Notifications is the notifier's state and the release publishing action.
+type Notifications interface {
+	// Groups returns every group with its subscriber count, by name.
+	Groups(ctx context.Context) ([]Group, error)
+	// Subscribers returns one page of subscriptions, newest first, and the total.
+	Subscribers(ctx context.Context, offset, limit int) ([]Subscriber, int, error)
+	// Outbox returns one page of messages in state q.State ("" for all),
+	// newest first, plus the count of messages in each state.
+	Outbox(ctx context.Context, q OutboxQuery) (OutboxPage, error)
+	// PublishRelease publishes a release in the catalog (as
+	// POST /api/v1/catalog/releases does) and queues the resulting
+	// notifications. Invalid input yields an *InputError.
+	PublishRelease(ctx context.Context, r ReleaseRequest) (PublishResult, error)
+}
+
+// Settings is token, enroll secret and catalog administration.
+type Settings interface {
+	// Tokens returns every API token (never the secret), newest first.
+	Tokens(ctx context.Context) ([]Token, error)
+	// CreateToken creates a token and returns its secret, shown only once.
+	CreateToken(ctx context.Context, role, name string) (secret string, t Token, err error)
+	// RevokeToken revokes a token by id; unknown ids yield ErrNotFound.
+	RevokeToken(ctx context.Context, id string) error
+	// EnrollSecrets lists the enroll secrets agents may use (never the secret).
+	EnrollSecrets(ctx context.Context) ([]EnrollSecret, error)
+	// CatalogInfo returns the loaded catalog's provenance and last sync.
+	CatalogInfo(ctx context.Context) (CatalogStatus, error)
+}
+
+// Overview is the fleet at a glance.
+type Overview struct {
+	Hosts            int            // hosts stored
+	StaleHosts       int            // hosts last seen before staleBefore
+	Installs         int            // matched installs (host × product)
+	HostsByStatus    map[string]int // a host counts once, under its worst status; keys are catalog.Status*
+	InstallsByStatus map[string]int // keys are catalog.Status*
+	TopUnsupported   []ProductCount // at most 10, most unsupported installs first
+	Upcoming         []UpcomingEOL  // eol within 90 days, soonest first, at most 50
+}
+
+// ProductCount is a product with its count of unsupported (eol or
+// unknown-version) installs.
+type ProductCount struct {
+	Product     string
+	Label       string
+	Unsupported int
+	Installs    int
+}
+
+// UpcomingEOL is a cycle in use whose end of life is near.
+type UpcomingEOL struct {
+	Product string
+	Label   string
+	Cycle   string
+	EOL     time.Time // the last supported day
+	Hosts   int
+}
+
+// Host sort keys accepted in HostQuery.Sort.
+const (
+	SortHostname = "hostname"
+	SortStatus   = "status" // worst first when ascending
+	SortOS       = "os"
+	SortLastSeen = "last_seen" // oldest first when ascending
+)
+
+// HostQuery selects a page of hosts. Empty fields do not filter.
+type HostQuery struct {
+	Search      string    // substring of the hostname, case-insensitive
+	Status      string    // worst status of the host, or the status of Product on it when Product is set
+	Product     string    // hosts where this product is installed
+	OS          string    // exact OS name (api.HostInfo.OSName)
+	Stale       bool      // only hosts last seen before StaleBefore
+	StaleBefore time.Time // the stale threshold (always set)
+	Sort        string    // one of the Sort* keys (default hostname)
+	Desc        bool
+	Offset      int
+	Limit       int // 1..200
+}
+
+// HostPage is one page of hosts.
+type HostPage struct {
+	Rows  []HostRow
+	Total int // rows matching the query, all pages
+}
+
+// HostRow is a host in the hosts table.
+type HostRow struct {
+	ID       string
+	Hostname string
+	OSName   string
+	Status   string // worst status over its installs (or the filtered product's status)
+	Installs int    // matched products on the host
+	LastSeen time.Time
+	// Version is the installed version of HostQuery.Product when filtering by product.
+	Version string
+}
+
+// Facets are the values offered by the host filters.
+type Facets struct {
+	Products []string // product ids installed in the fleet, sorted
+	OSes     []string // OS names, sorted
+}
+
+// HostDetail is one host.
+type HostDetail struct {
+	ID        string
+	Info      api.HostInfo
+	FirstSeen time.Time
+	LastSeen  time.Time
+	Status    string
+	Items     int                  // raw inventory size
+	Errors    []api.CollectorError // from the last report
+	Verdicts  []InstallVerdict     // matched products, worst first
+}
+
+// InstallVerdict is one matched product on a host.
+type InstallVerdict struct {
+	Item    api.Item // the inventory item it came from
+	Verdict catalog.Verdict
+}
+
+// ProductSummary is a product in the fleet.
+type ProductSummary struct {
+	ID          string
+	Label       string
+	Category    string
+	Hosts       int
+	Unsupported int // eol or unknown-version installs
+	Source      string
+}
+
+// ProductDetail is a product's catalog data and its use in the fleet.
+type ProductDetail struct {
+	Product    *catalog.Product // cycles newest first
+	CycleHosts map[string]int   // hosts per cycle name
+	Versions   []VersionCount   // most hosts first
+	OtherHosts int              // hosts on versions beyond maxVersions
+}
+
+// VersionCount is how many hosts run one version.
+type VersionCount struct {
+	Version string
+	Cycle   string
+	Status  string
+	Hosts   int
+}
+
+// Group is a notification group.
+type Group struct {
+	Name        string
+	Products    []string
+	Events      []string // notifier.Kind*
+	Subscribers int      // confirmed subscribers
+}
+
+// Subscriber states.
+const (
+	SubPending      = "pending" // waiting for the double opt-in confirmation
+	SubConfirmed    = "confirmed"
+	SubUnsubscribed = "unsubscribed"
+)
+
+// Subscriber is one subscription of an address to a group.
+type Subscriber struct {
+	Email     string
+	Group     string
+	State     string // Sub*
+	Created   time.Time
+	Confirmed time.Time // zero when not confirmed
+}
+
+// Outbox message states.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// OutboxQuery selects a page of outbox messages.
+type OutboxQuery struct {
+	State  string // Outbox* or "" for every state
+	Offset int
+	Limit  int
+}
+
+// OutboxPage is one page of the outbox.
+type OutboxPage struct {
+	Rows   []OutboxMessage
+	Total  int            // messages matching the query
+	Counts map[string]int // messages per state, whole outbox
+}
+
+// OutboxMessage is one email in the outbox.
+type OutboxMessage struct {
+	ID        string
+	To        string
+	Subject   string
+	Kind      string // notifier.Kind*
+	State     string // Outbox*
+	Attempts  int
+	SMTPReply string // last SMTP answer, e.g. "250 2.0.0 Ok: queued" or "550 5.1.1 no such user"
+	Created   time.Time
+	Sent      time.Time // zero unless sent
+	NextTry   time.Time // zero unless pending a retry
+}
+
+// ReleaseRequest is the publish-a-release form, the same fields as
+// POST /api/v1/catalog/releases.
+type ReleaseRequest struct {
+	Product string
+	Cycle   string
+	Version string
+	Date    time.Time
+}
+
+// PublishResult reports what publishing a release caused.
+type PublishResult struct {
+	Events   int // events recorded
+	Messages int // emails queued
+}
+
+// Token is an API token, without its secret.
+type Token struct {
+	ID       string
+	Name     string
+	Role     string
+	Created  time.Time
+	LastUsed time.Time // zero when never used
+}
+
+// EnrollSecret is an enroll secret, without the secret itself.
+type EnrollSecret struct {
+	ID      string
+	Name    string // e.g. "--enroll-secret flag"
+	Created time.Time
+	Hosts   int // hosts enrolled with it
+}
+
+// CatalogStatus is the loaded catalog and its last sync.
+type CatalogStatus struct {
+	Info      catalog.Info
+	LastSync  time.Time // zero when never synced
+	SyncError string    // last sync's error, empty when it worked
+}

@@ -1,0 +1,604 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// fakeNow is the fixed "today" of the fake fleet.
+var fakeNow = time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC)
+
+func day(s string) catalog.Date {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return catalog.Date{Time: t}
+}
+
+func eolOn(s string) catalog.Milestone { return catalog.Milestone{Set: true, Date: day(s)} }
+
+// fakeCatalog is a small hand-written catalog for the fake.
+func fakeCatalog() map[string]*catalog.Product {
+	cy := func(name, latest, released, eol string) *catalog.Cycle {
+		c := &catalog.Cycle{Name: name, Latest: latest, ReleaseDate: day(released), LatestDate: day("2025-08-01")}
+		switch eol {
+		case "false":
+			c.EOL = catalog.Milestone{Set: true}
+		default:
+			c.EOL = eolOn(eol)
+		}
+		return c
+	}
+	ps := []*catalog.Product{
+		{ID: "python", Label: "Python", Category: "lang", Source: "endoflife.date", Cycles: []*catalog.Cycle{
+			cy("3.13", "3.13.7", "2024-10-07", "2029-10-31"), cy("3.12", "3.12.11", "2023-10-02", "2028-10-31"),
+			cy("3.11", "3.11.13", "2022-10-24", "2027-10-31"), cy("3.9", "3.9.23", "2020-10-05", "2025-10-31"),
+			cy("3.8", "3.8.20", "2019-10-14", "2024-10-07")}},
+		{ID: "debian", Label: "Debian", Category: "os", Source: "endoflife.date", Cycles: []*catalog.Cycle{
+			cy("12", "12.11", "2023-06-10", "2026-06-10"), cy("11", "11.11", "2021-08-14", "2024-08-14"),
+			cy("10", "10.13", "2019-07-06", "2022-09-10")}},
+		{ID: "nginx", Label: "nginx", Category: "server-app", Source: "endoflife.date", Cycles: []*catalog.Cycle{
+			cy("1.28", "1.28.0", "2025-04-23", "false"), cy("1.26", "1.26.3", "2024-04-23", "2025-04-23")}},
+		{ID: "postgresql", Label: "PostgreSQL", Category: "database", Source: "endoflife.date", Cycles: []*catalog.Cycle{
+			cy("17", "17.6", "2024-09-26", "2029-11-08"), cy("16", "16.10", "2023-09-14", "2028-11-09"),
+			cy("13", "13.22", "2020-09-24", "2025-11-13")}},
+		{ID: "nodejs", Label: "Node.js", Category: "framework", Source: "endoflife.date", Cycles: []*catalog.Cycle{
+			cy("22", "22.19.0", "2024-04-24", "2027-04-30"), cy("20", "20.19.5", "2023-04-18", "2026-04-30"),
+			cy("18", "18.20.8", "2022-04-19", "2025-04-30")}},
+		{ID: "openssl", Label: "OpenSSL", Category: "app", Source: "endoflife.date", Cycles: []*catalog.Cycle{
+			cy("3.5", "3.5.2", "2025-04-08", "2030-04-08"), cy("3.0", "3.0.17", "2021-09-07", "2026-09-07"),
+			cy("1.1.1", "1.1.1w", "2018-09-11", "2023-09-11")}},
+	}
+	ps[1].Cycles[1].EOES = eolOn("2026-08-31")
+	ps[0].Cycles[1].EOAS = eolOn("2025-04-02")
+	m := map[string]*catalog.Product{}
+	for _, p := range ps {
+		m[p.ID] = p
+	}
+	return m
+}
+
+// fakeEvaluate is the fake's verdict: cycles are matched by components.
+func fakeEvaluate(cat map[string]*catalog.Product, product, version string, asOf time.Time) catalog.Verdict {
+	v := catalog.Verdict{Product: product, Version: version, Phase: catalog.PhaseUnknown, Patch: catalog.PatchUnknown}
+	p := cat[product]
+	if p == nil {
+		v.Support, v.Status = catalog.SupportUnknownProduct, catalog.StatusUnknownProduct
+		v.Reason = fmt.Sprintf("%s is not in the catalog.", product)
+		return v
+	}
+	var c *catalog.Cycle
+	for _, cc := range p.Cycles {
+		if version == cc.Name || strings.HasPrefix(version, cc.Name+".") || (cc.Name == "1.1.1" && strings.HasPrefix(version, "1.1.1")) {
+			c = cc
+			break
+		}
+	}
+	newest := p.Cycles[0].Latest
+	v.Newest = newest
+	if c == nil {
+		v.Support, v.Status = catalog.SupportUnknownVersion, catalog.StatusUnknownVersion
+		v.Reason = fmt.Sprintf("No %s release cycle holds version %s.", p.Label, version)
+		v.UpgradeTo = newest
+		return v
+	}
+	v.Cycle, v.Latest = c.Name, c.Latest
+	state := cycleState(c.EOL, asOf, 90)
+	if c.EOL.Date.IsZero() {
+		v.EOL = c.EOL.Ended
+	} else {
+		v.EOL = c.EOL.Date.Format(time.DateOnly)
+		d := int(c.EOL.Date.Sub(asOf.Truncate(24*time.Hour)).Hours() / 24)
+		v.DaysToEOL = &d
+	}
+	oldestSupported := ""
+	for _, cc := range p.Cycles {
+		if cycleState(cc.EOL, asOf, 0) != "eol" {
+			oldestSupported = cc.Latest
+		}
+	}
+	switch {
+	case state == "eol":
+		v.Support, v.Phase, v.Status = catalog.SupportEOL, catalog.PhaseEOL, catalog.StatusEOL
+		v.UpgradeTo = oldestSupported
+		v.Reason = fmt.Sprintf("%s %s reached end of life on %s.", p.Label, c.Name, c.EOL.Date.Format(time.DateOnly))
+	case version != c.Latest:
+		v.Support, v.Phase, v.Patch = catalog.SupportSupported, catalog.PhaseSecurity, catalog.PatchAvailable
+		v.Status = catalog.StatusPatchAvailable
+		if strings.HasSuffix(version, ".0") || strings.HasSuffix(version, ".1") {
+			v.Patch, v.Status = catalog.PatchOverdue, catalog.StatusPatchOverdue
+		}
+		if state == "eol-soon" && v.Status == catalog.StatusPatchAvailable {
+			v.Status = catalog.StatusEOLSoon
+		}
+		v.UpgradeTo = c.Latest
+		v.Reason = fmt.Sprintf("%s %s is supported, but %s is available in cycle %s.", p.Label, version, c.Latest, c.Name)
+	case state == "eol-soon":
+		v.Support, v.Phase, v.Patch, v.Status = catalog.SupportSupported, catalog.PhaseSecurity, catalog.PatchCurrent, catalog.StatusEOLSoon
+		v.UpgradeTo = newest
+		v.Reason = fmt.Sprintf("%s %s is current but its cycle ends on %s.", p.Label, version, c.EOL.Date.Format(time.DateOnly))
+	default:
+		v.Support, v.Phase, v.Patch, v.Status = catalog.SupportSupported, catalog.PhaseActive, catalog.PatchCurrent, catalog.StatusCurrent
+		v.Reason = fmt.Sprintf("%s %s is the latest patch of a supported cycle.", p.Label, version)
+	}
+	return v
+}
+
+type fakeHost struct {
+	d     HostDetail
+	items []api.Item
+}
+
+// fake is an in-memory implementation of every data interface of the
+// dashboard. It scans instead of aggregating in SQL, and records the
+// limits it was asked for so tests can check paging.
+type fake struct {
+	mu       sync.Mutex
+	cat      map[string]*catalog.Product
+	hosts    []*fakeHost
+	byID     map[string]*fakeHost
+	tokens   map[string]Token // secret -> token
+	groups   []Group
+	subs     []Subscriber
+	outbox   []OutboxMessage
+	limits   []int // Limit of every Hosts call
+	nextTok  int
+	failWith error // when set, every read fails with it
+}
+
+var fakeOSes = []struct{ name, id, ver string }{
+	{"Debian GNU/Linux 12 (bookworm)", "debian", "12"},
+	{"Debian GNU/Linux 11 (bullseye)", "debian", "11"},
+	{"Debian GNU/Linux 10 (buster)", "debian", "10"},
+}
+
+var fakeVersions = map[string][]string{
+	"python":     {"3.13.7", "3.12.11", "3.12.4", "3.11.13", "3.9.23", "3.8.10", "3.11.1"},
+	"nginx":      {"1.28.0", "1.26.3", "1.22.1"},
+	"postgresql": {"17.6", "16.10", "13.22", "16.2"},
+	"nodejs":     {"22.19.0", "20.19.5", "18.20.8", "20.11.0"},
+	"openssl":    {"3.5.2", "3.0.17", "1.1.1w", "3.0.15"},
+}
+
+// newFake returns a fake fleet of n deterministic hosts.
+func newFake(n int) *fake {
+	f := &fake{cat: fakeCatalog(), byID: map[string]*fakeHost{}, tokens: map[string]Token{}}
+	products := []string{"python", "openssl", "nginx", "postgresql", "nodejs"}
+	for i := 0; i < n; i++ {
+		osv := fakeOSes[(i*7)%len(fakeOSes)]
+		if i%5 != 0 {
+			osv = fakeOSes[0]
+		}
+		role := []string{"web", "db", "app", "build"}[i%4]
+		h := &fakeHost{d: HostDetail{
+			ID: fmt.Sprintf("h%05d", i+1),
+			Info: api.HostInfo{InstallID: fmt.Sprintf("inst-%d", i), Hostname: fmt.Sprintf("%s-%04d.example.net", role, i+1),
+				OS: "linux", Arch: "amd64", OSName: osv.name, OSID: osv.id, OSVersion: osv.ver, Kernel: "6.1.0-25-amd64", AgentVersion: "0.1.0"},
+			FirstSeen: fakeNow.AddDate(0, -3, 0),
+			LastSeen:  fakeNow.Add(-time.Duration((i*37)%90) * time.Minute),
+		}}
+		if i%17 == 3 {
+			h.d.LastSeen = fakeNow.Add(-time.Duration(4+i%9) * 24 * time.Hour)
+		}
+		add := func(it api.Item, product, version string) {
+			v := fakeEvaluate(f.cat, product, version, fakeNow)
+			h.d.Verdicts = append(h.d.Verdicts, InstallVerdict{Item: it, Verdict: v})
+		}
+		add(api.Item{Source: "os", Name: osv.name, Version: osv.ver}, "debian", osv.ver)
+		for j, p := range products {
+			if (i+j)%3 == 2 {
+				continue
+			}
+			vs := fakeVersions[p]
+			ver := vs[(i*(j+3)+j)%len(vs)]
+			name := p
+			if p == "python" {
+				name = "python3." + strings.Split(ver, ".")[1]
+			}
+			it := api.Item{Source: "dpkg", Name: name, Version: ver + "-1+deb12u1", Arch: "amd64"}
+			add(it, p, ver)
+		}
+		for k := 0; k < 40; k++ {
+			h.items = append(h.items, api.Item{Source: "dpkg", Name: fmt.Sprintf("lib%03d", k), Version: "1.0-" + strconv.Itoa(k), Arch: "amd64"})
+		}
+		for _, v := range h.d.Verdicts {
+			h.items = append(h.items, v.Item)
+		}
+		slices.SortFunc(h.items, func(a, b api.Item) int { return cmp.Compare(a.Name, b.Name) })
+		h.d.Items = len(h.items)
+		slices.SortStableFunc(h.d.Verdicts, func(a, b InstallVerdict) int {
+			return cmp.Compare(catalog.StatusRank(a.Verdict.Status), catalog.StatusRank(b.Verdict.Status))
+		})
+		if len(h.d.Verdicts) > 0 {
+			h.d.Status = h.d.Verdicts[0].Verdict.Status
+		}
+		if i%23 == 5 {
+			h.d.Errors = []api.CollectorError{{Collector: "rpm", Error: "rpm: executable file not found in $PATH"}}
+		}
+		f.hosts = append(f.hosts, h)
+		f.byID[h.d.ID] = h
+	}
+	f.groups = []Group{
+		{Name: "platform", Products: []string{"debian", "openssl", "python"}, Events: []string{"release", "eol"}, Subscribers: 2},
+		{Name: "web", Products: []string{"nginx", "nodejs"}, Events: []string{"release", "eol", "fleet"}, Subscribers: 1},
+	}
+	f.subs = []Subscriber{
+		{Email: "ops@example.com", Group: "platform", State: SubConfirmed, Created: fakeNow.AddDate(0, -2, 0), Confirmed: fakeNow.AddDate(0, -2, 0)},
+		{Email: "sec@example.com", Group: "platform", State: SubConfirmed, Created: fakeNow.AddDate(0, -1, 0), Confirmed: fakeNow.AddDate(0, -1, 0)},
+		{Email: "web-team@example.com", Group: "web", State: SubConfirmed, Created: fakeNow.AddDate(0, 0, -20), Confirmed: fakeNow.AddDate(0, 0, -20)},
+		{Email: "new@example.com", Group: "web", State: SubPending, Created: fakeNow.AddDate(0, 0, -1)},
+	}
+	f.outbox = []OutboxMessage{
+		{ID: "m3", To: "ops@example.com", Subject: "[eolwatch] Python 3.9 reaches end of life in 90 days", Kind: "eol", State: OutboxFailed, Attempts: 5, SMTPReply: "550 5.1.1 <ops@example.com>: Recipient address rejected", Created: fakeNow.Add(-3 * time.Hour)},
+		{ID: "m2", To: "web-team@example.com", Subject: "[eolwatch] nginx 1.28.0 released", Kind: "release", State: OutboxSent, Attempts: 1, SMTPReply: "250 2.0.0 Ok: queued as 4F1C2", Created: fakeNow.Add(-26 * time.Hour), Sent: fakeNow.Add(-26 * time.Hour)},
+		{ID: "m1", To: "sec@example.com", Subject: "[eolwatch] OpenSSL 3.5.2 released", Kind: "release", State: OutboxPending, Attempts: 1, SMTPReply: "421 4.7.0 Try again later", Created: fakeNow.Add(-50 * time.Hour), NextTry: fakeNow.Add(10 * time.Minute)},
+	}
+	return f
+}
+
+// addToken registers a token secret with a role and returns the secret.
+func (f *fake) addToken(role, name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextTok++
+	secret := fmt.Sprintf("ew_%s_%d_secret", role, f.nextTok)
+	f.tokens[secret] = Token{ID: "t" + strconv.Itoa(f.nextTok), Name: name, Role: role, Created: fakeNow.AddDate(0, 0, -f.nextTok)}
+	return secret
+}
+
+func (f *fake) Authenticate(_ context.Context, token string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.tokens[token]
+	if !ok {
+		return "", fmt.Errorf("token: %w", ErrUnauthorized)
+	}
+	return t.Role, nil
+}
+
+func (f *fake) Overview(_ context.Context, asOf, staleBefore time.Time) (Overview, error) {
+	if f.failWith != nil {
+		return Overview{}, f.failWith
+	}
+	o := Overview{HostsByStatus: map[string]int{}, InstallsByStatus: map[string]int{}}
+	unsup := map[string]*ProductCount{}
+	up := map[string]*UpcomingEOL{}
+	for _, h := range f.hosts {
+		o.Hosts++
+		if h.d.LastSeen.Before(staleBefore) {
+			o.StaleHosts++
+		}
+		o.HostsByStatus[h.d.Status]++
+		for _, iv := range h.d.Verdicts {
+			v := iv.Verdict
+			o.Installs++
+			o.InstallsByStatus[v.Status]++
+			pc := unsup[v.Product]
+			if pc == nil {
+				pc = &ProductCount{Product: v.Product, Label: f.cat[v.Product].Label}
+				unsup[v.Product] = pc
+			}
+			pc.Installs++
+			if v.Status == catalog.StatusEOL || v.Status == catalog.StatusUnknownVersion {
+				pc.Unsupported++
+			}
+			if v.DaysToEOL != nil && *v.DaysToEOL >= 0 && *v.DaysToEOL <= 90 {
+				k := v.Product + " " + v.Cycle
+				if up[k] == nil {
+					d, _ := time.Parse(time.DateOnly, v.EOL.(string))
+					up[k] = &UpcomingEOL{Product: v.Product, Label: f.cat[v.Product].Label, Cycle: v.Cycle, EOL: d}
+				}
+				up[k].Hosts++
+			}
+		}
+	}
+	for _, pc := range unsup {
+		if pc.Unsupported > 0 {
+			o.TopUnsupported = append(o.TopUnsupported, *pc)
+		}
+	}
+	slices.SortFunc(o.TopUnsupported, func(a, b ProductCount) int {
+		return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.Product, b.Product))
+	})
+	for _, u := range up {
+		o.Upcoming = append(o.Upcoming, *u)
+	}
+	slices.SortFunc(o.Upcoming, func(a, b UpcomingEOL) int { return cmp.Or(a.EOL.Compare(b.EOL), cmp.Compare(a.Product, b.Product)) })
+	return o, nil
+}
+
+func (f *fake) statusFor(h *fakeHost, product string) (string, string, bool) {
+	if product == "" {
+		return h.d.Status, "", true
+	}
+	for _, iv := range h.d.Verdicts {
+		if iv.Verdict.Product == product {
+			return iv.Verdict.Status, iv.Verdict.Version, true
+		}
+	}
+	return "", "", false
+}
+
+func (f *fake) Hosts(_ context.Context, q HostQuery) (HostPage, error) {
+	f.mu.Lock()
+	f.limits = append(f.limits, q.Limit)
+	f.mu.Unlock()
+	if f.failWith != nil {
+		return HostPage{}, f.failWith
+	}
+	var rows []HostRow
+	for _, h := range f.hosts {
+		st, ver, ok := f.statusFor(h, q.Product)
+		if !ok || (q.Status != "" && st != q.Status) || (q.OS != "" && h.d.Info.OSName != q.OS) ||
+			(q.Stale && !h.d.LastSeen.Before(q.StaleBefore)) ||
+			(q.Search != "" && !strings.Contains(strings.ToLower(h.d.Info.Hostname), strings.ToLower(q.Search))) {
+			continue
+		}
+		rows = append(rows, HostRow{ID: h.d.ID, Hostname: h.d.Info.Hostname, OSName: h.d.Info.OSName, Status: st,
+			Installs: len(h.d.Verdicts), LastSeen: h.d.LastSeen, Version: ver})
+	}
+	slices.SortStableFunc(rows, func(a, b HostRow) int {
+		var c int
+		switch q.Sort {
+		case SortStatus:
+			c = cmp.Compare(catalog.StatusRank(a.Status), catalog.StatusRank(b.Status))
+		case SortOS:
+			c = cmp.Compare(a.OSName, b.OSName)
+		case SortLastSeen:
+			c = a.LastSeen.Compare(b.LastSeen)
+		}
+		c = cmp.Or(c, cmp.Compare(a.Hostname, b.Hostname))
+		if q.Desc {
+			c = -c
+		}
+		return c
+	})
+	page := HostPage{Total: len(rows)}
+	if q.Offset < len(rows) {
+		page.Rows = rows[q.Offset:min(len(rows), q.Offset+q.Limit)]
+	}
+	return page, nil
+}
+
+func (f *fake) Facets(context.Context) (Facets, error) {
+	fc := Facets{}
+	seen := map[string]bool{}
+	for _, h := range f.hosts {
+		if !seen["os:"+h.d.Info.OSName] {
+			seen["os:"+h.d.Info.OSName] = true
+			fc.OSes = append(fc.OSes, h.d.Info.OSName)
+		}
+		for _, iv := range h.d.Verdicts {
+			if !seen["p:"+iv.Verdict.Product] {
+				seen["p:"+iv.Verdict.Product] = true
+				fc.Products = append(fc.Products, iv.Verdict.Product)
+			}
+		}
+	}
+	slices.Sort(fc.OSes)
+	slices.Sort(fc.Products)
+	return fc, nil
+}
+
+func (f *fake) find(id string) *fakeHost {
+	if h := f.byID[id]; h != nil {
+		return h
+	}
+	for _, h := range f.hosts {
+		if strings.EqualFold(h.d.Info.Hostname, id) {
+			return h
+		}
+	}
+	return nil
+}
+
+func (f *fake) Host(_ context.Context, id string) (HostDetail, error) {
+	h := f.find(id)
+	if h == nil {
+		return HostDetail{}, fmt.Errorf("host %q: %w", id, ErrNotFound)
+	}
+	return h.d, nil
+}
+
+func (f *fake) Inventory(_ context.Context, id string, offset, limit int) ([]api.Item, int, error) {
+	h := f.byID[id]
+	if h == nil {
+		return nil, 0, ErrNotFound
+	}
+	if offset >= len(h.items) {
+		return nil, len(h.items), nil
+	}
+	return h.items[offset:min(len(h.items), offset+limit)], len(h.items), nil
+}
+
+func (f *fake) Products(context.Context) ([]ProductSummary, error) {
+	m := map[string]*ProductSummary{}
+	for _, h := range f.hosts {
+		for _, iv := range h.d.Verdicts {
+			p := f.cat[iv.Verdict.Product]
+			s := m[p.ID]
+			if s == nil {
+				s = &ProductSummary{ID: p.ID, Label: p.Label, Category: p.Category, Source: p.Source}
+				m[p.ID] = s
+			}
+			s.Hosts++
+			if iv.Verdict.Status == catalog.StatusEOL || iv.Verdict.Status == catalog.StatusUnknownVersion {
+				s.Unsupported++
+			}
+		}
+	}
+	var out []ProductSummary
+	for _, s := range m {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b ProductSummary) int { return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+func (f *fake) Product(_ context.Context, id string, maxVersions int) (ProductDetail, error) {
+	f.mu.Lock()
+	p := f.cat[id]
+	f.mu.Unlock()
+	if p == nil {
+		return ProductDetail{}, fmt.Errorf("product %q: %w", id, ErrNotFound)
+	}
+	d := ProductDetail{Product: p, CycleHosts: map[string]int{}}
+	counts := map[string]*VersionCount{}
+	for _, h := range f.hosts {
+		for _, iv := range h.d.Verdicts {
+			v := iv.Verdict
+			if v.Product != id {
+				continue
+			}
+			d.CycleHosts[v.Cycle]++
+			if counts[v.Version] == nil {
+				counts[v.Version] = &VersionCount{Version: v.Version, Cycle: v.Cycle, Status: v.Status}
+			}
+			counts[v.Version].Hosts++
+		}
+	}
+	for _, c := range counts {
+		d.Versions = append(d.Versions, *c)
+	}
+	slices.SortFunc(d.Versions, func(a, b VersionCount) int { return cmp.Or(cmp.Compare(b.Hosts, a.Hosts), cmp.Compare(a.Version, b.Version)) })
+	if len(d.Versions) > maxVersions {
+		for _, v := range d.Versions[maxVersions:] {
+			d.OtherHosts += v.Hosts
+		}
+		d.Versions = d.Versions[:maxVersions]
+	}
+	return d, nil
+}
+
+func eligibilityOf(v catalog.Verdict, host string) api.Eligibility {
+	ok := v.Status == catalog.StatusCurrent || v.Status == catalog.StatusPatchAvailable || v.Status == catalog.StatusEOLSoon
+	return api.Eligibility{Eligible: ok, Host: host, Product: v.Product, Version: v.Version, Support: v.Support, Phase: v.Phase,
+		Patch: v.Patch, Status: v.Status, Cycle: v.Cycle, Latest: v.Latest, EOL: v.EOL, DaysToEOL: v.DaysToEOL,
+		UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: v.Reason, AsOf: fakeNow.Format(time.DateOnly)}
+}
+
+func (f *fake) CheckVersion(_ context.Context, product, version, _ string) (api.Eligibility, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return eligibilityOf(fakeEvaluate(f.cat, product, version, fakeNow), ""), nil
+}
+
+func (f *fake) CheckHost(_ context.Context, host, product, _ string) ([]api.Eligibility, error) {
+	h := f.find(host)
+	if h == nil {
+		return nil, fmt.Errorf("host %q: %w", host, ErrNotFound)
+	}
+	var out []api.Eligibility
+	for _, iv := range h.d.Verdicts {
+		if product == "" || iv.Verdict.Product == product {
+			out = append(out, eligibilityOf(iv.Verdict, h.d.Info.Hostname))
+		}
+	}
+	return out, nil
+}
+
+func (f *fake) Groups(context.Context) ([]Group, error) { return f.groups, nil }
+
+func (f *fake) Subscribers(_ context.Context, offset, limit int) ([]Subscriber, int, error) {
+	if offset >= len(f.subs) {
+		return nil, len(f.subs), nil
+	}
+	return f.subs[offset:min(len(f.subs), offset+limit)], len(f.subs), nil
+}
+
+func (f *fake) Outbox(_ context.Context, q OutboxQuery) (OutboxPage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := OutboxPage{Counts: map[string]int{}}
+	var rows []OutboxMessage
+	for _, m := range f.outbox {
+		p.Counts[m.State]++
+		if q.State == "" || m.State == q.State {
+			rows = append(rows, m)
+		}
+	}
+	p.Total = len(rows)
+	if q.Offset < len(rows) {
+		p.Rows = rows[q.Offset:min(len(rows), q.Offset+q.Limit)]
+	}
+	return p, nil
+}
+
+func (f *fake) PublishRelease(_ context.Context, r ReleaseRequest) (PublishResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.cat[r.Product]
+	if p == nil {
+		return PublishResult{}, &InputError{Field: "product", Msg: fmt.Sprintf("the catalog has no product %q", r.Product)}
+	}
+	res := PublishResult{Events: 1}
+	for _, g := range f.groups {
+		if !slices.Contains(g.Products, r.Product) {
+			continue
+		}
+		for _, s := range f.subs {
+			if s.Group == g.Name && s.State == SubConfirmed {
+				res.Messages++
+				f.outbox = slices.Insert(f.outbox, 0, OutboxMessage{ID: fmt.Sprintf("m%d", len(f.outbox)+1), To: s.Email,
+					Subject: fmt.Sprintf("[eolwatch] %s %s released", p.Label, r.Version), Kind: "release", State: OutboxPending, Created: fakeNow})
+			}
+		}
+	}
+	return res, nil
+}
+
+func (f *fake) Tokens(context.Context) ([]Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Token
+	for _, t := range f.tokens {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b Token) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (f *fake) CreateToken(_ context.Context, role, name string) (string, Token, error) {
+	s := f.addToken(role, name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return s, f.tokens[s], nil
+}
+
+func (f *fake) RevokeToken(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for s, t := range f.tokens {
+		if t.ID == id {
+			delete(f.tokens, s)
+			return nil
+		}
+	}
+	return fmt.Errorf("token %q: %w", id, ErrNotFound)
+}
+
+func (f *fake) EnrollSecrets(context.Context) ([]EnrollSecret, error) {
+	return []EnrollSecret{{ID: "e1", Name: "--enroll-secret flag", Created: fakeNow.AddDate(0, -3, 0), Hosts: len(f.hosts)}}, nil
+}
+
+func (f *fake) CatalogInfo(context.Context) (CatalogStatus, error) {
+	return CatalogStatus{Info: catalog.Info{Source: "endoflife.date snapshot 2025-09-01", Commit: "a1b2c3d", License: "MIT (endoflife.date)",
+		Version: "sha256:5e1f…", Products: 464, Cycles: 8351, Loaded: fakeNow.Add(-2 * time.Hour)}, LastSync: fakeNow.Add(-2 * time.Hour)}, nil
+}
+
+// newTestUI returns a dashboard over f with the fake clock.
+func newTestUI(f *fake) *UI {
+	return New(Config{Auth: f, Fleet: f, Checker: f, Notifications: f, Settings: f, Now: func() time.Time { return fakeNow },
+		SessionKey: []byte("0123456789abcdef0123456789abcdef"), Logger: slog.New(slog.DiscardHandler)})
+}

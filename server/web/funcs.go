@@ -1,0 +1,123 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+)
+
+// funcs are the template helpers.
+var funcs = template.FuncMap{
+	"statusLabel": statusLabel,
+	"thousands":   thousands,
+	"date":        fmtDate,
+	"datetime":    fmtDateTime,
+	"ago":         ago,
+	"milestone":   milestone,
+	"cdate":       func(d catalog.Date) string { return fmtDate(d.Time) },
+	"eolValue":    eolValue,
+	"pct": func(n, total int) string {
+		if total == 0 {
+			return "0%"
+		}
+		return fmt.Sprintf("%.0f%%", float64(n)*100/float64(total))
+	},
+	"perPages": func() []int { return []int{25, 50, 100, 200} },
+	"join":     strings.Join,
+	"upper": strings.ToUpper,
+	"add":   func(a, b int) int { return a + b },
+	"unsupported": func(status string) bool {
+		return status == catalog.StatusEOL || status == catalog.StatusUnknownVersion
+	},
+}
+
+// statusLabel is the human spelling of a verdict status.
+func statusLabel(s string) string {
+	switch s {
+	case catalog.StatusEOL:
+		return "end of life"
+	case catalog.StatusUnknownVersion:
+		return "unknown version"
+	case catalog.StatusUnknownProduct:
+		return "unknown product"
+	case catalog.StatusPatchOverdue:
+		return "patch overdue"
+	case catalog.StatusEOLSoon:
+		return "eol soon"
+	case catalog.StatusPatchAvailable:
+		return "patch available"
+	case catalog.StatusCurrent:
+		return "current"
+	case "":
+		return "no verdict"
+	}
+	return s
+}
+
+func fmtDate(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+func fmtDateTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// ago says how long before now t was, coarsely ("3 h ago").
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+// milestone prints an end-of-phase value: its date, "ended", "no date yet",
+// or "—" when the catalog has no such phase.
+func milestone(m catalog.Milestone) string {
+	switch {
+	case !m.Set:
+		return "—"
+	case !m.Date.IsZero():
+		return fmtDate(m.Date.Time)
+	case m.Ended:
+		return "ended"
+	}
+	return "no end date yet"
+}
+
+// eolValue prints a verdict's EOL field: a date string or true/false.
+func eolValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case string:
+		return x
+	case bool:
+		if x {
+			return "ended (date unknown)"
+		}
+		return "no end date yet"
+	case catalog.Date:
+		return fmtDate(x.Time)
+	case time.Time:
+		return fmtDate(x)
+	}
+	return fmt.Sprint(v)
+}

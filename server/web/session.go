@@ -1,0 +1,336 @@
+package web
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "eolwatch_session"
+	loginCookie   = "eolwatch_login" // pre-session CSRF token of the login form
+)
+
+// maxFormBytes bounds every form body the dashboard accepts.
+const maxFormBytes = 64 << 10
+
+// perm is what a route requires of the session's role.
+type perm int
+
+const (
+	permRead  perm = iota // every role
+	permCheck             // admin and support: eligibility checks
+	permAdmin             // admin only: publish releases, manage tokens
+)
+
+// allows reports whether role has permission p.
+func (p perm) allows(role string) bool {
+	switch p {
+	case permRead:
+		return role == RoleAdmin || role == RoleSupport || role == RoleViewer
+	case permCheck:
+		return role == RoleAdmin || role == RoleSupport
+	case permAdmin:
+		return role == RoleAdmin
+	}
+	return false
+}
+
+// session is a logged-in user. Its cookie is the AES-GCM sealed JSON of
+// this struct: opaque to the browser and impossible to forge or alter
+// without the key. The token is re-checked on every request, so revoking a
+// token ends the sessions opened with it.
+type session struct {
+	ID      string `json:"i"`
+	Token   string `json:"t"`
+	CSRF    string `json:"c"`
+	Expires int64  `json:"e"` // unix seconds
+	Role    string `json:"-"` // filled by Authenticate on each request
+}
+
+func (s *session) roleOrEmpty() string {
+	if s == nil {
+		return ""
+	}
+	return s.Role
+}
+
+// Can reports whether the session's role may do action: "check",
+// "publish" or "tokens" (used by templates to hide forms a role cannot use).
+func (s *session) Can(action string) bool {
+	if s == nil {
+		return false
+	}
+	switch action {
+	case "check":
+		return permCheck.allows(s.Role)
+	case "publish", "tokens":
+		return permAdmin.allows(s.Role)
+	}
+	return false
+}
+
+// sessions seals and opens session cookies and remembers logged-out
+// session ids until they would have expired anyway.
+type sessions struct {
+	aead cipher.AEAD
+	ttl  time.Duration
+	now  func() time.Time
+
+	mu      sync.Mutex
+	revoked map[string]int64 // session id -> expiry
+}
+
+func newSessions(key []byte, ttl time.Duration, now func() time.Time) (*sessions, error) {
+	if len(key) != 16 && len(key) != 24 && len(key) != 32 {
+		return nil, fmt.Errorf("session key must be 16, 24 or 32 bytes, got %d", len(key))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	return &sessions{aead: aead, ttl: ttl, now: now, revoked: map[string]int64{}}, nil
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("web: random: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// create returns a new session for token and its sealed cookie value.
+func (ss *sessions) create(token string) (*session, string) {
+	s := &session{ID: randomToken(), Token: token, CSRF: randomToken(), Expires: ss.now().Add(ss.ttl).Unix()}
+	plain, _ := json.Marshal(s)
+	nonce := make([]byte, ss.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(fmt.Sprintf("web: random: %v", err))
+	}
+	sealed := ss.aead.Seal(nonce, nonce, plain, []byte(sessionCookie))
+	return s, base64.RawURLEncoding.EncodeToString(sealed)
+}
+
+var errNoSession = errors.New("no valid session")
+
+// open returns the session sealed in value, or errNoSession.
+func (ss *sessions) open(value string) (*session, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil || len(raw) < ss.aead.NonceSize() {
+		return nil, errNoSession
+	}
+	n := ss.aead.NonceSize()
+	plain, err := ss.aead.Open(nil, raw[:n], raw[n:], []byte(sessionCookie))
+	if err != nil {
+		return nil, errNoSession
+	}
+	var s session
+	if err := json.Unmarshal(plain, &s); err != nil || s.ID == "" || s.Token == "" || s.CSRF == "" {
+		return nil, errNoSession
+	}
+	now := ss.now().Unix()
+	if now >= s.Expires {
+		return nil, errNoSession
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if _, gone := ss.revoked[s.ID]; gone {
+		return nil, errNoSession
+	}
+	return &s, nil
+}
+
+// revoke ends a session before its expiry (logout).
+func (ss *sessions) revoke(s *session) {
+	now := ss.now().Unix()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for id, exp := range ss.revoked {
+		if exp <= now {
+			delete(ss.revoked, id)
+		}
+	}
+	ss.revoked[s.ID] = s.Expires
+}
+
+func (u *UI) secure(r *http.Request) bool { return r.TLS != nil || u.cfg.SecureCookies }
+
+func (u *UI) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int, sameSite http.SameSite) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: u.secure(r), SameSite: sameSite,
+	})
+}
+
+// current returns the request's authenticated session, or nil.
+func (u *UI) current(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	s, err := u.sessions.open(c.Value)
+	if err != nil {
+		return nil
+	}
+	role, err := u.cfg.Auth.Authenticate(r.Context(), s.Token)
+	if err != nil {
+		if !errors.Is(err, ErrUnauthorized) {
+			u.log.Error("authenticate session", "path", r.URL.Path, "err", err)
+		}
+		return nil
+	}
+	s.Role = role
+	return s
+}
+
+// pageFunc is a page handler; s is the authenticated session.
+type pageFunc func(w http.ResponseWriter, r *http.Request, s *session)
+
+// guard authenticates the request, checks the role against p and, for
+// every POST, the form's CSRF token against the session's.
+func (u *UI) guard(p perm, fn pageFunc) http.Handler {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := u.current(r)
+		if s == nil {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			u.errorPage(w, r, nil, http.StatusUnauthorized, "Logged out", "Your session has ended. Log in again and resend the form.")
+			return
+		}
+		if !p.allows(s.Role) {
+			u.errorPage(w, r, s, http.StatusForbidden, "Not allowed", forbiddenText(p, s.Role))
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseForm(); err != nil {
+				u.errorPage(w, r, s, http.StatusBadRequest, "Invalid form", "The form could not be read.")
+				return
+			}
+			if !sameToken(r.PostForm.Get("csrf"), s.CSRF) {
+				u.errorPage(w, r, s, http.StatusForbidden, "Form expired", "The form's security token did not match your session. Reload the page and try again.")
+				return
+			}
+		}
+		fn(w, r, s)
+	})
+	return http.NewCrossOriginProtection().Handler(h)
+}
+
+func forbiddenText(p perm, role string) string {
+	switch p {
+	case permCheck:
+		return "Eligibility checks need the support or admin role; you are logged in as " + role + "."
+	case permAdmin:
+		return "This action needs the admin role; you are logged in as " + role + "."
+	}
+	return "Your role cannot open this page."
+}
+
+func sameToken(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// loginView is the login page's data.
+type loginView struct {
+	CSRF  string
+	Next  string
+	Error string
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}
+
+func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
+	if s := u.current(r); s != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	u.showLogin(w, r, http.StatusOK, "")
+}
+
+func (u *UI) showLogin(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	tok := randomToken()
+	u.setCookie(w, r, loginCookie, tok, 1800, http.SameSiteStrictMode)
+	next := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		next = r.PostForm.Get("next")
+	}
+	u.render(w, r, code, "login", view{Title: "Log in", Page: loginView{CSRF: tok, Next: safeNext(next), Error: msg}})
+}
+
+func (u *UI) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		u.showLogin(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !sameToken(r.PostForm.Get("csrf"), c.Value) {
+		u.showLogin(w, r, http.StatusForbidden, "The login form expired. Please try again.")
+		return
+	}
+	token := strings.TrimSpace(r.PostForm.Get("token"))
+	if token == "" {
+		u.showLogin(w, r, http.StatusBadRequest, "Enter an API token.")
+		return
+	}
+	role, err := u.cfg.Auth.Authenticate(r.Context(), token)
+	if err != nil {
+		if !errors.Is(err, ErrUnauthorized) {
+			u.log.Error("login", "err", err)
+			u.showLogin(w, r, http.StatusInternalServerError, "The server could not check the token; try again later.")
+			return
+		}
+		u.log.Info("login refused", "remote", r.RemoteAddr)
+		u.showLogin(w, r, http.StatusUnauthorized, "That token is not valid (unknown or revoked).")
+		return
+	}
+	if !permRead.allows(role) {
+		u.showLogin(w, r, http.StatusForbidden, "That token's role cannot use the dashboard.")
+		return
+	}
+	_, value := u.sessions.create(token)
+	u.setCookie(w, r, loginCookie, "", -1, http.SameSiteStrictMode)
+	u.setCookie(w, r, sessionCookie, value, int(u.cfg.SessionTTL.Seconds()), http.SameSiteLaxMode)
+	u.log.Info("login", "role", role, "remote", r.RemoteAddr)
+	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+}
+
+func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	_ = r.ParseForm()
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if s, err := u.sessions.open(c.Value); err == nil {
+			if !sameToken(r.PostForm.Get("csrf"), s.CSRF) {
+				u.errorPage(w, r, nil, http.StatusForbidden, "Form expired", "Reload the page and log out again.")
+				return
+			}
+			u.sessions.revoke(s)
+		}
+	}
+	u.setCookie(w, r, sessionCookie, "", -1, http.SameSiteLaxMode)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

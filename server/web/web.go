@@ -1,0 +1,211 @@
+// Package web is eolwatch's dashboard: server-rendered html/template pages
+// behind the same token roles as the API. Its data comes through the small
+// interfaces in data.go, which the server wires to the store, the notifier
+// and the catalog; pages never load more rows than they show.
+package web
+
+import (
+	"crypto/rand"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+// Config holds the dashboard's dependencies and settings. Auth, Fleet,
+// Checker, Notifications and Settings are required.
+type Config struct {
+	// Auth checks the token typed on the login page, and again on every
+	// request of a session.
+	Auth Authenticator
+	// Fleet serves the overview, hosts and products pages.
+	Fleet Fleet
+	// Checker answers the eligibility form.
+	Checker Checker
+	// Notifications serves the notifications page and publishes releases.
+	Notifications Notifications
+	// Settings serves the settings page.
+	Settings Settings
+	// SessionKey encrypts and authenticates session cookies (32 bytes, e.g.
+	// stored in the data directory so sessions survive a restart and are
+	// shared by several instances). When empty a random key is used and
+	// sessions end when the process stops.
+	SessionKey []byte
+	// SessionTTL is how long a login lasts (default 12 hours).
+	SessionTTL time.Duration
+	// StaleAfter is how long without a report makes an agent stale (default 72 hours).
+	StaleAfter time.Duration
+	// SecureCookies marks cookies Secure even on plain-HTTP requests, for a
+	// server behind a TLS-terminating proxy. Requests over TLS always get
+	// Secure cookies.
+	SecureCookies bool
+	// Now returns the current time (default time.Now); tests fix it.
+	Now func() time.Time
+	// Logger receives the dashboard's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// UI is the dashboard. Create it with New and add its routes to a mux with Register.
+type UI struct {
+	cfg      Config
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	sessions *sessions
+	static   http.Handler
+}
+
+// pageNames are the page templates; each is parsed together with layout.html.
+var pageNames = []string{"login", "overview", "hosts", "host", "products", "product", "eligibility", "notifications", "settings", "error"}
+
+// New returns the dashboard for cfg. It panics when a required dependency is
+// missing or the embedded templates do not parse (both are programming errors).
+func New(cfg Config) *UI {
+	if cfg.Auth == nil || cfg.Fleet == nil || cfg.Checker == nil || cfg.Notifications == nil || cfg.Settings == nil {
+		panic("web: Config needs Auth, Fleet, Checker, Notifications and Settings")
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = 72 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	key := cfg.SessionKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			panic(fmt.Sprintf("web: session key: %v", err))
+		}
+	}
+	ss, err := newSessions(key, cfg.SessionTTL, cfg.Now)
+	if err != nil {
+		panic(fmt.Sprintf("web: %v", err))
+	}
+	u := &UI{cfg: cfg, log: cfg.Logger.With("component", "web"), sessions: ss, pages: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t := template.New("layout.html").Funcs(funcs)
+		u.pages[name] = template.Must(t.ParseFS(assets, "templates/layout.html", "templates/"+name+".html"))
+	}
+	sub, err := fs.Sub(assets, "static")
+	if err != nil {
+		panic(err)
+	}
+	u.static = http.StripPrefix("/static/", http.FileServerFS(sub))
+	return u
+}
+
+// Register adds every dashboard route to mux. API routes live elsewhere
+// under /api/v1/ and do not clash with these.
+func (u *UI) Register(mux *http.ServeMux) {
+	h := func(pattern string, perm perm, fn pageFunc) {
+		mux.Handle(pattern, u.guard(perm, fn))
+	}
+	mux.Handle("GET /static/", u.staticHandler())
+	mux.HandleFunc("GET /login", u.loginPage)
+	mux.HandleFunc("POST /login", u.login)
+	mux.HandleFunc("POST /logout", u.logout)
+
+	h("GET /{$}", permRead, u.overview)
+	h("GET /hosts", permRead, u.hosts)
+	h("GET /hosts/{id}", permRead, u.host)
+	h("GET /products", permRead, u.products)
+	h("GET /products/{id}", permRead, u.product)
+	h("GET /eligibility", permCheck, u.eligibility)
+	h("GET /notifications", permRead, u.notifications)
+	h("POST /notifications/releases", permAdmin, u.publishRelease)
+	h("GET /settings", permRead, u.settings)
+	h("POST /settings/tokens", permAdmin, u.createToken)
+	h("POST /settings/tokens/{id}/revoke", permAdmin, u.revokeToken)
+}
+
+// Handler returns a handler serving only the dashboard, for tests and for
+// running it on its own listener.
+func (u *UI) Handler() http.Handler {
+	mux := http.NewServeMux()
+	u.Register(mux)
+	return mux
+}
+
+func (u *UI) staticHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w)
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		u.static.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the headers every dashboard answer carries: no inline
+// script or style, no framing, no sniffing, no referrer to other sites.
+func securityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+}
+
+// view is what every page template receives.
+type view struct {
+	Title   string
+	Nav     string // which nav entry is current
+	Session *session
+	Flash   string
+	Now     time.Time
+	Page    any
+}
+
+// render writes a page with status code.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, code int, name string, v view) {
+	t, ok := u.pages[name]
+	if !ok {
+		panic("web: no page " + name)
+	}
+	if v.Now.IsZero() {
+		v.Now = u.cfg.Now()
+	}
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	if err := t.Execute(w, v); err != nil {
+		u.log.Error("render", "page", name, "path", r.URL.Path, "err", err)
+	}
+}
+
+// errorPage is the view of the error template.
+type errorPage struct {
+	Code    int
+	Heading string
+	Message string
+}
+
+// fail answers a failed page: 404 for ErrNotFound, 400 for an *InputError,
+// otherwise 500, logged here and only here with the request's fields.
+func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	var ie *InputError
+	switch {
+	case errors.Is(err, ErrNotFound):
+		u.errorPage(w, r, s, http.StatusNotFound, "Not found", "Nothing here by that name.")
+	case errors.As(err, &ie):
+		u.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", ie.Error())
+	default:
+		u.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "role", s.roleOrEmpty(), "err", err)
+		u.errorPage(w, r, s, http.StatusInternalServerError, "Something went wrong", "The server could not build this page; the error is in its log.")
+	}
+}
+
+func (u *UI) errorPage(w http.ResponseWriter, r *http.Request, s *session, code int, heading, msg string) {
+	u.render(w, r, code, "error", view{Title: heading, Session: s, Page: errorPage{Code: code, Heading: heading, Message: msg}})
+}

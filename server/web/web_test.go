@@ -1,0 +1,560 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// browser is an HTTP client with a cookie jar that does not follow redirects.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &browser{t: t, base: base, c: c}
+}
+
+// get returns the status and body of GET path.
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.base + path)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (b *browser) post(path string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.PostForm(b.base+path, form)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// csrf returns the CSRF token of the form on page path.
+func (b *browser) csrf(path string) string {
+	b.t.Helper()
+	code, body := b.get(path)
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		b.t.Fatalf("GET %s (%d): no csrf field in page", path, code)
+	}
+	return m[1]
+}
+
+// login logs in with token and fails the test unless it works.
+func (b *browser) login(token string) {
+	b.t.Helper()
+	resp, body := b.post("/login", url.Values{"token": {token}, "csrf": {b.csrf("/login")}, "next": {"/"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("POST /login = %d, want 303; body:\n%s", resp.StatusCode, body)
+	}
+}
+
+type testEnv struct {
+	f      *fake
+	ui     *UI
+	srv    *httptest.Server
+	tokens map[string]string // role -> token
+}
+
+func newEnv(t *testing.T, hosts int) *testEnv {
+	t.Helper()
+	f := newFake(hosts)
+	e := &testEnv{f: f, ui: newTestUI(f), tokens: map[string]string{}}
+	for _, r := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+		e.tokens[r] = f.addToken(r, r+" token")
+	}
+	e.srv = httptest.NewServer(e.ui.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *testEnv) as(t *testing.T, role string) *browser {
+	b := newBrowser(t, e.srv.URL)
+	b.login(e.tokens[role])
+	return b
+}
+
+func TestLoginRequired(t *testing.T) {
+	e := newEnv(t, 10)
+	b := newBrowser(t, e.srv.URL)
+	for _, path := range []string{"/", "/hosts?status=eol", "/hosts/h00001", "/products", "/eligibility", "/notifications", "/settings"} {
+		resp, err := b.c.Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?next=") {
+			t.Errorf("GET %s without session = %d Location %q, want 303 to /login?next=", path, resp.StatusCode, loc)
+		}
+		if next, _ := url.QueryUnescape(strings.TrimPrefix(loc, "/login?next=")); next != path {
+			t.Errorf("GET %s: next = %q, want the page itself", path, next)
+		}
+	}
+	resp, _ := b.post("/notifications/releases", url.Values{"product": {"python"}})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST without session = %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestLoginFlow(t *testing.T) {
+	e := newEnv(t, 10)
+	b := newBrowser(t, e.srv.URL)
+	code, body := b.get("/login")
+	if code != http.StatusOK || !strings.Contains(body, `name="token"`) || !strings.Contains(body, `<label for="token">`) {
+		t.Fatalf("GET /login = %d, want 200 with a labelled token field", code)
+	}
+
+	tests := []struct {
+		name  string
+		form  url.Values
+		csrf  bool
+		code  int
+		inMsg string
+	}{
+		{"no csrf", url.Values{"token": {e.tokens[RoleAdmin]}}, false, http.StatusForbidden, "expired"},
+		{"empty token", url.Values{"token": {"  "}}, true, http.StatusBadRequest, "Enter an API token"},
+		{"bad token", url.Values{"token": {"ew_nope"}}, true, http.StatusUnauthorized, "not valid"},
+	}
+	for _, tt := range tests {
+		if tt.csrf {
+			tt.form.Set("csrf", b.csrf("/login"))
+		}
+		resp, body := b.post("/login", tt.form)
+		if resp.StatusCode != tt.code || !strings.Contains(body, tt.inMsg) {
+			t.Errorf("%s: POST /login = %d, want %d with %q", tt.name, resp.StatusCode, tt.code, tt.inMsg)
+		}
+	}
+
+	resp, _ := b.post("/login", url.Values{"token": {e.tokens[RoleViewer]}, "csrf": {b.csrf("/login?next=/hosts")}, "next": {"/hosts"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/hosts" {
+		t.Fatalf("POST /login = %d to %q, want 303 to /hosts", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var sc *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie {
+			sc = c
+		}
+	}
+	if sc == nil {
+		t.Fatal("login set no session cookie")
+	}
+	if !sc.HttpOnly || sc.SameSite != http.SameSiteLaxMode || sc.Secure {
+		t.Errorf("session cookie HttpOnly=%v SameSite=%v Secure=%v, want HttpOnly, Lax, not Secure over plain HTTP", sc.HttpOnly, sc.SameSite, sc.Secure)
+	}
+	if strings.Contains(sc.Value, e.tokens[RoleViewer]) {
+		t.Error("session cookie holds the token in clear")
+	}
+	if code, body := b.get("/"); code != http.StatusOK || !strings.Contains(body, "Fleet overview") {
+		t.Errorf("GET / after login = %d, want the overview", code)
+	}
+
+	// Logout ends the session even if someone kept the cookie.
+	csrf := b.csrf("/")
+	if resp, _ := b.post("/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /logout = %d, want 303", resp.StatusCode)
+	}
+	replay := newBrowser(t, e.srv.URL)
+	u, _ := url.Parse(e.srv.URL)
+	replay.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: sc.Value}})
+	if code, _ := replay.get("/"); code != http.StatusSeeOther {
+		t.Errorf("GET / with a logged-out cookie = %d, want 303 to login", code)
+	}
+}
+
+func TestSecureCookieOverTLS(t *testing.T) {
+	f := newFake(1)
+	tok := f.addToken(RoleAdmin, "a")
+	srv := httptest.NewTLSServer(newTestUI(f).Handler())
+	defer srv.Close()
+	b := newBrowser(t, srv.URL)
+	b.c.Transport = srv.Client().Transport
+	resp, _ := b.post("/login", url.Values{"token": {tok}, "csrf": {b.csrf("/login")}})
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie && (!c.Secure || !c.HttpOnly) {
+			t.Errorf("session cookie over TLS Secure=%v HttpOnly=%v, want both", c.Secure, c.HttpOnly)
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("TLS login = %d, want 303", resp.StatusCode)
+	}
+}
+
+func TestSessionTampering(t *testing.T) {
+	e := newEnv(t, 1)
+	b := e.as(t, RoleAdmin)
+	u, _ := url.Parse(e.srv.URL)
+	var val string
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == sessionCookie {
+			val = c.Value
+		}
+	}
+	flipped := []byte(val)
+	flipped[len(flipped)/2] ^= 1
+	for name, v := range map[string]string{"flipped": string(flipped), "garbage": "abc", "empty": "", "truncated": val[:10]} {
+		x := newBrowser(t, e.srv.URL)
+		x.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: v}})
+		if code, _ := x.get("/"); code != http.StatusSeeOther {
+			t.Errorf("%s cookie: GET / = %d, want 303 to login", name, code)
+		}
+	}
+	// Expiry: a session from 13 hours ago is over.
+	ui := e.ui
+	later := fakeNow.Add(13 * time.Hour)
+	ui.sessions.now = func() time.Time { return later }
+	if code, _ := b.get("/"); code != http.StatusSeeOther {
+		t.Errorf("GET / after the session TTL = %d, want 303", code)
+	}
+}
+
+func TestRevokedTokenEndsSession(t *testing.T) {
+	e := newEnv(t, 1)
+	b := e.as(t, RoleSupport)
+	if code, _ := b.get("/"); code != http.StatusOK {
+		t.Fatalf("GET / = %d", code)
+	}
+	e.f.mu.Lock()
+	delete(e.f.tokens, e.tokens[RoleSupport])
+	e.f.mu.Unlock()
+	if code, _ := b.get("/"); code != http.StatusSeeOther {
+		t.Errorf("GET / after the token was revoked = %d, want 303 to login", code)
+	}
+}
+
+// TestPagesByRole opens every page as every role.
+func TestPagesByRole(t *testing.T) {
+	e := newEnv(t, 60)
+	pages := []struct {
+		path string
+		want map[string]int // role -> status
+		text string
+	}{
+		{"/", all(200), "Compliance by status"},
+		{"/hosts", all(200), "Hostname contains"},
+		{"/hosts?status=eol&sort=last_seen&dir=desc&per=25&page=2", all(200), "hosts match the filters"},
+		{"/hosts/h00001", all(200), "Products and verdicts"},
+		{"/hosts/nope", all(404), "Not found"},
+		{"/hosts?status=bogus", all(400), "unknown status"},
+		{"/products", all(200), "Products in the fleet"},
+		{"/products/python", all(200), "Release cycles and support dates"},
+		{"/products/cobol", all(404), "Not found"},
+		{"/eligibility", roles(200, 200, 403), ""},
+		{"/eligibility?product=python&version=3.8.10", roles(200, 200, 403), ""},
+		{"/notifications", all(200), "Outbox"},
+		{"/notifications?state=failed", all(200), "Recipient address rejected"},
+		{"/settings", all(200), "Catalog"},
+		{"/static/style.css", all(200), "--st-eol"},
+		{"/nope", all(404), ""},
+	}
+	for _, role := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+		b := e.as(t, role)
+		for _, p := range pages {
+			code, body := b.get(p.path)
+			if code != p.want[role] {
+				t.Errorf("%s: GET %s = %d, want %d", role, p.path, code, p.want[role])
+				continue
+			}
+			if code == 200 && !strings.Contains(body, p.text) {
+				t.Errorf("%s: GET %s: body lacks %q", role, p.path, p.text)
+			}
+		}
+	}
+}
+
+func all(code int) map[string]int { return roles(code, code, code) }
+
+func roles(admin, support, viewer int) map[string]int {
+	return map[string]int{RoleAdmin: admin, RoleSupport: support, RoleViewer: viewer}
+}
+
+// TestFormsByRole posts every form as every role, with and without the CSRF token.
+func TestFormsByRole(t *testing.T) {
+	e := newEnv(t, 5)
+	forms := []struct {
+		path string
+		form url.Values
+		want map[string]int
+	}{
+		{"/notifications/releases", url.Values{"product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}}, roles(303, 403, 403)},
+		{"/settings/tokens", url.Values{"name": {"ci"}, "role": {"viewer"}}, roles(200, 403, 403)},
+	}
+	for _, role := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+		b := e.as(t, role)
+		for _, f := range forms {
+			resp, _ := b.post(f.path, f.form)
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s: POST %s without csrf = %d, want 403", role, f.path, resp.StatusCode)
+			}
+			bad := cloneValues(f.form)
+			bad.Set("csrf", "forged")
+			if resp, _ := b.post(f.path, bad); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s: POST %s with a wrong csrf = %d, want 403", role, f.path, resp.StatusCode)
+			}
+			good := cloneValues(f.form)
+			good.Set("csrf", b.csrf("/settings"))
+			if resp, _ := b.post(f.path, good); resp.StatusCode != f.want[role] {
+				t.Errorf("%s: POST %s = %d, want %d", role, f.path, resp.StatusCode, f.want[role])
+			}
+		}
+	}
+	// Another session's CSRF token does not work either.
+	a, v := e.as(t, RoleAdmin), e.as(t, RoleAdmin)
+	form := url.Values{"name": {"x"}, "role": {"viewer"}, "csrf": {v.csrf("/settings")}}
+	if resp, _ := a.post("/settings/tokens", form); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("POST with another session's csrf = %d, want 403", resp.StatusCode)
+	}
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+func TestCrossOriginPostRefused(t *testing.T) {
+	e := newEnv(t, 1)
+	b := e.as(t, RoleAdmin)
+	form := url.Values{"name": {"x"}, "role": {"admin"}, "csrf": {b.csrf("/settings")}}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/settings/tokens", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST = %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestPublishReleaseShowsInOutbox(t *testing.T) {
+	e := newEnv(t, 5)
+	b := e.as(t, RoleAdmin)
+	csrf := b.csrf("/notifications")
+	resp, _ := b.post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish = %d, want 303", resp.StatusCode)
+	}
+	code, body := b.get(resp.Header.Get("Location"))
+	if code != 200 || !strings.Contains(body, "Release python 3.12.12 published: 1 event recorded, 2 emails queued") || !strings.Contains(body, "Python 3.12.12 released") {
+		t.Errorf("after publish: GET %s = %d, want the confirmation and the queued messages", resp.Header.Get("Location"), code)
+	}
+
+	bad := []struct {
+		form  url.Values
+		code  int
+		field string
+	}{
+		{url.Values{"product": {""}, "cycle": {"3.12"}, "version": {"3.12.12"}}, 400, "Enter the product id"},
+		{url.Values{"product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"15/09/2025"}}, 400, "YYYY-MM-DD"},
+		{url.Values{"product": {"cobol"}, "cycle": {"1"}, "version": {"1.1"}}, 400, "no product"},
+	}
+	for _, tt := range bad {
+		tt.form.Set("csrf", csrf)
+		resp, body := b.post("/notifications/releases", tt.form)
+		if resp.StatusCode != tt.code || !strings.Contains(body, tt.field) || !strings.Contains(body, `aria-invalid="true"`) {
+			t.Errorf("publish %v = %d, want %d with %q next to the field", tt.form, resp.StatusCode, tt.code, tt.field)
+		}
+	}
+}
+
+func TestTokensCreateAndRevoke(t *testing.T) {
+	e := newEnv(t, 1)
+	b := e.as(t, RoleAdmin)
+	csrf := b.csrf("/settings")
+	resp, body := b.post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create token = %d Cache-Control %q, want 200 no-store", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	m := regexp.MustCompile(`id="newtoken" class="secret" readonly value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("the new token is not shown")
+	}
+	desk := newBrowser(t, e.srv.URL)
+	desk.login(m[1])
+	if code, _ := desk.get("/eligibility"); code != 200 {
+		t.Errorf("new support token: GET /eligibility = %d, want 200", code)
+	}
+	if resp, body := b.post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {""}, "role": {"root"}}); resp.StatusCode != 400 || !strings.Contains(body, "Choose admin, support or viewer") {
+		t.Errorf("create token with bad input = %d, want 400 naming the role field", resp.StatusCode)
+	}
+	// Revoke it: the desk's session ends.
+	toks, _ := e.f.Tokens(t.Context())
+	var id string
+	for _, tk := range toks {
+		if tk.Name == "desk" {
+			id = tk.ID
+		}
+	}
+	resp, _ = b.post("/settings/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke = %d, want 303", resp.StatusCode)
+	}
+	if code, _ := desk.get("/"); code != http.StatusSeeOther {
+		t.Errorf("revoked token's session: GET / = %d, want 303 to login", code)
+	}
+	if resp, _ := b.post("/settings/tokens/nope/revoke", url.Values{"csrf": {csrf}}); resp.StatusCode != 404 {
+		t.Errorf("revoke unknown = %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestEligibilityAnswers(t *testing.T) {
+	e := newEnv(t, 20)
+	b := e.as(t, RoleSupport)
+	tests := []struct {
+		query string
+		code  int
+		want  []string
+		not   string
+	}{
+		{"product=python&version=3.8.10", 200, []string{"NOT ELIGIBLE", "reached end of life on 2024-10-07", "3.9.23"}, ""},
+		{"product=python&version=3.13.7&severity=sev2", 200, []string{"✔</span> ELIGIBLE", "latest patch", "Ticket severity: sev2"}, "NOT ELIGIBLE"},
+		{"product=python&version=3.9.23", 200, []string{"ELIGIBLE", "eol soon"}, "NOT ELIGIBLE"},
+		{"product=cobol&version=1", 200, []string{"NOT ELIGIBLE", "not in the catalog"}, ""},
+		{"product=python", 400, []string{"Enter the installed version"}, "ELIGIBLE"},
+		{"version=3.8", 400, []string{"Enter a product"}, "ELIGIBLE"},
+		{"product=python&version=3.8&severity=urgent", 400, []string{"Choose a severity"}, "ELIGIBLE"},
+		{"host=nope.example.net", 404, []string{"No host with that id"}, "ELIGIBLE"},
+		{"host=h00001&product=python", 200, []string{"on web-0001.example.net"}, ""},
+		{"host=WEB-0001.example.net", 200, []string{"products on web-0001.example.net"}, ""},
+	}
+	for _, tt := range tests {
+		code, body := b.get("/eligibility?" + tt.query)
+		if code != tt.code {
+			t.Errorf("GET /eligibility?%s = %d, want %d", tt.query, code, tt.code)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET /eligibility?%s: body lacks %q", tt.query, w)
+			}
+		}
+		if tt.not != "" && strings.Contains(body, tt.not) {
+			t.Errorf("GET /eligibility?%s: body has %q", tt.query, tt.not)
+		}
+	}
+}
+
+func TestHostsFilterSortPage(t *testing.T) {
+	e := newEnv(t, 300)
+	b := e.as(t, RoleViewer)
+	rowRE := regexp.MustCompile(`<th scope="row"><a href="/hosts/(h\d+)">`)
+	tests := []struct {
+		query string
+		rows  int
+		first string
+		text  string
+	}{
+		{"", 50, "h00003", "300 hosts"}, // app-0003 sorts first by hostname
+		{"per=25&page=12", 25, "", "Page 12 of 12"},
+		{"per=25&page=99", 0, "", "No host matches"},
+		{"q=DB-00", 25, "h00002", "25 hosts match"},
+		{"sort=hostname&dir=desc", 50, "h00297", ""},
+		{"product=nginx&status=eol", 50, "", "nginx version"},
+		{"stale=1", 18, "", "stale"},
+		{"os=Debian+GNU%2FLinux+10+%28buster%29&per=200", 20, "", "20 hosts match"},
+	}
+	for _, tt := range tests {
+		code, body := b.get("/hosts?" + tt.query)
+		rows := rowRE.FindAllStringSubmatch(body, -1)
+		if code != 200 || len(rows) != tt.rows {
+			t.Errorf("GET /hosts?%s = %d with %d rows, want 200 with %d", tt.query, code, len(rows), tt.rows)
+			continue
+		}
+		if tt.first != "" && rows[0][1] != tt.first {
+			t.Errorf("GET /hosts?%s: first row %s, want %s", tt.query, rows[0][1], tt.first)
+		}
+		if !strings.Contains(body, tt.text) {
+			t.Errorf("GET /hosts?%s: body lacks %q", tt.query, tt.text)
+		}
+	}
+	for _, l := range e.f.limits {
+		if l < 1 || l > maxPerPage {
+			t.Errorf("Hosts was asked for %d rows, want 1..%d", l, maxPerPage)
+		}
+	}
+	if _, body := b.get("/hosts?per=100000"); len(rowRE.FindAllString(body, -1)) != maxPerPage {
+		t.Errorf("per=100000 was not capped at %d rows", maxPerPage)
+	}
+}
+
+func TestEscapingAndHeaders(t *testing.T) {
+	e := newEnv(t, 3)
+	e.f.hosts[0].d.Info.Hostname = `<script>alert(1)</script>`
+	b := e.as(t, RoleViewer)
+	resp, err := b.c.Get(e.srv.URL + "/hosts/h00001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(body), "<script>alert(1)") {
+		t.Error("hostname was not escaped")
+	}
+	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store"} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("Content-Security-Policy = %q, want self-only scripts", csp)
+	}
+}
+
+func TestDataSourceErrors(t *testing.T) {
+	e := newEnv(t, 3)
+	b := e.as(t, RoleAdmin)
+	e.f.failWith = errors.New("database is locked")
+	for _, p := range []string{"/", "/hosts"} {
+		if code, body := b.get(p); code != 500 || strings.Contains(body, "database is locked") {
+			t.Errorf("GET %s with a failing store = %d, want 500 without internals", p, code)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	tests := map[string]string{
+		"":                     "/",
+		"/hosts?status=eol":    "/hosts?status=eol",
+		"//evil.example":       "/",
+		"/\\evil.example":      "/",
+		"https://evil.example": "/",
+		"/ok\r\nSet-Cookie: x": "/",
+		"hosts":                "/",
+	}
+	for in, want := range tests {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
