@@ -442,7 +442,9 @@ func (f *fake) Products(context.Context) ([]ProductSummary, error) {
 	for _, s := range m {
 		out = append(out, *s)
 	}
-	slices.SortFunc(out, func(a, b ProductSummary) int { return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.ID, b.ID)) })
+	slices.SortFunc(out, func(a, b ProductSummary) int {
+		return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.ID, b.ID))
+	})
 	return out, nil
 }
 
@@ -471,7 +473,9 @@ func (f *fake) Product(_ context.Context, id string, maxVersions int) (ProductDe
 	for _, c := range counts {
 		d.Versions = append(d.Versions, *c)
 	}
-	slices.SortFunc(d.Versions, func(a, b VersionCount) int { return cmp.Or(cmp.Compare(b.Hosts, a.Hosts), cmp.Compare(a.Version, b.Version)) })
+	slices.SortFunc(d.Versions, func(a, b VersionCount) int {
+		return cmp.Or(cmp.Compare(b.Hosts, a.Hosts), cmp.Compare(a.Version, b.Version))
+	})
 	if len(d.Versions) > maxVersions {
 		for _, v := range d.Versions[maxVersions:] {
 			d.OtherHosts += v.Hosts

@@ -27,8 +27,8 @@ var funcs = template.FuncMap{
 	},
 	"perPages": func() []int { return []int{25, 50, 100, 200} },
 	"join":     strings.Join,
-	"upper": strings.ToUpper,
-	"add":   func(a, b int) int { return a + b },
+	"upper":    strings.ToUpper,
+	"add":      func(a, b int) int { return a + b },
 	"unsupported": func(status string) bool {
 		return status == catalog.StatusEOL || status == catalog.StatusUnknownVersion
 	},
