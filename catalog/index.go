@@ -1,0 +1,323 @@
+package catalog
+
+import (
+	"math"
+	"sort"
+	"strings"
+)
+
+// prodIndex is the precomputed, read-only view of a product used by Evaluate.
+type prodIndex struct {
+	p      *Product
+	cycles []cycleIndex      // same order as p.Cycles (newest first)
+	byName map[string]int    // lowercase cycle name and label → index
+	builds map[[3]uint64][]int // Windows: major.minor.build of the cycle's latest → indexes
+}
+
+// relEntry is one known version of a cycle with the day it appeared.
+type relEntry struct {
+	v   Version
+	day int32 // noDay when undated (known from the start)
+}
+
+type cycleIndex struct {
+	c    *Cycle
+	key  []uint64 // numeric components of the name; nil when the name is not version-like
+	tags []string // other alphanumeric tokens of the name (lts, sp3, windows)
+
+	release int32
+	eol     Milestone
+	eoas    Milestone
+	eoes    Milestone
+	eolDay  int32 // noDay unless dated
+
+	latest Version // parsed c.Latest (may be invalid)
+
+	rel       []relEntry // every known version, ascending by version
+	sufMin    []int32    // sufMin[i]: earliest dated day among rel[i:], math.MaxInt32 when none
+	sufUndat  []bool     // sufUndat[i]: rel[i:] holds an undated version
+	byDay     []int32    // days ascending (undated first as math.MinInt32)
+	prefMaxIx []int      // prefMaxIx[k]: index in rel of the greatest version among the first k+1 by day
+}
+
+func buildIndex(p *Product) *prodIndex {
+	ix := &prodIndex{p: p, cycles: make([]cycleIndex, len(p.Cycles)), byName: make(map[string]int, len(p.Cycles)*2)}
+	for i, c := range p.Cycles {
+		ci := &ix.cycles[i]
+		ci.c = c
+		ci.key, ci.tags = cycleKey(c.Name)
+		ci.release = c.ReleaseDate.day()
+		ci.eol, ci.eoas, ci.eoes = c.EOL, c.EOAS, c.EOES
+		ci.eolDay = c.EOL.Date.day()
+		ci.latest = ParseVersion(p.Scheme, c.Latest)
+		if _, ok := ix.byName[strings.ToLower(c.Name)]; !ok {
+			ix.byName[strings.ToLower(c.Name)] = i
+		}
+		if c.Label != "" {
+			if _, ok := ix.byName[strings.ToLower(c.Label)]; !ok {
+				ix.byName[strings.ToLower(c.Label)] = i
+			}
+		}
+		ci.buildReleases(p.Scheme)
+		if p.Scheme == SchemeWindows && ci.latest.Valid() && len(ci.latest.comps) >= 3 {
+			if ix.builds == nil {
+				ix.builds = map[[3]uint64][]int{}
+			}
+			k := [3]uint64{ci.latest.comps[0], ci.latest.comps[1], ci.latest.comps[2]}
+			ix.builds[k] = append(ix.builds[k], i)
+		}
+	}
+	return ix
+}
+
+func (ci *cycleIndex) buildReleases(s Scheme) {
+	seen := map[string]bool{}
+	add := func(ver string, d Date) {
+		if ver == "" || seen[ver] {
+			return
+		}
+		v := ParseVersion(s, ver)
+		if !v.Valid() {
+			return
+		}
+		seen[ver] = true
+		ci.rel = append(ci.rel, relEntry{v: v, day: d.day()})
+	}
+	for _, r := range ci.c.Releases {
+		add(r.Version, r.Date)
+	}
+	add(ci.c.Latest, ci.c.LatestDate)
+	sort.SliceStable(ci.rel, func(i, j int) bool { return Compare(ci.rel[i].v, ci.rel[j].v) < 0 })
+	n := len(ci.rel)
+	ci.sufMin = make([]int32, n+1)
+	ci.sufUndat = make([]bool, n+1)
+	ci.sufMin[n] = math.MaxInt32
+	for i := n - 1; i >= 0; i-- {
+		ci.sufMin[i], ci.sufUndat[i] = ci.sufMin[i+1], ci.sufUndat[i+1]
+		if d := ci.rel[i].day; d == noDay {
+			ci.sufUndat[i] = true
+		} else if d < ci.sufMin[i] {
+			ci.sufMin[i] = d
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	dayKey := func(i int) int32 {
+		if ci.rel[i].day == noDay {
+			return math.MinInt32
+		}
+		return ci.rel[i].day
+	}
+	sort.SliceStable(order, func(a, b int) bool { return dayKey(order[a]) < dayKey(order[b]) })
+	ci.byDay = make([]int32, n)
+	ci.prefMaxIx = make([]int, n)
+	best := -1
+	for k, i := range order {
+		ci.byDay[k] = dayKey(i)
+		if best < 0 || i > best { // rel is sorted by version, so a higher index is a greater version
+			best = i
+		}
+		ci.prefMaxIx[k] = best
+	}
+}
+
+// latestAsOf returns the greatest version known on day d, or false.
+func (ci *cycleIndex) latestAsOf(d int32) (relEntry, bool) {
+	k := sort.Search(len(ci.byDay), func(i int) bool { return ci.byDay[i] > d }) - 1
+	if k < 0 {
+		return relEntry{}, false
+	}
+	return ci.rel[ci.prefMaxIx[k]], true
+}
+
+// firstNewer returns the earliest day on which a version newer than v was
+// known (math.MaxInt32 when none is dated) and whether an undated newer one exists.
+func (ci *cycleIndex) firstNewer(v Version) (int32, bool) {
+	i := sort.Search(len(ci.rel), func(i int) bool { return Compare(ci.rel[i].v, v) > 0 })
+	return ci.sufMin[i], ci.sufUndat[i]
+}
+
+// cycleKey splits a cycle name into its numeric components and other tokens:
+// "3.10" → [3 10]; "4.9-lts" → [4 9] [lts]; "nodejs24.x" → [24]; "13.0-sp3" → [13 0] [sp3];
+// "r610-windows" → [610] [windows]; "galaxy-s26" → nil.
+func cycleKey(name string) ([]uint64, []string) {
+	s := strings.ToLower(name)
+	i := 0
+	for i < len(s) && isLetter(s[i]) {
+		i++
+	}
+	if i == len(s) || !isDigit(s[i]) {
+		return nil, nil
+	}
+	comps := leadingComps(s[i:])
+	j := i
+	for k := range comps {
+		_ = k
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
+			j++
+		}
+	}
+	var tags []string
+	for _, t := range splitAlnum(s[j:]) {
+		if t != "x" {
+			tags = append(tags, t)
+		}
+	}
+	return comps, tags
+}
+
+// splitAlnum splits s into runs of letters and digits.
+func splitAlnum(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
+}
+
+// hintSynonyms map edition words in a version string to the tags cycle names use.
+var hintSynonyms = map[string]string{
+	"enterprise": "e", "education": "e", "ltsc": "lts", "ltsb": "lts", "pro": "w", "professional": "w", "home": "w",
+	"workstation": "w", "server": "", "windows": "",
+}
+
+// hints returns the alphanumeric tokens of a raw version with synonyms added.
+func hints(raw string) map[string]bool {
+	h := map[string]bool{}
+	for _, t := range splitAlnum(raw) {
+		h[t] = true
+		if s, ok := hintSynonyms[t]; ok && s != "" {
+			h[s] = true
+		}
+		if t == "ltsc" || t == "ltsb" {
+			h["e"] = true
+		}
+	}
+	return h
+}
+
+// tagScore rates how well a cycle's tags fit the hints: +10 per tag named in
+// the version, -1 per tag not named ("w", the default edition, costs nothing).
+func tagScore(tags []string, h map[string]bool) int {
+	s := 0
+	for _, t := range tags {
+		switch {
+		case h[t]:
+			s += 10
+		case t == "w":
+		default:
+			s--
+		}
+	}
+	return s
+}
+
+// findCycle maps a parsed version to a cycle index, or -1.
+func (ix *prodIndex) findCycle(v Version) int {
+	if i, ok := ix.byName[strings.ToLower(strings.TrimSpace(v.Raw))]; ok {
+		return i
+	}
+	if !v.Valid() {
+		return -1
+	}
+	if ix.builds != nil && len(v.comps) >= 3 {
+		cands := ix.builds[[3]uint64{v.comps[0], v.comps[1], v.comps[2]}]
+		switch len(cands) {
+		case 0:
+		case 1:
+			return cands[0]
+		default:
+			return ix.pick(v, cands)
+		}
+	}
+	best, bestLen, tie := -1, 0, false
+	for i := range ix.cycles {
+		k := ix.cycles[i].key
+		if k == nil || len(k) < bestLen || !prefixOf(k, v.comps) {
+			continue
+		}
+		if len(k) > bestLen {
+			best, bestLen, tie = i, len(k), false
+		} else {
+			tie = true
+		}
+	}
+	if !tie {
+		return best
+	}
+	var cands []int
+	for i := range ix.cycles {
+		if k := ix.cycles[i].key; k != nil && len(k) == bestLen && prefixOf(k, v.comps) {
+			cands = append(cands, i)
+		}
+	}
+	return ix.pick(v, cands)
+}
+
+// pick chooses among cycles that match a version equally well: by edition
+// or tag hints in the version string, then by the cycle whose latest is the
+// smallest one not below the version, then the first (newest) listed.
+func (ix *prodIndex) pick(v Version, cands []int) int {
+	h := hints(v.Raw)
+	bestScore := math.MinInt
+	var top []int
+	for _, i := range cands {
+		s := tagScore(ix.cycles[i].tags, h)
+		if ix.p.Scheme == SchemeWindows {
+			s = tagScore(windowsTags(ix.cycles[i].c.Name), h)
+		}
+		switch {
+		case s > bestScore:
+			bestScore, top = s, []int{i}
+		case s == bestScore:
+			top = append(top, i)
+		}
+	}
+	if len(top) == 1 {
+		return top[0]
+	}
+	best := -1
+	for _, i := range top {
+		l := ix.cycles[i].latest
+		if !l.Valid() || Compare(l, v) < 0 {
+			continue
+		}
+		if best < 0 || Compare(l, ix.cycles[best].latest) < 0 {
+			best = i
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	return top[0]
+}
+
+// windowsTags returns the edition tags of a Windows cycle name: "11-24h2-e-lts" → [e lts].
+func windowsTags(name string) []string {
+	t := splitAlnum(name)
+	if len(t) <= 2 {
+		if len(t) == 2 && !isDigit(t[1][0]) { // "2012-r2", "1809-sac"
+			return t[1:]
+		}
+		return nil
+	}
+	return t[2:]
+}
+
+// prefixOf reports whether key is a prefix of comps, missing trailing
+// components of comps counting as zero ("7" is in cycle "7.0").
+func prefixOf(key, comps []uint64) bool {
+	for i, k := range key {
+		var c uint64
+		if i < len(comps) {
+			c = comps[i]
+		}
+		if c != k {
+			return false
+		}
+	}
+	return true
+}

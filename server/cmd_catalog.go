@@ -1,0 +1,22 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/eolwatch/eolwatch/catalog/cli"
+)
+
+func init() {
+	register("catalog", "evaluate versions, validate catalog files, show catalog info and products", runCatalog)
+}
+
+// runCatalog delegates `eolwatch-server catalog ...` to the catalog CLI.
+func runCatalog(ctx context.Context, args []string, io Stdio) error {
+	err := cli.Main(ctx, args, io.In, io.Out, io.Err)
+	var ue *cli.UsageError
+	if errors.As(err, &ue) {
+		return &UsageError{Msg: ue.Msg}
+	}
+	return err
+}
