@@ -125,9 +125,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // cliFlags are the command-line flags; empty means "not given".
 type cliFlags struct {
 	config, server, secret, secretFile, stateDir, root, logLevel string
-	caFile, certFile, keyFile, init, binary                     string
-	interval, splay                                             time.Duration
-	json                                                        bool
+	caFile, certFile, keyFile, init, binary                      string
+	interval, splay                                              time.Duration
+	json                                                         bool
 }
 
 func newFlags(cmd string, f *cliFlags) *flag.FlagSet {
