@@ -234,7 +234,9 @@ type pageData struct {
 }
 
 // Has reports whether the subscription hears about a change level.
-func (p pageData) Has(level string) bool { return p.Sub != nil && slices.Contains(p.Sub.Prefs.Levels, level) }
+func (p pageData) Has(level string) bool {
+	return p.Sub != nil && slices.Contains(p.Sub.Prefs.Levels, level)
+}
 
 // writePage renders a public page with headers that keep the token in the
 // URL private (no referrer, no caching, no framing, no scripts).
@@ -386,4 +388,3 @@ func (s *Service) HandlePreferences(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	}
 }
-

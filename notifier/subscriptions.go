@@ -59,14 +59,14 @@ func (p *Preferences) Validate() error {
 
 // Subscription is one address subscribed to one group.
 type Subscription struct {
-	ID           int64      `json:"id"`
-	Group        string     `json:"group"`
-	Email        string     `json:"email"`
-	State        string     `json:"state"`
+	ID           int64       `json:"id"`
+	Group        string      `json:"group"`
+	Email        string      `json:"email"`
+	State        string      `json:"state"`
 	Prefs        Preferences `json:"preferences"`
-	Created      time.Time  `json:"created"`
-	ConfirmedAt  *time.Time `json:"confirmed_at,omitempty"`
-	Unsubscribed *time.Time `json:"unsubscribed_at,omitempty"`
+	Created      time.Time   `json:"created"`
+	ConfirmedAt  *time.Time  `json:"confirmed_at,omitempty"`
+	Unsubscribed *time.Time  `json:"unsubscribed_at,omitempty"`
 	nonce        string
 	groupID      int64
 }
