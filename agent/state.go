@@ -50,6 +50,16 @@ func OpenState(dir string) (*State, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state_dir: %w", err)
 	}
+	// It holds the node key: keep it private even when it existed before,
+	// but never touch a shared directory such as /tmp.
+	if st, err := os.Stat(dir); err == nil && st.Mode()&os.ModeSticky != 0 {
+		return nil, fmt.Errorf("state_dir: %s is a shared directory; use a directory of its own", dir)
+	}
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("state_dir: %w", err)
+		}
+	}
 	return &State{dir: dir}, nil
 }
 
