@@ -3,10 +3,7 @@ package catalog
 import (
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +21,7 @@ type Catalog struct {
 	products map[string]*Product // by id and by alias
 	info     Info
 
-	index   map[string]*prodIndex // by id and by alias (lowercase)
+	index   map[string]*lazyIndex // by id and by alias (lowercase)
 	list    []*Product            // sorted by id
 	hashing sync.Once
 }
@@ -40,7 +37,20 @@ type Info struct {
 	Loaded   time.Time `json:"loaded"`
 }
 
-//go:embed data/catalog.json.gz
+// lazyIndex builds a product's evaluation index on first use, so loading a
+// catalog costs only decoding.
+type lazyIndex struct {
+	once sync.Once
+	p    *Product
+	ix   *prodIndex
+}
+
+func (l *lazyIndex) get() *prodIndex {
+	l.once.Do(func() { l.ix = buildIndex(l.p) })
+	return l.ix
+}
+
+//go:embed data/catalog.tsv.gz
 var defaultData []byte
 
 // DefaultLicense is the licence text of the endoflife.date data the default
@@ -69,9 +79,20 @@ func Default() (*Catalog, error) {
 			defaultOnce.err = fmt.Errorf("default catalog: %w", err)
 			return
 		}
-		defaultOnce.cat, defaultOnce.err = Parse("default catalog", data)
+		defaultOnce.cat, defaultOnce.err = parseDefault(data)
 	})
 	return defaultOnce.cat, defaultOnce.err
+}
+
+func parseDefault(data []byte) (*Catalog, error) {
+	d, hash, err := parseCompact("default catalog", data)
+	if err != nil {
+		return nil, fmt.Errorf("default catalog: %w", err)
+	}
+	c := newCatalog(d.info, d.products)
+	c.info.Version = hash
+	c.hashing.Do(func() {})
+	return c, nil
 }
 
 // LoadFiles loads and merges catalog files: the project's own YAML/JSON
@@ -157,7 +178,7 @@ func attachReleases(p *Product, rels []Release) (unattached int) {
 	ix := buildIndex(p)
 	touched := map[int]bool{}
 	for _, r := range rels {
-		i := ix.findCycle(ParseVersion(p.Scheme, r.Version))
+		i := ix.findCycle(ix.parse(r.Version))
 		if i < 0 {
 			unattached++
 			continue
@@ -221,14 +242,13 @@ func contains(xs []string, s string) bool {
 
 // newCatalog indexes products (ids win over aliases) and fills Info's counts.
 func newCatalog(info Info, ps []*Product) *Catalog {
-	c := &Catalog{products: map[string]*Product{}, index: map[string]*prodIndex{}}
+	c := &Catalog{products: make(map[string]*Product, len(ps)), index: make(map[string]*lazyIndex, len(ps))}
 	c.list = append([]*Product(nil), ps...)
 	sort.Slice(c.list, func(i, j int) bool { return c.list[i].ID < c.list[j].ID })
 	info.Products, info.Cycles = len(ps), 0
 	for _, p := range c.list {
-		ix := buildIndex(p)
 		c.products[p.ID] = p
-		c.index[p.ID] = ix
+		c.index[p.ID] = &lazyIndex{p: p}
 		info.Cycles += len(p.Cycles)
 	}
 	for _, p := range c.list {
@@ -246,31 +266,27 @@ func newCatalog(info Info, ps []*Product) *Catalog {
 }
 
 func (c *Catalog) lookup(id string) *prodIndex {
-	if ix, ok := c.index[id]; ok {
-		return ix
+	if l, ok := c.index[id]; ok {
+		return l.get()
 	}
-	return c.index[strings.ToLower(strings.TrimSpace(id))]
+	if l, ok := c.index[strings.ToLower(strings.TrimSpace(id))]; ok {
+		return l.get()
+	}
+	return nil
 }
 
 // Info returns the catalog's provenance and size.
 func (c *Catalog) Info() Info {
-	c.hashing.Do(func() {
-		h := sha256.New()
-		enc := json.NewEncoder(h)
-		for _, p := range c.list {
-			_ = enc.Encode(toOwnProduct(p))
-		}
-		c.info.Version = hex.EncodeToString(h.Sum(nil))[:16]
-	})
+	c.hashing.Do(func() { c.info.Version = contentHash(c.list) })
 	return c.info
 }
 
 // Product returns the product with this id or alias, or nil.
 func (c *Catalog) Product(id string) *Product {
-	if ix := c.lookup(id); ix != nil {
-		return ix.p
+	if p, ok := c.products[id]; ok {
+		return p
 	}
-	return nil
+	return c.products[strings.ToLower(strings.TrimSpace(id))]
 }
 
 // Products returns every product sorted by id.
@@ -292,7 +308,7 @@ func (c *Catalog) WithRelease(product, cycle, version string, date time.Time) (*
 	p := ix.p
 	version = strings.TrimSpace(version)
 	cycle = strings.TrimSpace(cycle)
-	v := ParseVersion(p.Scheme, version)
+	v := ix.parse(version)
 	if !v.Valid() {
 		return nil, fmt.Errorf("publish release: %s version %q: %w", p.ID, version, v.Err)
 	}
@@ -335,7 +351,7 @@ func (c *Catalog) WithRelease(product, cycle, version string, date time.Time) (*
 		}
 		nc.Releases = append(nc.Releases, Release{Version: version, Date: d})
 		sortReleases(p.Scheme, nc.Releases)
-		if l := ParseVersion(p.Scheme, nc.Latest); !l.Valid() || Compare(v, l) > 0 {
+		if l := ix.parse(nc.Latest); !l.Valid() || Compare(v, l) > 0 {
 			nc.Latest, nc.LatestDate = version, d
 		}
 		np.Cycles[i] = &nc

@@ -34,7 +34,7 @@ func (c *Catalog) ParseVersion(product, version string) ParsedVersion {
 		return pv
 	}
 	pv.ix = ix
-	pv.Version = ParseVersion(ix.p.Scheme, version)
+	pv.Version = ix.parse(version)
 	pv.cycle = ix.findCycle(pv.Version)
 	return pv
 }
@@ -166,7 +166,7 @@ func (c *Catalog) EvaluateParsed(pv ParsedVersion, asOf time.Time, p Policy) Ver
 		v.Reason = name + " is " + phase + " " + until + "; " + v.Latest + " is available, install it" + due + "."
 	default:
 		v.Reason = name + " is " + phase + " " + until + " and " + pv.Version.Raw + " is its latest patch."
-		if !haveLatest {
+		if v.Patch == PatchUnknown {
 			v.Reason = name + " is " + phase + " " + until + "."
 		}
 	}
@@ -183,7 +183,11 @@ func patchOf(ci *cycleIndex, v Version, day int32, p Policy, latest relEntry, ha
 	if !haveLatest {
 		return PatchUnknown
 	}
-	if Compare(latest.v, v) <= 0 {
+	if c := Compare(latest.v, v); c <= 0 {
+		if c < 0 && len(latest.v.comps) < len(v.comps) && len(latest.v.tail) == 0 && prefixOf(latest.v.comps, v.comps) {
+			// the catalog knows this cycle only to a coarser precision (Windows 10.0.19045 for 10.0.19045.3693)
+			return PatchUnknown
+		}
 		return PatchCurrent
 	}
 	first, undated := ci.firstNewer(v)
@@ -318,8 +322,9 @@ func CycleStatus(c *Cycle, asOf time.Time, p Policy) string {
 // LatestAsOf returns the newest version of cycle c of product p known on
 // day asOf (from its dated releases and its latest), or "" when none was.
 func LatestAsOf(p *Product, c *Cycle, asOf time.Time) string {
+	ix := &prodIndex{p: p, prefixes: namePrefixes(p.Cycles)}
 	ci := cycleIndex{c: c}
-	ci.buildReleases(p.Scheme)
+	ci.buildReleases(ix.parse)
 	if l, ok := ci.latestAsOf(dayOf(asOf)); ok {
 		return l.v.Raw
 	}

@@ -8,10 +8,11 @@ import (
 
 // prodIndex is the precomputed, read-only view of a product used by Evaluate.
 type prodIndex struct {
-	p      *Product
-	cycles []cycleIndex      // same order as p.Cycles (newest first)
-	byName map[string]int    // lowercase cycle name and label → index
-	builds map[[3]uint64][]int // Windows: major.minor.build of the cycle's latest → indexes
+	p        *Product
+	cycles   []cycleIndex        // same order as p.Cycles (newest first)
+	byName   map[string]int      // lowercase cycle name and label → index
+	prefixes []string            // letter prefixes of cycle names ("cos-", "pc."), stripped from versions
+	builds   map[[3]uint64][]int // Windows: major.minor.build of the cycle's latest → indexes
 }
 
 // relEntry is one known version of a cycle with the day it appeared.
@@ -42,14 +43,15 @@ type cycleIndex struct {
 
 func buildIndex(p *Product) *prodIndex {
 	ix := &prodIndex{p: p, cycles: make([]cycleIndex, len(p.Cycles)), byName: make(map[string]int, len(p.Cycles)*2)}
+	ix.prefixes = namePrefixes(p.Cycles)
 	for i, c := range p.Cycles {
 		ci := &ix.cycles[i]
 		ci.c = c
-		ci.key, ci.tags = cycleKey(c.Name)
+		ci.key, ci.tags = cycleKey(p.Scheme, c.Name, ix.prefixes)
 		ci.release = c.ReleaseDate.day()
 		ci.eol, ci.eoas, ci.eoes = c.EOL, c.EOAS, c.EOES
 		ci.eolDay = c.EOL.Date.day()
-		ci.latest = ParseVersion(p.Scheme, c.Latest)
+		ci.latest = ix.parse(c.Latest)
 		if _, ok := ix.byName[strings.ToLower(c.Name)]; !ok {
 			ix.byName[strings.ToLower(c.Name)] = i
 		}
@@ -58,7 +60,7 @@ func buildIndex(p *Product) *prodIndex {
 				ix.byName[strings.ToLower(c.Label)] = i
 			}
 		}
-		ci.buildReleases(p.Scheme)
+		ci.buildReleases(ix.parse)
 		if p.Scheme == SchemeWindows && ci.latest.Valid() && len(ci.latest.comps) >= 3 {
 			if ix.builds == nil {
 				ix.builds = map[[3]uint64][]int{}
@@ -70,13 +72,57 @@ func buildIndex(p *Product) *prodIndex {
 	return ix
 }
 
-func (ci *cycleIndex) buildReleases(s Scheme) {
+// namePrefixes returns the letter prefixes (with their separator) that
+// cycle names start with before their version ("cos-" for cos-129, "pc."
+// for pc.2024.3); versions spelled with such a prefix have it stripped.
+func namePrefixes(cs []*Cycle) []string {
+	var out []string
+	for _, c := range cs {
+		n := strings.ToLower(c.Name)
+		j := 0
+		for j < len(n) && isLetter(n[j]) {
+			j++
+		}
+		if j == 0 || j+1 >= len(n) || (n[j] != '-' && n[j] != '.') || !isDigit(n[j+1]) {
+			continue
+		}
+		if !contains(out, n[:j+1]) {
+			out = append(out, n[:j+1])
+		}
+	}
+	return out
+}
+
+// stripPrefix removes the first of prefixes that s starts with (case-insensitively).
+func stripPrefix(s string, prefixes []string) (string, bool) {
+	for _, p := range prefixes {
+		if len(s) > len(p) && strings.EqualFold(s[:len(p)], p) {
+			return s[len(p):], true
+		}
+	}
+	return s, false
+}
+
+// parse parses a version of this product, stripping a cycle-name prefix
+// when the version carries it ("cos-129-19506-299-148").
+func (ix *prodIndex) parse(raw string) Version {
+	if len(ix.prefixes) > 0 {
+		if t, ok := stripPrefix(strings.TrimSpace(raw), ix.prefixes); ok {
+			v := ParseVersion(ix.p.Scheme, t)
+			v.Raw = raw
+			return v
+		}
+	}
+	return ParseVersion(ix.p.Scheme, raw)
+}
+
+func (ci *cycleIndex) buildReleases(parse func(string) Version) {
 	seen := map[string]bool{}
 	add := func(ver string, d Date) {
 		if ver == "" || seen[ver] {
 			return
 		}
-		v := ParseVersion(s, ver)
+		v := parse(ver)
 		if !v.Valid() {
 			return
 		}
@@ -142,8 +188,11 @@ func (ci *cycleIndex) firstNewer(v Version) (int32, bool) {
 // cycleKey splits a cycle name into its numeric components and other tokens:
 // "3.10" → [3 10]; "4.9-lts" → [4 9] [lts]; "nodejs24.x" → [24]; "13.0-sp3" → [13 0] [sp3];
 // "r610-windows" → [610] [windows]; "galaxy-s26" → nil.
-func cycleKey(name string) ([]uint64, []string) {
-	s := strings.ToLower(name)
+func cycleKey(scheme Scheme, name string, prefixes []string) ([]uint64, []string) {
+	s, _ := stripPrefix(strings.ToLower(name), prefixes)
+	if (scheme == SchemeJava) && len(s) == 3 && strings.HasPrefix(s, "1.") && s[2] >= '2' && s[2] <= '8' {
+		return []uint64{uint64(s[2] - '0')}, nil // Java 1.4 is feature release 4
+	}
 	i := 0
 	for i < len(s) && isLetter(s[i]) {
 		i++
@@ -245,6 +294,9 @@ func (ix *prodIndex) findCycle(v Version) int {
 			tie = true
 		}
 	}
+	if best < 0 {
+		return ix.byLatest(v)
+	}
 	if !tie {
 		return best
 	}
@@ -257,18 +309,55 @@ func (ix *prodIndex) findCycle(v Version) int {
 	return ix.pick(v, cands)
 }
 
+// byLatest is the fallback for products whose cycle names are not versions
+// (Exchange 2019 → 15.2.x) or whose data lists a cycle's latest outside its
+// name (protractor 5.0 → 5.4.4): cycles whose latest shares the version's
+// first two components (one when the latest has one), chosen as in pick.
+func (ix *prodIndex) byLatest(v Version) int {
+	var cands []int
+	for i := range ix.cycles {
+		l := ix.cycles[i].latest
+		if !l.Valid() || len(l.comps) == 0 {
+			continue
+		}
+		n := min(2, len(l.comps))
+		if len(v.comps) < n || !prefixOf(l.comps[:n], v.comps) {
+			continue
+		}
+		cands = append(cands, i)
+	}
+	switch len(cands) {
+	case 0:
+		return -1
+	case 1:
+		return cands[0]
+	}
+	return ix.pick(v, cands)
+}
+
 // pick chooses among cycles that match a version equally well: by edition
-// or tag hints in the version string, then by the cycle whose latest is the
-// smallest one not below the version, then the first (newest) listed.
+// or tag hints in the version string, then (except for Windows, whose
+// editions share builds) by the cycle whose latest is the smallest one not
+// below the version, then by fewest unnamed tags, then the first (newest) listed.
 func (ix *prodIndex) pick(v Version, cands []int) int {
 	h := hints(v.Raw)
+	win := ix.p.Scheme == SchemeWindows
+	score := func(i int) int {
+		if win {
+			return tagScore(windowsTags(ix.cycles[i].c.Name), h)
+		}
+		n := 0 // only named tags count here; unnamed ones break ties last
+		for _, t := range ix.cycles[i].tags {
+			if h[t] {
+				n++
+			}
+		}
+		return n
+	}
 	bestScore := math.MinInt
 	var top []int
 	for _, i := range cands {
-		s := tagScore(ix.cycles[i].tags, h)
-		if ix.p.Scheme == SchemeWindows {
-			s = tagScore(windowsTags(ix.cycles[i].c.Name), h)
-		}
+		s := score(i)
 		switch {
 		case s > bestScore:
 			bestScore, top = s, []int{i}
@@ -285,11 +374,34 @@ func (ix *prodIndex) pick(v Version, cands []int) int {
 		if !l.Valid() || Compare(l, v) < 0 {
 			continue
 		}
-		if best < 0 || Compare(l, ix.cycles[best].latest) < 0 {
+		if best < 0 {
+			best = i
+			continue
+		}
+		// the smallest latest at or above the version; on equal latests, the cycle with fewer tags
+		if c := Compare(l, ix.cycles[best].latest); c < 0 || (c == 0 && len(ix.cycles[i].tags) < len(ix.cycles[best].tags)) {
 			best = i
 		}
 	}
-	if best >= 0 {
+	if best >= 0 && !win {
+		return best
+	}
+	if !win {
+		// no latest at or above the version: the cycle with the greatest latest, else fewest tags
+		for _, i := range top {
+			l := ix.cycles[i].latest
+			if l.Valid() && (best < 0 || Compare(l, ix.cycles[best].latest) > 0) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			return best
+		}
+		for _, i := range top {
+			if best < 0 || len(ix.cycles[i].tags) < len(ix.cycles[best].tags) {
+				best = i
+			}
+		}
 		return best
 	}
 	return top[0]

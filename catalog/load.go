@@ -227,6 +227,10 @@ func parseDoc(name string, data []byte) (*doc, error) {
 	if len(trimmed) == 0 {
 		return nil, &LoadError{File: name, Err: errors.New("empty catalog file")}
 	}
+	if bytes.HasPrefix(trimmed, []byte(compactMagic+"\n")) {
+		d, _, err := parseCompact(name, trimmed)
+		return d, err
+	}
 	if trimmed[0] != '{' {
 		return parseOwnYAML(name, data)
 	}

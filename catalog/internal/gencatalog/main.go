@@ -1,5 +1,5 @@
 // Command gencatalog generates eolwatch's embedded default catalog
-// (catalog/data/catalog.json.gz, in the project's own JSON format) from the
+// (catalog/data/catalog.tsv.gz, the catalog package's compact form) from the
 // endoflife.date extract: products.json plus the dated releases of
 // releases.json attached to their cycles. It copies the extract's LICENSE
 // beside it. Run it with `make catalog`.
@@ -33,7 +33,7 @@ func run(src, out string) error {
 		return fmt.Errorf("load extract: %w", err)
 	}
 	var raw bytes.Buffer
-	if err := cat.WriteJSON(&raw); err != nil {
+	if err := cat.WriteCompact(&raw); err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}
 	var gz bytes.Buffer
@@ -51,7 +51,7 @@ func run(src, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "catalog.json.gz"), gz.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, "catalog.tsv.gz"), gz.Bytes(), 0o644); err != nil {
 		return err
 	}
 	lic, err := os.ReadFile(filepath.Join(src, "LICENSE"))
@@ -69,6 +69,6 @@ func run(src, out string) error {
 	}
 	in := cat.Info()
 	slog.Info("default catalog written", "dir", out, "products", in.Products, "cycles", in.Cycles,
-		"dated_releases", releases, "json_bytes", raw.Len(), "gzip_bytes", gz.Len(), "version", in.Version, "source", in.Source)
+		"dated_releases", releases, "bytes", raw.Len(), "gzip_bytes", gz.Len(), "version", in.Version, "source", in.Source)
 	return nil
 }
