@@ -125,6 +125,14 @@ type Eligibility struct {
 	Newest    string `json:"newest,omitempty"`
 	Reason    string `json:"reason"`
 	AsOf      string `json:"as_of"`
+	// HostID, Installed and LastReportAt are set for a host question: the
+	// host's id, the version as installed, and when its inventory was last reported.
+	HostID       string    `json:"host_id,omitempty"`
+	Installed    string    `json:"installed,omitempty"`
+	LastReportAt time.Time `json:"last_report_at,omitzero"`
+	// Installs lists every install of the product on the host when there is
+	// more than one; the top-level answer is the worst of them.
+	Installs []Eligibility `json:"installs,omitempty"`
 }
 
 // Routes used by people (tokens) and the dashboard. Every route is documented in docs/api.md.

@@ -172,3 +172,7 @@ func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
 	}
 	return nil
 }
+
+// Reader returns the read-only pool, for components that list their own
+// tables (the notifier).
+func (s *Store) Reader() *sql.DB { return s.r }

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/eolwatch/eolwatch/server/store"
+)
+
+func init() {
+	register("token", "manage API tokens: token create --role admin|support|viewer, token list, token revoke ID", runToken)
+}
+
+// dataDirFlag adds --data-dir with its EOLWATCH_DATA_DIR default.
+func dataDirFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("EOLWATCH_DATA_DIR")
+	if def == "" {
+		def = DefaultConfig().DataDir
+	}
+	return fs.String("data-dir", def, "data directory of the server (env EOLWATCH_DATA_DIR)")
+}
+
+func runToken(ctx context.Context, args []string, io Stdio) error {
+	if len(args) == 0 {
+		return &UsageError{Msg: "token: want create, list or revoke"}
+	}
+	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	dir := dataDirFlag(fs)
+	role := fs.String("role", "", "role of the new token: admin, support or viewer")
+	name := fs.String("name", "", "a note saying who or what uses the token")
+	if err := fs.Parse(args[1:]); err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	switch args[0] {
+	case "create":
+		if !store.ValidRole(*role) {
+			return &UsageError{Msg: fmt.Sprintf("token create: --role %q: want admin, support or viewer", *role)}
+		}
+	case "list":
+	case "revoke":
+		if fs.NArg() != 1 {
+			return &UsageError{Msg: "token revoke: want one token ID (see token list)"}
+		}
+	default:
+		return &UsageError{Msg: fmt.Sprintf("token: unknown subcommand %q: want create, list or revoke", args[0])}
+	}
+	st, err := store.Open(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch args[0] {
+	case "create":
+		t, secret, err := st.CreateToken(ctx, *role, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(io.Out, secret)
+		fmt.Fprintf(io.Err, "created %s token %s (shown once; store it now)\n", t.Role, t.ID)
+	case "list":
+		ts, err := st.ListTokens(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tROLE\tCREATED\tREVOKED\tNAME")
+		for _, t := range ts {
+			rev := "-"
+			if !t.RevokedAt.IsZero() {
+				rev = t.RevokedAt.Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.CreatedAt.Format("2006-01-02 15:04"), rev, t.Name)
+		}
+		return tw.Flush()
+	case "revoke":
+		if err := st.RevokeToken(ctx, fs.Arg(0)); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("token revoke: no token with id %q", fs.Arg(0))
+			}
+			return err
+		}
+		fmt.Fprintf(io.Err, "revoked token %s\n", fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// NonCompliantStatuses are the install statuses that void support
+// eligibility: not supported (eol, unknown-version) or patch-overdue.
+var NonCompliantStatuses = []string{catalog.StatusEOL, catalog.StatusUnknownVersion, catalog.StatusUnknownProduct, catalog.StatusPatchOverdue}
+
+// Products lists the products installed in the fleet with their versions and
+// how many hosts run each, by product then version.
+func (s *Store) Products(ctx context.Context) ([]api.FleetProduct, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT product, version, MIN(cycle), MIN(status), COUNT(DISTINCT host_id)
+		FROM verdicts GROUP BY product, version ORDER BY product, version`)
+	if err != nil {
+		return nil, fmt.Errorf("products: %w", err)
+	}
+	defer rows.Close()
+	out := []api.FleetProduct{}
+	idx := map[string]int{}
+	for rows.Next() {
+		var p string
+		var v api.ProductVersion
+		if err := rows.Scan(&p, &v.Version, &v.Cycle, &v.Status, &v.Hosts); err != nil {
+			return nil, fmt.Errorf("products: %w", err)
+		}
+		i, ok := idx[p]
+		if !ok {
+			i = len(out)
+			idx[p] = i
+			out = append(out, api.FleetProduct{Product: p})
+		}
+		out[i].Versions = append(out[i].Versions, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("products: %w", err)
+	}
+	rows.Close()
+	hr, err := s.r.QueryContext(ctx, `SELECT product, COUNT(DISTINCT host_id) FROM verdicts GROUP BY product`)
+	if err != nil {
+		return nil, fmt.Errorf("products: %w", err)
+	}
+	defer hr.Close()
+	for hr.Next() {
+		var p string
+		var n int
+		if err := hr.Scan(&p, &n); err != nil {
+			return nil, fmt.Errorf("products: %w", err)
+		}
+		if i, ok := idx[p]; ok {
+			out[i].Hosts = n
+		}
+	}
+	return out, hr.Err()
+}
+
+// Compliance counts hosts and installs per status, and installs per product
+// cycle and status.
+func (s *Store) Compliance(ctx context.Context) (api.Compliance, error) {
+	c := api.Compliance{HostsByStatus: map[string]int{}, InstallsByStatus: map[string]int{}, Cycles: []api.CycleCount{}}
+	rows, err := s.r.QueryContext(ctx, `SELECT status_rank, COUNT(*), COALESCE(SUM(item_count), 0), COALESCE(SUM(unmatched_count), 0)
+		FROM hosts GROUP BY status_rank`)
+	if err != nil {
+		return c, fmt.Errorf("compliance: %w", err)
+	}
+	for rows.Next() {
+		var rank, n, items, unmatched int
+		if err := rows.Scan(&rank, &n, &items, &unmatched); err != nil {
+			rows.Close()
+			return c, fmt.Errorf("compliance: %w", err)
+		}
+		c.HostsByStatus[statusOfRank(rank)] += n
+		c.Hosts += n
+		c.Items += items
+		c.UnmatchedItems += unmatched
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("compliance: %w", err)
+	}
+	rows, err = s.r.QueryContext(ctx, `SELECT product, cycle, status, COUNT(*) FROM verdicts GROUP BY product, cycle, status ORDER BY product, cycle`)
+	if err != nil {
+		return c, fmt.Errorf("compliance: %w", err)
+	}
+	defer rows.Close()
+	idx := map[[2]string]int{}
+	for rows.Next() {
+		var p, cy, st string
+		var n int
+		if err := rows.Scan(&p, &cy, &st, &n); err != nil {
+			return c, fmt.Errorf("compliance: %w", err)
+		}
+		k := [2]string{p, cy}
+		i, ok := idx[k]
+		if !ok {
+			i = len(c.Cycles)
+			idx[k] = i
+			c.Cycles = append(c.Cycles, api.CycleCount{Product: p, Cycle: cy, ByStatus: map[string]int{}})
+		}
+		c.Cycles[i].ByStatus[st] += n
+		c.Cycles[i].Installs += n
+		c.InstallsByStatus[st] += n
+		c.Installs += n
+	}
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("compliance: %w", err)
+	}
+	c.CatalogVersion, _ = s.GetMeta(ctx, metaFleetCatalog)
+	c.AsOf, _ = s.GetMeta(ctx, metaFleetAsOf)
+	return c, nil
+}
+
+// HostsByStatus counts hosts per worst status (for metrics).
+func (s *Store) HostsByStatus(ctx context.Context) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT status_rank, COUNT(*) FROM hosts GROUP BY status_rank`)
+	if err != nil {
+		return nil, fmt.Errorf("hosts by status: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var rank, n int
+		if err := rows.Scan(&rank, &n); err != nil {
+			return nil, fmt.Errorf("hosts by status: %w", err)
+		}
+		out[statusOfRank(rank)] += n
+	}
+	return out, rows.Err()
+}
+
+// NonCompliantInstall is one row of the non-compliance export.
+type NonCompliantInstall struct {
+	HostID, Hostname, Product, Version, Installed, Cycle, Status string
+	EOL                                                          any
+	UpgradeTo, Reason                                            string
+}
+
+// EachNonCompliant calls fn for every install whose status voids support
+// eligibility, by hostname, product and version; it stops at fn's first error.
+func (s *Store) EachNonCompliant(ctx context.Context, fn func(NonCompliantInstall) error) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT h.uid, h.hostname, v.product, v.version, v.installed, v.cycle, v.status, COALESCE(e.verdict, '')
+		FROM verdicts v JOIN hosts h ON h.id = v.host_id
+		LEFT JOIN evaluations e ON e.product = v.product AND e.version = v.version
+		WHERE v.status IN (?, ?, ?, ?) ORDER BY h.hostname, h.uid, v.product, v.version`,
+		NonCompliantStatuses[0], NonCompliantStatuses[1], NonCompliantStatuses[2], NonCompliantStatuses[3])
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r NonCompliantInstall
+		var js string
+		if err := rows.Scan(&r.HostID, &r.Hostname, &r.Product, &r.Version, &r.Installed, &r.Cycle, &r.Status, &js); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if js != "" {
+			var v catalog.Verdict
+			if json.Unmarshal([]byte(js), &v) == nil {
+				r.EOL, r.UpgradeTo, r.Reason = v.EOL, v.UpgradeTo, v.Reason
+			}
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// HostVerdictFor returns the stored verdict of product on a host (the worst
+// when several versions are installed); ok is false when the product is not
+// installed there.
+func (s *Store) HostVerdictFor(ctx context.Context, hostID int64, product string) (api.HostVerdict, []api.HostVerdict, bool, error) {
+	all, err := s.hostVerdicts(ctx, hostID)
+	if err != nil {
+		return api.HostVerdict{}, nil, false, err
+	}
+	var match []api.HostVerdict
+	for _, v := range all {
+		if v.Product == product {
+			match = append(match, v)
+		}
+	}
+	if len(match) == 0 {
+		return api.HostVerdict{}, nil, false, nil
+	}
+	return match[0], match, true, nil // hostVerdicts sorts worst first
+}
+
+// FleetRuns reports whether at least one host runs product, in cycle when
+// cycle is not empty (notifier.FleetLookup).
+func (s *Store) FleetRuns(ctx context.Context, product, cycle string) (bool, error) {
+	q := `SELECT 1 FROM verdicts WHERE product = ? LIMIT 1`
+	args := []any{product}
+	if cycle != "" {
+		q = `SELECT 1 FROM verdicts WHERE product = ? AND cycle = ? LIMIT 1`
+		args = append(args, cycle)
+	}
+	var x int
+	err := s.r.QueryRowContext(ctx, q, args...).Scan(&x)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("fleet runs %s: %w", product, err)
+	}
+	return true, nil
+}
