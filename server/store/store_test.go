@@ -1,0 +1,391 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+func openTest(t testing.TB) *Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := notifier.Migrate(ctx, st.DB()); err != nil {
+		t.Fatalf("notifier.Migrate: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func countEvents(t testing.TB, st *Store) int {
+	t.Helper()
+	var n int
+	if err := st.r.QueryRow(`SELECT COUNT(*) FROM notifier_events`).Scan(&n); err != nil {
+		t.Fatalf("count events: %v", err)
+	}
+	return n
+}
+
+func enroll(t testing.TB, st *Store, install, hostname string) HostRef {
+	t.Helper()
+	uid, key, err := st.Enroll(context.Background(), api.HostInfo{InstallID: install, Hostname: hostname, OSID: "debian", OSVersion: "12"})
+	if err != nil {
+		t.Fatalf("Enroll: %v", err)
+	}
+	h, err := st.HostByNodeKey(context.Background(), key)
+	if err != nil {
+		t.Fatalf("HostByNodeKey: %v", err)
+	}
+	if h.UID != uid {
+		t.Fatalf("HostByNodeKey uid = %q, want %q", h.UID, uid)
+	}
+	return h
+}
+
+// verdictFor is a tiny stand-in for the catalog: versions starting with "old" are eol.
+func verdictFor(product, version string) catalog.Verdict {
+	st := catalog.StatusCurrent
+	if len(version) >= 3 && version[:3] == "old" {
+		st = catalog.StatusEOL
+	}
+	return catalog.Verdict{Product: product, Version: version, Status: st, Cycle: "1", Support: catalog.SupportSupported, Reason: "test"}
+}
+
+func full(h HostRef, id string, items ...MatchedItem) ReportInput {
+	seen := map[pv]bool{}
+	var vs []Verdict
+	for _, it := range items {
+		if it.Match.Product == "" || seen[pv{it.Match.Product, it.Match.Version}] {
+			continue
+		}
+		seen[pv{it.Match.Product, it.Match.Version}] = true
+		vs = append(vs, Verdict{Installed: it.Item.Version, V: verdictFor(it.Match.Product, it.Match.Version)})
+	}
+	return ReportInput{Host: h, Report: api.Report{ReportID: id, Kind: api.ReportFull, InventoryHash: "h-" + id,
+		Host: api.HostInfo{InstallID: h.InstallID, Hostname: h.Hostname}}, Items: items, Verdicts: vs, CatalogVersion: "c1", AsOf: "2025-01-01"}
+}
+
+func item(name, version, product string) MatchedItem {
+	m := Match{}
+	if product != "" {
+		m = Match{Product: product, Version: version, Rule: "test"}
+	}
+	return MatchedItem{Item: api.Item{Source: "dpkg", Name: name, Version: version}, Match: m}
+}
+
+func TestMigrationsIdempotentAndVersioned(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for i := range 2 {
+		st, err := Open(ctx, dir)
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i, err)
+		}
+		var v int
+		if err := st.r.QueryRow(`SELECT version FROM schema_version`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != SchemaVersion {
+			t.Errorf("schema version = %d, want %d", v, SchemaVersion)
+		}
+		st.Close()
+	}
+	// A database from a newer build is refused, untouched.
+	db, err := sql.Open("sqlite3", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE schema_version SET version = ?`, SchemaVersion+1); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(ctx, dir); err == nil {
+		t.Fatal("Open of a newer schema succeeded, want an error")
+	}
+}
+
+func TestEnrollRekeyRevoke(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	uid1, key1, err := st.Enroll(ctx, api.HostInfo{InstallID: "i1", Hostname: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid2, key2, err := st.Enroll(ctx, api.HostInfo{InstallID: "i1", Hostname: "a2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid1 != uid2 {
+		t.Errorf("re-enroll uid = %q, want the same host %q", uid2, uid1)
+	}
+	if _, err := st.HostByNodeKey(ctx, key1); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("old key after re-enroll: err = %v, want ErrUnauthorized", err)
+	}
+	if _, err := st.HostByNodeKey(ctx, key2); err != nil {
+		t.Errorf("new key: %v", err)
+	}
+	if err := st.RevokeHost(ctx, uid1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.HostByNodeKey(ctx, key2); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("revoked key: err = %v, want ErrUnauthorized", err)
+	}
+	if err := st.RevokeHost(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RevokeHost(unknown) = %v, want ErrNotFound", err)
+	}
+	var stored string
+	st.r.QueryRow(`SELECT node_key_hash FROM hosts WHERE uid = ?`, uid1).Scan(&stored)
+	if stored == key2 || stored != HashSecret(key2) {
+		t.Errorf("node key stored as %q, want its sha256", stored)
+	}
+}
+
+func TestApplyReportDiffIdempotencyAndEvents(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	h := enroll(t, st, "i1", "web1")
+	res, err := st.ApplyReport(ctx, full(h, "r1", item("python3.11", "3.11.2", "python"), item("libfoo", "1.0", ""), item("nginx", "old1", "nginx")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 3 || res.Removed != 0 || res.Duplicate {
+		t.Errorf("first report = %+v, want 3 added", res)
+	}
+	if res.Changes != 1 || countEvents(t, st) != 1 {
+		t.Errorf("first report changes = %d, events = %d; want 1 (the eol nginx)", res.Changes, countEvents(t, st))
+	}
+	// The same id again: acknowledged, nothing applied.
+	res, err = st.ApplyReport(ctx, full(h, "r1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Duplicate {
+		t.Errorf("repeat report = %+v, want Duplicate", res)
+	}
+	d, err := st.HostDetail(ctx, h.UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Inventory) != 3 || d.Items != 3 || d.Unmatched != 1 || d.Status != catalog.StatusEOL {
+		t.Errorf("after repeat: inventory %d items=%d unmatched=%d status=%s; want 3, 3, 1, eol", len(d.Inventory), d.Items, d.Unmatched, d.Status)
+	}
+	// Upgrade nginx (old1 -> 1.25) and drop libfoo: a diff, and one event eol -> current.
+	res, err = st.ApplyReport(ctx, full(h, "r2", item("python3.11", "3.11.2", "python"), item("nginx", "1.25", "nginx")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 1 || res.Removed != 2 || res.Changes != 1 {
+		t.Errorf("second report = %+v, want added 1, removed 2, changes 1", res)
+	}
+	d, _ = st.HostDetail(ctx, h.UID)
+	if d.Status != catalog.StatusCurrent || len(d.Verdicts) != 2 {
+		t.Errorf("after upgrade: status %s, %d verdicts; want current, 2", d.Status, len(d.Verdicts))
+	}
+	// A check-in with the stored hash is fine; another hash asks for a full report.
+	for _, tc := range []struct {
+		hash     string
+		needFull bool
+	}{{"h-r2", false}, {"other", true}} {
+		in := ReportInput{Host: h, Report: api.Report{ReportID: "c-" + tc.hash, Kind: api.ReportCheckin, InventoryHash: tc.hash}}
+		res, err := st.ApplyReport(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.NeedFull != tc.needFull {
+			t.Errorf("check-in with hash %q: NeedFull = %v, want %v", tc.hash, res.NeedFull, tc.needFull)
+		}
+	}
+	if n := countEvents(t, st); n != 2 {
+		t.Errorf("events = %d, want 2", n)
+	}
+}
+
+func TestReEvaluate(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	for i := range 5 {
+		h := enroll(t, st, fmt.Sprint("i", i), fmt.Sprint("h", i))
+		if _, err := st.ApplyReport(ctx, full(h, "r", item("python3", "3.11.2", "python"), item("zlib", "1.2", "zlib"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := countEvents(t, st)
+	// The new catalog makes python 3.11.2 eol.
+	eval := func(p, v string) catalog.Verdict {
+		if p == "python" {
+			return catalog.Verdict{Product: p, Version: v, Status: catalog.StatusEOL, Cycle: "3.11", Reason: "eol now"}
+		}
+		return verdictFor(p, v)
+	}
+	res, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pairs != 2 || res.Rows != 5 || res.Events != 5 {
+		t.Errorf("ReEvaluate = %+v, want 2 pairs, 5 rows, 5 events", res)
+	}
+	if got := countEvents(t, st) - before; got != 5 {
+		t.Errorf("events enqueued = %d, want 5", got)
+	}
+	c, err := st.Compliance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HostsByStatus[catalog.StatusEOL] != 5 || c.CatalogVersion != "c2" {
+		t.Errorf("compliance = %+v, want 5 eol hosts under c2", c)
+	}
+	// Idempotent.
+	res, err = st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != 0 || res.Events != 0 {
+		t.Errorf("second ReEvaluate = %+v, want no changes", res)
+	}
+	// Re-matching: zlib no longer matches anything -> its verdict row goes away.
+	res, err = st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c3", AsOf: "2025-01-02", Evaluate: eval, Match: func(it api.Item) Match {
+		if it.Name == "python3" {
+			return Match{Product: "python", Version: it.Version, Rule: "test"}
+		}
+		return Match{}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RematchHosts != 5 {
+		t.Errorf("RematchHosts = %d, want 5", res.RematchHosts)
+	}
+	ps, _ := st.Products(ctx)
+	if len(ps) != 1 || ps[0].Product != "python" || ps[0].Hosts != 5 {
+		t.Errorf("products after re-match = %+v, want python on 5 hosts", ps)
+	}
+	d, _ := st.HostDetail(ctx, "h0")
+	if d.Unmatched != 1 {
+		t.Errorf("unmatched after re-match = %d, want 1", d.Unmatched)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	if _, _, err := st.CreateToken(ctx, "root", ""); err == nil {
+		t.Error("CreateToken(role root) succeeded, want an error")
+	}
+	tok, secret, err := st.CreateToken(ctx, RoleSupport, "desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role, err := st.Authenticate(ctx, secret); err != nil || role != RoleSupport {
+		t.Errorf("Authenticate = %q, %v; want support", role, err)
+	}
+	if _, err := st.Authenticate(ctx, secret+"x"); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("Authenticate(forged) err = %v, want ErrUnauthorized", err)
+	}
+	if err := st.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Authenticate(ctx, secret); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("Authenticate(revoked) err = %v, want ErrUnauthorized", err)
+	}
+	if err := st.RevokeToken(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RevokeToken(unknown) = %v, want ErrNotFound", err)
+	}
+	ts, _ := st.ListTokens(ctx)
+	if len(ts) != 1 || ts[0].RevokedAt.IsZero() {
+		t.Errorf("ListTokens = %+v, want one revoked token", ts)
+	}
+}
+
+func TestListHostsPagingAndFilters(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	for i := range 7 {
+		h := enroll(t, st, fmt.Sprint("i", i), fmt.Sprintf("host%02d", i))
+		v := "3.11.2"
+		if i%2 == 0 {
+			v = "old"
+		}
+		if _, err := st.ApplyReport(ctx, full(h, "r", item("python3", v, "python"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	f := HostFilter{Limit: 3}
+	for range 5 {
+		page, err := st.ListHosts(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != 7 {
+			t.Errorf("Total = %d, want 7", page.Total)
+		}
+		for _, h := range page.Hosts {
+			names = append(names, h.Hostname)
+		}
+		if page.Next == "" {
+			break
+		}
+		f.After = page.Next
+	}
+	if len(names) != 7 || names[0] != "host00" || names[6] != "host06" {
+		t.Errorf("paged hostnames = %v, want host00..host06 in order", names)
+	}
+	for _, tc := range []struct {
+		f    HostFilter
+		want int
+	}{
+		{HostFilter{Status: catalog.StatusEOL}, 4},
+		{HostFilter{Status: catalog.StatusCurrent}, 3},
+		{HostFilter{Product: "python", Status: catalog.StatusEOL}, 4},
+		{HostFilter{Product: "python", Cycle: "1"}, 7},
+		{HostFilter{Product: "python", Cycle: "2"}, 0},
+		{HostFilter{Product: "nginx"}, 0},
+	} {
+		page, err := st.ListHosts(ctx, tc.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != tc.want || len(page.Hosts) != tc.want {
+			t.Errorf("ListHosts(%+v) = %d hosts (total %d), want %d", tc.f, len(page.Hosts), page.Total, tc.want)
+		}
+	}
+	if _, _, err := st.FindHost(ctx, "host03"); err != nil {
+		t.Errorf("FindHost(hostname): %v", err)
+	}
+	enroll(t, st, "dup", "host03")
+	if _, _, err := st.FindHost(ctx, "host03"); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf("FindHost(shared hostname) err = %v, want ErrAmbiguous", err)
+	}
+}
+
+func TestSoftwareRowsShared(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	for i := range 3 {
+		h := enroll(t, st, fmt.Sprint("i", i), "h")
+		if _, err := st.ApplyReport(ctx, full(h, "r", item("bash", "5.2", ""), item("zlib", "1.2", "zlib"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	st.r.QueryRow(`SELECT COUNT(*) FROM software`).Scan(&n)
+	if n != 2 {
+		t.Errorf("software rows = %d, want 2 (distinct items stored once)", n)
+	}
+	st.r.QueryRow(`SELECT COUNT(*) FROM host_software`).Scan(&n)
+	if n != 6 {
+		t.Errorf("links = %d, want 6", n)
+	}
+	_ = time.Now
+}
