@@ -12,7 +12,6 @@ package match
 import (
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/eolwatch/eolwatch/catalog"
@@ -257,6 +256,15 @@ func (m *Matcher) Match(it api.Item) (r Result, ok bool) { return m.match(it, ni
 
 func (m *Matcher) match(it api.Item, t tracer) (Result, bool) {
 	src := it.Source
+	if src == SourceOS {
+		// The agent's own OS item: {os, "windows", "10.0.22631.3296", product hint}.
+		id := it.Product
+		if id == "" {
+			id = it.Name
+		}
+		t.f("an os item is matched like the host's OS (MatchOS gives the edition too)")
+		return m.matchOS(api.HostInfo{OSID: id, OSVersion: it.Version, OSBuild: it.Version, OSName: it.Name}, t)
+	}
 	if it.Product != "" && m.cat != nil {
 		if p := m.cat.Product(it.Product); p != nil {
 			t.f("the item names catalog product %q itself", it.Product)
@@ -268,34 +276,32 @@ func (m *Matcher) match(it api.Item, t tracer) (Result, bool) {
 	lname := strings.ToLower(strings.TrimSpace(it.Name))
 
 	// 1. Rules, first match in table order.
-	var cands [16]*Rule
-	n := 0
-	collect := func(rs []*Rule) {
-		for _, r := range rs {
-			if n < len(cands) {
-				cands[n] = r
-				n++
-			}
-		}
-	}
+	var buf [16]*Rule
+	cands := buf[:0]
 	if idx := m.byKey[src]; idx != nil {
 		s := stem(lname)
 		mask := m.keyLens[src]
 		for l := 0; l <= len(s) && l < 64; l++ {
 			if mask&(1<<l) != 0 {
-				collect(idx[s[:l]])
+				cands = append(cands, idx[s[:l]]...)
 			}
 		}
 	}
-	collect(m.scan[src])
+	cands = append(cands, m.scan[src]...)
 	if it.SourcePkg != "" {
-		collect(m.bySrcPkg[src][it.SourcePkg])
+		cands = append(cands, m.bySrcPkg[src][it.SourcePkg]...)
 	}
 	if it.BundleID != "" {
-		collect(m.byBundle[src][strings.ToLower(it.BundleID)])
+		cands = append(cands, m.byBundle[src][strings.ToLower(it.BundleID)]...)
 	}
-	sort.Slice(cands[:n], func(i, j int) bool { return cands[i].order < cands[j].order })
-	for _, r := range cands[:n] {
+	// Table order decides; the lists are short, so insertion sort.
+	for i := 1; i < len(cands); i++ {
+		for j := i; j > 0 && cands[j].order < cands[j-1].order; j-- {
+			cands[j], cands[j-1] = cands[j-1], cands[j]
+		}
+	}
+	n := len(cands)
+	for _, r := range cands {
 		ver, ok := r.matches(lname, it.SourcePkg, it.Publisher, it.BundleID)
 		if !ok {
 			continue
@@ -311,6 +317,10 @@ func (m *Matcher) match(it api.Item, t tracer) (Result, bool) {
 		}
 		if ver == "" {
 			ver = Upstream(src, it.Version)
+		}
+		if r.vre != nil && !r.vre.MatchString(ver) {
+			t.f("rule %q matches (%s) but version %q does not match its version_pattern %q; skipped", r.ID, r.describe(), ver, r.VersionPattern)
+			continue
 		}
 		t.f("rule %q matches (%s) → %s %s", r.ID, r.describe(), p.ID, ver)
 		return Result{Product: p.ID, Version: ver, Rule: "rule " + r.ID, Why: r.Why}, true

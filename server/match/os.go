@@ -114,7 +114,22 @@ func (m *Matcher) matchWindows(h api.HostInfo, t tracer) (Result, bool) {
 			}
 		}
 	}
+	// The catalog picks among cycles sharing a build by the edition tags
+	// written after the version: "10.0.22631.3296 (e)" is 11-23h2-e.
+	if tags := editionTags(cycle); tags != "" && len(cycles) > 1 {
+		version += " (" + tags + ")"
+	}
 	t.f("build %d is %s cycle(s) %s; edition %s (from %q) → %s", build, pid, strings.Join(cycles, ", "), edition, h.OSName, cycle)
 	return Result{Product: p.ID, Version: version, Cycle: cycle, Rule: "windows build " + fmt.Sprint(build),
 		Why: fmt.Sprintf("Windows build %d with edition %s is release %s", build, edition, cycle)}, true
+}
+
+// editionTags returns the edition part of a Windows cycle name, spaced:
+// "11-24h2-e-lts" → "e lts", "11-23h2-w" → "w", "10-22h2" → "".
+func editionTags(cycle string) string {
+	parts := strings.Split(cycle, "-")
+	if len(parts) <= 2 {
+		return ""
+	}
+	return strings.Join(parts[2:], " ")
 }

@@ -3,6 +3,7 @@ package match
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -39,14 +40,23 @@ type Rule struct {
 	// with Pattern's groups ("${1}u${2}" turns "java 8 update 391" into
 	// "8u391"). Empty means the upstream part of the item's version.
 	Version string `yaml:"version,omitempty" json:"version,omitempty"`
+	// VersionPattern, when set, is a regular expression the version (after
+	// Version/upstream extraction) must match in full, or the rule does not
+	// apply: it keeps out packages that share a name but not a numbering
+	// (Google Cloud SDK's kubectl is versioned like the SDK, 528.0.0).
+	VersionPattern string `yaml:"version_pattern,omitempty" json:"version_pattern,omitempty"`
 	// Ignore marks the items as not being a product (meta-packages,
 	// language modules), so neither later rules nor identifiers match them.
 	Ignore bool `yaml:"ignore,omitempty" json:"ignore,omitempty"`
 	// Why is the sentence `match explain` prints when the rule matches.
 	Why string `yaml:"why,omitempty" json:"why,omitempty"`
 
-	re    *regexp.Regexp
-	order int
+	re  *regexp.Regexp
+	vre *regexp.Regexp
+	// lit and suf are literal text every name the pattern matches starts
+	// and ends with: cheap checks before running the regexp.
+	lit, suf string
+	order    int
 }
 
 // packageSources are the sources a rule without Sources applies to.
@@ -86,8 +96,17 @@ func (r *Rule) compile() error {
 			return fmt.Errorf("rule %q: pattern: %w", r.ID, err)
 		}
 		r.re = re
+		r.lit, _ = re.LiteralPrefix()
+		r.suf = literalSuffix(r.Pattern)
 	} else if strings.Contains(r.Version, "$") {
 		return fmt.Errorf("rule %q: version template %q needs a pattern", r.ID, r.Version)
+	}
+	if r.VersionPattern != "" {
+		re, err := regexp.Compile("^(?:" + r.VersionPattern + ")$")
+		if err != nil {
+			return fmt.Errorf("rule %q: version_pattern: %w", r.ID, err)
+		}
+		r.vre = re
 	}
 	return nil
 }
@@ -129,6 +148,13 @@ func (r *Rule) matches(lname, srcPkg, publisher, bundle string) (version string,
 	case r.Prefix != "":
 		ok = strings.HasPrefix(lname, strings.ToLower(r.Prefix))
 	case r.re != nil:
+		if !strings.HasPrefix(lname, r.lit) || !strings.HasSuffix(lname, r.suf) {
+			return "", false
+		}
+		if r.Version == "" {
+			ok = r.re.MatchString(lname)
+			break
+		}
 		m := r.re.FindStringSubmatchIndex(lname)
 		if m == nil {
 			return "", false
@@ -259,7 +285,6 @@ var builtinRules = []Rule{
 	{ID: "ignore unity", Sources: deb, Name: "unity", Ignore: true,
 		Why: "Ubuntu's Unity desktop shell, not the Unity game engine"},
 
-
 	// --- Java: Debian/Ubuntu/Alpine OpenJDK packages are built from the
 	// OpenJDK updates project, whose LTS lines are the ones Eclipse Temurin
 	// tracks with the same version numbers; "OpenJDK builds from Oracle"
@@ -326,8 +351,8 @@ var builtinRules = []Rule{
 		Why: "Docker Engine packages (Docker's docker-ce, Debian's docker.io, Microsoft's moby-engine)"},
 	{ID: "containerd", Sources: allPkgs, Pattern: `containerd(\.io)?`, Product: "containerd",
 		Why: "containerd packages (Docker's containerd.io, distribution containerd)"},
-	{ID: "kubernetes", Sources: allPkgs, Pattern: `kubelet|kubeadm|kubectl`, Product: "kubernetes",
-		Why: "Kubernetes node and client packages"},
+	{ID: "kubernetes", Sources: allPkgs, Pattern: `kubelet|kubeadm|kubectl`, Product: "kubernetes", VersionPattern: `1\.\d+\.\d+.*`,
+		Why: "Kubernetes node and client packages (versioned 1.x; Google Cloud SDK's kubectl carries the SDK's version and is left out)"},
 	{ID: "gitlab", Sources: allPkgs, Pattern: `gitlab-(ce|ee)`, Product: "gitlab",
 		Why: "GitLab Omnibus packages"},
 
@@ -396,4 +421,24 @@ var builtinRules = []Rule{
 	{ID: "macos virtualbox", Sources: mac, BundleID: "org.virtualbox.app.VirtualBox", Product: "virtualbox", Why: "VirtualBox.app"},
 	{ID: "macos wireshark", Sources: mac, BundleID: "org.wireshark.Wireshark", Product: "wireshark", Why: "Wireshark.app"},
 	{ID: "macos postgres.app", Sources: mac, Pattern: `postgres`, Product: "postgresql", Why: "Postgres.app"},
+}
+
+// literalSuffix returns the literal text every match of pattern ends with
+// ("lib.+-perl" → "-perl"), or "".
+func literalSuffix(pattern string) string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	for re.Op == syntax.OpCapture && len(re.Sub) == 1 {
+		re = re.Sub[0]
+	}
+	if re.Op == syntax.OpConcat && len(re.Sub) > 0 {
+		re = re.Sub[len(re.Sub)-1]
+	}
+	if re.Op == syntax.OpLiteral && re.Flags&syntax.FoldCase == 0 {
+		return string(re.Rune)
+	}
+	return ""
 }

@@ -1,0 +1,88 @@
+package match
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// benchItems is a realistic mix: this machine's dpkg list when there is
+// one (mostly unmatched libraries), plus Windows and rpm items.
+func benchItems(b *testing.B) []api.Item {
+	benchOnce.Do(func() { benchList = loadBenchItems(b) })
+	return benchList
+}
+
+var (
+	benchOnce sync.Once
+	benchList []api.Item
+)
+
+func loadBenchItems(b *testing.B) []api.Item {
+	var items []api.Item
+	if _, err := lookDpkg(); err == nil {
+		items = dpkgItems(b)
+	}
+	items = append(items,
+		api.Item{Source: "rpm", Name: "httpd", Version: "2.4.57-5.el9", SourcePkg: "httpd"},
+		api.Item{Source: "rpm", Name: "glibc", Version: "2.34-83.el9", SourcePkg: "glibc"},
+		api.Item{Source: "windows-registry", Name: "Mozilla Firefox (x64 en-US)", Version: "121.0", Publisher: "Mozilla"},
+		api.Item{Source: "windows-registry", Name: "7-Zip 23.01 (x64)", Version: "23.01"},
+		api.Item{Source: "windows-registry", Name: "Java 8 Update 391 (64-bit)", Version: "8.0.3910.13"},
+		api.Item{Source: "dpkg", Name: "python3.11", Version: "3.11.2-6+deb12u6", SourcePkg: "python3.11"},
+		api.Item{Source: "dpkg", Name: "libfoo1", Version: "1.2-3", SourcePkg: "foo"},
+	)
+	return items
+}
+
+// BenchmarkMatch measures matching per item over a realistic inventory and
+// reports items/s and the cost relative to a bare map lookup per item (the
+// cheapest conceivable matcher), measured in the same run.
+func BenchmarkMatch(b *testing.B) {
+	m := defaultMatcher(b)
+	items := benchItems(b)
+	// Baseline: one map lookup by name per item.
+	names := map[string]string{}
+	for _, it := range items {
+		names[it.Name] = it.Version
+	}
+	const baseN = 1 << 20
+	start := time.Now()
+	hits := 0
+	for i := 0; i < baseN; i++ {
+		if _, ok := names[items[i%len(items)].Name]; ok {
+			hits++
+		}
+	}
+	baseNs := float64(time.Since(start).Nanoseconds()) / baseN
+	_ = hits
+	b.ReportAllocs()
+	b.ResetTimer()
+	matched := 0
+	for i := 0; i < b.N; i++ {
+		if _, ok := m.Match(items[i%len(items)]); ok {
+			matched++
+		}
+	}
+	b.StopTimer()
+	perItem := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perItem, "ns/item")
+	b.ReportMetric(1e9/perItem, "items/s")
+	if baseNs > 0 {
+		b.ReportMetric(perItem/baseNs, "x-maplookup")
+	}
+	b.ReportMetric(float64(len(items)), "inventory-items")
+}
+
+// BenchmarkNewMatcher measures building the indexes for the default catalog
+// (done once per catalog change).
+func BenchmarkNewMatcher(b *testing.B) {
+	m := defaultMatcher(b)
+	cat := m.Catalog()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		New(cat)
+	}
+}
