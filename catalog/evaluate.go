@@ -1,8 +1,9 @@
 package catalog
 
 import (
+	"math"
+	"sort"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -43,12 +44,22 @@ func (c *Catalog) ParseVersion(product, version string) ParsedVersion {
 // It never fails: unknown products and unparsable versions are verdicts.
 // A zero Policy means DefaultPolicy.
 func (c *Catalog) Evaluate(product, version string, asOf time.Time, p Policy) Verdict {
-	return c.EvaluateParsed(c.ParseVersion(product, version), asOf, p)
+	pv := c.ParseVersion(product, version)
+	return c.evaluate(&pv, asOf, p)
 }
 
 // EvaluateParsed returns the verdict for a version parsed with
 // (*Catalog).ParseVersion of the same catalog. A zero Policy means DefaultPolicy.
+//
+// "As of" is honoured throughout: the latest patch, the first newer patch
+// (for the grace period), upgrade_to and newest only use releases dated on
+// or before asOf, and cycles released after asOf are not offered as targets.
+// A cycle's latest with no date counts as known on every day.
 func (c *Catalog) EvaluateParsed(pv ParsedVersion, asOf time.Time, p Policy) Verdict {
+	return c.evaluate(&pv, asOf, p)
+}
+
+func (c *Catalog) evaluate(pv *ParsedVersion, asOf time.Time, p Policy) Verdict {
 	if p == (Policy{}) {
 		p = DefaultPolicy()
 	}
@@ -62,11 +73,10 @@ func (c *Catalog) EvaluateParsed(pv ParsedVersion, asOf time.Time, p Policy) Ver
 	v.Product = ix.p.ID
 	day := dayOf(asOf)
 	label := ix.p.Label
-	newest, upgrade := ix.targets(day, pv.cycle)
-	v.Newest = newest
+	v.Newest = ix.newest(day)
 	if pv.cycle < 0 {
 		v.Support, v.Status = SupportUnknownVersion, StatusUnknownVersion
-		v.UpgradeTo = upgrade
+		v.UpgradeTo = ix.upgrade(day, -1)
 		if !pv.Version.Valid() {
 			v.Reason = label + " version " + strconv.Quote(pv.Version.Raw) + " could not be read (" + pv.Version.Err.Error() + "), so its support status is unknown."
 		} else {
@@ -75,9 +85,9 @@ func (c *Catalog) EvaluateParsed(pv ParsedVersion, asOf time.Time, p Policy) Ver
 		return v
 	}
 	ci := &ix.cycles[pv.cycle]
-	cyc := ci.c
-	v.Cycle = cyc.Name
-	v.EOL = cyc.EOL.Value()
+
+	v.Cycle = ci.c.Name
+	v.EOL = ci.eolVal
 	if ci.eolDay != noDay {
 		d := int(ci.eolDay - day)
 		v.DaysToEOL = &d
@@ -86,48 +96,44 @@ func (c *Catalog) EvaluateParsed(pv ParsedVersion, asOf time.Time, p Policy) Ver
 	if haveLatest {
 		v.Latest = latest.v.Raw
 	}
-	name := label + " " + cycleLabel(cyc)
+	name := ci.label
+	v.Patch = patchOf(ci, &pv.Version, day, p, latest, haveLatest)
 
-	if ci.eol.endedBy(day) {
-		v.Support, v.Status = SupportEOL, StatusEOL
-		v.Phase = PhaseEOL
-		if ci.eoes.Set && !ci.eoes.endedBy(day) {
+	if day > ci.eolEnd {
+		v.Support, v.Status, v.Phase = SupportEOL, StatusEOL, PhaseEOL
+		if ci.eoesSet && day <= ci.eoesEnd {
 			v.Phase = PhaseExtended
 		}
-		v.Patch = patchOf(ci, pv.Version, day, p, latest, haveLatest)
-		v.UpgradeTo = upgrade
-		var b strings.Builder
-		b.WriteString(name)
+		v.UpgradeTo = ix.upgrade(day, pv.cycle)
+		r := name
 		if ci.eolDay != noDay {
-			b.WriteString(" reached end of life on " + dayString(ci.eolDay))
+			r += " reached end of life on " + ci.eolStr
 		} else {
-			b.WriteString(" has reached end of life")
+			r += " has reached end of life"
 		}
 		if v.Phase == PhaseExtended {
-			b.WriteString(" and is only covered by paid extended support")
-			if !ci.eoes.Date.IsZero() {
-				b.WriteString(" until " + ci.eoes.Date.String())
+			r += " and is only covered by paid extended support"
+			if ci.eoesEnd != math.MaxInt32 {
+				r += " until " + dayString(ci.eoesEnd)
 			}
 		}
-		if upgrade != "" {
-			b.WriteString("; upgrade to " + upgrade + " or later.")
+		if v.UpgradeTo != "" {
+			r += "; upgrade to " + v.UpgradeTo + " or later."
 		} else {
-			b.WriteString("; no supported " + label + " release is available to upgrade to.")
+			r += "; no supported " + label + " release is available to upgrade to."
 		}
-		v.Reason = b.String()
+		v.Reason = r
 		return v
 	}
 
-	v.Support = SupportSupported
-	v.Phase = PhaseActive
-	if ci.eoas.endedBy(day) {
+	v.Support, v.Phase = SupportSupported, PhaseActive
+	if day > ci.eoasEnd {
 		v.Phase = PhaseSecurity
 	}
 	v.UpgradeTo = v.Latest
-	if v.UpgradeTo == "" {
+	if v.UpgradeTo == "" || v.Patch == PatchUnknown || v.Patch == PatchCurrent {
 		v.UpgradeTo = pv.Version.Raw
 	}
-	v.Patch = patchOf(ci, pv.Version, day, p, latest, haveLatest)
 	soon := v.DaysToEOL != nil && *v.DaysToEOL <= p.WarnDays
 	switch {
 	case v.Patch == PatchOverdue:
@@ -139,35 +145,37 @@ func (c *Catalog) EvaluateParsed(pv ParsedVersion, asOf time.Time, p Policy) Ver
 	default:
 		v.Status = StatusCurrent
 	}
-	until := "with no announced end-of-life date"
+	until := " with no announced end-of-life date"
 	if ci.eolDay != noDay {
-		until = "until " + dayString(ci.eolDay)
+		until = " until " + ci.eolStr
 	}
-	phase := "supported"
+	phase := " is supported"
 	if v.Phase == PhaseSecurity {
-		phase = "receives security fixes only"
+		phase = " receives security fixes only"
 	}
 	switch v.Status {
 	case StatusPatchOverdue:
-		first, _ := ci.firstNewer(pv.Version)
+		first, _ := ci.firstNewer(&pv.Version)
 		v.Reason = name + " is supported, but " + pv.Version.Raw + " is missing patches released since " + dayString(first) +
 			", more than " + strconv.Itoa(p.GraceDays) + " days ago; upgrade to " + v.Latest + "."
 	case StatusEOLSoon:
-		v.Reason = name + " reaches end of life on " + dayString(ci.eolDay) + " (in " + strconv.Itoa(*v.DaysToEOL) + " days); plan an upgrade to " + upgradeAfter(ix, day, pv.cycle, v.Latest) + "."
+		r := name + " reaches end of life on " + ci.eolStr + " (in " + strconv.Itoa(*v.DaysToEOL) + " days); plan an upgrade to " + ix.upgradeAfter(day, pv.cycle)
 		if v.Patch == PatchAvailable {
-			v.Reason = strings.TrimSuffix(v.Reason, ".") + ", and install " + v.Latest + " meanwhile."
+			r += ", and install " + v.Latest + " meanwhile"
 		}
+		v.Reason = r + "."
 	case StatusPatchAvailable:
-		first, _ := ci.firstNewer(pv.Version)
+		first, _ := ci.firstNewer(&pv.Version)
 		due := ""
-		if first != noDay && first < 1<<30 {
+		if first != math.MaxInt32 {
 			due = " by " + dayString(first+int32(p.GraceDays))
 		}
-		v.Reason = name + " is " + phase + " " + until + "; " + v.Latest + " is available, install it" + due + "."
+		v.Reason = name + phase + until + "; " + v.Latest + " is available, install it" + due + "."
 	default:
-		v.Reason = name + " is " + phase + " " + until + " and " + pv.Version.Raw + " is its latest patch."
 		if v.Patch == PatchUnknown {
-			v.Reason = name + " is " + phase + " " + until + "."
+			v.Reason = name + phase + until + "."
+		} else {
+			v.Reason = name + phase + until + " and " + pv.Version.Raw + " is its latest patch."
 		}
 	}
 	return v
@@ -175,15 +183,14 @@ func (c *Catalog) EvaluateParsed(pv ParsedVersion, asOf time.Time, p Policy) Ver
 
 // patchOf works out the patch field: current when no newer version of the
 // cycle was known on day d, overdue when the first newer one appeared more
-// than the grace period ago, available otherwise.
-func patchOf(ci *cycleIndex, v Version, day int32, p Policy, latest relEntry, haveLatest bool) string {
-	if !v.Valid() {
+// than the grace period ago, available otherwise (also when the newer one
+// has no date); unknown when the cycle has no known versions or knows them
+// only more coarsely than the installed version.
+func patchOf(ci *cycleIndex, v *Version, day int32, p Policy, latest *relEntry, haveLatest bool) string {
+	if !v.Valid() || !haveLatest {
 		return PatchUnknown
 	}
-	if !haveLatest {
-		return PatchUnknown
-	}
-	if c := Compare(latest.v, v); c <= 0 {
+	if c := compareP(&latest.v, v); c <= 0 {
 		if c < 0 && len(latest.v.comps) < len(v.comps) && len(latest.v.tail) == 0 && prefixOf(latest.v.comps, v.comps) {
 			// the catalog knows this cycle only to a coarser precision (Windows 10.0.19045 for 10.0.19045.3693)
 			return PatchUnknown
@@ -203,14 +210,6 @@ func patchOf(ci *cycleIndex, v Version, day int32, p Policy, latest relEntry, ha
 	return PatchCurrent
 }
 
-// supportedOn reports whether the cycle is released and not past end of life on day d.
-func (ci *cycleIndex) supportedOn(d int32) bool {
-	if ci.release != noDay && ci.release > d {
-		return false
-	}
-	return !ci.eol.endedBy(d)
-}
-
 // targetOf is what to install to be on a cycle: its latest known patch on
 // day d, else the cycle's name.
 func (ci *cycleIndex) targetOf(d int32) string {
@@ -220,71 +219,58 @@ func (ci *cycleIndex) targetOf(d int32) string {
 	return ci.c.Name
 }
 
-// targets returns newest (the latest patch of the newest cycle released by
-// day d) and the upgrade target for a version in cycle cur (the latest patch
-// of the oldest cycle still supported on day d, preferring cycles released
-// after cur so a customer is never told to downgrade).
-func (ix *prodIndex) targets(d int32, cur int) (newest, upgrade string) {
-	newestIx, oldest, oldestAny := -1, -1, -1
-	var curRel int32 = noDay
-	if cur >= 0 {
-		curRel = ix.cycles[cur].release
+// newest returns the latest patch (known on day d) of the newest cycle
+// released by day d.
+func (ix *prodIndex) newest(d int32) string {
+	k := sort.Search(len(ix.byRel), func(k int) bool { return ix.cycles[ix.byRel[k]].release > d }) - 1
+	if k < 0 {
+		return ""
 	}
-	for i := range ix.cycles {
-		ci := &ix.cycles[i]
-		if ci.release != noDay && ci.release > d {
-			continue
-		}
-		if newestIx < 0 || ci.release > ix.cycles[newestIx].release {
-			newestIx = i
-		}
-		if i == cur || ci.eol.endedBy(d) {
-			continue
-		}
-		if oldestAny < 0 || ci.release <= ix.cycles[oldestAny].release {
-			oldestAny = i
-		}
-		if cur >= 0 && (ci.release < curRel || (ci.release == curRel && i > cur)) {
-			continue
-		}
-		if oldest < 0 || ci.release <= ix.cycles[oldest].release {
-			oldest = i
-		}
-	}
-	if newestIx >= 0 {
-		newest = ix.cycles[newestIx].targetOf(d)
-	}
-	if oldest < 0 {
-		oldest = oldestAny
-	}
-	if oldest >= 0 {
-		upgrade = ix.cycles[oldest].targetOf(d)
-	}
-	return newest, upgrade
+	return ix.cycles[ix.byRel[k]].targetOf(d)
 }
 
-// upgradeAfter names the next supported cycle's target for an eol-soon
-// install, falling back to "a supported release".
-func upgradeAfter(ix *prodIndex, d int32, cur int, latest string) string {
-	best := -1
-	curRel := ix.cycles[cur].release
-	for i := range ix.cycles {
-		ci := &ix.cycles[i]
-		if i == cur || !ci.supportedOn(d) || ci.release < curRel || (ci.release == curRel && i > cur) {
-			continue
+// upgrade returns the least disruptive supported target for a version in
+// cycle cur on day d: the latest patch of the oldest cycle that is released,
+// not past its end of life, and not older than cur (so nobody is told to
+// downgrade); when no such cycle exists, the oldest supported one of all;
+// "" when nothing is supported. cur is -1 for an unknown version.
+func (ix *prodIndex) upgrade(d int32, cur int) string {
+	start := 0
+	if cur >= 0 {
+		start = ix.relPos[cur] + 1
+	}
+	for pass := 0; pass < 2; pass++ {
+		for k := start; k < len(ix.byRel); k++ {
+			ci := &ix.cycles[ix.byRel[k]]
+			if ci.release > d {
+				break
+			}
+			if ix.byRel[k] != cur && d <= ci.eolEnd {
+				return ci.targetOf(d)
+			}
 		}
-		// must outlive the current cycle
-		if ci.eolDay != noDay && ci.eolDay <= ix.cycles[cur].eolDay {
-			continue
+		if start == 0 {
+			break
 		}
-		if best < 0 || ci.release < ix.cycles[best].release {
-			best = i
+		start = 0
+	}
+	return ""
+}
+
+// upgradeAfter names the target for an install whose cycle nears its end
+// of life: the oldest newer supported cycle that outlives it.
+func (ix *prodIndex) upgradeAfter(d int32, cur int) string {
+	end := ix.cycles[cur].eolEnd
+	for k := ix.relPos[cur] + 1; k < len(ix.byRel); k++ {
+		ci := &ix.cycles[ix.byRel[k]]
+		if ci.release > d {
+			break
+		}
+		if d <= ci.eolEnd && ci.eolEnd > end {
+			return ci.targetOf(d) + " or later"
 		}
 	}
-	if best < 0 {
-		return "a newer supported " + ix.p.Label + " release when one is published"
-	}
-	return ix.cycles[best].targetOf(d) + " or later"
+	return "a newer supported " + ix.p.Label + " release when one is published"
 }
 
 func cycleLabel(c *Cycle) string {

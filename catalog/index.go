@@ -13,6 +13,8 @@ type prodIndex struct {
 	byName   map[string]int      // lowercase cycle name and label → index
 	prefixes []string            // letter prefixes of cycle names ("cos-", "pc."), stripped from versions
 	builds   map[[3]uint64][]int // Windows: major.minor.build of the cycle's latest → indexes
+	byRel    []int               // cycle indexes by release day ascending (ties: later listed first)
+	relPos   []int               // relPos[i]: position of cycle i in byRel
 }
 
 // relEntry is one known version of a cycle with the day it appeared.
@@ -26,11 +28,15 @@ type cycleIndex struct {
 	key  []uint64 // numeric components of the name; nil when the name is not version-like
 	tags []string // other alphanumeric tokens of the name (lts, sp3, windows)
 
-	release int32
-	eol     Milestone
-	eoas    Milestone
-	eoes    Milestone
-	eolDay  int32 // noDay unless dated
+	release int32 // release day; math.MinInt32 when unknown
+	eolDay  int32 // noDay unless the end of life is dated
+	eolEnd  int32 // support has ended on days after this one (MinInt32: ended, MaxInt32: not ended)
+	eoasEnd int32 // same for active support
+	eoesEnd int32 // same for extended support
+	eoesSet bool  // the product has an extended-support phase for this cycle
+	eolVal  any    // Verdict.EOL, boxed once
+	eolStr  string // the end-of-life date as YYYY-MM-DD, "" when not dated
+	label   string // product label + " " + cycle label, for reasons
 
 	latest Version // parsed c.Latest (may be invalid)
 
@@ -49,8 +55,15 @@ func buildIndex(p *Product) *prodIndex {
 		ci.c = c
 		ci.key, ci.tags = cycleKey(p.Scheme, c.Name, ix.prefixes)
 		ci.release = c.ReleaseDate.day()
-		ci.eol, ci.eoas, ci.eoes = c.EOL, c.EOAS, c.EOES
+		if ci.release == noDay {
+			ci.release = math.MinInt32
+		}
 		ci.eolDay = c.EOL.Date.day()
+		ci.eolEnd, ci.eoasEnd, ci.eoesEnd = endDay(c.EOL), endDay(c.EOAS), endDay(c.EOES)
+		ci.eoesSet = c.EOES.Set
+		ci.eolVal = c.EOL.Value()
+		ci.eolStr = c.EOL.Date.String()
+		ci.label = p.Label + " " + cycleLabel(c)
 		ci.latest = ix.parse(c.Latest)
 		if _, ok := ix.byName[strings.ToLower(c.Name)]; !ok {
 			ix.byName[strings.ToLower(c.Name)] = i
@@ -69,7 +82,36 @@ func buildIndex(p *Product) *prodIndex {
 			ix.builds[k] = append(ix.builds[k], i)
 		}
 	}
+	ix.byRel = make([]int, len(ix.cycles))
+	for i := range ix.byRel {
+		ix.byRel[i] = i
+	}
+	sort.SliceStable(ix.byRel, func(a, b int) bool {
+		ra, rb := ix.cycles[ix.byRel[a]].release, ix.cycles[ix.byRel[b]].release
+		if ra != rb {
+			return ra < rb
+		}
+		return ix.byRel[a] > ix.byRel[b]
+	})
+	ix.relPos = make([]int, len(ix.cycles))
+	for k, i := range ix.byRel {
+		ix.relPos[i] = k
+	}
 	return ix
+}
+
+// endDay turns a milestone into the last day of the phase: a date is the
+// last day, true (ended, no date) is before every day, false or unset after.
+func endDay(m Milestone) int32 {
+	switch {
+	case !m.Set:
+		return math.MaxInt32
+	case !m.Date.IsZero():
+		return m.Date.day()
+	case m.Ended:
+		return math.MinInt32
+	}
+	return math.MaxInt32
 }
 
 // namePrefixes returns the letter prefixes (with their separator) that
@@ -133,7 +175,7 @@ func (ci *cycleIndex) buildReleases(parse func(string) Version) {
 		add(r.Version, r.Date)
 	}
 	add(ci.c.Latest, ci.c.LatestDate)
-	sort.SliceStable(ci.rel, func(i, j int) bool { return Compare(ci.rel[i].v, ci.rel[j].v) < 0 })
+	sort.SliceStable(ci.rel, func(i, j int) bool { return compareP(&ci.rel[i].v, &ci.rel[j].v) < 0 })
 	n := len(ci.rel)
 	ci.sufMin = make([]int32, n+1)
 	ci.sufUndat = make([]bool, n+1)
@@ -170,18 +212,26 @@ func (ci *cycleIndex) buildReleases(parse func(string) Version) {
 }
 
 // latestAsOf returns the greatest version known on day d, or false.
-func (ci *cycleIndex) latestAsOf(d int32) (relEntry, bool) {
-	k := sort.Search(len(ci.byDay), func(i int) bool { return ci.byDay[i] > d }) - 1
-	if k < 0 {
-		return relEntry{}, false
+func (ci *cycleIndex) latestAsOf(d int32) (*relEntry, bool) {
+	lo, hi := 0, len(ci.byDay)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ci.byDay[m] <= d {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
-	return ci.rel[ci.prefMaxIx[k]], true
+	if lo == 0 {
+		return nil, false
+	}
+	return &ci.rel[ci.prefMaxIx[lo-1]], true
 }
 
 // firstNewer returns the earliest day on which a version newer than v was
 // known (math.MaxInt32 when none is dated) and whether an undated newer one exists.
-func (ci *cycleIndex) firstNewer(v Version) (int32, bool) {
-	i := sort.Search(len(ci.rel), func(i int) bool { return Compare(ci.rel[i].v, v) > 0 })
+func (ci *cycleIndex) firstNewer(v *Version) (int32, bool) {
+	i := sort.Search(len(ci.rel), func(i int) bool { return compareP(&ci.rel[i].v, v) > 0 })
 	return ci.sufMin[i], ci.sufUndat[i]
 }
 

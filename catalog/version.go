@@ -107,7 +107,10 @@ func ParseVersion(s Scheme, raw string) Version {
 // 0 when they are equal, +1 when a > b. Unparsable versions sort before
 // every parsed one and among themselves by raw string, so the order stays
 // total.
-func Compare(a, b Version) int {
+func Compare(a, b Version) int { return compareP(&a, &b) }
+
+// compareP is Compare without copying the versions.
+func compareP(a, b *Version) int {
 	if a.Err != nil || b.Err != nil {
 		switch {
 		case a.Err != nil && b.Err != nil:
@@ -145,7 +148,7 @@ func CompareStrings(s Scheme, a, b string) int {
 	return Compare(ParseVersion(s, a), ParseVersion(s, b))
 }
 
-func compareKeys(a, b Version) int {
+func compareKeys(a, b *Version) int {
 	n := max(len(a.comps), len(b.comps))
 	for i := 0; i < n; i++ {
 		var x, y uint64
