@@ -191,6 +191,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.LeaseDuration <= 0 {
 		c.LeaseDuration = 5 * time.Minute
 	}
+	if c.LeaseDuration < 3*c.SMTPTimeout {
+		return c, fmt.Errorf("lease duration %v must be at least 3 times the SMTP timeout %v", c.LeaseDuration, c.SMTPTimeout)
+	}
 	if c.RetryBase <= 0 {
 		c.RetryBase = 30 * time.Second
 	}

@@ -254,6 +254,7 @@ func (s *session) Logout() error { return nil }
 
 // smtpServer is a running go-smtp server on loopback.
 type smtpServer struct {
+	ln   net.Listener
 	srv  *smtp.Server
 	addr string
 	pool *x509.CertPool
@@ -292,9 +293,15 @@ func startSMTP(t testing.TB, mb *mailbox, addr string, cert *tls.Certificate, im
 		}
 	}
 	go srv.Serve(ln)
-	s := &smtpServer{srv: srv, addr: ln.Addr().String()}
-	t.Cleanup(func() { srv.Close() })
+	s := &smtpServer{srv: srv, addr: ln.Addr().String(), ln: ln}
+	t.Cleanup(s.stop)
 	return s
+}
+
+// stop closes the listener and every connection.
+func (s *smtpServer) stop() {
+	s.ln.Close()
+	s.srv.Close()
 }
 
 type log0 struct{}
@@ -434,4 +441,14 @@ func drain(t testing.TB, s *Service) {
 		}
 	}
 	t.Fatal("drain: still busy after 1000 rounds")
+}
+
+func mustListen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
 }
