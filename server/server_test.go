@@ -1,0 +1,558 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/store"
+)
+
+const testSecret = "enroll-me-please"
+
+var (
+	defaultCatOnce sync.Once
+	defaultCat     *catalog.Catalog
+	defaultCatErr  error
+)
+
+func testCatalog(t testing.TB) *catalog.Catalog {
+	t.Helper()
+	defaultCatOnce.Do(func() { defaultCat, defaultCatErr = catalog.Default() })
+	if defaultCatErr != nil {
+		t.Fatalf("catalog.Default: %v", defaultCatErr)
+	}
+	return defaultCat
+}
+
+// testEnv is a server over real SQLite and real HTTP on loopback.
+type testEnv struct {
+	s      *Server
+	st     *store.Store
+	ts     *httptest.Server
+	tokens map[string]string // role -> token
+}
+
+func newTestEnv(t testing.TB) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := notifier.Migrate(ctx, st.DB()); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	nt, err := notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{PublicURL: "http://127.0.0.1", Fleet: st, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.EnrollSecret = testSecret
+	s := newServer(options{cfg: cfg, st: st, catalogs: staticCatalog{testCatalog(t)}, notifier: nt, log: log})
+	s.ready.Store(true)
+	ts := httptest.NewServer(s.handler())
+	t.Cleanup(ts.Close)
+	e := &testEnv{s: s, st: st, ts: ts, tokens: map[string]string{}}
+	for _, role := range []string{store.RoleAdmin, store.RoleSupport, store.RoleViewer} {
+		_, secret, err := st.CreateToken(ctx, role, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[role] = secret
+	}
+	return e
+}
+
+func (e *testEnv) do(t testing.TB, method, path, token string, body io.Reader, hdr map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.ts.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := e.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func (e *testEnv) enroll(t testing.TB, install, hostname string) (hostID, key string) {
+	t.Helper()
+	body, _ := json.Marshal(api.EnrollRequest{EnrollSecret: testSecret, Host: testHost(install, hostname)})
+	resp, b := e.do(t, "POST", api.PathEnroll, "", bytes.NewReader(body), nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("enroll: %d %s", resp.StatusCode, b)
+	}
+	var er api.EnrollResponse
+	if err := json.Unmarshal(b, &er); err != nil {
+		t.Fatal(err)
+	}
+	return er.HostID, er.NodeKey
+}
+
+func testHost(install, hostname string) api.HostInfo {
+	return api.HostInfo{InstallID: install, Hostname: hostname, OS: "linux", Arch: "amd64", OSName: "Debian GNU/Linux 12 (bookworm)",
+		OSID: "debian", OSVersion: "12"}
+}
+
+func (e *testEnv) report(t testing.TB, key string, r api.Report) (int, api.ReportResponse, []byte) {
+	t.Helper()
+	body, _ := json.Marshal(r)
+	resp, b := e.do(t, "POST", api.PathReport, key, bytes.NewReader(body), nil)
+	var rr api.ReportResponse
+	json.Unmarshal(b, &rr)
+	return resp.StatusCode, rr, b
+}
+
+func fullReport(id, install, hostname string, items ...api.Item) api.Report {
+	return api.Report{ReportID: id, Kind: api.ReportFull, CollectedAt: time.Now(), Host: testHost(install, hostname),
+		InventoryHash: "hash-" + id, Items: items}
+}
+
+// TestRouteAccess checks every route against every kind of caller.
+func TestRouteAccess(t *testing.T) {
+	e := newTestEnv(t)
+	_, nodeKey := e.enroll(t, "install-1", "web1")
+	// The expected access of every route, written out independently of routeTable.
+	want := map[string]access{
+		"POST /api/v1/enroll":               accessPublic,
+		"POST /api/v1/report":               accessAgent,
+		"GET /api/v1/hosts":                 accessViewer,
+		"GET /api/v1/hosts/{id}":            accessViewer,
+		"POST /api/v1/hosts/{id}/revoke":    accessAdmin,
+		"GET /api/v1/products":              accessViewer,
+		"GET /api/v1/compliance":            accessViewer,
+		"GET /api/v1/compliance/export.csv": accessViewer,
+		"GET /api/v1/eligibility":           accessSupport,
+		"GET /api/v1/catalog":               accessViewer,
+		"POST /api/v1/catalog/releases":     accessAdmin,
+		"GET /healthz":                      accessPublic,
+		"GET /readyz":                       accessPublic,
+		"GET /metrics":                      accessViewer,
+		"POST /api/v1/groups":               accessAdmin,
+		"GET /api/v1/groups":                accessViewer,
+		"DELETE /api/v1/groups/{name}":      accessAdmin,
+		"POST /api/v1/subscriptions":        accessPublic,
+		"GET /api/v1/subscriptions":         accessAdmin,
+		"GET /api/v1/outbox":                accessAdmin,
+		"GET /subscribe/confirm":            accessPublic,
+		"GET /unsubscribe":                  accessPublic,
+		"POST /unsubscribe":                 accessPublic,
+		"GET /preferences":                  accessPublic,
+		"POST /preferences":                 accessPublic,
+	}
+	seen := map[string]bool{}
+	for _, r := range e.s.routeTable() {
+		seen[r.pattern] = true
+		if w, ok := want[r.pattern]; !ok {
+			t.Errorf("route %s has no access expectation in this test: add one", r.pattern)
+		} else if w != r.access {
+			t.Errorf("route %s access = %s, want %s", r.pattern, r.access, w)
+		}
+	}
+	for p := range want {
+		if !seen[p] {
+			t.Errorf("route %s is expected but not registered", p)
+		}
+	}
+	callers := []struct {
+		name, token string
+		role        string // token role, "" for none/agent/forged
+	}{
+		{"anonymous", "", ""},
+		{"forged", "ewt_0000000000000000000000000000000000000000", ""},
+		{"agent", nodeKey, "agent"},
+		{"viewer", e.tokens[store.RoleViewer], store.RoleViewer},
+		{"support", e.tokens[store.RoleSupport], store.RoleSupport},
+		{"admin", e.tokens[store.RoleAdmin], store.RoleAdmin},
+	}
+	for pattern, acc := range want {
+		method, path, _ := strings.Cut(pattern, " ")
+		path = strings.NewReplacer("{id}", "nohost", "{name}", "nogroup").Replace(path)
+		for _, c := range callers {
+			body := "{}"
+			if pattern == "POST /api/v1/enroll" { // public, guarded by the enroll secret in the body
+				body = `{"enroll_secret":"` + testSecret + `","host":{"install_id":"x","hostname":"x"}}`
+			}
+			resp, rb := e.do(t, method, path, c.token, strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
+			got := resp.StatusCode
+			var wantAllowed bool
+			switch acc {
+			case accessPublic:
+				wantAllowed = true
+			case accessAgent:
+				wantAllowed = c.role == "agent"
+			default:
+				wantAllowed = c.role != "" && c.role != "agent" && roleAllows(c.role, acc)
+			}
+			denied := got == http.StatusUnauthorized || got == http.StatusForbidden
+			if pattern == "POST /api/v1/report" && c.role == "agent" {
+				denied = got == http.StatusUnauthorized // a 403 here is the install-id check, after auth
+			}
+			if wantAllowed == denied {
+				t.Errorf("%s %s as %s: status %d (%s), want allowed=%v", method, path, c.name, got, bytes.TrimSpace(rb), wantAllowed)
+			}
+			if !wantAllowed && acc != accessPublic {
+				wantCode := http.StatusUnauthorized
+				if c.role != "" && c.role != "agent" && acc != accessAgent {
+					wantCode = http.StatusForbidden
+				}
+				if got != wantCode {
+					t.Errorf("%s %s as %s: status %d, want %d", method, path, c.name, got, wantCode)
+				}
+			}
+		}
+	}
+}
+
+func TestEnroll(t *testing.T) {
+	e := newTestEnv(t)
+	for _, tc := range []struct {
+		name string
+		body string
+		code int
+	}{
+		{"wrong secret", `{"enroll_secret":"nope","host":{"install_id":"a","hostname":"h"}}`, 401},
+		{"missing install id", `{"enroll_secret":"` + testSecret + `","host":{"hostname":"h"}}`, 400},
+		{"control char hostname", `{"enroll_secret":"` + testSecret + `","host":{"install_id":"a","hostname":"h\u0007"}}`, 400},
+		{"unknown field", `{"enroll_secret":"` + testSecret + `","host":{"install_id":"a","hostname":"h"},"admin":true}`, 400},
+		{"malformed", `{"enroll_secret":`, 400},
+		{"ok", `{"enroll_secret":"` + testSecret + `","host":{"install_id":"a","hostname":"h"}}`, 200},
+	} {
+		resp, b := e.do(t, "POST", api.PathEnroll, "", strings.NewReader(tc.body), nil)
+		if resp.StatusCode != tc.code {
+			t.Errorf("enroll %s: status %d (%s), want %d", tc.name, resp.StatusCode, b, tc.code)
+		}
+	}
+	// Without a configured secret, enrollment is refused.
+	e.s.enrollSet = false
+	resp, _ := e.do(t, "POST", api.PathEnroll, "", strings.NewReader(`{"enroll_secret":"","host":{"install_id":"a","hostname":"h"}}`), nil)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("enroll without configured secret: status %d, want 403", resp.StatusCode)
+	}
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestReportBadInput(t *testing.T) {
+	e := newTestEnv(t)
+	hostID, key := e.enroll(t, "install-1", "web1")
+	good := fullReport("r-good", "install-1", "web1", api.Item{Source: "dpkg", Name: "python3.11", Version: "3.11.2-6+deb12u6"})
+	goodJSON, _ := json.Marshal(good)
+	if code, rr, b := e.report(t, key, good); code != 200 || !rr.Accepted {
+		t.Fatalf("good report: %d %s", code, b)
+	}
+	bomb := gz(bytes.Repeat([]byte(" "), api.MaxReportBytes+10)) // valid JSON whitespace, inflates past the limit
+	tooMany := fullReport("r-many", "install-1", "web1")
+	tooMany.Items = make([]api.Item, api.MaxItems+1)
+	for i := range tooMany.Items {
+		tooMany.Items[i] = api.Item{Source: "dpkg", Name: fmt.Sprint("p", i), Version: "1"}
+	}
+	tooManyJSON, _ := json.Marshal(tooMany)
+	ctrl := fullReport("r-ctrl", "install-1", "web1", api.Item{Source: "dpkg", Name: "evil\nname", Version: "1"})
+	ctrlJSON, _ := json.Marshal(ctrl)
+	other := fullReport("r-other", "install-2", "web2")
+	otherJSON, _ := json.Marshal(other)
+	for _, tc := range []struct {
+		name  string
+		key   string
+		body  []byte
+		hdr   map[string]string
+		code  int
+		field string
+	}{
+		{"malformed JSON", key, []byte(`{"report_id": "x",`), nil, 400, ""},
+		{"truncated", key, goodJSON[:len(goodJSON)/2], nil, 400, ""},
+		{"unknown field", key, []byte(`{"report_id":"x","kind":"full","host":{"install_id":"install-1","hostname":"web1"},"extra":1}`), nil, 400, "extra"},
+		{"wrong type", key, []byte(`{"report_id":7}`), nil, 400, "report_id"},
+		{"trailing data", key, append(append([]byte{}, goodJSON...), []byte(`{}`)...), nil, 400, ""},
+		{"missing report id", key, []byte(`{"kind":"full","host":{"install_id":"install-1","hostname":"web1"}}`), nil, 400, "report_id"},
+		{"bad kind", key, []byte(`{"report_id":"x","kind":"partial","host":{"install_id":"install-1","hostname":"web1"}}`), nil, 400, "kind"},
+		{"control character in a name", key, ctrlJSON, nil, 400, "items[0].name"},
+		{"too many items", key, tooManyJSON, nil, 413, "items"},
+		{"bad gzip", key, []byte("not gzip at all"), map[string]string{"Content-Encoding": "gzip"}, 400, ""},
+		{"gzip bomb", key, bomb, map[string]string{"Content-Encoding": "gzip"}, 413, ""},
+		{"unknown encoding", key, goodJSON, map[string]string{"Content-Encoding": "br"}, 415, ""},
+		{"wrong content type", key, goodJSON, map[string]string{"Content-Type": "text/plain"}, 415, ""},
+		{"forged key", "ewn_forged", goodJSON, nil, 401, ""},
+		{"another host's install id", key, otherJSON, nil, 403, "host.install_id"},
+	} {
+		resp, b := e.do(t, "POST", api.PathReport, tc.key, bytes.NewReader(tc.body), tc.hdr)
+		var ae api.Error
+		json.Unmarshal(b, &ae)
+		if resp.StatusCode != tc.code || ae.Field != tc.field || ae.Error == "" {
+			t.Errorf("%s: status %d field %q (%s), want %d field %q", tc.name, resp.StatusCode, ae.Field, bytes.TrimSpace(b), tc.code, tc.field)
+		}
+	}
+	// An oversized raw body is cut off at the limit.
+	big := bytes.Repeat([]byte(" "), api.MaxReportBytes+1)
+	resp, b := e.do(t, "POST", api.PathReport, key, bytes.NewReader(big), nil)
+	if resp.StatusCode != 413 {
+		t.Errorf("oversized body: status %d (%s), want 413", resp.StatusCode, b)
+	}
+	// Nothing stored was lost, and the server still answers.
+	d, err := e.st.HostDetail(context.Background(), hostID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Inventory) != 2 || d.Items != 2 { // python3.11 + the OS
+		t.Errorf("after bad reports: %d items, want 2", len(d.Inventory))
+	}
+	// gzip works, and a revoked key is refused.
+	good.ReportID = "r-gz"
+	gzb, _ := json.Marshal(good)
+	resp, b = e.do(t, "POST", api.PathReport, key, bytes.NewReader(gz(gzb)), map[string]string{"Content-Encoding": "gzip"})
+	if resp.StatusCode != 200 {
+		t.Errorf("gzip report: %d %s", resp.StatusCode, b)
+	}
+	if err := e.st.RevokeHost(context.Background(), hostID); err != nil {
+		t.Fatal(err)
+	}
+	good.ReportID = "r-revoked"
+	if code, _, b := e.report(t, key, good); code != 401 {
+		t.Errorf("revoked key: %d %s, want 401", code, b)
+	}
+}
+
+func TestReportIdempotentAndVerdicts(t *testing.T) {
+	e := newTestEnv(t)
+	hostID, key := e.enroll(t, "install-1", "web1")
+	r := fullReport("r1", "install-1", "web1",
+		api.Item{Source: "dpkg", Name: "python3.8", Version: "3.8.10-0ubuntu1~20.04"},
+		api.Item{Source: "dpkg", Name: "python3.8", Version: "3.8.10-0ubuntu1~20.04"}, // an exact duplicate line
+		api.Item{Source: "dpkg", Name: "nginx", Version: "not a version!"},
+		api.Item{Source: "dpkg", Name: "libunknown-thing", Version: "1.0"},
+	)
+	for i := range 2 {
+		code, rr, b := e.report(t, key, r)
+		if code != 200 || !rr.Accepted || rr.Duplicate != (i == 1) || rr.HostID != hostID {
+			t.Fatalf("report #%d: %d %s", i, code, b)
+		}
+	}
+	d, err := e.st.HostDetail(context.Background(), hostID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, v := range d.Verdicts {
+		got[v.Product] = v.Status
+	}
+	if got["python"] != catalog.StatusEOL {
+		t.Errorf("python 3.8 status = %q, want eol (verdicts %+v)", got["python"], d.Verdicts)
+	}
+	if s, ok := got["nginx"]; ok && s != catalog.StatusUnknownVersion {
+		t.Errorf("nginx with an unparsable version: status %q, want unknown-version", s)
+	}
+	if d.Unmatched < 1 {
+		t.Errorf("unmatched = %d, want at least 1 (libunknown-thing)", d.Unmatched)
+	}
+	// Check-in: same hash fine, unknown hash asks for a full report.
+	ci := api.Report{ReportID: "c1", Kind: api.ReportCheckin, Host: testHost("install-1", "web1"), InventoryHash: "hash-r1"}
+	if code, rr, b := e.report(t, key, ci); code != 200 || rr.NeedFull {
+		t.Errorf("check-in: %d %s, want 200 without need_full", code, b)
+	}
+	ci.ReportID, ci.InventoryHash = "c2", "something else"
+	if code, rr, b := e.report(t, key, ci); code != 200 || !rr.NeedFull {
+		t.Errorf("check-in with a new hash: %d %s, want need_full", code, b)
+	}
+}
+
+func TestEligibilityAPI(t *testing.T) {
+	e := newTestEnv(t)
+	hostID, key := e.enroll(t, "install-1", "web1")
+	if code, _, b := e.report(t, key, fullReport("r1", "install-1", "web1", api.Item{Source: "dpkg", Name: "python3.8", Version: "3.8.10-0ubuntu1~20.04"})); code != 200 {
+		t.Fatalf("report: %d %s", code, b)
+	}
+	e.enroll(t, "install-2", "twin")
+	e.enroll(t, "install-3", "twin")
+	sup := e.tokens[store.RoleSupport]
+	debianLatest := testCatalog(t).Evaluate("debian", "13", time.Now(), catalog.DefaultPolicy()).Latest
+	get := func(q string) (int, api.Eligibility, api.Error) {
+		resp, b := e.do(t, "GET", api.PathEligibility+"?"+q, sup, nil, nil)
+		var el api.Eligibility
+		var ae api.Error
+		json.Unmarshal(b, &el)
+		json.Unmarshal(b, &ae)
+		return resp.StatusCode, el, ae
+	}
+	for _, tc := range []struct {
+		q        string
+		code     int
+		eligible bool
+		status   string
+		field    string
+	}{
+		{"product=python&version=3.8.10", 200, false, catalog.StatusEOL, ""},
+		{"product=debian&version=" + debianLatest, 200, true, "", ""},
+		{"product=no-such-product&version=1.0", 200, false, catalog.StatusUnknownProduct, ""},
+		{"product=python&version=banana", 200, false, catalog.StatusUnknownVersion, ""},
+		{"host=web1&product=python", 200, false, catalog.StatusEOL, ""},
+		{"host=" + hostID + "&product=python", 200, false, catalog.StatusEOL, ""},
+		{"host=web1&product=debian", 200, false, "", ""},
+		{"host=web1&product=nginx", 404, false, "", ""},
+		{"host=nohost&product=python", 404, false, "", ""},
+		{"host=twin&product=python", 409, false, "", "host"},
+		{"version=3.8", 400, false, "", "product"},
+		{"product=python", 400, false, "", "version"},
+		{"product=python&version=3.8&host=web1", 400, false, "", "host"},
+	} {
+		code, el, ae := get(tc.q)
+		if code != tc.code || (code == 200 && (el.Eligible != tc.eligible || (tc.status != "" && el.Status != tc.status) || el.Reason == "")) || ae.Field != tc.field {
+			t.Errorf("eligibility?%s = %d %+v %+v, want %d eligible=%v status=%q field=%q", tc.q, code, el, ae, tc.code, tc.eligible, tc.status, tc.field)
+		}
+	}
+	// The rule: eligible exactly when supported and not patch-overdue.
+	for _, v := range []catalog.Verdict{
+		{Support: catalog.SupportSupported, Patch: catalog.PatchCurrent},
+		{Support: catalog.SupportSupported, Patch: catalog.PatchAvailable},
+		{Support: catalog.SupportSupported, Patch: catalog.PatchOverdue},
+		{Support: catalog.SupportEOL, Patch: catalog.PatchCurrent},
+		{Support: catalog.SupportUnknownVersion, Patch: catalog.PatchUnknown},
+	} {
+		want := v.Support == catalog.SupportSupported && v.Patch != catalog.PatchOverdue
+		if got := Eligible(v); got != want {
+			t.Errorf("Eligible(%s, patch %s) = %v, want %v", v.Support, v.Patch, got, want)
+		}
+	}
+}
+
+func TestFleetViews(t *testing.T) {
+	e := newTestEnv(t)
+	for i := range 3 {
+		install := fmt.Sprint("install-", i)
+		_, key := e.enroll(t, install, fmt.Sprint("host", i)) // Debian 12 is eol: every host is eol
+		v := "3.8.10-0ubuntu1~20.04"
+		if i == 0 {
+			v = "3.13.1-1"
+		}
+		if code, _, b := e.report(t, key, fullReport("r1", install, fmt.Sprint("host", i), api.Item{Source: "dpkg", Name: "python3", Version: v})); code != 200 {
+			t.Fatalf("report: %d %s", code, b)
+		}
+	}
+	tok := e.tokens[store.RoleViewer]
+	resp, b := e.do(t, "GET", "/api/v1/hosts?product=python&cycle=3.8&limit=1", tok, nil, nil)
+	var hl api.HostList
+	json.Unmarshal(b, &hl)
+	if resp.StatusCode != 200 || hl.Total != 2 || len(hl.Hosts) != 1 || hl.Next == "" {
+		t.Errorf("hosts?product=python&cycle=3.8&limit=1 = %d %s, want 1 of 2 with a next cursor", resp.StatusCode, b)
+	}
+	resp, b = e.do(t, "GET", "/api/v1/hosts?limit=1&cursor="+hl.Next+"&product=python&cycle=3.8", tok, nil, nil)
+	var hl2 api.HostList
+	json.Unmarshal(b, &hl2)
+	if resp.StatusCode != 200 || len(hl2.Hosts) != 1 || hl2.Hosts[0].ID == hl.Hosts[0].ID || hl2.Next != "" {
+		t.Errorf("second page = %d %s", resp.StatusCode, b)
+	}
+	for _, q := range []string{"status=bogus", "limit=0", "cursor=!!!", "cycle=3.8"} {
+		if resp, b := e.do(t, "GET", "/api/v1/hosts?"+q, tok, nil, nil); resp.StatusCode != 400 {
+			t.Errorf("hosts?%s = %d %s, want 400", q, resp.StatusCode, b)
+		}
+	}
+	resp, b = e.do(t, "GET", "/api/v1/products", tok, nil, nil)
+	var ps struct{ Products []api.FleetProduct }
+	json.Unmarshal(b, &ps)
+	found := false
+	for _, p := range ps.Products {
+		if p.Product == "python" {
+			found = p.Hosts == 3 && len(p.Versions) == 2
+		}
+	}
+	if resp.StatusCode != 200 || !found {
+		t.Errorf("products = %d %s, want python on 3 hosts in 2 versions", resp.StatusCode, b)
+	}
+	resp, b = e.do(t, "GET", "/api/v1/compliance", tok, nil, nil)
+	var c api.Compliance
+	json.Unmarshal(b, &c)
+	if resp.StatusCode != 200 || c.Hosts != 3 || c.InstallsByStatus[catalog.StatusEOL] < 2 {
+		t.Errorf("compliance = %d %s", resp.StatusCode, b)
+	}
+	resp, b = e.do(t, "GET", "/api/v1/compliance/export.csv", tok, nil, nil)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !strings.HasPrefix(lines[0], "host_id,hostname,product") {
+		t.Errorf("export.csv = %d %q", resp.StatusCode, b)
+	}
+	pythonEOL := 0
+	for _, l := range lines[1:] {
+		if strings.Contains(l, ",python,3.8.10,") {
+			pythonEOL++
+		}
+	}
+	if pythonEOL != 2 {
+		t.Errorf("export.csv has %d python 3.8.10 rows, want 2:\n%s", pythonEOL, b)
+	}
+	resp, b = e.do(t, "GET", "/api/v1/hosts/host0", tok, nil, nil)
+	var d api.HostDetail
+	json.Unmarshal(b, &d)
+	if resp.StatusCode != 200 || d.Hostname != "host0" || len(d.Verdicts) == 0 || len(d.Inventory) != 2 {
+		t.Errorf("hosts/host0 = %d %s", resp.StatusCode, b)
+	}
+	resp, b = e.do(t, "GET", "/metrics", tok, nil, nil)
+	if resp.StatusCode != 200 || !bytes.Contains(b, []byte(`eolwatch_reports_ingested_total{kind="full",result="applied"} 3`)) ||
+		!bytes.Contains(b, []byte(`eolwatch_hosts{status="eol"} 3`)) || !bytes.Contains(b, []byte("eolwatch_ingest_duration_seconds_bucket")) {
+		t.Errorf("metrics = %d\n%s", resp.StatusCode, b)
+	}
+}
+
+func TestCSVSafe(t *testing.T) {
+	for in, want := range map[string]string{"=cmd()": "'=cmd()", "+1": "'+1", "-x": "'-x", "@a": "'@a", "web1": "web1", "": ""} {
+		if got := csvSafe(in); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReEvaluateOnCatalogChange(t *testing.T) {
+	e := newTestEnv(t)
+	_, key := e.enroll(t, "install-1", "web1")
+	latest := testCatalog(t).Evaluate("python", "3.13", time.Now(), catalog.DefaultPolicy()).Latest
+	if code, _, b := e.report(t, key, fullReport("r1", "install-1", "web1", api.Item{Source: "dpkg", Name: "python3.13", Version: latest + "-1"})); code != 200 {
+		t.Fatalf("report: %d %s", code, b)
+	}
+	ctx := context.Background()
+	if err := e.s.reEvaluateIfStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.st.Compliance(ctx)
+	// Publish a newer 3.13 patch dated long ago: the install becomes patch-overdue.
+	cat, err := testCatalog(t).WithRelease("python", "3.13", "3.13.99", time.Now().AddDate(0, 0, -100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s.catalogs = staticCatalog{cat}
+	if err := e.s.reEvaluateIfStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := e.st.Compliance(ctx)
+	if after.CatalogVersion == before.CatalogVersion || after.InstallsByStatus[catalog.StatusPatchOverdue] != before.InstallsByStatus[catalog.StatusPatchOverdue]+1 {
+		t.Errorf("after a new python 3.13 patch: %+v, before %+v; want one more patch-overdue install under a new catalog version", after, before)
+	}
+}
