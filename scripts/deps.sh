@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages some tests need. Idempotent: installs only what is missing.
 set -euo pipefail
+# mailpit: a real third-party SMTP server for the notifier tests, built once into bin/tools (~2 min).
+# Run it only with --disable-version-check; never `mailpit version` (it reaches the internet).
+MAILPIT_VERSION=v1.27.11
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -x "$root/bin/tools/mailpit" ]; then
+  echo "deps: building mailpit $MAILPIT_VERSION into bin/tools"
+  GOBIN="$root/bin/tools" go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
+fi
 pkgs=(chromium msitools lintian systemd rpm osslsigncode
       wixl openssl gcc-aarch64-linux-gnu libc6-dev-arm64-cross)  # packages: MSI build, test cert, arm64 cgo server
 missing=()
