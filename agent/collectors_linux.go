@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"syscall"
 )
 
 func init() {
@@ -13,8 +14,9 @@ func init() {
 // readOS reads /etc/os-release and the kernel release.
 func readOS(ctx context.Context, env *Env) (osDetails, error) {
 	d, err := readOSRelease(env)
-	if b, kerr := os.ReadFile(env.Path("/proc/sys/kernel/osrelease")); kerr == nil {
-		d.Kernel = strings.TrimSpace(string(b))
+	var u syscall.Utsname
+	if syscall.Uname(&u) == nil {
+		d.Kernel = utsString(u.Release[:])
 	}
 	return d, err
 }
@@ -33,4 +35,16 @@ func machineIDs(ctx context.Context, env *Env) (machineID, hardwareUUID string) 
 		hardwareUUID = strings.ToLower(strings.TrimSpace(string(b)))
 	}
 	return machineID, hardwareUUID
+}
+
+// utsString converts a NUL-terminated utsname field (int8 or uint8 by arch).
+func utsString[T int8 | uint8](f []T) string {
+	b := make([]byte, 0, len(f))
+	for _, c := range f {
+		if c == 0 {
+			break
+		}
+		b = append(b, byte(c))
+	}
+	return string(b)
 }

@@ -55,38 +55,46 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f cliFlags
 	fs := newFlags(cmd, &f)
 	fs.SetOutput(stderr)
-	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	// Flags may follow positional arguments (service-file systemd --binary X).
+	var pos []string
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return err
 		}
-		return err
+		if fs.NArg() == 0 {
+			break
+		}
+		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
 	switch cmd {
 	case "service-file":
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return errors.New("service-file: want one argument, systemd or launchd")
 		}
 		args := []string{"run"}
 		if f.config != "" {
 			args = append(args, "--config", f.config)
 		}
-		out, err := ServiceFile(fs.Arg(0), f.binary, args)
+		out, err := ServiceFile(pos[0], f.binary, args)
 		if err != nil {
 			return err
 		}
 		_, err = io.WriteString(stdout, out)
 		return err
 	case "install", "uninstall", "start", "stop", "restart", "status":
-		if fs.NArg() != 0 {
-			return fmt.Errorf("%s: unexpected argument %q", cmd, fs.Arg(0))
+		if len(pos) != 0 {
+			return fmt.Errorf("%s: unexpected argument %q", cmd, pos[0])
 		}
 		return controlService(cmd, f.config, f.init, stdout)
 	case "inventory", "once", "run", "config":
 	default:
 		return fmt.Errorf("unknown command %q (see eolwatch-agent help)", cmd)
 	}
-	if fs.NArg() != 0 {
-		return fmt.Errorf("%s: unexpected argument %q", cmd, fs.Arg(0))
+	if len(pos) != 0 {
+		return fmt.Errorf("%s: unexpected argument %q", cmd, pos[0])
 	}
 	cfg, err := f.load(os.Getenv)
 	if err != nil {

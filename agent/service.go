@@ -175,13 +175,19 @@ func chooseSystem(name string) error {
 	var names []string
 	for _, s := range service.AvailableSystems() {
 		if s.String() == name {
-			service.ChooseSystem(s)
+			service.ChooseSystem(forcedSystem{s})
 			return nil
 		}
 		names = append(names, s.String())
 	}
 	return fmt.Errorf("--init: %q is not one of %s", name, strings.Join(names, ", "))
 }
+
+// forcedSystem is a service system chosen by name, used even when its
+// detection says otherwise (a container without a running systemd).
+type forcedSystem struct{ service.System }
+
+func (forcedSystem) Detect() bool { return true }
 
 // controlService runs install, uninstall, start, stop, restart or status.
 func controlService(action, configPath, initSystem string, stdout io.Writer) error {
