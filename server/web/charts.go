@@ -109,7 +109,7 @@ type timeline struct {
 const timelineMax = 12
 
 func newTimeline(now time.Time, days int, up []UpcomingEOL) timeline {
-	t := timeline{Days: days, Width: 640, X0: 20, X1: 620, AxisY: 24}
+	t := timeline{Days: days, Width: 1000, X0: 24, X1: 976, AxisY: 24}
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	xOf := func(d int) int { return t.X0 + d*(t.X1-t.X0)/days }
 	for d := 0; d <= days; d += 30 {

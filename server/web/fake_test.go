@@ -180,6 +180,10 @@ func newFake(n int) *fake {
 		if i%5 != 0 {
 			osv = fakeOSes[0]
 		}
+		upToDate := i%6 == 1 // every version the newest
+		if upToDate {
+			osv.ver = "12.11"
+		}
 		role := []string{"web", "db", "app", "build"}[i%4]
 		h := &fakeHost{d: HostDetail{
 			ID: fmt.Sprintf("h%05d", i+1),
@@ -201,7 +205,10 @@ func newFake(n int) *fake {
 				continue
 			}
 			vs := fakeVersions[p]
-			ver := vs[(i*(j+3)+j)%len(vs)]
+			ver := vs[(i*(j+2)+i/7)%len(vs)]
+			if upToDate {
+				ver = vs[0]
+			}
 			name := p
 			if p == "python" {
 				name = "python3." + strings.Split(ver, ".")[1]

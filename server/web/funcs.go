@@ -27,6 +27,9 @@ var funcs = template.FuncMap{
 	},
 	"perPages": func() []int { return []int{25, 50, 100, 200} },
 	"join":     strings.Join,
+	"contains": strings.Contains,
+	"duration": humanDuration,
+	"daysText": daysText,
 	"upper":    strings.ToUpper,
 	"add":      func(a, b int) int { return a + b },
 	"unsupported": func(status string) bool {
@@ -120,4 +123,35 @@ func eolValue(v any) string {
 		return fmtDate(x)
 	}
 	return fmt.Sprint(v)
+}
+
+// humanDuration prints a threshold such as 72h as "3 days".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return d.String()
+}
+
+// daysText says how far an end-of-life date is: "in 46 days", "today",
+// "ended 343 days ago".
+func daysText(p *int) string {
+	if p == nil {
+		return ""
+	}
+	switch d := *p; {
+	case d == 0:
+		return "last supported day today"
+	case d == 1:
+		return "in 1 day"
+	case d > 1:
+		return fmt.Sprintf("in %d days", d)
+	case d == -1:
+		return "ended yesterday"
+	default:
+		return fmt.Sprintf("ended %d days ago", -d)
+	}
 }
