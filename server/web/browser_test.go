@@ -221,7 +221,6 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("first Tab focuses %q, want the skip link", got)
 	}
 
-
 	// Hosts: search, then a status filter applied by the select itself (JS).
 	c.open("/hosts")
 	c.do("search", chromedp.SendKeys(chromedp.ID("f-q"), "web"))
