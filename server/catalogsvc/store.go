@@ -1,0 +1,149 @@
+package catalogsvc
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/eolwatch/eolwatch/notifier"
+)
+
+// Published is a release an admin published through the API or the CLI.
+type Published struct {
+	Product string    `json:"product"`
+	Cycle   string    `json:"cycle"`
+	Version string    `json:"version"`
+	Date    string    `json:"date"` // YYYY-MM-DD
+	Link    string    `json:"link,omitempty"`
+	By      string    `json:"by,omitempty"` // who published it (token name or "cli")
+	Created time.Time `json:"created"`
+}
+
+// Document kinds.
+const (
+	DocImport = "import" // a catalog file an admin imported
+	DocFeed   = "feed"   // the last snapshot of the --catalog-feed URL
+)
+
+// Document is a catalog document the service keeps across restarts: an
+// imported file or the feed's last snapshot. Documents with the same Name
+// replace each other.
+type Document struct {
+	Name    string    `json:"name"` // file name or feed URL
+	Kind    string    `json:"kind"` // DocImport or DocFeed
+	Data    []byte    `json:"-"`
+	ETag    string    `json:"etag,omitempty"` // feed: ETag of the response, for If-None-Match
+	Hash    string    `json:"hash"`           // sha256 of Data
+	Created time.Time `json:"created"`
+}
+
+// ReleaseStore persists what changes the catalog and enqueues the events
+// of each change in the same transaction (notifier.Enqueue), so an event
+// exists exactly when its change was committed.
+//
+// Lifecycle: the service reads Releases and Documents once in New, then
+// calls the Save/Mark methods one at a time (it serialises its changes).
+// Implementations must be safe for concurrent use anyway.
+type ReleaseStore interface {
+	// SaveRelease stores a published release and enqueues events, atomically.
+	SaveRelease(ctx context.Context, r Published, events []notifier.Event) error
+	// Releases returns every published release, oldest first.
+	Releases(ctx context.Context) ([]Published, error)
+	// SaveDocument stores (or replaces, by Name) a catalog document and
+	// enqueues events, atomically.
+	SaveDocument(ctx context.Context, d Document, events []notifier.Event) error
+	// Documents returns the stored documents, oldest first.
+	Documents(ctx context.Context) ([]Document, error)
+	// MarkMilestones records the milestones whose Key was never recorded
+	// and enqueues their events (Milestone.Event), atomically; it returns
+	// the newly recorded ones. A key is recorded at most once, ever.
+	MarkMilestones(ctx context.Context, ms []Milestone) ([]Milestone, error)
+}
+
+// MemStore is an in-memory ReleaseStore for tests and for running without
+// a database. Its Events field collects what would have been enqueued.
+type MemStore struct {
+	mu       sync.Mutex
+	releases []Published
+	docs     []Document
+	marks    map[string]bool
+	events   []notifier.Event
+	// Fail, when set, makes every Save/Mark call fail with it (nothing is stored).
+	Fail error
+}
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore { return &MemStore{marks: map[string]bool{}} }
+
+// SaveRelease implements ReleaseStore.
+func (m *MemStore) SaveRelease(_ context.Context, r Published, events []notifier.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return m.Fail
+	}
+	m.releases = append(m.releases, r)
+	m.events = append(m.events, events...)
+	return nil
+}
+
+// Releases implements ReleaseStore.
+func (m *MemStore) Releases(context.Context) ([]Published, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Published(nil), m.releases...), nil
+}
+
+// SaveDocument implements ReleaseStore.
+func (m *MemStore) SaveDocument(_ context.Context, d Document, events []notifier.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return m.Fail
+	}
+	for i := range m.docs {
+		if m.docs[i].Name == d.Name {
+			m.docs = append(m.docs[:i], m.docs[i+1:]...)
+			break
+		}
+	}
+	m.docs = append(m.docs, d)
+	m.events = append(m.events, events...)
+	return nil
+}
+
+// Documents implements ReleaseStore.
+func (m *MemStore) Documents(context.Context) ([]Document, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := append([]Document(nil), m.docs...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, nil
+}
+
+// MarkMilestones implements ReleaseStore.
+func (m *MemStore) MarkMilestones(_ context.Context, ms []Milestone) ([]Milestone, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return nil, m.Fail
+	}
+	var fresh []Milestone
+	for _, x := range ms {
+		if m.marks[x.Key] {
+			continue
+		}
+		m.marks[x.Key] = true
+		fresh = append(fresh, x)
+		m.events = append(m.events, x.Event())
+	}
+	return fresh, nil
+}
+
+// Events returns every event enqueued so far, in order.
+func (m *MemStore) Events() []notifier.Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]notifier.Event(nil), m.events...)
+}
