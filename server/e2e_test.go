@@ -1,0 +1,358 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/store"
+)
+
+// The end-to-end tests run the real binaries as child processes.
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// buildBinaries builds eolwatch-server and eolwatch-agent once per test run.
+func buildBinaries(t *testing.T) (server, agent string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the real binaries; skipped with -short")
+	}
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "eolwatch-e2e-")
+		if binErr != nil {
+			return
+		}
+		for _, b := range []struct {
+			out, pkg string
+			cgo      string
+		}{{"eolwatch-server", "github.com/eolwatch/eolwatch/cmd/eolwatch-server", "1"}, {"eolwatch-agent", "github.com/eolwatch/eolwatch/cmd/eolwatch-agent", "0"}} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, b.out), b.pkg)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				binErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+				return
+			}
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, "eolwatch-server"), filepath.Join(binDir, "eolwatch-agent")
+}
+
+type serverProc struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *bytes.Buffer
+	mu   *sync.Mutex
+}
+
+var listenRE = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
+
+// startServer starts the server binary on a free loopback port and waits until it is ready.
+func startServer(t *testing.T, bin, dataDir string, extra ...string) *serverProc {
+	t.Helper()
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--enroll-secret", testSecret}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "EOLWATCH_CONFIG=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serverProc{cmd: cmd, logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.logs.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	select {
+	case a := <-addr:
+		p.url = "http://" + a
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server did not start:\n%s", p.logText())
+	}
+	return p
+}
+
+func (p *serverProc) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+func postJSON(url, key string, v any) (int, []byte, error) {
+	b, _ := json.Marshal(v)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
+}
+
+// itemsFor is the deterministic inventory of report seq of a host.
+func itemsFor(seq int) []api.Item {
+	n := 200 + seq%50
+	items := make([]api.Item, n)
+	for i := range items {
+		items[i] = api.Item{Source: "dpkg", Name: fmt.Sprintf("pkg-%d", i), Version: fmt.Sprintf("1.%d", (i+seq)%7)}
+	}
+	items[0] = api.Item{Source: "dpkg", Name: "python3.11", Version: fmt.Sprintf("3.11.%d-1", seq%5)}
+	return items
+}
+
+// TestKill9LosesNoAcknowledgedReport kills the real server with SIGKILL
+// while agents are reporting, then checks every acknowledged report is in
+// the database and the server restarts cleanly.
+func TestKill9LosesNoAcknowledgedReport(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGKILL semantics")
+	}
+	srvBin, _ := buildBinaries(t)
+	dir := t.TempDir()
+	p := startServer(t, srvBin, dir)
+	const hosts = 6
+	type acked struct {
+		uid     string
+		lastSeq int
+		ids     []string
+	}
+	keys := make([]string, hosts)
+	results := make([]acked, hosts)
+	for i := range hosts {
+		code, b, err := postJSON(p.url+api.PathEnroll, "", api.EnrollRequest{EnrollSecret: testSecret, Host: testHost(fmt.Sprint("kill-", i), fmt.Sprint("kill-host-", i))})
+		if err != nil || code != 200 {
+			t.Fatalf("enroll: %d %s %v", code, b, err)
+		}
+		var er api.EnrollResponse
+		json.Unmarshal(b, &er)
+		keys[i] = er.NodeKey
+		results[i].uid = er.HostID
+		results[i].lastSeq = -1
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var ackMu sync.Mutex
+	for i := range hosts {
+		wg.Go(func() {
+			for seq := 0; ; seq++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("r-%06d", seq)
+				r := fullReport(id, fmt.Sprint("kill-", i), fmt.Sprint("kill-host-", i), itemsFor(seq)...)
+				code, _, err := postJSON(p.url+api.PathReport, keys[i], r)
+				if err != nil {
+					return // the server is gone
+				}
+				if code == 200 {
+					ackMu.Lock()
+					results[i].lastSeq = seq
+					results[i].ids = append(results[i].ids, id)
+					ackMu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+	close(stop)
+	wg.Wait()
+	total := 0
+	for _, r := range results {
+		total += len(r.ids)
+	}
+	if total == 0 {
+		t.Fatalf("no report was acknowledged before the kill; server log:\n%s", p.logText())
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("reopen after kill -9: %v", err)
+	}
+	for _, r := range results {
+		if r.lastSeq < 0 {
+			continue
+		}
+		_, hostRow, err := st.FindHost(ctx, r.uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range r.ids {
+			if seen, err := st.ReportSeen(ctx, hostRow, id); err != nil || !seen {
+				t.Errorf("host %s: acknowledged report %s missing after kill -9 (err %v)", r.uid, id, err)
+			}
+		}
+		d, err := st.HostDetail(ctx, r.uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The stored inventory is the last acknowledged report's, or a later one
+		// the server committed but could not acknowledge before dying.
+		if d.LastReportAt.IsZero() || d.Items < len(itemsFor(r.lastSeq)) {
+			t.Errorf("host %s: stored %d items, last acknowledged report had %d", r.uid, d.Items, len(itemsFor(r.lastSeq))+1)
+		}
+	}
+	st.Close()
+	t.Logf("%d reports acknowledged before kill -9; all present", total)
+	// The server comes back on the same data and answers repeats as duplicates.
+	p2 := startServer(t, srvBin, dir)
+	last := results[0]
+	if last.lastSeq >= 0 {
+		r := fullReport(last.ids[len(last.ids)-1], "kill-0", "kill-host-0", itemsFor(last.lastSeq)...)
+		code, b, err := postJSON(p2.url+api.PathReport, keys[0], r)
+		var rr api.ReportResponse
+		json.Unmarshal(b, &rr)
+		if err != nil || code != 200 || !rr.Duplicate {
+			t.Errorf("repeat of an acknowledged report after restart: %d %s %v, want a duplicate", code, b, err)
+		}
+	}
+	// Graceful stop.
+	p2.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- p2.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server exit after SIGTERM: %v\n%s", err, p2.logText())
+		}
+	case <-time.After(40 * time.Second):
+		t.Errorf("server did not stop after SIGTERM")
+	}
+}
+
+// TestEndToEndAgentServerEligibility runs the real agent on this machine's
+// real inventory against the real server, then asks for the eligibility of
+// this machine's OS through the API and the CLI and compares the answers.
+func TestEndToEndAgentServerEligibility(t *testing.T) {
+	srvBin, agentBin := buildBinaries(t)
+	dir := t.TempDir()
+	p := startServer(t, srvBin, dir)
+	out, err := exec.Command(agentBin, "once", "--server", p.url, "--enroll-secret", testSecret, "--state-dir", t.TempDir()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("agent once: %v\n%s\nserver:\n%s", err, out, p.logText())
+	}
+	tok, err := exec.Command(srvBin, "token", "create", "--data-dir", dir, "--role", "support").Output()
+	if err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	token := strings.TrimSpace(string(tok))
+	if !strings.HasPrefix(token, "ewt_") || strings.Contains(token, "\n") {
+		t.Fatalf("token create printed %q, want the token alone", tok)
+	}
+	get := func(path string, v any) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", p.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	var hosts api.HostList
+	get("/api/v1/hosts", &hosts)
+	if len(hosts.Hosts) != 1 || hosts.Hosts[0].Items < 2 {
+		t.Fatalf("hosts after one agent report = %+v", hosts)
+	}
+	h := hosts.Hosts[0]
+	var detail api.HostDetail
+	get("/api/v1/hosts/"+h.ID, &detail)
+	osProduct := ""
+	for _, it := range detail.Inventory {
+		if it.Source == "os" {
+			osProduct = it.MatchProduct
+		}
+	}
+	if osProduct == "" {
+		t.Skipf("this machine's OS (%s) matched no catalog product; inventory of %d items", detail.Info.OSName, len(detail.Inventory))
+	}
+	var apiAns api.Eligibility
+	get("/api/v1/eligibility?host="+h.ID+"&product="+osProduct, &apiAns)
+	if apiAns.Reason == "" || apiAns.Status == "" || apiAns.HostID != h.ID {
+		t.Errorf("API eligibility = %+v", apiAns)
+	}
+	cli, err := exec.Command(srvBin, "eligibility", "--data-dir", dir, "--host", h.ID, "--product", osProduct, "--json").Output()
+	if err != nil {
+		t.Fatalf("eligibility CLI: %v", err)
+	}
+	var cliAns api.Eligibility
+	if err := json.Unmarshal(cli, &cliAns); err != nil {
+		t.Fatalf("eligibility CLI output: %v\n%s", err, cli)
+	}
+	a, _ := json.Marshal(apiAns)
+	c, _ := json.Marshal(cliAns)
+	if !bytes.Equal(a, c) {
+		t.Errorf("CLI and API answers differ:\nAPI %s\nCLI %s", a, c)
+	}
+	human, err := exec.Command(srvBin, "eligibility", "--data-dir", dir, "--host", h.Hostname, "--product", osProduct).Output()
+	if err != nil || !bytes.Contains(human, []byte("ELIGIBLE")) {
+		t.Errorf("eligibility CLI (human): %v\n%s", err, human)
+	}
+	t.Logf("this machine: %s %s -> %s (eligible=%v): %s", osProduct, apiAns.Version, apiAns.Status, apiAns.Eligible, apiAns.Reason)
+}
