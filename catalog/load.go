@@ -228,7 +228,7 @@ func parseDoc(name string, data []byte) (*doc, error) {
 		return nil, &LoadError{File: name, Err: errors.New("empty catalog file")}
 	}
 	if bytes.HasPrefix(trimmed, []byte(compactMagic+"\n")) {
-		d, _, err := parseCompact(name, trimmed)
+		d, _, err := parseCompact(name, bytes.TrimLeft(data, " \t\r\n"))
 		return d, err
 	}
 	if trimmed[0] != '{' {
