@@ -28,12 +28,12 @@ type cycleIndex struct {
 	key  []uint64 // numeric components of the name; nil when the name is not version-like
 	tags []string // other alphanumeric tokens of the name (lts, sp3, windows)
 
-	release int32 // release day; math.MinInt32 when unknown
-	eolDay  int32 // noDay unless the end of life is dated
-	eolEnd  int32 // support has ended on days after this one (MinInt32: ended, MaxInt32: not ended)
-	eoasEnd int32 // same for active support
-	eoesEnd int32 // same for extended support
-	eoesSet bool  // the product has an extended-support phase for this cycle
+	release int32  // release day; math.MinInt32 when unknown
+	eolDay  int32  // noDay unless the end of life is dated
+	eolEnd  int32  // support has ended on days after this one (MinInt32: ended, MaxInt32: not ended)
+	eoasEnd int32  // same for active support
+	eoesEnd int32  // same for extended support
+	eoesSet bool   // the product has an extended-support phase for this cycle
 	eolVal  any    // Verdict.EOL, boxed once
 	eolStr  string // the end-of-life date as YYYY-MM-DD, "" when not dated
 	label   string // product label + " " + cycle label, for reasons
