@@ -130,9 +130,11 @@ func (c *Catalog) evaluate(pv *ParsedVersion, asOf time.Time, p Policy) Verdict 
 	if day > ci.eoasEnd {
 		v.Phase = PhaseSecurity
 	}
-	v.UpgradeTo = v.Latest
-	if v.UpgradeTo == "" || v.Patch == PatchUnknown || v.Patch == PatchCurrent {
-		v.UpgradeTo = pv.Version.Raw
+	// the cycle's latest patch; the install itself when it is newer than
+	// anything known or when the catalog is coarser than the install
+	v.UpgradeTo = pv.Version.Raw
+	if haveLatest && v.Patch != PatchUnknown && compareP(&latest.v, &pv.Version) >= 0 {
+		v.UpgradeTo = v.Latest
 	}
 	soon := v.DaysToEOL != nil && *v.DaysToEOL <= p.WarnDays
 	switch {
