@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -69,7 +70,9 @@ func buildIndex(p *Product) *prodIndex {
 			ix.byName[strings.ToLower(c.Name)] = i
 		}
 		if c.Label != "" {
-			if _, ok := ix.byName[strings.ToLower(c.Label)]; !ok {
+			// a label shared by several cycles ("11 24H2 (E)" for 11-24h2-e and 11-24h2-e-lts)
+			// names the plainest of them
+			if j, ok := ix.byName[strings.ToLower(c.Label)]; !ok || (p.Cycles[j].Label == c.Label && len(c.Name) < len(p.Cycles[j].Name)) {
 				ix.byName[strings.ToLower(c.Label)] = i
 			}
 		}
@@ -118,7 +121,7 @@ func endDay(m Milestone) int32 {
 // cycle names start with before their version ("cos-" for cos-129, "pc."
 // for pc.2024.3); versions spelled with such a prefix have it stripped.
 func namePrefixes(cs []*Cycle) []string {
-	var out []string
+	var out, bad []string
 	for _, c := range cs {
 		n := strings.ToLower(c.Name)
 		j := 0
@@ -128,11 +131,20 @@ func namePrefixes(cs []*Cycle) []string {
 		if j == 0 || j+1 >= len(n) || (n[j] != '-' && n[j] != '.') || !isDigit(n[j+1]) {
 			continue
 		}
-		if !contains(out, n[:j+1]) {
-			out = append(out, n[:j+1])
+		p := n[:j+1]
+		// only a prefix the versions carry too: "paperwhite-5" (a Kindle model whose
+		// firmware is 5.x) is not one
+		switch l := strings.ToLower(strings.TrimSpace(c.Latest)); {
+		case l == "":
+		case strings.HasPrefix(l, p):
+			if !contains(out, p) {
+				out = append(out, p)
+			}
+		default:
+			bad = append(bad, p)
 		}
 	}
-	return out
+	return slices.DeleteFunc(out, func(p string) bool { return contains(bad, p) })
 }
 
 // stripPrefix removes the first of prefixes that s starts with (case-insensitively).
