@@ -235,8 +235,10 @@ type VersionCount struct {
 type Group struct {
 	Name        string
 	Products    []string
+	Cycles      []string // when set, the group covers only these cycles
 	Events      []string // notifier.Kind*
 	Subscribers int      // confirmed subscribers
+	Pending     int      // subscribers who have not confirmed yet
 }
 
 // Subscriber states.
@@ -260,6 +262,8 @@ const (
 	OutboxPending = "pending"
 	OutboxSent    = "sent"
 	OutboxFailed  = "failed"
+	// OutboxCancelled is a message dropped before sending (e.g. the subscriber left).
+	OutboxCancelled = "cancelled"
 )
 
 // OutboxQuery selects a page of outbox messages.
@@ -299,7 +303,9 @@ type ReleaseRequest struct {
 	Date    time.Time
 }
 
-// PublishResult reports what publishing a release caused.
+// PublishResult reports what publishing a release caused, when the data
+// source knows it at once (the server's notifier fans out in the
+// background, so it leaves both zero).
 type PublishResult struct {
 	Events   int // events recorded
 	Messages int // emails queued

@@ -54,8 +54,8 @@ func statusLabel(s string) string {
 		return "patch available"
 	case catalog.StatusCurrent:
 		return "current"
-	case "":
-		return "no verdict"
+	case "", "none":
+		return "no product matched"
 	}
 	return s
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
+// statusNone is the status of a host none of whose items matched a product.
+const statusNone = "none"
+
 const (
 	defaultPerPage = 50
 	maxPerPage     = 200
@@ -94,7 +97,11 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	v := overviewView{O: o, AsOf: now, StaleAfter: u.cfg.StaleAfter}
 	var hostBars, instBars []bar
-	for _, st := range catalog.Statuses {
+	statuses := catalog.Statuses
+	if o.HostsByStatus[statusNone] > 0 {
+		statuses = append(slices.Clip(statuses), statusNone)
+	}
+	for _, st := range statuses {
 		c := statusCount{Status: st, Hosts: o.HostsByStatus[st], Inst: o.InstallsByStatus[st]}
 		v.Counts = append(v.Counts, c)
 		hostBars = append(hostBars, bar{Label: statusLabel(st), Value: c.Hosts, Class: "st-" + st})
@@ -149,7 +156,7 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 	if !slices.Contains(hostSorts, q.Sort) {
 		q.Sort = SortHostname
 	}
-	if q.Status != "" && !slices.Contains(catalog.Statuses, q.Status) {
+	if q.Status != "" && q.Status != statusNone && !slices.Contains(catalog.Statuses, q.Status) {
 		u.fail(w, r, s, &InputError{Field: "status", Msg: "unknown status " + strconv.Quote(q.Status)})
 		return
 	}
@@ -163,7 +170,7 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	v := hostsView{Q: q, PerPage: per, Facets: facets, Statuses: catalog.Statuses, Page: res, Stale: q.StaleBefore,
+	v := hostsView{Q: q, PerPage: per, Facets: facets, Statuses: append(slices.Clip(catalog.Statuses), statusNone), Page: res, Stale: q.StaleBefore,
 		Filtered: q.Search != "" || q.Status != "" || q.Product != "" || q.OS != "" || q.Stale,
 		Pager:    newPager(r.URL, "page", page, per, res.Total), Sorts: map[string]sortLink{}}
 	for _, key := range hostSorts {
@@ -454,7 +461,7 @@ func (u *UI) showNotifications(w http.ResponseWriter, r *http.Request, s *sessio
 	base.RawQuery = dropParams(qs, "published", "events", "messages").Encode()
 	v.Subs, v.SubsPager = subs, newPager(base, "subs", sp, defaultPerPage, total)
 	v.State = qs.Get("state")
-	if v.State != OutboxPending && v.State != OutboxSent && v.State != OutboxFailed {
+	if v.State != OutboxPending && v.State != OutboxSent && v.State != OutboxFailed && v.State != OutboxCancelled {
 		v.State = ""
 	}
 	op := intParam(qs, "page", 1, 0)
@@ -467,7 +474,10 @@ func (u *UI) showNotifications(w http.ResponseWriter, r *http.Request, s *sessio
 	for _, n := range v.Outbox.Counts {
 		all += n
 	}
-	for _, st := range []string{"", OutboxPending, OutboxSent, OutboxFailed} {
+	for _, st := range []string{"", OutboxPending, OutboxSent, OutboxFailed, OutboxCancelled} {
+		if st == OutboxCancelled && v.Outbox.Counts[st] == 0 {
+			continue
+		}
 		tq := dropParams(qs, "published", "events", "messages", "page")
 		tq.Set("state", st)
 		if st == "" {

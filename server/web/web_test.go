@@ -366,7 +366,7 @@ func TestPublishReleaseShowsInOutbox(t *testing.T) {
 		t.Fatalf("publish = %d, want 303", resp.StatusCode)
 	}
 	code, body := b.get(resp.Header.Get("Location"))
-	if code != 200 || !strings.Contains(body, "Release python 3.12.12 published: 1 event recorded, 2 emails queued") || !strings.Contains(body, "Python 3.12.12 released") {
+	if code != 200 || !strings.Contains(body, "Release python 3.12.12 published. 1 event recorded, 2 emails queued.") || !strings.Contains(body, "Python 3.12.12 released") {
 		t.Errorf("after publish: GET %s = %d, want the confirmation and the queued messages", resp.Header.Get("Location"), code)
 	}
 

@@ -1,0 +1,468 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/catalogsvc"
+	"github.com/eolwatch/eolwatch/server/store"
+)
+
+// Backend implements every data interface of the dashboard (Authenticator,
+// Fleet, Checker, Notifications, Settings) over the server's real parts: the
+// SQLite store, the current catalog, the notifier service and the release
+// publisher. The server builds one and passes it as each Config field:
+//
+//	b := &web.Backend{Store: st, Catalog: cats.Current, Notifier: nt, Publish: pub.Publish,
+//		Eligibility: s.checkEligibility, EnrollSecretSet: cfg.EnrollSecret != ""}
+//	ui := web.New(web.Config{Auth: b, Fleet: b, Checker: b, Notifications: b, Settings: b, ...})
+//
+// Store, Catalog and Eligibility are required; Notifier and Publish may be
+// nil (the notifications page is then empty and publishing answers an error).
+type Backend struct {
+	// Store is the fleet database.
+	Store *store.Store
+	// Catalog returns the catalog in use now (it changes when a release is published).
+	Catalog func() *catalog.Catalog
+	// Eligibility answers like GET /api/v1/eligibility: exactly one of
+	// version (a bare product + version) and host (an id or hostname) is set.
+	Eligibility func(ctx context.Context, product, version, host string) (api.Eligibility, error)
+	// Notifier is the notifier service (groups, subscriptions, outbox).
+	Notifier *notifier.Service
+	// Publish publishes a release, as POST /api/v1/catalog/releases does.
+	Publish func(ctx context.Context, product, cycle, version string, date time.Time, link string) error
+	// EnrollSecretSet reports whether the server was started with an enroll secret.
+	EnrollSecretSet bool
+	// LastSync returns when the catalog was last synced from its feed and
+	// the last sync's error; nil when there is no feed.
+	LastSync func() (time.Time, error)
+
+	facetsMu sync.Mutex
+	facets   Facets
+	facetsAt time.Time
+}
+
+// facetsTTL is how long the host filter values are cached: listing the
+// distinct OS names reads every host row.
+const facetsTTL = time.Minute
+
+// Authenticate implements Authenticator with the store's API tokens.
+func (b *Backend) Authenticate(ctx context.Context, token string) (string, error) {
+	role, err := b.Store.Authenticate(ctx, token)
+	if errors.Is(err, store.ErrUnauthorized) {
+		return "", fmt.Errorf("token: %w", ErrUnauthorized)
+	}
+	return role, err
+}
+
+func notFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, notifier.ErrNotFound) {
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	}
+	return err
+}
+
+// Overview implements Fleet from the store's compliance counts (SQL GROUP
+// BY) and the catalog's end-of-life dates.
+func (b *Backend) Overview(ctx context.Context, asOf, staleBefore time.Time) (Overview, error) {
+	c, err := b.Store.Compliance(ctx)
+	if err != nil {
+		return Overview{}, err
+	}
+	o := Overview{Hosts: c.Hosts, Installs: c.Installs, HostsByStatus: c.HostsByStatus, InstallsByStatus: c.InstallsByStatus}
+	if o.StaleHosts, err = b.staleHosts(ctx, staleBefore); err != nil {
+		return Overview{}, err
+	}
+	cat := b.Catalog()
+	today := time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
+	byProduct := map[string]*ProductCount{}
+	for _, cc := range c.Cycles {
+		pc := byProduct[cc.Product]
+		if pc == nil {
+			pc = &ProductCount{Product: cc.Product, Label: labelOf(cat, cc.Product)}
+			byProduct[cc.Product] = pc
+		}
+		pc.Installs += cc.Installs
+		pc.Unsupported += cc.ByStatus[catalog.StatusEOL] + cc.ByStatus[catalog.StatusUnknownVersion]
+		if cc.Cycle == "" || cat == nil {
+			continue
+		}
+		p := cat.Product(cc.Product)
+		if p == nil {
+			continue
+		}
+		for _, cy := range p.Cycles {
+			if cy.Name != cc.Cycle || cy.EOL.Date.IsZero() {
+				continue
+			}
+			end := cy.EOL.Date.Time
+			if !end.Before(today) && !end.After(today.AddDate(0, 0, upcomingDays)) {
+				o.Upcoming = append(o.Upcoming, UpcomingEOL{Product: p.ID, Label: p.Label, Cycle: cy.Name, EOL: end, Hosts: cc.Installs})
+			}
+		}
+	}
+	for _, pc := range byProduct {
+		if pc.Unsupported > 0 {
+			o.TopUnsupported = append(o.TopUnsupported, *pc)
+		}
+	}
+	slices.SortFunc(o.TopUnsupported, func(a, b ProductCount) int {
+		return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.Product, b.Product))
+	})
+	if len(o.TopUnsupported) > 10 {
+		o.TopUnsupported = o.TopUnsupported[:10]
+	}
+	slices.SortFunc(o.Upcoming, func(a, b UpcomingEOL) int {
+		return cmp.Or(a.EOL.Compare(b.EOL), cmp.Compare(a.Product, b.Product), cmp.Compare(a.Cycle, b.Cycle))
+	})
+	if len(o.Upcoming) > 50 {
+		o.Upcoming = o.Upcoming[:50]
+	}
+	return o, nil
+}
+
+func labelOf(cat *catalog.Catalog, id string) string {
+	if cat != nil {
+		if p := cat.Product(id); p != nil && p.Label != "" {
+			return p.Label
+		}
+	}
+	return id
+}
+
+// Hosts implements Fleet with one paged SQL query (see backend_sql.go).
+func (b *Backend) Hosts(ctx context.Context, q HostQuery) (HostPage, error) { return b.queryHosts(ctx, q) }
+
+// Facets implements Fleet; the result is cached for a minute.
+func (b *Backend) Facets(ctx context.Context) (Facets, error) {
+	b.facetsMu.Lock()
+	defer b.facetsMu.Unlock()
+	if !b.facetsAt.IsZero() && time.Since(b.facetsAt) < facetsTTL {
+		return b.facets, nil
+	}
+	f, err := b.queryFacets(ctx)
+	if err != nil {
+		return Facets{}, err
+	}
+	b.facets, b.facetsAt = f, time.Now()
+	return f, nil
+}
+
+// Host implements Fleet with the store's host detail.
+func (b *Backend) Host(ctx context.Context, id string) (HostDetail, error) {
+	d, err := b.Store.HostDetail(ctx, id)
+	if err != nil {
+		return HostDetail{}, notFound(err)
+	}
+	h := HostDetail{ID: d.ID, Info: d.Info, FirstSeen: d.EnrolledAt, LastSeen: d.LastCheckinAt, Status: d.Status,
+		Items: d.Items, Errors: d.Errors}
+	if h.Info.Hostname == "" {
+		h.Info.Hostname = d.Hostname
+	}
+	for _, v := range d.Verdicts {
+		iv := InstallVerdict{Item: api.Item{Version: v.Installed}, Verdict: catalog.Verdict{Product: v.Product, Version: v.Version,
+			Support: v.Support, Phase: v.Phase, Patch: v.Patch, Status: v.Status, Cycle: v.Cycle, Latest: v.Latest, EOL: v.EOL,
+			DaysToEOL: v.DaysToEOL, UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: v.Reason}}
+		for _, it := range d.Inventory {
+			if it.MatchProduct == v.Product && it.MatchVersion == v.Version {
+				iv.Item = it.Item
+				break
+			}
+		}
+		h.Verdicts = append(h.Verdicts, iv)
+	}
+	return h, nil
+}
+
+// Inventory implements Fleet with one paged SQL query.
+func (b *Backend) Inventory(ctx context.Context, hostID string, offset, limit int) ([]api.Item, int, error) {
+	return b.queryInventory(ctx, hostID, offset, limit)
+}
+
+// Products implements Fleet from the store's per-version counts (SQL GROUP BY).
+func (b *Backend) Products(ctx context.Context) ([]ProductSummary, error) {
+	fps, err := b.Store.Products(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cat := b.Catalog()
+	out := make([]ProductSummary, 0, len(fps))
+	for _, fp := range fps {
+		s := ProductSummary{ID: fp.Product, Label: fp.Product, Hosts: fp.Hosts}
+		if p := catProduct(cat, fp.Product); p != nil {
+			s.Label, s.Category, s.Source = cmp.Or(p.Label, p.ID), p.Category, p.Source
+		}
+		for _, v := range fp.Versions {
+			if v.Status == catalog.StatusEOL || v.Status == catalog.StatusUnknownVersion {
+				s.Unsupported += v.Hosts
+			}
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b ProductSummary) int { return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+func catProduct(cat *catalog.Catalog, id string) *catalog.Product {
+	if cat == nil {
+		return nil
+	}
+	return cat.Product(id)
+}
+
+// Product implements Fleet: the catalog's product and the store's
+// per-version host counts.
+func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (ProductDetail, error) {
+	p := catProduct(b.Catalog(), id)
+	if p == nil {
+		return ProductDetail{}, fmt.Errorf("product %q: %w", id, ErrNotFound)
+	}
+	d := ProductDetail{Product: p, CycleHosts: map[string]int{}}
+	fps, err := b.Store.Products(ctx)
+	if err != nil {
+		return ProductDetail{}, err
+	}
+	for _, fp := range fps {
+		if fp.Product != p.ID {
+			continue
+		}
+		for _, v := range fp.Versions {
+			d.CycleHosts[v.Cycle] += v.Hosts
+			d.Versions = append(d.Versions, VersionCount{Version: v.Version, Cycle: v.Cycle, Status: v.Status, Hosts: v.Hosts})
+		}
+	}
+	slices.SortStableFunc(d.Versions, func(a, b VersionCount) int { return cmp.Compare(b.Hosts, a.Hosts) })
+	if maxVersions > 0 && len(d.Versions) > maxVersions {
+		for _, v := range d.Versions[maxVersions:] {
+			d.OtherHosts += v.Hosts
+		}
+		d.Versions = d.Versions[:maxVersions]
+	}
+	return d, nil
+}
+
+// checkInput refuses what the API would refuse, naming the field.
+func checkInput(field, v string) error {
+	if len(v) > 200 {
+		return &InputError{Field: field, Msg: "At most 200 characters."}
+	}
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return &InputError{Field: field, Msg: "Control characters are not allowed."}
+	}
+	return nil
+}
+
+// CheckVersion implements Checker with the server's eligibility answer.
+func (b *Backend) CheckVersion(ctx context.Context, product, version, _ string) (api.Eligibility, error) {
+	if err := cmp.Or(checkInput("product", product), checkInput("version", version)); err != nil {
+		return api.Eligibility{}, err
+	}
+	return b.Eligibility(ctx, product, version, "")
+}
+
+// CheckHost implements Checker: one answer for product on the host, or one
+// per matched product when product is empty, not eligible first.
+func (b *Backend) CheckHost(ctx context.Context, host, product, _ string) ([]api.Eligibility, error) {
+	if err := cmp.Or(checkInput("host", host), checkInput("product", product)); err != nil {
+		return nil, err
+	}
+	products := []string{product}
+	if product == "" {
+		d, err := b.Store.HostDetail(ctx, host)
+		if err != nil {
+			return nil, b.hostErr(err)
+		}
+		products = products[:0]
+		for _, v := range d.Verdicts {
+			if !slices.Contains(products, v.Product) {
+				products = append(products, v.Product)
+			}
+		}
+	}
+	var out []api.Eligibility
+	for _, p := range products {
+		e, err := b.Eligibility(ctx, p, "", host)
+		if err != nil {
+			if product == "" || !errors.Is(err, store.ErrNotFound) {
+				return nil, b.hostErr(err)
+			}
+			// The host exists but does not run the product: no answer.
+			if _, _, ferr := b.Store.FindHost(ctx, host); ferr != nil {
+				return nil, b.hostErr(ferr)
+			}
+			return nil, nil
+		}
+		out = append(out, e)
+	}
+	slices.SortStableFunc(out, func(a, b api.Eligibility) int {
+		if a.Eligible != b.Eligible {
+			if !a.Eligible {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(catalog.StatusRank(a.Status), catalog.StatusRank(b.Status))
+	})
+	return out, nil
+}
+
+func (b *Backend) hostErr(err error) error {
+	if errors.Is(err, store.ErrAmbiguous) {
+		return &InputError{Field: "host", Msg: strings.TrimPrefix(err.Error(), store.ErrAmbiguous.Error()+": ")}
+	}
+	return notFound(err)
+}
+
+// Groups implements Notifications.
+func (b *Backend) Groups(ctx context.Context) ([]Group, error) {
+	if b.Notifier == nil {
+		return nil, nil
+	}
+	gs, _, err := b.Notifier.ListGroups(ctx, notifier.Page{Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Group, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, Group{Name: g.Name, Products: g.Products, Cycles: g.Cycles, Events: g.Events, Subscribers: g.Confirmed, Pending: g.Pending})
+	}
+	return out, nil
+}
+
+// Subscribers implements Notifications.
+func (b *Backend) Subscribers(ctx context.Context, offset, limit int) ([]Subscriber, int, error) {
+	if b.Notifier == nil {
+		return nil, 0, nil
+	}
+	subs, total, err := b.Notifier.ListSubscriptions(ctx, notifier.SubscriptionFilter{Page: notifier.Page{Limit: limit, Offset: offset}})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Subscriber, 0, len(subs))
+	for _, s := range subs {
+		sub := Subscriber{Email: s.Email, Group: s.Group, State: s.State, Created: s.Created}
+		if s.ConfirmedAt != nil {
+			sub.Confirmed = *s.ConfirmedAt
+		}
+		out = append(out, sub)
+	}
+	return out, total, nil
+}
+
+// Outbox implements Notifications.
+func (b *Backend) Outbox(ctx context.Context, q OutboxQuery) (OutboxPage, error) {
+	if b.Notifier == nil {
+		return OutboxPage{Counts: map[string]int{}}, nil
+	}
+	es, c, total, err := b.Notifier.ListOutbox(ctx, notifier.OutboxFilter{State: q.State, Page: notifier.Page{Limit: q.Limit, Offset: q.Offset}})
+	if err != nil {
+		return OutboxPage{}, err
+	}
+	p := OutboxPage{Total: total, Counts: map[string]int{OutboxPending: c.Pending, OutboxSent: c.Sent, OutboxFailed: c.Failed, OutboxCancelled: c.Cancelled}}
+	for _, e := range es {
+		m := OutboxMessage{ID: fmt.Sprint(e.ID), To: e.Recipient, Subject: e.Subject, Kind: e.Kind, State: e.State,
+			Attempts: e.Attempts, SMTPReply: e.LastError, Created: e.Created}
+		if e.SentAt != nil {
+			m.Sent = *e.SentAt
+		}
+		if e.NextAttempt != nil {
+			m.NextTry = *e.NextAttempt
+		}
+		p.Rows = append(p.Rows, m)
+	}
+	return p, nil
+}
+
+// PublishRelease implements Notifications with the server's publisher;
+// the notifier fans the release out to subscribers in the background.
+func (b *Backend) PublishRelease(ctx context.Context, r ReleaseRequest) (PublishResult, error) {
+	if b.Publish == nil {
+		return PublishResult{}, &InputError{Field: "product", Msg: "This server cannot publish releases (no catalog manager)."}
+	}
+	if err := cmp.Or(checkInput("product", r.Product), checkInput("cycle", r.Cycle), checkInput("version", r.Version)); err != nil {
+		return PublishResult{}, err
+	}
+	err := b.Publish(ctx, r.Product, r.Cycle, r.Version, r.Date, "")
+	var fe *catalogsvc.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return PublishResult{}, &InputError{Field: fe.Field, Msg: fe.Msg}
+	case errors.Is(err, catalogsvc.ErrConflict):
+		return PublishResult{}, &InputError{Field: "version", Msg: "This release is already in the catalog."}
+	case err != nil:
+		return PublishResult{}, err
+	}
+	if b.Notifier != nil {
+		b.Notifier.Kick()
+	}
+	return PublishResult{}, nil
+}
+
+// Tokens implements Settings; revoked tokens are left out.
+func (b *Backend) Tokens(ctx context.Context) ([]Token, error) {
+	ts, err := b.Store.ListTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Token
+	for _, t := range ts {
+		if t.RevokedAt.IsZero() {
+			out = append(out, Token{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.CreatedAt})
+		}
+	}
+	slices.Reverse(out) // newest first
+	return out, nil
+}
+
+// CreateToken implements Settings.
+func (b *Backend) CreateToken(ctx context.Context, role, name string) (string, Token, error) {
+	t, secret, err := b.Store.CreateToken(ctx, role, name)
+	if err != nil {
+		return "", Token{}, err
+	}
+	return secret, Token{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.CreatedAt}, nil
+}
+
+// RevokeToken implements Settings.
+func (b *Backend) RevokeToken(ctx context.Context, id string) error {
+	return notFound(b.Store.RevokeToken(ctx, id))
+}
+
+// EnrollSecrets implements Settings: the server has one enroll secret, from
+// its configuration, stored only as a hash.
+func (b *Backend) EnrollSecrets(ctx context.Context) ([]EnrollSecret, error) {
+	if !b.EnrollSecretSet {
+		return nil, nil
+	}
+	n, err := b.enrolledHosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []EnrollSecret{{ID: "config", Name: "--enroll-secret (server configuration)", Hosts: n}}, nil
+}
+
+// CatalogInfo implements Settings.
+func (b *Backend) CatalogInfo(context.Context) (CatalogStatus, error) {
+	var s CatalogStatus
+	if cat := b.Catalog(); cat != nil {
+		s.Info = cat.Info()
+	}
+	if b.LastSync != nil {
+		t, err := b.LastSync()
+		s.LastSync = t
+		if err != nil {
+			s.SyncError = err.Error()
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,410 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/catalogsvc"
+	"github.com/eolwatch/eolwatch/server/store"
+)
+
+// realEnv is the dashboard over the real parts: a SQLite store in a temp
+// directory, the embedded default catalog behind the catalog manager, and
+// the notifier service (no SMTP server: messages stay pending).
+type realEnv struct {
+	st     *store.Store
+	cats   *catalogsvc.Service
+	nt     *notifier.Service
+	b      *Backend
+	srv    *httptest.Server
+	tokens map[string]string
+	now    time.Time
+}
+
+var seedProducts = []string{"python", "nginx", "openssl", "postgresql", "nodejs"}
+
+// pickVersion chooses a version of product for host i: one of the four
+// newest cycles, at its latest patch or, for every third host, its oldest
+// known release.
+func pickVersion(cat *catalog.Catalog, product string, i int) (string, bool) {
+	p := cat.Product(product)
+	if p == nil || len(p.Cycles) == 0 {
+		return "", false
+	}
+	c := p.Cycles[(i/3)%min(6, len(p.Cycles))]
+	v := c.Latest
+	if i%3 == 0 && len(c.Releases) > 1 {
+		v = c.Releases[len(c.Releases)-1].Version
+	}
+	return v, v != ""
+}
+
+// seedStore enrolls n hosts and stores one full report for each, matched
+// and evaluated with the real catalog.
+func seedStore(t testing.TB, st *store.Store, cat *catalog.Catalog, n int, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	oses := []struct{ name, ver string }{{"Debian GNU/Linux 12 (bookworm)", "12"}, {"Debian GNU/Linux 13 (trixie)", "13"}, {"Debian GNU/Linux 11 (bullseye)", "11"}}
+	day := now.UTC().Format(time.DateOnly)
+	for i := range n {
+		osv := oses[i%len(oses)]
+		info := api.HostInfo{InstallID: fmt.Sprintf("install-%05d", i), Hostname: fmt.Sprintf("%s-%04d.corp.example", []string{"web", "db", "app"}[i%3], i),
+			OS: "linux", Arch: "amd64", OSName: osv.name, OSID: "debian", OSVersion: osv.ver, Kernel: "6.1.0-28-amd64", AgentVersion: "0.1.0"}
+		uid, key, err := st.Enroll(ctx, info)
+		if err != nil {
+			t.Fatalf("Enroll: %v", err)
+		}
+		ref, err := st.HostByNodeKey(ctx, key)
+		if err != nil || ref.UID != uid {
+			t.Fatalf("HostByNodeKey: %v", err)
+		}
+		items := []store.MatchedItem{{Item: api.Item{Source: "os", Name: osv.name, Version: osv.ver}, Match: store.Match{Product: "debian", Version: osv.ver, Rule: "os-release"}}}
+		for j, p := range seedProducts {
+			if (i+j)%4 == 3 {
+				continue
+			}
+			v, ok := pickVersion(cat, p, i+j)
+			if !ok {
+				continue
+			}
+			items = append(items, store.MatchedItem{Item: api.Item{Source: "dpkg", Name: p, Version: v + "-1", Arch: "amd64"}, Match: store.Match{Product: p, Version: v, Rule: "test"}})
+		}
+		for k := range 30 {
+			items = append(items, store.MatchedItem{Item: api.Item{Source: "dpkg", Name: fmt.Sprintf("libexample%02d", k), Version: "1.0-1", Arch: "amd64"}})
+		}
+		var vs []store.Verdict
+		for _, it := range items {
+			if it.Match.Product != "" {
+				vs = append(vs, store.Verdict{Installed: it.Item.Version, V: cat.Evaluate(it.Match.Product, it.Match.Version, now, catalog.DefaultPolicy())})
+			}
+		}
+		_, err = st.ApplyReport(ctx, store.ReportInput{Host: ref, Report: api.Report{ReportID: "r1", Kind: api.ReportFull, CollectedAt: now,
+			Host: info, InventoryHash: fmt.Sprintf("hash-%d", i)}, Items: items, Verdicts: vs, CatalogVersion: cat.Info().Version, AsOf: day})
+		if err != nil {
+			t.Fatalf("ApplyReport: %v", err)
+		}
+	}
+}
+
+// testEligibility answers like the server's eligibility check, for these
+// tests only (the server passes its own).
+func testEligibility(st *store.Store, cats func() *catalog.Catalog, now time.Time) func(context.Context, string, string, string) (api.Eligibility, error) {
+	return func(ctx context.Context, product, version, host string) (api.Eligibility, error) {
+		cat := cats()
+		answer := func(v catalog.Verdict) api.Eligibility {
+			ok := v.Support == catalog.SupportSupported && v.Patch != catalog.PatchOverdue
+			return api.Eligibility{Eligible: ok, Product: v.Product, Version: v.Version, Support: v.Support, Phase: v.Phase, Patch: v.Patch,
+				Status: v.Status, Cycle: v.Cycle, Latest: v.Latest, EOL: v.EOL, DaysToEOL: v.DaysToEOL, UpgradeTo: v.UpgradeTo,
+				Newest: v.Newest, Reason: v.Reason, AsOf: now.Format(time.DateOnly)}
+		}
+		if version != "" {
+			return answer(cat.Evaluate(product, version, now, catalog.DefaultPolicy())), nil
+		}
+		h, id, err := st.FindHost(ctx, host)
+		if err != nil {
+			return api.Eligibility{}, err
+		}
+		hv, _, ok, err := st.HostVerdictFor(ctx, id, product)
+		if err != nil {
+			return api.Eligibility{}, err
+		}
+		if !ok {
+			return api.Eligibility{}, fmt.Errorf("product %q on %s: %w", product, h.Hostname, store.ErrNotFound)
+		}
+		a := answer(cat.Evaluate(hv.Product, hv.Version, now, catalog.DefaultPolicy()))
+		a.Host, a.HostID, a.Installed = h.Hostname, h.ID, hv.Installed
+		return a, nil
+	}
+}
+
+func newRealEnv(t testing.TB, hosts int) *realEnv {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := notifier.Migrate(ctx, st.DB()); err != nil {
+		t.Fatal(err)
+	}
+	if err := catalogsvc.Migrate(ctx, st.DB()); err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	cats, err := catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Logger: quiet})
+	if err != nil {
+		t.Fatalf("catalogsvc.New: %v", err)
+	}
+	nt, err := notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{PublicURL: "http://127.0.0.1", Catalog: cats.Current, Fleet: st, Logger: quiet, PollInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("notifier.New: %v", err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = nt.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+	seedStore(t, st, cats.Current(), hosts, now)
+
+	e := &realEnv{st: st, cats: cats, nt: nt, now: now, tokens: map[string]string{}}
+	e.b = &Backend{Store: st, Catalog: cats.Current, Notifier: nt, EnrollSecretSet: true,
+		Eligibility: testEligibility(st, cats.Current, now),
+		Publish: func(ctx context.Context, product, cycle, version string, date time.Time, link string) error {
+			_, err := cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version, Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
+			return err
+		}}
+	ui := New(Config{Auth: e.b, Fleet: e.b, Checker: e.b, Notifications: e.b, Settings: e.b, Logger: quiet})
+	e.srv = httptest.NewServer(ui.Handler())
+	t.Cleanup(e.srv.Close)
+	for _, r := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+		_, secret, err := st.CreateToken(ctx, r, r+" person")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[r] = secret
+	}
+	if _, err := nt.CreateGroup(ctx, notifier.Group{Name: "platform", Products: []string{"python", "debian", "openssl"}, Events: []string{notifier.KindRelease, notifier.KindEOL}}); err != nil {
+		t.Fatalf("CreateGroup: %v", err)
+	}
+	for _, addr := range []string{"ops@example.com", "new-hire@example.com"} {
+		if err := nt.Subscribe(ctx, "platform", addr); err != nil {
+			t.Fatalf("Subscribe: %v", err)
+		}
+	}
+	// Seed one subscriber as having clicked the confirmation link (the
+	// notifier's own tests cover the double opt-in).
+	if _, err := st.DB().ExecContext(ctx, `UPDATE notifier_subscriptions SET state = 'confirmed', confirmed_at = ? WHERE email = ?`,
+		now.UnixMilli(), "ops@example.com"); err != nil {
+		t.Fatalf("confirm subscriber: %v", err)
+	}
+	return e
+}
+
+func (e *realEnv) as(t *testing.T, role string) *browser {
+	b := newBrowser(t, e.srv.URL)
+	b.login(e.tokens[role])
+	return b
+}
+
+// TestBackendFleet checks the adapter's answers against the seeded store.
+func TestBackendFleet(t *testing.T) {
+	e := newRealEnv(t, 90)
+	ctx := t.Context()
+	b := e.b
+	o, err := b.Overview(ctx, e.now, e.now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0
+	for _, n := range o.HostsByStatus {
+		sum += n
+	}
+	if o.Hosts != 90 || sum != 90 || o.Installs == 0 || o.StaleHosts != 0 {
+		t.Errorf("Overview: hosts %d (by status %d), installs %d, stale %d; want 90, 90, >0, 0", o.Hosts, sum, o.Installs, o.StaleHosts)
+	}
+	if len(o.TopUnsupported) == 0 {
+		t.Error("Overview: no product with unsupported installs, want some (old cycles were seeded)")
+	}
+	if o2, _ := b.Overview(ctx, e.now, e.now.Add(time.Hour)); o2.StaleHosts != 90 {
+		t.Errorf("Overview with a future stale threshold: %d stale, want 90", o2.StaleHosts)
+	}
+
+	all, err := b.Hosts(ctx, HostQuery{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Total != 90 || len(all.Rows) != 90 || all.Rows[0].Hostname != "app-0002.corp.example" {
+		t.Fatalf("Hosts: total %d, %d rows, first %q", all.Total, len(all.Rows), all.Rows[0].Hostname)
+	}
+	tests := []struct {
+		name  string
+		q     HostQuery
+		total int
+		check func(HostRow) bool
+	}{
+		{"search", HostQuery{Search: "WEB-00"}, 30, func(h HostRow) bool { return strings.HasPrefix(h.Hostname, "web-") }},
+		{"os", HostQuery{OS: "Debian GNU/Linux 11 (bullseye)"}, 30, func(h HostRow) bool { return strings.Contains(h.OSName, "bullseye") }},
+		{"status eol", HostQuery{Status: catalog.StatusEOL}, -1, func(h HostRow) bool { return h.Status == catalog.StatusEOL }},
+		{"product", HostQuery{Product: "nginx"}, -1, func(h HostRow) bool { return h.Version != "" }},
+		{"stale", HostQuery{Stale: true, StaleBefore: e.now.Add(-time.Hour)}, 0, nil},
+		{"like is literal", HostQuery{Search: "%"}, 0, nil},
+	}
+	for _, tt := range tests {
+		tt.q.Limit = 200
+		p, err := b.Hosts(ctx, tt.q)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if tt.total >= 0 && p.Total != tt.total {
+			t.Errorf("%s: total %d, want %d", tt.name, p.Total, tt.total)
+		}
+		if len(p.Rows) != p.Total {
+			t.Errorf("%s: %d rows for total %d", tt.name, len(p.Rows), p.Total)
+		}
+		for _, h := range p.Rows {
+			if tt.check != nil && !tt.check(h) {
+				t.Errorf("%s: row %+v does not match", tt.name, h)
+				break
+			}
+		}
+	}
+	// Paging and sorting: two pages of 25 sorted by status are the first 50 of one sorted list.
+	p1, _ := b.Hosts(ctx, HostQuery{Sort: SortStatus, Limit: 25})
+	p2, _ := b.Hosts(ctx, HostQuery{Sort: SortStatus, Limit: 25, Offset: 25})
+	one, _ := b.Hosts(ctx, HostQuery{Sort: SortStatus, Limit: 50})
+	for i, h := range append(p1.Rows, p2.Rows...) {
+		if h.ID != one.Rows[i].ID {
+			t.Fatalf("page row %d = %s, want %s", i, h.ID, one.Rows[i].ID)
+		}
+		if i > 0 && catalog.StatusRank(h.Status) < catalog.StatusRank(one.Rows[i-1].Status) {
+			t.Fatalf("sort by status: row %d (%s) before a better one", i, h.Status)
+		}
+	}
+
+	h, err := b.Host(ctx, all.Rows[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Verdicts) < 2 || h.Verdicts[0].Item.Name == "" || h.Info.OSName == "" {
+		t.Errorf("Host: %d verdicts, first item %+v, OS %q", len(h.Verdicts), h.Verdicts[0].Item, h.Info.OSName)
+	}
+	items, total, err := b.Inventory(ctx, h.ID, 10, 5)
+	if err != nil || len(items) != 5 || total != h.Items {
+		t.Errorf("Inventory page: %d items of %d (host says %d), err %v", len(items), total, h.Items, err)
+	}
+	if _, err := b.Host(ctx, "no-such-host"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Host(unknown) error = %v, want ErrNotFound", err)
+	}
+
+	ps, err := b.Products(ctx)
+	if err != nil || len(ps) < 5 {
+		t.Fatalf("Products: %d, %v", len(ps), err)
+	}
+	pd, err := b.Product(ctx, "python", 3)
+	if err != nil || len(pd.Versions) != 3 || pd.Product.Label != "Python" {
+		t.Errorf("Product(python, 3): %d versions, %v", len(pd.Versions), err)
+	}
+	if _, err := b.Product(ctx, "no-such-product", 3); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Product(unknown) error = %v, want ErrNotFound", err)
+	}
+	f, err := b.Facets(ctx)
+	if err != nil || len(f.OSes) != 3 || len(f.Products) < 5 {
+		t.Errorf("Facets: %+v, %v", f, err)
+	}
+
+	ans, err := b.CheckHost(ctx, all.Rows[0].Hostname, "", "")
+	if err != nil || len(ans) < 2 {
+		t.Fatalf("CheckHost(all products): %d answers, %v", len(ans), err)
+	}
+	if _, err := b.CheckHost(ctx, "no-such-host", "", ""); !errors.Is(err, ErrNotFound) {
+		t.Errorf("CheckHost(unknown) error = %v, want ErrNotFound", err)
+	}
+	if a, err := b.CheckHost(ctx, all.Rows[0].ID, "cobol", ""); err != nil || len(a) != 0 {
+		t.Errorf("CheckHost(product not installed) = %v, %v; want no answer", a, err)
+	}
+	if _, err := b.CheckVersion(ctx, "python", "3.8\x00", ""); err == nil {
+		t.Error("CheckVersion accepted a control character")
+	}
+}
+
+// TestBackendPages drives the dashboard over the real parts: every page as
+// every role, an eligibility answer, a release published into the outbox,
+// a token created and used.
+func TestBackendPages(t *testing.T) {
+	e := newRealEnv(t, 40)
+	hosts, _ := e.b.Hosts(t.Context(), HostQuery{Limit: 1})
+	host := hosts.Rows[0]
+	pages := []struct {
+		path string
+		want map[string]int
+		text string
+	}{
+		{"/", all(200), "Compliance by status"},
+		{"/hosts?status=eol&sort=last_seen&dir=desc", all(200), "hosts match the filters"},
+		{"/hosts/" + host.ID, all(200), host.Hostname},
+		{"/hosts/" + host.ID + "?inv=2", all(200), "No items on this page"},
+		{"/hosts/" + host.ID, all(200), "libexample29"},
+		{"/products", all(200), "Python"},
+		{"/products/python", all(200), "Release cycles and support dates"},
+		{"/eligibility?product=python&version=3.8.10", roles(200, 200, 403), "NOT ELIGIBLE"},
+		{"/eligibility?host=" + host.Hostname, roles(200, 200, 403), host.Hostname},
+		{"/notifications", all(200), "ops@example.com"},
+		{"/settings", all(200), "Catalog"},
+	}
+	for _, role := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+		b := e.as(t, role)
+		for _, p := range pages {
+			code, body := b.get(p.path)
+			if code != p.want[role] {
+				t.Errorf("%s: GET %s = %d, want %d", role, p.path, code, p.want[role])
+			} else if code == 200 && !strings.Contains(body, p.text) {
+				t.Errorf("%s: GET %s lacks %q", role, p.path, p.text)
+			}
+		}
+	}
+
+	admin := e.as(t, RoleAdmin)
+	csrf := admin.csrf("/notifications")
+	py := e.cats.Current().Product("python")
+	cycle := py.Cycles[0]
+	next := nextPatch(cycle.Latest)
+	resp, body := admin.post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}, "date": {e.now.Format(time.DateOnly)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish python %s %s = %d:\n%s", cycle.Name, next, resp.StatusCode, body)
+	}
+	if got := e.cats.Current().Product("python").Cycles[0].Latest; got != next {
+		t.Errorf("after publishing, python %s latest = %q, want %q", cycle.Name, got, next)
+	}
+	// The notifier fans the release out in the background: the outbox shows it soon.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, body := admin.get("/notifications")
+		if strings.Contains(body, next) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox never listed the python %s release", next)
+		}
+		e.nt.Kick()
+		time.Sleep(100 * time.Millisecond)
+	}
+	if resp, body := admin.post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}}); resp.StatusCode != 400 || !strings.Contains(body, "already in the catalog") {
+		t.Errorf("publishing the same release again = %d, want 400 naming the conflict", resp.StatusCode)
+	}
+	if resp, body := admin.post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"no-such-product"}, "cycle": {"1"}, "version": {"1.0"}}); resp.StatusCode != 400 || !strings.Contains(body, `aria-invalid="true"`) {
+		t.Errorf("publishing for an unknown product = %d, want 400 with the field marked", resp.StatusCode)
+	}
+
+	resp, body = admin.post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
+	m := regexp.MustCompile(`value="(ewt_[0-9a-f]+)"`).FindStringSubmatch(body)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("create token = %d, secret shown: %v", resp.StatusCode, m != nil)
+	}
+	desk := newBrowser(t, e.srv.URL)
+	desk.login(m[1])
+	if code, _ := desk.get("/eligibility?product=python&version=" + next); code != 200 {
+		t.Errorf("new support token: eligibility = %d", code)
+	}
+}
+
+// nextPatch returns version with its last number increased: 3.13.7 -> 3.13.8.
+func nextPatch(v string) string {
+	i := strings.LastIndexAny(v, ".")
+	n := 0
+	fmt.Sscanf(v[i+1:], "%d", &n)
+	return fmt.Sprintf("%s.%d", v[:i], n+1)
+}
