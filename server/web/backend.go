@@ -141,7 +141,9 @@ func labelOf(cat *catalog.Catalog, id string) string {
 }
 
 // Hosts implements Fleet with one paged SQL query (see backend_sql.go).
-func (b *Backend) Hosts(ctx context.Context, q HostQuery) (HostPage, error) { return b.queryHosts(ctx, q) }
+func (b *Backend) Hosts(ctx context.Context, q HostQuery) (HostPage, error) {
+	return b.queryHosts(ctx, q)
+}
 
 // Facets implements Fleet; the result is cached for a minute.
 func (b *Backend) Facets(ctx context.Context) (Facets, error) {
@@ -209,7 +211,9 @@ func (b *Backend) Products(ctx context.Context) ([]ProductSummary, error) {
 		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b ProductSummary) int { return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.ID, b.ID)) })
+	slices.SortFunc(out, func(a, b ProductSummary) int {
+		return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.ID, b.ID))
+	})
 	return out, nil
 }
 
