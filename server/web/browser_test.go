@@ -327,3 +327,69 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", c.dir)
 }
+
+// TestBrowserRealStore runs the main flows in Chromium against the
+// dashboard over the real parts (SQLite store seeded through ApplyReport,
+// the embedded catalog behind the catalog manager, the notifier), and saves
+// screenshots named real-*.png.
+func TestBrowserRealStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chromiumPath(t)
+	e := newRealEnv(t, 150)
+	c := newChrome(t, e.srv.URL)
+
+	c.do("open /login", chromedp.Navigate(e.srv.URL+"/login"), chromedp.WaitVisible(chromedp.ID("token")))
+	c.do("type token", chromedp.SendKeys(chromedp.ID("token"), e.tokens[RoleAdmin]))
+	c.submit(`.login button[type="submit"]`, "/")
+	if n := c.text(".cards .card .num"); n != "150" {
+		t.Errorf("overview host count = %q, want 150", n)
+	}
+	c.shot("real-01-overview")
+
+	c.open("/hosts")
+	c.do("product filter", chromedp.SetValue(chromedp.ID("f-product"), "python"), chromedp.SetValue(chromedp.ID("f-status"), "eol"))
+	c.submit(`.filters button[type="submit"]`, "product=python")
+	if got := c.eval(`String(document.querySelectorAll("table.hosts tbody tr").length)`); got == "0" {
+		t.Error("hosts running an end-of-life python: none shown")
+	}
+	c.shot("real-02-hosts-python-eol")
+	c.submit("table.hosts tbody tr th a", "/hosts/")
+	c.shot("real-03-host")
+
+	c.open("/products/python")
+	c.shot("real-04-product-python")
+
+	c.open("/eligibility")
+	c.do("fill", chromedp.SendKeys(chromedp.ID("e-product"), "python"), chromedp.SendKeys(chromedp.ID("e-version"), "3.8.10"))
+	c.submit(".elig button.primary", "version=3.8.10")
+	if v := c.text(".answer .verdict"); !strings.HasSuffix(v, "NOT ELIGIBLE") {
+		t.Errorf("python 3.8.10 = %q, want NOT ELIGIBLE", v)
+	}
+	c.shot("real-05-eligibility")
+
+	py := e.cats.Current().Product("python").Cycles[0]
+	next := nextPatch(py.Latest)
+	c.open("/notifications")
+	c.do("fill release", chromedp.SendKeys(chromedp.ID("r-product"), "python"), chromedp.SendKeys(chromedp.ID("r-cycle"), py.Name),
+		chromedp.SendKeys(chromedp.ID("r-version"), next))
+	c.submit(`form[action="/notifications/releases"] button[type="submit"]`, "published=")
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(c.text("#outbox"), next) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox never showed python %s", next)
+		}
+		time.Sleep(200 * time.Millisecond)
+		c.open("/notifications")
+	}
+	c.shot("real-06-notifications")
+	c.open("/settings")
+	c.shot("real-07-settings")
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.problems {
+		t.Errorf("browser console: %s", p)
+	}
+}
