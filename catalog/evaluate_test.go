@@ -57,7 +57,7 @@ func rulesCat(t *testing.T) *Catalog {
 func TestEvaluateRules(t *testing.T) {
 	cat := rulesCat(t)
 	tests := []struct {
-		name, version, asOf                   string
+		name, version, asOf                  string
 		support, phase, patch, status, cycle string
 		latest, upgrade, newest              string
 		eol                                  any
