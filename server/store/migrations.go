@@ -101,6 +101,9 @@ var migrations = []string{
 		created_at BIGINT NOT NULL,
 		revoked_at BIGINT NOT NULL DEFAULT 0
 	)`,
+	// 7: re-evaluation reads (product, version) -> hosts with status and cycle from the index alone.
+	`DROP INDEX verdicts_product;
+	CREATE INDEX verdicts_product ON verdicts(product, version, status, cycle)`,
 }
 
 // SchemaVersion is the schema version this build writes: the number of migrations.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/eolwatch/eolwatch/notifier"
@@ -156,23 +158,63 @@ func diffInventory(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) (
 			}
 		}
 	}
-	var ins *sql.Stmt
+	var fresh []int64
 	for id := range want {
-		if have[id] {
-			continue
+		if !have[id] {
+			fresh = append(fresh, id)
 		}
-		if ins == nil {
-			if ins, err = tx.PrepareContext(ctx, `INSERT INTO host_software (host_id, software_id) VALUES (?, ?)`); err != nil {
-				return 0, 0, fmt.Errorf("prepare insert: %w", err)
-			}
-			defer ins.Close()
-		}
-		if _, err := ins.ExecContext(ctx, hostID, id); err != nil {
-			return 0, 0, fmt.Errorf("add item: %w", err)
-		}
-		added++
 	}
+	slices.Sort(fresh)
+	if err := insertLinks(ctx, tx, hostID, fresh); err != nil {
+		return 0, 0, err
+	}
+	added = len(fresh)
 	return added, len(gone), nil
+}
+
+// linkBatch is how many links one INSERT statement carries.
+const linkBatch = 250
+
+// insertLinks adds host->software links with multi-row INSERTs (one
+// statement per linkBatch rows rather than one per row).
+func insertLinks(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) error {
+	var full *sql.Stmt
+	for len(ids) > 0 {
+		n := min(len(ids), linkBatch)
+		args := make([]any, 0, 2*n)
+		for _, id := range ids[:n] {
+			args = append(args, hostID, id)
+		}
+		var err error
+		if n == linkBatch {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, linkInsertSQL(linkBatch)); err != nil {
+					return fmt.Errorf("prepare links: %w", err)
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, linkInsertSQL(n), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("add items: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func linkInsertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO host_software (host_id, software_id) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+	}
+	return b.String()
 }
 
 // PruneReports forgets report ids received before cutoff (the idempotency

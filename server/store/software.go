@@ -74,13 +74,11 @@ func (s *Store) softwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem
 	if len(missing) == 0 {
 		return ids, nil, nil
 	}
-	sel, err = tx.PrepareContext(ctx, `SELECT id FROM software WHERE source = ? AND name = ? AND version = ? AND arch = ? AND extra = ?`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("prepare software lookup: %w", err)
-	}
-	defer sel.Close()
+	// Insert first: the cache holds every row this process committed, so a
+	// miss is usually a new row. On a conflict nothing is returned and the
+	// row is looked up.
 	ins, err = tx.PrepareContext(ctx, `INSERT INTO software (source, name, version, arch, extra, product, match_version, rule)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, name, version, arch, extra) DO NOTHING RETURNING id`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("prepare software insert: %w", err)
 	}
@@ -93,10 +91,16 @@ func (s *Store) softwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem
 			continue
 		}
 		var id int64
-		err := sel.QueryRowContext(ctx, k.source, k.name, k.version, k.arch, k.extra).Scan(&id)
+		m := items[i].Match
+		err := ins.QueryRowContext(ctx, k.source, k.name, k.version, k.arch, k.extra, m.Product, m.Version, m.Rule).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			m := items[i].Match
-			err = ins.QueryRowContext(ctx, k.source, k.name, k.version, k.arch, k.extra, m.Product, m.Version, m.Rule).Scan(&id)
+			if sel == nil {
+				if sel, err = tx.PrepareContext(ctx, `SELECT id FROM software WHERE source = ? AND name = ? AND version = ? AND arch = ? AND extra = ?`); err != nil {
+					return nil, nil, fmt.Errorf("prepare software lookup: %w", err)
+				}
+				defer sel.Close()
+			}
+			err = sel.QueryRowContext(ctx, k.source, k.name, k.version, k.arch, k.extra).Scan(&id)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("software %s %q %q: %w", k.source, k.name, k.version, err)
@@ -105,6 +109,26 @@ func (s *Store) softwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem
 		ids[i] = id
 	}
 	return ids, fresh, nil
+}
+
+// warmCache loads every software row id, so ingestion rarely needs a lookup.
+func (s *Store) warmCache(ctx context.Context) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, source, name, version, arch, extra FROM software`)
+	if err != nil {
+		return fmt.Errorf("load software ids: %w", err)
+	}
+	defer rows.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rows.Next() {
+		var id int64
+		var k swKey
+		if err := rows.Scan(&id, &k.source, &k.name, &k.version, &k.arch, &k.extra); err != nil {
+			return fmt.Errorf("load software ids: %w", err)
+		}
+		s.swIDs[k] = id
+	}
+	return rows.Err()
 }
 
 // remember caches software ids after the transaction that created them committed.

@@ -259,6 +259,14 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 			}
 		}
 	}
+	prev, err := s.FleetState(ctx)
+	if err != nil {
+		return res, fmt.Errorf("re-evaluate: %w", err)
+	}
+	known, err := s.evaluations(ctx, prev)
+	if err != nil {
+		return res, fmt.Errorf("re-evaluate: %w", err)
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT product, version FROM verdicts ORDER BY product, version`)
 	if err != nil {
 		return res, fmt.Errorf("re-evaluate: %w", err)
@@ -274,8 +282,15 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 		if _, ok := byProduct[p.product]; !ok {
 			products = append(products, p.product)
 		}
-		byProduct[p.product] = append(byProduct[p.product], Verdict{V: in.Evaluate(p.product, p.version)})
+		v := Verdict{V: in.Evaluate(p.product, p.version)}
 		res.Pairs++
+		if k, ok := known[p]; ok && k.status == v.V.Status && k.cycle == v.V.Cycle {
+			// Every host row of this pair already has this status and cycle:
+			// only the stored evaluation (dates, reason) needs refreshing.
+			byProduct[p.product] = append(byProduct[p.product], Verdict{V: v.V, Installed: unchangedPair})
+			continue
+		}
+		byProduct[p.product] = append(byProduct[p.product], v)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -333,6 +348,9 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 	defer up.Close()
 	var evs []notifier.Event
 	for _, v := range vs {
+		if v.Installed == unchangedPair {
+			continue
+		}
 		r, err := sel.QueryContext(ctx, v.V.Product, v.V.Version, v.V.Status, v.V.Cycle)
 		if err != nil {
 			return 0, 0, err
@@ -371,6 +389,43 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		}
 	}
 	return rowsChanged, len(evs), nil
+}
+
+// unchangedPair marks, in reEvalProduct's input, a pair whose status and
+// cycle did not change: its host rows are left alone.
+const unchangedPair = "\x00unchanged"
+
+type knownEval struct{ status, cycle string }
+
+// evaluations returns the stored evaluations that were written under the
+// fleet's current catalog and day: for those, every host row of the pair
+// agrees with the evaluation's status and cycle.
+func (s *Store) evaluations(ctx context.Context, st FleetState) (map[pv]knownEval, error) {
+	out := map[pv]knownEval{}
+	if st.CatalogVersion == "" {
+		return out, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT product, version, status, verdict FROM evaluations WHERE catalog_version = ? AND as_of = ?`,
+		st.CatalogVersion, st.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p pv
+		var k knownEval
+		var js string
+		if err := rows.Scan(&p.product, &p.version, &k.status, &js); err != nil {
+			return nil, err
+		}
+		var v catalog.Verdict
+		if err := json.Unmarshal([]byte(js), &v); err != nil {
+			continue // re-evaluated in full
+		}
+		k.cycle = v.Cycle
+		out[p] = k
+	}
+	return out, rows.Err()
 }
 
 // updateHostRanks recomputes the worst status of the given hosts.

@@ -1,0 +1,292 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// Benchmark sizes: small by default so `make bench` stays quick;
+// EOLWATCH_BENCH_FULL=1 runs the sizes of the goals (10,000 hosts x 1,000
+// items; 100,000 hosts x 20 products), and EOLWATCH_BENCH_HOSTS overrides
+// the host count.
+func benchHosts(small, full int) int {
+	if v, err := strconv.Atoi(os.Getenv("EOLWATCH_BENCH_HOSTS")); err == nil && v > 0 {
+		return v
+	}
+	if os.Getenv("EOLWATCH_BENCH_FULL") == "1" {
+		return full
+	}
+	return small
+}
+
+const itemsPerHost = 1000
+
+// fleetItems builds realistic host inventories: a shared base of packages
+// every host has (same versions), a pool of optional packages with a few
+// versions each, and 20 matched products in a handful of versions.
+type fleetGen struct {
+	base     []MatchedItem
+	optional [][]MatchedItem // per package, its versions
+	products [][]MatchedItem
+}
+
+func newFleetGen() *fleetGen {
+	g := &fleetGen{}
+	for i := range 600 {
+		g.base = append(g.base, item(fmt.Sprintf("lib-base-%d", i), fmt.Sprintf("%d.%d-1", i%9, i%4), ""))
+	}
+	for i := range 3000 {
+		var vs []MatchedItem
+		for v := range 3 {
+			vs = append(vs, item(fmt.Sprintf("opt-%d", i), fmt.Sprintf("2.%d.%d-1", i%13, v), ""))
+		}
+		g.optional = append(g.optional, vs)
+	}
+	for p := range 20 {
+		var vs []MatchedItem
+		for v := range 10 {
+			vs = append(vs, item(fmt.Sprintf("prod%d-bin", p), fmt.Sprintf("%d.%d", p, v), fmt.Sprintf("product%d", p)))
+		}
+		g.products = append(g.products, vs)
+	}
+	return g
+}
+
+// host returns host number n's inventory (deterministic).
+func (g *fleetGen) host(n int, rng *rand.Rand) []MatchedItem {
+	items := make([]MatchedItem, 0, itemsPerHost)
+	items = append(items, g.base...)
+	for _, vs := range g.products {
+		items = append(items, vs[rng.IntN(len(vs))])
+	}
+	for _, i := range rng.Perm(len(g.optional))[:itemsPerHost-len(items)] {
+		items = append(items, g.optional[i][rng.IntN(3)])
+	}
+	return items
+}
+
+func benchStore(b *testing.B) *Store {
+	b.Helper()
+	st := openTest(b)
+	return st
+}
+
+// rawBulkInsert inserts the same rows (distinct software, then links) into a
+// bare database with a prepared statement in one transaction: the baseline.
+func rawBulkInsert(b *testing.B, hosts [][]MatchedItem) time.Duration {
+	b.Helper()
+	dir := b.TempDir()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "raw.db")+"?_journal_mode=WAL&_synchronous=NORMAL")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(migrations[2]); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	tx, _ := db.Begin()
+	sw, _ := tx.Prepare(`INSERT INTO software (id, source, name, version, arch, extra, product, match_version, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	link, _ := tx.Prepare(`INSERT INTO host_software (host_id, software_id) VALUES (?, ?)`)
+	ids := map[swKey]int64{}
+	for h, items := range hosts {
+		for _, it := range items {
+			k := keyOf(it.Item)
+			id, ok := ids[k]
+			if !ok {
+				id = int64(len(ids) + 1)
+				ids[k] = id
+				if _, err := sw.Exec(id, k.source, k.name, k.version, k.arch, k.extra, it.Match.Product, it.Match.Version, it.Match.Rule); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := link.Exec(h+1, id); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+func reportFor(h HostRef, id string, items []MatchedItem) ReportInput {
+	seen := map[pv]bool{}
+	var vs []Verdict
+	for _, it := range items {
+		if it.Match.Product == "" || seen[pv{it.Match.Product, it.Match.Version}] {
+			continue
+		}
+		seen[pv{it.Match.Product, it.Match.Version}] = true
+		vs = append(vs, Verdict{Installed: it.Item.Version, V: verdictFor(it.Match.Product, it.Match.Version)})
+	}
+	return ReportInput{Host: h, Report: api.Report{ReportID: id, Kind: api.ReportFull, InventoryHash: "h-" + id,
+		Host: api.HostInfo{InstallID: h.InstallID, Hostname: h.Hostname}}, Items: items, Verdicts: vs, CatalogVersion: "c1", AsOf: "2025-01-01"}
+}
+
+// BenchmarkIngest measures first reports of N hosts x 1,000 items through
+// ApplyReport (one transaction per report: inventory diff, verdicts, events)
+// against a raw bulk insert of the same rows in the same run, then
+// steady-state check-ins and small-diff full reports.
+func BenchmarkIngest(b *testing.B) {
+	n := benchHosts(300, 10000)
+	ctx := context.Background()
+	for range b.N {
+		g := newFleetGen()
+		rng := rand.New(rand.NewPCG(1, 2))
+		inv := make([][]MatchedItem, n)
+		for i := range inv {
+			inv[i] = g.host(i, rng)
+		}
+		cpu0 := cpuTime()
+		raw := rawBulkInsert(b, inv)
+		rawCPU := cpuTime() - cpu0
+		st := benchStore(b)
+		hosts := make([]HostRef, n)
+		for i := range hosts {
+			hosts[i] = enroll(b, st, fmt.Sprint("install-", i), fmt.Sprint("host-", i))
+		}
+		rows := n * itemsPerHost
+		start := time.Now()
+		cpu0 = cpuTime()
+		for i, h := range hosts {
+			if _, err := st.ApplyReport(ctx, reportFor(h, "first", inv[i])); err != nil {
+				b.Fatal(err)
+			}
+		}
+		first, firstCPU := time.Since(start), cpuTime()-cpu0
+		// Steady state 1: check-ins (inventory unchanged).
+		start = time.Now()
+		checkins := 0
+		for round := range 3 {
+			for _, h := range hosts {
+				in := ReportInput{Host: h, Report: api.Report{ReportID: fmt.Sprint("c", round), Kind: api.ReportCheckin, InventoryHash: "h-first"}}
+				if _, err := st.ApplyReport(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+				checkins++
+			}
+		}
+		ci := time.Since(start)
+		// Steady state 2: full reports where 2 packages changed version.
+		start = time.Now()
+		for i, h := range hosts {
+			items := append([]MatchedItem(nil), inv[i]...)
+			for j := 0; j < 2; j++ {
+				k := 600 + 20 + rng.IntN(len(items)-620)
+				items[k].Item.Version += "+upd"
+			}
+			if _, err := st.ApplyReport(ctx, reportFor(h, "second", items)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		diff := time.Since(start)
+		rawRate := float64(rows) / raw.Seconds()
+		ingRate := float64(rows) / first.Seconds()
+		b.ReportMetric(float64(n), "hosts")
+		b.ReportMetric(rawRate, "raw-rows/s")
+		b.ReportMetric(ingRate, "ingest-rows/s")
+		b.ReportMetric(ingRate/rawRate, "ratio(goal>=0.5)")
+		b.ReportMetric(float64(rows)/firstCPU.Seconds(), "ingest-rows/cpu-s")
+		b.ReportMetric(float64(rows)/rawCPU.Seconds(), "raw-rows/cpu-s")
+		b.ReportMetric(float64(n)/first.Seconds(), "first-reports/s")
+		b.ReportMetric(float64(checkins)/ci.Seconds(), "checkins/s")
+		b.ReportMetric(float64(n)/diff.Seconds(), "diff-reports/s")
+	}
+}
+
+// BenchmarkReEvaluate measures a fleet re-evaluation after a catalog change
+// for N hosts x 20 matched products (2M verdict rows at full size), where the
+// new catalog changes the status of 10% of the (product, version) pairs.
+func BenchmarkReEvaluate(b *testing.B) {
+	n := benchHosts(20000, 100000)
+	ctx := context.Background()
+	for range b.N {
+		st := benchStore(b)
+		loadVerdicts(b, st, n)
+		// New catalog: one version in ten of every product gets a newer patch.
+		eval := func(p, v string) catalog.Verdict {
+			vd := catalog.Verdict{Product: p, Version: v, Status: catalog.StatusCurrent, Cycle: "c", Support: catalog.SupportSupported, Reason: "r"}
+			if v[len(v)-1] == '3' {
+				vd.Status = catalog.StatusPatchAvailable
+			}
+			return vd
+		}
+		start, cpu0 := time.Now(), cpuTime()
+		res, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-01", Evaluate: eval})
+		changedCPU := cpuTime() - cpu0
+		if err != nil {
+			b.Fatal(err)
+		}
+		changed := time.Since(start)
+		start = time.Now()
+		res2, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval})
+		if err != nil {
+			b.Fatal(err)
+		}
+		same := time.Since(start)
+		if res.Rows == 0 || res2.Rows != 0 {
+			b.Fatalf("re-evaluations = %+v then %+v", res, res2)
+		}
+		b.ReportMetric(float64(n), "hosts")
+		b.ReportMetric(float64(n*20), "verdict-rows")
+		b.ReportMetric(float64(res.Rows), "rows-changed")
+		b.ReportMetric(changed.Seconds(), "s-catalog-change(goal<5)")
+		b.ReportMetric(changedCPU.Seconds(), "cpu-s-catalog-change")
+		b.ReportMetric(same.Seconds(), "s-no-change")
+	}
+}
+
+// loadVerdicts bulk-loads n hosts with 20 product verdicts each (10
+// versions per product, status current) straight into the tables.
+func loadVerdicts(b *testing.B, st *Store, n int) {
+	b.Helper()
+	ctx := context.Background()
+	err := st.inTx(ctx, func(tx *sql.Tx) error {
+		hs, err := tx.Prepare(`INSERT INTO hosts (id, uid, install_id, hostname, info, node_key_hash, enrolled_at, status_rank) VALUES (?, ?, ?, ?, '{}', ?, 1, ?)`)
+		if err != nil {
+			return err
+		}
+		vs, err := tx.Prepare(`INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at) VALUES (?, ?, ?, ?, 'c', 'current', ?, 'c1', 1)`)
+		if err != nil {
+			return err
+		}
+		rank := catalog.StatusRank(catalog.StatusCurrent)
+		for h := 1; h <= n; h++ {
+			if _, err := hs.Exec(h, fmt.Sprintf("uid%07d", h), fmt.Sprint("i", h), fmt.Sprintf("host-%07d", h), fmt.Sprint("k", h), rank); err != nil {
+				return err
+			}
+			for p := range 20 {
+				v := fmt.Sprintf("%d.%d", p, (h*7+p)%10)
+				if _, err := vs.Exec(h, fmt.Sprintf("product%d", p), v, v+"-1", rank); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// cpuTime is the process's user+system CPU time: on a shared, busy machine
+// it says more about the code than wall time does.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
