@@ -215,7 +215,8 @@ func hasRelease(cat *catalog.Catalog, product, cycle, version string) bool {
 // commit swaps in next after save succeeded and calls OnChange. s.mu is held.
 func (s *Service) commit(old, next *catalog.Catalog) {
 	s.cur.Store(next)
-	if s.cfg.OnChange != nil && old != next {
+	// The content hash tells whether anything a verdict could see changed.
+	if s.cfg.OnChange != nil && old != next && old.Info().Version != next.Info().Version {
 		s.cfg.OnChange(old, next)
 	}
 }

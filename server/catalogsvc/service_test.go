@@ -39,7 +39,9 @@ func mustParse(t *testing.T, name, data string) *catalog.Catalog {
 
 type changeLog struct{ calls [][2]*catalog.Catalog }
 
-func (c *changeLog) on(old, new *catalog.Catalog) { c.calls = append(c.calls, [2]*catalog.Catalog{old, new}) }
+func (c *changeLog) on(old, new *catalog.Catalog) {
+	c.calls = append(c.calls, [2]*catalog.Catalog{old, new})
+}
 
 func newAcme(t *testing.T, st ReleaseStore, cl *changeLog) *Service {
 	t.Helper()
