@@ -9,9 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
@@ -40,23 +42,36 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	if *product == "" || (*version == "") == (*host == "") {
 		return &UsageError{Msg: "eligibility: want --product P --version V, or --host H --product P"}
 	}
-	cat, err := loadCatalog(catalogs)
-	if err != nil {
-		return err
-	}
 	cfg := DefaultConfig()
 	cfg.WarnDays, cfg.GraceDays, cfg.DataDir = *warn, *grace, *dir
+	// With a database, answer from the server's catalog: the default, the
+	// extra files and every release published through the API.
 	var st *store.Store
-	if *host != "" {
-		if _, err := os.Stat(*dir + "/" + store.FileName); err != nil {
-			return fmt.Errorf("eligibility: no database in %s (--data-dir): %w", *dir, err)
-		}
+	var cats CatalogSource
+	if _, err := os.Stat(filepath.Join(*dir, store.FileName)); err == nil {
 		if st, err = store.Open(ctx, *dir); err != nil {
 			return err
 		}
 		defer st.Close()
+		if err := catalogsvc.Migrate(ctx, st.DB()); err != nil {
+			return err
+		}
+		svc, err := catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Files: catalogs,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			return err
+		}
+		cats = svc
+	} else if *host != "" {
+		return fmt.Errorf("eligibility: no database in %s (--data-dir): %w", *dir, err)
+	} else {
+		cat, err := loadCatalog(catalogs)
+		if err != nil {
+			return err
+		}
+		cats = staticCatalog{cat}
 	}
-	s := newServer(options{cfg: cfg, st: st, catalogs: staticCatalog{cat}, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s := newServer(options{cfg: cfg, st: st, catalogs: cats, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	e, err := s.checkEligibility(ctx, *product, *version, *host)
 	if err != nil {
 		var fe *fieldError

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -10,13 +11,15 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
+	"github.com/eolwatch/eolwatch/server/web"
 )
 
 func init() {
@@ -66,10 +69,6 @@ func loadCatalog(files []string) (*catalog.Catalog, error) {
 // requests (reports being stored) finish before the database closes.
 func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	log := newLogger(cfg, logOut).With("component", "server")
-	cat, err := loadCatalog(cfg.Catalogs)
-	if err != nil {
-		return err
-	}
 	st, err := store.Open(ctx, cfg.DataDir)
 	if err != nil {
 		return err
@@ -90,19 +89,49 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if err := notifier.Migrate(ctx, st.DB()); err != nil {
 		return fmt.Errorf("notifier tables: %w", err)
 	}
-	srcs := staticCatalog{cat}
-	ncfg := notifier.Config{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom, SMTPTLS: cfg.SMTPTLS, SMTPUsername: cfg.SMTPUsername,
-		SMTPPassword: cfg.SMTPPassword, PublicURL: cfg.PublicURL, Catalog: srcs.Current, Fleet: st,
-		Logger: newLogger(cfg, logOut)}
-	nt, err := notifier.New(ctx, st.DB(), st.Reader(), ncfg)
+	if err := catalogsvc.Migrate(ctx, st.DB()); err != nil {
+		return fmt.Errorf("catalog tables: %w", err)
+	}
+	var s *Server
+	var nt *notifier.Service
+	var feeds []string
+	if cfg.CatalogFeed != "" {
+		feeds = []string{cfg.CatalogFeed}
+	}
+	cats, err := catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Files: cfg.Catalogs, FeedURLs: feeds,
+		Logger: newLogger(cfg, logOut),
+		OnChange: func(old, new *catalog.Catalog) {
+			if s != nil {
+				s.engine() // new engine; schedules the fleet re-evaluation
+			}
+			if nt != nil {
+				nt.Kick()
+			}
+		}})
 	if err != nil {
 		return err
 	}
-	if cfg.CatalogFeed != "" {
-		log.Warn("catalog feed sync is not available in this build; serving the loaded catalog", "feed", cfg.CatalogFeed)
+	ncfg := notifier.Config{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom, SMTPTLS: cfg.SMTPTLS, SMTPUsername: cfg.SMTPUsername,
+		SMTPPassword: cfg.SMTPPassword, PublicURL: cfg.PublicURL, Catalog: cats.Current, Fleet: st,
+		Logger: newLogger(cfg, logOut)}
+	if nt, err = notifier.New(ctx, st.DB(), st.Reader(), ncfg); err != nil {
+		return err
 	}
-	s := newServer(options{cfg: cfg, st: st, catalogs: srcs, notifier: nt, log: log})
+	s = newServer(options{cfg: cfg, st: st, catalogs: cats, publish: cats.Publish, notifier: nt, log: log})
 	s.engine()
+	sessionKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "session.key"))
+	if err != nil {
+		return err
+	}
+	backend := &web.Backend{Store: st, Catalog: cats.Current, Notifier: nt, Eligibility: s.checkEligibility,
+		EnrollSecretSet: cfg.EnrollSecret != "",
+		Publish: func(ctx context.Context, product, cycle, version string, date time.Time, link string) error {
+			_, err := cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version,
+				Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
+			return err
+		}}
+	s.ui = web.New(web.Config{Auth: backend, Fleet: backend, Checker: backend, Notifications: backend, Settings: backend,
+		SessionKey: sessionKey, SecureCookies: cfg.TLSCert != "", Logger: newLogger(cfg, logOut).With("component", "web")})
 	hs := &http.Server{
 		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -126,6 +155,11 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	wg.Go(func() {
 		if err := nt.Run(bg); err != nil {
 			log.Error("notifier stopped", "err", err)
+		}
+	})
+	wg.Go(func() {
+		if err := cats.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("catalog service stopped", "err", err)
 		}
 	})
 	serveErr := make(chan error, 1)
@@ -160,4 +194,18 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	return runErr
 }
 
-var _ = strings.TrimSpace
+// loadOrCreateKey returns the 32-byte key kept in path, creating it (mode
+// 0600) on first use, so dashboard sessions survive a restart.
+func loadOrCreateKey(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	return b, nil
+}

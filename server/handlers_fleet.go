@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
@@ -202,36 +202,23 @@ func (s *Server) handlePublishRelease(w http.ResponseWriter, r *http.Request) {
 		s.writeBodyError(w, r, err)
 		return
 	}
-	for _, c := range []struct{ f, v string }{{"product", rel.Product}, {"cycle", rel.Cycle}, {"version", rel.Version}} {
-		if err := checkText(c.f, c.v, 128, true); err != nil {
-			s.writeBodyError(w, r, err)
-			return
-		}
-	}
-	if err := checkText("link", rel.Link, 2048, false); err != nil {
-		s.writeBodyError(w, r, err)
-		return
-	}
-	date := s.now().UTC().Truncate(24 * time.Hour)
-	if rel.Date != "" {
-		d, err := time.Parse(time.DateOnly, rel.Date)
-		if err != nil {
-			s.writeError(w, r, http.StatusBadRequest, fmt.Errorf("date %q: want YYYY-MM-DD", rel.Date), "date")
-			return
-		}
-		date = d
-	}
-	if s.publisher == nil {
+	if s.publish == nil {
 		s.writeError(w, r, http.StatusServiceUnavailable, errors.New("release publishing is not available in this server"), "")
 		return
 	}
-	if err := s.publisher.Publish(r.Context(), rel.Product, rel.Cycle, rel.Version, date, rel.Link); err != nil {
-		var fe *fieldError
-		if errors.As(err, &fe) {
-			s.writeError(w, r, fe.code, fe, fe.field)
-			return
-		}
-		s.writeError(w, r, http.StatusBadRequest, fmt.Errorf("publish: %w", err), "")
+	role, _ := r.Context().Value(ctxRole).(string)
+	pub, err := s.publish(r.Context(), catalogsvc.Release{Product: rel.Product, Cycle: rel.Cycle, Version: rel.Version, Date: rel.Date,
+		Link: rel.Link, AllowOlder: rel.AllowOlder, NewCycle: rel.NewCycle, By: "api:" + role})
+	var fe *catalogsvc.FieldError
+	switch {
+	case errors.As(err, &fe):
+		s.writeError(w, r, http.StatusBadRequest, fe, fe.Field)
+		return
+	case errors.Is(err, catalogsvc.ErrConflict):
+		s.writeError(w, r, http.StatusConflict, err, "version")
+		return
+	case err != nil:
+		s.writeError(w, r, http.StatusInternalServerError, err, "")
 		return
 	}
 	s.engine() // picks up the new catalog and schedules the re-evaluation
@@ -239,7 +226,7 @@ func (s *Server) handlePublishRelease(w http.ResponseWriter, r *http.Request) {
 	if s.notifier != nil {
 		s.notifier.Kick()
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"published": rel, "catalog_version": s.engine().version})
+	writeJSON(w, http.StatusCreated, map[string]any{"published": pub, "catalog_version": s.engine().version})
 }
 
 // handleHealthz says the process is alive.

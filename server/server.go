@@ -14,6 +14,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
@@ -23,11 +24,9 @@ type CatalogSource interface {
 	Current() *catalog.Catalog
 }
 
-// ReleasePublisher publishes one release into the catalog (POST
-// /api/v1/catalog/releases).
-type ReleasePublisher interface {
-	Publish(ctx context.Context, product, cycle, version string, date time.Time, link string) error
-}
+// publishFunc publishes one release into the catalog (POST
+// /api/v1/catalog/releases); catalogsvc.(*Service).Publish.
+type publishFunc func(ctx context.Context, r catalogsvc.Release) (catalogsvc.Published, error)
 
 // staticCatalog is a CatalogSource that never changes.
 type staticCatalog struct{ c *catalog.Catalog }
@@ -41,15 +40,15 @@ type httpUI interface {
 
 // Server is the eolwatch HTTP server and its background work.
 type Server struct {
-	cfg       Config
-	st        *store.Store
-	log       *slog.Logger
-	catalogs  CatalogSource
-	publisher ReleasePublisher // nil: publishing is unavailable
-	notifier  *notifier.Service
-	ui        httpUI
-	metrics   *metrics
-	now       func() time.Time
+	cfg      Config
+	st       *store.Store
+	log      *slog.Logger
+	catalogs CatalogSource
+	publish  publishFunc // nil: publishing is unavailable
+	notifier *notifier.Service
+	ui       httpUI
+	metrics  *metrics
+	now      func() time.Time
 
 	enrollHash [sha256.Size]byte
 	enrollSet  bool
@@ -62,14 +61,14 @@ type Server struct {
 
 // options assembles a Server (tests build one directly).
 type options struct {
-	cfg       Config
-	st        *store.Store
-	catalogs  CatalogSource
-	publisher ReleasePublisher
-	notifier  *notifier.Service
-	ui        httpUI
-	log       *slog.Logger
-	now       func() time.Time
+	cfg      Config
+	st       *store.Store
+	catalogs CatalogSource
+	publish  publishFunc
+	notifier *notifier.Service
+	ui       httpUI
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 func newServer(o options) *Server {
@@ -79,7 +78,7 @@ func newServer(o options) *Server {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	s := &Server{cfg: o.cfg, st: o.st, log: o.log, catalogs: o.catalogs, publisher: o.publisher, notifier: o.notifier,
+	s := &Server{cfg: o.cfg, st: o.st, log: o.log, catalogs: o.catalogs, publish: o.publish, notifier: o.notifier,
 		ui: o.ui, now: o.now, reeval: make(chan struct{}, 1)}
 	if o.cfg.EnrollSecret != "" {
 		s.enrollHash = sha256.Sum256([]byte(o.cfg.EnrollSecret))

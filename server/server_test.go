@@ -18,6 +18,7 @@ import (
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
@@ -62,9 +63,22 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := catalogsvc.Migrate(ctx, st.DB()); err != nil {
+		t.Fatal(err)
+	}
+	var s *Server
+	cats, err := catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Base: testCatalog(t), Logger: log,
+		OnChange: func(_, _ *catalog.Catalog) {
+			if s != nil {
+				s.engine()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := DefaultConfig()
 	cfg.EnrollSecret = testSecret
-	s := newServer(options{cfg: cfg, st: st, catalogs: staticCatalog{testCatalog(t)}, notifier: nt, log: log})
+	s = newServer(options{cfg: cfg, st: st, catalogs: cats, publish: cats.Publish, notifier: nt, log: log})
 	s.ready.Store(true)
 	ts := httptest.NewServer(s.handler())
 	t.Cleanup(ts.Close)
@@ -554,5 +568,59 @@ func TestReEvaluateOnCatalogChange(t *testing.T) {
 	after, _ := e.st.Compliance(ctx)
 	if after.CatalogVersion == before.CatalogVersion || after.InstallsByStatus[catalog.StatusPatchOverdue] != before.InstallsByStatus[catalog.StatusPatchOverdue]+1 {
 		t.Errorf("after a new python 3.13 patch: %+v, before %+v; want one more patch-overdue install under a new catalog version", after, before)
+	}
+}
+
+func TestPublishReleaseReEvaluates(t *testing.T) {
+	e := newTestEnv(t)
+	_, key := e.enroll(t, "install-1", "web1")
+	latest := testCatalog(t).Evaluate("python", "3.13", time.Now(), catalog.DefaultPolicy()).Latest
+	if code, _, b := e.report(t, key, fullReport("r1", "install-1", "web1", api.Item{Source: "dpkg", Name: "python3.13", Version: latest + "-1"})); code != 200 {
+		t.Fatalf("report: %d %s", code, b)
+	}
+	ctx := context.Background()
+	if err := e.s.reEvaluateIfStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := e.tokens[store.RoleAdmin]
+	post := func(body string) (int, api.Error) {
+		resp, b := e.do(t, "POST", api.PathCatalogReleases, admin, strings.NewReader(body), nil)
+		var ae api.Error
+		json.Unmarshal(b, &ae)
+		return resp.StatusCode, ae
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	rel := `{"product":"python","cycle":"3.13","version":"3.13.99","date":"` + today + `"}`
+	if code, ae := post(rel); code != http.StatusCreated {
+		t.Fatalf("publish: %d %+v", code, ae)
+	}
+	if code, ae := post(rel); code != http.StatusConflict {
+		t.Errorf("publish again: %d %+v, want 409", code, ae)
+	}
+	for _, tc := range []struct{ body, field string }{
+		{`{"product":"no-such-product","cycle":"1","version":"1.0.1"}`, "product"},
+		{`{"product":"python","cycle":"3.13","version":"3.13.100","date":"yesterday"}`, "date"},
+		{`{"product":"python","cycle":"3.13","version":"3.13.100","colour":"red"}`, "colour"},
+	} {
+		if code, ae := post(tc.body); code != 400 || ae.Field != tc.field {
+			t.Errorf("publish %s: %d %+v, want 400 naming %q", tc.body, code, ae, tc.field)
+		}
+	}
+	if err := e.s.reEvaluateIfStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.st.HostDetail(ctx, "web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range d.Verdicts {
+		if v.Product == "python" && (v.Status != catalog.StatusPatchAvailable || v.Latest != "3.13.99") {
+			t.Errorf("python after publishing 3.13.99: %+v, want patch-available with latest 3.13.99", v)
+		}
+	}
+	var n int
+	e.st.DB().QueryRow(`SELECT COUNT(*) FROM notifier_events WHERE kind = 'fleet'`).Scan(&n)
+	if n < 1 {
+		t.Errorf("fleet events after the verdict change = %d, want at least 1", n)
 	}
 }

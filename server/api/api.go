@@ -245,8 +245,12 @@ type Compliance struct {
 // Release is the body of POST /api/v1/catalog/releases.
 type Release struct {
 	Product string `json:"product"`
-	Cycle   string `json:"cycle"`
+	Cycle   string `json:"cycle"` // empty: the cycle the version belongs to
 	Version string `json:"version"`
 	Date    string `json:"date"` // YYYY-MM-DD; today when empty
 	Link    string `json:"link,omitempty"`
+	// AllowOlder publishes a version older than the cycle's latest (a back-filled release).
+	AllowOlder bool `json:"allow_older,omitempty"`
+	// NewCycle allows a cycle the product does not have yet.
+	NewCycle bool `json:"new_cycle,omitempty"`
 }
