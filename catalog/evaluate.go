@@ -73,7 +73,12 @@ func (c *Catalog) evaluate(pv *ParsedVersion, asOf time.Time, p Policy) Verdict 
 	v.Product = ix.p.ID
 	day := dayOf(asOf)
 	label := ix.p.Label
-	v.Newest = ix.newest(day)
+	if m := ix.newestMemo.Load(); m != nil && m.day == day {
+		v.Newest = m.upgrade
+	} else {
+		v.Newest = ix.newest(day)
+		ix.newestMemo.Store(&dayMemo{day: day, upgrade: v.Newest})
+	}
 	if pv.cycle < 0 {
 		v.Support, v.Status = SupportUnknownVersion, StatusUnknownVersion
 		v.UpgradeTo = ix.upgrade(day, -1)
@@ -104,25 +109,23 @@ func (c *Catalog) evaluate(pv *ParsedVersion, asOf time.Time, p Policy) Verdict 
 		if ci.eoesSet && day <= ci.eoesEnd {
 			v.Phase = PhaseExtended
 		}
-		v.UpgradeTo = ix.upgrade(day, pv.cycle)
-		r := name
-		if ci.eolDay != noDay {
-			r += " reached end of life on " + ci.eolStr
-		} else {
-			r += " has reached end of life"
+		// the end-of-life answer depends only on the cycle and the day:
+		// memoised per cycle, so re-evaluating a fleet for one day allocates nothing
+		if m := ci.eolMemo.Load(); m != nil && m.day == day {
+			v.UpgradeTo, v.Reason = m.upgrade, m.reason
+			return v
 		}
+		v.UpgradeTo = ix.upgrade(day, pv.cycle)
+		ended := ci.endedText
 		if v.Phase == PhaseExtended {
-			r += " and is only covered by paid extended support"
-			if ci.eoesEnd != math.MaxInt32 {
-				r += " until " + dayString(ci.eoesEnd)
-			}
+			ended = ci.extendedText
 		}
 		if v.UpgradeTo != "" {
-			r += "; upgrade to " + v.UpgradeTo + " or later."
+			v.Reason = ended + "; upgrade to " + v.UpgradeTo + " or later."
 		} else {
-			r += "; no supported " + label + " release is available to upgrade to."
+			v.Reason = ended + "; no supported " + label + " release is available to upgrade to."
 		}
-		v.Reason = r
+		ci.eolMemo.Store(&dayMemo{day: day, upgrade: v.UpgradeTo, reason: v.Reason})
 		return v
 	}
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // prodIndex is the precomputed, read-only view of a product used by Evaluate.
@@ -16,6 +17,16 @@ type prodIndex struct {
 	builds   map[[3]uint64][]int // Windows: major.minor.build of the cycle's latest → indexes
 	byRel    []int               // cycle indexes by release day ascending (ties: later listed first)
 	relPos   []int               // relPos[i]: position of cycle i in byRel
+
+	newestMemo atomic.Pointer[dayMemo] // the last newest answer
+}
+
+// dayMemo remembers an answer that depends only on the day, so evaluating
+// many installs for the same day does the work once. Safe for concurrent use.
+type dayMemo struct {
+	day     int32
+	upgrade string
+	reason  string
 }
 
 // relEntry is one known version of a cycle with the day it appeared.
@@ -38,6 +49,11 @@ type cycleIndex struct {
 	eolVal  any    // Verdict.EOL, boxed once
 	eolStr  string // the end-of-life date as YYYY-MM-DD, "" when not dated
 	label   string // product label + " " + cycle label, for reasons
+
+	endedText    string // "Python 3.8 reached end of life on 2024-10-07"
+	extendedText string // endedText + " and is only covered by paid extended support until ..."
+
+	eolMemo atomic.Pointer[dayMemo] // the last end-of-life answer (upgrade target and reason)
 
 	latest Version // parsed c.Latest (may be invalid)
 
@@ -65,6 +81,15 @@ func buildIndex(p *Product) *prodIndex {
 		ci.eolVal = c.EOL.Value()
 		ci.eolStr = c.EOL.Date.String()
 		ci.label = p.Label + " " + cycleLabel(c)
+		if ci.eolStr != "" {
+			ci.endedText = ci.label + " reached end of life on " + ci.eolStr
+		} else {
+			ci.endedText = ci.label + " has reached end of life"
+		}
+		ci.extendedText = ci.endedText + " and is only covered by paid extended support"
+		if d := c.EOES.Date.String(); d != "" {
+			ci.extendedText += " until " + d
+		}
 		ci.latest = ix.parse(c.Latest)
 		if _, ok := ix.byName[strings.ToLower(c.Name)]; !ok {
 			ix.byName[strings.ToLower(c.Name)] = i
