@@ -37,6 +37,10 @@ test: ## run every test (tools from `make deps`; CI=true turns a missing tool in
 bench: ## run the benchmarks and print the figures
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime=1x ./... | tee bench.out
 
+.PHONY: bench-catalog
+bench-catalog: ## catalog figures on one core: evaluations/s, comparison cost, load time (docs/catalog.md)
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./catalog/
+
 .PHONY: lint
 lint: ## gofmt + go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
