@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -354,7 +355,18 @@ func parseOwnYAML(name string, data []byte) (*doc, error) {
 	dec.KnownFields(true)
 	var d ownDocYAML
 	if err := dec.Decode(&d); err != nil {
-		return nil, &LoadError{File: name, Err: fmt.Errorf("invalid YAML: %w", err)}
+		le := &LoadError{File: name, Err: fmt.Errorf("invalid YAML: %w", err)}
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			// name the product and cycle around the first problem's line
+			var line int
+			if _, e := fmt.Sscanf(te.Errors[0], "line %d:", &line); e == nil {
+				le.Line = line
+				le.Product, le.Cycle = locateYAML(data, line)
+				le.Err = errors.New(strings.TrimSpace(te.Errors[0][strings.Index(te.Errors[0], ":")+1:]))
+			}
+		}
+		return nil, le
 	}
 	var extra any
 	if err := dec.Decode(&extra); err != io.EOF {
@@ -372,6 +384,62 @@ func parseOwnYAML(name string, data []byte) (*doc, error) {
 		out.products = append(out.products, prod)
 	}
 	return out, nil
+}
+
+// locateYAML returns the id of the product and the name of the cycle whose
+// YAML text holds line (for errors the decoder reports by line only).
+func locateYAML(data []byte, line int) (product, cycle string) {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return "", ""
+	}
+	products := mapValue(root.Content[0], "products")
+	if products == nil || products.Kind != yaml.SequenceNode {
+		return "", ""
+	}
+	p := lastBefore(products.Content, line)
+	if p == nil {
+		return "", ""
+	}
+	if id := mapValue(p, "id"); id != nil {
+		product = id.Value
+	} else {
+		product = "#" + strconv.Itoa(slices.Index(products.Content, p)+1)
+	}
+	if cs := mapValue(p, "cycles"); cs != nil && cs.Kind == yaml.SequenceNode && cs.Line <= line {
+		if c := lastBefore(cs.Content, line); c != nil {
+			if n := mapValue(c, "name"); n != nil {
+				cycle = n.Value
+			} else {
+				cycle = "#" + strconv.Itoa(slices.Index(cs.Content, c)+1)
+			}
+		}
+	}
+	return product, cycle
+}
+
+// mapValue returns the value node of key in a mapping node, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// lastBefore returns the last node starting at or before line.
+func lastBefore(ns []*yaml.Node, line int) *yaml.Node {
+	var out *yaml.Node
+	for _, n := range ns {
+		if n.Line <= line {
+			out = n
+		}
+	}
+	return out
 }
 
 // toProduct validates one product of the own format.
