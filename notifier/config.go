@@ -95,6 +95,12 @@ type Config struct {
 	// instance before another may take it over (default 5m; it must exceed
 	// one batch's worst-case send time).
 	LeaseDuration time.Duration
+	// MaxUnrecorded is how many messages the mail server may have accepted
+	// before they are recorded as sent (default 1). A crash can resend at
+	// most this many, each with its original Message-ID and bytes so the
+	// receiving side can drop the copy; a larger value groups the commits
+	// and trades that bound for throughput on slow disks.
+	MaxUnrecorded int
 	// RetryBase and RetryMax shape the exponential backoff after a
 	// temporary failure (defaults 30s and 1h).
 	RetryBase time.Duration
@@ -193,6 +199,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.LeaseDuration < 3*c.SMTPTimeout {
 		return c, fmt.Errorf("lease duration %v must be at least 3 times the SMTP timeout %v", c.LeaseDuration, c.SMTPTimeout)
+	}
+	if c.MaxUnrecorded <= 0 {
+		c.MaxUnrecorded = 1
 	}
 	if c.RetryBase <= 0 {
 		c.RetryBase = 30 * time.Second

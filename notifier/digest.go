@@ -142,11 +142,13 @@ func (s *Service) flushOne(ctx context.Context, tx *sql.Tx, subID int64, now tim
 			d.Period = "weekly"
 		}
 	}
-	msg, err := s.render(kind, sub.Email, d, now, true)
+	parts, err := renderParts(kind, d)
 	if err != nil {
 		return false, err
 	}
-	if err := insertOutbox(ctx, tx, fmt.Sprintf("digest:%d:%d", subID, maxItem), subID, kind, sub.Email, msg, now); err != nil {
+	q := queued{Key: fmt.Sprintf("digest:%d:%d", subID, maxItem), SubID: subID, Kind: kind, To: sub.Email, Group: sub.Group,
+		Token: s.manageToken(sub), ListHeaders: true}
+	if err := s.queueOne(ctx, tx, q, parts, now); err != nil {
 		return false, err
 	}
 	return true, nil

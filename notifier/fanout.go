@@ -175,8 +175,9 @@ func (s *Service) fanOut(ctx context.Context, tx *sql.Tx, groups []storedGroup, 
 		return *fleetRuns
 	}
 	seen := map[string]bool{}
+	bodies := map[string]int64{} // by group: the event rendered once, with placeholders
 	n := 0
-	var insDigest *sql.Stmt
+	var insDigest, insOutbox *sql.Stmt
 	for i := range subs {
 		sub := &subs[i]
 		if seen[sub.Email] || !wants(sub.Prefs, view, runs) {
@@ -209,13 +210,28 @@ func (s *Service) fanOut(ctx context.Context, tx *sql.Tx, groups []storedGroup, 
 			n++
 			continue
 		}
-		d := s.baseData(&sub.Subscription)
-		d.Events = []eventView{view}
-		msg, err := s.render(ev.Kind, sub.Email, d, now, true)
-		if err != nil {
-			return 0, err
+		bodyID, ok := bodies[sub.Group]
+		if !ok {
+			d := s.placeholderData(sub.Group)
+			d.Events = []eventView{view}
+			parts, err := renderParts(ev.Kind, d)
+			if err != nil {
+				return 0, err
+			}
+			if bodyID, err = insertBody(ctx, tx, ev.Kind, parts, now); err != nil {
+				return 0, err
+			}
+			bodies[sub.Group] = bodyID
 		}
-		if err := insertOutbox(ctx, tx, fmt.Sprintf("ev:%d:%s", evID, sub.Email), sub.ID, ev.Kind, sub.Email, msg, now); err != nil {
+		if insOutbox == nil {
+			if insOutbox, err = tx.PrepareContext(ctx, insertOutboxSQL); err != nil {
+				return 0, fmt.Errorf("queue message: %w", err)
+			}
+			defer insOutbox.Close()
+		}
+		q := queued{Key: fmt.Sprintf("ev:%d:%s", evID, sub.Email), SubID: sub.ID, Kind: ev.Kind, To: sub.Email, Group: sub.Group,
+			Token: s.manageToken(&sub.Subscription), BodyID: bodyID, ListHeaders: true}
+		if err := s.queue(ctx, insOutbox.ExecContext, q, now); err != nil {
 			return 0, err
 		}
 		n++
@@ -261,18 +277,57 @@ func (s *Service) view(id int64, ev *Event) eventView {
 	return v
 }
 
-// insertOutbox adds one message to the outbox unless a row with the same
-// dedupe key exists (so a re-run of the same fan-out cannot queue twice).
-func insertOutbox(ctx context.Context, tx *sql.Tx, key string, subID int64, kind, to string, m renderedMsg, now time.Time) error {
-	var sub any
-	if subID > 0 {
-		sub = subID
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO notifier_outbox (dedupe_key, subscription_id, kind, recipient, subject, message, message_id, next_attempt, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-		key, sub, kind, to, m.Subject, m.Raw, m.MessageID, now.UnixMilli(), now.UnixMilli())
+// insertBody stores rendered parts shared by the outbox rows of one
+// event and group (with placeholders), or by one message.
+func insertBody(ctx context.Context, tx *sql.Tx, kind string, p msgParts, now time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO notifier_bodies (kind, subject, text_body, html_body, created) VALUES (?, ?, ?, ?, ?)`,
+		kind, p.Subject, p.Text, p.HTML, now.UnixMilli())
 	if err != nil {
+		return 0, fmt.Errorf("store message body: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// queued is one outbox row to write.
+type queued struct {
+	Key         string // dedupe key: a second insert with the same key is ignored
+	SubID       int64  // 0 for none
+	Kind        string
+	To          string
+	Group       string
+	Token       string // the subscriber's management token, "" for none
+	BodyID      int64
+	ListHeaders bool
+}
+
+// insertOutboxSQL adds one message to the outbox unless a row with the
+// same dedupe key exists (so a re-run of the same fan-out cannot queue twice).
+const insertOutboxSQL = `INSERT INTO notifier_outbox (dedupe_key, subscription_id, kind, recipient, grp, token, body_id, list_headers, message_id, next_attempt, created)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`
+
+// execer runs insertOutboxSQL: a transaction's or a prepared statement's Exec.
+type execer func(ctx context.Context, args ...any) (sql.Result, error)
+
+// queue writes q with a new Message-ID.
+func (s *Service) queue(ctx context.Context, exec execer, q queued, now time.Time) error {
+	var sub any
+	if q.SubID > 0 {
+		sub = q.SubID
+	}
+	if _, err := exec(ctx, q.Key, sub, q.Kind, q.To, q.Group, q.Token, q.BodyID, q.ListHeaders, s.newMessageID(q.Kind), now.UnixMilli(), now.UnixMilli()); err != nil {
 		return fmt.Errorf("queue message: %w", err)
 	}
 	return nil
+}
+
+// queueOne renders nothing: it stores one message's parts and its row.
+func (s *Service) queueOne(ctx context.Context, tx *sql.Tx, q queued, p msgParts, now time.Time) error {
+	id, err := insertBody(ctx, tx, q.Kind, p, now)
+	if err != nil {
+		return err
+	}
+	q.BodyID = id
+	return s.queue(ctx, func(ctx context.Context, args ...any) (sql.Result, error) {
+		return tx.ExecContext(ctx, insertOutboxSQL, args...)
+	}, q, now)
 }

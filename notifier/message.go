@@ -3,10 +3,12 @@ package notifier
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"fmt"
 	htmltemplate "html/template"
+	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -70,84 +72,122 @@ type msgData struct {
 	Count          int
 }
 
-// renderedMsg is a complete RFC 5322 message ready for the outbox.
-type renderedMsg struct {
-	Subject   string
-	MessageID string
-	Raw       []byte
-}
-
 // baseData fills the per-subscriber part of msgData.
 func (s *Service) baseData(sub *Subscription) msgData {
-	tok := signToken(s.key, claims{Purpose: purposeManage, SubID: sub.ID, Nonce: sub.nonce})
+	tok := s.manageToken(sub)
 	return msgData{Email: sub.Email, Group: sub.Group,
 		UnsubscribeURL: s.cfg.PublicURL + PathUnsubscribe + "?token=" + tok,
 		PreferencesURL: s.cfg.PublicURL + PathPreferences + "?token=" + tok}
 }
 
-// render builds the message of the given kind for one recipient. With
-// listHeaders it adds List-Unsubscribe (RFC 2369) and List-Unsubscribe-Post
-// (RFC 8058) pointing at the subscriber's one-click link.
-func (s *Service) render(kind, to string, d msgData, now time.Time, listHeaders bool) (renderedMsg, error) {
-	var subj bytes.Buffer
+// msgParts is a message's rendered subject and bodies.
+type msgParts struct {
+	Subject, Text, HTML string
+}
+
+// renderParts executes the templates of kind.
+func renderParts(kind string, d msgData) (msgParts, error) {
+	var subj, text, html bytes.Buffer
 	if err := textTmpl.ExecuteTemplate(&subj, kind+".subject", d); err != nil {
-		return renderedMsg{}, fmt.Errorf("render %s subject: %w", kind, err)
+		return msgParts{}, fmt.Errorf("render %s subject: %w", kind, err)
 	}
 	d.Subject = cleanHeaderText(subj.String(), 180)
-	var text, html bytes.Buffer
 	if err := textTmpl.ExecuteTemplate(&text, kind+".text", d); err != nil {
-		return renderedMsg{}, fmt.Errorf("render %s text: %w", kind, err)
+		return msgParts{}, fmt.Errorf("render %s text: %w", kind, err)
 	}
 	if err := htmlTmpls[kind].ExecuteTemplate(&html, "layout.html", d); err != nil {
-		return renderedMsg{}, fmt.Errorf("render %s html: %w", kind, err)
+		return msgParts{}, fmt.Errorf("render %s html: %w", kind, err)
 	}
+	return msgParts{Subject: d.Subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// Placeholders let the fan-out render an event's templates once per group
+// and fill in each subscriber's address and token: plain alphanumerics
+// pass unchanged through text/template, html/template and URL escaping.
+const (
+	phEmail = "EOLWATCHph0EMAILx9q"
+	phToken = "EOLWATCHph0TOKENx9q"
+)
+
+// personalize fills the placeholders of parts rendered with
+// placeholderData for one subscriber; parts without placeholders are
+// returned unchanged.
+func personalize(p msgParts, token, email string) msgParts {
+	if token == "" {
+		return p
+	}
+	p.Text = strings.ReplaceAll(strings.ReplaceAll(p.Text, phToken, token), phEmail, email)
+	p.HTML = strings.ReplaceAll(strings.ReplaceAll(p.HTML, phToken, token), phEmail, htmltemplate.HTMLEscapeString(email))
+	return p
+}
+
+// manageToken is the subscriber's unsubscribe/preferences token.
+func (s *Service) manageToken(sub *Subscription) string {
+	return signToken(s.key, claims{Purpose: purposeManage, SubID: sub.ID, Nonce: sub.nonce})
+}
+
+// placeholderData is baseData with placeholders instead of a subscriber.
+func (s *Service) placeholderData(group string) msgData {
+	return msgData{Email: phEmail, Group: group,
+		UnsubscribeURL: s.cfg.PublicURL + PathUnsubscribe + "?token=" + phToken,
+		PreferencesURL: s.cfg.PublicURL + PathPreferences + "?token=" + phToken}
+}
+
+// assemble builds the RFC 5322 message around rendered parts. It is
+// deterministic: the same outbox row always yields the same bytes (the
+// MIME boundary derives from the Message-ID), so a retry or a resend after
+// a crash is the identical message.
+func (s *Service) assemble(kind, to, group, token, messageID string, p msgParts, date time.Time, listHeaders bool) ([]byte, error) {
 	rcpt, err := ParseEmail(to)
 	if err != nil {
-		return renderedMsg{}, fmt.Errorf("render %s: recipient: %w", kind, err)
+		return nil, fmt.Errorf("render %s: recipient: %w", kind, err)
 	}
-	m := renderedMsg{Subject: d.Subject, MessageID: s.newMessageID(kind)}
+	p = personalize(p, token, rcpt)
 	h := &headerWriter{}
-	h.add("Date", now.Format(time.RFC1123Z))
+	h.buf.Grow(len(p.Text) + len(p.HTML) + 1536)
+	h.add("Date", date.Format(time.RFC1123Z))
 	h.add("From", s.from.String())
 	h.add("To", (&mail.Address{Address: rcpt}).String())
-	h.add("Subject", encodeHeaderText(d.Subject))
-	h.add("Message-ID", m.MessageID)
+	h.add("Subject", encodeHeaderText(cleanHeaderText(p.Subject, 180)))
+	h.add("Message-ID", messageID)
 	h.add("MIME-Version", "1.0")
 	h.add("Auto-Submitted", "auto-generated")
-	if listHeaders {
-		h.add("List-Id", "eolwatch "+d.Group+" <"+d.Group+".eolwatch."+s.msgDomain+">")
-		h.add("List-Unsubscribe", "<"+d.UnsubscribeURL+">")
+	if listHeaders && token != "" {
+		h.add("List-Id", "eolwatch "+group+" <"+group+".eolwatch."+s.msgDomain+">")
+		h.add("List-Unsubscribe", "<"+s.cfg.PublicURL+PathUnsubscribe+"?token="+token+">")
 		h.add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
 	if h.err != nil {
-		return renderedMsg{}, fmt.Errorf("render %s: %w", kind, h.err)
+		return nil, fmt.Errorf("render %s: %w", kind, h.err)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	h.add("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
+	sum := sha256.Sum256([]byte(messageID))
+	boundary := "eolwatch-" + hex.EncodeToString(sum[:16])
+	h.add("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
+	h.buf.WriteString("\r\n")
+	mw := multipart.NewWriter(&h.buf)
+	if err := mw.SetBoundary(boundary); err != nil {
+		return nil, err
+	}
 	for _, part := range []struct {
 		ctype string
-		data  []byte
-	}{{"text/plain; charset=utf-8", text.Bytes()}, {"text/html; charset=utf-8", html.Bytes()}} {
+		data  string
+	}{{"text/plain; charset=utf-8", p.Text}, {"text/html; charset=utf-8", p.HTML}} {
 		pw, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {part.ctype}, "Content-Transfer-Encoding": {"quoted-printable"}})
 		if err != nil {
-			return renderedMsg{}, err
+			return nil, err
 		}
 		qp := quotedprintable.NewWriter(pw)
-		if _, err := qp.Write(part.data); err != nil {
-			return renderedMsg{}, err
+		if _, err := io.WriteString(qp, part.data); err != nil {
+			return nil, err
 		}
 		if err := qp.Close(); err != nil {
-			return renderedMsg{}, err
+			return nil, err
 		}
 	}
 	if err := mw.Close(); err != nil {
-		return renderedMsg{}, err
+		return nil, err
 	}
-	h.buf.WriteString("\r\n")
-	h.buf.Write(body.Bytes())
-	m.Raw = h.buf.Bytes()
-	return m, nil
+	return h.buf.Bytes(), nil
 }
 
 // newMessageID returns a globally unique Message-ID; it is stored with the

@@ -67,14 +67,24 @@ var migrations = []string{
 		UNIQUE (subscription_id, event_id)
 	);
 	CREATE INDEX notifier_digest_items_due ON notifier_digest_items (due_at);
+	CREATE TABLE notifier_bodies (
+		id        INTEGER PRIMARY KEY AUTOINCREMENT,
+		kind      TEXT NOT NULL,
+		subject   TEXT NOT NULL,
+		text_body TEXT NOT NULL,
+		html_body TEXT NOT NULL,
+		created   INTEGER NOT NULL
+	);
 	CREATE TABLE notifier_outbox (
 		id              INTEGER PRIMARY KEY AUTOINCREMENT,
 		dedupe_key      TEXT NOT NULL UNIQUE,
 		subscription_id INTEGER,
 		kind            TEXT NOT NULL,
 		recipient       TEXT NOT NULL,
-		subject         TEXT NOT NULL,
-		message         BLOB NOT NULL,
+		grp             TEXT NOT NULL DEFAULT '',
+		token           TEXT NOT NULL DEFAULT '',
+		body_id         INTEGER NOT NULL REFERENCES notifier_bodies(id),
+		list_headers    INTEGER NOT NULL DEFAULT 0,
 		message_id      TEXT NOT NULL,
 		state           TEXT NOT NULL DEFAULT 'pending',
 		attempts        INTEGER NOT NULL DEFAULT 0,
@@ -86,10 +96,9 @@ var migrations = []string{
 		created         INTEGER NOT NULL,
 		sent_at         INTEGER
 	);
-	CREATE INDEX notifier_outbox_due ON notifier_outbox (state, next_attempt);
+	CREATE INDEX notifier_outbox_due ON notifier_outbox (next_attempt) WHERE state = 'pending';
 	CREATE INDEX notifier_outbox_recipient ON notifier_outbox (recipient, created);
-	CREATE INDEX notifier_outbox_subscription ON notifier_outbox (subscription_id, state);
-	CREATE INDEX notifier_outbox_lease ON notifier_outbox (lease_token);`,
+	CREATE INDEX notifier_outbox_subscription ON notifier_outbox (subscription_id);`,
 }
 
 // SchemaVersion is the notifier schema version this build expects.

@@ -76,16 +76,16 @@ func (s *Service) ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxEntry
 	switch f.State {
 	case "":
 	case OutboxPending, OutboxSent, OutboxFailed, OutboxCancelled:
-		cond, args = "state = ?", []any{f.State}
+		cond, args = "o.state = ?", []any{f.State}
 	default:
 		return nil, counts, 0, &FieldError{"state", fmt.Sprintf("%q is not one of pending, sent, failed, cancelled", f.State)}
 	}
 	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_outbox WHERE `+cond, args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_outbox o WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, counts, 0, fmt.Errorf("list outbox: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, kind, recipient, subject, message_id, state, attempts, last_error, created, next_attempt, sent_at
-		FROM notifier_outbox WHERE `+cond+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
+	rows, err := s.r.QueryContext(ctx, `SELECT o.id, o.kind, o.recipient, b.subject, o.message_id, o.state, o.attempts, o.last_error, o.created, o.next_attempt, o.sent_at
+		FROM notifier_outbox o JOIN notifier_bodies b ON b.id = o.body_id WHERE `+cond+` ORDER BY o.id DESC LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, counts, 0, fmt.Errorf("list outbox: %w", err)
 	}

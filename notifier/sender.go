@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -10,6 +11,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,8 +29,10 @@ const (
 
 // smtpConn is one open SMTP session able to send several messages.
 type smtpConn interface {
-	// send runs MAIL, RCPT and DATA for one message.
-	send(from, to string, msg []byte) error
+	// send runs MAIL, RCPT and DATA for one message; beforeBody runs after
+	// the server accepted DATA and before the body is written, and an error
+	// from it aborts the transaction by closing the connection.
+	send(from, to string, msg []byte, beforeBody func() error) error
 	// reset aborts a failed transaction so the session can be reused.
 	reset() error
 	// close ends the session politely (QUIT) and closes the connection.
@@ -37,19 +41,24 @@ type smtpConn interface {
 
 // outboxRow is a claimed message.
 type outboxRow struct {
-	ID        int64
-	Recipient string
-	Message   []byte
-	MessageID string
-	Attempts  int
-	Created   time.Time
+	ID          int64
+	Recipient   string
+	Kind        string
+	Group       string
+	Token       string
+	BodyID      int64
+	ListHeaders bool
+	MessageID   string
+	Attempts    int
+	Created     time.Time
 }
 
 // claim leases up to BatchSize due messages to this instance. The UPDATE
 // re-checks state and lease in its own WHERE, so on a database with row
 // locks (PostgreSQL, where the inner SELECT would add FOR UPDATE SKIP
-// LOCKED) two instances can never hold the same row; the random token
-// identifies this claim in every later update.
+// LOCKED) two instances can never hold the same row; RETURNING (SQLite
+// 3.35+, PostgreSQL) hands back exactly the rows this claim took, and the
+// random token guards every later update of them.
 func (s *Service) claim(ctx context.Context) (token string, until time.Time, rows []outboxRow, err error) {
 	b := make([]byte, 12)
 	rand.Read(b)
@@ -57,15 +66,12 @@ func (s *Service) claim(ctx context.Context) (token string, until time.Time, row
 	now := s.now()
 	until = now.Add(s.cfg.LeaseDuration)
 	nowMs := now.UnixMilli()
-	_, err = s.w.ExecContext(ctx, `UPDATE notifier_outbox SET lease_owner = ?, lease_token = ?, lease_until = ?
+	q, err := s.w.QueryContext(ctx, `UPDATE notifier_outbox SET lease_owner = ?, lease_token = ?, lease_until = ?
 		WHERE id IN (SELECT id FROM notifier_outbox WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ?
 		             ORDER BY next_attempt, id LIMIT ?)
-		  AND state = 'pending' AND lease_until < ?`,
+		  AND state = 'pending' AND lease_until < ?
+		RETURNING id, recipient, kind, grp, token, body_id, list_headers, message_id, attempts, created`,
 		s.owner, token, until.UnixMilli(), nowMs, nowMs, s.cfg.BatchSize, nowMs)
-	if err != nil {
-		return "", until, nil, fmt.Errorf("claim outbox: %w", err)
-	}
-	q, err := s.w.QueryContext(ctx, `SELECT id, recipient, message, message_id, attempts, created FROM notifier_outbox WHERE lease_token = ? ORDER BY id`, token)
 	if err != nil {
 		return "", until, nil, fmt.Errorf("claim outbox: %w", err)
 	}
@@ -73,13 +79,17 @@ func (s *Service) claim(ctx context.Context) (token string, until time.Time, row
 	for q.Next() {
 		var r outboxRow
 		var created int64
-		if err := q.Scan(&r.ID, &r.Recipient, &r.Message, &r.MessageID, &r.Attempts, &created); err != nil {
+		if err := q.Scan(&r.ID, &r.Recipient, &r.Kind, &r.Group, &r.Token, &r.BodyID, &r.ListHeaders, &r.MessageID, &r.Attempts, &created); err != nil {
 			return "", until, nil, fmt.Errorf("claim outbox: %w", err)
 		}
 		r.Created = time.UnixMilli(created).UTC()
 		rows = append(rows, r)
 	}
-	return token, until, rows, q.Err()
+	if err := q.Err(); err != nil {
+		return "", until, nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	slices.SortFunc(rows, func(a, b outboxRow) int { return cmp.Compare(a.ID, b.ID) })
+	return token, until, rows, nil
 }
 
 // SendPending claims one batch of due messages and delivers it over one
@@ -105,26 +115,42 @@ func (s *Service) SendPending(ctx context.Context) (int, error) {
 	}
 	defer conn.close()
 	from := s.from.Address
+	// Accepted messages are recorded by a background commit while the
+	// next message's MAIL/RCPT/DATA commands are exchanged; the next body is
+	// written only once fewer than MaxUnrecorded accepted messages are
+	// unrecorded. With the default of 1 at most one message is ever
+	// accepted but not yet recorded, exactly as with sequential marking.
+	m := &marker{s: s, ctx: context.WithoutCancel(ctx), token: token, limit: s.cfg.MaxUnrecorded}
+	defer m.flush()
 	for i, r := range rows {
 		// Stop early enough that the lease cannot expire mid-message.
 		if ctx.Err() != nil || s.now().Add(s.cfg.SMTPTimeout*3).After(until) {
+			if err := m.flush(); err != nil {
+				return i, err
+			}
 			s.release(context.WithoutCancel(ctx), token, rows[i:])
 			return i, ctx.Err()
 		}
-		err := conn.send(from, r.Recipient, r.Message)
+		msg, err := s.message(ctx, r)
+		if err != nil {
+			s.markFailed(ctx, token, r, err.Error())
+			continue
+		}
+		err = conn.send(from, r.Recipient, msg, m.room)
 		if err == nil {
 			if s.afterSend != nil {
 				s.afterSend(r.ID)
 			}
-			if err := s.markSent(ctx, token, r); err != nil {
-				// The rest stay leased and come back after the lease: stop
-				// sending rather than send what we cannot record.
-				return i, err
-			}
+			m.add(r)
 			continue
 		}
 		var se *smtp.SMTPError
+		var me *markError
 		switch {
+		case errors.As(err, &me):
+			// The rest stay leased and come back after the lease: stop
+			// sending rather than send what we cannot record.
+			return i, me.err
 		case errors.As(err, &se) && se.Code/100 == 5:
 			s.markFailed(ctx, token, r, smtpAnswer(se))
 			conn.reset()
@@ -134,14 +160,116 @@ func (s *Service) SendPending(ctx context.Context) (int, error) {
 		default:
 			// The connection is gone (network error or 421): every
 			// remaining message waits for the next attempt.
+			if err := m.flush(); err != nil {
+				return i, err
+			}
 			for _, rest := range rows[i:] {
 				s.retryLater(ctx, token, rest, err)
 			}
 			return i, fmt.Errorf("send via %s: %w", s.cfg.SMTPAddr, err)
 		}
 	}
+	if err := m.flush(); err != nil {
+		return len(rows), err
+	}
 	return len(rows), nil
 }
+
+// marker records accepted messages as sent in background group commits,
+// one commit in flight at a time.
+type marker struct {
+	s         *Service
+	ctx       context.Context
+	token     string
+	limit     int
+	pending   []outboxRow // accepted, commit not started
+	inflight  chan error
+	inflightN int
+}
+
+// add queues an accepted message and starts a commit if none is running.
+func (m *marker) add(r outboxRow) {
+	m.pending = append(m.pending, r)
+	m.start()
+}
+
+func (m *marker) start() {
+	if m.inflight != nil || len(m.pending) == 0 {
+		return
+	}
+	rows := m.pending
+	m.pending = nil
+	ch := make(chan error, 1)
+	m.inflight, m.inflightN = ch, len(rows)
+	go func() { ch <- m.s.markSent(m.ctx, m.token, rows) }()
+}
+
+func (m *marker) wait() error {
+	if m.inflight == nil {
+		return nil
+	}
+	err := <-m.inflight
+	m.inflight, m.inflightN = nil, 0
+	return err
+}
+
+// room blocks until fewer than limit accepted messages are unrecorded.
+func (m *marker) room() error {
+	for m.inflightN+len(m.pending) >= m.limit {
+		if err := m.wait(); err != nil {
+			return err
+		}
+		m.start()
+	}
+	return nil
+}
+
+// flush records every accepted message.
+func (m *marker) flush() error {
+	for m.inflight != nil || len(m.pending) > 0 {
+		if err := m.wait(); err != nil {
+			return err
+		}
+		m.start()
+	}
+	return nil
+}
+
+// message builds the bytes of a claimed row (deterministically, so a
+// retry sends the identical message).
+func (s *Service) message(ctx context.Context, r outboxRow) ([]byte, error) {
+	p, err := s.body(ctx, r.BodyID)
+	if err != nil {
+		return nil, err
+	}
+	return s.assemble(r.Kind, r.Recipient, r.Group, r.Token, r.MessageID, p, r.Created, r.ListHeaders)
+}
+
+// body returns stored message parts; they never change, so they are cached.
+func (s *Service) body(ctx context.Context, id int64) (msgParts, error) {
+	s.bodyMu.Lock()
+	p, ok := s.bodyCache[id]
+	s.bodyMu.Unlock()
+	if ok {
+		return p, nil
+	}
+	if err := s.r.QueryRowContext(ctx, `SELECT subject, text_body, html_body FROM notifier_bodies WHERE id = ?`, id).Scan(&p.Subject, &p.Text, &p.HTML); err != nil {
+		return p, fmt.Errorf("read message body %d: %w", id, err)
+	}
+	s.bodyMu.Lock()
+	if len(s.bodyCache) >= 256 {
+		clear(s.bodyCache)
+	}
+	s.bodyCache[id] = p
+	s.bodyMu.Unlock()
+	return p, nil
+}
+
+// markError wraps a failure to record the previous message, reported by
+// send's beforeBody hook.
+type markError struct{ err error }
+
+func (e *markError) Error() string { return e.err.Error() }
 
 // smtpAnswer formats a server reply the way admins expect to read it.
 func smtpAnswer(se *smtp.SMTPError) string {
@@ -152,14 +280,32 @@ func smtpAnswer(se *smtp.SMTPError) string {
 	return s + " " + se.Message
 }
 
-func (s *Service) markSent(ctx context.Context, token string, r outboxRow) error {
-	res, err := s.w.ExecContext(context.WithoutCancel(ctx), `UPDATE notifier_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1,
-		last_error = '', lease_owner = NULL, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`, s.now().UnixMilli(), r.ID, token)
+// markSent records accepted messages as sent in one transaction, each
+// guarded by this claim's lease token.
+func (s *Service) markSent(ctx context.Context, token string, rows []outboxRow) error {
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("mark message %d sent: %w", r.ID, err)
+		return fmt.Errorf("mark sent: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		s.log.Error("lease lost before marking a sent message", "outbox", r.ID, "message_id", r.MessageID)
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE notifier_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1,
+		last_error = '', lease_owner = NULL, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`)
+	if err != nil {
+		return fmt.Errorf("mark sent: %w", err)
+	}
+	defer stmt.Close()
+	now := s.now().UnixMilli()
+	for _, r := range rows {
+		res, err := stmt.ExecContext(ctx, now, r.ID, token)
+		if err != nil {
+			return fmt.Errorf("mark message %d sent: %w", r.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			s.log.Error("lease lost before marking a sent message", "outbox", r.ID, "message_id", r.MessageID)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mark sent: %w", err)
 	}
 	return nil
 }
@@ -217,7 +363,7 @@ type goSMTPConn struct {
 	timeout time.Duration
 }
 
-func (g *goSMTPConn) send(from, to string, msg []byte) error {
+func (g *goSMTPConn) send(from, to string, msg []byte, beforeBody func() error) error {
 	if err := g.c.Mail(from, nil); err != nil {
 		return err
 	}
@@ -227,6 +373,10 @@ func (g *goSMTPConn) send(from, to string, msg []byte) error {
 	w, err := g.c.Data()
 	if err != nil {
 		return err
+	}
+	if err := beforeBody(); err != nil {
+		g.raw.Close() // no final dot: the server discards the transaction
+		return &markError{err}
 	}
 	// go-smtp times out commands and the final reply; this bounds the write.
 	g.raw.SetWriteDeadline(time.Now().Add(g.timeout))

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -42,6 +43,9 @@ type Service struct {
 	afterSend func(id int64)
 
 	dial func(ctx context.Context) (smtpConn, error)
+
+	bodyMu    sync.Mutex
+	bodyCache map[int64]msgParts
 }
 
 // New returns a Service using writer for every write (a single-connection
@@ -59,7 +63,7 @@ func New(ctx context.Context, writer, reader *sql.DB, cfg Config) (*Service, err
 		reader = writer
 	}
 	s := &Service{w: writer, r: reader, cfg: cfg, log: cfg.Logger.With("component", "notifier"),
-		kick: make(chan struct{}, 1), ipLimit: newRateLimiter(cfg.SubscribeRatePerIP, time.Hour)}
+		kick: make(chan struct{}, 1), bodyCache: map[int64]msgParts{}, ipLimit: newRateLimiter(cfg.SubscribeRatePerIP, time.Hour)}
 	if cfg.SMTPFrom != "" {
 		s.from, _ = mail.ParseAddress(cfg.SMTPFrom)
 	} else {

@@ -186,12 +186,15 @@ func (s *Service) queueNotice(ctx context.Context, tx *sql.Tx, kind string, sub 
 		d.ConfirmURL = s.cfg.PublicURL + PathConfirm + "?token=" + tok
 		d.Expires = now.Add(s.cfg.ConfirmTTL).Format("2006-01-02 15:04 MST")
 	}
-	msg, err := s.render(kind, sub.Email, d, now, kind != "confirm")
+	parts, err := renderParts(kind, d)
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
-	key := fmt.Sprintf("%s:%d:%d", kind, sub.ID, now.UnixNano())
-	return insertOutbox(ctx, tx, key, sub.ID, kind, sub.Email, msg, now)
+	q := queued{Key: fmt.Sprintf("%s:%d:%d", kind, sub.ID, now.UnixNano()), SubID: sub.ID, Kind: kind, To: sub.Email, Group: sub.Group}
+	if kind != kindConfirm {
+		q.Token, q.ListHeaders = s.manageToken(sub), true
+	}
+	return s.queueOne(ctx, tx, q, parts, now)
 }
 
 // getSubscription reads one subscription by id through q.
