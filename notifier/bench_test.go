@@ -17,7 +17,9 @@ import (
 // countingBackend accepts every message and only counts it.
 type countingBackend struct{ n atomic.Int64 }
 
-func (b *countingBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &countingSession{b: b}, nil }
+func (b *countingBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &countingSession{b: b}, nil
+}
 
 type countingSession struct{ b *countingBackend }
 
