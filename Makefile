@@ -59,6 +59,12 @@ catalog: ## regenerate the embedded default catalog from $(ENDOFLIFE)
 run: build ## build, start the server on 127.0.0.1:8480 with .run/ as data dir, run this machine's agent, print where to look
 	./scripts/run.sh
 
+.PHONY: loadgen
+loadgen: build ## fire a simulated fleet at the `make run` server (LOADGEN_HOSTS=1000 LOADGEN_ITEMS=1000 LOADGEN_CONCURRENCY=8; adds fake hosts to .run/)
+	$(BIN)/eolwatch-server loadgen --server http://$${EOLWATCH_RUN_ADDR:-127.0.0.1:8480} --enroll-secret "$$(cat $(RUN_DIR)/enroll-secret)" \
+	  --token "$$($(BIN)/eolwatch-server token create --data-dir $(RUN_DIR) --role support --name loadgen)" \
+	  --hosts $(or $(LOADGEN_HOSTS),1000) --items $(or $(LOADGEN_ITEMS),1000) --concurrency $(or $(LOADGEN_CONCURRENCY),8)
+
 .PHONY: clean
 clean: ## remove build outputs
 	rm -rf $(BIN) dist bench.out
