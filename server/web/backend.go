@@ -46,15 +46,46 @@ type Backend struct {
 	// LastSync returns when the catalog was last synced from its feed and
 	// the last sync's error; nil when there is no feed.
 	LastSync func() (time.Time, error)
+	// AggregateTTL is how long fleet-wide aggregates (the overview, the
+	// products list, the host filter values) are reused before they are
+	// counted again (default 30s; negative: never reused). Counting reads
+	// every verdict row: about a second per 100,000 hosts.
+	AggregateTTL time.Duration
 
-	facetsMu sync.Mutex
-	facets   Facets
-	facetsAt time.Time
+	overview cached[Overview]
+	products cached[[]ProductSummary]
+	facets   cached[Facets]
 }
 
-// facetsTTL is how long the host filter values are cached: listing the
-// distinct OS names reads every host row.
-const facetsTTL = time.Minute
+// cached is one memoised aggregate. get holds the lock while loading, so
+// concurrent page views share one count instead of starting several.
+type cached[T any] struct {
+	mu  sync.Mutex
+	key string
+	at  time.Time
+	v   T
+}
+
+func (c *cached[T]) get(key string, ttl time.Duration, load func() (T, error)) (T, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ttl > 0 && !c.at.IsZero() && c.key == key && time.Since(c.at) < ttl {
+		return c.v, nil
+	}
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	c.key, c.at, c.v = key, time.Now(), v
+	return v, nil
+}
+
+func (b *Backend) ttl() time.Duration {
+	if b.AggregateTTL == 0 {
+		return 30 * time.Second
+	}
+	return b.AggregateTTL
+}
 
 // Authenticate implements Authenticator with the store's API tokens.
 func (b *Backend) Authenticate(ctx context.Context, token string) (string, error) {
@@ -73,8 +104,13 @@ func notFound(err error) error {
 }
 
 // Overview implements Fleet from the store's compliance counts (SQL GROUP
-// BY) and the catalog's end-of-life dates.
+// BY) and the catalog's end-of-life dates, reused for AggregateTTL.
 func (b *Backend) Overview(ctx context.Context, asOf, staleBefore time.Time) (Overview, error) {
+	key := asOf.UTC().Format(time.DateOnly) + " " + staleBefore.UTC().Truncate(time.Minute).String()
+	return b.overview.get(key, b.ttl(), func() (Overview, error) { return b.countOverview(ctx, asOf, staleBefore) })
+}
+
+func (b *Backend) countOverview(ctx context.Context, asOf, staleBefore time.Time) (Overview, error) {
 	c, err := b.Store.Compliance(ctx)
 	if err != nil {
 		return Overview{}, err
@@ -145,19 +181,9 @@ func (b *Backend) Hosts(ctx context.Context, q HostQuery) (HostPage, error) {
 	return b.queryHosts(ctx, q)
 }
 
-// Facets implements Fleet; the result is cached for a minute.
+// Facets implements Fleet; the values are reused for AggregateTTL.
 func (b *Backend) Facets(ctx context.Context) (Facets, error) {
-	b.facetsMu.Lock()
-	defer b.facetsMu.Unlock()
-	if !b.facetsAt.IsZero() && time.Since(b.facetsAt) < facetsTTL {
-		return b.facets, nil
-	}
-	f, err := b.queryFacets(ctx)
-	if err != nil {
-		return Facets{}, err
-	}
-	b.facets, b.facetsAt = f, time.Now()
-	return f, nil
+	return b.facets.get("", b.ttl(), func() (Facets, error) { return b.queryFacets(ctx) })
 }
 
 // Host implements Fleet with the store's host detail.
@@ -191,8 +217,13 @@ func (b *Backend) Inventory(ctx context.Context, hostID string, offset, limit in
 	return b.queryInventory(ctx, hostID, offset, limit)
 }
 
-// Products implements Fleet from the store's per-version counts (SQL GROUP BY).
+// Products implements Fleet from the store's per-version counts (SQL GROUP
+// BY), reused for AggregateTTL.
 func (b *Backend) Products(ctx context.Context) ([]ProductSummary, error) {
+	return b.products.get("", b.ttl(), func() ([]ProductSummary, error) { return b.countProducts(ctx) })
+}
+
+func (b *Backend) countProducts(ctx context.Context) ([]ProductSummary, error) {
 	fps, err := b.Store.Products(ctx)
 	if err != nil {
 		return nil, err
@@ -232,18 +263,13 @@ func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (Prod
 		return ProductDetail{}, fmt.Errorf("product %q: %w", id, ErrNotFound)
 	}
 	d := ProductDetail{Product: p, CycleHosts: map[string]int{}}
-	fps, err := b.Store.Products(ctx)
+	vs, err := b.productVersions(ctx, p.ID)
 	if err != nil {
 		return ProductDetail{}, err
 	}
-	for _, fp := range fps {
-		if fp.Product != p.ID {
-			continue
-		}
-		for _, v := range fp.Versions {
-			d.CycleHosts[v.Cycle] += v.Hosts
-			d.Versions = append(d.Versions, VersionCount{Version: v.Version, Cycle: v.Cycle, Status: v.Status, Hosts: v.Hosts})
-		}
+	for _, v := range vs {
+		d.CycleHosts[v.Cycle] += v.Hosts
+		d.Versions = append(d.Versions, v)
 	}
 	slices.SortStableFunc(d.Versions, func(a, b VersionCount) int { return cmp.Compare(b.Hosts, a.Hosts) })
 	if maxVersions > 0 && len(d.Versions) > maxVersions {

@@ -34,10 +34,15 @@ func (b *Backend) queryHosts(ctx context.Context, q HostQuery) (HostPage, error)
 	from := `hosts h`
 	rankCol := `h.status_rank`
 	versionCol := `''`
+	var colArgs []any // arguments of the select list, before the WHERE arguments
 	if q.Product != "" {
-		from += ` JOIN (SELECT host_id, MIN(status_rank) AS rank, MIN(version) AS version FROM verdicts WHERE product = ? GROUP BY host_id) pv ON pv.host_id = h.id`
-		args = append(args, q.Product)
-		rankCol, versionCol = `pv.rank`, `pv.version`
+		// The (product, version) index holds host_id: a range scan, no table reads.
+		if q.Status == "" {
+			where = append(where, `h.id IN (SELECT v.host_id FROM verdicts v WHERE v.product = ?)`)
+			args = append(args, q.Product)
+		}
+		rankCol = `(SELECT MIN(v.status_rank) FROM verdicts v WHERE v.host_id = h.id AND v.product = ?)`
+		versionCol = `(SELECT MIN(v.version) FROM verdicts v WHERE v.host_id = h.id AND v.product = ?)`
 	}
 	if q.Search != "" {
 		where = append(where, `h.hostname LIKE ? ESCAPE '\'`)
@@ -52,8 +57,14 @@ func (b *Backend) queryHosts(ctx context.Context, q HostQuery) (HostPage, error)
 		args = append(args, q.StaleBefore.UnixNano())
 	}
 	if q.Status != "" {
-		where = append(where, rankCol+` = ?`)
-		args = append(args, catalog.StatusRank(q.Status))
+		if q.Product != "" {
+			// Hosts with an install of the product in that status.
+			where = append(where, `h.id IN (SELECT v.host_id FROM verdicts v WHERE v.product = ? AND v.status_rank = ?)`)
+			args = append(args, q.Product, catalog.StatusRank(q.Status))
+		} else {
+			where = append(where, `h.status_rank = ?`)
+			args = append(args, catalog.StatusRank(q.Status))
+		}
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -64,6 +75,7 @@ func (b *Backend) queryHosts(ctx context.Context, q HostQuery) (HostPage, error)
 	if err := r.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+cond, args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("count hosts: %w", err)
 	}
+	var orderArgs []any
 	order := map[string]string{
 		SortHostname: `h.hostname`,
 		SortStatus:   rankCol,
@@ -73,14 +85,27 @@ func (b *Backend) queryHosts(ctx context.Context, q HostQuery) (HostPage, error)
 	if order == "" {
 		order = `h.hostname`
 	}
+	if order == rankCol && q.Product != "" {
+		orderArgs = append(orderArgs, q.Product)
+	}
+	if q.Product != "" {
+		colArgs = append(colArgs, q.Product, q.Product)
+	}
 	dir := ` ASC`
 	if q.Desc {
 		dir = ` DESC`
 	}
+	// Ties break on hostname then the row id, which the hostname index
+	// holds, so the default order needs no sort.
+	tie := `, h.hostname` + dir + `, h.id` + dir
+	if order == `h.hostname` {
+		tie = `, h.id` + dir
+	}
 	limit := min(max(q.Limit, 1), maxPerPage)
+	all := append(append(append(colArgs, args...), orderArgs...), limit, max(q.Offset, 0))
 	rows, err := r.QueryContext(ctx, `SELECT h.uid, h.hostname, COALESCE(json_extract(h.info, '$.os_name'), ''), `+rankCol+`, h.last_checkin_at, `+versionCol+`,
 		(SELECT COUNT(DISTINCT v.product) FROM verdicts v WHERE v.host_id = h.id)
-		FROM `+from+cond+` ORDER BY `+order+dir+`, h.hostname`+dir+`, h.uid LIMIT ? OFFSET ?`, append(args, limit, max(q.Offset, 0))...)
+		FROM `+from+cond+` ORDER BY `+order+dir+tie+` LIMIT ? OFFSET ?`, all...)
 	if err != nil {
 		return page, fmt.Errorf("list hosts: %w", err)
 	}
@@ -145,9 +170,31 @@ func (b *Backend) staleHosts(ctx context.Context, before time.Time) (int, error)
 	return n, nil
 }
 
+// productVersions counts hosts per installed version of one product, from
+// the verdicts index on (product, version).
+func (b *Backend) productVersions(ctx context.Context, product string) ([]VersionCount, error) {
+	rows, err := b.Store.Reader().QueryContext(ctx, `SELECT version, MIN(cycle), MIN(status_rank), COUNT(*) FROM verdicts
+		WHERE product = ? GROUP BY version`, product)
+	if err != nil {
+		return nil, fmt.Errorf("product versions: %w", err)
+	}
+	defer rows.Close()
+	var out []VersionCount
+	for rows.Next() {
+		var v VersionCount
+		var rank int
+		if err := rows.Scan(&v.Version, &v.Cycle, &rank, &v.Hosts); err != nil {
+			return nil, fmt.Errorf("product versions: %w", err)
+		}
+		v.Status = statusOf(rank)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func (b *Backend) enrolledHosts(ctx context.Context) (int, error) {
 	var n int
-	if err := b.Store.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts WHERE revoked = 0`).Scan(&n); err != nil {
+	if err := b.Store.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count hosts: %w", err)
 	}
 	return n, nil

@@ -152,7 +152,7 @@ const (
 // HostQuery selects a page of hosts. Empty fields do not filter.
 type HostQuery struct {
 	Search      string    // substring of the hostname, case-insensitive
-	Status      string    // worst status of the host, or the status of Product on it when Product is set
+	Status      string    // worst status of the host; with Product: hosts with an install of Product in this status
 	Product     string    // hosts where this product is installed
 	OS          string    // exact OS name (api.HostInfo.OSName)
 	Stale       bool      // only hosts last seen before StaleBefore
