@@ -103,7 +103,7 @@ func TestMatch(t *testing.T) {
 		{api.Item{Source: "macos-app", Name: "Blender", Version: "4.0.2", BundleID: "org.blenderfoundation.blender"}, "blender", "4.0.2", "product label"},
 		{api.Item{Source: "probe", Name: "pg-main", Version: "16.1", Product: "postgresql"}, "postgresql", "16.1", "product hint"},
 		{api.Item{Source: "probe", Name: "pg-main", Version: "16.1", Product: "no-such-product"}, "", "", ""},
-		{api.Item{Source: "os", Name: "debian", Version: "12", Product: "debian"}, "debian", "12", "os debian"},
+		{api.Item{Source: "os", Name: "debian", Version: "12", Product: "debian"}, "debian", "12.15", "os debian"},
 	}
 	for _, tt := range tests {
 		r, ok := m.Match(tt.it)
@@ -142,8 +142,9 @@ func TestMatchOS(t *testing.T) {
 		product, cycle string // product "" = no match
 		version        string
 	}{
-		{api.HostInfo{OS: "linux", OSID: "debian", OSVersion: "12", OSName: "Debian GNU/Linux 12 (bookworm)"}, "debian", "12", "12"},
-		{api.HostInfo{OS: "linux", OSID: "ubuntu", OSVersion: "22.04", OSName: "Ubuntu 22.04.4 LTS"}, "ubuntu", "22.04", "22.04"},
+		{api.HostInfo{OS: "linux", OSID: "debian", OSVersion: "12", OSName: "Debian GNU/Linux 12 (bookworm)"}, "debian", "12", "12.15"},
+		{api.HostInfo{OS: "linux", OSID: "debian", OSVersion: "12.11", OSName: "Debian GNU/Linux 12 (bookworm)"}, "debian", "12", "12.11"},
+		{api.HostInfo{OS: "linux", OSID: "ubuntu", OSVersion: "22.04", OSName: "Ubuntu 22.04.4 LTS"}, "ubuntu", "22.04", "22.04.4"},
 		{api.HostInfo{OS: "linux", OSID: "alpine", OSVersion: "3.19.1"}, "alpine-linux", "3.19", "3.19.1"},
 		{api.HostInfo{OS: "linux", OSID: "rhel", OSVersion: "9.3"}, "rhel", "9", "9.3"},
 		{api.HostInfo{OS: "darwin", OSID: "macos", OSVersion: "14.5", OSBuild: "23F79"}, "macos", "14", "14.5"},

@@ -58,9 +58,29 @@ func (m *Matcher) matchOS(h api.HostInfo, t tracer) (Result, bool) {
 		t.f("the host reports os %s but no version", id)
 		return Result{}, false
 	}
+	// os-release's VERSION_ID is often the release alone ("22.04"); the OS
+	// name may carry the point release ("Ubuntu 22.04.4 LTS").
+	for _, w := range strings.Fields(h.OSName) {
+		if strings.HasPrefix(w, v+".") && len(w) > len(v)+1 && isDigit(w[len(v)+1]) {
+			t.f("the OS name %q gives the point release %s", h.OSName, w)
+			v = w
+			break
+		}
+	}
+	why := fmt.Sprintf("the host's os-release ID %q is %s", id, p.ID)
+	// A bare release ("12" for Debian) says nothing about point releases,
+	// which such distributions deliver as package updates (judged on their
+	// own): the OS is judged on its release's support, as if current.
+	for _, c := range p.Cycles {
+		if c.Name == v && c.Latest != "" && c.Latest != v {
+			t.f("version %q is the release %s alone; point releases come as package updates, so the verdict uses its latest %s", v, c.Name, c.Latest)
+			why += fmt.Sprintf("; the host reports release %s without a point release, judged as %s", v, c.Latest)
+			v = c.Latest
+			break
+		}
+	}
 	t.f("os id %q is catalog product %s; version %s", id, p.ID, v)
-	return Result{Product: p.ID, Version: v, Rule: "os " + id,
-		Why: fmt.Sprintf("the host's os-release ID %q is %s", id, p.ID)}, true
+	return Result{Product: p.ID, Version: v, Rule: "os " + id, Why: why}, true
 }
 
 // matchWindows picks the Windows (or Windows Server) cycle by the build
