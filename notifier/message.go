@@ -148,7 +148,7 @@ func (s *Service) assemble(kind, to, group, token, messageID string, p msgParts,
 	h.add("Date", date.Format(time.RFC1123Z))
 	h.add("From", s.from.String())
 	h.add("To", (&mail.Address{Address: rcpt}).String())
-	h.add("Subject", encodeHeaderText(cleanHeaderText(p.Subject, 180)))
+	h.addEncoded("Subject", cleanHeaderText(p.Subject, 180))
 	h.add("Message-ID", messageID)
 	h.add("MIME-Version", "1.0")
 	h.add("Auto-Submitted", "auto-generated")
@@ -215,6 +215,21 @@ func (h *headerWriter) add(name, value string) {
 	h.buf.WriteString(name)
 	h.buf.WriteString(": ")
 	h.buf.WriteString(value)
+	h.buf.WriteString("\r\n")
+}
+
+// addEncoded writes unstructured text (already one line) RFC 2047-encoded
+// and folded; the only line breaks are the folds it inserts itself.
+func (h *headerWriter) addEncoded(name, text string) {
+	if strings.ContainsAny(text, "\r\n\x00") {
+		if h.err == nil {
+			h.err = fmt.Errorf("header %s: value contains a line break", name)
+		}
+		return
+	}
+	h.buf.WriteString(name)
+	h.buf.WriteString(": ")
+	h.buf.WriteString(encodeHeaderText(text))
 	h.buf.WriteString("\r\n")
 }
 
