@@ -393,3 +393,41 @@ func TestBrowserRealStore(t *testing.T) {
 		t.Errorf("browser console: %s", p)
 	}
 }
+
+// TestBrowserLive drives a running eolwatch-server (the full stack: real
+// agent reports, the API's eligibility, the catalog manager, the notifier)
+// when EOLWATCH_WEB_URL and EOLWATCH_WEB_TOKEN (an admin token) are set, and
+// saves live-*.png screenshots. make run prints both.
+func TestBrowserLive(t *testing.T) {
+	base, token := os.Getenv("EOLWATCH_WEB_URL"), os.Getenv("EOLWATCH_WEB_TOKEN")
+	if base == "" || token == "" {
+		t.Skip("set EOLWATCH_WEB_URL and EOLWATCH_WEB_TOKEN (admin) to drive a running server")
+	}
+	c := newChrome(t, strings.TrimSuffix(base, "/"))
+	c.do("open /login", chromedp.Navigate(c.base+"/login"), chromedp.WaitVisible(chromedp.ID("token")))
+	c.do("type token", chromedp.SendKeys(chromedp.ID("token"), token))
+	c.submit(`.login button[type="submit"]`, "/")
+	c.shot("live-01-overview")
+	c.open("/hosts")
+	c.shot("live-02-hosts")
+	if c.eval(`String(document.querySelectorAll("table.hosts tbody tr").length)`) != "0" {
+		c.submit("table.hosts tbody tr th a", "/hosts/")
+		c.shot("live-03-host")
+	}
+	c.open("/products")
+	c.shot("live-04-products")
+	c.open("/eligibility?product=python&version=3.8.10")
+	if v := c.text(".answer .verdict"); !strings.HasSuffix(v, "NOT ELIGIBLE") {
+		t.Errorf("python 3.8.10 = %q, want NOT ELIGIBLE", v)
+	}
+	c.shot("live-05-eligibility")
+	c.open("/notifications")
+	c.shot("live-06-notifications")
+	c.open("/settings")
+	c.shot("live-07-settings")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.problems {
+		t.Errorf("browser console: %s", p)
+	}
+}
