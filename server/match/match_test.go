@@ -70,6 +70,10 @@ func TestMatch(t *testing.T) {
 		{api.Item{Source: "dpkg", Name: "firefox-esr", Version: "115.12.0esr-1~deb12u1", SourcePkg: "firefox-esr"}, "firefox", "115.12.0esr", "firefox-esr"},
 		{api.Item{Source: "dpkg", Name: "golang-1.19-go", Version: "1.19.8-2", SourcePkg: "golang-1.19"}, "go", "1.19.8", "go versioned"},
 		{api.Item{Source: "dpkg", Name: "golang-go", Version: "2:1.19~1", SourcePkg: "golang-defaults"}, "", "", ""},
+		{api.Item{Source: "dpkg", Name: "postgresql", Version: "15+248"}, "", "", ""}, // no source package given
+		{api.Item{Source: "dpkg", Name: "spring", Version: "106.0+dfsg-2"}, "", "", ""},
+		{api.Item{Source: "dpkg", Name: "loki", Version: "2.4.7.4-9"}, "", "", ""},
+		{api.Item{Source: "dpkg", Name: "heartbeat", Version: "1:3.0.6-13"}, "", "", ""},
 		{api.Item{Source: "dpkg", Name: "unity", Version: "7.5.1", SourcePkg: "unity"}, "", "", ""},
 		{api.Item{Source: "dpkg", Name: "kubectl", Version: "1:528.0.0-0", SourcePkg: "kubectl"}, "", "", ""}, // Google Cloud SDK's
 		{api.Item{Source: "dpkg", Name: "kubectl", Version: "1.29.1-1.1", SourcePkg: "kubernetes"}, "kubernetes", "1.29.1", "kubernetes"},
