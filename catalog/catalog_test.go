@@ -302,3 +302,28 @@ func TestDefaultInfo(t *testing.T) {
 		t.Error(`Product("Python") should find python case-insensitively`)
 	}
 }
+
+// TestConcurrentEvaluate evaluates from many goroutines at once (run with
+// -race): lazy indexes and the per-day memos must be safe.
+func TestConcurrentEvaluate(t *testing.T) {
+	cat, err := Parse("rules.yaml", []byte(rulesCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			var last string
+			for i := 0; i < 200; i++ {
+				v := cat.Evaluate("lang", []string{"3.1.9", "3.2.3", "3.0.7", "2.0.44"}[i%4], day("2025-01-01").AddDate(0, 0, (g+i)%5), Policy{})
+				last = v.Reason
+			}
+			done <- last
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if r := <-done; r == "" {
+			t.Error("empty reason")
+		}
+	}
+}

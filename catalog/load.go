@@ -363,7 +363,7 @@ func parseOwnYAML(name string, data []byte) (*doc, error) {
 			if _, e := fmt.Sscanf(te.Errors[0], "line %d:", &line); e == nil {
 				le.Line = line
 				le.Product, le.Cycle = locateYAML(data, line)
-				le.Err = errors.New(strings.TrimSpace(te.Errors[0][strings.Index(te.Errors[0], ":")+1:]))
+				le.Err = errors.New(yamlTypeNames.Replace(strings.TrimSpace(te.Errors[0][strings.Index(te.Errors[0], ":")+1:])))
 			}
 		}
 		return nil, le
@@ -385,6 +385,21 @@ func parseOwnYAML(name string, data []byte) (*doc, error) {
 	}
 	return out, nil
 }
+
+// yamlTypeNames turns the decoder's Go type names into words.
+var yamlTypeNames = strings.NewReplacer(
+	"[]catalog.ownRelease", "a list of {version, date}",
+	"[]catalog.ownCycle", "a list of cycles",
+	"[]catalog.ownProduct", "a list of products",
+	"[]catalog.Identifier", "a list of {type, id}",
+	"catalog.ownRelease", "a {version, date} mapping",
+	"catalog.ownCycle", "a cycle mapping",
+	"catalog.ownProduct", "a product mapping",
+	"catalog.ownDocYAML", "a catalog document",
+	"catalog.Identifier", "a {type, id} mapping",
+	"catalog.rawValue", "a value",
+	"[]string", "a list of strings",
+)
 
 // locateYAML returns the id of the product and the name of the cycle whose
 // YAML text holds line (for errors the decoder reports by line only).
