@@ -28,6 +28,10 @@ build-all: ## cross-build the agent for linux, windows, darwin on amd64 and arm6
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/eolwatch-agent-$$os-$$arch$$ext ./cmd/eolwatch-agent; \
 	done; done
 
+.PHONY: packages
+packages: ## build .deb/.rpm (agent, server; amd64+arm64), signed Windows MSI/exe and macOS tarballs into dist/
+	./scripts/packages.sh
+
 .PHONY: test
 test: ## run every test (tools from `make deps`; CI=true turns a missing tool into a failure)
 	$(GO) vet ./...

@@ -10,14 +10,13 @@
 #   PKG_VERSION      package version (default: from `git describe`, else 0.0.0~gitDATE.HASH)
 #   ARCHES           linux/darwin architectures (default: "amd64 arm64")
 #   TARGETS          what to build (default: "linux windows darwin")
+#   LINUX_PACKAGES   which Linux packages (default: "eolwatch-agent eolwatch-server")
+#   FORMATS          which Linux formats (default: "deb rpm")
 #   SIGN_PKCS12      a real code-signing certificate (PKCS#12 file) ...
 #   SIGN_PASSWORD    ... and its password; without them a throw-away test
 #                    certificate is generated and dist/eolwatch-test-codesign.crt
 #                    holds its public part for `osslsigncode verify -CAfile`
 #   SIGN_TIMESTAMP_URL  RFC 3161 timestamp server (needs the network; none by default)
-#   AGENT_SERVICE_DIR   directory holding eolwatch-agent.service / .plist to use
-#                    instead of the agent's own `service-file` output (for testing
-#                    a tuned template; releases leave it unset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -25,6 +24,8 @@ ROOT=$PWD
 DIST=${DIST:-$ROOT/dist}
 ARCHES=${ARCHES:-amd64 arm64}
 TARGETS=${TARGETS:-linux windows darwin}
+LINUX_PACKAGES=${LINUX_PACKAGES:-eolwatch-agent eolwatch-server}
+FORMATS=${FORMATS:-deb rpm}
 NFPM_MOD=github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 GO=${GO:-go}
 
@@ -95,17 +96,13 @@ build_server_linux() {
 # service_file KIND OUT: the agent's own service definition (one source).
 host_agent=""
 service_file() {
-	local kind=$1 out=$2 name
-	case "$kind" in systemd) name=eolwatch-agent.service ;; launchd) name=eolwatch-agent.plist ;; esac
-	if [ -n "${AGENT_SERVICE_DIR:-}" ]; then
-		cp "$AGENT_SERVICE_DIR/$name" "$out"
-		return
-	fi
+	local kind=$1 out=$2 binary=/usr/bin/eolwatch-agent
+	[ "$kind" = launchd ] && binary=/usr/local/bin/eolwatch-agent
 	if [ -z "$host_agent" ]; then
 		host_agent=$WORK/host-agent
 		CGO_ENABLED=0 $GO build -trimpath -o "$host_agent" ./cmd/eolwatch-agent
 	fi
-	"$host_agent" service-file "$kind" >"$out" ||
+	"$host_agent" service-file "$kind" --binary "$binary" >"$out" ||
 		die "eolwatch-agent service-file $kind failed: the agent must print its service definition"
 	[ -s "$out" ] || die "eolwatch-agent service-file $kind printed nothing"
 }
@@ -128,7 +125,7 @@ build_linux() {
 	local unit=$WORK/eolwatch-agent.service
 	service_file systemd "$unit"
 	for arch in $ARCHES; do
-		for pkg in eolwatch-agent eolwatch-server; do
+		for pkg in $LINUX_PACKAGES; do
 			local stage=$WORK/stage-$pkg-$arch
 			mkdir -p "$stage/scripts"
 			if [ $pkg = eolwatch-agent ]; then
@@ -150,7 +147,7 @@ build_linux() {
 			cp installers/linux/copyright "$stage/copyright"
 			cp "installers/linux/lintian/$pkg" "$stage/lintian-overrides"
 			changelog $pkg "$stage/changelog.yml"
-			for format in deb rpm; do
+			for format in $FORMATS; do
 				(cd "$stage" && PKG_VERSION=$PKG_VERSION PKG_ARCH=$arch GOFLAGS= $GO run "$NFPM_MOD" package \
 					--config "$ROOT/installers/nfpm/$pkg.yaml" --packager $format --target "$DIST/") >/dev/null ||
 					die "nfpm $pkg $format $arch failed"
@@ -205,7 +202,7 @@ build_windows() {
 }
 
 build_darwin() {
-	local plist=$WORK/eolwatch-agent.plist
+	local plist=$WORK/com.eolwatch.agent.plist
 	service_file launchd "$plist"
 	for arch in $ARCHES; do
 		log "agent darwin/$arch"
@@ -213,7 +210,7 @@ build_darwin() {
 		mkdir -p "$d"
 		CGO_ENABLED=0 GOOS=darwin GOARCH=$arch $GO build -trimpath -ldflags "$AGENT_LDFLAGS" \
 			-o "$d/eolwatch-agent" ./cmd/eolwatch-agent
-		cp "$plist" "$d/eolwatch-agent.plist"
+		cp "$plist" "$d/com.eolwatch.agent.plist"
 		cp installers/macos/install.sh "$d/install.sh"
 		cp installers/macos/agent.yaml "$d/agent.yaml"
 		cp installers/macos/README.txt "$d/README.txt"

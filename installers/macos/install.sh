@@ -10,7 +10,8 @@
 # EOLWATCH_SERVER and EOLWATCH_ENROLL_SECRET in the environment work like the
 # options. Files:
 #   /usr/local/bin/eolwatch-agent                          the binary
-#   /Library/LaunchDaemons/eolwatch-agent.plist            the launchd job (the agent's own definition)
+#   /Library/LaunchDaemons/com.eolwatch.agent.plist        the launchd job (the agent's own definition)
+#   /Library/Logs/eolwatch-agent.log                       the log
 #   /Library/Application Support/eolwatch/agent.yaml       the config (never overwritten)
 #   /Library/Application Support/eolwatch/enroll-secret    the enroll secret (0600)
 #   /Library/Application Support/eolwatch/agent-state/    node key, install id, spool
@@ -18,8 +19,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 bin=/usr/local/bin/eolwatch-agent
-plist=/Library/LaunchDaemons/eolwatch-agent.plist
-label=eolwatch-agent
+plist=/Library/LaunchDaemons/com.eolwatch.agent.plist
+label=com.eolwatch.agent
 confdir="/Library/Application Support/eolwatch"
 conf="$confdir/agent.yaml"
 secretfile="$confdir/enroll-secret"
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--enroll-secret=*) secret=${1#*=}; shift ;;
 	--uninstall) mode=uninstall; shift ;;
 	--purge) mode=purge; shift ;;
-	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -54,7 +55,7 @@ if [ "$mode" != install ]; then
 	rm -f "$plist" "$bin"
 	if [ "$mode" = purge ]; then
 		rm -rf "$confdir"
-		rm -f /Library/Logs/eolwatch-agent.log /Library/Logs/eolwatch-agent.err
+		rm -f /Library/Logs/eolwatch-agent.log
 	fi
 	echo "eolwatch-agent removed ($mode)"
 	exit 0
@@ -93,7 +94,7 @@ if [ -n "$secret" ]; then
 	grep -q '^enroll_secret_file:' "$conf" || printf 'enroll_secret_file: "%s"\n' "$secretfile" >>"$conf"
 fi
 
-cp "$here/eolwatch-agent.plist" "$plist"
+cp "$here/com.eolwatch.agent.plist" "$plist"
 chown root:wheel "$plist"
 chmod 0644 "$plist"
 launchctl bootstrap system "$plist" 2>/dev/null || launchctl load -w "$plist"
