@@ -17,7 +17,8 @@ import (
 //   - a changed end of life (catalog.ChangeEOLDate) → one "eol" event:
 //     Days 0 and "reached" in Reason when the new date has passed or the
 //     cycle is marked ended; otherwise Days is the number of days left and
-//     Reason says the date moved;
+//     Reason says the date moved; a cycle whose end date was withdrawn
+//     (eol: false) makes no event, since nothing is ending;
 //   - a new product → no event (nobody subscribes to what they cannot name).
 //
 // link is the release-notes link of a published release ("" otherwise).
@@ -70,9 +71,9 @@ func EventsFor(changes []catalog.Change, cat *catalog.Catalog, link string, now 
 			case cy.EOL.Ended:
 				ev.Reason = fmt.Sprintf("%s %s reached end of life", c.Product, c.Cycle)
 			default:
-				// Still supported with no end date: good news, but news.
-				ev.Days = 0
-				ev.Reason = fmt.Sprintf("%s %s no longer has an announced end-of-life date", c.Product, c.Cycle)
+				// No end date any more: nothing is ending, and the eol
+				// message (Days 0 = reached) would say the opposite.
+				continue
 			}
 			out = append(out, ev)
 		}

@@ -241,6 +241,7 @@ func TestEventsForEOL(t *testing.T) {
 	moved := mustParse(t, "acme2.json", strings.NewReplacer(
 		`"eol": "2027-03-01"`, `"eol": "2026-11-01"`, // 2.1 ended early: reached
 		`"eol": "2026-12-31"`, `"eol": "2027-12-31"`, // 2.0 extended
+		`"eol": "2025-06-30"`, `"eol": false`, // 1.0's end withdrawn: no event (nothing ends)
 	).Replace(acmeCatalog))
 	evs := EventsFor(catalog.Diff(base, moved), moved, "", testNow)
 	if len(evs) != 2 {
