@@ -190,7 +190,7 @@ func (s *Service) queueNotice(ctx context.Context, tx *sql.Tx, kind string, sub 
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
-	q := queued{Key: fmt.Sprintf("%s:%d:%d", kind, sub.ID, now.UnixNano()), SubID: sub.ID, Kind: kind, To: sub.Email, Group: sub.Group}
+	q := queued{Key: fmt.Sprintf("%s:%d:%s", kind, sub.ID, newNonce()), SubID: sub.ID, Kind: kind, To: sub.Email, Group: sub.Group}
 	if kind != kindConfirm {
 		q.Token, q.ListHeaders = s.manageToken(sub), true
 	}
