@@ -158,6 +158,10 @@ func TestCycleMatchingByComponents(t *testing.T) {
 		{"nutanix-prism", "pc.2024.3.1.14", "pc.2024.3"},
 		{"ruby", "2.0.0p648", "2.0.0"},
 		{"python", "4.0.0", ""},
+		{"ubuntu", "Ubuntu 22.04.3 LTS", "22.04"},
+		{"python", "Python 3.12.1", "3.12"},
+		{"windows", "Microsoft Windows 10.0.19045.3693", "10-22h2"},
+		{"windows", "Windows 10.0.22631.2861 Enterprise", "11-23h2-e"},
 	}
 	for _, tt := range tests {
 		if cat.Product(tt.product) == nil {

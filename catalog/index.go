@@ -142,6 +142,32 @@ func endDay(m Milestone) int32 {
 	return math.MaxInt32
 }
 
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// stripName removes a leading product label, id or alias followed by a
+// space from a version string, when what follows starts with a digit.
+func (ix *prodIndex) stripName(t string) (string, bool) {
+	names := append([]string{ix.p.Label, ix.p.ID}, ix.p.Aliases...)
+	if l := ix.p.Label; strings.HasPrefix(l, "Microsoft ") {
+		names = append(names, strings.TrimPrefix(l, "Microsoft "))
+	}
+	for _, n := range names {
+		if n == "" || len(t) <= len(n)+1 || !strings.EqualFold(t[:len(n)], n) || t[len(n)] != ' ' {
+			continue
+		}
+		rest := strings.TrimSpace(t[len(n)+1:])
+		if rest != "" && isDigit(rest[0]) {
+			return rest, true
+		}
+	}
+	return "", false
+}
+
 // namePrefixes returns the letter prefixes (with their separator) that
 // cycle names start with before their version ("cos-" for cos-129, "pc."
 // for pc.2024.3); versions spelled with such a prefix have it stripped.
@@ -185,6 +211,14 @@ func stripPrefix(s string, prefixes []string) (string, bool) {
 // parse parses a version of this product, stripping a cycle-name prefix
 // when the version carries it ("cos-129-19506-299-148").
 func (ix *prodIndex) parse(raw string) Version {
+	if t := strings.TrimSpace(raw); t != "" && isLetter(lower(t[0])) {
+		// "Ubuntu 22.04.3 LTS", "Python 3.12.1", "Microsoft Windows 10.0.19045": drop the product's name
+		if rest, ok := ix.stripName(t); ok {
+			v := ix.parse(rest)
+			v.Raw = raw
+			return v
+		}
+	}
 	if len(ix.prefixes) > 0 {
 		if t, ok := stripPrefix(strings.TrimSpace(raw), ix.prefixes); ok {
 			v := ParseVersion(ix.p.Scheme, t)

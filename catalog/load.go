@@ -62,6 +62,7 @@ type rawValue struct {
 	text string
 }
 
+// UnmarshalJSON records the JSON value and its kind; checking comes later.
 func (r *rawValue) UnmarshalJSON(b []byte) error {
 	r.set = true
 	r.text = string(b)
@@ -79,6 +80,7 @@ func (r *rawValue) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// UnmarshalYAML records the YAML scalar, its kind and line; checking comes later.
 func (r *rawValue) UnmarshalYAML(n *yaml.Node) error {
 	r.set, r.line, r.text = true, n.Line, n.Value
 	if n.Kind != yaml.ScalarNode {

@@ -67,7 +67,10 @@ subcommands:
 // multiFlag collects a repeatable string flag.
 type multiFlag []string
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+// String implements flag.Value.
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+// Set implements flag.Value: each use of the flag adds one value.
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // common holds the flags shared by the subcommands that read a catalog.
