@@ -56,7 +56,9 @@ type Rule struct {
 	// lit and suf are literal text every name the pattern matches starts
 	// and ends with: cheap checks before running the regexp.
 	lit, suf string
-	order    int
+	// lower is Name or Prefix lowercased, once.
+	lower string
+	order int
 }
 
 // packageSources are the sources a rule without Sources applies to.
@@ -90,6 +92,7 @@ func (r *Rule) compile() error {
 			return fmt.Errorf("rule %q: unknown source %q", r.ID, s)
 		}
 	}
+	r.lower = strings.ToLower(r.Name + r.Prefix) // at most one of them is set
 	if r.Pattern != "" {
 		re, err := regexp.Compile("^(?:" + r.Pattern + ")$")
 		if err != nil {
@@ -144,9 +147,9 @@ func (r *Rule) key() (k string, ok bool) {
 func (r *Rule) matches(lname, srcPkg, publisher, bundle string) (version string, ok bool) {
 	switch {
 	case r.Name != "":
-		ok = lname == strings.ToLower(r.Name)
+		ok = lname == r.lower
 	case r.Prefix != "":
-		ok = strings.HasPrefix(lname, strings.ToLower(r.Prefix))
+		ok = strings.HasPrefix(lname, r.lower)
 	case r.re != nil:
 		if !strings.HasPrefix(lname, r.lit) || !strings.HasSuffix(lname, r.suf) {
 			return "", false
