@@ -374,6 +374,10 @@ func (c *Catalog) WithRelease(product, cycle, version string, date time.Time) (*
 
 // Merge returns a catalog holding base's products with each overlay's
 // products added or replacing base's (later overlays win). Nil overlays are skipped.
+// A replacing product keeps the dated release history of the product it
+// replaces for cycles where it brings none of its own (an endoflife.date API
+// v1 response lists only each cycle's latest), so verdicts as of past dates
+// and the patch grace period stay exact after a feed sync.
 func Merge(base *Catalog, overlays ...*Catalog) *Catalog {
 	var infos []Info
 	byID := map[string]*Product{}
@@ -384,8 +388,10 @@ func Merge(base *Catalog, overlays ...*Catalog) *Catalog {
 		}
 		infos = append(infos, c.info)
 		for _, p := range c.list {
-			if _, ok := byID[p.ID]; !ok {
+			if old, ok := byID[p.ID]; !ok {
 				order = append(order, p.ID)
+			} else {
+				p = keepHistory(old, p)
 			}
 			byID[p.ID] = p
 		}
@@ -398,6 +404,39 @@ func Merge(base *Catalog, overlays ...*Catalog) *Catalog {
 		ps = append(ps, byID[id])
 	}
 	return newCatalog(mergeInfo(infos), ps)
+}
+
+// keepHistory returns p with the dated releases of old's same-named cycles
+// copied into p's cycles that have none (p itself is not modified).
+func keepHistory(old, p *Product) *Product {
+	hist := map[string][]Release{}
+	for _, c := range old.Cycles {
+		if len(c.Releases) > 0 {
+			hist[c.Name] = c.Releases
+		}
+	}
+	if len(hist) == 0 {
+		return p
+	}
+	var np *Product
+	for i, c := range p.Cycles {
+		h, ok := hist[c.Name]
+		if !ok || len(c.Releases) > 0 {
+			continue
+		}
+		if np == nil {
+			cp := *p
+			cp.Cycles = append([]*Cycle(nil), p.Cycles...)
+			np = &cp
+		}
+		nc := *c
+		nc.Releases = h
+		np.Cycles[i] = &nc
+	}
+	if np == nil {
+		return p
+	}
+	return np
 }
 
 // Change kinds reported by Diff.

@@ -331,3 +331,29 @@ func TestConcurrentEvaluate(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeKeepsHistory checks that a feed update without release lists
+// keeps the dated releases it would otherwise drop.
+func TestMergeKeepsHistory(t *testing.T) {
+	base := rulesCat(t)
+	feed, err := Parse("feed.json", []byte(`{"schema_version":"1.2.0","result":{"name":"lang","label":"Lang","releases":[
+		{"name":"3.2","releaseDate":"2024-01-01","isEoas":true,"eoasFrom":"2024-06-30","isEol":false,"eolFrom":"2025-03-31","latest":{"name":"3.2.6","date":"2025-02-01"}}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Merge(base, feed)
+	c := m.Product("lang").Cycles[0]
+	if c.Latest != "3.2.6" || len(c.Releases) != 4 {
+		t.Fatalf("merged 3.2: latest %q, %d releases; want 3.2.6 and the 4 dated releases kept", c.Latest, len(c.Releases))
+	}
+	if len(feed.Product("lang").Cycles[0].Releases) != 0 {
+		t.Error("Merge modified the overlay")
+	}
+	if v := m.Evaluate("lang", "3.2.3", day("2024-12-02"), Policy{}); v.Patch != PatchOverdue || v.Latest != "3.2.4" {
+		t.Errorf("as-of verdict after a feed merge = %s latest %s, want overdue 3.2.4", v.Patch, v.Latest)
+	}
+	d := Diff(base, m)
+	if len(d) != 1 || d[0].Kind != ChangeRelease || d[0].Version != "3.2.6" {
+		t.Errorf("Diff after feed merge = %+v, want one release 3.2.6", d)
+	}
+}
