@@ -58,17 +58,17 @@ func (s *Server) checkEligibility(ctx context.Context, product, version, host st
 	if p := e.cat.Product(product); p != nil {
 		id = p.ID
 	}
-	_, installs, ok, err := s.st.HostVerdictFor(ctx, hostID, id)
+	installs, err := s.st.HostInstalls(ctx, hostID, id)
 	if err != nil {
 		return api.Eligibility{}, err
 	}
-	if !ok {
+	if len(installs) == 0 {
 		return api.Eligibility{}, fmt.Errorf("product %q is not installed on host %s (%s) as of its last report: %w", product, h.Hostname, h.ID, store.ErrNotFound)
 	}
 	var all []api.Eligibility
 	worst := -1
 	for _, in := range installs {
-		v := e.evaluate(in.Product, in.Version, day)
+		v := e.evaluate(id, in.Version, day)
 		el := eligibility(v, day)
 		el.Host, el.HostID, el.Installed, el.LastReportAt = h.Hostname, h.ID, in.Installed, h.LastReportAt
 		all = append(all, el)

@@ -175,8 +175,8 @@ func (s *Store) EachNonCompliant(ctx context.Context, fn func(NonCompliantInstal
 }
 
 // HostVerdictFor returns the stored verdict of product on a host (the worst
-// when several versions are installed); ok is false when the product is not
-// installed there.
+// when several versions are installed) and all of them; ok is false when the
+// product is not installed there.
 func (s *Store) HostVerdictFor(ctx context.Context, hostID int64, product string) (api.HostVerdict, []api.HostVerdict, bool, error) {
 	all, err := s.hostVerdicts(ctx, hostID)
 	if err != nil {
@@ -192,6 +192,31 @@ func (s *Store) HostVerdictFor(ctx context.Context, hostID int64, product string
 		return api.HostVerdict{}, nil, false, nil
 	}
 	return match[0], match, true, nil // hostVerdicts sorts worst first
+}
+
+// Install is one installed version of a product on a host.
+type Install struct {
+	Version   string // upstream version the verdict is for
+	Installed string // as installed
+}
+
+// HostInstalls lists the versions of product installed on a host (from its
+// last full report), by version.
+func (s *Store) HostInstalls(ctx context.Context, hostID int64, product string) ([]Install, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT version, installed FROM verdicts WHERE host_id = ? AND product = ? ORDER BY version`, hostID, product)
+	if err != nil {
+		return nil, fmt.Errorf("host installs: %w", err)
+	}
+	defer rows.Close()
+	var out []Install
+	for rows.Next() {
+		var in Install
+		if err := rows.Scan(&in.Version, &in.Installed); err != nil {
+			return nil, fmt.Errorf("host installs: %w", err)
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
 }
 
 // FleetRuns reports whether at least one host runs product, in cycle when
