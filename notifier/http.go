@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -278,7 +279,7 @@ func (s *Service) HandleConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := signToken(s.key, claims{Purpose: purposeManage, SubID: sub.ID, Nonce: sub.nonce})
-	http.Redirect(w, r, PathPreferences+"?token="+tok+"&confirmed=1", http.StatusSeeOther)
+	http.Redirect(w, r, s.pathPrefix+PathPreferences+"?token="+url.QueryEscape(tok)+"&confirmed=1", http.StatusSeeOther)
 }
 
 // HandleUnsubscribe serves /unsubscribe?token=...: GET shows a page with a
@@ -299,7 +300,7 @@ func (s *Service) HandleUnsubscribe(w http.ResponseWriter, r *http.Request) {
 			s.writePage(w, r, http.StatusOK, pageData{Title: title, Message: "You are unsubscribed: no more emails will be sent to " + sub.Email + " for this group."})
 			return
 		}
-		s.writePage(w, r, http.StatusOK, pageData{Kind: "unsubscribe", Title: title, Sub: sub, Action: PathUnsubscribe + "?token=" + tok})
+		s.writePage(w, r, http.StatusOK, pageData{Kind: "unsubscribe", Title: title, Sub: sub, Action: s.pathPrefix + PathUnsubscribe + "?token=" + url.QueryEscape(tok)})
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 		if err := r.ParseForm(); err != nil {
@@ -326,7 +327,8 @@ func (s *Service) HandleUnsubscribe(w http.ResponseWriter, r *http.Request) {
 func (s *Service) HandlePreferences(w http.ResponseWriter, r *http.Request) {
 	const title = "Email preferences"
 	tok := r.URL.Query().Get("token")
-	d := pageData{Kind: "preferences", Title: title, Action: PathPreferences + "?token=" + tok, UnsubscribeURL: PathUnsubscribe + "?token=" + tok}
+	q := "?token=" + url.QueryEscape(tok)
+	d := pageData{Kind: "preferences", Title: title, Action: s.pathPrefix + PathPreferences + q, UnsubscribeURL: s.pathPrefix + PathUnsubscribe + q}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		sub, err := s.SubscriptionByToken(r.Context(), tok)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -37,6 +38,8 @@ type Service struct {
 	kick      chan struct{}
 	ipLimit   *rateLimiter
 	owner     string
+	// pathPrefix is the public URL's path ("" at the root), for links in pages.
+	pathPrefix string
 
 	// afterSend, when set (tests), runs after the server accepted a message
 	// and before it is marked sent.
@@ -72,6 +75,7 @@ func New(ctx context.Context, writer, reader *sql.DB, cfg Config) (*Service, err
 	}
 	u, _ := url.Parse(cfg.PublicURL)
 	s.msgDomain = u.Hostname()
+	s.pathPrefix = strings.TrimRight(u.Path, "/")
 	s.owner = cfg.InstanceID
 	if s.owner == "" {
 		b := make([]byte, 8)
