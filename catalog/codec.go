@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -159,42 +158,57 @@ func msParse(s string) (Milestone, error) {
 }
 
 // parseCompact decodes the compact form; the content hash is computed from
-// the product lines as they are.
+// the product lines as they are. It avoids per-line allocations: the default
+// catalog is decoded at every server start.
 func parseCompact(name string, data []byte) (*doc, string, error) {
 	out := &doc{}
 	var p *Product
 	h := sha256.New()
+	all := string(data)
 	line := 0
-	for len(data) > 0 {
+	fail := func(err error) (*doc, string, error) {
+		le := &LoadError{File: name, Line: line, Err: err}
+		if p != nil {
+			le.Product = p.ID
+		}
+		return nil, "", le
+	}
+	var fa [13]string
+	for pos := 0; pos < len(all); {
 		line++
-		i := bytes.IndexByte(data, '\n')
-		var l []byte
-		if i < 0 {
-			l, data = data, nil
+		end := strings.IndexByte(all[pos:], '\n')
+		next := len(all)
+		if end < 0 {
+			end = len(all)
 		} else {
-			l, data = data[:i], data[i+1:]
+			end += pos
+			next = end + 1
 		}
-		s := string(l)
-		fail := func(err error) (*doc, string, error) {
-			le := &LoadError{File: name, Line: line, Err: err}
-			if p != nil {
-				le.Product = p.ID
-			}
-			return nil, "", le
-		}
+		l := all[pos:end]
+		lineBytes := data[pos:next]
+		pos = next
 		if line == 1 {
-			if s != compactMagic {
+			if l != compactMagic {
 				return fail(errors.New("not a compact catalog"))
 			}
 			continue
 		}
-		f := strings.Split(s, "\t")
-		for k := range f {
-			if u, err := unesc(f[k]); err != nil {
-				return fail(fmt.Errorf("field %d: %w", k+1, err))
-			} else {
-				f[k] = u
+		f := fa[:0]
+		for {
+			i := strings.IndexByte(l, '\t')
+			if len(f) == len(fa)-1 || i < 0 {
+				f = append(f, l)
+				break
 			}
+			f = append(f, l[:i])
+			l = l[i+1:]
+		}
+		for k := range f {
+			u, err := unesc(f[k])
+			if err != nil {
+				return fail(fmt.Errorf("field %d: %w", k+1, err))
+			}
+			f[k] = u
 		}
 		switch f[0] {
 		case "source", "commit", "license":
@@ -265,10 +279,15 @@ func parseCompact(name string, data []byte) (*doc, string, error) {
 			if c.LatestDate, err = fastDate(f[10]); err != nil {
 				return fail(err)
 			}
-			if f[11] != "" {
-				items := strings.Split(f[11], "\x1e")
-				c.Releases = make([]Release, 0, len(items))
-				for _, it := range items {
+			if rs := f[11]; rs != "" {
+				c.Releases = make([]Release, 0, strings.Count(rs, "\x1e")+1)
+				for rs != "" {
+					it := rs
+					if i := strings.IndexByte(rs, 0x1e); i >= 0 {
+						it, rs = rs[:i], rs[i+1:]
+					} else {
+						rs = ""
+					}
 					v, d, _ := strings.Cut(it, "\x1f")
 					dt, err := fastDate(d)
 					if err != nil {
@@ -281,8 +300,10 @@ func parseCompact(name string, data []byte) (*doc, string, error) {
 		default:
 			return fail(fmt.Errorf("unknown line kind %q", f[0]))
 		}
-		h.Write(l)
-		h.Write([]byte{'\n'})
+		h.Write(lineBytes)
+		if lineBytes[len(lineBytes)-1] != '\n' {
+			h.Write([]byte{'\n'})
+		}
 	}
 	return out, hex.EncodeToString(h.Sum(nil))[:16], nil
 }
