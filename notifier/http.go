@@ -51,7 +51,10 @@ type apiError struct {
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *FieldError
 	var mbe *http.MaxBytesError
+	var mte *mediaTypeError
 	switch {
+	case errors.As(err, &mte):
+		writeJSON(w, http.StatusUnsupportedMediaType, apiError{Error: mte.Error(), Field: "Content-Type"})
 	case errors.As(err, &fe):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Error(), Field: fe.Field})
 	case errors.As(err, &mbe):
@@ -66,11 +69,18 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 }
 
+// mediaTypeError is a request body that is not JSON (answered 415).
+type mediaTypeError struct{ ct string }
+
+func (e *mediaTypeError) Error() string {
+	return fmt.Sprintf("Content-Type: %q is not application/json", e.ct)
+}
+
 // decodeJSON reads one JSON object of at most limit bytes, rejecting unknown fields.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
-			return &FieldError{"Content-Type", fmt.Sprintf("%q is not application/json", ct)}
+			return &mediaTypeError{ct}
 		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))

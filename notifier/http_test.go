@@ -142,3 +142,15 @@ func TestDeleteGroupCancelsPending(t *testing.T) {
 		t.Error("deleting a missing group succeeded")
 	}
 }
+
+func TestSubscribeNeedsJSON(t *testing.T) {
+	e := newEnv(t, Config{})
+	resp, err := http.Post(e.http.URL+"/api/v1/subscriptions", "application/x-www-form-urlencoded", strings.NewReader(`{"group":"g","email":"a@example.com"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("form-encoded subscribe = %d, want 415 (a cross-site form cannot post JSON)", resp.StatusCode)
+	}
+}
