@@ -115,14 +115,18 @@ func (c *Catalog) evaluate(pv *ParsedVersion, asOf time.Time, p Policy) Verdict 
 			v.UpgradeTo, v.Reason = m.upgrade, m.reason
 			return v
 		}
-		v.UpgradeTo = ix.upgrade(day, pv.cycle)
+		var older bool
+		v.UpgradeTo, older = ix.upgradeOlder(day, pv.cycle)
 		ended := ci.endedText
 		if v.Phase == PhaseExtended {
 			ended = ci.extendedText
 		}
-		if v.UpgradeTo != "" {
+		switch {
+		case v.UpgradeTo != "" && older:
+			v.Reason = ended + "; no newer " + label + " release is supported, the older " + v.UpgradeTo + " still is."
+		case v.UpgradeTo != "":
 			v.Reason = ended + "; upgrade to " + v.UpgradeTo + " or later."
-		} else {
+		default:
 			v.Reason = ended + "; no supported " + label + " release is available to upgrade to."
 		}
 		ci.eolMemo.Store(&dayMemo{day: day, upgrade: v.UpgradeTo, reason: v.Reason})
@@ -240,6 +244,14 @@ func (ix *prodIndex) newest(d int32) string {
 // downgrade); when no such cycle exists, the oldest supported one of all;
 // "" when nothing is supported. cur is -1 for an unknown version.
 func (ix *prodIndex) upgrade(d int32, cur int) string {
+	t, _ := ix.upgradeOlder(d, cur)
+	return t
+}
+
+// upgradeOlder is upgrade that also reports whether the target is an
+// older release line than cur (products whose lifecycles are not monotonic,
+// e.g. lineageos, routeros: a newer line can end before an older one).
+func (ix *prodIndex) upgradeOlder(d int32, cur int) (string, bool) {
 	start := 0
 	if cur >= 0 {
 		start = ix.relPos[cur] + 1
@@ -251,7 +263,7 @@ func (ix *prodIndex) upgrade(d int32, cur int) string {
 				break
 			}
 			if ix.byRel[k] != cur && d <= ci.eolEnd {
-				return ci.targetOf(d)
+				return ci.targetOf(d), cur >= 0 && k < ix.relPos[cur]
 			}
 		}
 		if start == 0 {
@@ -259,7 +271,7 @@ func (ix *prodIndex) upgrade(d int32, cur int) string {
 		}
 		start = 0
 	}
-	return ""
+	return "", false
 }
 
 // upgradeAfter names the target for an install whose cycle nears its end
