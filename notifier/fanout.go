@@ -125,14 +125,21 @@ func (s *Service) fanOut(ctx context.Context, tx *sql.Tx, groups []storedGroup, 
 	}
 	var ids []any
 	names := map[int64]string{}
+	hooks := 0
 	for i := range groups {
 		if groups[i].covers(ev) {
 			ids = append(ids, groups[i].ID)
 			names[groups[i].ID] = groups[i].Name
+			if groups[i].Webhook != "" {
+				if err := s.queueWebhook(ctx, tx, &groups[i], evID, ev, now); err != nil {
+					return 0, err
+				}
+				hooks++
+			}
 		}
 	}
 	if len(ids) == 0 {
-		return 0, nil
+		return hooks, nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, group_id, email, nonce, mode, levels, prereleases, fleet_only
 		FROM notifier_subscriptions WHERE state = 'confirmed' AND group_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY id`, ids...)
@@ -156,7 +163,7 @@ func (s *Service) fanOut(ctx context.Context, tx *sql.Tx, groups []storedGroup, 
 		return 0, fmt.Errorf("read subscriptions: %w", err)
 	}
 	if len(subs) == 0 {
-		return 0, nil
+		return hooks, nil
 	}
 	view := s.view(evID, ev)
 	var fleetRuns *bool
@@ -175,8 +182,8 @@ func (s *Service) fanOut(ctx context.Context, tx *sql.Tx, groups []storedGroup, 
 		return *fleetRuns
 	}
 	seen := map[string]bool{}
+	n := hooks
 	bodies := map[string]int64{} // by group: the event rendered once, with placeholders
-	n := 0
 	var insDigest, insOutbox *sql.Stmt
 	for i := range subs {
 		sub := &subs[i]

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,8 +21,14 @@ type Group struct {
 	// Cycles, when not empty, limits the group to these cycles: "3.12"
 	// applies to every product of the group, "python@3.12" to one.
 	Cycles  []string  `json:"cycles,omitempty"`
-	Events  []string  `json:"events"`
-	Created time.Time `json:"created"`
+	Events []string `json:"events"`
+	// Webhook, when set, receives every event the group covers as a signed
+	// JSON POST (see docs/notifier.md).
+	Webhook string `json:"webhook,omitempty"`
+	// WebhookSecret is the HMAC-SHA256 key of the webhook's signature. It
+	// is generated at creation and returned only then.
+	WebhookSecret string    `json:"webhook_secret,omitempty"`
+	Created       time.Time `json:"created"`
 }
 
 // GroupInfo is a group with its subscriber counts, for listings.
@@ -99,6 +106,12 @@ func (g *Group) Normalize() error {
 		}
 		g.Events[i] = e
 	}
+	if g.Webhook != "" {
+		u, err := url.Parse(g.Webhook)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(g.Webhook) > 2048 {
+			return &FieldError{"webhook", fmt.Sprintf("%q is not an http(s) URL", g.Webhook)}
+		}
+	}
 	for _, l := range []*[]string{&g.Products, &g.Cycles, &g.Events} {
 		slices.Sort(*l)
 		*l = slices.Compact(*l)
@@ -126,11 +139,16 @@ func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, error) {
 		g.Cycles = []string{}
 	}
 	g.Created = s.now()
+	g.WebhookSecret = ""
+	if g.Webhook != "" {
+		g.WebhookSecret = "whsec_" + newNonce() + newNonce()
+	}
 	products, _ := json.Marshal(g.Products)
 	cycles, _ := json.Marshal(g.Cycles)
 	events, _ := json.Marshal(g.Events)
-	res, err := s.w.ExecContext(ctx, `INSERT INTO notifier_groups (name, products, cycles, events, created)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`, g.Name, string(products), string(cycles), string(events), g.Created.UnixMilli())
+	res, err := s.w.ExecContext(ctx, `INSERT INTO notifier_groups (name, products, cycles, events, webhook_url, webhook_secret, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`, g.Name, string(products), string(cycles), string(events),
+		g.Webhook, g.WebhookSecret, g.Created.UnixMilli())
 	if err != nil {
 		return g, fmt.Errorf("create group: %w", err)
 	}
@@ -163,6 +181,7 @@ func (s *Service) DeleteGroup(ctx context.Context, name string) error {
 	for _, q := range []string{
 		`DELETE FROM notifier_digest_items WHERE subscription_id IN (SELECT id FROM notifier_subscriptions WHERE group_id = ?)`,
 		`DELETE FROM notifier_subscriptions WHERE group_id = ?`,
+		`UPDATE notifier_webhooks SET state = 'cancelled', last_error = 'group deleted' WHERE group_id = ? AND state = 'pending'`,
 		`DELETE FROM notifier_groups WHERE id = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
@@ -202,7 +221,7 @@ func (s *Service) ListGroups(ctx context.Context, p Page) ([]GroupInfo, int, err
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_groups`).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("list groups: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT g.name, g.products, g.cycles, g.events, g.created,
+	rows, err := s.r.QueryContext(ctx, `SELECT g.name, g.products, g.cycles, g.events, g.webhook_url, g.created,
 		(SELECT COUNT(*) FROM notifier_subscriptions s WHERE s.group_id = g.id AND s.state = 'confirmed'),
 		(SELECT COUNT(*) FROM notifier_subscriptions s WHERE s.group_id = g.id AND s.state = 'pending'),
 		(SELECT COUNT(*) FROM notifier_subscriptions s WHERE s.group_id = g.id AND s.state = 'unsubscribed')
@@ -216,7 +235,7 @@ func (s *Service) ListGroups(ctx context.Context, p Page) ([]GroupInfo, int, err
 		var gi GroupInfo
 		var products, cycles, events string
 		var created int64
-		if err := rows.Scan(&gi.Name, &products, &cycles, &events, &created, &gi.Confirmed, &gi.Pending, &gi.Unsubscribed); err != nil {
+		if err := rows.Scan(&gi.Name, &products, &cycles, &events, &gi.Webhook, &created, &gi.Confirmed, &gi.Pending, &gi.Unsubscribed); err != nil {
 			return nil, 0, fmt.Errorf("list groups: %w", err)
 		}
 		if err := decodeGroupLists(&gi.Group, products, cycles, events); err != nil {
@@ -236,7 +255,7 @@ type storedGroup struct {
 
 // loadGroups reads every group through q (a transaction or a pool).
 func loadGroups(ctx context.Context, q querier) ([]storedGroup, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, name, products, cycles, events, created FROM notifier_groups ORDER BY id`)
+	rows, err := q.QueryContext(ctx, `SELECT id, name, products, cycles, events, webhook_url, created FROM notifier_groups ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("load groups: %w", err)
 	}
@@ -246,7 +265,7 @@ func loadGroups(ctx context.Context, q querier) ([]storedGroup, error) {
 		var g storedGroup
 		var products, cycles, events string
 		var created int64
-		if err := rows.Scan(&g.ID, &g.Name, &products, &cycles, &events, &created); err != nil {
+		if err := rows.Scan(&g.ID, &g.Name, &products, &cycles, &events, &g.Webhook, &created); err != nil {
 			return nil, fmt.Errorf("load groups: %w", err)
 		}
 		if err := decodeGroupLists(&g.Group, products, cycles, events); err != nil {

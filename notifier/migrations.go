@@ -99,6 +99,27 @@ var migrations = []string{
 	CREATE INDEX notifier_outbox_due ON notifier_outbox (next_attempt) WHERE state = 'pending';
 	CREATE INDEX notifier_outbox_recipient ON notifier_outbox (recipient, created);
 	CREATE INDEX notifier_outbox_subscription ON notifier_outbox (subscription_id);`,
+
+	// 2: signed JSON webhooks per group.
+	`ALTER TABLE notifier_groups ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
+	ALTER TABLE notifier_groups ADD COLUMN webhook_secret TEXT NOT NULL DEFAULT '';
+	CREATE TABLE notifier_webhooks (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		group_id     INTEGER NOT NULL,
+		event_id     INTEGER NOT NULL,
+		url          TEXT NOT NULL,
+		payload      TEXT NOT NULL,
+		state        TEXT NOT NULL DEFAULT 'pending',
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL,
+		lease_token  TEXT,
+		lease_until  INTEGER NOT NULL DEFAULT 0,
+		last_error   TEXT NOT NULL DEFAULT '',
+		created      INTEGER NOT NULL,
+		sent_at      INTEGER,
+		UNIQUE (group_id, event_id)
+	);
+	CREATE INDEX notifier_webhooks_due ON notifier_webhooks (next_attempt) WHERE state = 'pending';`,
 }
 
 // SchemaVersion is the notifier schema version this build expects.

@@ -153,6 +153,18 @@ func (s *Service) pass(ctx context.Context) {
 	if _, err := s.FlushDigests(ctx); err != nil && ctx.Err() == nil {
 		s.log.Error("digest flush failed", "err", err)
 	}
+	for ctx.Err() == nil {
+		n, err := s.SendWebhooks(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("webhook pass failed", "err", err)
+			}
+			break
+		}
+		if n == 0 {
+			break
+		}
+	}
 	if s.cfg.SMTPAddr == "" {
 		return
 	}
