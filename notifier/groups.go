@@ -20,7 +20,7 @@ type Group struct {
 	Products []string `json:"products"`
 	// Cycles, when not empty, limits the group to these cycles: "3.12"
 	// applies to every product of the group, "python@3.12" to one.
-	Cycles  []string  `json:"cycles,omitempty"`
+	Cycles []string `json:"cycles,omitempty"`
 	Events []string `json:"events"`
 	// Webhook, when set, receives every event the group covers as a signed
 	// JSON POST (see docs/notifier.md).
