@@ -123,7 +123,11 @@ func (c *Catalog) evaluate(pv *ParsedVersion, asOf time.Time, p Policy) Verdict 
 		}
 		switch {
 		case v.UpgradeTo != "" && older:
-			v.Reason = ended + "; no newer " + label + " release is supported, the older " + v.UpgradeTo + " still is."
+			if next := ix.nextNewer(day, pv.cycle); next != "" {
+				v.Reason = ended + "; move to a supported release line, " + v.UpgradeTo + " or later (the next newer line is " + next + ")."
+			} else {
+				v.Reason = ended + "; no newer " + label + " release is supported, the older " + v.UpgradeTo + " still is."
+			}
 		case v.UpgradeTo != "":
 			v.Reason = ended + "; upgrade to " + v.UpgradeTo + " or later."
 		default:
@@ -238,40 +242,46 @@ func (ix *prodIndex) newest(d int32) string {
 	return ix.cycles[ix.byRel[k]].targetOf(d)
 }
 
-// upgrade returns the least disruptive supported target for a version in
-// cycle cur on day d: the latest patch of the oldest cycle that is released,
-// not past its end of life, and not older than cur (so nobody is told to
-// downgrade); when no such cycle exists, the oldest supported one of all;
-// "" when nothing is supported. cur is -1 for an unknown version.
+// upgrade returns the supported target for a version in cycle cur on day d,
+// exactly as the design defines it: the latest patch of the oldest cycle
+// (by release date) that is released and not past its end of life on that
+// day, other than cur; "" when nothing is supported. cur is -1 for an
+// unknown version.
 func (ix *prodIndex) upgrade(d int32, cur int) string {
 	t, _ := ix.upgradeOlder(d, cur)
 	return t
 }
 
-// upgradeOlder is upgrade that also reports whether the target is an
-// older release line than cur (products whose lifecycles are not monotonic,
-// e.g. lineageos, routeros: a newer line can end before an older one).
+// upgradeOlder is upgrade that also reports whether the target is an older
+// release line than cur, which happens when lifecycles are not monotonic
+// (Node.js 21 ends before 18, Ubuntu 23.10 before 22.04 LTS).
 func (ix *prodIndex) upgradeOlder(d int32, cur int) (string, bool) {
-	start := 0
-	if cur >= 0 {
-		start = ix.relPos[cur] + 1
-	}
-	for pass := 0; pass < 2; pass++ {
-		for k := start; k < len(ix.byRel); k++ {
-			ci := &ix.cycles[ix.byRel[k]]
-			if ci.release > d {
-				break
-			}
-			if ix.byRel[k] != cur && d <= ci.eolEnd {
-				return ci.targetOf(d), cur >= 0 && k < ix.relPos[cur]
-			}
-		}
-		if start == 0 {
+	for k := 0; k < len(ix.byRel); k++ {
+		ci := &ix.cycles[ix.byRel[k]]
+		if ci.release > d {
 			break
 		}
-		start = 0
+		if ix.byRel[k] != cur && d <= ci.eolEnd {
+			return ci.targetOf(d), cur >= 0 && k < ix.relPos[cur]
+		}
 	}
 	return "", false
+}
+
+// nextNewer returns the target of the oldest supported cycle released after
+// cur on day d (the natural upgrade when the oldest supported one is older
+// than cur), or "".
+func (ix *prodIndex) nextNewer(d int32, cur int) string {
+	for k := ix.relPos[cur] + 1; k < len(ix.byRel); k++ {
+		ci := &ix.cycles[ix.byRel[k]]
+		if ci.release > d {
+			break
+		}
+		if d <= ci.eolEnd {
+			return ci.targetOf(d)
+		}
+	}
+	return ""
 }
 
 // upgradeAfter names the target for an install whose cycle nears its end

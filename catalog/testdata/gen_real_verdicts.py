@@ -99,14 +99,13 @@ for name in sorted(releases):
         return target(cands[-1], day) if cands else ""
 
     def upgrade(cur, day):
-        pos = order.index(cur)
-        for start in (pos + 1, 0):
-            for i in order[start:]:
-                c = prod["releases"][i]
-                if D(c["releaseDate"]) > day:
-                    break
-                if i != cur and not ended(c["eol"], day):
-                    return target(i, day)
+        # the latest patch of the oldest cycle still supported on that day
+        for i in order:
+            c = prod["releases"][i]
+            if D(c["releaseDate"]) > day:
+                break
+            if i != cur and not ended(c["eol"], day):
+                return target(i, day)
         return ""
 
     sample = [v for v in vers if v[1] and cycle_of(prod, v[0]) is not None]
