@@ -112,15 +112,18 @@ func testEligibility(st *store.Store, cats func() *catalog.Catalog, now time.Tim
 		if version != "" {
 			return answer(cat.Evaluate(product, version, now, catalog.DefaultPolicy())), nil
 		}
-		h, id, err := st.FindHost(ctx, host)
+		h, err := st.HostDetail(ctx, host)
 		if err != nil {
 			return api.Eligibility{}, err
 		}
-		hv, _, ok, err := st.HostVerdictFor(ctx, id, product)
-		if err != nil {
-			return api.Eligibility{}, err
+		var hv api.HostVerdict
+		for _, v := range h.Verdicts { // worst first
+			if v.Product == product {
+				hv = v
+				break
+			}
 		}
-		if !ok {
+		if hv.Product == "" {
 			return api.Eligibility{}, fmt.Errorf("product %q on %s: %w", product, h.Hostname, store.ErrNotFound)
 		}
 		a := answer(cat.Evaluate(hv.Product, hv.Version, now, catalog.DefaultPolicy()))

@@ -21,6 +21,7 @@ const (
 	maxPerPage     = 200
 	inventoryPage  = 100
 	maxVersions    = 25
+	maxPage        = 1_000_000 // page numbers beyond this are clamped (no offset overflow)
 	upcomingDays   = 90
 )
 
@@ -139,7 +140,7 @@ var hostSorts = []string{SortHostname, SortStatus, SortOS, SortLastSeen}
 func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 	qs := r.URL.Query()
 	per := intParam(qs, "per", defaultPerPage, maxPerPage)
-	page := intParam(qs, "page", 1, 0)
+	page := intParam(qs, "page", 1, maxPage)
 	now := u.cfg.Now()
 	q := HostQuery{
 		Search:      strings.TrimSpace(qs.Get("q")),
@@ -210,7 +211,7 @@ func (u *UI) host(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	page := intParam(r.URL.Query(), "inv", 1, 0)
+	page := intParam(r.URL.Query(), "inv", 1, maxPage)
 	items, total, err := u.cfg.Fleet.Inventory(r.Context(), h.ID, (page-1)*inventoryPage, inventoryPage)
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -451,7 +452,7 @@ func (u *UI) showNotifications(w http.ResponseWriter, r *http.Request, s *sessio
 		u.fail(w, r, s, err)
 		return
 	}
-	sp := intParam(qs, "subs", 1, 0)
+	sp := intParam(qs, "subs", 1, maxPage)
 	subs, total, err := u.cfg.Notifications.Subscribers(ctx, (sp-1)*defaultPerPage, defaultPerPage)
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -464,7 +465,7 @@ func (u *UI) showNotifications(w http.ResponseWriter, r *http.Request, s *sessio
 	if v.State != OutboxPending && v.State != OutboxSent && v.State != OutboxFailed && v.State != OutboxCancelled {
 		v.State = ""
 	}
-	op := intParam(qs, "page", 1, 0)
+	op := intParam(qs, "page", 1, maxPage)
 	if v.Outbox, err = u.cfg.Notifications.Outbox(ctx, OutboxQuery{State: v.State, Offset: (op - 1) * defaultPerPage, Limit: defaultPerPage}); err != nil {
 		u.fail(w, r, s, err)
 		return
