@@ -186,6 +186,8 @@ sign() {
 
 build_windows() {
 	need wixl
+	need msiinfo
+	need msibuild
 	setup_signing
 	local w=$WORK/windows
 	mkdir -p "$w"
@@ -195,8 +197,17 @@ build_windows() {
 	sign "$w/unsigned.exe" "$w/eolwatch-agent.exe"
 	cp installers/windows/agent.yaml "$w/agent.yaml"
 	cp "$w/eolwatch-agent.exe" "$DIST/eolwatch-agent_${PKG_VERSION}_windows_amd64.exe"
-	wixl --arch x64 -D Version="$MSI_VERSION" -D SourceDir="$w" -o "$w/unsigned.msi" \
-		installers/windows/eolwatch-agent.wxs || die "wixl failed"
+	(cd "$w" && wixl --arch x64 -D Version="$MSI_VERSION" -o unsigned.msi "$ROOT/installers/windows/eolwatch-agent.wxs") ||
+		die "wixl failed"
+	# wixl fills SecureCustomProperties itself: add the public properties the
+	# elevated part of the install must receive.
+	local secure
+	secure=$(msiinfo export "$w/unsigned.msi" Property | awk -F'\t' '$1 == "SecureCustomProperties" {print $2}')
+	if [ -n "$secure" ]; then
+		msibuild "$w/unsigned.msi" -q "UPDATE \`Property\` SET \`Value\` = '$secure;SERVER_URL;ENROLL_SECRET' WHERE \`Property\` = 'SecureCustomProperties'"
+	else
+		msibuild "$w/unsigned.msi" -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ('SecureCustomProperties', 'SERVER_URL;ENROLL_SECRET')"
+	fi
 	sign "$w/unsigned.msi" "$DIST/eolwatch-agent_${PKG_VERSION}_windows_amd64.msi"
 	cp installers/windows/install.ps1 "$DIST/eolwatch-agent-install.ps1"
 }

@@ -309,21 +309,26 @@ func TestMSI(t *testing.T) {
 		}
 	}
 	checks := map[string][]string{
-		// Name, DisplayName, ServiceType 16 (own process), StartType 2 (auto), ErrorControl 1, ..., Arguments run.
-		"ServiceInstall": {"eolwatch-agent\teolwatch agent\t16\t2\t1", "\trun\t"},
-		// Events 161 = start on install, stop on install and uninstall, remove on uninstall; wait.
-		"ServiceControl": {"eolwatch-agent\t161\t\t1\t"},
-		"Registry": {`SYSTEM\CurrentControlSet\Services\eolwatch-agent` + "\tEnvironment",
-			"EOLWATCH_SERVER=[SERVER_URL]", "EOLWATCH_ENROLL_SECRET=[ENROLL_SECRET]", `SOFTWARE\eolwatch\agent` + "\tServerURL\t[SERVER_URL]"},
-		"RegLocator": {`SOFTWARE\eolwatch\agent` + "\tServerURL"},
-		"AppSearch":  {"SERVER_URL"},
-		"Property":   {"ProductVersion\t" + v1, "UpgradeCode\t{864EF188-10C6-4413-A51D-B78010FB31D3}"},
-		"File":       {"eolwatch-agent.exe", "agent.yaml"},
+		// Name, DisplayName, ServiceType 16 (own process), StartType 2 (auto),
+		// ErrorControl 1 (normal); LocalSystem; the agent's own `run` argument.
+		"ServiceInstall": {"\teolwatch-agent\teolwatch agent\t16\t2\t1\t", "\tLocalSystem\t\trun\t"},
+		// Events 163: start on install, stop on install and uninstall, delete
+		// on uninstall; wait for it.
+		"ServiceControl": {"\teolwatch-agent\t163\t\t1\t"},
+		"Registry": {"\t2\tSYSTEM\\CurrentControlSet\\Services\\eolwatch-agent\tEnvironment\t" +
+			"EOLWATCH_SERVER=[SERVER_URL][~]EOLWATCH_ENROLL_SECRET=[ENROLL_SECRET]\t",
+			"\t2\tSOFTWARE\\eolwatch\\agent\tServerURL\t[SERVER_URL]\t"},
+		"RegLocator": {"\tSOFTWARE\\eolwatch\\agent\tServerURL\t"},
+		"AppSearch":  {"SERVER_URL\tRememberedServerURL"},
+		"Property": {"ProductVersion\t" + v1, "MsiHiddenProperties\tENROLL_SECRET",
+			"SERVER_URL;ENROLL_SECRET", "{864ef188-10c6-4413-a51d-b78010fb31d3}"},
+		"File":    {"\teolwatch-agent.exe\t", "\tagent.yaml.example\t"},
+		"Upgrade": {"WIX_UPGRADE_DETECTED", "WIX_DOWNGRADE_DETECTED"},
 	}
 	for table, wants := range checks {
 		out := run(t, nil, "msiinfo", "export", msi, table)
 		for _, want := range wants {
-			if !strings.Contains(out, want) {
+			if !strings.Contains(strings.ToLower(out), strings.ToLower(want)) {
 				t.Errorf("msiinfo export %s: no %q in:\n%s", table, want, out)
 			}
 		}
