@@ -432,13 +432,19 @@ func (ix *prodIndex) findCycle(v Version) int {
 
 // byLatest is the fallback for products whose cycle names are not versions
 // (Exchange 2019 → 15.2.x) or whose data lists a cycle's latest outside its
-// name (protractor 5.0 → 5.4.4): cycles whose latest shares the version's
-// first two components (one when the latest has one), chosen as in pick.
+// name (protractor 5.0 → 5.4.4): among the cycles whose latest does not match
+// their own name, those whose latest shares the version's first two
+// components (one when the latest has one), chosen as in pick.
 func (ix *prodIndex) byLatest(v Version) int {
 	var cands []int
 	for i := range ix.cycles {
 		l := ix.cycles[i].latest
 		if !l.Valid() || len(l.comps) == 0 {
+			continue
+		}
+		if k := ix.cycles[i].key; k != nil && prefixOf(k, l.comps) {
+			// the cycle's name already describes its versions (ruby 1.9.3 holds
+			// 1.9.3p551, not 1.9.1): name matching has decided
 			continue
 		}
 		n := min(2, len(l.comps))
