@@ -62,7 +62,7 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 	for _, d := range cfg.Disable {
 		disabled[d] = true
 	}
-	for _, c := range registry {
+	for _, c := range builtins {
 		if !disabled[c.Name()] {
 			a.collectors = append(a.collectors, c)
 		}

@@ -119,18 +119,18 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// registry holds the collectors built into this GOOS, filled by the
+// builtins holds the collectors built into this GOOS, filled by the
 // collectors_<goos>.go files.
-var registry []Collector
+var builtins []Collector
 
 // register adds built-in collectors; it is called from init functions only.
-func register(cs ...Collector) { registry = append(registry, cs...) }
+func register(cs ...Collector) { builtins = append(builtins, cs...) }
 
 // BuiltinCollectors returns the names of the collectors compiled in for this
 // operating system, in registration order.
 func BuiltinCollectors() []string {
-	names := make([]string, len(registry))
-	for i, c := range registry {
+	names := make([]string, len(builtins))
+	for i, c := range builtins {
 		names[i] = c.Name()
 	}
 	return names
