@@ -28,7 +28,7 @@ type realCase struct {
 	Newest    string  `json:"newest"`
 }
 
-// TestRealVersions evaluates over a thousand real versions of 38 products at
+// TestRealVersions evaluates over a thousand real versions of 41 products (Java spellings included) at
 // dates around their release and end of life, and checks every verdict field.
 func TestRealVersions(t *testing.T) {
 	cat, err := Default()

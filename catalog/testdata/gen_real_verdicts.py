@@ -21,18 +21,58 @@ src = sys.argv[1]
 products = {p["name"]: p for p in json.load(open(f"{src}/products.json"))["products"]}
 releases = json.load(open(f"{src}/releases.json"))["products"]
 
-VER = re.compile(r"^(\d+(?:\.\d+)*)([a-z]{0,2})$")
+VER = re.compile(r"^(\d+(?:\.\d+)*)(?: ?([a-z]+)\.?(\d*))?$")
+PRE = {"a", "b", "c", "rc", "alpha", "beta", "pre", "dev", "m"}
+JAVA = {"eclipse-temurin", "oracle-jdk"}
 
 
-def key(v):
+def jparse(v):
+    """Java spellings: 8u392-b08, 8u422-b05.1, 6u22m, 1.8.0_392, 1.4.2_42, 1.1.8_010, 17.0.9+9, 21.0.12.1+1, 5.0u85.
+    Returns (numeric components, (build numbers, letter suffix))."""
+    m = re.match(r"^(\d+)u(\d+)([a-z]?)(?:-b(\d+(?:\.\d+)*))?$", v)
+    if m:
+        build = tuple(int(x) for x in m.group(4).split(".")) if m.group(4) else (-1,)
+        return [int(m.group(1)), 0, int(m.group(2))], (build, m.group(3))
+    m = re.match(r"^1\.([2-8])(?:\.(\d+))?(?:_(\d+))?(?:-b(\d+))?$", v)
+    if m:
+        return [int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)], ((int(m.group(4) or -1),), "")
+    m = re.match(r"^1\.1\.(\d+)_(\d+)$", v)
+    if m:
+        return [1, 1, int(m.group(1))], ((int(m.group(2)),), "")
+    m = re.match(r"^(\d+(?:\.\d+)*)u(\d+)$", v)
+    if m:
+        return [int(x) for x in m.group(1).split(".")], ((int(m.group(2)),), "")
+    m = re.match(r"^(\d+(?:\.\d+)*)(?:\+(\d+(?:\.\d+)*))?$", v)
+    if m:
+        build = tuple(int(x) for x in m.group(2).split(".")) if m.group(2) else (-1,)
+        return [int(x) for x in m.group(1).split(".")], (build, "")
+    return None
+
+
+def ok(prod, v):
+    if prod in JAVA:
+        return jparse(v) is not None
     m = VER.match(v)
-    nums = [int(x) for x in m.group(1).split(".")]
+    return bool(m) and not (m.group(2) in PRE and m.group(3))
+
+
+def key(v, prod=""):
+    if prod in JAVA:
+        nums, build = jparse(v)
+        tail = build
+    else:
+        m = VER.match(v)
+        nums = [int(x) for x in m.group(1).split(".")]
+        tail = (m.group(2) or "", int(m.group(3) or -1))
+    nums = list(nums)
     while len(nums) > 1 and nums[-1] == 0:
         nums.pop()
-    return (tuple(nums), m.group(2))
+    return (tuple(nums), tail)
 
 
-def comps(v):
+def comps(v, prod=""):
+    if prod in JAVA:
+        return jparse(v)[0]
     return [int(x) for x in VER.match(v).group(1).split(".")]
 
 
@@ -41,12 +81,14 @@ def D(s):
 
 
 def cycle_of(prod, v):
-    vc = comps(v)
+    vc = comps(v, prod["name"])
     best, blen = None, 0
     for i, c in enumerate(prod["releases"]):
         if not re.fullmatch(r"\d+(\.\d+)*", c["name"]):
             continue
         cc = [int(x) for x in c["name"].split(".")]
+        if prod["name"] in JAVA and re.fullmatch(r"1\.[2-8]", c["name"]):
+            cc = [int(c["name"][2])]
         pad = vc + [0] * max(0, len(cc) - len(vc))
         if pad[: len(cc)] == cc and len(cc) > blen:
             best, blen = i, len(cc)
@@ -66,9 +108,9 @@ cases = []
 for name in sorted(releases):
     prod = products.get(name)
     vers = releases[name]["versions"]
-    if prod is None or not all(VER.match(v) for v, _ in vers):
-        continue  # keep to products whose every release is plain dotted (+ letter suffix)
-    if any(c["latest"] and not VER.match(c["latest"]) for c in prod["releases"]):
+    if prod is None or not all(ok(name, v) for v, _ in vers):
+        continue  # keep to products whose every release this script can order
+    if any(c["latest"] and not ok(name, c["latest"]) for c in prod["releases"]):
         continue
     if any(not re.fullmatch(r"\d+(\.\d+)*", c["name"]) for c in prod["releases"]):
         continue
@@ -85,7 +127,7 @@ for name in sorted(releases):
         best = None
         for v, d in known.get(ci, {}).items():
             if d is None or D(d) <= day:
-                if best is None or key(v) > key(best):
+                if best is None or key(v, name) > key(best, name):
                     best = v
         return best
 
@@ -123,12 +165,13 @@ for name in sorted(releases):
             exp["latest"] = lat or ""
             if lat is None:
                 patch = "unknown"
-            elif key(lat) <= key(v):
-                lc, vc = comps(lat), comps(v)
-                coarse = key(lat) < key(v) and len(lc) < len(vc) and vc[: len(lc)] == lc and not VER.match(lat).group(2)
+            elif key(lat, name) <= key(v, name):
+                lc, vc = comps(lat, name), comps(v, name)
+                plain = key(lat, name)[1] in (((-1,), ""), ("", -1))
+                coarse = key(lat, name) < key(v, name) and len(lc) < len(vc) and vc[: len(lc)] == lc and plain
                 patch = "unknown" if coarse else "current"
             else:
-                newer = [d for w, d in known[ci].items() if key(w) > key(v)]
+                newer = [d for w, d in known[ci].items() if key(w, name) > key(v, name)]
                 dated = [D(d) for d in newer if d]
                 first = min(dated) if dated else None
                 if first is not None and first <= day:
