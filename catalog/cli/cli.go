@@ -214,6 +214,10 @@ func evalLine(cat *catalog.Catalog, line string, def time.Time, pol catalog.Poli
 	var in evalInput
 	dec := json.NewDecoder(strings.NewReader(line))
 	if err := dec.Decode(&in); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return evalOutput{}, fmt.Errorf("%q must be a string, not a JSON %s", te.Field, te.Value)
+		}
 		return evalOutput{}, fmt.Errorf("invalid JSON: %v", err)
 	}
 	if dec.More() {

@@ -49,14 +49,15 @@ func TestEvaluateContract(t *testing.T) {
 		`{"product":"nope","version":"1.0","as_of":"2025-01-12"}`,
 		`{"product":"python","version":"3.13.1","extra":"ignored"}`,
 		`{"product":"python","version":"3.13.1"} {"x":1}`,
+		`{"product":"python","version":3.8}`,
 	}, "\n")
 	out, _, err := run(t, in, "evaluate", "--as-of", "2025-01-12")
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 7 {
-		t.Fatalf("got %d output lines, want 7 (blank input skipped):\n%s", len(lines), out)
+	if len(lines) != 8 {
+		t.Fatalf("got %d output lines, want 8 (blank input skipped):\n%s", len(lines), out)
 	}
 	var first map[string]any
 	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
@@ -93,6 +94,9 @@ func TestEvaluateContract(t *testing.T) {
 	}
 	if !strings.Contains(lines[6], `"line":8`) {
 		t.Errorf("two values on a line = %s", lines[6])
+	}
+	if want := `{"line":9,"error":"\"version\" must be a string, not a JSON number"}`; lines[7] != want {
+		t.Errorf("number version = %s, want %s", lines[7], want)
 	}
 }
 
