@@ -24,8 +24,8 @@ func (pv ParsedVersion) Cycle() string {
 	return pv.ix.cycles[pv.cycle].c.Name
 }
 
-// Parse parses version for product once: the result can be passed to
-// EvaluateParsed repeatedly. An unknown product or unparsable version is
+// ParseVersion parses and matches version for product once: the result can
+// be passed to EvaluateParsed repeatedly. An unknown product or unparsable version is
 // kept and evaluates to unknown-product / unknown-version.
 func (c *Catalog) ParseVersion(product, version string) ParsedVersion {
 	pv := ParsedVersion{Product: product, cycle: -1}
@@ -42,7 +42,9 @@ func (c *Catalog) ParseVersion(product, version string) ParsedVersion {
 
 // Evaluate returns the verdict for product at version on the day asOf.
 // It never fails: unknown products and unparsable versions are verdicts.
-// A zero Policy means DefaultPolicy.
+// A zero Policy means DefaultPolicy. Verdict.Product is the product's id
+// (an alias or a different case resolves to it); Verdict.Version is the raw
+// version as given.
 func (c *Catalog) Evaluate(product, version string, asOf time.Time, p Policy) Verdict {
 	pv := c.ParseVersion(product, version)
 	return c.evaluate(&pv, asOf, p)
