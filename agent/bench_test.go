@@ -1,0 +1,71 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+// BenchmarkInventoryThisMachine is a full inventory of this machine (every
+// built-in collector plus host info, encoded as `inventory --json` does).
+// The baseline, run in the same process, only copies the dpkg status file
+// to io.Discard: cost_ratio is how much more the whole inventory costs than
+// reading the database it mostly consists of.
+func BenchmarkInventoryThisMachine(b *testing.B) {
+	a, err := New(Config{CollectorTimeout: time.Minute}, newTextLogger(io.Discard, "error"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := func() {
+		f, err := os.Open(dpkgStatusPath)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, f)
+		f.Close()
+	}
+	const baseRuns = 20
+	start := time.Now()
+	for range baseRuns {
+		base()
+	}
+	baseline := time.Since(start) / baseRuns
+
+	items := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	start = time.Now()
+	for i := 0; i < b.N; i++ {
+		inv := a.Collect(context.Background())
+		if err := json.NewEncoder(io.Discard).Encode(inv); err != nil {
+			b.Fatal(err)
+		}
+		items = len(inv.Items)
+	}
+	per := time.Since(start) / time.Duration(b.N)
+	b.ReportMetric(float64(items), "items")
+	b.ReportMetric(float64(per.Microseconds())/1000, "ms/inventory")
+	if baseline > 0 {
+		b.ReportMetric(float64(per)/float64(baseline), "cost_ratio")
+	}
+}
+
+// BenchmarkParseDpkgStatus parses this machine's status file alone.
+func BenchmarkParseDpkgStatus(b *testing.B) {
+	data, err := os.ReadFile(dpkgStatusPath)
+	if err != nil {
+		b.Skip("no dpkg database")
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		n := 0
+		if err := parseDpkgStatus(bytes.NewReader(data), func(dpkgEntry) { n++ }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
