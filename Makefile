@@ -40,6 +40,12 @@ test: ## run every test (tools from `make deps`; CI=true turns a missing tool in
 .PHONY: bench
 bench: ## run the benchmarks and print the figures
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime=1x ./... | tee bench.out
+	./scripts/bench-agent.sh | tee -a bench.out
+
+.PHONY: bench-agent
+bench-agent: ## agent figures: `inventory --json` CPU and peak RSS next to dpkg-query -W (/usr/bin/time -v)
+	$(GO) test -run '^$$' -bench . -benchmem ./agent/
+	./scripts/bench-agent.sh
 
 .PHONY: bench-catalog
 bench-catalog: ## catalog figures on one core: evaluations/s, comparison cost, load time (docs/catalog.md)
