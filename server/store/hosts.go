@@ -203,7 +203,7 @@ func (s *Store) ListHosts(ctx context.Context, f HostFilter) (api.HostList, erro
 	var where []string
 	var args []any
 	if f.Product != "" {
-		sub := `SELECT 1 FROM verdicts v WHERE v.host_id = h.id AND v.product = ?`
+		sub := `SELECT v.host_id FROM verdicts v WHERE v.product = ?`
 		args = append(args, f.Product)
 		if f.Cycle != "" {
 			sub += ` AND v.cycle = ?`
@@ -213,7 +213,7 @@ func (s *Store) ListHosts(ctx context.Context, f HostFilter) (api.HostList, erro
 			sub += ` AND v.status = ?`
 			args = append(args, f.Status)
 		}
-		where = append(where, `EXISTS (`+sub+`)`)
+		where = append(where, `h.id IN (`+sub+`)`)
 	} else if f.Status != "" {
 		where = append(where, `h.status_rank = ?`)
 		args = append(args, statusRank(f.Status))

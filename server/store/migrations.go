@@ -104,6 +104,27 @@ var migrations = []string{
 	// 7: re-evaluation reads (product, version) -> hosts with status and cycle from the index alone.
 	`DROP INDEX verdicts_product;
 	CREATE INDEX verdicts_product ON verdicts(product, version, status, cycle)`,
+	// 8: nothing reads verdicts by status rank alone; the index only slowed fleet-wide updates.
+	`DROP INDEX verdicts_status`,
+	// 9: cluster verdicts by (product, version): a catalog change rewrites the
+	// rows of a few pairs, which then sit on a few pages instead of one page
+	// per host; per-host reads use the (host_id, product) index.
+	`CREATE TABLE verdicts_new (
+		host_id         INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+		product         TEXT NOT NULL,
+		version         TEXT NOT NULL,
+		installed       TEXT NOT NULL,
+		cycle           TEXT NOT NULL,
+		status          TEXT NOT NULL,
+		status_rank     INTEGER NOT NULL,
+		catalog_version TEXT NOT NULL,
+		changed_at      BIGINT NOT NULL,
+		PRIMARY KEY (product, version, host_id)
+	) WITHOUT ROWID;
+	INSERT INTO verdicts_new SELECT host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at FROM verdicts;
+	DROP TABLE verdicts;
+	ALTER TABLE verdicts_new RENAME TO verdicts;
+	CREATE INDEX verdicts_host ON verdicts(host_id, product)`,
 }
 
 // SchemaVersion is the schema version this build writes: the number of migrations.

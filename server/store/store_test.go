@@ -245,6 +245,16 @@ func TestReEvaluate(t *testing.T) {
 	if c.HostsByStatus[catalog.StatusEOL] != 5 || c.CatalogVersion != "c2" {
 		t.Errorf("compliance = %+v, want 5 eol hosts under c2", c)
 	}
+	// Back to current: the hosts' worst status is recomputed.
+	if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c1b", AsOf: "2025-01-02", Evaluate: verdictFor}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.Compliance(ctx); c.HostsByStatus[catalog.StatusCurrent] != 5 {
+		t.Errorf("after python is current again: hosts by status %v, want 5 current", c.HostsByStatus)
+	}
+	if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval}); err != nil {
+		t.Fatal(err)
+	}
 	// Idempotent.
 	res, err = st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval})
 	if err != nil {

@@ -297,10 +297,10 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 		return res, fmt.Errorf("re-evaluate: %w", err)
 	}
 	sort.Strings(products)
-	touched := map[int64]bool{}
+	ranks := &rankChanges{direct: map[int64]int{}, recompute: map[int64]bool{}}
 	for _, p := range products {
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			n, ev, err := s.reEvalProduct(ctx, tx, byProduct[p], in.CatalogVersion, in.AsOf, now, touched)
+			n, ev, err := s.reEvalProduct(ctx, tx, byProduct[p], in.CatalogVersion, in.AsOf, now, ranks)
 			res.Rows += n
 			res.Events += ev
 			return err
@@ -309,13 +309,8 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 			return res, fmt.Errorf("re-evaluate %s: %w", p, err)
 		}
 	}
-	hostIDs := make([]int64, 0, len(touched))
-	for h := range touched {
-		hostIDs = append(hostIDs, h)
-	}
-	sort.Slice(hostIDs, func(i, j int) bool { return hostIDs[i] < hostIDs[j] })
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := updateHostRanks(ctx, tx, hostIDs); err != nil {
+		if err := ranks.apply(ctx, tx); err != nil {
 			return err
 		}
 		if err := setMeta(ctx, tx, metaFleetCatalog, in.CatalogVersion); err != nil {
@@ -330,11 +325,11 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 }
 
 // reEvalProduct applies new verdicts for one product's versions.
-func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string, now time.Time, touched map[int64]bool) (rowsChanged, events int, err error) {
+func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string, now time.Time, ranks *rankChanges) (rowsChanged, events int, err error) {
 	if _, err := s.upsertEvaluations(ctx, tx, vs, catalogVersion, asOf); err != nil {
 		return 0, 0, err
 	}
-	sel, err := tx.PrepareContext(ctx, `SELECT v.host_id, h.uid, h.hostname, v.status FROM verdicts v JOIN hosts h ON h.id = v.host_id
+	sel, err := tx.PrepareContext(ctx, `SELECT v.host_id, h.uid, h.hostname, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
 		WHERE v.product = ? AND v.version = ? AND (v.status <> ? OR v.cycle <> ?)`)
 	if err != nil {
 		return 0, 0, err
@@ -359,12 +354,13 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		for r.Next() {
 			var id int64
 			var uid, hostname, status string
-			if err := r.Scan(&id, &uid, &hostname, &status); err != nil {
+			var hostRank int
+			if err := r.Scan(&id, &uid, &hostname, &status, &hostRank); err != nil {
 				r.Close()
 				return 0, 0, err
 			}
 			n++
-			touched[id] = true
+			ranks.note(id, hostRank, catalog.StatusRank(status), catalog.StatusRank(v.V.Status))
 			if status != v.V.Status {
 				evs = append(evs, notifier.Event{Kind: notifier.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
 					HostID: uid, Host: hostname, From: status, To: v.V.Status, Reason: v.V.Reason, Created: now.UTC()})
@@ -426,6 +422,51 @@ func (s *Store) evaluations(ctx context.Context, st FleetState) (map[pv]knownEva
 		out[p] = k
 	}
 	return out, rows.Err()
+}
+
+// rankChanges collects how a re-evaluation moves hosts' worst status
+// without re-reading every host's verdicts: a row that got worse than the
+// host's worst sets it directly; only a host whose worst row got better
+// needs its minimum recomputed.
+type rankChanges struct {
+	direct    map[int64]int
+	recompute map[int64]bool
+}
+
+func (rc *rankChanges) note(host int64, hostRank, oldRank, newRank int) {
+	switch {
+	case newRank < hostRank:
+		if r, ok := rc.direct[host]; !ok || newRank < r {
+			rc.direct[host] = newRank
+		}
+	case oldRank <= hostRank && newRank > oldRank:
+		rc.recompute[host] = true
+	}
+}
+
+func (rc *rankChanges) apply(ctx context.Context, tx *sql.Tx) error {
+	var again []int64
+	for h := range rc.recompute {
+		again = append(again, h)
+	}
+	sort.Slice(again, func(i, j int) bool { return again[i] < again[j] })
+	if err := updateHostRanks(ctx, tx, again); err != nil {
+		return err
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE hosts SET status_rank = ? WHERE id = ? AND status_rank > ?`)
+	if err != nil {
+		return fmt.Errorf("prepare host ranks: %w", err)
+	}
+	defer st.Close()
+	for h, r := range rc.direct {
+		if rc.recompute[h] {
+			continue
+		}
+		if _, err := st.ExecContext(ctx, r, h, r); err != nil {
+			return fmt.Errorf("update host rank: %w", err)
+		}
+	}
+	return nil
 }
 
 // updateHostRanks recomputes the worst status of the given hosts.
