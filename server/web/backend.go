@@ -44,10 +44,17 @@ type Backend struct {
 	// EnrollSecretSet reports whether the server was started with an enroll secret.
 	EnrollSecretSet bool
 	// LastSync returns when the catalog was last synced from its feed and
-	// the last sync's error; nil when there is no feed.
+	// the last sync's error; nil when there is no feed (the newest feed
+	// document's time is shown instead, when Documents is set).
 	LastSync func() (time.Time, error)
+	// Documents lists the catalog documents applied over the embedded
+	// catalog (catalogsvc.Service.Documents); optional.
+	Documents func() []catalogsvc.Document
+	// Published lists the releases published so far
+	// (catalogsvc.Service.Published); optional.
+	Published func() []catalogsvc.Published
 	// AggregateTTL is how long fleet-wide aggregates (the overview, the
-	// products list, the host filter values) are reused before they are
+	// products list, a product's versions, the host filter values) are reused before they are
 	// counted again (default 30s; negative: never reused). Counting reads
 	// every verdict row: about a second per 100,000 hosts.
 	AggregateTTL time.Duration
@@ -55,6 +62,9 @@ type Backend struct {
 	overview cached[Overview]
 	products cached[[]ProductSummary]
 	facets   cached[Facets]
+
+	versionsMu sync.Mutex
+	versions   map[string]*cached[[]VersionCount] // per product id
 }
 
 // cached is one memoised aggregate. get holds the lock while loading, so
@@ -263,14 +273,24 @@ func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (Prod
 		return ProductDetail{}, fmt.Errorf("product %q: %w", id, ErrNotFound)
 	}
 	d := ProductDetail{Product: p, CycleHosts: map[string]int{}}
-	vs, err := b.productVersions(ctx, p.ID)
+	b.versionsMu.Lock()
+	if b.versions == nil || len(b.versions) > 1000 {
+		b.versions = map[string]*cached[[]VersionCount]{}
+	}
+	c := b.versions[p.ID]
+	if c == nil {
+		c = &cached[[]VersionCount]{}
+		b.versions[p.ID] = c
+	}
+	b.versionsMu.Unlock()
+	vs, err := c.get("", b.ttl(), func() ([]VersionCount, error) { return b.productVersions(ctx, p.ID) })
 	if err != nil {
 		return ProductDetail{}, err
 	}
 	for _, v := range vs {
 		d.CycleHosts[v.Cycle] += v.Hosts
-		d.Versions = append(d.Versions, v)
 	}
+	d.Versions = slices.Clone(vs) // the cached slice stays unsorted and whole
 	slices.SortStableFunc(d.Versions, func(a, b VersionCount) int { return cmp.Compare(b.Hosts, a.Hosts) })
 	if maxVersions > 0 && len(d.Versions) > maxVersions {
 		for _, v := range d.Versions[maxVersions:] {
@@ -486,6 +506,21 @@ func (b *Backend) CatalogInfo(context.Context) (CatalogStatus, error) {
 	var s CatalogStatus
 	if cat := b.Catalog(); cat != nil {
 		s.Info = cat.Info()
+	}
+	if b.Documents != nil {
+		for _, d := range b.Documents() {
+			s.Documents = append(s.Documents, CatalogDocument{Name: d.Name, Kind: d.Kind, Hash: d.Hash, Created: d.Created})
+			if d.Kind == catalogsvc.DocFeed && d.Created.After(s.LastSync) {
+				s.LastSync = d.Created
+			}
+		}
+	}
+	if b.Published != nil {
+		ps := b.Published()
+		for i := len(ps) - 1; i >= 0 && len(s.Releases) < 20; i-- {
+			p := ps[i]
+			s.Releases = append(s.Releases, PublishedRelease{Product: p.Product, Cycle: p.Cycle, Version: p.Version, Date: p.Date, By: p.By, Created: p.Created})
+		}
 	}
 	if b.LastSync != nil {
 		t, err := b.LastSync()

@@ -163,7 +163,7 @@ func newRealEnv(t testing.TB, hosts int) *realEnv {
 	seedStore(t, st, cats.Current(), hosts, now)
 
 	e := &realEnv{st: st, cats: cats, nt: nt, now: now, tokens: map[string]string{}}
-	e.b = &Backend{Store: st, Catalog: cats.Current, Notifier: nt, EnrollSecretSet: true,
+	e.b = &Backend{Store: st, Catalog: cats.Current, Notifier: nt, EnrollSecretSet: true, Documents: cats.Documents, Published: cats.Published,
 		Eligibility: testEligibility(st, cats.Current, now),
 		Publish: func(ctx context.Context, product, cycle, version string, date time.Time, link string) error {
 			_, err := cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version, Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
@@ -392,6 +392,9 @@ func TestBackendPages(t *testing.T) {
 		t.Errorf("publishing for an unknown product = %d, want 400 with the field marked", resp.StatusCode)
 	}
 
+	if _, body := admin.get("/settings"); !strings.Contains(body, "Releases published here") || !strings.Contains(body, next) {
+		t.Errorf("settings does not list the published release python %s", next)
+	}
 	resp, body = admin.post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
 	m := regexp.MustCompile(`value="(ewt_[0-9a-f]+)"`).FindStringSubmatch(body)
 	if resp.StatusCode != 200 || m == nil {

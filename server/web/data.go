@@ -333,4 +333,21 @@ type CatalogStatus struct {
 	Info      catalog.Info
 	LastSync  time.Time // zero when never synced
 	SyncError string    // last sync's error, empty when it worked
+	Documents []CatalogDocument
+	Releases  []PublishedRelease // newest first, at most 20
+}
+
+// CatalogDocument is a catalog file imported, or a feed's last snapshot,
+// applied over the embedded catalog.
+type CatalogDocument struct {
+	Name    string // file name or feed URL
+	Kind    string // "import" or "feed"
+	Hash    string
+	Created time.Time // when this content was stored
+}
+
+// PublishedRelease is a release published through the API, the CLI or the dashboard.
+type PublishedRelease struct {
+	Product, Cycle, Version, Date, By string
+	Created                           time.Time
 }
