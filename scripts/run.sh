@@ -62,7 +62,7 @@ cat <<MSG
 
 eolwatch is running (data in $DATA/, log in $DATA/server.log).
 
-  Dashboard:   $URL/
+  Dashboard:   $URL/   (log in with the admin token below)
   API:         $URL/api/v1/   (docs/api.md)
   Admin token: $TOKEN
 
