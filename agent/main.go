@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 const usage = `eolwatch-agent inventories installed software and reports it to an eolwatch server.
@@ -115,6 +118,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cmd == "inventory" {
 		inv := a.Collect(ctx)
+		// Show the install id when this agent has one (read-only: inventory
+		// never creates the state directory).
+		if b, err := os.ReadFile(filepath.Join(cfg.StateDir, identityFile)); err == nil {
+			var id Identity
+			if json.Unmarshal(b, &id) == nil {
+				inv.Host.InstallID = id.InstallID
+			}
+		}
 		if f.json {
 			enc := json.NewEncoder(stdout)
 			enc.SetEscapeHTML(false)
@@ -240,19 +251,16 @@ func printTable(w io.Writer, inv *Inventory) error {
 	return nil
 }
 
-// printConfig prints the effective configuration as YAML-ish lines with
-// secrets masked.
+// printConfig prints the effective configuration as YAML with the secret
+// masked, followed by the compiled-in collectors.
 func printConfig(w io.Writer, c Config) error {
 	if c.EnrollSecret != "" {
 		c.EnrollSecret = "********"
 	}
-	b, err := json.MarshalIndent(struct {
-		Config
-		Collectors []string `json:"collectors"`
-	}{c, BuiltinCollectors()}, "", "  ")
+	b, err := yaml.Marshal(&c)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
+	_, err = fmt.Fprintf(w, "%s# collectors built in: %s\n", b, strings.Join(BuiltinCollectors(), ", "))
 	return err
 }
