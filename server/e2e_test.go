@@ -4,9 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -355,4 +364,46 @@ func TestEndToEndAgentServerEligibility(t *testing.T) {
 		t.Errorf("eligibility CLI (human): %v\n%s", err, human)
 	}
 	t.Logf("this machine: %s %s -> %s (eligible=%v): %s", osProduct, apiAns.Version, apiAns.Status, apiAns.Eligible, apiAns.Reason)
+}
+
+// TestServeTLS runs the real binary with --tls-cert/--tls-key and talks HTTPS
+// to it, trusting only the test certificate.
+func TestServeTLS(t *testing.T) {
+	srvBin, _ := buildBinaries(t)
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	p := startServer(t, srvBin, filepath.Join(dir, "data"), "--tls-cert", certFile, "--tls-key", keyFile)
+	u := strings.Replace(p.url, "http://", "https://", 1)
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	resp, err := client.Get(u + "/readyz")
+	if err != nil {
+		t.Fatalf("GET %s/readyz over TLS: %v\n%s", u, err, p.logText())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Errorf("readyz over TLS: %d, tls=%v", resp.StatusCode, resp.TLS != nil)
+	}
+	if resp, err := http.Get(p.url + "/readyz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Error("plain HTTP answered 200 on the TLS listener")
+		}
+	}
 }
