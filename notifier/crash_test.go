@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -58,8 +59,11 @@ func TestCrashMidBatch(t *testing.T) {
 			var child *exec.Cmd
 			exited := make(chan struct{})
 			killed := false
+			var mu sync.Mutex // guards child and killed, used by the SMTP server's goroutine
 			mb := &mailbox{}
 			mb.onData = func(i int, m received) error {
+				mu.Lock()
+				defer mu.Unlock()
 				if i+1 != k || killed {
 					return nil
 				}
@@ -94,18 +98,24 @@ func TestCrashMidBatch(t *testing.T) {
 				}
 				return cmd, nil
 			}
-			var err error
-			if child, err = run(); err != nil {
+			mu.Lock()
+			first, err := run()
+			child = first
+			mu.Unlock()
+			if err != nil {
 				t.Fatal(err)
 			}
-			go func() { child.Wait(); close(exited) }()
+			go func() { first.Wait(); close(exited) }()
 			select {
 			case <-exited:
 			case <-time.After(30 * time.Second):
 				t.Fatal("first sender never reached the crash point")
 			}
-			if !killed {
-				t.Fatalf("first sender exited without being killed: %v\n%s", child.ProcessState, child.Stdout)
+			mu.Lock()
+			wasKilled := killed
+			mu.Unlock()
+			if !wasKilled {
+				t.Fatalf("first sender exited without being killed: %v\n%s", first.ProcessState, first.Stdout)
 			}
 			if got := len(mb.all()); got < k-1 || got > k {
 				t.Fatalf("%d messages before the crash, want %d", got, k-1)
