@@ -14,6 +14,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
 )
@@ -28,6 +29,35 @@ type CatalogSource interface {
 // /api/v1/catalog/releases); catalogsvc.(*Service).Publish.
 type publishFunc func(ctx context.Context, r catalogsvc.Release) (catalogsvc.Published, error)
 
+// fleetStore is what the server needs from its database. store.Store (SQLite)
+// implements it; a PostgreSQL backend is another implementation. Methods are
+// safe for concurrent use; writes commit before they return.
+type fleetStore interface {
+	// Agents.
+	Enroll(ctx context.Context, h api.HostInfo) (hostID, nodeKey string, err error)
+	HostByNodeKey(ctx context.Context, nodeKey string) (store.HostRef, error)
+	ReportSeen(ctx context.Context, hostID int64, reportID string) (bool, error)
+	ApplyReport(ctx context.Context, in store.ReportInput) (store.ReportResult, error)
+	RevokeHost(ctx context.Context, uid string) error
+	// People.
+	Authenticate(ctx context.Context, token string) (role string, err error)
+	ListHosts(ctx context.Context, f store.HostFilter) (api.HostList, error)
+	HostDetail(ctx context.Context, ref string) (api.HostDetail, error)
+	FindHost(ctx context.Context, ref string) (api.Host, int64, error)
+	HostInstalls(ctx context.Context, hostID int64, product string) ([]store.Install, error)
+	Products(ctx context.Context) ([]api.FleetProduct, error)
+	Compliance(ctx context.Context) (api.Compliance, error)
+	EachNonCompliant(ctx context.Context, fn func(store.NonCompliantInstall) error) error
+	HostsByStatus(ctx context.Context) (map[string]int, error)
+	// Background work.
+	FleetState(ctx context.Context) (store.FleetState, error)
+	ReEvaluate(ctx context.Context, in store.ReEvalInput) (store.ReEvalResult, error)
+	PruneReports(ctx context.Context, cutoff time.Time) (int64, error)
+	Ping(ctx context.Context) error
+}
+
+var _ fleetStore = (*store.Store)(nil)
+
 // staticCatalog is a CatalogSource that never changes.
 type staticCatalog struct{ c *catalog.Catalog }
 
@@ -41,7 +71,7 @@ type httpUI interface {
 // Server is the eolwatch HTTP server and its background work.
 type Server struct {
 	cfg      Config
-	st       *store.Store
+	st       fleetStore
 	log      *slog.Logger
 	catalogs CatalogSource
 	publish  publishFunc // nil: publishing is unavailable
@@ -62,7 +92,7 @@ type Server struct {
 // options assembles a Server (tests build one directly).
 type options struct {
 	cfg      Config
-	st       *store.Store
+	st       fleetStore
 	catalogs CatalogSource
 	publish  publishFunc
 	notifier *notifier.Service
