@@ -205,7 +205,8 @@ func controlService(action, configPath, initSystem string, stdout io.Writer) err
 			fmt.Fprintln(stdout, "not installed")
 			return err
 		case err != nil:
-			return fmt.Errorf("status: %w", err)
+			fmt.Fprintln(stdout, "unknown")
+			return fmt.Errorf("status (%s; is the service installed?): %w", s.Platform(), err)
 		case st == service.StatusRunning:
 			fmt.Fprintln(stdout, "running")
 		case st == service.StatusStopped:
