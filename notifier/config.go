@@ -113,8 +113,12 @@ type Config struct {
 	FleetBatchWindow time.Duration
 	// DigestHour is the UTC hour digests go out (default 7).
 	DigestHour int
-	// DigestWeekday is the day weekly digests go out (default Monday).
+	// DigestWeekday is the day weekly digests go out (default Monday; the
+	// zero value, Sunday, also means Monday).
 	DigestWeekday time.Weekday
+	// Retention is how long finished outbox rows, webhook deliveries and
+	// consumed events are kept (default 90 days); Run prunes once a day.
+	Retention time.Duration
 	// ConfirmTTL is how long a confirmation link stays valid (default 72h).
 	ConfirmTTL time.Duration
 	// SubscribeRatePerIP bounds subscription requests per client IP per
@@ -220,6 +224,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DigestWeekday == time.Sunday {
 		c.DigestWeekday = time.Monday
+	}
+	if c.Retention <= 0 {
+		c.Retention = 90 * 24 * time.Hour
 	}
 	if c.ConfirmTTL <= 0 {
 		c.ConfirmTTL = 72 * time.Hour

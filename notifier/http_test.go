@@ -154,3 +154,43 @@ func TestSubscribeNeedsJSON(t *testing.T) {
 		t.Errorf("form-encoded subscribe = %d, want 415 (a cross-site form cannot post JSON)", resp.StatusCode)
 	}
 }
+
+func TestPruneKeepsPendingWork(t *testing.T) {
+	w, r, _ := openTestDB(t)
+	clock := newClock("2026-03-02T10:00:00Z")
+	mb := &mailbox{}
+	srv := startSMTP(t, mb, "", nil, false)
+	s := newTestService(t, w, r, Config{SMTPAddr: srv.addr, SMTPTLS: TLSNone, Now: clock.Now})
+	fanOutTo(t, s, "a@example.com")
+	enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.1", Created: clock.Now()})
+	drain(t, s) // sent
+	srv.stop()
+	clock.Advance(24 * time.Hour)
+	enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.2"})
+	s.ProcessEvents(context.Background()) // pending: the server is down
+	n, err := s.Prune(context.Background(), clock.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 { // the sent row, its body, its event
+		t.Errorf("pruned %d rows, want 3", n)
+	}
+	if st := outboxStates(t, s); st["pending"] != 1 || st["sent"] != 0 {
+		t.Errorf("outbox after prune: %v", st)
+	}
+	if _, err := s.message(context.Background(), mustPending(t, s)); err != nil {
+		t.Errorf("pending message lost its body: %v", err)
+	}
+}
+
+func mustPending(t *testing.T, s *Service) outboxRow {
+	t.Helper()
+	var r outboxRow
+	var created int64
+	if err := s.w.QueryRow(`SELECT id, recipient, kind, grp, token, body_id, list_headers, message_id, created FROM notifier_outbox WHERE state = 'pending'`).
+		Scan(&r.ID, &r.Recipient, &r.Kind, &r.Group, &r.Token, &r.BodyID, &r.ListHeaders, &r.MessageID, &created); err != nil {
+		t.Fatal(err)
+	}
+	r.Created = time.UnixMilli(created)
+	return r
+}

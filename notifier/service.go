@@ -125,7 +125,14 @@ func (s *Service) Run(ctx context.Context) error {
 	s.log.Info("notifier started", "smtp", s.cfg.SMTPAddr, "tls", s.cfg.SMTPTLS, "instance", s.owner)
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
+		if now := s.now(); now.Sub(pruned) >= 24*time.Hour {
+			if _, err := s.Prune(ctx, now.Add(-s.cfg.Retention)); err != nil && ctx.Err() == nil {
+				s.log.Error("prune failed", "err", err)
+			}
+			pruned = now
+		}
 		s.pass(ctx)
 		select {
 		case <-ctx.Done():
