@@ -298,31 +298,59 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 	}
 	sort.Strings(products)
 	ranks := &rankChanges{direct: map[int64]int{}, recompute: map[int64]bool{}}
+	// Products share a transaction until it has rewritten reEvalTxRows rows:
+	// few commits when little changes, and the writer is never held long
+	// when much does (reports keep flowing in between).
+	var tx *sql.Tx
+	inTx := 0
+	fail := func(err error) (ReEvalResult, error) {
+		if tx != nil {
+			tx.Rollback()
+		}
+		return res, fmt.Errorf("re-evaluate: %w", err)
+	}
 	for _, p := range products {
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			n, ev, err := s.reEvalProduct(ctx, tx, byProduct[p], in.CatalogVersion, in.AsOf, now, ranks)
-			res.Rows += n
-			res.Events += ev
-			return err
-		})
+		if tx == nil {
+			if tx, err = s.w.BeginTx(ctx, nil); err != nil {
+				return fail(err)
+			}
+		}
+		n, ev, err := s.reEvalProduct(ctx, tx, byProduct[p], in.CatalogVersion, in.AsOf, now, ranks)
 		if err != nil {
-			return res, fmt.Errorf("re-evaluate %s: %w", p, err)
+			return fail(fmt.Errorf("%s: %w", p, err))
+		}
+		res.Rows += n
+		res.Events += ev
+		if inTx += n; inTx >= reEvalTxRows {
+			if err := tx.Commit(); err != nil {
+				tx = nil
+				return fail(err)
+			}
+			tx, inTx = nil, 0
 		}
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := ranks.apply(ctx, tx); err != nil {
-			return err
+	if tx == nil {
+		if tx, err = s.w.BeginTx(ctx, nil); err != nil {
+			return fail(err)
 		}
-		if err := setMeta(ctx, tx, metaFleetCatalog, in.CatalogVersion); err != nil {
-			return err
-		}
-		return setMeta(ctx, tx, metaFleetAsOf, in.AsOf)
-	})
-	if err != nil {
+	}
+	if err := ranks.apply(ctx, tx); err != nil {
+		return fail(err)
+	}
+	if err := setMeta(ctx, tx, metaFleetCatalog, in.CatalogVersion); err != nil {
+		return fail(err)
+	}
+	if err := setMeta(ctx, tx, metaFleetAsOf, in.AsOf); err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("re-evaluate: %w", err)
 	}
 	return res, nil
 }
+
+// reEvalTxRows bounds the verdict rows one re-evaluation transaction rewrites.
+const reEvalTxRows = 50000
 
 // reEvalProduct applies new verdicts for one product's versions.
 func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string, now time.Time, ranks *rankChanges) (rowsChanged, events int, err error) {
