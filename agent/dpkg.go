@@ -152,11 +152,12 @@ func parseDpkgStatus(r io.Reader, fn func(dpkgEntry)) error {
 		case bytes.HasPrefix(b, keyPackage):
 			e.Name = fieldValue(b, len(keyPackage))
 		case bytes.HasPrefix(b, keyStatus):
-			st := strings.Fields(fieldValue(b, len(keyStatus)))
-			if len(st) != 3 {
-				return fmt.Errorf("line %d: Status %q does not have three words", line, fieldValue(b, len(keyStatus)))
+			v := bytes.TrimSpace(b[len(keyStatus):])
+			i := bytes.LastIndexByte(v, ' ')
+			if i < 0 || len(bytes.Fields(v)) != 3 {
+				return fmt.Errorf("line %d: Status %q does not have three words", line, v)
 			}
-			e.State = st[2]
+			e.State = internState(v[i+1:])
 		case bytes.HasPrefix(b, keyArch):
 			e.Arch = fieldValue(b, len(keyArch))
 		case bytes.HasPrefix(b, keyVersion):
@@ -177,6 +178,30 @@ func parseDpkgStatus(r io.Reader, fn func(dpkgEntry)) error {
 		return fmt.Errorf("line %d: %w", line+1, err)
 	}
 	return flush()
+}
+
+// internState returns the dpkg state as a constant string for the known
+// states (no allocation per package).
+func internState(b []byte) string {
+	switch string(b) {
+	case "installed":
+		return "installed"
+	case "config-files":
+		return "config-files"
+	case "not-installed":
+		return "not-installed"
+	case "triggers-pending":
+		return "triggers-pending"
+	case "triggers-awaited":
+		return "triggers-awaited"
+	case "unpacked":
+		return "unpacked"
+	case "half-configured":
+		return "half-configured"
+	case "half-installed":
+		return "half-installed"
+	}
+	return string(b)
 }
 
 // fieldValue returns the trimmed value after a "Key:" prefix of length n.
