@@ -55,10 +55,8 @@ func OpenState(dir string) (*State, error) {
 	if st, err := os.Stat(dir); err == nil && st.Mode()&os.ModeSticky != 0 {
 		return nil, fmt.Errorf("state_dir: %s is a shared directory; use a directory of its own", dir)
 	}
-	if runtime.GOOS != "windows" {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("state_dir: %w", err)
-		}
+	if err := restrictDir(dir); err != nil {
+		return nil, err
 	}
 	return &State{dir: dir}, nil
 }
