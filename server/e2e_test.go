@@ -407,3 +407,97 @@ func TestServeTLS(t *testing.T) {
 		}
 	}
 }
+
+// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestGracefulShutdownFinishesInFlightReport stops the server (as SIGTERM
+// does) while a report's body is still arriving: the report is stored and
+// acknowledged before Run returns.
+func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Listen, cfg.DataDir, cfg.EnrollSecret = "127.0.0.1:0", t.TempDir(), testSecret
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, logs) }()
+	var url string
+	for range 200 {
+		if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
+			url = "http://" + m[1]
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if url == "" {
+		t.Fatalf("server did not start:\n%s", logs.String())
+	}
+	code, b, err := postJSON(url+api.PathEnroll, "", api.EnrollRequest{EnrollSecret: testSecret, Host: testHost("g-1", "graceful")})
+	if err != nil || code != 200 {
+		t.Fatalf("enroll: %d %s %v", code, b, err)
+	}
+	var er api.EnrollResponse
+	json.Unmarshal(b, &er)
+	body, _ := json.Marshal(fullReport("inflight", "g-1", "graceful", itemsFor(1)...))
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", url+api.PathReport, pr)
+	req.Header.Set("Authorization", "Bearer "+er.NodeKey)
+	req.ContentLength = int64(len(body))
+	type result struct {
+		code int
+		body []byte
+		err  error
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		res <- result{code: resp.StatusCode, body: b}
+	}()
+	pw.Write(body[:len(body)/2])
+	time.Sleep(200 * time.Millisecond) // the handler is now reading the body
+	cancel()                           // SIGTERM
+	time.Sleep(300 * time.Millisecond) // shutdown has begun: no new connections
+	pw.Write(body[len(body)/2:])
+	pw.Close()
+	r := <-res
+	if r.err != nil || r.code != 200 {
+		t.Fatalf("in-flight report during shutdown: %d %s %v\n%s", r.code, r.body, r.err, logs.String())
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	st, err := store.Open(context.Background(), cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d, err := st.HostDetail(context.Background(), "graceful")
+	if err != nil || d.Items != len(itemsFor(1))+1 {
+		t.Errorf("after shutdown: %d items stored (%v), want %d", d.Items, err, len(itemsFor(1))+1)
+	}
+	if !strings.Contains(logs.String(), "finishing in-flight requests") {
+		t.Errorf("no shutdown log:\n%s", logs.String())
+	}
+}
