@@ -430,8 +430,11 @@ func TestNewestStateWins(t *testing.T) {
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
-	if len(names) != 1 || names[0] != pendingFile {
-		t.Errorf("state dir holds %q, want only %s (no temp files)", names, pendingFile)
+	if len(names) != 2 || names[0] != identityFile || names[1] != pendingFile {
+		t.Errorf("state dir holds %q, want only %s and %s (no temp files)", names, identityFile, pendingFile)
+	}
+	if r1.Host.InstallID == "" || r1.Host.InstallID != r2.Host.InstallID {
+		t.Errorf("install ids %q and %q before enrollment, want one stable id", r1.Host.InstallID, r2.Host.InstallID)
 	}
 }
 

@@ -64,14 +64,17 @@ func OpenState(dir string) (*State, error) {
 // Dir is the state directory's path.
 func (s *State) Dir() string { return s.dir }
 
-// LoadIdentity reads the identity; a missing file yields a fresh identity
-// with a new InstallID (not yet saved).
+// LoadIdentity reads the identity; on the first run it creates one with a
+// new InstallID and saves it.
 func (s *State) LoadIdentity() (Identity, error) {
 	var id Identity
 	b, err := os.ReadFile(filepath.Join(s.dir, identityFile))
 	if errors.Is(err, os.ErrNotExist) {
+		// First run: the install id is born now and kept, so every report
+		// and the enrollment (even one that must wait for the server) carry
+		// the same identity.
 		id.InstallID = newID()
-		return id, nil
+		return id, s.SaveIdentity(id)
 	}
 	if err != nil {
 		return id, fmt.Errorf("state: %w", err)
