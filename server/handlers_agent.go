@@ -33,7 +33,14 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusForbidden, errors.New("enrollment is disabled: the server has no enroll secret (--enroll-secret)"), "")
 		return
 	}
+	ip := clientIP(r.RemoteAddr)
+	if s.enrollFails.blocked(ip) {
+		w.Header().Set("Retry-After", "600")
+		s.writeError(w, r, http.StatusTooManyRequests, errors.New("too many failed enrollments from this address; try again later"), "")
+		return
+	}
 	if !s.checkEnrollSecret(req.EnrollSecret) {
+		s.enrollFails.fail(ip)
 		s.metrics.enrollFailures.Inc()
 		s.writeError(w, r, http.StatusUnauthorized, errors.New("wrong enroll secret"), "enroll_secret")
 		return

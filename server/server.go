@@ -80,8 +80,9 @@ type Server struct {
 	metrics  *metrics
 	now      func() time.Time
 
-	enrollHash [sha256.Size]byte
-	enrollSet  bool
+	enrollHash  [sha256.Size]byte
+	enrollSet   bool
+	enrollFails *failLimiter // wrong enroll secrets per client address
 
 	eng    atomic.Pointer[engine]
 	engMu  sync.Mutex
@@ -109,7 +110,7 @@ func newServer(o options) *Server {
 		o.now = time.Now
 	}
 	s := &Server{cfg: o.cfg, st: o.st, log: o.log, catalogs: o.catalogs, publish: o.publish, notifier: o.notifier,
-		ui: o.ui, now: o.now, reeval: make(chan struct{}, 1)}
+		ui: o.ui, now: o.now, reeval: make(chan struct{}, 1), enrollFails: newFailLimiter(20, 10*time.Minute)}
 	if o.cfg.EnrollSecret != "" {
 		s.enrollHash = sha256.Sum256([]byte(o.cfg.EnrollSecret))
 		s.enrollSet = true

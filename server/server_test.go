@@ -262,9 +262,25 @@ func TestEnroll(t *testing.T) {
 			t.Errorf("enroll %s: status %d (%s), want %d", tc.name, resp.StatusCode, b, tc.code)
 		}
 	}
+	// Guessing the secret from one address is cut off.
+	for i := range 25 {
+		resp, _ := e.do(t, "POST", api.PathEnroll, "", strings.NewReader(`{"enroll_secret":"guess","host":{"install_id":"a","hostname":"h"}}`), nil)
+		if want := 401; i >= 19 {
+			if resp.StatusCode != 401 && resp.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("guess %d: status %d", i, resp.StatusCode)
+			}
+		} else if resp.StatusCode != want {
+			t.Fatalf("guess %d: status %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+	resp, _ := e.do(t, "POST", api.PathEnroll, "", strings.NewReader(`{"enroll_secret":"`+testSecret+`","host":{"install_id":"a","hostname":"h"}}`), nil)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("enroll after 25 wrong secrets: status %d, want 429", resp.StatusCode)
+	}
+	e.s.enrollFails = newFailLimiter(20, 10*time.Minute)
 	// Without a configured secret, enrollment is refused.
 	e.s.enrollSet = false
-	resp, _ := e.do(t, "POST", api.PathEnroll, "", strings.NewReader(`{"enroll_secret":"","host":{"install_id":"a","hostname":"h"}}`), nil)
+	resp, _ = e.do(t, "POST", api.PathEnroll, "", strings.NewReader(`{"enroll_secret":"","host":{"install_id":"a","hostname":"h"}}`), nil)
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("enroll without configured secret: status %d, want 403", resp.StatusCode)
 	}
