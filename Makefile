@@ -51,6 +51,10 @@ bench-agent: ## agent figures: `inventory --json` CPU and peak RSS next to dpkg-
 bench-catalog: ## catalog figures on one core: evaluations/s, comparison cost, load time (docs/catalog.md)
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./catalog/
 
+.PHONY: bench-full
+bench-full: ## run the server benchmarks at the goal sizes (10,000 hosts x 1,000 items; 100,000 hosts x 20 products; slow)
+	EOLWATCH_BENCH_FULL=1 $(GO) test -run '^$$' -bench . -benchtime=1x -timeout 2h ./server/store/ ./server/ | tee bench-full.out
+
 .PHONY: lint
 lint: ## gofmt + go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
