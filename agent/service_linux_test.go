@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -30,6 +31,9 @@ func TestInstallWritesTheSameUnit(t *testing.T) {
 	cmd := exec.Command(unshare, "-m", os.Args[0], "-test.run=^TestInstallWritesTheSameUnit$")
 	cmd.Env = append(os.Environ(), "EOLWATCH_INSTALL_CHILD=1")
 	out, err := cmd.CombinedOutput()
+	if err != nil && strings.Contains(string(out), "unshare failed") && os.Getenv("CI") != "true" {
+		t.Skipf("no private mount namespace here: %s", bytes.TrimSpace(out))
+	}
 	if err != nil {
 		t.Fatalf("install child: %v\n%s", err, out)
 	}
