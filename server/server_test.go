@@ -640,3 +640,38 @@ func TestPublishReleaseReEvaluates(t *testing.T) {
 		t.Errorf("fleet events after the verdict change = %d, want at least 1", n)
 	}
 }
+
+// TestHugeInventory sends the largest report allowed (api.MaxItems items,
+// gzip) and then a diff of it.
+func TestHugeInventory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stores 100,000 items; skipped with -short")
+	}
+	e := newTestEnv(t)
+	hostID, key := e.enroll(t, "install-1", "big")
+	items := make([]api.Item, api.MaxItems)
+	for i := range items {
+		items[i] = api.Item{Source: "dpkg", Name: fmt.Sprintf("package-%06d", i), Version: fmt.Sprintf("1.%d-%d", i%17, i%3)}
+	}
+	r := fullReport("big-1", "install-1", "big", items...)
+	body, _ := json.Marshal(r)
+	start := time.Now()
+	resp, b := e.do(t, "POST", api.PathReport, key, bytes.NewReader(gz(body)), map[string]string{"Content-Encoding": "gzip"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("huge report: %d %s", resp.StatusCode, b)
+	}
+	first := time.Since(start)
+	r.ReportID = "big-2"
+	r.Items = r.Items[:api.MaxItems-10]
+	body, _ = json.Marshal(r)
+	start = time.Now()
+	resp, b = e.do(t, "POST", api.PathReport, key, bytes.NewReader(gz(body)), map[string]string{"Content-Encoding": "gzip"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("huge report diff: %d %s", resp.StatusCode, b)
+	}
+	t.Logf("100,000-item report stored in %v; a 10-item diff of it in %v", first.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	h, _, err := e.st.FindHost(context.Background(), hostID)
+	if err != nil || h.Items != api.MaxItems-10+1 {
+		t.Errorf("items stored = %d (%v), want %d", h.Items, err, api.MaxItems-10+1)
+	}
+}
