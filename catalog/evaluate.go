@@ -56,7 +56,8 @@ func (c *Catalog) Evaluate(product, version string, asOf time.Time, p Policy) Ve
 // "As of" is honoured throughout: the latest patch, the first newer patch
 // (for the grace period), upgrade_to and newest only use releases dated on
 // or before asOf, and cycles released after asOf are not offered as targets.
-// A cycle's latest with no date counts as known on every day.
+// A cycle's latest with no date counts as known from the cycle's release
+// date (on every day when that is unknown too).
 func (c *Catalog) EvaluateParsed(pv ParsedVersion, asOf time.Time, p Policy) Verdict {
 	return c.evaluate(&pv, asOf, p)
 }
@@ -338,7 +339,7 @@ func CycleStatus(c *Cycle, asOf time.Time, p Policy) string {
 // day asOf (from its dated releases and its latest), or "" when none was.
 func LatestAsOf(p *Product, c *Cycle, asOf time.Time) string {
 	ix := &prodIndex{p: p, prefixes: namePrefixes(p.Cycles)}
-	ci := cycleIndex{c: c}
+	ci := cycleIndex{c: c, release: c.ReleaseDate.day()}
 	ci.buildReleases(ix.parse)
 	if l, ok := ci.latestAsOf(dayOf(asOf)); ok {
 		return l.v.Raw

@@ -32,7 +32,7 @@ type dayMemo struct {
 // relEntry is one known version of a cycle with the day it appeared.
 type relEntry struct {
 	v   Version
-	day int32 // noDay when undated (known from the start)
+	day int32 // noDay when undated (then known from the cycle's release)
 }
 
 type cycleIndex struct {
@@ -263,9 +263,14 @@ func (ci *cycleIndex) buildReleases(parse func(string) Version) {
 	for i := range order {
 		order[i] = i
 	}
+	// an undated version is known from the cycle's release (from the start
+	// when that is unknown too); it never starts a grace period (sufMin)
 	dayKey := func(i int) int32 {
 		if ci.rel[i].day == noDay {
-			return math.MinInt32
+			if ci.release == noDay {
+				return math.MinInt32
+			}
+			return ci.release
 		}
 		return ci.rel[i].day
 	}

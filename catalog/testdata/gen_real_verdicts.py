@@ -8,7 +8,7 @@ The rules are the design's, re-implemented plainly: a version belongs to the
 cycle whose name is the longest run of its leading numeric components; a cycle
 is past end of life only on the day after its eol date; "latest" as of a date
 is the greatest version of the cycle (releases.json plus products.json's
-latest) dated on or before it; the patch grace period is 30 days after the
+latest) dated on or before it (an undated one counts from the cycle's release); the patch grace period is 30 days after the
 first newer patch; the warning window is 90 days.
 """
 import datetime as dt
@@ -124,9 +124,11 @@ for name in sorted(releases):
             known.setdefault(i, {}).setdefault(c["latest"], c["latestReleaseDate"])
 
     def latest_asof(ci, day):
+        # an undated version is known from its cycle's release date
         best = None
+        rel = D(prod["releases"][ci]["releaseDate"])
         for v, d in known.get(ci, {}).items():
-            if d is None or D(d) <= day:
+            if (d is None and rel <= day) or (d is not None and D(d) <= day):
                 if best is None or key(v, name) > key(best, name):
                     best = v
         return best
