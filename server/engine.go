@@ -29,7 +29,7 @@ type engine struct {
 type evalKey struct{ product, version, asOf string }
 
 // cacheMax bounds each cache; past it the cache starts over.
-const cacheMax = 1 << 20
+const cacheMax = 1 << 18
 
 func newEngine(cat *catalog.Catalog, policy catalog.Policy) *engine {
 	return &engine{cat: cat, m: match.New(cat), version: cat.Info().Version, policy: policy,
