@@ -122,6 +122,26 @@ func (s *Service) SendPending(ctx context.Context) (int, error) {
 	// accepted but not yet recorded, exactly as with sequential marking.
 	m := &marker{s: s, ctx: context.WithoutCancel(ctx), token: token, limit: s.cfg.MaxUnrecorded}
 	defer m.flush()
+	// Messages are assembled a few ahead on another goroutine, so that CPU
+	// work overlaps the SMTP round trips.
+	type built struct {
+		msg []byte
+		err error
+	}
+	ahead := make(chan built, 8)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(ahead)
+		for _, r := range rows {
+			msg, err := s.message(ctx, r)
+			select {
+			case ahead <- built{msg, err}:
+			case <-stop:
+				return
+			}
+		}
+	}()
 	for i, r := range rows {
 		// Stop early enough that the lease cannot expire mid-message.
 		if ctx.Err() != nil || s.now().Add(s.cfg.SMTPTimeout*3).After(until) {
@@ -131,12 +151,12 @@ func (s *Service) SendPending(ctx context.Context) (int, error) {
 			s.release(context.WithoutCancel(ctx), token, rows[i:])
 			return i, ctx.Err()
 		}
-		msg, err := s.message(ctx, r)
-		if err != nil {
-			s.markFailed(ctx, token, r, err.Error())
+		b := <-ahead
+		if b.err != nil {
+			s.markFailed(ctx, token, r, b.err.Error())
 			continue
 		}
-		err = conn.send(from, r.Recipient, msg, m.room)
+		err := conn.send(from, r.Recipient, b.msg, m.room)
 		if err == nil {
 			if s.afterSend != nil {
 				s.afterSend(r.ID)
