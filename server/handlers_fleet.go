@@ -118,6 +118,25 @@ func (s *Server) handleCompliance(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
+// handleUnmatched lists the inventory items no product matched, most hosts first.
+func (s *Server) handleUnmatched(w http.ResponseWriter, r *http.Request) {
+	limit := 100
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			s.writeError(w, r, http.StatusBadRequest, fmt.Errorf("limit %q: want 1 to 1000", l), "limit")
+			return
+		}
+		limit = n
+	}
+	items, err := s.st.Unmatched(r.Context(), limit)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"unmatched": items})
+}
+
 // csvSafe keeps a cell from being read as a formula by spreadsheets.
 func csvSafe(v string) string {
 	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {

@@ -53,6 +53,7 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/products", accessViewer, s.handleProducts},
 		{"GET /api/v1/compliance", accessViewer, s.handleCompliance},
 		{"GET /api/v1/compliance/export.csv", accessViewer, s.handleComplianceCSV},
+		{"GET /api/v1/unmatched", accessViewer, s.handleUnmatched},
 		{"GET /api/v1/eligibility", accessSupport, s.handleEligibility},
 		// The catalog.
 		{"GET /api/v1/catalog", accessViewer, s.handleCatalog},

@@ -49,6 +49,7 @@ type fleetStore interface {
 	Compliance(ctx context.Context) (api.Compliance, error)
 	EachNonCompliant(ctx context.Context, fn func(store.NonCompliantInstall) error) error
 	HostsByStatus(ctx context.Context) (map[string]int, error)
+	Unmatched(ctx context.Context, limit int) ([]store.UnmatchedItem, error)
 	// Background work.
 	FleetState(ctx context.Context) (store.FleetState, error)
 	ReEvaluate(ctx context.Context, in store.ReEvalInput) (store.ReEvalResult, error)

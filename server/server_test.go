@@ -161,6 +161,7 @@ func TestRouteAccess(t *testing.T) {
 		"GET /api/v1/products":              accessViewer,
 		"GET /api/v1/compliance":            accessViewer,
 		"GET /api/v1/compliance/export.csv": accessViewer,
+		"GET /api/v1/unmatched":             accessViewer,
 		"GET /api/v1/eligibility":           accessSupport,
 		"GET /api/v1/catalog":               accessViewer,
 		"POST /api/v1/catalog/releases":     accessAdmin,
@@ -538,6 +539,10 @@ func TestFleetViews(t *testing.T) {
 	}
 	if pythonEOL != 2 {
 		t.Errorf("export.csv has %d python 3.8.10 rows, want 2:\n%s", pythonEOL, b)
+	}
+	resp, b = e.do(t, "GET", "/api/v1/unmatched?limit=5", tok, nil, nil)
+	if resp.StatusCode != 200 || !bytes.Contains(b, []byte(`"unmatched":[`)) {
+		t.Errorf("unmatched = %d %s", resp.StatusCode, b)
 	}
 	resp, b = e.do(t, "GET", "/api/v1/hosts/host0", tok, nil, nil)
 	var d api.HostDetail

@@ -238,3 +238,37 @@ func (s *Store) FleetRuns(ctx context.Context, product, cycle string) (bool, err
 	}
 	return true, nil
 }
+
+// UnmatchedItem is an inventory item no catalog product matched, with how
+// many hosts have it (any version).
+type UnmatchedItem struct {
+	Source   string `json:"source"`
+	Name     string `json:"name"`
+	Versions int    `json:"versions"`
+	Hosts    int    `json:"hosts"`
+}
+
+// Unmatched lists the unmatched items installed in the fleet, most hosts
+// first: the coverage report an admin reads to add matching rules. It scans
+// the whole inventory, so it is an occasional report, not a dashboard tile.
+func (s *Store) Unmatched(ctx context.Context, limit int) ([]UnmatchedItem, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT s.source, s.name, COUNT(DISTINCT s.id), COUNT(DISTINCT hs.host_id)
+		FROM software s JOIN host_software hs ON hs.software_id = s.id
+		WHERE s.product = '' GROUP BY s.source, s.name ORDER BY 4 DESC, 1, 2 LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("unmatched: %w", err)
+	}
+	defer rows.Close()
+	out := []UnmatchedItem{}
+	for rows.Next() {
+		var u UnmatchedItem
+		if err := rows.Scan(&u.Source, &u.Name, &u.Versions, &u.Hosts); err != nil {
+			return nil, fmt.Errorf("unmatched: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

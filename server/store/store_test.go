@@ -397,5 +397,9 @@ func TestSoftwareRowsShared(t *testing.T) {
 	if n != 6 {
 		t.Errorf("links = %d, want 6", n)
 	}
+	un, err := st.Unmatched(ctx, 10)
+	if err != nil || len(un) != 1 || un[0].Name != "bash" || un[0].Hosts != 3 {
+		t.Errorf("Unmatched = %+v, %v; want bash on 3 hosts", un, err)
+	}
 	_ = time.Now
 }
