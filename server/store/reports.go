@@ -77,7 +77,7 @@ func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, 
 		if res.Added, res.Removed, err = diffInventory(ctx, tx, in.Host.ID, ids); err != nil {
 			return err
 		}
-		if _, err := s.upsertEvaluations(ctx, tx, in.Verdicts, in.CatalogVersion, in.AsOf); err != nil {
+		if _, err := s.upsertEvaluations(ctx, tx, s.unseenEvaluations(in.Verdicts, in.CatalogVersion, in.AsOf), in.CatalogVersion, in.AsOf); err != nil {
 			return err
 		}
 		rank, changes, err := s.diffVerdicts(ctx, tx, in.Host, in.Verdicts, in.CatalogVersion, now)
@@ -114,6 +114,9 @@ func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, 
 		return ReportResult{}, fmt.Errorf("apply report %s: %w", in.Report.ReportID, err)
 	}
 	s.remember(fresh)
+	if !res.Duplicate && in.Report.Kind != api.ReportCheckin {
+		s.sawEvaluations(in.Verdicts, in.CatalogVersion, in.AsOf)
+	}
 	return res, nil
 }
 

@@ -42,9 +42,10 @@ type Store struct {
 	r *sql.DB // readers
 	// swIDs caches software row ids by identity; software rows are never
 	// deleted, so a cached id stays valid.
-	mu    sync.RWMutex
-	swIDs map[swKey]int64
-	now   func() time.Time
+	mu       sync.RWMutex
+	swIDs    map[swKey]int64
+	evalSeen map[evalKey]bool // evaluations committed by this process
+	now      func() time.Time
 }
 
 // Open opens (creating if needed) the database in dir and applies the
@@ -96,7 +97,7 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{w: w, r: r, swIDs: map[swKey]int64{}, now: time.Now}
+	s := &Store{w: w, r: r, swIDs: map[swKey]int64{}, evalSeen: map[evalKey]bool{}, now: time.Now}
 	if err := s.warmCache(ctx); err != nil {
 		s.Close()
 		return nil, err

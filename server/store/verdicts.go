@@ -27,6 +27,38 @@ func eventWorthy(status string) bool {
 	return catalog.StatusRank(status) <= catalog.StatusRank(catalog.StatusEOLSoon)
 }
 
+// evalKey identifies a stored evaluation: a pair under one catalog and day.
+type evalKey struct {
+	pv
+	catalog, asOf string
+}
+
+// unseenEvaluations drops the verdicts whose evaluation this process already
+// committed under the same catalog and day (most reports repeat them).
+func (s *Store) unseenEvaluations(vs []Verdict, catalogVersion, asOf string) []Verdict {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := vs[:0:0]
+	for _, v := range vs {
+		if !s.evalSeen[evalKey{pv{v.V.Product, v.V.Version}, catalogVersion, asOf}] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// sawEvaluations remembers committed evaluations (see unseenEvaluations).
+func (s *Store) sawEvaluations(vs []Verdict, catalogVersion, asOf string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.evalSeen) > 1<<18 {
+		s.evalSeen = map[evalKey]bool{}
+	}
+	for _, v := range vs {
+		s.evalSeen[evalKey{pv{v.V.Product, v.V.Version}, catalogVersion, asOf}] = true
+	}
+}
+
 // upsertEvaluations records the verdict of each distinct (product, version)
 // under the catalog version and day that produced it.
 func (s *Store) upsertEvaluations(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string) (int, error) {
