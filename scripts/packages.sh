@@ -121,7 +121,17 @@ changelog() {
 EOF
 }
 
+# nfpm, pinned, built once per run (go install at a version; not in go.mod).
+NFPM=""
+nfpm_tool() {
+	if [ -z "$NFPM" ]; then
+		(cd "$WORK" && GOFLAGS= GOBIN="$WORK/tools" $GO install "$NFPM_MOD") || die "go install $NFPM_MOD failed"
+		NFPM=$WORK/tools/nfpm
+	fi
+}
+
 build_linux() {
+	nfpm_tool
 	local unit=$WORK/eolwatch-agent.service
 	service_file systemd "$unit"
 	for arch in $ARCHES; do
@@ -148,7 +158,7 @@ build_linux() {
 			cp "installers/linux/lintian/$pkg" "$stage/lintian-overrides"
 			changelog $pkg "$stage/changelog.yml"
 			for format in $FORMATS; do
-				(cd "$stage" && PKG_VERSION=$PKG_VERSION PKG_ARCH=$arch GOFLAGS= $GO run "$NFPM_MOD" package \
+				(cd "$stage" && PKG_VERSION=$PKG_VERSION PKG_ARCH=$arch "$NFPM" package \
 					--config "$ROOT/installers/nfpm/$pkg.yaml" --packager $format --target "$DIST/") >/dev/null ||
 					die "nfpm $pkg $format $arch failed"
 			done

