@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -476,9 +479,12 @@ func TestDebLifecycle(t *testing.T) {
 		}
 	})
 
-	// Install, with the server URL and enroll secret given at install time.
-	out := run(t, append(dpkgEnv, "EOLWATCH_SERVER=https://eolwatch.example.test", "EOLWATCH_ENROLL_SECRET=install-time-secret"),
-		"dpkg", "-i", filepath.Join(dist, debName("eolwatch-agent", v1)), filepath.Join(dist, debName("eolwatch-server", v1)))
+	// Install, with the server URL, listen address and enroll secret given
+	// at install time.
+	listen := freeLoopbackAddr(t)
+	serverURL := "http://" + listen
+	out := run(t, append(dpkgEnv, "EOLWATCH_SERVER="+serverURL, "EOLWATCH_ENROLL_SECRET=install-time-secret",
+		"EOLWATCH_LISTEN="+listen), "dpkg", "-i", filepath.Join(dist, debName("eolwatch-agent", v1)), filepath.Join(dist, debName("eolwatch-server", v1)))
 	t.Logf("dpkg -i:\n%s", out)
 	for pkg, want := range map[string]string{"eolwatch-agent": v1 + "-1", "eolwatch-server": v1 + "-1"} {
 		if got := installedVersion(pkg); got != want {
@@ -490,11 +496,11 @@ func TestDebLifecycle(t *testing.T) {
 		"EnvironmentFile=-/etc/default/eolwatch-agent", "ExecStart=/usr/bin/eolwatch-agent ")
 	checkFile(t, "/etc/eolwatch/agent.yaml", 0o640, "root", "root", "#server:")
 	checkFile(t, "/etc/default/eolwatch-agent", 0o600, "root", "root",
-		"EOLWATCH_SERVER='https://eolwatch.example.test'", "EOLWATCH_ENROLL_SECRET='install-time-secret'")
+		"EOLWATCH_SERVER='"+serverURL+"'", "EOLWATCH_ENROLL_SECRET='install-time-secret'")
 	checkFile(t, "/usr/bin/eolwatch-server", 0o755, "root", "root")
 	checkFile(t, "/var/lib/eolwatch-server", 0o750, "eolwatch-server", "eolwatch-server")
 	checkFile(t, "/etc/default/eolwatch-server", 0o600, "root", "root",
-		"EOLWATCH_ENROLL_SECRET='install-time-secret'", "EOLWATCH_LISTEN='127.0.0.1:8480'")
+		"EOLWATCH_ENROLL_SECRET='install-time-secret'", "EOLWATCH_LISTEN='"+listen+"'")
 	conffiles := run(t, nil, "dpkg-query", "-W", "-f=${Conffiles}", "eolwatch-agent")
 	if !strings.Contains(conffiles, "/etc/eolwatch/agent.yaml") {
 		t.Errorf("dpkg conffiles of eolwatch-agent = %q, want /etc/eolwatch/agent.yaml", conffiles)
@@ -538,6 +544,10 @@ func TestDebLifecycle(t *testing.T) {
 		t.Errorf("inventory (%d items) does not list dpkg eolwatch-agent %s-1", len(report.Items), v1)
 	}
 
+	t.Run("installed agent reports to installed server", func(t *testing.T) {
+		installedEndToEnd(t, listen)
+	})
+
 	t.Run("service install writes the packaged unit", func(t *testing.T) {
 		serviceInstallInNamespace(t)
 	})
@@ -557,7 +567,7 @@ func TestDebLifecycle(t *testing.T) {
 		t.Fatalf("after upgrade, eolwatch-agent is %q, want %s-1", got, v2)
 	}
 	checkFile(t, "/etc/eolwatch/agent.yaml", 0o640, "root", "root", edit)
-	checkFile(t, "/etc/default/eolwatch-agent", 0o600, "root", "root", "EOLWATCH_SERVER='https://eolwatch.example.test'")
+	checkFile(t, "/etc/default/eolwatch-agent", 0o600, "root", "root", "EOLWATCH_SERVER='"+serverURL+"'")
 	for _, leftover := range []string{"/etc/eolwatch/agent.yaml.dpkg-new", "/etc/eolwatch/agent.yaml.dpkg-dist"} {
 		if _, err := os.Stat(leftover); err == nil {
 			t.Errorf("%s exists after upgrade", leftover)
@@ -650,5 +660,105 @@ echo UNINSTALLED
 	// The host's unit directory was not touched.
 	if _, err := os.Stat("/etc/systemd/system/eolwatch-agent.service"); err == nil {
 		t.Errorf("the namespace leaked: /etc/systemd/system/eolwatch-agent.service exists on the host")
+	}
+}
+
+// freeLoopbackAddr returns a 127.0.0.1 address with a port free right now.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// envFile reads a systemd EnvironmentFile as the packages write it
+// (KEY='value' lines, # comments).
+func envFile(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("%s: bad line %q", path, line)
+		}
+		env = append(env, k+"="+strings.Trim(v, "'"))
+	}
+	return env
+}
+
+// installedEndToEnd runs the installed server the way its unit does (as
+// eolwatch-server, with /etc/default/eolwatch-server and the unit's
+// EOLWATCH_DATA_DIR), then the installed agent the way its unit does (with
+// /etc/default/eolwatch-agent and /etc/eolwatch/agent.yaml): the agent
+// enrolls with the install-time secret and its report shows up in the API.
+func installedEndToEnd(t *testing.T, listen string) {
+	need(t, "runuser")
+	base := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	srvEnv := append(append(base, envFile(t, "/etc/default/eolwatch-server")...), "EOLWATCH_DATA_DIR=/var/lib/eolwatch-server")
+	srv := exec.Command("runuser", "-u", "eolwatch-server", "--", "/usr/bin/eolwatch-server", "serve")
+	srv.Env = srvEnv
+	var srvLog strings.Builder
+	srv.Stdout, srv.Stderr = &srvLog, &srvLog
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { srv.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			srv.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", srvLog.String())
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", listen, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("installed server not listening on %s after 60s: %v\n%s", listen, err, srvLog.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	agentEnv := append(append(base, envFile(t, "/etc/default/eolwatch-agent")...), "EOLWATCH_STATE_DIR="+t.TempDir())
+	out := run(t, agentEnv, "/usr/bin/eolwatch-agent", "once")
+	t.Logf("eolwatch-agent once:\n%s", out)
+
+	token := strings.TrimSpace(run(t, nil, "runuser", "-u", "eolwatch-server", "--", "/usr/bin/eolwatch-server",
+		"token", "create", "--data-dir", "/var/lib/eolwatch-server", "--role", "viewer"))
+	req, err := http.NewRequest("GET", "http://"+listen+"/api/v1/hosts", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	host, _ := os.Hostname()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), host) {
+		t.Errorf("GET /api/v1/hosts = %d, want 200 listing %q:\n%.2000s", resp.StatusCode, host, body)
 	}
 }

@@ -65,6 +65,11 @@ EOLWATCH_LISTEN='${EOLWATCH_LISTEN:-127.0.0.1:8480}'
 # Secret that agents present to enroll (set the same value on the agents).
 EOLWATCH_ENROLL_SECRET='$secret'
 
+# Serve HTTPS directly (files readable by the eolwatch-server user), or keep
+# plain HTTP on loopback behind a TLS reverse proxy. Agents need https.
+#EOLWATCH_TLS_CERT='/etc/eolwatch/server.crt'
+#EOLWATCH_TLS_KEY='/etc/eolwatch/server.key'
+
 # Public URL used in links in emails.
 #EOLWATCH_PUBLIC_URL='https://eolwatch.example.com'
 
