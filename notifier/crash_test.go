@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +20,9 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("helper process for TestCrashMidBatch")
 	}
 	w, r := openDBFile(t, path)
+	grouped, _ := strconv.Atoi(os.Getenv("NOTIFIER_CRASH_GROUPED"))
 	s := newTestService(t, w, r, Config{SMTPAddr: os.Getenv("NOTIFIER_CRASH_SMTP"), SMTPTLS: TLSNone,
-		LeaseDuration: 2 * time.Second, SMTPTimeout: 500 * time.Millisecond, BatchSize: 100})
+		LeaseDuration: 2 * time.Second, SMTPTimeout: 500 * time.Millisecond, BatchSize: 100, MaxUnrecorded: grouped})
 	for i := 0; i < 100; i++ {
 		n, err := s.SendPending(context.Background())
 		if err != nil {
@@ -47,13 +49,18 @@ func TestCrashChild(t *testing.T) {
 // is duplicated, by raw count) or after it accepted it but before the
 // sender could record it — the one window SMTP cannot close, where the
 // resend carries the same Message-ID and bytes so the receiving side
-// deduplicates it.
+// deduplicates it. With MaxUnrecorded > 1 a crash may resend up to that many,
+// all identical to their first copy.
 func TestCrashMidBatch(t *testing.T) {
 	if os.Getenv("NOTIFIER_CRASH_DB") != "" {
 		t.Skip("in the child")
 	}
-	for _, afterAccept := range []bool{false, true} {
-		t.Run(fmt.Sprintf("afterAccept=%v", afterAccept), func(t *testing.T) {
+	for _, tc := range []struct {
+		afterAccept bool
+		grouped     int // MaxUnrecorded; 0 is the default (1)
+	}{{false, 0}, {true, 0}, {false, 8}} {
+		afterAccept := tc.afterAccept
+		t.Run(fmt.Sprintf("afterAccept=%v,maxUnrecorded=%d", afterAccept, max(tc.grouped, 1)), func(t *testing.T) {
 			w, r, path := openTestDB(t)
 			const n, k = 30, 12
 			var child *exec.Cmd
@@ -90,7 +97,8 @@ func TestCrashMidBatch(t *testing.T) {
 			}
 			run := func() (*exec.Cmd, error) {
 				cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-				cmd.Env = append(os.Environ(), "NOTIFIER_CRASH_DB="+path, "NOTIFIER_CRASH_SMTP="+srv.addr)
+				cmd.Env = append(os.Environ(), "NOTIFIER_CRASH_DB="+path, "NOTIFIER_CRASH_SMTP="+srv.addr,
+					fmt.Sprintf("NOTIFIER_CRASH_GROUPED=%d", tc.grouped))
 				out := &strings.Builder{}
 				cmd.Stdout, cmd.Stderr = out, out
 				if err := cmd.Start(); err != nil {
@@ -140,7 +148,7 @@ func TestCrashMidBatch(t *testing.T) {
 				switch {
 				case len(got) == 0:
 					t.Errorf("%s: message lost", e)
-				case len(got) == 2 && afterAccept:
+				case len(got) == 2 && (afterAccept || tc.grouped > 1):
 					dups++
 					if string(got[0].Data) != string(got[1].Data) {
 						t.Errorf("%s: the resent copy differs from the first (Message-ID must be stable)", e)
@@ -155,6 +163,10 @@ func TestCrashMidBatch(t *testing.T) {
 			if afterAccept && dups != 1 {
 				t.Errorf("%d resent messages, want exactly the one in flight", dups)
 			}
+			if tc.grouped > 1 && dups >= tc.grouped {
+				t.Errorf("%d resent messages, want fewer than MaxUnrecorded=%d", dups, tc.grouped)
+			}
+			t.Logf("resent after the crash: %d", dups)
 			if st := outboxStates(t, s); st["sent"] != n {
 				t.Errorf("outbox %v, want %d sent", st, n)
 			}
