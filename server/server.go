@@ -54,6 +54,7 @@ type fleetStore interface {
 	FleetState(ctx context.Context) (store.FleetState, error)
 	ReEvaluate(ctx context.Context, in store.ReEvalInput) (store.ReEvalResult, error)
 	PruneReports(ctx context.Context, cutoff time.Time) (int64, error)
+	Optimize(ctx context.Context) error
 	Ping(ctx context.Context) error
 }
 
@@ -207,6 +208,9 @@ func (s *Server) background(ctx context.Context) {
 				s.log.Error("prune reports failed", "err", err)
 			} else if n > 0 {
 				s.log.Info("pruned old report ids", "n", n)
+			}
+			if err := s.st.Optimize(ctx); err != nil {
+				s.log.Warn("optimize failed", "err", err)
 			}
 		}
 		select {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
@@ -203,7 +205,10 @@ type Install struct {
 // HostInstalls lists the versions of product installed on a host (from its
 // last full report), by version.
 func (s *Store) HostInstalls(ctx context.Context, hostID int64, product string) ([]Install, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT version, installed FROM verdicts WHERE host_id = ? AND product = ? ORDER BY version`, hostID, product)
+	// No ORDER BY: sorting by version would steer the planner to the
+	// (product, version, host_id) key and a scan of every install of the
+	// product, instead of the (host_id, product) index.
+	rows, err := s.r.QueryContext(ctx, `SELECT version, installed FROM verdicts WHERE host_id = ? AND product = ?`, hostID, product)
 	if err != nil {
 		return nil, fmt.Errorf("host installs: %w", err)
 	}
@@ -216,7 +221,16 @@ func (s *Store) HostInstalls(ctx context.Context, hostID int64, product string) 
 		}
 		out = append(out, in)
 	}
+	slices.SortFunc(out, func(a, b Install) int { return strings.Compare(a.Version, b.Version) })
 	return out, rows.Err()
+}
+
+// Optimize refreshes the query planner's statistics (cheap; run it now and then).
+func (s *Store) Optimize(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA optimize`); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	return nil
 }
 
 // FleetRuns reports whether at least one host runs product, in cycle when

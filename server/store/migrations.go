@@ -125,6 +125,11 @@ var migrations = []string{
 	DROP TABLE verdicts;
 	ALTER TABLE verdicts_new RENAME TO verdicts;
 	CREATE INDEX verdicts_host ON verdicts(host_id, product)`,
+	// 10: the per-host index covers "which versions of P does host H run" (the
+	// eligibility question), so the planner never prefers a scan of every
+	// install of P through the primary key.
+	`DROP INDEX verdicts_host;
+	CREATE INDEX verdicts_host ON verdicts(host_id, product, installed)`,
 }
 
 // SchemaVersion is the schema version this build writes: the number of migrations.
