@@ -744,8 +744,15 @@ func installedEndToEnd(t *testing.T, listen string) {
 	out := run(t, agentEnv, "/usr/bin/eolwatch-agent", "once")
 	t.Logf("eolwatch-agent once:\n%s", out)
 
-	token := strings.TrimSpace(run(t, nil, "runuser", "-u", "eolwatch-server", "--", "/usr/bin/eolwatch-server",
-		"token", "create", "--data-dir", "/var/lib/eolwatch-server", "--role", "viewer"))
+	tok := exec.Command("runuser", "-u", "eolwatch-server", "--", "/usr/bin/eolwatch-server",
+		"token", "create", "--data-dir", "/var/lib/eolwatch-server", "--role", "viewer")
+	var tokErr strings.Builder
+	tok.Stderr = &tokErr
+	tokOut, err := tok.Output()
+	if err != nil {
+		t.Fatalf("eolwatch-server token create: %v\n%s", err, tokErr.String())
+	}
+	token := strings.TrimSpace(string(tokOut))
 	req, err := http.NewRequest("GET", "http://"+listen+"/api/v1/hosts", nil)
 	if err != nil {
 		t.Fatal(err)
