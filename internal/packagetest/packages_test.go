@@ -105,7 +105,7 @@ var builds = map[string]*build{
 // packages builds (once per test binary) and returns the directory holding
 // the packages of kind: "linux" (agent and server, deb and rpm, version v1,
 // this machine's architecture), "windows" (signed exe and MSI) or "upgrade"
-// (the agent .deb at version v2).
+// (the agent .deb and .rpm at version v2).
 func packages(t *testing.T, kind string) string {
 	t.Helper()
 	need(t, "go")
@@ -131,7 +131,7 @@ func packages(t *testing.T, kind string) string {
 		case "windows":
 			env = append(env, "TARGETS=windows")
 		case "upgrade":
-			env = append(env, "TARGETS=linux", "LINUX_PACKAGES=eolwatch-agent", "FORMATS=deb", "PKG_VERSION="+v2)
+			env = append(env, "TARGETS=linux", "LINUX_PACKAGES=eolwatch-agent", "FORMATS=deb rpm", "PKG_VERSION="+v2)
 		}
 		start := time.Now()
 		b.out, b.err = runErr(env, filepath.Join(root, "scripts", "packages.sh"))
@@ -245,8 +245,9 @@ func TestRPM(t *testing.T) {
 	}{
 		{
 			pkg: "eolwatch-agent",
-			files: []string{"/etc/eolwatch/agent.yaml", "/usr/bin/eolwatch-agent",
-				"/usr/lib/systemd/system/eolwatch-agent.service", "/usr/share/doc/eolwatch-agent/copyright"},
+			files: []string{"/etc/eolwatch", "/etc/eolwatch/agent.yaml", "/usr/bin/eolwatch-agent",
+				"/usr/lib/systemd/system/eolwatch-agent.service", "/usr/share/doc/eolwatch-agent",
+				"/usr/share/doc/eolwatch-agent/copyright"},
 			config: "/etc/eolwatch/agent.yaml",
 			scripts: []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet",
 				`systemctl enable "$unit"`, `try-restart "$unit"`, `systemctl stop "$unit"`, `systemctl disable "$unit"`,
@@ -255,7 +256,7 @@ func TestRPM(t *testing.T) {
 		{
 			pkg: "eolwatch-server",
 			files: []string{"/usr/bin/eolwatch-server", "/usr/lib/systemd/system/eolwatch-server.service",
-				"/usr/share/doc/eolwatch-server/copyright"},
+				"/usr/share/doc/eolwatch-server", "/usr/share/doc/eolwatch-server/copyright"},
 			requires: []string{"glibc", "shadow-utils"},
 			scripts: []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet",
 				"useradd --system", `systemctl enable "$unit"`, `try-restart "$unit"`, `systemctl stop "$unit"`},
@@ -767,5 +768,77 @@ func installedEndToEnd(t *testing.T, listen string) {
 	host, _ := os.Hostname()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), host) {
 		t.Errorf("GET /api/v1/hosts = %d, want 200 listing %q:\n%.2000s", resp.StatusCode, host, body)
+	}
+}
+
+// TestRPMLifecycle installs, upgrades and erases the agent .rpm on this
+// machine with rpm itself (--nodeps: this Debian host's rpm database knows
+// no dependencies), so the rpm scriptlets really run: install-time settings,
+// offline enablement, an edited config kept on upgrade, and erase removing
+// everything but the edited config (saved as .rpmsave, as rpm does).
+func TestRPMLifecycle(t *testing.T) {
+	needRoot(t)
+	need(t, "rpm", "systemctl")
+	dist := packages(t, "linux")
+	upgrade := packages(t, "upgrade")
+	lockMachine(t)
+	if out, err := runErr(nil, "rpm", "-q", "eolwatch-agent"); err == nil {
+		t.Skipf("eolwatch-agent is already installed with rpm (%s): not touching it", strings.TrimSpace(out))
+	}
+	if v := installedVersion("eolwatch-agent"); v != "" && v != "not-installed" {
+		t.Skipf("eolwatch-agent is already installed with dpkg (%s): not touching it", v)
+	}
+	before := footprint(t)
+	t.Cleanup(func() {
+		runErr(nil, "rpm", "-e", "--nodeps", "eolwatch-agent")
+		os.Remove("/etc/eolwatch/agent.yaml.rpmsave")
+		os.Remove("/etc/eolwatch")
+	})
+
+	run(t, []string{"EOLWATCH_SERVER=https://eolwatch.example.test", "EOLWATCH_ENROLL_SECRET=rpm-secret"},
+		"rpm", "-i", "--nodeps", filepath.Join(dist, rpmName("eolwatch-agent", v1)))
+	checkFile(t, "/usr/bin/eolwatch-agent", 0o755, "root", "root")
+	checkFile(t, "/etc/eolwatch/agent.yaml", 0o640, "root", "root")
+	checkFile(t, "/etc/default/eolwatch-agent", 0o600, "root", "root",
+		"EOLWATCH_SERVER='https://eolwatch.example.test'", "EOLWATCH_ENROLL_SECRET='rpm-secret'")
+	const wants = "/etc/systemd/system/multi-user.target.wants/eolwatch-agent.service"
+	if _, err := os.Readlink(wants); err != nil {
+		t.Errorf("not enabled after rpm -i: %v", err)
+	}
+
+	const edit = "\n# edited by the rpm upgrade test\nlog_level: warn\n"
+	f, err := os.OpenFile("/etc/eolwatch/agent.yaml", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(edit)
+	f.Close()
+	run(t, nil, "rpm", "-U", "--nodeps", filepath.Join(upgrade, rpmName("eolwatch-agent", v2)))
+	if got := strings.TrimSpace(run(t, nil, "rpm", "-q", "--qf", "%{VERSION}-%{RELEASE}", "eolwatch-agent")); got != v2+"-1" {
+		t.Errorf("after rpm -U, eolwatch-agent is %q, want %s-1", got, v2)
+	}
+	checkFile(t, "/etc/eolwatch/agent.yaml", 0o640, "root", "root", edit)
+	checkFile(t, "/etc/default/eolwatch-agent", 0o600, "root", "root", "EOLWATCH_SERVER='https://eolwatch.example.test'")
+	if _, err := os.Stat("/etc/eolwatch/agent.yaml.rpmnew"); err == nil {
+		t.Errorf("agent.yaml.rpmnew created although the packaged config did not change")
+	}
+	if _, err := os.Readlink(wants); err != nil {
+		t.Errorf("not enabled after rpm -U: %v", err)
+	}
+
+	run(t, nil, "rpm", "-e", "eolwatch-agent")
+	for _, gone := range []string{"/usr/bin/eolwatch-agent", "/etc/eolwatch/agent.yaml", "/etc/default/eolwatch-agent", wants} {
+		if _, err := os.Lstat(gone); err == nil {
+			t.Errorf("%s still exists after rpm -e", gone)
+		}
+	}
+	b, err := os.ReadFile("/etc/eolwatch/agent.yaml.rpmsave")
+	if err != nil || !strings.Contains(string(b), edit) {
+		t.Errorf("edited config not saved as agent.yaml.rpmsave: %v", err)
+	}
+	os.Remove("/etc/eolwatch/agent.yaml.rpmsave")
+	os.Remove("/etc/eolwatch")
+	if after := footprint(t); !slices.Equal(before, after) {
+		t.Errorf("after rpm -e, paths with eolwatch in them differ from before install:\nbefore: %q\nafter:  %q", before, after)
 	}
 }

@@ -59,7 +59,7 @@ fi
 if [ -f "$defaults" ]; then chmod 0600 "$defaults"; fi
 
 # Enable (offline-capable: only symlinks in /etc/systemd/system).
-if command -v deb-systemd-helper >/dev/null 2>&1; then
+if [ -n "${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-helper >/dev/null 2>&1; then
 	deb-systemd-helper unmask "$unit" >/dev/null || true
 	# was-enabled is true on first install; on upgrade it respects an admin's disable.
 	if deb-systemd-helper --quiet was-enabled "$unit"; then
@@ -76,7 +76,7 @@ fi
 if [ -d /run/systemd/system ]; then
 	systemctl daemon-reload >/dev/null 2>&1 || true
 	invoke=systemctl
-	if command -v deb-systemd-invoke >/dev/null 2>&1; then invoke=deb-systemd-invoke; fi
+	if [ -n "${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-invoke >/dev/null 2>&1; then invoke=deb-systemd-invoke; fi
 	if [ "$action" = upgrade ]; then
 		$invoke try-restart "$unit" >/dev/null 2>&1 || true
 	elif systemctl --quiet is-enabled "$unit" 2>/dev/null; then

@@ -22,7 +22,7 @@ if [ "$purge" = yes ]; then
 	rm -rf /var/lib/eolwatch-agent /var/lib/private/eolwatch-agent
 	rm -f /etc/default/eolwatch-agent
 	rmdir /etc/eolwatch 2>/dev/null || true
-	if command -v deb-systemd-helper >/dev/null 2>&1; then
+	if [ -n "${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-helper >/dev/null 2>&1; then
 		deb-systemd-helper purge "$unit" >/dev/null || true
 		deb-systemd-helper unmask "$unit" >/dev/null || true
 	fi

@@ -85,7 +85,7 @@ EOT
 fi
 chmod 0600 "$defaults"
 
-if command -v deb-systemd-helper >/dev/null 2>&1; then
+if [ -n "${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-helper >/dev/null 2>&1; then
 	deb-systemd-helper unmask "$unit" >/dev/null || true
 	if deb-systemd-helper --quiet was-enabled "$unit"; then
 		deb-systemd-helper enable "$unit" >/dev/null || true
@@ -101,7 +101,7 @@ fi
 if [ -d /run/systemd/system ]; then
 	systemctl daemon-reload >/dev/null 2>&1 || true
 	invoke=systemctl
-	if command -v deb-systemd-invoke >/dev/null 2>&1; then invoke=deb-systemd-invoke; fi
+	if [ -n "${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-invoke >/dev/null 2>&1; then invoke=deb-systemd-invoke; fi
 	if [ "$action" = upgrade ]; then
 		$invoke try-restart "$unit" >/dev/null 2>&1 || true
 	elif systemctl --quiet is-enabled "$unit" 2>/dev/null; then

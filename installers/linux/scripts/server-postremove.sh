@@ -27,7 +27,7 @@ if [ "$purge" = yes ]; then
 	if getent group eolwatch-server >/dev/null; then
 		delgroup --system --quiet eolwatch-server >/dev/null 2>&1 || groupdel eolwatch-server 2>/dev/null || true
 	fi
-	if command -v deb-systemd-helper >/dev/null 2>&1; then
+	if [ -n "${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-helper >/dev/null 2>&1; then
 		deb-systemd-helper purge "$unit" >/dev/null || true
 		deb-systemd-helper unmask "$unit" >/dev/null || true
 	fi

@@ -13,13 +13,13 @@ remove | deconfigure | 0) ;;
 esac
 
 if [ -d /run/systemd/system ]; then
-	if command -v deb-systemd-invoke >/dev/null 2>&1; then
+	if [ -n "${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-invoke >/dev/null 2>&1; then
 		deb-systemd-invoke stop "$unit" >/dev/null 2>&1 || true
 	else
 		systemctl stop "$unit" >/dev/null 2>&1 || true
 	fi
 fi
-if command -v deb-systemd-helper >/dev/null 2>&1; then
+if [ -n "${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-helper >/dev/null 2>&1; then
 	deb-systemd-helper disable "$unit" >/dev/null || true
 elif command -v systemctl >/dev/null 2>&1; then
 	systemctl disable "$unit" >/dev/null 2>&1 || true
