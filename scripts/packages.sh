@@ -50,6 +50,11 @@ esac
 # MSI versions are three numbers (major.minor.build, each bounded).
 MSI_VERSION=$(echo "$PKG_VERSION" | grep -oE '^[0-9]+(\.[0-9]+){0,2}')
 while [ "$(echo "$MSI_VERSION" | tr -cd . | wc -c)" -lt 2 ]; do MSI_VERSION=$MSI_VERSION.0; done
+# Development builds (0.0.0~git...) count commits in the third field so a
+# newer dev MSI upgrades an older one.
+case "$PKG_VERSION" in
+0.0.0~git*) MSI_VERSION=0.0.$(($(git rev-list --count HEAD 2>/dev/null || echo 0) % 65536)) ;;
+esac
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/eolwatch-packages.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
