@@ -178,7 +178,11 @@ setup_signing() {
 	if [ -n "${SIGN_PKCS12:-}" ]; then
 		[ -r "$SIGN_PKCS12" ] || die "SIGN_PKCS12=$SIGN_PKCS12: not readable"
 		sign_args=(-pkcs12 "$SIGN_PKCS12")
-		[ -n "${SIGN_PASSWORD:-}" ] && sign_args+=(-pass "$SIGN_PASSWORD")
+		if [ -n "${SIGN_PASSWORD:-}" ]; then
+			# From a file, not the command line (which any user can read in ps).
+			(umask 077 && printf '%s' "$SIGN_PASSWORD" >"$WORK/sign.pass")
+			sign_args+=(-readpass "$WORK/sign.pass")
+		fi
 		log "signing with $SIGN_PKCS12"
 	else
 		need openssl
