@@ -113,7 +113,7 @@ func packages(t *testing.T, kind string) string {
 	case "linux", "upgrade":
 		need(t, "gcc")
 	case "windows":
-		need(t, "wixl", "osslsigncode", "openssl")
+		need(t, "wixl", "msiinfo", "msibuild", "osslsigncode", "openssl")
 	}
 	b := builds[kind]
 	b.once.Do(func() {
