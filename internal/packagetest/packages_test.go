@@ -842,3 +842,50 @@ func TestRPMLifecycle(t *testing.T) {
 		t.Errorf("after rpm -e, paths with eolwatch in them differ from before install:\nbefore: %q\nafter:  %q", before, after)
 	}
 }
+
+// TestAgentPostinstallSettings runs the agent's post-install script on its
+// own, in a private mount namespace with tmpfs over /etc/default and
+// /etc/systemd/system: install-time settings are written (the
+// EOLWATCH_SERVER_URL alias too), a second run replaces rather than
+// duplicates them, and a value systemd could not read back is refused
+// with the variable's name.
+func TestAgentPostinstallSettings(t *testing.T) {
+	needRoot(t)
+	need(t, "unshare", "sh")
+	script, err := filepath.Abs("../../installers/linux/scripts/agent-postinstall.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := `set -e
+mount -t tmpfs -o size=1m tmpfs /etc/default
+mount -t tmpfs -o size=1m tmpfs /etc/systemd/system
+EOLWATCH_SERVER_URL=https://first.example.test EOLWATCH_ENROLL_SECRET=one sh "$1" configure
+EOLWATCH_SERVER=https://second.example.test sh "$1" configure 1.0.0
+stat -c '%a %U' /etc/default/eolwatch-agent
+echo ---FILE---
+cat /etc/default/eolwatch-agent
+echo ---END---
+if EOLWATCH_ENROLL_SECRET="it's" sh "$1" configure 2>&1; then echo ACCEPTED; else echo REFUSED; fi
+grep -c EOLWATCH_ENROLL_SECRET= /etc/default/eolwatch-agent
+`
+	out := run(t, nil, "unshare", "--mount", "--propagation", "private", "sh", "-c", sh, "sh", script)
+	_, file, _ := strings.Cut(out, "---FILE---\n")
+	file, rest, _ := strings.Cut(file, "---END---\n")
+	if !strings.HasPrefix(out, "600 root\n") {
+		t.Errorf("settings file mode/owner: want 600 root, got:\n%s", out)
+	}
+	for _, want := range []string{"EOLWATCH_SERVER='https://second.example.test'\n", "EOLWATCH_ENROLL_SECRET='one'\n"} {
+		if strings.Count(file, want) != 1 {
+			t.Errorf("settings file: want %q once, got:\n%s", want, file)
+		}
+	}
+	if strings.Contains(file, "first.example.test") {
+		t.Errorf("settings file kept the replaced server:\n%s", file)
+	}
+	if !strings.Contains(rest, "EOLWATCH_ENROLL_SECRET must not contain a single quote") || !strings.Contains(rest, "REFUSED") {
+		t.Errorf("a secret with a quote was not refused by name:\n%s", rest)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(rest), "\n1") {
+		t.Errorf("refused value touched the settings file:\n%s", rest)
+	}
+}
