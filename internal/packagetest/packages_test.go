@@ -323,7 +323,12 @@ func TestMSI(t *testing.T) {
 			"EOLWATCH_SERVER=[SERVER_URL][~]EOLWATCH_ENROLL_SECRET=[ENROLL_SECRET]\t",
 			"\t2\tSOFTWARE\\eolwatch\\agent\tServerURL\t[SERVER_URL]\t"},
 		"RegLocator": {"\tSOFTWARE\\eolwatch\\agent\tServerURL\t"},
-		"AppSearch":  {"SERVER_URL\tRememberedServerURL"},
+		"AppSearch":  {"SAVED_SERVER_URL\tRememberedServerURL"},
+		// An immediate set-property action (type 51): the remembered URL
+		// fills SERVER_URL only when the command line left it empty.
+		"CustomAction":           {"RestoreServerURL\t2099\tSERVER_URL\t[SAVED_SERVER_URL]"},
+		"InstallExecuteSequence": {"AppSearch\t\t50", "RestoreServerURL\tNOT SERVER_URL AND SAVED_SERVER_URL\t51"},
+		"InstallUISequence":      {"RestoreServerURL\tNOT SERVER_URL AND SAVED_SERVER_URL\t51"},
 		"Property": {"ProductVersion\t" + v1, "MsiHiddenProperties\tENROLL_SECRET",
 			"SERVER_URL;ENROLL_SECRET", "{864ef188-10c6-4413-a51d-b78010fb31d3}"},
 		"File":    {"\teolwatch-agent.exe\t", "\tagent.yaml.example\t"},
