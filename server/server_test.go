@@ -680,3 +680,51 @@ func TestHugeInventory(t *testing.T) {
 		t.Errorf("items stored = %d (%v), want %d", h.Items, err, api.MaxItems-10+1)
 	}
 }
+
+// TestConcurrentReports has many agents report at once (some repeating
+// their report): every report is applied exactly once.
+func TestConcurrentReports(t *testing.T) {
+	e := newTestEnv(t)
+	const hosts, rounds = 8, 5
+	keys := make([]string, hosts)
+	for i := range hosts {
+		_, keys[i] = e.enroll(t, fmt.Sprint("c-", i), fmt.Sprint("conc-", i))
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	applied, dups := 0, 0
+	for i := range hosts {
+		for range 2 { // two senders per host send the same reports
+			wg.Go(func() {
+				for r := range rounds {
+					items := []api.Item{{Source: "dpkg", Name: "python3", Version: fmt.Sprintf("3.11.%d-1", r)}, {Source: "dpkg", Name: fmt.Sprint("tool-", r), Version: "1"}}
+					code, rr, b := e.report(t, keys[i], fullReport(fmt.Sprint("r", r), fmt.Sprint("c-", i), fmt.Sprint("conc-", i), items...))
+					if code != 200 {
+						t.Errorf("host %d round %d: %d %s", i, r, code, b)
+						return
+					}
+					mu.Lock()
+					if rr.Duplicate {
+						dups++
+					} else {
+						applied++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if applied != hosts*rounds || dups != hosts*rounds {
+		t.Errorf("applied %d, duplicates %d; want %d each", applied, dups, hosts*rounds)
+	}
+	list, err := e.st.ListHosts(context.Background(), store.HostFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range list.Hosts {
+		if h.Items != 3 { // python3, one tool, the OS
+			t.Errorf("host %s has %d items, want 3", h.Hostname, h.Items)
+		}
+	}
+}
