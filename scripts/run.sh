@@ -38,7 +38,8 @@ TOKEN=$("$SERVER" token create --data-dir "$DATA" --role admin --name "make run"
 
 OS_PRODUCT=""
 HOST_ID=""
-if [ -x "$AGENT" ] && "$AGENT" help 2>&1 | grep -q '^ *once'; then
+AGENT_HELP=$([ -x "$AGENT" ] && "$AGENT" help 2>&1 || true)
+if grep -q '^ *once' <<<"$AGENT_HELP"; then
   if "$AGENT" once --server "$URL" --enroll-secret "$SECRET" --state-dir "$DATA/agent" >"$DATA/agent.log" 2>&1; then
     echo "run: this machine's agent reported its inventory ($(tail -1 "$DATA/agent.log"))"
   else
