@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -123,6 +124,47 @@ func rawBulkInsert(b *testing.B, hosts [][]MatchedItem) time.Duration {
 	return time.Since(start)
 }
 
+// rawCheckins writes the rows of n check-ins (a report id row and the host's
+// check-in time) into a bare database in one transaction: the baseline of
+// steady-state check-ins.
+func rawCheckins(b *testing.B, hosts, n int) time.Duration {
+	b.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(b.TempDir(), "raw.db")+"?_journal_mode=WAL&_synchronous=NORMAL")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, m := range migrations[1:4] {
+		if _, err := db.Exec(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for h := 1; h <= hosts; h++ {
+		if _, err := db.Exec(`INSERT INTO hosts (id, uid, install_id, hostname, info, node_key_hash, enrolled_at) VALUES (?, ?, ?, 'h', '{}', ?, 1)`,
+			h, fmt.Sprint("u", h), fmt.Sprint("i", h), fmt.Sprint("k", h)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := time.Now()
+	tx, _ := db.Begin()
+	rep, _ := tx.Prepare(`INSERT INTO reports (host_id, report_id, kind, received_at) VALUES (?, ?, 'checkin', ?)`)
+	up, _ := tx.Prepare(`UPDATE hosts SET last_checkin_at = ? WHERE id = ?`)
+	for i := range n {
+		h := 1 + i%hosts
+		if _, err := rep.Exec(h, fmt.Sprint("c", i), i); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := up.Exec(i, h); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start)
+}
+
 func reportFor(h HostRef, id string, items []MatchedItem) ReportInput {
 	seen := map[pv]bool{}
 	var vs []Verdict
@@ -168,18 +210,29 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		}
 		first, firstCPU := time.Since(start), cpuTime()-cpu0
-		// Steady state 1: check-ins (inventory unchanged).
+		// Steady state 1: check-ins (inventory unchanged), from 32 concurrent
+		// senders as an HTTP server would see them.
 		start = time.Now()
-		checkins := 0
-		for round := range 3 {
-			for _, h := range hosts {
-				in := ReportInput{Host: h, Report: api.Report{ReportID: fmt.Sprint("c", round), Kind: api.ReportCheckin, InventoryHash: "h-first"}}
-				if _, err := st.ApplyReport(ctx, in); err != nil {
-					b.Fatal(err)
-				}
-				checkins++
-			}
+		checkins := 3 * n
+		var wg sync.WaitGroup
+		next := make(chan int, checkins)
+		for i := range checkins {
+			next <- i
 		}
+		close(next)
+		for range 32 {
+			wg.Go(func() {
+				for i := range next {
+					h := hosts[i%n]
+					in := ReportInput{Host: h, Report: api.Report{ReportID: fmt.Sprint("c", i/n), Kind: api.ReportCheckin, InventoryHash: "h-first"}}
+					if res, err := st.ApplyReport(ctx, in); err != nil || res.NeedFull || res.Duplicate {
+						b.Errorf("check-in: %+v %v", res, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
 		ci := time.Since(start)
 		// Steady state 2: full reports where 2 packages changed version.
 		start = time.Now()
@@ -204,6 +257,9 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(float64(rows)/rawCPU.Seconds(), "raw-rows/cpu-s")
 		b.ReportMetric(float64(n)/first.Seconds(), "first-reports/s")
 		b.ReportMetric(float64(checkins)/ci.Seconds(), "checkins/s")
+		rawCI := rawCheckins(b, n, checkins)
+		b.ReportMetric(float64(checkins)/rawCI.Seconds(), "raw-checkins/s")
+		b.ReportMetric(rawCI.Seconds()/ci.Seconds(), "checkin-ratio")
 		b.ReportMetric(float64(n)/diff.Seconds(), "diff-reports/s")
 	}
 }

@@ -43,6 +43,9 @@ type ReportResult struct {
 // changed verdict. A report id the host already sent is acknowledged with
 // Duplicate and not applied again.
 func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, error) {
+	if in.Report.Kind == api.ReportCheckin {
+		return s.checkin(ctx, in)
+	}
 	var res ReportResult
 	var fresh map[swKey]int64
 	now := s.now()
@@ -54,19 +57,6 @@ func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, 
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
 			res.Duplicate = true
-			return nil
-		}
-		if in.Report.Kind == api.ReportCheckin {
-			var hash string
-			if err := tx.QueryRowContext(ctx, `SELECT inventory_hash FROM hosts WHERE id = ?`, in.Host.ID).Scan(&hash); err != nil {
-				return fmt.Errorf("read host: %w", err)
-			}
-			res.NeedFull = hash == "" || hash != in.Report.InventoryHash
-			_, err := tx.ExecContext(ctx, `UPDATE hosts SET last_checkin_at = ?, last_report_id = ? WHERE id = ?`,
-				now.UnixNano(), in.Report.ReportID, in.Host.ID)
-			if err != nil {
-				return fmt.Errorf("check in: %w", err)
-			}
 			return nil
 		}
 		var ids []int64

@@ -46,6 +46,12 @@ type Store struct {
 	swIDs    map[swKey]int64
 	evalSeen map[evalKey]bool // evaluations committed by this process
 	now      func() time.Time
+
+	// Group commit of check-ins (checkins.go).
+	checkins  chan checkinReq
+	quit      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
 }
 
 // writerDriver is go-sqlite3 with the writer's connection settings that have
@@ -111,6 +117,7 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &Store{w: w, r: r, swIDs: map[swKey]int64{}, evalSeen: map[evalKey]bool{}, now: time.Now}
+	s.startCheckins()
 	if err := s.warmCache(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -120,6 +127,10 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.stopped
+	})
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -402,4 +403,50 @@ func TestSoftwareRowsShared(t *testing.T) {
 		t.Errorf("Unmatched = %+v, %v; want bash on 3 hosts", un, err)
 	}
 	_ = time.Now
+}
+
+func TestCheckinsGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	var hosts []HostRef
+	for i := range 4 {
+		h := enroll(t, st, fmt.Sprint("i", i), fmt.Sprint("h", i))
+		if _, err := st.ApplyReport(ctx, full(h, "f", item("bash", "5", ""))); err != nil {
+			t.Fatal(err)
+		}
+		hosts = append(hosts, h)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	dups, applied := 0, 0
+	for g := range 16 {
+		wg.Go(func() {
+			for r := range 20 {
+				h := hosts[(g+r)%len(hosts)]
+				// Every (host, id) is sent by 4 goroutines: applied once, then duplicates.
+				in := ReportInput{Host: h, Report: api.Report{ReportID: fmt.Sprint("c", r), Kind: api.ReportCheckin, InventoryHash: "h-f"}}
+				res, err := st.ApplyReport(ctx, in)
+				if err != nil || res.NeedFull {
+					t.Errorf("check-in: %+v %v", res, err)
+					return
+				}
+				mu.Lock()
+				if res.Duplicate {
+					dups++
+				} else {
+					applied++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if applied != 4*20 || dups != 3*4*20 {
+		t.Errorf("applied %d, duplicates %d; want 80 and 240", applied, dups)
+	}
+	st.Close()
+	in := ReportInput{Host: hosts[0], Report: api.Report{ReportID: "late", Kind: api.ReportCheckin}}
+	if _, err := st.ApplyReport(ctx, in); err == nil {
+		t.Error("check-in on a closed store succeeded")
+	}
 }
