@@ -198,12 +198,32 @@ func TestAPKCollector(t *testing.T) {
 	}
 }
 
+func TestExtendsVersion(t *testing.T) {
+	tests := []struct {
+		v, base string
+		want    bool
+	}{
+		{"12.11", "12", true},
+		{"22.04.3", "22.04", true},
+		{"12", "12", false},
+		{"bookworm/sid", "12", false},
+		{"12.x", "12", false},
+		{"123.1", "12", false},
+	}
+	for _, tt := range tests {
+		if got := extendsVersion(tt.v, tt.base); got != tt.want {
+			t.Errorf("extendsVersion(%q, %q) = %v, want %v", tt.v, tt.base, got, tt.want)
+		}
+	}
+}
+
 func TestOSRelease(t *testing.T) {
 	tests := []struct {
 		root string
 		want osDetails
 	}{
-		{"testdata/debian", osDetails{Name: "Debian GNU/Linux 12 (bookworm)", ID: "debian", Version: "12", Product: "debian"}},
+		{"testdata/debian", osDetails{Name: "Debian GNU/Linux 12 (bookworm)", ID: "debian", Version: "12.11", Product: "debian"}},
+		{"testdata/ubuntu", osDetails{Name: "Ubuntu 22.04.3 LTS", ID: "ubuntu", Version: "22.04.3", Product: "ubuntu"}},
 		{"testdata/alpine", osDetails{Name: "Alpine Linux v3.20", ID: "alpine", Version: "3.20.3", Product: "alpine-linux"}},
 	}
 	for _, tt := range tests {

@@ -78,9 +78,50 @@ func readOSRelease(env *Env) (osDetails, error) {
 		if ver == "" && kv["BUILD_ID"] != "" {
 			ver = kv["BUILD_ID"] // rolling releases
 		}
+		ver = pointRelease(env, id, ver, kv["VERSION"])
 		return osDetails{Name: name, ID: id, Version: ver, Product: linuxProduct(id)}, nil
 	}
 	return osDetails{}, fmt.Errorf("no os-release file (%s)", strings.Join(osReleasePaths, ", "))
+}
+
+// pointRelease refines os-release's VERSION_ID ("12", "22.04") to the point
+// release when the system says which one it is: Debian's /etc/debian_version
+// ("12.11") or Ubuntu's VERSION ("22.04.3 LTS (Jammy Jellyfish)"). A point
+// release lets the server tell an updated host from one that missed point
+// releases; anything that does not extend VERSION_ID is ignored.
+func pointRelease(env *Env, id, versionID, version string) string {
+	if versionID == "" {
+		return versionID
+	}
+	candidate := ""
+	switch id {
+	case "debian":
+		if f, err := env.Open("/etc/debian_version"); err == nil {
+			b, _ := io.ReadAll(io.LimitReader(f, 64))
+			f.Close()
+			candidate = strings.TrimSpace(string(b))
+		}
+	case "ubuntu":
+		candidate, _, _ = strings.Cut(strings.TrimSpace(version), " ")
+	}
+	if extendsVersion(candidate, versionID) {
+		return candidate
+	}
+	return versionID
+}
+
+// extendsVersion reports whether v is base followed by "." and digits/dots ("12.11" extends "12").
+func extendsVersion(v, base string) bool {
+	rest, ok := strings.CutPrefix(v, base+".")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // linuxProduct maps an os-release ID to the endoflife.date product name.
