@@ -407,7 +407,11 @@ func show(args []string, out, errw io.Writer) error {
 	fmt.Fprintln(tw, "CYCLE\tRELEASED\tACTIVE SUPPORT\tEND OF LIFE\tEXTENDED\tLATEST\tSTATUS")
 	for _, r := range rows {
 		name := r.Cycle
-		if r.Label != "" && r.Label != r.Cycle {
+		switch {
+		case r.Label == "" || r.Label == r.Cycle:
+		case strings.HasPrefix(r.Label, r.Cycle+" "):
+			name = r.Label // "12 (Bookworm)" already names the cycle
+		default:
 			name += " (" + r.Label + ")"
 		}
 		if r.LTS {
