@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	backend := &web.Backend{Store: st, Catalog: cats.Current, Notifier: nt, Eligibility: s.checkEligibility,
-		EnrollSecretSet: cfg.EnrollSecret != "",
+		EnrollSecretSet: cfg.EnrollSecret != "", Documents: cats.Documents, Published: cats.Published,
 		Publish: func(ctx context.Context, product, cycle, version string, date time.Time, link string) error {
 			_, err := cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version,
 				Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
