@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,11 +53,12 @@ func (ev Event) Validate() error {
 	if strings.TrimSpace(ev.Product) == "" {
 		return errors.New("event: product is empty")
 	}
-	fields := map[string]string{"product": ev.Product, "cycle": ev.Cycle, "version": ev.Version, "date": ev.Date,
-		"link": ev.Link, "host_id": ev.HostID, "host": ev.Host, "from": ev.From, "to": ev.To, "reason": ev.Reason}
-	for name, v := range fields {
-		if len(v) > maxEventField {
-			return fmt.Errorf("event: %s is longer than %d bytes", name, maxEventField)
+	fields := [...]struct{ name, v string }{{"product", ev.Product}, {"cycle", ev.Cycle}, {"version", ev.Version},
+		{"date", ev.Date}, {"link", ev.Link}, {"host_id", ev.HostID}, {"host", ev.Host}, {"from", ev.From}, {"to", ev.To},
+		{"reason", ev.Reason}}
+	for _, f := range fields {
+		if len(f.v) > maxEventField {
+			return fmt.Errorf("event: %s is longer than %d bytes", f.name, maxEventField)
 		}
 	}
 	if ev.Kind == KindRelease && ev.Version == "" {
@@ -74,31 +76,146 @@ func (ev Event) Validate() error {
 // Enqueue records events inside the caller's transaction, so an event exists
 // exactly when the change that caused it was committed. The notifier's
 // worker picks them up after the commit (call Service.Kick to wake it
-// early). An invalid event fails the whole call, naming the field.
+// early). An invalid event fails the whole call, naming the field, before
+// anything is written.
+//
+// Events are written in order (ascending ids, as the fan-out cursor reads
+// them) with multi-row INSERTs of up to enqueueChunk rows, so a batch of
+// thousands costs a few hundred statements, not one per event: pass a
+// change's events in one call rather than one call each.
 func Enqueue(ctx context.Context, tx *sql.Tx, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO notifier_events (kind, product, payload, created) VALUES (?, ?, ?, ?)`)
+	for i := range evs {
+		if err := evs[i].Validate(); err != nil {
+			return fmt.Errorf("enqueue event %d: %w", i, err)
+		}
+	}
+	now := time.Now().UTC()
+	chunk := min(len(evs), enqueueChunk)
+	full, err := tx.PrepareContext(ctx, insertEventsSQL(chunk))
 	if err != nil {
 		return fmt.Errorf("enqueue events: %w", err)
 	}
-	defer stmt.Close()
-	now := time.Now().UTC()
-	for i, ev := range evs {
-		if err := ev.Validate(); err != nil {
-			return fmt.Errorf("enqueue event %d: %w", i, err)
+	defer full.Close()
+	args := make([]any, 0, 4*chunk)
+	// One buffer holds the payloads of a chunk; each payload is a string
+	// cut from it, so a chunk costs one allocation for its JSON.
+	var buf []byte
+	for start := 0; start < len(evs); start += chunk {
+		part := evs[start:min(start+chunk, len(evs))]
+		args, buf = args[:0], buf[:0]
+		ends := make([]int, 0, len(part))
+		for i := range part {
+			ev := &part[i]
+			created := ev.Created
+			if created.IsZero() {
+				created = now
+			}
+			if buf, err = appendEventJSON(buf, ev, created); err != nil {
+				return fmt.Errorf("enqueue event %d: %w", start+i, err)
+			}
+			ends = append(ends, len(buf))
 		}
-		if ev.Created.IsZero() {
-			ev.Created = now
+		payloads := string(buf)
+		from := 0
+		for i := range part {
+			ev := &part[i]
+			created := ev.Created
+			if created.IsZero() {
+				created = now
+			}
+			args = append(args, ev.Kind, ev.Product, payloads[from:ends[i]], created.UnixMilli())
+			from = ends[i]
 		}
-		payload, err := json.Marshal(ev)
-		if err != nil {
-			return fmt.Errorf("enqueue event %d: %w", i, err)
+		stmt := full
+		if len(part) < chunk {
+			// The last, shorter chunk of a long batch.
+			if stmt, err = tx.PrepareContext(ctx, insertEventsSQL(len(part))); err != nil {
+				return fmt.Errorf("enqueue events: %w", err)
+			}
+			defer stmt.Close()
 		}
-		if _, err := stmt.ExecContext(ctx, ev.Kind, ev.Product, string(payload), ev.Created.UnixMilli()); err != nil {
-			return fmt.Errorf("enqueue event %d: %w", i, err)
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("enqueue events %d-%d: %w", start, start+len(part)-1, err)
 		}
 	}
 	return nil
+}
+
+// enqueueChunk is the number of events one INSERT writes: 4 parameters a
+// row keeps a statement under SQLite's historical limit of 999 parameters
+// (and PostgreSQL's 65,535).
+const enqueueChunk = 200
+
+// insertEventsSQL is a portable multi-row INSERT of n events.
+func insertEventsSQL(n int) string {
+	var b strings.Builder
+	b.Grow(70 + 14*n)
+	b.WriteString(`INSERT INTO notifier_events (kind, product, payload, created) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?)`)
+	}
+	return b.String()
+}
+
+// appendEventJSON appends ev's JSON payload, with created as its Created
+// time, to dst. The result is byte for byte what json.Marshal writes for
+// the event (same field order, omitempty, escaping and time format): the
+// common case (plain ASCII text, a UTC time) is written directly, anything
+// else goes through encoding/json.
+func appendEventJSON(dst []byte, ev *Event, created time.Time) ([]byte, error) {
+	if created.Location() != time.UTC || created.Year() < 0 || created.Year() > 9999 {
+		e := *ev
+		e.Created = created
+		js, err := json.Marshal(e)
+		return append(dst, js...), err
+	}
+	dst = append(dst, `{"kind":`...)
+	dst = appendJSONString(dst, ev.Kind)
+	dst = append(dst, `,"product":`...)
+	dst = appendJSONString(dst, ev.Product)
+	dst = appendOptString(dst, `,"cycle":`, ev.Cycle)
+	dst = appendOptString(dst, `,"version":`, ev.Version)
+	dst = appendOptString(dst, `,"date":`, ev.Date)
+	if ev.Days != 0 {
+		dst = append(dst, `,"days":`...)
+		dst = strconv.AppendInt(dst, int64(ev.Days), 10)
+	}
+	dst = appendOptString(dst, `,"link":`, ev.Link)
+	dst = appendOptString(dst, `,"host_id":`, ev.HostID)
+	dst = appendOptString(dst, `,"host":`, ev.Host)
+	dst = appendOptString(dst, `,"from":`, ev.From)
+	dst = appendOptString(dst, `,"to":`, ev.To)
+	dst = appendOptString(dst, `,"reason":`, ev.Reason)
+	dst = append(dst, `,"created":"`...)
+	dst = created.AppendFormat(dst, time.RFC3339Nano)
+	return append(dst, `"}`...), nil
+}
+
+// appendOptString appends an omitempty string field.
+func appendOptString(dst []byte, key, s string) []byte {
+	if s == "" {
+		return dst
+	}
+	return appendJSONString(append(dst, key...), s)
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json does:
+// printable ASCII other than the characters it escapes is copied as is,
+// and a string with anything else is handed to json.Marshal.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			js, _ := json.Marshal(s) // a string always encodes
+			return append(dst, js...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
