@@ -286,3 +286,53 @@ func (s *Store) Unmatched(ctx context.Context, limit int) ([]UnmatchedItem, erro
 	}
 	return out, rows.Err()
 }
+
+// InstalledProducts lists the catalog products matched anywhere in the
+// fleet, sorted.
+func (s *Store) InstalledProducts(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT product FROM verdicts ORDER BY product`)
+	if err != nil {
+		return nil, fmt.Errorf("installed products: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, fmt.Errorf("installed products: %w", err)
+		}
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("installed products: %w", err)
+	}
+	return out, nil
+}
+
+// ProductVersions counts the hosts on each installed version of one
+// product, by version, from the (product, version) index. A version's
+// Status is the worst over its hosts; an uninstalled product has none.
+func (s *Store) ProductVersions(ctx context.Context, product string) ([]api.ProductVersion, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT version, MIN(cycle), MIN(status_rank), COUNT(*) FROM verdicts
+		WHERE product = ? GROUP BY version ORDER BY version`, product)
+	if err != nil {
+		return nil, fmt.Errorf("product versions: %w", err)
+	}
+	defer rows.Close()
+	var out []api.ProductVersion
+	for rows.Next() {
+		var v api.ProductVersion
+		var rank int
+		if err := rows.Scan(&v.Version, &v.Cycle, &rank, &v.Hosts); err != nil {
+			return nil, fmt.Errorf("product versions: %w", err)
+		}
+		v.Status = statusOfRank(rank)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("product versions: %w", err)
+	}
+	return out, nil
+}

@@ -255,3 +255,44 @@ func placeholders(n int) string {
 	}
 	return string(b)
 }
+
+// InventoryPage returns one page of a host's inventory, by name, version
+// then source, with each item's match, and the size of the whole
+// inventory. hostID is the public host id; an unknown one is ErrNotFound.
+// A negative offset is 0; limit 0 or less means 100, and at most 1000.
+func (s *Store) InventoryPage(ctx context.Context, hostID string, offset, limit int) ([]api.InventoryItem, int, error) {
+	var id int64
+	var total int
+	err := s.r.QueryRowContext(ctx, `SELECT h.id, (SELECT COUNT(*) FROM host_software hs WHERE hs.host_id = h.id)
+		FROM hosts h WHERE h.uid = ?`, hostID).Scan(&id, &total)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, fmt.Errorf("host %q: %w", hostID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("inventory page: %w", err)
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT s.source, s.name, s.version, s.arch, s.extra, s.product, s.match_version, s.rule
+		FROM host_software hs JOIN software s ON s.id = hs.software_id
+		WHERE hs.host_id = ? ORDER BY s.name, s.version, s.source LIMIT ? OFFSET ?`, id, min(limit, 1000), max(offset, 0))
+	if err != nil {
+		return nil, 0, fmt.Errorf("inventory page: %w", err)
+	}
+	defer rows.Close()
+	var out []api.InventoryItem
+	for rows.Next() {
+		var k swKey
+		var it api.InventoryItem
+		if err := rows.Scan(&k.source, &k.name, &k.version, &k.arch, &k.extra, &it.MatchProduct, &it.MatchVersion, &it.MatchRule); err != nil {
+			return nil, 0, fmt.Errorf("inventory page: %w", err)
+		}
+		it.Item = k.item()
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("inventory page: %w", err)
+	}
+	return out, total, nil
+}

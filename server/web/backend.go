@@ -126,7 +126,7 @@ func (b *Backend) countOverview(ctx context.Context, asOf, staleBefore time.Time
 		return Overview{}, err
 	}
 	o := Overview{Hosts: c.Hosts, Installs: c.Installs, HostsByStatus: c.HostsByStatus, InstallsByStatus: c.InstallsByStatus}
-	if o.StaleHosts, err = b.staleHosts(ctx, staleBefore); err != nil {
+	if o.StaleHosts, err = b.Store.CountStaleHosts(ctx, staleBefore); err != nil {
 		return Overview{}, err
 	}
 	cat := b.Catalog()
@@ -186,14 +186,40 @@ func labelOf(cat *catalog.Catalog, id string) string {
 	return id
 }
 
-// Hosts implements Fleet with one paged SQL query (see backend_sql.go).
+// Hosts implements Fleet with the store's host search (one paged SQL query).
 func (b *Backend) Hosts(ctx context.Context, q HostQuery) (HostPage, error) {
-	return b.queryHosts(ctx, q)
+	s := store.HostSearch{Search: q.Search, Status: q.Status, Product: q.Product, OS: q.OS,
+		Sort: q.Sort, Desc: q.Desc, Offset: max(q.Offset, 0), Limit: min(max(q.Limit, 1), maxPerPage)}
+	if q.Stale {
+		s.StaleBefore = q.StaleBefore
+	}
+	res, err := b.Store.SearchHosts(ctx, s)
+	if err != nil {
+		return HostPage{}, err
+	}
+	page := HostPage{Total: res.Total}
+	for _, h := range res.Hosts {
+		page.Rows = append(page.Rows, HostRow{ID: h.ID, Hostname: h.Hostname, OSName: h.OSName, Status: h.Status,
+			Installs: h.Installs, LastSeen: h.LastCheckinAt, Version: h.Version})
+	}
+	return page, nil
 }
 
 // Facets implements Fleet; the values are reused for AggregateTTL.
 func (b *Backend) Facets(ctx context.Context) (Facets, error) {
 	return b.facets.get("", b.ttl(), func() (Facets, error) { return b.queryFacets(ctx) })
+}
+
+func (b *Backend) queryFacets(ctx context.Context) (Facets, error) {
+	var f Facets
+	var err error
+	if f.Products, err = b.Store.InstalledProducts(ctx); err != nil {
+		return f, fmt.Errorf("host facets: %w", err)
+	}
+	if f.OSes, err = b.Store.HostOSNames(ctx); err != nil {
+		return f, fmt.Errorf("host facets: %w", err)
+	}
+	return f, nil
 }
 
 // Host implements Fleet with the store's host detail.
@@ -222,9 +248,20 @@ func (b *Backend) Host(ctx context.Context, id string) (HostDetail, error) {
 	return h, nil
 }
 
-// Inventory implements Fleet with one paged SQL query.
+// Inventory implements Fleet with the store's inventory page (one paged SQL
+// query); an item's Product is the catalog product it matched.
 func (b *Backend) Inventory(ctx context.Context, hostID string, offset, limit int) ([]api.Item, int, error) {
-	return b.queryInventory(ctx, hostID, offset, limit)
+	its, total, err := b.Store.InventoryPage(ctx, hostID, max(offset, 0), min(max(limit, 1), 1000))
+	if err != nil {
+		return nil, 0, notFound(err)
+	}
+	var out []api.Item
+	for _, it := range its {
+		item := it.Item
+		item.Product = it.MatchProduct
+		out = append(out, item)
+	}
+	return out, total, nil
 }
 
 // Products implements Fleet from the store's per-version counts (SQL GROUP
@@ -299,6 +336,19 @@ func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (Prod
 		d.Versions = d.Versions[:maxVersions]
 	}
 	return d, nil
+}
+
+// productVersions counts hosts per installed version of one product.
+func (b *Backend) productVersions(ctx context.Context, product string) ([]VersionCount, error) {
+	pvs, err := b.Store.ProductVersions(ctx, product)
+	if err != nil {
+		return nil, err
+	}
+	var out []VersionCount
+	for _, v := range pvs {
+		out = append(out, VersionCount{Version: v.Version, Cycle: v.Cycle, Status: v.Status, Hosts: v.Hosts})
+	}
+	return out, nil
 }
 
 // checkInput refuses what the API would refuse, naming the field.
@@ -494,7 +544,7 @@ func (b *Backend) EnrollSecrets(ctx context.Context) ([]EnrollSecret, error) {
 	if !b.EnrollSecretSet {
 		return nil, nil
 	}
-	n, err := b.enrolledHosts(ctx)
+	n, err := b.Store.CountHosts(ctx)
 	if err != nil {
 		return nil, err
 	}
