@@ -9,6 +9,14 @@ if [ ! -x "$root/bin/tools/mailpit" ]; then
   echo "deps: building mailpit $MAILPIT_VERSION into bin/tools"
   GOBIN="$root/bin/tools" go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
 fi
+# nfpm: the packager scripts/packages.sh uses (pinned; not in go.mod), built once into bin/tools.
+NFPM_VERSION=v2.45.2
+if [ ! -x "$root/bin/tools/nfpm-$NFPM_VERSION" ]; then
+  echo "deps: building nfpm $NFPM_VERSION into bin/tools"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && GOFLAGS= GOBIN="$tmp" go install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$NFPM_VERSION")
+  mkdir -p "$root/bin/tools" && mv "$tmp/nfpm" "$root/bin/tools/nfpm-$NFPM_VERSION" && rm -rf "$tmp"
+fi
 pkgs=(chromium msitools lintian systemd rpm osslsigncode
       wixl openssl gcc-aarch64-linux-gnu libc6-dev-arm64-cross)  # packages: MSI build, test cert, arm64 cgo server
 missing=()

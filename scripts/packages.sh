@@ -128,8 +128,14 @@ EOF
 
 # nfpm, pinned, built once per run (go install at a version; not in go.mod).
 NFPM=""
+# `make deps` builds it once into bin/tools/nfpm-<version>; otherwise it is built here.
 nfpm_tool() {
 	if [ -z "$NFPM" ]; then
+		local prebuilt="$ROOT/bin/tools/nfpm-${NFPM_MOD##*@}"
+		if [ -x "$prebuilt" ]; then
+			NFPM=$prebuilt
+			return
+		fi
 		(cd "$WORK" && GOFLAGS= GOBIN="$WORK/tools" $GO install "$NFPM_MOD") || die "go install $NFPM_MOD failed"
 		NFPM=$WORK/tools/nfpm
 	fi

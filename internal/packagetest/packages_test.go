@@ -79,7 +79,9 @@ func run(t *testing.T, env []string, name string, args ...string) string {
 }
 
 func runErr(env []string, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// Generous: on a fresh machine the first package build compiles the
+	// cgo SQLite driver for the server with the packaging build flags.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
