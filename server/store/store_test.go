@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -448,5 +449,88 @@ func TestCheckinsGroupCommit(t *testing.T) {
 	in := ReportInput{Host: hosts[0], Report: api.Report{ReportID: "late", Kind: api.ReportCheckin}}
 	if _, err := st.ApplyReport(ctx, in); err == nil {
 		t.Error("check-in on a closed store succeeded")
+	}
+}
+
+func TestVerdictPairs(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	if ps, err := st.verdictPairs(ctx); err != nil || len(ps) != 0 {
+		t.Fatalf("verdictPairs on an empty fleet = %v, %v, want none", ps, err)
+	}
+	invs := [][]MatchedItem{
+		{item("python3", "3.11.2", "python"), item("zlib", "1.2", "zlib"), item("nginx", "1.22", "nginx")},
+		{item("python3", "3.9.2", "python"), item("zlib", "1.2", "zlib")},
+		{item("python3", "3.11.2", "python"), item("zlib", "1.3", "zlib"), item("nginx", "1.2", "nginx")},
+	}
+	for i, inv := range invs {
+		h := enroll(t, st, fmt.Sprint("i", i), fmt.Sprint("h", i))
+		if _, err := st.ApplyReport(ctx, full(h, "r", inv...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.verdictPairs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []pv{{"nginx", "1.2"}, {"nginx", "1.22"}, {"python", "3.11.2"}, {"python", "3.9.2"}, {"zlib", "1.2"}, {"zlib", "1.3"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("verdictPairs = %v, want %v", got, want)
+	}
+}
+
+// TestReEvaluateHostRanks checks every host's worst status after
+// re-evaluations that make rows worse and better, on more hosts than one
+// rank update names.
+func TestReEvaluateHostRanks(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	const hosts = 1300
+	current := catalog.StatusRank(catalog.StatusCurrent)
+	err := st.inTx(ctx, func(tx *sql.Tx) error {
+		for h := 1; h <= hosts; h++ {
+			if _, err := tx.Exec(`INSERT INTO hosts (id, uid, install_id, hostname, info, node_key_hash, enrolled_at, status_rank) VALUES (?, ?, ?, ?, '{}', ?, 1, ?)`,
+				h, fmt.Sprint("u", h), fmt.Sprint("i", h), fmt.Sprint("h", h), fmt.Sprint("k", h), current); err != nil {
+				return err
+			}
+			for p := range 3 {
+				v := fmt.Sprintf("%d.%d", p, (h+p)%4)
+				if _, err := tx.Exec(`INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at) VALUES (?, ?, ?, ?, 'c', 'current', ?, 'c1', 1)`,
+					h, fmt.Sprint("p", p), v, v, current); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	eval := func(p, v string) catalog.Verdict {
+		s := catalog.StatusCurrent
+		if x, ok := status[v]; ok {
+			s = x
+		}
+		return catalog.Verdict{Product: p, Version: v, Status: s, Cycle: "c", Support: catalog.SupportSupported, Reason: "r"}
+	}
+	steps := []map[string]string{
+		{"0.1": catalog.StatusPatchAvailable, "1.2": catalog.StatusEOL},
+		{"0.1": catalog.StatusEOL, "1.2": catalog.StatusPatchAvailable, "2.3": catalog.StatusEOLSoon},
+		{"2.3": catalog.StatusEOLSoon},
+		{},
+	}
+	for i, step := range steps {
+		status = step
+		if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: fmt.Sprint("c", i+2), AsOf: "2025-01-02", Evaluate: eval}); err != nil {
+			t.Fatal(err)
+		}
+		var bad int
+		if err := st.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts h WHERE h.status_rank <> (SELECT MIN(status_rank) FROM verdicts WHERE host_id = h.id)`).Scan(&bad); err != nil {
+			t.Fatal(err)
+		}
+		if bad != 0 {
+			t.Errorf("step %d: %d hosts' worst status differs from their verdicts' worst", i, bad)
+		}
 	}
 }

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
@@ -299,18 +302,13 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 	if err != nil {
 		return res, fmt.Errorf("re-evaluate: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT product, version FROM verdicts ORDER BY product, version`)
+	pairs, err := s.verdictPairs(ctx)
 	if err != nil {
 		return res, fmt.Errorf("re-evaluate: %w", err)
 	}
 	byProduct := map[string][]Verdict{}
 	var products []string
-	for rows.Next() {
-		var p pv
-		if err := rows.Scan(&p.product, &p.version); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("re-evaluate: %w", err)
-		}
+	for _, p := range pairs {
 		if _, ok := byProduct[p.product]; !ok {
 			products = append(products, p.product)
 		}
@@ -324,12 +322,9 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 		}
 		byProduct[p.product] = append(byProduct[p.product], v)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return res, fmt.Errorf("re-evaluate: %w", err)
-	}
 	sort.Strings(products)
-	ranks := &rankChanges{direct: map[int64]int{}, recompute: map[int64]bool{}}
+	ranks := &rankChanges{recompute: map[int64]bool{}}
+	var evBuf []notifier.Event
 	// Products share a transaction until it has rewritten reEvalTxRows rows:
 	// few commits when little changes, and the writer is never held long
 	// when much does (reports keep flowing in between).
@@ -347,7 +342,7 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 				return fail(err)
 			}
 		}
-		n, ev, err := s.reEvalProduct(ctx, tx, byProduct[p], in.CatalogVersion, in.AsOf, now, ranks)
+		n, ev, err := s.reEvalProduct(ctx, tx, byProduct[p], in.CatalogVersion, in.AsOf, now, ranks, &evBuf)
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", p, err))
 		}
@@ -384,8 +379,12 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 // reEvalTxRows bounds the verdict rows one re-evaluation transaction rewrites.
 const reEvalTxRows = 50000
 
-// reEvalProduct applies new verdicts for one product's versions.
-func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string, now time.Time, ranks *rankChanges) (rowsChanged, events int, err error) {
+// reEvalProduct applies new verdicts for one product's versions: per
+// changed pair, one read of the rows that will change (for their events and
+// the hosts' worst status) and one UPDATE of those rows; then the product's
+// events in one Enqueue. buf is scratch space for the events, reused across
+// products.
+func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string, now time.Time, ranks *rankChanges, buf *[]notifier.Event) (rowsChanged, events int, err error) {
 	if _, err := s.upsertEvaluations(ctx, tx, vs, catalogVersion, asOf); err != nil {
 		return 0, 0, err
 	}
@@ -401,7 +400,9 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		return 0, 0, err
 	}
 	defer up.Close()
-	var evs []notifier.Event
+	created := now.UTC()
+	evs := (*buf)[:0]
+	defer func() { *buf = evs[:0] }()
 	for _, v := range vs {
 		if v.Installed == unchangedPair {
 			continue
@@ -410,6 +411,7 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		if err != nil {
 			return 0, 0, err
 		}
+		newRank := catalog.StatusRank(v.V.Status)
 		n := 0
 		for r.Next() {
 			var id int64
@@ -420,10 +422,10 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 				return 0, 0, err
 			}
 			n++
-			ranks.note(id, hostRank, catalog.StatusRank(status), catalog.StatusRank(v.V.Status))
+			ranks.note(id, hostRank, catalog.StatusRank(status), newRank)
 			if status != v.V.Status {
 				evs = append(evs, notifier.Event{Kind: notifier.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
-					HostID: uid, Host: hostname, From: status, To: v.V.Status, Reason: v.V.Reason, Created: now.UTC()})
+					HostID: uid, Host: hostname, From: status, To: v.V.Status, Reason: v.V.Reason, Created: created})
 			}
 		}
 		r.Close()
@@ -433,7 +435,7 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		if n == 0 {
 			continue
 		}
-		if _, err := up.ExecContext(ctx, v.V.Status, catalog.StatusRank(v.V.Status), v.V.Cycle, catalogVersion, now.UnixNano(),
+		if _, err := up.ExecContext(ctx, v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(),
 			v.V.Product, v.V.Version, v.V.Status, v.V.Cycle); err != nil {
 			return 0, 0, err
 		}
@@ -445,6 +447,51 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		}
 	}
 	return rowsChanged, len(evs), nil
+}
+
+// verdictPairs lists the distinct (product, version) pairs of the fleet's
+// verdicts in order. It walks the (product, version, host_id) key from one
+// pair to the next (a seek per pair: the next version of the product, else
+// the first version of the next product) instead of reading every row.
+func (s *Store) verdictPairs(ctx context.Context) ([]pv, error) {
+	// One read transaction: the seeks see one snapshot, as one query would.
+	conn, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Rollback()
+	nextVersion, err := conn.PrepareContext(ctx, `SELECT version FROM verdicts WHERE product = ? AND version > ? ORDER BY version LIMIT 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer nextVersion.Close()
+	nextProduct, err := conn.PrepareContext(ctx, `SELECT product, version FROM verdicts WHERE product > ? ORDER BY product, version LIMIT 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer nextProduct.Close()
+	var out []pv
+	var p pv
+	err = conn.QueryRowContext(ctx, `SELECT product, version FROM verdicts ORDER BY product, version LIMIT 1`).Scan(&p.product, &p.version)
+	for {
+		if err == sql.ErrNoRows {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for {
+			out = append(out, p)
+			err := nextVersion.QueryRowContext(ctx, p.product, p.version).Scan(&p.version)
+			if err == sql.ErrNoRows {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		err = nextProduct.QueryRowContext(ctx, p.product).Scan(&p.product, &p.version)
+	}
 }
 
 // unchangedPair marks, in reEvalProduct's input, a pair whose status and
@@ -486,23 +533,30 @@ func (s *Store) evaluations(ctx context.Context, st FleetState) (map[pv]knownEva
 
 // rankChanges collects how a re-evaluation moves hosts' worst status
 // without re-reading every host's verdicts: a row that got worse than the
-// host's worst sets it directly; only a host whose worst row got better
-// needs its minimum recomputed.
+// host's worst sets it directly (hosts grouped by their new rank, many ids a
+// statement); only a host whose worst row got better needs its minimum
+// recomputed.
 type rankChanges struct {
-	direct    map[int64]int
+	direct    []hostWorse // a host's row got worse than its worst (a host may repeat)
 	recompute map[int64]bool
+}
+
+type hostWorse struct {
+	host int64
+	rank int
 }
 
 func (rc *rankChanges) note(host int64, hostRank, oldRank, newRank int) {
 	switch {
 	case newRank < hostRank:
-		if r, ok := rc.direct[host]; !ok || newRank < r {
-			rc.direct[host] = newRank
-		}
+		rc.direct = append(rc.direct, hostWorse{host, newRank})
 	case oldRank <= hostRank && newRank > oldRank:
 		rc.recompute[host] = true
 	}
 }
+
+// rankChunk is the number of host ids one rank UPDATE names.
+const rankChunk = 500
 
 func (rc *rankChanges) apply(ctx context.Context, tx *sql.Tx) error {
 	var again []int64
@@ -513,17 +567,46 @@ func (rc *rankChanges) apply(ctx context.Context, tx *sql.Tx) error {
 	if err := updateHostRanks(ctx, tx, again); err != nil {
 		return err
 	}
-	st, err := tx.PrepareContext(ctx, `UPDATE hosts SET status_rank = ? WHERE id = ? AND status_rank > ?`)
-	if err != nil {
-		return fmt.Errorf("prepare host ranks: %w", err)
-	}
-	defer st.Close()
-	for h, r := range rc.direct {
-		if rc.recompute[h] {
+	// Each host once, with its worst new rank.
+	slices.SortFunc(rc.direct, func(a, b hostWorse) int {
+		if a.host != b.host {
+			return cmp.Compare(a.host, b.host)
+		}
+		return cmp.Compare(a.rank, b.rank)
+	})
+	byRank := map[int][]int64{}
+	for i, d := range rc.direct {
+		if (i > 0 && rc.direct[i-1].host == d.host) || rc.recompute[d.host] {
 			continue
 		}
-		if _, err := st.ExecContext(ctx, r, h, r); err != nil {
-			return fmt.Errorf("update host rank: %w", err)
+		byRank[d.rank] = append(byRank[d.rank], d.host)
+	}
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	for r, ids := range byRank {
+		for start := 0; start < len(ids); start += rankChunk {
+			part := ids[start:min(start+rankChunk, len(ids))]
+			st, ok := stmts[len(part)]
+			if !ok {
+				var err error
+				if st, err = tx.PrepareContext(ctx, `UPDATE hosts SET status_rank = ? WHERE status_rank > ? AND id IN (?`+
+					strings.Repeat(", ?", len(part)-1)+`)`); err != nil {
+					return fmt.Errorf("prepare host ranks: %w", err)
+				}
+				stmts[len(part)] = st
+			}
+			args := make([]any, 0, 2+len(part))
+			args = append(args, r, r)
+			for _, h := range part {
+				args = append(args, h)
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("update host ranks: %w", err)
+			}
 		}
 	}
 	return nil
