@@ -218,7 +218,24 @@ func TestKill9LosesNoAcknowledgedReport(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Kill once every sender has had reports acknowledged, so the kill lands
+	// mid-stream on a fast machine and a slow one alike.
+	ackedAll := func() bool {
+		ackMu.Lock()
+		defer ackMu.Unlock()
+		for _, r := range results {
+			if len(r.ids) < 2 {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(60 * time.Second); !ackedAll(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("senders got too few acknowledgements within 60s; server log:\n%s", p.logText())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
