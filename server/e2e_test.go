@@ -495,7 +495,12 @@ func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
 	pw.Write(body[:len(body)/2])
 	time.Sleep(200 * time.Millisecond) // the handler is now reading the body
 	cancel()                           // SIGTERM
-	time.Sleep(300 * time.Millisecond) // shutdown has begun: no new connections
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "shutting down"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("shutdown did not begin:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	pw.Write(body[len(body)/2:])
 	pw.Close()
 	r := <-res
