@@ -9,20 +9,9 @@ import (
 // the upstream's leading numeric components for cycle matching
 // (1:2.39.5-0+deb12u3 → epoch 1, upstream 2.39.5, revision 0+deb12u3).
 func (v *Version) parseDebian(s string) error {
-	if strings.ContainsAny(s, " \t") {
-		return fmt.Errorf("not a Debian version: contains a space")
-	}
-	rest := s
-	if i := strings.IndexByte(rest, ':'); i >= 0 {
-		e, j, err := readNum(rest, 0)
-		if err != nil {
-			return err
-		}
-		if j != i || i == 0 {
-			return fmt.Errorf("not a Debian version: epoch %q is not a number", rest[:i])
-		}
-		v.epoch = e
-		rest = rest[i+1:]
+	rest, err := v.splitEpoch(s, "a Debian version")
+	if err != nil {
+		return err
 	}
 	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
 		v.upver, v.rev = rest[:i], rest[i+1:]
@@ -46,20 +35,9 @@ func (v *Version) parseDebian(s string) error {
 
 // parseRPM splits [epoch:]version[-release] (rpmvercmp semantics).
 func (v *Version) parseRPM(s string) error {
-	if strings.ContainsAny(s, " \t") {
-		return fmt.Errorf("not an RPM version: contains a space")
-	}
-	rest := s
-	if i := strings.IndexByte(rest, ':'); i >= 0 {
-		e, j, err := readNum(rest, 0)
-		if err != nil {
-			return err
-		}
-		if j != i || i == 0 {
-			return fmt.Errorf("not an RPM version: epoch %q is not a number", rest[:i])
-		}
-		v.epoch = e
-		rest = rest[i+1:]
+	rest, err := v.splitEpoch(s, "an RPM version")
+	if err != nil {
+		return err
 	}
 	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
 		v.upver, v.rev = rest[:i], rest[i+1:]
@@ -272,4 +250,25 @@ func rpmvercmp(a, b string) int {
 	default:
 		return -1
 	}
+}
+
+// splitEpoch checks the spacing shared by Debian and RPM versions, stores a
+// leading "N:" epoch in v and returns the rest; kind names the scheme in errors.
+func (v *Version) splitEpoch(s, kind string) (string, error) {
+	if strings.ContainsAny(s, " \t") {
+		return "", fmt.Errorf("not %s: contains a space", kind)
+	}
+	i := strings.IndexByte(s, ':')
+	if i < 0 {
+		return s, nil
+	}
+	e, j, err := readNum(s, 0)
+	if err != nil {
+		return "", err
+	}
+	if j != i || i == 0 {
+		return "", fmt.Errorf("not %s: epoch %q is not a number", kind, s[:i])
+	}
+	v.epoch = e
+	return s[i+1:], nil
 }
