@@ -50,12 +50,24 @@ func debianUpstream(v string) string {
 	if i := strings.LastIndexByte(v, '-'); i > 0 {
 		v = v[:i]
 	}
-	if i := strings.IndexByte(v, '~'); i > 0 {
-		v = v[:i]
-	}
 	// "+really" means the package carries an older upstream under a newer number.
 	if i := strings.Index(v, "+really"); i >= 0 {
 		v = v[i+len("+really"):]
+	}
+	v = cutRepack(v)
+	if i := strings.IndexByte(v, '~'); i > 0 {
+		// "~rc1", "~beta2", "~a1" are upstream pre-releases: keep them in the
+		// semver spelling ("1.6.7~rc0" → "1.6.7-rc0"); anything else after "~"
+		// ("~deb12u1", "~bpo12+1", "~22.04.2") is packaging and goes.
+		pre := v[i+1:]
+		if j := strings.IndexAny(pre, "~+"); j >= 0 {
+			pre = pre[:j]
+		}
+		if isPreRelease(pre) {
+			v = v[:i] + "-" + pre
+		} else {
+			v = v[:i]
+		}
 	}
 	// Cut at the first "+" followed by a letter: repack markers (+dfsg, +ds,
 	// +repack, +git2023, +debian). A "+" followed by a digit is part of the
@@ -67,6 +79,54 @@ func debianUpstream(v string) string {
 		}
 	}
 	return strings.TrimRight(v, ".+")
+}
+
+// repackWords are the markers Debian adds to an upstream version whose
+// tarball was repacked (Debian Free Software Guidelines, "ds", "repack").
+var repackWords = []string{"dfsg", "ds", "repack"}
+
+// cutRepack cuts v at a repack marker after '.', '~' or '+'
+// ("1.14.0.dfsg" → "1.14.0", "4.2~ds1" → "4.2").
+func cutRepack(v string) string {
+	for i := 1; i < len(v); i++ {
+		if v[i] != '.' && v[i] != '~' && v[i] != '+' {
+			continue
+		}
+		for _, w := range repackWords {
+			rest := v[i+1:]
+			if len(rest) >= len(w) && strings.EqualFold(rest[:len(w)], w) && (len(rest) == len(w) || !isLetter(rest[len(w)])) {
+				return v[:i]
+			}
+		}
+	}
+	return v
+}
+
+// isPreRelease reports whether s names an upstream pre-release: a
+// pre-release word, optionally followed by a number ("rc0", "beta.2", "a1";
+// "a" and "b" only with a number).
+func isPreRelease(s string) bool {
+	i := 0
+	for i < len(s) && isLetter(s[i]) {
+		i++
+	}
+	w, rest := strings.ToLower(s[:i]), s[i:]
+	switch w {
+	case "alpha", "beta", "rc", "pre", "preview", "dev":
+	case "a", "b":
+		if rest == "" || !isDigit(rest[0]) {
+			return false
+		}
+	default:
+		return false
+	}
+	rest = strings.TrimPrefix(rest, ".")
+	for j := 0; j < len(rest); j++ {
+		if !isDigit(rest[j]) {
+			return false
+		}
+	}
+	return true
 }
 
 func rpmUpstream(v string) string {
