@@ -83,8 +83,20 @@ func checkHostInfo(prefix string, h api.HostInfo) error {
 			return err
 		}
 	}
+	if len(h.ExtendedSupport) > maxExtendedSupport {
+		return &bodyError{http.StatusBadRequest, prefix + ".extended_support",
+			fmt.Errorf("%d programmes: at most %d", len(h.ExtendedSupport), maxExtendedSupport)}
+	}
+	for i, p := range h.ExtendedSupport {
+		if err := checkText(fmt.Sprintf("%s.extended_support[%d]", prefix, i), p, 64, true); err != nil {
+			return err
+		}
+	}
 	return nil
 }
+
+// maxExtendedSupport bounds HostInfo.ExtendedSupport.
+const maxExtendedSupport = 32
 
 // checkReport validates a decoded report.
 func checkReport(rep *api.Report) error {
@@ -115,7 +127,8 @@ func checkReport(rep *api.Report) error {
 		}{
 			{"source", it.Source, true}, {"name", it.Name, true}, {"version", it.Version, false}, {"arch", it.Arch, false},
 			{"source_pkg", it.SourcePkg, false}, {"publisher", it.Publisher, false}, {"bundle_id", it.BundleID, false},
-			{"product", it.Product, false},
+			{"product", it.Product, false}, {"origin", it.Origin, false}, {"suite", it.Suite, false},
+			{"candidate", it.Candidate, false}, {"candidate_suite", it.CandidateSuite, false},
 		} {
 			if err := checkText(p+c.f, c.v, maxNameLen, c.required); err != nil {
 				return err

@@ -39,7 +39,26 @@ type HostInfo struct {
 	OSBuild      string `json:"os_build,omitempty"`      // Windows "10.0.22631.3296", macOS "23F79"
 	Kernel       string `json:"kernel,omitempty"`
 	AgentVersion string `json:"agent_version,omitempty"`
+	// RepoDataDate is the newest publication date among the package
+	// repository metadata cached on the host (apt's Release "Date:", dnf's
+	// repomd revision, the APKINDEX build time): how fresh the host's view of
+	// its repositories is, so "repository data on this host is N days old"
+	// can be said. Zero when the host has no such data.
+	RepoDataDate time.Time `json:"repo_data_date,omitzero"`
+	// ExtendedSupport lists the paid extended-support programmes the host is
+	// enrolled in: "ubuntu-esm-infra", "ubuntu-esm-apps" (Ubuntu Pro attached
+	// with the service enabled), "debian-elts" (Freexian's Extended LTS
+	// archive configured), "rhel-els" (an enabled RHEL ELS repository).
+	ExtendedSupport []string `json:"extended_support,omitempty"`
 }
+
+// Extended-support programmes an agent may report in HostInfo.ExtendedSupport.
+const (
+	ExtUbuntuESMInfra = "ubuntu-esm-infra"
+	ExtUbuntuESMApps  = "ubuntu-esm-apps"
+	ExtDebianELTS     = "debian-elts"
+	ExtRHELELS        = "rhel-els"
+)
 
 // Item is one installed piece of software as an agent saw it.
 type Item struct {
@@ -51,6 +70,24 @@ type Item struct {
 	Publisher string `json:"publisher,omitempty"`  // Windows publisher, macOS bundle id vendor
 	BundleID  string `json:"bundle_id,omitempty"`  // macOS bundle identifier
 	Product   string `json:"product,omitempty"`    // catalog product hint (probes may name it)
+	// Origin is who publishes the repository that offers the installed
+	// version, lower-cased: apt's Release "Origin:" ("debian", "ubuntu",
+	// ". nodistro" for NodeSource), the rpm Vendor tag ("red hat, inc."),
+	// "alpine" for Alpine's repositories. Empty when no configured
+	// repository offers the installed version (installed by hand, or from a
+	// repository since removed) or the agent could not tell.
+	Origin string `json:"origin,omitempty"`
+	// Suite is the repository that offers the installed version: apt's
+	// Codename ("bookworm-security"), the dnf repository id ("baseos"), the
+	// Alpine branch/repository ("v3.20/main").
+	Suite string `json:"suite,omitempty"`
+	// Candidate is the version the host's package manager would install
+	// (apt-cache policy's "Candidate:"); equal to Version when the package
+	// is up to date. Empty when the agent could not read the repository data.
+	Candidate string `json:"candidate,omitempty"`
+	// CandidateSuite is the suite that offers Candidate when it differs from
+	// Version ("bookworm-security" says the update is a security update).
+	CandidateSuite string `json:"candidate_suite,omitempty"`
 }
 
 // CollectorError reports a collector that failed or timed out, so failures

@@ -16,17 +16,25 @@ type swKey struct {
 }
 
 // itemExtra is the part of an item's identity beyond source/name/version/arch.
+// The repository fields (origin, suite, candidate) are part of it too: a
+// package whose candidate changes is a changed item, and the row keeps what
+// the agent last reported. An old row without them reads back as before.
 type itemExtra struct {
-	SourcePkg string `json:"source_pkg,omitempty"`
-	Publisher string `json:"publisher,omitempty"`
-	BundleID  string `json:"bundle_id,omitempty"`
-	Product   string `json:"product,omitempty"`
+	SourcePkg      string `json:"source_pkg,omitempty"`
+	Publisher      string `json:"publisher,omitempty"`
+	BundleID       string `json:"bundle_id,omitempty"`
+	Product        string `json:"product,omitempty"`
+	Origin         string `json:"origin,omitempty"`
+	Suite          string `json:"suite,omitempty"`
+	Candidate      string `json:"candidate,omitempty"`
+	CandidateSuite string `json:"candidate_suite,omitempty"`
 }
 
 func keyOf(it api.Item) swKey {
 	k := swKey{source: it.Source, name: it.Name, version: it.Version, arch: it.Arch}
-	if it.SourcePkg != "" || it.Publisher != "" || it.BundleID != "" || it.Product != "" {
-		b, _ := json.Marshal(itemExtra{it.SourcePkg, it.Publisher, it.BundleID, it.Product})
+	x := itemExtra{it.SourcePkg, it.Publisher, it.BundleID, it.Product, it.Origin, it.Suite, it.Candidate, it.CandidateSuite}
+	if x != (itemExtra{}) {
+		b, _ := json.Marshal(x)
 		k.extra = string(b)
 	}
 	return k
@@ -38,6 +46,7 @@ func (k swKey) item() api.Item {
 		var x itemExtra
 		if json.Unmarshal([]byte(k.extra), &x) == nil {
 			it.SourcePkg, it.Publisher, it.BundleID, it.Product = x.SourcePkg, x.Publisher, x.BundleID, x.Product
+			it.Origin, it.Suite, it.Candidate, it.CandidateSuite = x.Origin, x.Suite, x.Candidate, x.CandidateSuite
 		}
 	}
 	return it
