@@ -1,0 +1,244 @@
+// Package httpjson is the one toolkit of eolwatch's JSON API: reading a
+// request body, writing an answer, turning a failure into a status code and
+// an api.Error body, and an adapter for handlers that return their failure.
+// Every /api/v1 route, the server's and the notifier's, goes through it, so
+// every route answers with the same headers and the same error wording.
+//
+// Failures are *fault.Error values (or wrap one); Status maps their code to
+// an HTTP status. Anything else is an internal error: WriteError logs it,
+// once, with the request's fields, and answers 500 without its details.
+package httpjson
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// HandlerFunc is an HTTP handler that returns its failure instead of
+// writing it. It writes its answer only on success (or, having started a
+// streamed answer, logs what goes wrong afterwards and returns nil).
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts h to an http.HandlerFunc: a returned error is answered by
+// WriteError, logged with log when it is internal.
+func Handle(log *slog.Logger, h HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			WriteError(w, r, log, err)
+		}
+	}
+}
+
+// Plain turns an ordinary handler (an HTML page, the metrics endpoint) into
+// a HandlerFunc that never fails.
+func Plain(h http.HandlerFunc) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		h(w, r)
+		return nil
+	}
+}
+
+// Write writes v as the JSON body with status code. Answers are never cached
+// and never sniffed; HTML characters are not escaped (the body is JSON, not
+// markup).
+func Write(w http.ResponseWriter, code int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// statuses maps fault codes to HTTP statuses.
+var statuses = map[fault.Code]int{
+	fault.Invalid:      http.StatusBadRequest,
+	fault.Unauthorized: http.StatusUnauthorized,
+	fault.Forbidden:    http.StatusForbidden,
+	fault.NotFound:     http.StatusNotFound,
+	fault.Conflict:     http.StatusConflict,
+	fault.TooLarge:     http.StatusRequestEntityTooLarge,
+	fault.Unsupported:  http.StatusUnsupportedMediaType,
+	fault.TooMany:      http.StatusTooManyRequests,
+	fault.Unavailable:  http.StatusServiceUnavailable,
+}
+
+// Status returns the HTTP status of err: its fault code's, 413 for a body
+// past http.MaxBytesReader's limit, else 500.
+func Status(err error) int {
+	if code, ok := statuses[fault.CodeOf(err)]; ok {
+		return code
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteError answers err as an api.Error with Status(err). The message is
+// err's, and the field the *fault.Error's. A 5xx is logged here, once, with
+// the request's fields; its details are not shown to the caller.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code := Status(err)
+	body := api.Error{Error: err.Error()}
+	if fe, ok := fault.As(err); ok {
+		body.Field = fe.Field
+	}
+	var mbe *http.MaxBytesError
+	if fault.CodeOf(err) == "" && errors.As(err, &mbe) {
+		body.Error = fmt.Sprintf("body larger than %d bytes", mbe.Limit)
+	}
+	if code >= 500 {
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "status", code, "err", err)
+		body = api.Error{Error: http.StatusText(code)}
+	}
+	Write(w, code, body)
+}
+
+// Decode reads one JSON value into v from a request body of at most limit
+// bytes (application/json or no content type; not compressed). Unknown
+// fields, trailing data and malformed JSON are refused with a *fault.Error
+// naming the field at fault where there is one.
+func Decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	body, done, err := open(w, r, limit, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return DecodeReader(body, v)
+}
+
+// DecodeGzip is Decode for bodies that may also be gzip-compressed
+// (Content-Encoding: gzip, agent reports): limit bounds the body both on the
+// wire and decompressed.
+func DecodeGzip(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	body, done, err := open(w, r, limit, true)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return DecodeReader(body, v)
+}
+
+// IsJSON reports whether the request declares a JSON body.
+func IsJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+// open returns the request body reader, bounded to limit bytes on the wire
+// and, when gzip-encoded (and allowed), to limit bytes decompressed.
+func open(w http.ResponseWriter, r *http.Request, limit int64, allowGzip bool) (io.Reader, func(), error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !IsJSON(r) {
+		return nil, nil, fault.New(fault.Unsupported, "", "content type %q: want application/json", ct)
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return body, func() {}, nil
+	case "gzip":
+		if !allowGzip {
+			return nil, nil, fault.New(fault.Unsupported, "", "content encoding gzip is only accepted for reports")
+		}
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, nil, fault.Invalidf("", "body is not valid gzip: %w", err)
+		}
+		return &limitedReader{r: zr, n: limit, limit: limit}, func() { zr.Close() }, nil
+	default:
+		return nil, nil, fault.New(fault.Unsupported, "", "content encoding %q: want gzip or none", enc)
+	}
+}
+
+// errInflatedTooLarge is returned when a gzip body inflates past the limit.
+type errInflatedTooLarge struct{ limit int64 }
+
+func (e errInflatedTooLarge) Error() string {
+	return fmt.Sprintf("decompressed body larger than %d bytes", e.limit)
+}
+
+// limitedReader fails (rather than truncating) past limit bytes; n is
+// what is left.
+type limitedReader struct {
+	r     io.Reader
+	n     int64
+	limit int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		// One more byte would exceed the limit: check whether there is one.
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		if n > 0 {
+			return 0, errInflatedTooLarge{l.limit}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// DecodeReader decodes exactly one JSON value from rd into v, rejecting
+// unknown fields and trailing data, and turns decoding failures into
+// *fault.Error values.
+func DecodeReader(rd io.Reader, v any) error {
+	dec := json.NewDecoder(rd)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return decodeError(err)
+		}
+		return fault.Invalidf("", "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// decodeError says what is wrong with a body, naming the field when the
+// JSON names one, and "body" when the body is not JSON at all.
+func decodeError(err error) error {
+	var mbe *http.MaxBytesError
+	var big errInflatedTooLarge
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mbe):
+		return fault.New(fault.TooLarge, "", "body larger than %d bytes", mbe.Limit)
+	case errors.As(err, &big):
+		return fault.New(fault.TooLarge, "", "%s", big.Error())
+	case errors.Is(err, io.EOF):
+		return fault.Invalidf("", "empty body: want a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fault.Invalidf("", "truncated body: the JSON ends early")
+	case errors.As(err, &syn):
+		return fault.Invalidf("body", "malformed JSON at byte %d: %v", syn.Offset, syn)
+	case errors.As(err, &typ):
+		return fault.Invalidf(typ.Field, "field %q: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fault.Invalidf(f, "unknown field %q", f)
+	case strings.Contains(err.Error(), "gzip") || strings.Contains(err.Error(), "flate") || strings.Contains(err.Error(), "checksum"):
+		return fault.Invalidf("", "body is not valid gzip: %w", err)
+	}
+	return fault.Invalidf("", "bad request body: %w", err)
+}
