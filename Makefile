@@ -14,9 +14,10 @@ help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## build bin/eolwatch-server and bin/eolwatch-agent (agent with CGO_ENABLED=0)
+build: ## build bin/eolwatch-server, bin/eolwatch-agent (CGO_ENABLED=0) and bin/eolwatch-loadgen
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -o $(BIN)/eolwatch-server ./cmd/eolwatch-server
+	$(GO) build -trimpath -o $(BIN)/eolwatch-loadgen ./cmd/eolwatch-loadgen
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/eolwatch-agent ./cmd/eolwatch-agent
 
 .PHONY: build-all
@@ -75,7 +76,7 @@ run: build ## build, start the server on 127.0.0.1:8480 with .run/ as data dir, 
 
 .PHONY: loadgen
 loadgen: build ## fire a simulated fleet at the `make run` server (LOADGEN_HOSTS=1000 LOADGEN_ITEMS=1000 LOADGEN_CONCURRENCY=8; adds fake hosts to .run/)
-	$(BIN)/eolwatch-server loadgen --server http://$${EOLWATCH_RUN_ADDR:-127.0.0.1:8480} --enroll-secret "$$(cat $(RUN_DIR)/enroll-secret)" \
+	$(BIN)/eolwatch-loadgen --server http://$${EOLWATCH_RUN_ADDR:-127.0.0.1:8480} --enroll-secret "$$(cat $(RUN_DIR)/enroll-secret)" \
 	  --token "$$($(BIN)/eolwatch-server token create --data-dir $(RUN_DIR) --role support --name loadgen)" \
 	  --hosts $(or $(LOADGEN_HOSTS),1000) --items $(or $(LOADGEN_ITEMS),1000) --concurrency $(or $(LOADGEN_CONCURRENCY),8)
 

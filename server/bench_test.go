@@ -68,7 +68,7 @@ func BenchmarkEligibility(b *testing.B) {
 			p := benchProducts[rng.IntN(len(benchProducts))]
 			host := fmt.Sprintf("host-%07d", 1+rng.IntN(n))
 			start := time.Now()
-			ans, err := e.s.checkEligibility(ctx, p.product, "", host)
+			ans, err := e.svc.Eligibility(ctx, p.product, "", host)
 			byHost[i] = time.Since(start)
 			if err != nil || ans.Status == "" {
 				b.Fatalf("eligibility host=%s product=%s: %+v %v", host, p.product, ans, err)
@@ -76,7 +76,7 @@ func BenchmarkEligibility(b *testing.B) {
 			start = time.Now()
 			// A version the customer reads out: a fresh string each time, so
 			// the answer is computed, not cached.
-			ans, err = e.s.checkEligibility(ctx, p.product, p.version+"."+strconv.Itoa(i%7), "")
+			ans, err = e.svc.Eligibility(ctx, p.product, p.version+"."+strconv.Itoa(i%7), "")
 			byVersion[i] = time.Since(start)
 			if err != nil || ans.Status == "" {
 				b.Fatalf("eligibility %s %s: %v", p.product, p.version, err)

@@ -19,7 +19,9 @@ type metrics struct {
 	enrollFailures prometheus.Counter
 }
 
-func newMetrics(s *Server) *metrics {
+func newMetrics(st interface {
+	HostsByStatus(ctx context.Context) (map[string]int, error)
+}) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -44,7 +46,7 @@ func newMetrics(s *Server) *metrics {
 	hosts := prometheus.NewDesc("eolwatch_hosts", "Hosts by worst verdict status.", []string{"status"}, nil)
 	m.reg.MustRegister(m.reports, m.ingestSeconds, m.reevalSeconds, m.enrollFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		hostCollector{desc: hosts, s: s})
+		hostCollector{desc: hosts, st: st})
 	return m
 }
 
@@ -55,7 +57,9 @@ func (m *metrics) handler() http.Handler {
 // hostCollector counts hosts by status from the store at scrape time.
 type hostCollector struct {
 	desc *prometheus.Desc
-	s    *Server
+	st   interface {
+		HostsByStatus(ctx context.Context) (map[string]int, error)
+	}
 }
 
 func (c hostCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
@@ -63,7 +67,7 @@ func (c hostCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c hostCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	counts, err := c.s.st.HostsByStatus(ctx)
+	counts, err := c.st.HostsByStatus(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return

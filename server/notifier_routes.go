@@ -1,5 +1,10 @@
 package server
 
+import (
+	"github.com/eolwatch/eolwatch/internal/httpjson"
+	"github.com/eolwatch/eolwatch/server/auth"
+)
+
 // notifierRoutes are the notifier's routes (its handlers, our access rules).
 // They are part of routeTable; kept apart only because they exist only when
 // the notifier runs.
@@ -9,16 +14,16 @@ func (s *Server) notifierRoutes() []route {
 		return nil
 	}
 	return []route{
-		{"POST /api/v1/groups", accessAdmin, n.HandleCreateGroup},
-		{"GET /api/v1/groups", accessViewer, n.HandleListGroups},
-		{"DELETE /api/v1/groups/{name}", accessAdmin, n.HandleDeleteGroup},
-		{"POST /api/v1/subscriptions", accessPublic, n.HandleSubscribe}, // rate-limited by the notifier
-		{"GET /api/v1/subscriptions", accessAdmin, n.HandleListSubscriptions},
-		{"GET /api/v1/outbox", accessAdmin, n.HandleListOutbox},
-		{"GET /subscribe/confirm", accessPublic, n.HandleConfirm},
-		{"GET /unsubscribe", accessPublic, n.HandleUnsubscribe},
-		{"POST /unsubscribe", accessPublic, n.HandleUnsubscribe}, // RFC 8058 one-click
-		{"GET /preferences", accessPublic, n.HandlePreferences},  // signed token in the link
-		{"POST /preferences", accessPublic, n.HandlePreferences},
+		{"POST /api/v1/groups", auth.Admin, httpjson.Plain(n.HandleCreateGroup)},
+		{"GET /api/v1/groups", auth.Viewer, httpjson.Plain(n.HandleListGroups)},
+		{"DELETE /api/v1/groups/{name}", auth.Admin, httpjson.Plain(n.HandleDeleteGroup)},
+		{"POST /api/v1/subscriptions", auth.Public, httpjson.Plain(n.HandleSubscribe)}, // rate-limited by the notifier
+		{"GET /api/v1/subscriptions", auth.Admin, httpjson.Plain(n.HandleListSubscriptions)},
+		{"GET /api/v1/outbox", auth.Admin, httpjson.Plain(n.HandleListOutbox)},
+		{"GET /subscribe/confirm", auth.Public, httpjson.Plain(n.HandleConfirm)},
+		{"GET /unsubscribe", auth.Public, httpjson.Plain(n.HandleUnsubscribe)},
+		{"POST /unsubscribe", auth.Public, httpjson.Plain(n.HandleUnsubscribe)}, // RFC 8058 one-click
+		{"GET /preferences", auth.Public, httpjson.Plain(n.HandlePreferences)},  // signed token in the link
+		{"POST /preferences", auth.Public, httpjson.Plain(n.HandlePreferences)},
 	}
 }

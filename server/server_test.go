@@ -12,13 +12,16 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
+	"github.com/eolwatch/eolwatch/server/service"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
@@ -42,9 +45,11 @@ func testCatalog(t testing.TB) *catalog.Catalog {
 // testEnv is a server over real SQLite and real HTTP on loopback.
 type testEnv struct {
 	s      *Server
+	svc    *service.Service
 	st     *store.Store
 	ts     *httptest.Server
-	tokens map[string]string // role -> token
+	tokens map[string]string               // role -> token
+	cat    atomic.Pointer[catalog.Catalog] // when set, replaces the catalog service's catalog
 }
 
 func newTestEnv(t testing.TB) *testEnv {
@@ -66,11 +71,11 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err := catalogsvc.Migrate(ctx, st.DB()); err != nil {
 		t.Fatal(err)
 	}
-	var s *Server
+	e := &testEnv{st: st, tokens: map[string]string{}}
 	cats, err := catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Base: testCatalog(t), Logger: log,
 		OnChange: func(_, _ *catalog.Catalog) {
-			if s != nil {
-				s.engine()
+			if e.svc != nil {
+				e.svc.CatalogChanged()
 			}
 		}})
 	if err != nil {
@@ -78,12 +83,21 @@ func newTestEnv(t testing.TB) *testEnv {
 	}
 	cfg := DefaultConfig()
 	cfg.EnrollSecret = testSecret
-	s = newServer(options{cfg: cfg, st: st, catalogs: cats, publish: cats.Publish, notifier: nt, log: log})
-	s.ready.Store(true)
-	ts := httptest.NewServer(s.handler())
-	t.Cleanup(ts.Close)
-	e := &testEnv{s: s, st: st, ts: ts, tokens: map[string]string{}}
-	for _, role := range []string{store.RoleAdmin, store.RoleSupport, store.RoleViewer} {
+	current := func() *catalog.Catalog {
+		if c := e.cat.Load(); c != nil {
+			return c
+		}
+		return cats.Current()
+	}
+	e.svc, err = service.New(service.Config{Store: st, Catalog: current, Policy: cfg.Policy(), Notify: nt.Kick, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s = newServer(options{cfg: cfg, st: st, svc: e.svc, publish: cats.Publish, notifier: nt, log: log})
+	e.s.ready.Store(true)
+	e.ts = httptest.NewServer(e.s.handler())
+	t.Cleanup(e.ts.Close)
+	for _, role := range auth.Roles {
 		_, secret, err := st.CreateToken(ctx, role, "test")
 		if err != nil {
 			t.Fatal(err)
@@ -91,6 +105,12 @@ func newTestEnv(t testing.TB) *testEnv {
 		e.tokens[role] = secret
 	}
 	return e
+}
+
+// setCatalog swaps the catalog in force, as the catalog service does.
+func (e *testEnv) setCatalog(cat *catalog.Catalog) {
+	e.cat.Store(cat)
+	e.svc.CatalogChanged()
 }
 
 func (e *testEnv) do(t testing.TB, method, path, token string, body io.Reader, hdr map[string]string) (*http.Response, []byte) {
@@ -152,33 +172,33 @@ func TestRouteAccess(t *testing.T) {
 	e := newTestEnv(t)
 	_, nodeKey := e.enroll(t, "install-1", "web1")
 	// The expected access of every route, written out independently of routeTable.
-	want := map[string]access{
-		"POST /api/v1/enroll":               accessPublic,
-		"POST /api/v1/report":               accessAgent,
-		"GET /api/v1/hosts":                 accessViewer,
-		"GET /api/v1/hosts/{id}":            accessViewer,
-		"POST /api/v1/hosts/{id}/revoke":    accessAdmin,
-		"GET /api/v1/products":              accessViewer,
-		"GET /api/v1/compliance":            accessViewer,
-		"GET /api/v1/compliance/export.csv": accessViewer,
-		"GET /api/v1/unmatched":             accessViewer,
-		"GET /api/v1/eligibility":           accessSupport,
-		"GET /api/v1/catalog":               accessViewer,
-		"POST /api/v1/catalog/releases":     accessAdmin,
-		"GET /healthz":                      accessPublic,
-		"GET /readyz":                       accessPublic,
-		"GET /metrics":                      accessViewer,
-		"POST /api/v1/groups":               accessAdmin,
-		"GET /api/v1/groups":                accessViewer,
-		"DELETE /api/v1/groups/{name}":      accessAdmin,
-		"POST /api/v1/subscriptions":        accessPublic,
-		"GET /api/v1/subscriptions":         accessAdmin,
-		"GET /api/v1/outbox":                accessAdmin,
-		"GET /subscribe/confirm":            accessPublic,
-		"GET /unsubscribe":                  accessPublic,
-		"POST /unsubscribe":                 accessPublic,
-		"GET /preferences":                  accessPublic,
-		"POST /preferences":                 accessPublic,
+	want := map[string]auth.Access{
+		"POST /api/v1/enroll":               auth.Public,
+		"POST /api/v1/report":               auth.Agent,
+		"GET /api/v1/hosts":                 auth.Viewer,
+		"GET /api/v1/hosts/{id}":            auth.Viewer,
+		"POST /api/v1/hosts/{id}/revoke":    auth.Admin,
+		"GET /api/v1/products":              auth.Viewer,
+		"GET /api/v1/compliance":            auth.Viewer,
+		"GET /api/v1/compliance/export.csv": auth.Viewer,
+		"GET /api/v1/unmatched":             auth.Viewer,
+		"GET /api/v1/eligibility":           auth.Support,
+		"GET /api/v1/catalog":               auth.Viewer,
+		"POST /api/v1/catalog/releases":     auth.Admin,
+		"GET /healthz":                      auth.Public,
+		"GET /readyz":                       auth.Public,
+		"GET /metrics":                      auth.Viewer,
+		"POST /api/v1/groups":               auth.Admin,
+		"GET /api/v1/groups":                auth.Viewer,
+		"DELETE /api/v1/groups/{name}":      auth.Admin,
+		"POST /api/v1/subscriptions":        auth.Public,
+		"GET /api/v1/subscriptions":         auth.Admin,
+		"GET /api/v1/outbox":                auth.Admin,
+		"GET /subscribe/confirm":            auth.Public,
+		"GET /unsubscribe":                  auth.Public,
+		"POST /unsubscribe":                 auth.Public,
+		"GET /preferences":                  auth.Public,
+		"POST /preferences":                 auth.Public,
 	}
 	seen := map[string]bool{}
 	for _, r := range e.s.routeTable() {
@@ -201,9 +221,9 @@ func TestRouteAccess(t *testing.T) {
 		{"anonymous", "", ""},
 		{"forged", "ewt_0000000000000000000000000000000000000000", ""},
 		{"agent", nodeKey, "agent"},
-		{"viewer", e.tokens[store.RoleViewer], store.RoleViewer},
-		{"support", e.tokens[store.RoleSupport], store.RoleSupport},
-		{"admin", e.tokens[store.RoleAdmin], store.RoleAdmin},
+		{"viewer", e.tokens[auth.RoleViewer], auth.RoleViewer},
+		{"support", e.tokens[auth.RoleSupport], auth.RoleSupport},
+		{"admin", e.tokens[auth.RoleAdmin], auth.RoleAdmin},
 	}
 	for pattern, acc := range want {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -217,12 +237,12 @@ func TestRouteAccess(t *testing.T) {
 			got := resp.StatusCode
 			var wantAllowed bool
 			switch acc {
-			case accessPublic:
+			case auth.Public:
 				wantAllowed = true
-			case accessAgent:
+			case auth.Agent:
 				wantAllowed = c.role == "agent"
 			default:
-				wantAllowed = c.role != "" && c.role != "agent" && roleAllows(c.role, acc)
+				wantAllowed = c.role != "" && c.role != "agent" && auth.Allows(c.role, acc)
 			}
 			denied := got == http.StatusUnauthorized || got == http.StatusForbidden
 			if pattern == "POST /api/v1/report" && c.role == "agent" {
@@ -231,9 +251,9 @@ func TestRouteAccess(t *testing.T) {
 			if wantAllowed == denied {
 				t.Errorf("%s %s as %s: status %d (%s), want allowed=%v", method, path, c.name, got, bytes.TrimSpace(rb), wantAllowed)
 			}
-			if !wantAllowed && acc != accessPublic {
+			if !wantAllowed && acc != auth.Public {
 				wantCode := http.StatusUnauthorized
-				if c.role != "" && c.role != "agent" && acc != accessAgent {
+				if c.role != "" && c.role != "agent" && acc != auth.Agent {
 					wantCode = http.StatusForbidden
 				}
 				if got != wantCode {
@@ -426,7 +446,7 @@ func TestEligibilityAPI(t *testing.T) {
 	}
 	e.enroll(t, "install-2", "twin")
 	e.enroll(t, "install-3", "twin")
-	sup := e.tokens[store.RoleSupport]
+	sup := e.tokens[auth.RoleSupport]
 	debianLatest := testCatalog(t).Evaluate("debian", "13", time.Now(), catalog.DefaultPolicy()).Latest
 	get := func(q string) (int, api.Eligibility, api.Error) {
 		resp, b := e.do(t, "GET", api.PathEligibility+"?"+q, sup, nil, nil)
@@ -471,7 +491,7 @@ func TestEligibilityAPI(t *testing.T) {
 		{Support: catalog.SupportUnknownVersion, Patch: catalog.PatchUnknown},
 	} {
 		want := v.Support == catalog.SupportSupported && v.Patch != catalog.PatchOverdue
-		if got := Eligible(v); got != want {
+		if got := service.Eligible(v); got != want {
 			t.Errorf("Eligible(%s, patch %s) = %v, want %v", v.Support, v.Patch, got, want)
 		}
 	}
@@ -490,7 +510,7 @@ func TestFleetViews(t *testing.T) {
 			t.Fatalf("report: %d %s", code, b)
 		}
 	}
-	tok := e.tokens[store.RoleViewer]
+	tok := e.tokens[auth.RoleViewer]
 	resp, b := e.do(t, "GET", "/api/v1/hosts?product=python&cycle=3.8&limit=1", tok, nil, nil)
 	var hl api.HostList
 	json.Unmarshal(b, &hl)
@@ -573,7 +593,7 @@ func TestReEvaluateOnCatalogChange(t *testing.T) {
 		t.Fatalf("report: %d %s", code, b)
 	}
 	ctx := context.Background()
-	if err := e.s.reEvaluateIfStale(ctx); err != nil {
+	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := e.st.Compliance(ctx)
@@ -582,8 +602,8 @@ func TestReEvaluateOnCatalogChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.s.catalogs = staticCatalog{cat}
-	if err := e.s.reEvaluateIfStale(ctx); err != nil {
+	e.setCatalog(cat)
+	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := e.st.Compliance(ctx)
@@ -600,10 +620,10 @@ func TestPublishReleaseReEvaluates(t *testing.T) {
 		t.Fatalf("report: %d %s", code, b)
 	}
 	ctx := context.Background()
-	if err := e.s.reEvaluateIfStale(ctx); err != nil {
+	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
 		t.Fatal(err)
 	}
-	admin := e.tokens[store.RoleAdmin]
+	admin := e.tokens[auth.RoleAdmin]
 	post := func(body string) (int, api.Error) {
 		resp, b := e.do(t, "POST", api.PathCatalogReleases, admin, strings.NewReader(body), nil)
 		var ae api.Error
@@ -627,7 +647,7 @@ func TestPublishReleaseReEvaluates(t *testing.T) {
 			t.Errorf("publish %s: %d %+v, want 400 naming %q", tc.body, code, ae, tc.field)
 		}
 	}
-	if err := e.s.reEvaluateIfStale(ctx); err != nil {
+	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
 		t.Fatal(err)
 	}
 	d, err := e.st.HostDetail(ctx, "web1")

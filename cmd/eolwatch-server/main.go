@@ -1,5 +1,6 @@
 // Command eolwatch-server runs the eolwatch server and its admin commands
-// (serve, token, catalog, match, eligibility). See `eolwatch-server help`.
+// (serve, token, catalog, match, eligibility, group, subscription, outbox).
+// See `eolwatch-server help`.
 package main
 
 import (
@@ -9,15 +10,15 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/eolwatch/eolwatch/server"
+	"github.com/eolwatch/eolwatch/server/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := server.Main(ctx, os.Args[1:], server.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	err := cli.Main(ctx, os.Args[1:], cli.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eolwatch-server:", err)
-		os.Exit(server.ExitCode(err))
+		os.Exit(cli.ExitCode(err))
 	}
 }

@@ -3,7 +3,11 @@
 // stays small and builds with CGO_ENABLED=0 everywhere.
 package api
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
 
 // Version is the path prefix of every API route.
 const Version = "/api/v1"
@@ -290,4 +294,18 @@ type Release struct {
 	AllowOlder bool `json:"allow_older,omitempty"`
 	// NewCycle allows a cycle the product does not have yet.
 	NewCycle bool `json:"new_cycle,omitempty"`
+}
+
+// EOLText formats a verdict's eol field for people and CSV: the date, true
+// or false (ended or not, no date known), or "" when there is none.
+func EOLText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return fmt.Sprint(v)
 }

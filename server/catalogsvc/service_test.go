@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/notifier"
 )
 
@@ -140,7 +141,7 @@ func TestPublishRejects(t *testing.T) {
 		s := newAcme(t, st, &cl)
 		before := s.Current()
 		_, err := s.Publish(ctx, tt.r)
-		var fe *FieldError
+		var fe *fault.Error
 		switch {
 		case err == nil:
 			t.Errorf("%s: Publish(%+v) succeeded, want an error", tt.name, tt.r)

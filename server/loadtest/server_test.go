@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/server"
+	"github.com/eolwatch/eolwatch/server/cli"
 	"github.com/eolwatch/eolwatch/server/loadtest"
 )
 
@@ -29,7 +30,7 @@ func startServer(t testing.TB) (url, secret, token string) {
 	addr := ln.Addr().String()
 	ln.Close()
 	secret = "load-secret-0123456789"
-	cfg, err := server.ParseServeConfig([]string{"--listen", addr, "--data-dir", dir, "--enroll-secret", secret, "--log-level", "warn"},
+	cfg, err := cli.ParseServeConfig([]string{"--listen", addr, "--data-dir", dir, "--enroll-secret", secret, "--log-level", "warn"},
 		func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatalf("ParseServeConfig: %v", err)
@@ -69,8 +70,8 @@ func startServer(t testing.TB) (url, secret, token string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	var out bytes.Buffer
-	if err := server.Main(context.Background(), []string{"token", "create", "--data-dir", dir, "--role", "support", "--name", "loadgen"},
-		server.Stdio{In: strings.NewReader(""), Out: &out, Err: io.Discard}); err != nil {
+	if err := cli.Main(context.Background(), []string{"token", "create", "--data-dir", dir, "--role", "support", "--name", "loadgen"},
+		cli.Stdio{In: strings.NewReader(""), Out: &out, Err: io.Discard}); err != nil {
 		t.Fatalf("token create: %v", err)
 	}
 	return url, secret, strings.TrimSpace(out.String())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -180,8 +181,9 @@ func (s *Store) FindHost(ctx context.Context, ref string) (api.Host, int64, erro
 	return api.Host{}, 0, fmt.Errorf("%w: hostname %q is shared by hosts %s; use a host id", ErrAmbiguous, ref, strings.Join(ids, ", "))
 }
 
-// ErrAmbiguous is returned when a hostname names several hosts.
-var ErrAmbiguous = errors.New("ambiguous host")
+// ErrAmbiguous is returned when a hostname names several hosts (a
+// conflict about the field "host").
+var ErrAmbiguous error = &fault.Error{Code: fault.Conflict, Field: "host", Msg: "ambiguous host"}
 
 // HostFilter selects hosts to list. Empty fields do not filter.
 type HostFilter struct {
@@ -265,7 +267,7 @@ func (s *Store) ListHosts(ctx context.Context, f HostFilter) (api.HostList, erro
 }
 
 // ErrInvalid marks bad input to a store method (a bad cursor, an unknown status).
-var ErrInvalid = errors.New("invalid")
+var ErrInvalid error = &fault.Error{Code: fault.Invalid, Msg: "invalid"}
 
 // statusRank returns the rank of a status word, with "none" after "current".
 func statusRank(s string) int {

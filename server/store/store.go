@@ -24,14 +24,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/mattn/go-sqlite3" // also registers the database/sql driver "sqlite3"
 )
 
 // ErrNotFound is returned when a host, token or row does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound error = &fault.Error{Code: fault.NotFound, Msg: "not found"}
 
 // ErrUnauthorized is returned for an unknown, forged or revoked key or token.
-var ErrUnauthorized = errors.New("unauthorized")
+var ErrUnauthorized error = &fault.Error{Code: fault.Unauthorized, Msg: "unauthorized"}
 
 // FileName is the database file inside the data directory.
 const FileName = "eolwatch.db"

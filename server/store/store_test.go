@@ -14,6 +14,7 @@ import (
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 )
 
 func openTest(t testing.TB) *Store {
@@ -294,11 +295,11 @@ func TestTokens(t *testing.T) {
 	if _, _, err := st.CreateToken(ctx, "root", ""); err == nil {
 		t.Error("CreateToken(role root) succeeded, want an error")
 	}
-	tok, secret, err := st.CreateToken(ctx, RoleSupport, "desk")
+	tok, secret, err := st.CreateToken(ctx, auth.RoleSupport, "desk")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if role, err := st.Authenticate(ctx, secret); err != nil || role != RoleSupport {
+	if role, err := st.Authenticate(ctx, secret); err != nil || role != auth.RoleSupport {
 		t.Errorf("Authenticate = %q, %v; want support", role, err)
 	}
 	if _, err := st.Authenticate(ctx, secret+"x"); !errors.Is(err, ErrUnauthorized) {

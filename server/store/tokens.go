@@ -6,17 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-)
 
-// Roles of API tokens, from most to least powerful.
-const (
-	RoleAdmin   = "admin"   // everything
-	RoleSupport = "support" // read + eligibility
-	RoleViewer  = "viewer"  // read
+	"github.com/eolwatch/eolwatch/server/auth"
 )
-
-// ValidRole reports whether r names a role.
-func ValidRole(r string) bool { return r == RoleAdmin || r == RoleSupport || r == RoleViewer }
 
 // tokenPrefix marks eolwatch API tokens so they are recognisable in logs and
 // secret scanners.
@@ -34,7 +26,7 @@ type Token struct {
 // CreateToken creates a token with a role and returns the secret once; only
 // its hash is stored.
 func (s *Store) CreateToken(ctx context.Context, role, name string) (Token, string, error) {
-	if !ValidRole(role) {
+	if !auth.ValidRole(role) {
 		return Token{}, "", fmt.Errorf("role %q: want admin, support or viewer", role)
 	}
 	t := Token{ID: randomHex(4), Role: role, Name: name, CreatedAt: s.now().UTC().Truncate(time.Second)}

@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
@@ -493,12 +494,12 @@ func (b *Backend) PublishRelease(ctx context.Context, r ReleaseRequest) (Publish
 		return PublishResult{}, err
 	}
 	err := b.Publish(ctx, r.Product, r.Cycle, r.Version, r.Date, "")
-	var fe *catalogsvc.FieldError
 	switch {
-	case errors.As(err, &fe):
-		return PublishResult{}, &InputError{Field: fe.Field, Msg: fe.Msg}
 	case errors.Is(err, catalogsvc.ErrConflict):
 		return PublishResult{}, &InputError{Field: "version", Msg: "This release is already in the catalog."}
+	case fault.Is(err, fault.Invalid):
+		fe, _ := fault.As(err)
+		return PublishResult{}, &InputError{Field: fe.Field, Msg: strings.TrimPrefix(fe.Msg, fe.Field+": ")}
 	case err != nil:
 		return PublishResult{}, err
 	}

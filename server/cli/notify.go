@@ -1,38 +1,16 @@
-package server
+package cli
 
 import (
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/store"
 )
-
-func init() {
-	register("group", "notification groups: group create --name N --product P... --events release,eol,fleet, group list, group delete NAME", runGroup)
-	register("subscription", "list subscriptions: subscription list [--group G] [--state pending|confirmed|unsubscribed]", runSubscription)
-	register("outbox", "list outgoing email: outbox list [--state pending|sent|failed|cancelled] [--limit N]", runOutbox)
-}
-
-// notifyList is a repeatable flag that also splits on commas.
-type notifyList []string
-
-func (l *notifyList) String() string { return strings.Join(*l, ",") }
-
-func (l *notifyList) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
 
 // openNotifier opens the server's database in dir and a notifier on it
 // (no SMTP: the running server delivers).
@@ -45,7 +23,7 @@ func openNotifier(ctx context.Context, dir string) (*notifier.Service, func(), e
 		st.Close()
 		return nil, nil, err
 	}
-	n, err := notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	n, err := notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{Logger: discardLogger()})
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -57,38 +35,38 @@ func openNotifier(ctx context.Context, dir string) (*notifier.Service, func(), e
 func notifyUsage(cmd string, err error) error {
 	var fe *notifier.FieldError
 	if errors.As(err, &fe) {
-		return &UsageError{Msg: fmt.Sprintf("%s: %s", cmd, fe.Error())}
+		return usageErrorf("%s: %s", cmd, fe.Error())
 	}
 	return err
 }
 
 func runGroup(ctx context.Context, args []string, io Stdio) error {
 	if len(args) == 0 {
-		return &UsageError{Msg: "group: want create, list or delete"}
+		return usageErrorf("group: want create, list or delete")
 	}
 	fs := flag.NewFlagSet("group "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	dir := dataDirFlag(fs)
 	name := fs.String("name", "", "group name (a-z, 0-9, '.', '_', '-')")
-	var products, cycles, events notifyList
+	var products, cycles, events commaList
 	fs.Var(&products, "product", "product id covered by the group (repeatable or comma-separated)")
 	fs.Var(&cycles, "cycle", "limit to a cycle: 3.12 for every product, python@3.12 for one (repeatable)")
 	fs.Var(&events, "events", "event kinds: release, eol, fleet (comma-separated)")
 	if err := fs.Parse(args[1:]); err != nil {
-		return &UsageError{Msg: err.Error()}
+		return usageErrorf("%s", err)
 	}
 	switch args[0] {
 	case "create":
 		if fs.NArg() > 0 {
-			return &UsageError{Msg: fmt.Sprintf("group create: unexpected argument %q (use --name)", fs.Arg(0))}
+			return usageErrorf("group create: unexpected argument %q (use --name)", fs.Arg(0))
 		}
 	case "list":
 	case "delete":
 		if fs.NArg() != 1 {
-			return &UsageError{Msg: "group delete: want one group name"}
+			return usageErrorf("group delete: want one group name")
 		}
 	default:
-		return &UsageError{Msg: fmt.Sprintf("group: unknown subcommand %q: want create, list or delete", args[0])}
+		return usageErrorf("group: unknown subcommand %q: want create, list or delete", args[0])
 	}
 	n, closeFn, err := openNotifier(ctx, *dir)
 	if err != nil {
@@ -129,7 +107,7 @@ func runGroup(ctx context.Context, args []string, io Stdio) error {
 
 func runSubscription(ctx context.Context, args []string, io Stdio) error {
 	if len(args) == 0 || args[0] != "list" {
-		return &UsageError{Msg: "subscription: want list"}
+		return usageErrorf("subscription: want list")
 	}
 	fs := flag.NewFlagSet("subscription list", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
@@ -138,7 +116,7 @@ func runSubscription(ctx context.Context, args []string, io Stdio) error {
 	state := fs.String("state", "", "only this state: pending, confirmed or unsubscribed")
 	limit := fs.Int("limit", 100, "at most this many, newest first")
 	if err := fs.Parse(args[1:]); err != nil {
-		return &UsageError{Msg: err.Error()}
+		return usageErrorf("%s", err)
 	}
 	n, closeFn, err := openNotifier(ctx, *dir)
 	if err != nil {
@@ -164,7 +142,7 @@ func runSubscription(ctx context.Context, args []string, io Stdio) error {
 
 func runOutbox(ctx context.Context, args []string, io Stdio) error {
 	if len(args) == 0 || args[0] != "list" {
-		return &UsageError{Msg: "outbox: want list"}
+		return usageErrorf("outbox: want list")
 	}
 	fs := flag.NewFlagSet("outbox list", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
@@ -172,7 +150,7 @@ func runOutbox(ctx context.Context, args []string, io Stdio) error {
 	state := fs.String("state", "", "only this state: pending, sent, failed or cancelled")
 	limit := fs.Int("limit", 100, "at most this many, newest first")
 	if err := fs.Parse(args[1:]); err != nil {
-		return &UsageError{Msg: err.Error()}
+		return usageErrorf("%s", err)
 	}
 	n, closeFn, err := openNotifier(ctx, *dir)
 	if err != nil {

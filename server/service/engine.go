@@ -1,4 +1,4 @@
-package server
+package service
 
 import (
 	"encoding/json"
@@ -165,50 +165,4 @@ func (e *engine) prepare(r *api.Report, asOf string) ([]store.MatchedItem, []sto
 		vs = append(vs, store.Verdict{Installed: mi.Item.Version, V: e.evaluate(k.p, k.v, asOf)})
 	}
 	return items, vs
-}
-
-// Eligible applies the support rule: an install is eligible for support when
-// its version is supported by the vendor and no published patch has been left
-// uninstalled past the grace period.
-func Eligible(v catalog.Verdict) bool {
-	return v.Support == catalog.SupportSupported && v.Patch != catalog.PatchOverdue
-}
-
-// eligibility turns a verdict into the API answer.
-func eligibility(v catalog.Verdict, asOf string) api.Eligibility {
-	return api.Eligibility{Eligible: Eligible(v), Product: v.Product, Version: v.Version, Support: v.Support, Phase: v.Phase,
-		Patch: v.Patch, Status: v.Status, Cycle: v.Cycle, Latest: v.Latest, EOL: v.EOL, DaysToEOL: v.DaysToEOL,
-		UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: eligibilityReason(v), AsOf: asOf}
-}
-
-// eligibilityReason leads with the decision, then the catalog's reason.
-func eligibilityReason(v catalog.Verdict) string {
-	why := v.Reason
-	switch {
-	case v.Support == catalog.SupportSupported && v.Patch == catalog.PatchOverdue:
-		s := "Not eligible: a newer patch has been published for longer than the grace period and is not installed"
-		if v.Latest != "" {
-			s += " (install " + v.Latest + ")"
-		}
-		return joinReason(s, why)
-	case v.Support == catalog.SupportSupported:
-		return joinReason("Eligible: this version is supported", why)
-	case v.Support == catalog.SupportEOL:
-		s := "Not eligible: this version is past its end of life"
-		if v.UpgradeTo != "" {
-			s += " (upgrade to " + v.UpgradeTo + ")"
-		}
-		return joinReason(s, why)
-	case v.Support == catalog.SupportUnknownProduct:
-		return joinReason("Not eligible: the product is not in the catalog, so its support cannot be confirmed", why)
-	default:
-		return joinReason("Not eligible: the version cannot be placed in a supported release cycle", why)
-	}
-}
-
-func joinReason(a, b string) string {
-	if b == "" {
-		return a + "."
-	}
-	return a + ". " + b
 }

@@ -1,26 +1,26 @@
-package server
+package cli
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/server"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
+	"github.com/eolwatch/eolwatch/server/service"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
-func init() {
-	register("eligibility", "is an install eligible for support? --product P --version V | --host H --product P [--json]", runEligibility)
-}
-
+// runEligibility answers the support question with the domain service:
+// against the server's database and catalog when --data-dir holds one,
+// else (bare product + version only) against the catalog files.
 func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	fs := flag.NewFlagSet("eligibility", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
@@ -29,39 +29,36 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	version := fs.String("version", "", "version to judge (as the customer reads it)")
 	host := fs.String("host", "", "host id or hostname (uses its last reported inventory; needs --data-dir)")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
-	var catalogs []string
-	fs.Var(listFlag{&catalogs}, "catalog", "extra catalog file (repeatable)")
-	warn := fs.Int("warn-days", DefaultConfig().WarnDays, "eol-soon window in days")
-	grace := fs.Int("grace-days", DefaultConfig().GraceDays, "patch grace period in days")
+	var catalogs listFlag
+	fs.Var(&catalogs, "catalog", "extra catalog file (repeatable)")
+	warn := fs.Int("warn-days", server.DefaultConfig().WarnDays, "eol-soon window in days")
+	grace := fs.Int("grace-days", server.DefaultConfig().GraceDays, "patch grace period in days")
 	if err := fs.Parse(args); err != nil {
-		return &UsageError{Msg: err.Error()}
+		return usageErrorf("%s", err)
 	}
 	if fs.NArg() > 0 {
-		return &UsageError{Msg: fmt.Sprintf("eligibility: unexpected argument %q", fs.Arg(0))}
+		return usageErrorf("eligibility: unexpected argument %q", fs.Arg(0))
 	}
 	if *product == "" || (*version == "") == (*host == "") {
-		return &UsageError{Msg: "eligibility: want --product P --version V, or --host H --product P"}
+		return usageErrorf("eligibility: want --product P --version V, or --host H --product P")
 	}
-	cfg := DefaultConfig()
-	cfg.WarnDays, cfg.GraceDays, cfg.DataDir = *warn, *grace, *dir
+	cfg := service.Config{Policy: catalog.Policy{WarnDays: *warn, GraceDays: *grace}, Logger: discardLogger()}
 	// With a database, answer from the server's catalog: the default, the
 	// extra files and every release published through the API.
-	var st *store.Store
-	var cats CatalogSource
-	if _, err := os.Stat(filepath.Join(*dir, store.FileName)); err == nil {
-		if st, err = store.Open(ctx, *dir); err != nil {
+	if err := hasDatabase(*dir); err == nil {
+		st, err := store.Open(ctx, *dir)
+		if err != nil {
 			return err
 		}
 		defer st.Close()
 		if err := catalogsvc.Migrate(ctx, st.DB()); err != nil {
 			return err
 		}
-		svc, err := catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Files: catalogs,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		cats, err := catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Files: catalogs, Logger: cfg.Logger})
 		if err != nil {
 			return err
 		}
-		cats = svc
+		cfg.Store, cfg.Catalog = st, cats.Current
 	} else if *host != "" {
 		return fmt.Errorf("eligibility: no database in %s (--data-dir): %w", *dir, err)
 	} else {
@@ -69,14 +66,16 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 		if err != nil {
 			return err
 		}
-		cats = staticCatalog{cat}
+		cfg.Catalog = func() *catalog.Catalog { return cat }
 	}
-	s := newServer(options{cfg: cfg, st: st, catalogs: cats, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	e, err := s.checkEligibility(ctx, *product, *version, *host)
+	svc, err := service.New(cfg)
 	if err != nil {
-		var fe *fieldError
-		if errors.As(err, &fe) {
-			return &UsageError{Msg: "eligibility: " + fe.msg}
+		return err
+	}
+	e, err := svc.Eligibility(ctx, *product, *version, *host)
+	if err != nil {
+		if fault.Is(err, fault.Invalid) {
+			return usageErrorf("eligibility: %s", err)
 		}
 		return fmt.Errorf("eligibility: %w", err)
 	}
@@ -88,6 +87,9 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	printEligibility(stdio.Out, e)
 	return nil
 }
+
+// discardLogger is the logger of commands that talk to people, not logs.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // printEligibility writes the answer for a person at a support desk.
 func printEligibility(w io.Writer, e api.Eligibility) {
@@ -105,7 +107,7 @@ func printEligibility(w io.Writer, e api.Eligibility) {
 		fmt.Fprintf(w, "  cycle:      %s (latest %s)\n", e.Cycle, e.Latest)
 	}
 	if e.EOL != nil {
-		eol := eolString(e.EOL)
+		eol := api.EOLText(e.EOL)
 		if e.DaysToEOL != nil {
 			eol += fmt.Sprintf(" (%d days)", *e.DaysToEOL)
 		}

@@ -1,4 +1,4 @@
-package server
+package cli
 
 import (
 	"context"
@@ -7,16 +7,12 @@ import (
 	"github.com/eolwatch/eolwatch/catalog/cli"
 )
 
-func init() {
-	register("catalog", "evaluate versions, validate catalog files, show catalog info and products", runCatalog)
-}
-
 // runCatalog delegates `eolwatch-server catalog ...` to the catalog CLI.
 func runCatalog(ctx context.Context, args []string, io Stdio) error {
 	err := cli.Main(ctx, args, io.In, io.Out, io.Err)
 	var ue *cli.UsageError
 	if errors.As(err, &ue) {
-		return &UsageError{Msg: ue.Msg}
+		return usageErrorf("%s", ue.Msg)
 	}
 	return err
 }

@@ -1,32 +1,20 @@
-package server
+package cli
 
 import (
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"text/tabwriter"
 
+	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
-func init() {
-	register("token", "manage API tokens: token create --role admin|support|viewer, token list, token revoke ID", runToken)
-}
-
-// dataDirFlag adds --data-dir with its EOLWATCH_DATA_DIR default.
-func dataDirFlag(fs *flag.FlagSet) *string {
-	def := os.Getenv("EOLWATCH_DATA_DIR")
-	if def == "" {
-		def = DefaultConfig().DataDir
-	}
-	return fs.String("data-dir", def, "data directory of the server (env EOLWATCH_DATA_DIR)")
-}
-
+// runToken creates, lists and revokes API tokens in the server's database.
 func runToken(ctx context.Context, args []string, io Stdio) error {
 	if len(args) == 0 {
-		return &UsageError{Msg: "token: want create, list or revoke"}
+		return usageErrorf("token: want create, list or revoke")
 	}
 	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Err)
@@ -34,20 +22,20 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	role := fs.String("role", "", "role of the new token: admin, support or viewer")
 	name := fs.String("name", "", "a note saying who or what uses the token")
 	if err := fs.Parse(args[1:]); err != nil {
-		return &UsageError{Msg: err.Error()}
+		return usageErrorf("%s", err)
 	}
 	switch args[0] {
 	case "create":
-		if !store.ValidRole(*role) {
-			return &UsageError{Msg: fmt.Sprintf("token create: --role %q: want admin, support or viewer", *role)}
+		if !auth.ValidRole(*role) {
+			return usageErrorf("token create: --role %q: want admin, support or viewer", *role)
 		}
 	case "list":
 	case "revoke":
 		if fs.NArg() != 1 {
-			return &UsageError{Msg: "token revoke: want one token ID (see token list)"}
+			return usageErrorf("token revoke: want one token ID (see token list)")
 		}
 	default:
-		return &UsageError{Msg: fmt.Sprintf("token: unknown subcommand %q: want create, list or revoke", args[0])}
+		return usageErrorf("token: unknown subcommand %q: want create, list or revoke", args[0])
 	}
 	st, err := store.Open(ctx, *dir)
 	if err != nil {

@@ -1,4 +1,4 @@
-package server
+package cli
 
 import (
 	"bufio"
@@ -18,10 +18,6 @@ import (
 	"github.com/eolwatch/eolwatch/server/match"
 )
 
-func init() {
-	register("match", "explain how an inventory item matches a catalog product; report inventory coverage", runMatch)
-}
-
 const matchUsage = `usage:
   eolwatch-server match explain [flags] SOURCE NAME VERSION
       SOURCE is dpkg, rpm, apk, os, windows-registry, macos-app or probe.
@@ -39,7 +35,7 @@ flags:
 
 // matchFlags are the flags shared by the match subcommands.
 type matchFlags struct {
-	catalogs  multiFlag
+	catalogs  listFlag
 	rules     string
 	asOf      string
 	srcPkg    string
@@ -49,12 +45,6 @@ type matchFlags struct {
 	jsonOut   bool
 	all       bool
 }
-
-// multiFlag is a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func (f *matchFlags) set(fs *flag.FlagSet) {
 	fs.Var(&f.catalogs, "catalog", "catalog file merged over the default catalog (repeatable)")
@@ -101,26 +91,26 @@ func runMatch(ctx context.Context, args []string, stdio Stdio) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return &UsageError{Msg: err.Error()}
+		return usageErrorf("%s", err)
 	}
 	asOf := time.Now().UTC()
 	if f.asOf != "" {
 		asOf, err = time.Parse(time.DateOnly, f.asOf)
 		if err != nil {
-			return &UsageError{Msg: fmt.Sprintf("--as-of %q is not a YYYY-MM-DD date", f.asOf)}
+			return usageErrorf("--as-of %q is not a YYYY-MM-DD date", f.asOf)
 		}
 	}
 	switch sub {
 	case "explain", "coverage", "rules":
 	default:
 		fmt.Fprint(stdio.Err, matchUsage)
-		return &UsageError{Msg: fmt.Sprintf("match: unknown subcommand %q", sub)}
+		return usageErrorf("match: unknown subcommand %q", sub)
 	}
 	if sub == "explain" && len(pos) != 3 {
-		return &UsageError{Msg: fmt.Sprintf("match explain: want SOURCE NAME VERSION, got %d argument(s)", len(pos))}
+		return usageErrorf("match explain: want SOURCE NAME VERSION, got %d argument(s)", len(pos))
 	}
 	if sub != "explain" && len(pos) != 0 {
-		return &UsageError{Msg: fmt.Sprintf("match %s: unexpected argument %q", sub, pos[0])}
+		return usageErrorf("match %s: unexpected argument %q", sub, pos[0])
 	}
 	m, err := buildMatcher(f.catalogs, f.rules)
 	if err != nil {
@@ -139,16 +129,9 @@ func runMatch(ctx context.Context, args []string, stdio Stdio) error {
 // buildMatcher loads the default catalog with the extra files merged over
 // it and the user rules file.
 func buildMatcher(files []string, rulesFile string) (*match.Matcher, error) {
-	cat, err := catalog.Default()
+	cat, err := loadCatalog(files)
 	if err != nil {
-		return nil, fmt.Errorf("default catalog: %w", err)
-	}
-	if len(files) > 0 {
-		extra, err := catalog.LoadFiles(files...)
-		if err != nil {
-			return nil, err
-		}
-		cat = catalog.Merge(cat, extra)
+		return nil, err
 	}
 	var rules []match.Rule
 	if rulesFile != "" {

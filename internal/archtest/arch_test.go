@@ -1,0 +1,71 @@
+package archtest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/eolwatch/eolwatch/"
+
+// goList runs `go list -f format pkg` from the module root and returns the
+// output's fields.
+func goList(t *testing.T, format string, pkgs ...string) []string {
+	t.Helper()
+	args := append([]string{"list", "-f", format}, pkgs...)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return strings.Fields(string(out))
+}
+
+// deps returns every package pkg links, itself included.
+func deps(t *testing.T, pkg string) []string {
+	return goList(t, `{{.ImportPath}} {{join .Deps " "}}`, pkg)
+}
+
+// imports returns the packages pkg imports directly (tests excluded).
+func imports(t *testing.T, pkg string) []string {
+	return goList(t, `{{join .Imports " "}}`, pkg)
+}
+
+func TestServerBinaryLeavesOutTheLoadGenerator(t *testing.T) {
+	ds := deps(t, "./cmd/eolwatch-server")
+	if !slices.Contains(ds, module+"server") {
+		t.Fatalf("go list -deps ./cmd/eolwatch-server does not list the server package: %v", ds)
+	}
+	for _, d := range ds {
+		if d == module+"server/loadtest" || strings.HasPrefix(d, module+"cmd/eolwatch-loadgen") {
+			t.Errorf("the production server binary links %s; the load generator is cmd/eolwatch-loadgen", d)
+		}
+	}
+	if ds := deps(t, "./cmd/eolwatch-loadgen"); !slices.Contains(ds, module+"server/loadtest") {
+		t.Errorf("cmd/eolwatch-loadgen does not link server/loadtest: %v", ds)
+	}
+}
+
+func TestServerRootHoldsNoCommandLine(t *testing.T) {
+	if slices.Contains(imports(t, "./server"), "flag") {
+		t.Error("package server imports flag: command-line parsing belongs in server/cli")
+	}
+	files, err := filepath.Glob("../../server/cmd_*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) > 0 {
+		t.Errorf("server/ still holds command files %v: they belong in server/cli", files)
+	}
+	if _, err := os.Stat("../../server/cli/cli.go"); err != nil {
+		t.Errorf("server/cli/cli.go: %v", err)
+	}
+}

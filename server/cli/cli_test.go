@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseServeConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "server.yaml")
+	os.WriteFile(file, []byte("listen: 127.0.0.1:1111\ndata_dir: /from/file\nenroll_secret: file-secret\nsmtp_addr: mail:25\ngrace_days: 10\ncatalog: [a.yaml]\n"), 0o600)
+	env := map[string]string{"EOLWATCH_CONFIG": file, "EOLWATCH_DATA_DIR": "/from/env", "EOLWATCH_ENROLL_SECRET": "env-secret"}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := ParseServeConfig([]string{"--enroll-secret", "flag-secret", "--catalog", "b.yaml", "--catalog", "c.yaml"}, getenv, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, got, want string }{
+		{"listen (file)", cfg.Listen, "127.0.0.1:1111"},
+		{"data dir (env over file)", cfg.DataDir, "/from/env"},
+		{"enroll secret (flag over env)", cfg.EnrollSecret, "flag-secret"},
+		{"smtp addr (file)", cfg.SMTPAddr, "mail:25"},
+		{"smtp tls (default)", cfg.SMTPTLS, "starttls"},
+		{"catalogs (flags)", strings.Join(cfg.Catalogs, ","), "b.yaml,c.yaml"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+	if cfg.GraceDays != 10 || cfg.WarnDays != 90 {
+		t.Errorf("grace/warn days = %d/%d, want 10/90", cfg.GraceDays, cfg.WarnDays)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		yaml string
+		want string
+	}{
+		{"unknown yaml key", nil, "listen: x\nlisten_port: 1\n", "listen_port"},
+		{"bad smtp tls", []string{"--smtp-tls", "ssl"}, "", "smtp-tls"},
+		{"tls cert without key", []string{"--tls-cert", "c.pem"}, "", "tls-key"},
+		{"bad log level", []string{"--log-level", "loud"}, "", "log-level"},
+		{"stray argument", []string{"extra"}, "", "extra"},
+		{"unknown flag", []string{"--colour"}, "", "colour"},
+	} {
+		f := ""
+		if tc.yaml != "" {
+			f = filepath.Join(dir, "bad.yaml")
+			os.WriteFile(f, []byte(tc.yaml), 0o600)
+		}
+		_, err := ParseServeConfig(tc.args, func(k string) string {
+			if k == "EOLWATCH_CONFIG" {
+				return f
+			}
+			return ""
+		}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want one naming %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestTokenCommands(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	run := func(args ...string) (string, error) {
+		var out, errb bytes.Buffer
+		err := Main(ctx, args, Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+		return out.String(), err
+	}
+	tok, err := run("token", "create", "--data-dir", dir, "--role", "viewer", "--name", "grafana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok = strings.TrimSuffix(tok, "\n")
+	if !strings.HasPrefix(tok, "ewt_") || strings.ContainsAny(tok, " \n") {
+		t.Errorf("token create printed %q, want the token alone", tok)
+	}
+	list, err := run("token", "list", "--data-dir", dir)
+	if err != nil || !strings.Contains(list, "viewer") || !strings.Contains(list, "grafana") || strings.Contains(list, tok) {
+		t.Errorf("token list = %q, %v; want the token's id and role, never the secret", list, err)
+	}
+	id := strings.Fields(strings.Split(list, "\n")[1])[0]
+	if _, err := run("token", "revoke", "--data-dir", dir, id); err != nil {
+		t.Errorf("token revoke: %v", err)
+	}
+	if _, err := run("token", "revoke", "--data-dir", dir, "nope"); err == nil {
+		t.Error("token revoke of an unknown id succeeded")
+	}
+	for _, args := range [][]string{{"token"}, {"token", "create", "--data-dir", dir, "--role", "root"}, {"token", "bogus"}} {
+		if _, err := run(args...); err == nil || ExitCode(err) != 2 {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestEligibilityCommand(t *testing.T) {
+	var out bytes.Buffer
+	err := Main(context.Background(), []string{"eligibility", "--data-dir", t.TempDir(), "--product", "python", "--version", "3.8.10"},
+		Stdio{Out: &out, Err: &bytes.Buffer{}})
+	if err != nil || !strings.HasPrefix(out.String(), "NOT ELIGIBLE: python 3.8.10") || !strings.Contains(out.String(), "upgrade to:") {
+		t.Errorf("eligibility python 3.8.10 = %v\n%s", err, out.String())
+	}
+	for _, args := range [][]string{{"eligibility", "--product", "python"}, {"eligibility", "--version", "1"}, {"eligibility", "--product", "p", "--version", "1", "--host", "h"}} {
+		if err := Main(context.Background(), args, Stdio{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}); ExitCode(err) != 2 {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+	err = Main(context.Background(), []string{"eligibility", "--data-dir", t.TempDir(), "--host", "h", "--product", "p"}, Stdio{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "no database") {
+		t.Errorf("eligibility --host without a database: %v", err)
+	}
+}

@@ -1,0 +1,226 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server/catalogsvc"
+	"github.com/eolwatch/eolwatch/server/service"
+	"github.com/eolwatch/eolwatch/server/store"
+	"github.com/eolwatch/eolwatch/server/web"
+)
+
+// Run runs the server until ctx ends, then shuts down gracefully: in-flight
+// requests (reports being stored) finish before the database closes.
+//
+// It opens the database, listens, assembles the parts (catalog service,
+// notifier, domain service, HTTP surface, dashboard), runs their background
+// work and serves until ctx ends.
+func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := NewLogger(cfg, logOut)
+	st, err := store.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = cfg.scheme() + "://" + ln.Addr().String()
+	}
+	p, err := assemble(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	hs, err := newHTTPServer(ctx, cfg, p.srv)
+	if err != nil {
+		return err
+	}
+	return p.serve(ctx, hs, ln)
+}
+
+// NewLogger returns the process's one logger, in the configured format and
+// level; each part adds its own "component" attribute.
+func NewLogger(cfg Config, w io.Writer) *slog.Logger {
+	lvl, _ := parseLevel(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// parts are the server's assembled components.
+type parts struct {
+	cfg  Config
+	cats *catalogsvc.Service
+	nt   *notifier.Service
+	svc  *service.Service
+	srv  *Server
+}
+
+// assemble builds the parts on an open store. The catalog service's change
+// signal goes to the domain service (new engine, fleet re-evaluation,
+// notifier woken) and nowhere else.
+func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*parts, error) {
+	if err := notifier.Migrate(ctx, st.DB()); err != nil {
+		return nil, fmt.Errorf("notifier tables: %w", err)
+	}
+	if err := catalogsvc.Migrate(ctx, st.DB()); err != nil {
+		return nil, fmt.Errorf("catalog tables: %w", err)
+	}
+	p := &parts{cfg: cfg}
+	var feeds []string
+	if cfg.CatalogFeed != "" {
+		feeds = []string{cfg.CatalogFeed}
+	}
+	var err error
+	p.cats, err = catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Files: cfg.Catalogs, FeedURLs: feeds,
+		Logger: log, OnChange: func(_, _ *catalog.Catalog) { p.catalogChanged() }})
+	if err != nil {
+		return nil, err
+	}
+	p.nt, err = notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom,
+		SMTPTLS: cfg.SMTPTLS, SMTPUsername: cfg.SMTPUsername, SMTPPassword: cfg.SMTPPassword, PublicURL: cfg.PublicURL,
+		Catalog: p.cats.Current, Fleet: st, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	m := newMetrics(st)
+	p.svc, err = service.New(service.Config{Store: st, Catalog: p.cats.Current, Policy: cfg.Policy(), Notify: p.nt.Kick,
+		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	p.srv = newServer(options{cfg: cfg, st: st, svc: p.svc, publish: p.cats.Publish, notifier: p.nt, metrics: m, log: log})
+	sessionKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "session.key"))
+	if err != nil {
+		return nil, err
+	}
+	backend := &web.Backend{Store: st, Catalog: p.cats.Current, Notifier: p.nt, Eligibility: p.svc.Eligibility,
+		EnrollSecretSet: cfg.EnrollSecret != "", Documents: p.cats.Documents, Published: p.cats.Published,
+		Publish: func(ctx context.Context, product, cycle, version string, date time.Time, link string) error {
+			_, err := p.cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version,
+				Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
+			return err
+		}}
+	p.srv.ui = web.New(web.Config{Auth: backend, Fleet: backend, Checker: backend, Notifications: backend, Settings: backend,
+		SessionKey: sessionKey, SecureCookies: cfg.TLSCert != "", Logger: log})
+	return p, nil
+}
+
+// catalogChanged is the catalog service's change signal. The domain
+// service does not exist yet while the catalog service starts.
+func (p *parts) catalogChanged() {
+	if p.svc != nil {
+		p.svc.CatalogChanged()
+	}
+}
+
+// newHTTPServer returns the HTTP(S) server for the handler, with timeouts
+// and, when configured, TLS.
+func newHTTPServer(ctx context.Context, cfg Config, s *Server) (*http.Server, error) {
+	hs := &http.Server{
+		Handler:           s.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	return hs, nil
+}
+
+// serve runs the background work (fleet re-evaluation, notifier, catalog
+// feeds and milestones) and the HTTP server until ctx ends or serving
+// fails, then shuts down: requests in flight first, background work next.
+func (p *parts) serve(ctx context.Context, hs *http.Server, ln net.Listener) error {
+	log := p.srv.log
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { p.svc.Run(bg) })
+	wg.Go(func() {
+		if err := p.nt.Run(bg); err != nil {
+			log.Error("notifier stopped", "err", err)
+		}
+	})
+	wg.Go(func() {
+		if err := p.cats.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("catalog service stopped", "err", err)
+		}
+	})
+	serveErr := make(chan error, 1)
+	go func() {
+		if hs.TLSConfig != nil {
+			serveErr <- hs.ServeTLS(ln, "", "")
+		} else {
+			serveErr <- hs.Serve(ln)
+		}
+	}()
+	p.srv.ready.Store(true)
+	log.Info("listening", "addr", ln.Addr().String(), "url", p.cfg.scheme()+"://"+ln.Addr().String(), "data_dir", p.cfg.DataDir,
+		"catalog", p.svc.CatalogVersion(), "enrollment", p.srv.enrollSet, "smtp", p.cfg.SMTPAddr != "")
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			runErr = fmt.Errorf("serve: %w", err)
+		}
+	}
+	p.srv.ready.Store(false)
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	stopBG()
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+// loadOrCreateKey returns the 32-byte key kept in path, creating it (mode
+// 0600) on first use, so dashboard sessions survive a restart.
+func loadOrCreateKey(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	return b, nil
+}

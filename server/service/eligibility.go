@@ -1,0 +1,148 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/store"
+)
+
+// Eligibility answers the support question. With version it judges a bare
+// product + version (a version read out on the phone); with host (an id or
+// a hostname) it judges the product's installs on that host, live against
+// the current catalog and today's date. Exactly one of version and host is
+// given. Bad input is a *fault.Error with Code fault.Invalid naming the
+// field; an unknown host or product wraps store.ErrNotFound.
+func (s *Service) Eligibility(ctx context.Context, product, version, host string) (api.Eligibility, error) {
+	if err := CheckText("product", product, 128, true); err != nil {
+		return api.Eligibility{}, fault.Invalidf("product", "product is required (a catalog product id such as python or debian)")
+	}
+	switch {
+	case version != "" && host != "":
+		return api.Eligibility{}, fault.Invalidf("host", "give either version or host, not both")
+	case version == "" && host == "":
+		return api.Eligibility{}, fault.Invalidf("version", "give version (product+version) or host (product on a host)")
+	}
+	e := s.engine()
+	day := s.Today()
+	if version != "" {
+		if err := CheckText("version", version, 256, true); err != nil {
+			return api.Eligibility{}, err
+		}
+		return eligibility(e.cat.Evaluate(product, version, mustDay(day), e.policy), day), nil
+	}
+	if err := CheckText("host", host, 255, true); err != nil {
+		return api.Eligibility{}, err
+	}
+	if s.st == nil {
+		return api.Eligibility{}, fault.New(fault.Unavailable, "host", "host %q: no fleet database to look it up in", host)
+	}
+	h, hostID, err := s.st.FindHost(ctx, host)
+	if err != nil {
+		return api.Eligibility{}, err
+	}
+	id := product
+	if p := e.cat.Product(product); p != nil {
+		id = p.ID
+	}
+	installs, err := s.st.HostInstalls(ctx, hostID, id)
+	if err != nil {
+		return api.Eligibility{}, err
+	}
+	if len(installs) == 0 {
+		return api.Eligibility{}, fmt.Errorf("product %q is not installed on host %s (%s) as of its last report: %w", product, h.Hostname, h.ID, store.ErrNotFound)
+	}
+	return hostAnswer(e, h, id, installs, day), nil
+}
+
+// hostAnswer judges every install of a product on a host and answers with
+// the worst; with several installs the answer lists them all and is
+// eligible only when each one is.
+func hostAnswer(e *engine, h api.Host, product string, installs []store.Install, day string) api.Eligibility {
+	var all []api.Eligibility
+	worst := -1
+	for _, in := range installs {
+		el := eligibility(e.evaluate(product, in.Version, day), day)
+		el.Host, el.HostID, el.Installed, el.LastReportAt = h.Hostname, h.ID, in.Installed, h.LastReportAt
+		all = append(all, el)
+		if worst < 0 || worse(el, all[worst]) {
+			worst = len(all) - 1
+		}
+	}
+	out := all[worst]
+	if len(all) > 1 {
+		out.Installs = all
+		out.Eligible = true
+		for _, a := range all {
+			out.Eligible = out.Eligible && a.Eligible
+		}
+	}
+	return out
+}
+
+// worse orders answers: not eligible first, then by status rank.
+func worse(a, b api.Eligibility) bool {
+	if a.Eligible != b.Eligible {
+		return !a.Eligible
+	}
+	return catalog.StatusRank(a.Status) < catalog.StatusRank(b.Status)
+}
+
+// mustDay parses a YYYY-MM-DD day produced by Service.Today.
+func mustDay(d string) time.Time {
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		panic("bad day " + d)
+	}
+	return t
+}
+
+// Eligible applies the support rule: an install is eligible for support when
+// its version is supported by the vendor and no published patch has been left
+// uninstalled past the grace period.
+func Eligible(v catalog.Verdict) bool {
+	return v.Support == catalog.SupportSupported && v.Patch != catalog.PatchOverdue
+}
+
+// eligibility turns a verdict into the API answer.
+func eligibility(v catalog.Verdict, asOf string) api.Eligibility {
+	return api.Eligibility{Eligible: Eligible(v), Product: v.Product, Version: v.Version, Support: v.Support, Phase: v.Phase,
+		Patch: v.Patch, Status: v.Status, Cycle: v.Cycle, Latest: v.Latest, EOL: v.EOL, DaysToEOL: v.DaysToEOL,
+		UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: eligibilityReason(v), AsOf: asOf}
+}
+
+// eligibilityReason leads with the decision, then the catalog's reason.
+func eligibilityReason(v catalog.Verdict) string {
+	why := v.Reason
+	switch {
+	case v.Support == catalog.SupportSupported && v.Patch == catalog.PatchOverdue:
+		s := "Not eligible: a newer patch has been published for longer than the grace period and is not installed"
+		if v.Latest != "" {
+			s += " (install " + v.Latest + ")"
+		}
+		return joinReason(s, why)
+	case v.Support == catalog.SupportSupported:
+		return joinReason("Eligible: this version is supported", why)
+	case v.Support == catalog.SupportEOL:
+		s := "Not eligible: this version is past its end of life"
+		if v.UpgradeTo != "" {
+			s += " (upgrade to " + v.UpgradeTo + ")"
+		}
+		return joinReason(s, why)
+	case v.Support == catalog.SupportUnknownProduct:
+		return joinReason("Not eligible: the product is not in the catalog, so its support cannot be confirmed", why)
+	default:
+		return joinReason("Not eligible: the version cannot be placed in a supported release cycle", why)
+	}
+}
+
+func joinReason(a, b string) string {
+	if b == "" {
+		return a + "."
+	}
+	return a + ". " + b
+}

@@ -1,0 +1,253 @@
+// Package service is eolwatch's domain: it ingests agent reports (match the
+// inventory to catalog products, judge each matched version, store the diff),
+// answers the support-eligibility question, and re-evaluates the fleet when
+// the catalog or the day changes. The HTTP API, the dashboard and the command
+// line all call it; it knows nothing of HTTP or flags.
+//
+// Storage sits behind the small Store interface declared here (server/store
+// implements it on SQLite); the catalog comes from a function, so the caller
+// decides where it lives (server/catalogsvc, or a file loaded once).
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/store"
+)
+
+// Store is what the domain needs from storage. Methods are safe for
+// concurrent use; writes commit before they return. server/store.Store
+// implements it; a second database engine implements the same methods.
+type Store interface {
+	// FindHost finds a host by id or hostname (store.ErrNotFound,
+	// store.ErrAmbiguous) and returns its row id.
+	FindHost(ctx context.Context, ref string) (api.Host, int64, error)
+	// HostInstalls lists a product's versions installed on a host.
+	HostInstalls(ctx context.Context, hostID int64, product string) ([]store.Install, error)
+	// ReportSeen reports whether a host already sent a report id.
+	ReportSeen(ctx context.Context, hostID int64, reportID string) (bool, error)
+	// ApplyReport stores a matched and judged report in one transaction,
+	// with the fleet events of the verdicts it changed.
+	ApplyReport(ctx context.Context, in store.ReportInput) (store.ReportResult, error)
+	// FleetState says which catalog and day the stored verdicts are for.
+	FleetState(ctx context.Context) (store.FleetState, error)
+	// ReEvaluate judges every stored install again (and re-matches the
+	// inventory when in.Match is set), with the events of what changed.
+	ReEvaluate(ctx context.Context, in store.ReEvalInput) (store.ReEvalResult, error)
+	// PruneReports forgets report ids received before cutoff.
+	PruneReports(ctx context.Context, cutoff time.Time) (int64, error)
+	// Optimize lets the database refresh its statistics.
+	Optimize(ctx context.Context) error
+}
+
+// Config is what a Service is built from.
+type Config struct {
+	// Store is the fleet database. Nil serves only bare product + version
+	// questions (the command line without a database).
+	Store Store
+	// Catalog returns the catalog in force. Required. When it starts
+	// returning another catalog, call CatalogChanged.
+	Catalog func() *catalog.Catalog
+	// Policy is the support policy (warning window, patch grace period).
+	Policy catalog.Policy
+	// Notify is called after a committed change queued notifier events (a
+	// report or a re-evaluation changed verdicts, the catalog changed); the
+	// notifier's Kick. Optional.
+	Notify func()
+	// ObserveReEval receives the duration of each fleet re-evaluation (for
+	// metrics). Optional.
+	ObserveReEval func(time.Duration)
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives the service's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Service is the domain service. Create it with New; call Run to keep the
+// fleet's verdicts current. Safe for concurrent use.
+type Service struct {
+	cfg Config
+	st  Store
+	log *slog.Logger
+
+	eng    atomic.Pointer[engine]
+	engMu  sync.Mutex
+	reeval chan struct{}
+}
+
+// New returns a service over cfg's store and catalog.
+func New(cfg Config) (*Service, error) {
+	if cfg.Catalog == nil || cfg.Catalog() == nil {
+		return nil, errors.New("service: no catalog")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func() {}
+	}
+	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("component", "service"), reeval: make(chan struct{}, 1)}
+	s.CatalogChanged()
+	return s, nil
+}
+
+// CatalogChanged is the one signal that the catalog changed (a release
+// published, a feed synced, a file imported): it builds the new matching
+// and evaluation engine, schedules a fleet re-evaluation and wakes the
+// notifier for the release events the change queued. Cheap when the
+// catalog is the one in force already.
+func (s *Service) CatalogChanged() {
+	cat := s.cfg.Catalog()
+	s.engMu.Lock()
+	if e := s.eng.Load(); e != nil && e.cat == cat {
+		s.engMu.Unlock()
+		return
+	}
+	e := newEngine(cat, s.cfg.Policy)
+	s.eng.Store(e)
+	s.engMu.Unlock()
+	s.log.Info("catalog loaded", "version", e.version, "products", cat.Info().Products)
+	s.kickReEval()
+	s.cfg.Notify()
+}
+
+// engine returns the engine of the catalog in force.
+func (s *Service) engine() *engine { return s.eng.Load() }
+
+// Catalog returns the catalog in force.
+func (s *Service) Catalog() *catalog.Catalog { return s.engine().cat }
+
+// CatalogVersion returns the version of the catalog in force.
+func (s *Service) CatalogVersion() string { return s.engine().version }
+
+// Policy returns the support policy.
+func (s *Service) Policy() catalog.Policy { return s.cfg.Policy }
+
+// Today is the day verdicts are computed for (UTC, YYYY-MM-DD).
+func (s *Service) Today() string { return s.cfg.Now().UTC().Format(time.DateOnly) }
+
+// Ingest stores an agent's report for the host its node key belongs to: a
+// full report's inventory is matched and judged, then the inventory diff,
+// the verdicts and the fleet events of changed verdicts are stored in one
+// transaction; a check-in only records the host's visit. A report id the
+// host already sent is acknowledged as a duplicate without matching
+// anything. rep must have passed CheckReport.
+func (s *Service) Ingest(ctx context.Context, host store.HostRef, rep api.Report) (store.ReportResult, error) {
+	if rep.Host.InstallID != host.InstallID {
+		return store.ReportResult{}, fault.New(fault.Forbidden, "host.install_id", "host.install_id %q is not the host this node key was issued to", rep.Host.InstallID)
+	}
+	in := store.ReportInput{Host: host, Report: rep}
+	if rep.Kind == api.ReportFull {
+		seen, err := s.st.ReportSeen(ctx, host.ID, rep.ReportID)
+		if err != nil {
+			return store.ReportResult{}, err
+		}
+		if seen { // a repeat: acknowledge without matching anything
+			return store.ReportResult{Duplicate: true}, nil
+		}
+		e := s.engine()
+		in.AsOf = s.Today()
+		in.CatalogVersion = e.version
+		in.Items, in.Verdicts = e.prepare(&rep, in.AsOf)
+	}
+	res, err := s.st.ApplyReport(ctx, in) // re-checks the report id in its transaction
+	if err != nil {
+		return res, err
+	}
+	if res.Changes > 0 {
+		s.cfg.Notify()
+	}
+	s.log.Debug("report", "host_id", host.UID, "report_id", rep.ReportID, "kind", rep.Kind, "items", len(rep.Items),
+		"added", res.Added, "removed", res.Removed, "changes", res.Changes, "duplicate", res.Duplicate)
+	return res, nil
+}
+
+// ReEvaluateIfStale re-evaluates the fleet when the catalog or the day
+// changed since the last full evaluation.
+func (s *Service) ReEvaluateIfStale(ctx context.Context) error {
+	e := s.engine()
+	day := s.Today()
+	st, err := s.st.FleetState(ctx)
+	if err != nil {
+		return err
+	}
+	if st.CatalogVersion == e.version && st.AsOf == day {
+		return nil
+	}
+	start := time.Now()
+	in := store.ReEvalInput{CatalogVersion: e.version, AsOf: day,
+		Evaluate: func(p, v string) catalog.Verdict { return e.evaluate(p, v, day) }}
+	if st.CatalogVersion != e.version {
+		in.Match = e.match
+	}
+	res, err := s.st.ReEvaluate(ctx, in)
+	if err != nil {
+		return fmt.Errorf("re-evaluate fleet: %w", err)
+	}
+	if s.cfg.ObserveReEval != nil {
+		s.cfg.ObserveReEval(time.Since(start))
+	}
+	s.log.Info("fleet re-evaluated", "catalog", e.version, "as_of", day, "pairs", res.Pairs, "rows", res.Rows,
+		"events", res.Events, "rematched_hosts", res.RematchHosts, "dur", time.Since(start).Round(time.Millisecond))
+	if res.Events > 0 {
+		s.cfg.Notify()
+	}
+	return nil
+}
+
+func (s *Service) kickReEval() {
+	select {
+	case s.reeval <- struct{}{}:
+	default:
+	}
+}
+
+// Run keeps the fleet current until ctx ends: it re-evaluates the fleet when
+// the catalog changed (CatalogChanged) or the day did (checked every 30
+// seconds), and once an hour forgets old report ids and lets the database
+// refresh its statistics.
+func (s *Service) Run(ctx context.Context) {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	lastPrune := time.Time{}
+	for {
+		if err := s.ReEvaluateIfStale(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("re-evaluation failed", "err", err)
+		}
+		if time.Since(lastPrune) > time.Hour {
+			lastPrune = time.Now()
+			s.maintain(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-s.reeval:
+		}
+	}
+}
+
+// maintain prunes old report ids and optimizes the database.
+func (s *Service) maintain(ctx context.Context) {
+	// Agents retry a report for at most a few days; 14 days of ids is ample.
+	if n, err := s.st.PruneReports(ctx, s.cfg.Now().Add(-14*24*time.Hour)); err != nil {
+		s.log.Error("prune reports failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned old report ids", "n", n)
+	}
+	if err := s.st.Optimize(ctx); err != nil {
+		s.log.Warn("optimize failed", "err", err)
+	}
+}

@@ -1,0 +1,182 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/store"
+)
+
+// fakeStore is an in-memory Store: hosts by hostname, each with its
+// installs by product.
+type fakeStore struct {
+	mu       sync.Mutex
+	hosts    map[string]map[string][]store.Install
+	applied  []store.ReportInput
+	state    store.FleetState
+	reevals  []store.ReEvalInput
+	changes  int
+	failFind error
+	ids      []string // hostnames by row id - 1
+}
+
+func (f *fakeStore) FindHost(_ context.Context, ref string) (api.Host, int64, error) {
+	if f.failFind != nil {
+		return api.Host{}, 0, f.failFind
+	}
+	if _, ok := f.hosts[ref]; !ok {
+		return api.Host{}, 0, fmt.Errorf("host %q: %w", ref, store.ErrNotFound)
+	}
+	f.ids = append(f.ids, ref)
+	return api.Host{ID: "id-" + ref, Hostname: ref}, int64(len(f.ids)), nil
+}
+
+func (f *fakeStore) HostInstalls(_ context.Context, hostID int64, product string) ([]store.Install, error) {
+	return f.hosts[f.ids[hostID-1]][product], nil
+}
+
+func (f *fakeStore) ReportSeen(context.Context, int64, string) (bool, error) { return false, nil }
+
+func (f *fakeStore) ApplyReport(_ context.Context, in store.ReportInput) (store.ReportResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.applied = append(f.applied, in)
+	return store.ReportResult{Changes: f.changes}, nil
+}
+
+func (f *fakeStore) FleetState(context.Context) (store.FleetState, error) { return f.state, nil }
+
+func (f *fakeStore) ReEvaluate(_ context.Context, in store.ReEvalInput) (store.ReEvalResult, error) {
+	f.reevals = append(f.reevals, in)
+	f.state = store.FleetState{CatalogVersion: in.CatalogVersion, AsOf: in.AsOf}
+	return store.ReEvalResult{Events: 1}, nil
+}
+
+func (f *fakeStore) PruneReports(context.Context, time.Time) (int64, error) { return 0, nil }
+func (f *fakeStore) Optimize(context.Context) error                         { return nil }
+
+var (
+	catOnce sync.Once
+	cat     *catalog.Catalog
+	catErr  error
+)
+
+func newTestService(t *testing.T, st Store, notify func()) *Service {
+	t.Helper()
+	catOnce.Do(func() { cat, catErr = catalog.Default() })
+	if catErr != nil {
+		t.Fatal(catErr)
+	}
+	s, err := New(Config{Store: st, Catalog: func() *catalog.Catalog { return cat }, Policy: catalog.DefaultPolicy(), Notify: notify,
+		Now: func() time.Time { return time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestEligibility(t *testing.T) {
+	st := &fakeStore{hosts: map[string]map[string][]store.Install{"web1": {"python": {{Version: "3.8.10", Installed: "3.8.10-1"}}}}}
+	s := newTestService(t, st, nil)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, product, version, host string
+		code                         fault.Code
+		field                        string
+		status                       string
+	}{
+		{"bare version", "python", "3.8.10", "", "", "", catalog.StatusEOL},
+		{"on a host", "python", "", "web1", "", "", catalog.StatusEOL},
+		{"not installed", "nginx", "", "web1", fault.NotFound, "", ""},
+		{"unknown host", "python", "", "web9", fault.NotFound, "", ""},
+		{"no product", "", "3.8", "", fault.Invalid, "product", ""},
+		{"both", "python", "3.8", "web1", fault.Invalid, "host", ""},
+		{"neither", "python", "", "", fault.Invalid, "version", ""},
+		{"control character", "python", "3.8\n", "", fault.Invalid, "version", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := s.Eligibility(ctx, tc.product, tc.version, tc.host)
+			fe, _ := fault.As(err)
+			switch {
+			case tc.code == "" && (err != nil || e.Status != tc.status || e.Reason == ""):
+				t.Errorf("Eligibility = %+v, %v; want status %s", e, err, tc.status)
+			case tc.code != "" && (fault.CodeOf(err) != tc.code || fe.Field != tc.field):
+				t.Errorf("Eligibility error = %v, want code %s naming %q", err, tc.code, tc.field)
+			}
+		})
+	}
+	st.failFind = fmt.Errorf("%w: hostname shared", store.ErrAmbiguous)
+	if _, err := s.Eligibility(ctx, "python", "", "web1"); !errors.Is(err, store.ErrAmbiguous) {
+		t.Errorf("ambiguous host: %v", err)
+	}
+	// Without a database only bare versions can be judged.
+	noDB := newTestService(t, nil, nil)
+	if _, err := noDB.Eligibility(ctx, "python", "", "web1"); fault.CodeOf(err) != fault.Unavailable {
+		t.Errorf("host question without a store: %v, want unavailable", err)
+	}
+}
+
+func TestIngest(t *testing.T) {
+	kicks := 0
+	st := &fakeStore{changes: 1}
+	s := newTestService(t, st, func() { kicks++ })
+	kicks = 0 // New announces the first catalog
+	ctx := context.Background()
+	host := store.HostRef{ID: 1, UID: "h1", InstallID: "install-1"}
+	rep := api.Report{ReportID: "r1", Kind: api.ReportFull, Host: api.HostInfo{InstallID: "install-1", Hostname: "web1", OSID: "debian", OSVersion: "12"},
+		Items: []api.Item{{Source: "dpkg", Name: "python3.8", Version: "3.8.10-1"}, {Source: "dpkg", Name: "python3.8", Version: "3.8.10-1"}}}
+	if _, err := s.Ingest(ctx, host, rep); err != nil {
+		t.Fatal(err)
+	}
+	in := st.applied[0]
+	if len(in.Items) != 2 || len(in.Verdicts) != 2 || in.AsOf != "2026-01-15" || in.CatalogVersion == "" {
+		t.Errorf("stored %d items (OS + one python), %d verdicts as of %s: %+v", len(in.Items), len(in.Verdicts), in.AsOf, in)
+	}
+	if kicks != 1 {
+		t.Errorf("notifier woken %d times after a report that changed verdicts, want 1", kicks)
+	}
+	rep.Host.InstallID = "install-2"
+	if _, err := s.Ingest(ctx, host, rep); fault.CodeOf(err) != fault.Forbidden {
+		t.Errorf("another host's install id: %v, want forbidden", err)
+	}
+}
+
+func TestCatalogChangedReEvaluates(t *testing.T) {
+	st := &fakeStore{}
+	s := newTestService(t, st, nil)
+	ctx := context.Background()
+	if err := s.ReEvaluateIfStale(ctx); err != nil || len(st.reevals) != 1 || st.reevals[0].Match == nil {
+		t.Fatalf("first evaluation: %v, %d runs (a new catalog re-matches)", err, len(st.reevals))
+	}
+	if err := s.ReEvaluateIfStale(ctx); err != nil || len(st.reevals) != 1 {
+		t.Errorf("nothing changed, yet %d runs (%v)", len(st.reevals), err)
+	}
+	next, err := cat.WithRelease("python", "3.13", "3.13.99", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cfg.Catalog = func() *catalog.Catalog { return next }
+	select {
+	case <-s.reeval:
+	default:
+	}
+	s.CatalogChanged()
+	select {
+	case <-s.reeval:
+	default:
+		t.Error("CatalogChanged did not schedule a re-evaluation")
+	}
+	if s.CatalogVersion() != next.Info().Version {
+		t.Errorf("catalog version %s, want %s", s.CatalogVersion(), next.Info().Version)
+	}
+	if err := s.ReEvaluateIfStale(ctx); err != nil || len(st.reevals) != 2 {
+		t.Errorf("after a catalog change: %d runs (%v), want 2", len(st.reevals), err)
+	}
+}
