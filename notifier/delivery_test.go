@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/eolwatch/eolwatch/server/api"
 )
 
 // fanOutTo sets up a group "g" over product "redis" with confirmed
@@ -247,13 +248,13 @@ func TestHeaderInjection(t *testing.T) {
 	e := newEnv(t, Config{FleetBatchWindow: time.Minute})
 	// Subscriber data: refused, naming the field.
 	for _, email := range []string{"a@example.com\r\nBcc: evil@example.com", "a@example.com\nBcc: evil@example.com", "Evil <a@example.com>", "a@example.com, b@example.com"} {
-		var fe apiError
+		var fe api.Error
 		body := fmt.Sprintf(`{"group":"x","email":%q}`, email)
 		if code := e.do("POST", "/api/v1/subscriptions", body, &fe); code != 400 || fe.Field != "email" {
 			t.Errorf("subscribe %q = %d %+v, want 400 naming email", email, code, fe)
 		}
 	}
-	var fe apiError
+	var fe api.Error
 	if code := e.do("POST", "/api/v1/groups", `{"name":"x\r\nBcc: a@b.c","products":["p"],"events":["release"]}`, &fe); code != 400 || fe.Field != "name" {
 		t.Errorf("group with CRLF = %d %+v, want 400 naming name", code, fe)
 	}

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/httpjson"
+	"github.com/eolwatch/eolwatch/server/api"
 )
 
 // testEnv is a notifier behind a real HTTP server, mailing a real go-smtp
@@ -30,12 +33,15 @@ func routes(get func() *Service) *http.ServeMux {
 	h := func(f func(*Service) http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { f(get())(w, r) }
 	}
-	mux.HandleFunc("POST /api/v1/groups", h(func(s *Service) http.HandlerFunc { return s.HandleCreateGroup }))
-	mux.HandleFunc("GET /api/v1/groups", h(func(s *Service) http.HandlerFunc { return s.HandleListGroups }))
-	mux.HandleFunc("DELETE /api/v1/groups/{name}", h(func(s *Service) http.HandlerFunc { return s.HandleDeleteGroup }))
-	mux.HandleFunc("POST /api/v1/subscriptions", h(func(s *Service) http.HandlerFunc { return s.HandleSubscribe }))
-	mux.HandleFunc("GET /api/v1/subscriptions", h(func(s *Service) http.HandlerFunc { return s.HandleListSubscriptions }))
-	mux.HandleFunc("GET /api/v1/outbox", h(func(s *Service) http.HandlerFunc { return s.HandleListOutbox }))
+	jsonRoute := func(f func(*Service) httpjson.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { httpjson.Handle(get().log, f(get()))(w, r) }
+	}
+	mux.HandleFunc("POST /api/v1/groups", jsonRoute(func(s *Service) httpjson.HandlerFunc { return s.HandleCreateGroup }))
+	mux.HandleFunc("GET /api/v1/groups", jsonRoute(func(s *Service) httpjson.HandlerFunc { return s.HandleListGroups }))
+	mux.HandleFunc("DELETE /api/v1/groups/{name}", jsonRoute(func(s *Service) httpjson.HandlerFunc { return s.HandleDeleteGroup }))
+	mux.HandleFunc("POST /api/v1/subscriptions", jsonRoute(func(s *Service) httpjson.HandlerFunc { return s.HandleSubscribe }))
+	mux.HandleFunc("GET /api/v1/subscriptions", jsonRoute(func(s *Service) httpjson.HandlerFunc { return s.HandleListSubscriptions }))
+	mux.HandleFunc("GET /api/v1/outbox", jsonRoute(func(s *Service) httpjson.HandlerFunc { return s.HandleListOutbox }))
 	mux.HandleFunc("GET "+PathConfirm, h(func(s *Service) http.HandlerFunc { return s.HandleConfirm }))
 	mux.HandleFunc(PathUnsubscribe, h(func(s *Service) http.HandlerFunc { return s.HandleUnsubscribe }))
 	mux.HandleFunc(PathPreferences, h(func(s *Service) http.HandlerFunc { return s.HandlePreferences }))
@@ -375,7 +381,7 @@ func TestPreferencesFilterReleases(t *testing.T) {
 	if code != 200 || len(got.Levels) != 2 {
 		t.Fatalf("POST preferences JSON = %d %+v", code, got)
 	}
-	var fe apiError
+	var fe api.Error
 	if code := e.do("POST", PathPreferences+"?token="+tok, `{"mode":"hourly","levels":["patch"]}`, &fe); code != 400 || fe.Field != "mode" {
 		t.Errorf("bad mode = %d %+v, want 400 naming mode", code, fe)
 	}

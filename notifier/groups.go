@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/fault"
 )
 
 // Group is a notification group: the products (optionally specific cycles)
@@ -39,19 +41,13 @@ type GroupInfo struct {
 	Unsubscribed int `json:"unsubscribed"`
 }
 
-// FieldError is a validation error naming the offending input field.
-type FieldError struct {
-	Field string
-	Msg   string
-}
+// ErrNotFound is returned when a named group or subscription does not
+// exist (a fault.NotFound).
+var ErrNotFound error = &fault.Error{Code: fault.NotFound, Msg: "not found"}
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
-
-// ErrNotFound is returned when a named group or subscription does not exist.
-var ErrNotFound = errors.New("not found")
-
-// ErrExists is returned when creating a group whose name is taken.
-var ErrExists = errors.New("already exists")
+// ErrExists is returned when creating a group whose name is taken (a
+// fault.Conflict on the name).
+var ErrExists error = &fault.Error{Code: fault.Conflict, Field: "name", Msg: "already exists"}
 
 var (
 	groupNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
@@ -64,18 +60,18 @@ var (
 func (g *Group) Normalize() error {
 	g.Name = strings.ToLower(strings.TrimSpace(g.Name))
 	if !groupNameRE.MatchString(g.Name) {
-		return &FieldError{"name", fmt.Sprintf("%q must be 1-64 characters of a-z, 0-9, '.', '_' or '-'", g.Name)}
+		return fault.InvalidField("name", fmt.Sprintf("%q must be 1-64 characters of a-z, 0-9, '.', '_' or '-'", g.Name))
 	}
 	if len(g.Products) == 0 {
-		return &FieldError{"products", "at least one product is required"}
+		return fault.InvalidField("products", "at least one product is required")
 	}
 	if len(g.Products) > 500 {
-		return &FieldError{"products", "at most 500 products"}
+		return fault.InvalidField("products", "at most 500 products")
 	}
 	for i, p := range g.Products {
 		p = strings.ToLower(strings.TrimSpace(p))
 		if !productRE.MatchString(p) {
-			return &FieldError{fmt.Sprintf("products[%d]", i), fmt.Sprintf("%q is not a product id", g.Products[i])}
+			return fault.InvalidField(fmt.Sprintf("products[%d]", i), fmt.Sprintf("%q is not a product id", g.Products[i]))
 		}
 		g.Products[i] = p
 	}
@@ -85,31 +81,31 @@ func (g *Group) Normalize() error {
 		if scoped {
 			prod = strings.ToLower(prod)
 			if !productRE.MatchString(prod) || !slices.Contains(g.Products, prod) {
-				return &FieldError{fmt.Sprintf("cycles[%d]", i), fmt.Sprintf("%q names a product that is not in products", g.Cycles[i])}
+				return fault.InvalidField(fmt.Sprintf("cycles[%d]", i), fmt.Sprintf("%q names a product that is not in products", g.Cycles[i]))
 			}
 			c = prod + "@" + cyc
 		} else {
 			cyc = c
 		}
 		if !cycleRE.MatchString(cyc) {
-			return &FieldError{fmt.Sprintf("cycles[%d]", i), fmt.Sprintf("%q is not a cycle name", g.Cycles[i])}
+			return fault.InvalidField(fmt.Sprintf("cycles[%d]", i), fmt.Sprintf("%q is not a cycle name", g.Cycles[i]))
 		}
 		g.Cycles[i] = c
 	}
 	if len(g.Events) == 0 {
-		return &FieldError{"events", "at least one of release, eol, fleet is required"}
+		return fault.InvalidField("events", "at least one of release, eol, fleet is required")
 	}
 	for i, e := range g.Events {
 		e = strings.ToLower(strings.TrimSpace(e))
 		if !slices.Contains(Kinds, e) {
-			return &FieldError{fmt.Sprintf("events[%d]", i), fmt.Sprintf("%q is not one of release, eol, fleet", g.Events[i])}
+			return fault.InvalidField(fmt.Sprintf("events[%d]", i), fmt.Sprintf("%q is not one of release, eol, fleet", g.Events[i]))
 		}
 		g.Events[i] = e
 	}
 	if g.Webhook != "" {
 		u, err := url.Parse(g.Webhook)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(g.Webhook) > 2048 {
-			return &FieldError{"webhook", fmt.Sprintf("%q is not an http(s) URL", g.Webhook)}
+			return fault.InvalidField("webhook", fmt.Sprintf("%q is not an http(s) URL", g.Webhook))
 		}
 	}
 	for _, l := range []*[]string{&g.Products, &g.Cycles, &g.Events} {

@@ -1,11 +1,9 @@
 package notifier
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/internal/httpjson"
 )
 
 // Paths of the public pages linked from emails; the server registers the
@@ -32,79 +33,6 @@ const (
 
 var pageTmpl = htmltemplate.Must(htmltemplate.New("").ParseFS(templateFS, "templates/pages.html.tmpl"))
 
-// writeJSON writes v as the JSON answer with status code.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
-
-// apiError is the JSON error body (the same shape as server/api.Error).
-type apiError struct {
-	Error string `json:"error"`
-	Field string `json:"field,omitempty"`
-}
-
-// writeError answers err: a FieldError is a 400 naming the field, unknown
-// names a 404, a taken name a 409; anything else is logged once as a 500.
-func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var fe *FieldError
-	var mbe *http.MaxBytesError
-	var mte *mediaTypeError
-	switch {
-	case errors.As(err, &mte):
-		writeJSON(w, http.StatusUnsupportedMediaType, apiError{Error: mte.Error(), Field: "Content-Type"})
-	case errors.As(err, &fe):
-		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Error(), Field: fe.Field})
-	case errors.As(err, &mbe):
-		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)})
-	case errors.Is(err, ErrNotFound):
-		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
-	case errors.Is(err, ErrExists):
-		writeJSON(w, http.StatusConflict, apiError{Error: err.Error(), Field: "name"})
-	default:
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
-	}
-}
-
-// mediaTypeError is a request body that is not JSON (answered 415).
-type mediaTypeError struct{ ct string }
-
-func (e *mediaTypeError) Error() string {
-	return fmt.Sprintf("Content-Type: %q is not application/json", e.ct)
-}
-
-// decodeJSON reads one JSON object of at most limit bytes, rejecting unknown fields.
-func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
-			return &mediaTypeError{ct}
-		}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			return &FieldError{ute.Field, fmt.Sprintf("has the wrong type (want %s)", ute.Type)}
-		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return &FieldError{strings.Trim(f, `"`), "is not a known field"}
-		}
-		return &FieldError{"body", "is not a JSON object: " + err.Error()}
-	}
-	if dec.More() {
-		return &FieldError{"body", "has data after the JSON object"}
-	}
-	return nil
-}
-
 // pageParam reads limit and offset from the query.
 func pageParam(r *http.Request) (Page, error) {
 	var p Page
@@ -112,7 +40,7 @@ func pageParam(r *http.Request) (Page, error) {
 		if v := r.URL.Query().Get(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
-				return p, &FieldError{name, fmt.Sprintf("%q is not a non-negative integer", v)}
+				return p, fault.InvalidField(name, fmt.Sprintf("%q is not a non-negative integer", v))
 			}
 			*dst = n
 		}
@@ -120,74 +48,74 @@ func pageParam(r *http.Request) (Page, error) {
 	return p, nil
 }
 
+// The JSON handlers below are httpjson.HandlerFuncs: they return their
+// failure (a *fault.Error for bad input, ErrNotFound, ErrExists) and the
+// server's route table answers it with httpjson, like every /api/v1 route.
+
 // HandleCreateGroup serves POST /api/v1/groups (admin):
 // {"name", "products": [...], "cycles"?: [...], "events": [...]} → 201 with the group.
-func (s *Service) HandleCreateGroup(w http.ResponseWriter, r *http.Request) {
+func (s *Service) HandleCreateGroup(w http.ResponseWriter, r *http.Request) error {
 	var g Group
-	if err := decodeJSON(w, r, maxGroupBody, &g); err != nil {
-		s.writeError(w, r, err)
-		return
+	if err := httpjson.Decode(w, r, maxGroupBody, &g); err != nil {
+		return err
 	}
 	g, err := s.CreateGroup(r.Context(), g)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusCreated, g)
+	httpjson.Write(w, http.StatusCreated, g)
+	return nil
 }
 
 // HandleListGroups serves GET /api/v1/groups?limit=&offset= → {"groups": [...], "total": N}.
-func (s *Service) HandleListGroups(w http.ResponseWriter, r *http.Request) {
+func (s *Service) HandleListGroups(w http.ResponseWriter, r *http.Request) error {
 	p, err := pageParam(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	gs, total, err := s.ListGroups(r.Context(), p)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": gs, "total": total})
+	httpjson.Write(w, http.StatusOK, map[string]any{"groups": gs, "total": total})
+	return nil
 }
 
 // HandleDeleteGroup serves DELETE /api/v1/groups/{name} (admin) → 204.
-func (s *Service) HandleDeleteGroup(w http.ResponseWriter, r *http.Request) {
+func (s *Service) HandleDeleteGroup(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if name == "" {
 		name = strings.TrimPrefix(r.URL.Path[strings.LastIndex(r.URL.Path, "/"):], "/")
 	}
 	if err := s.DeleteGroup(r.Context(), name); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // HandleSubscribe serves POST /api/v1/subscriptions (public):
 // {"group", "email"} → 202, the same answer whether or not the address is
 // known. Rate-limited per client IP (429) and, silently, per address.
-func (s *Service) HandleSubscribe(w http.ResponseWriter, r *http.Request) {
+func (s *Service) HandleSubscribe(w http.ResponseWriter, r *http.Request) error {
 	ip := s.clientIP(r)
 	if !s.ipLimit.allow(ip, s.now()) {
 		w.Header().Set("Retry-After", "3600")
-		writeJSON(w, http.StatusTooManyRequests, apiError{Error: "too many subscription requests from this address; try again later"})
-		return
+		return fault.New(fault.TooMany, "", "too many subscription requests from this address; try again later")
 	}
 	var req struct {
 		Group string `json:"group"`
 		Email string `json:"email"`
 	}
-	if err := decodeJSON(w, r, maxSubscribeBody, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+	if err := httpjson.Decode(w, r, maxSubscribeBody, &req); err != nil {
+		return err
 	}
 	if err := s.Subscribe(r.Context(), req.Group, req.Email); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "pending",
+	httpjson.Write(w, http.StatusAccepted, map[string]string{"status": "pending",
 		"message": "If this address can receive mail, a confirmation link is on its way. Nothing is sent before it is confirmed."})
+	return nil
 }
 
 func (s *Service) clientIP(r *http.Request) string {
@@ -203,34 +131,32 @@ func (s *Service) clientIP(r *http.Request) string {
 
 // HandleListSubscriptions serves GET /api/v1/subscriptions?group=&state=&limit=&offset= (admin)
 // → {"subscriptions": [...], "total": N}.
-func (s *Service) HandleListSubscriptions(w http.ResponseWriter, r *http.Request) {
+func (s *Service) HandleListSubscriptions(w http.ResponseWriter, r *http.Request) error {
 	p, err := pageParam(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	subs, total, err := s.ListSubscriptions(r.Context(), SubscriptionFilter{Group: r.URL.Query().Get("group"), State: r.URL.Query().Get("state"), Page: p})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"subscriptions": subs, "total": total})
+	httpjson.Write(w, http.StatusOK, map[string]any{"subscriptions": subs, "total": total})
+	return nil
 }
 
 // HandleListOutbox serves GET /api/v1/outbox?state=&limit=&offset= (admin)
 // → {"counts": {...}, "messages": [...], "total": N}; failed messages carry the SMTP answer.
-func (s *Service) HandleListOutbox(w http.ResponseWriter, r *http.Request) {
+func (s *Service) HandleListOutbox(w http.ResponseWriter, r *http.Request) error {
 	p, err := pageParam(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	msgs, counts, total, err := s.ListOutbox(r.Context(), OutboxFilter{State: r.URL.Query().Get("state"), Page: p})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"counts": counts, "messages": msgs, "total": total})
+	httpjson.Write(w, http.StatusOK, map[string]any{"counts": counts, "messages": msgs, "total": total})
+	return nil
 }
 
 // pageData is what the public pages see.
@@ -271,9 +197,8 @@ func (s *Service) tokenError(w http.ResponseWriter, r *http.Request, title strin
 		s.writePage(w, r, http.StatusBadRequest, pageData{Title: title, Error: "This link is invalid or has expired."})
 		return
 	}
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		s.writePage(w, r, http.StatusBadRequest, pageData{Title: title, Error: fe.Error()})
+	if fault.Is(err, fault.Invalid) {
+		s.writePage(w, r, http.StatusBadRequest, pageData{Title: title, Error: err.Error()})
 		return
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -314,7 +239,7 @@ func (s *Service) HandleUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 		if err := r.ParseForm(); err != nil {
-			s.tokenError(w, r, title, &FieldError{"body", "is not a form"})
+			s.tokenError(w, r, title, fault.InvalidField("body", "is not a form"))
 			return
 		}
 		if tok == "" {
@@ -353,16 +278,16 @@ func (s *Service) HandlePreferences(w http.ResponseWriter, r *http.Request) {
 		s.writePage(w, r, http.StatusOK, d)
 	case http.MethodPost:
 		var p Preferences
-		isJSON := strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")
+		isJSON := httpjson.IsJSON(r)
 		if isJSON {
-			if err := decodeJSON(w, r, maxFormBody, &p); err != nil {
-				s.writeError(w, r, err)
+			if err := httpjson.Decode(w, r, maxFormBody, &p); err != nil {
+				httpjson.WriteError(w, r, s.log, err)
 				return
 			}
 		} else {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 			if err := r.ParseForm(); err != nil {
-				s.tokenError(w, r, title, &FieldError{"body", "is not a form"})
+				s.tokenError(w, r, title, fault.InvalidField("body", "is not a form"))
 				return
 			}
 			p = Preferences{Mode: r.PostForm.Get("mode"), Levels: r.PostForm["levels"],
@@ -370,22 +295,17 @@ func (s *Service) HandlePreferences(w http.ResponseWriter, r *http.Request) {
 		}
 		sub, err := s.SetPreferences(r.Context(), tok, p)
 		if isJSON {
-			if errors.Is(err, errBadToken) {
-				writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error(), Field: "token"})
-				return
-			}
 			if err != nil {
-				s.writeError(w, r, err)
+				httpjson.WriteError(w, r, s.log, err)
 				return
 			}
-			writeJSON(w, http.StatusOK, sub.Prefs)
+			httpjson.Write(w, http.StatusOK, sub.Prefs)
 			return
 		}
 		if err != nil {
-			var fe *FieldError
-			if errors.As(err, &fe) {
+			if fault.Is(err, fault.Invalid) && !errors.Is(err, errBadToken) {
 				if cur, err2 := s.SubscriptionByToken(r.Context(), tok); err2 == nil {
-					d.Sub, d.Error = cur, fe.Error()
+					d.Sub, d.Error = cur, err.Error()
 					s.writePage(w, r, http.StatusBadRequest, d)
 					return
 				}

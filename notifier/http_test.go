@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eolwatch/eolwatch/server/api"
 )
 
 func TestSubscribeNoEnumeration(t *testing.T) {
@@ -82,7 +84,7 @@ func TestHTTPValidation(t *testing.T) {
 		{"DELETE", "/api/v1/groups/none", "", 404, ""},
 	}
 	for _, tc := range tests {
-		var ae apiError
+		var ae api.Error
 		code := e.do(tc.method, tc.path, tc.body, &ae)
 		if code != tc.code || ae.Field != tc.field {
 			t.Errorf("%s %s = %d %+v, want %d naming %q", tc.method, tc.path[:min(len(tc.path), 40)], code, ae, tc.code, tc.field)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/fault"
 )
 
 // OutboxEntry is one message in the outbox, for admins.
@@ -78,7 +80,7 @@ func (s *Service) ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxEntry
 	case OutboxPending, OutboxSent, OutboxFailed, OutboxCancelled:
 		cond, args = "o.state = ?", []any{f.State}
 	default:
-		return nil, counts, 0, &FieldError{"state", fmt.Sprintf("%q is not one of pending, sent, failed, cancelled", f.State)}
+		return nil, counts, 0, fault.InvalidField("state", fmt.Sprintf("%q is not one of pending, sent, failed, cancelled", f.State))
 	}
 	var total int
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_outbox o WHERE `+cond, args...).Scan(&total); err != nil {

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/fault"
 )
 
 // Subscription states.
@@ -42,14 +44,14 @@ func (p *Preferences) Validate() error {
 	switch p.Mode {
 	case ModeImmediate, ModeDaily, ModeWeekly:
 	default:
-		return &FieldError{"mode", fmt.Sprintf("%q is not one of immediate, daily, weekly", p.Mode)}
+		return fault.InvalidField("mode", fmt.Sprintf("%q is not one of immediate, daily, weekly", p.Mode))
 	}
 	if len(p.Levels) == 0 {
-		return &FieldError{"levels", "choose at least one of major, minor, patch"}
+		return fault.InvalidField("levels", "choose at least one of major, minor, patch")
 	}
 	for i, l := range p.Levels {
 		if l != LevelMajor && l != LevelMinor && l != LevelPatch {
-			return &FieldError{fmt.Sprintf("levels[%d]", i), fmt.Sprintf("%q is not one of major, minor, patch", l)}
+			return fault.InvalidField(fmt.Sprintf("levels[%d]", i), fmt.Sprintf("%q is not one of major, minor, patch", l))
 		}
 	}
 	slices.Sort(p.Levels)
@@ -75,22 +77,22 @@ type Subscription struct {
 // name), no line breaks, at most 254 bytes. It returns the address as stored.
 func ParseEmail(s string) (string, error) {
 	if strings.ContainsAny(s, "\r\n\x00") {
-		return "", &FieldError{"email", "contains a line break or NUL"}
+		return "", fault.InvalidField("email", "contains a line break or NUL")
 	}
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", &FieldError{"email", "is empty"}
+		return "", fault.InvalidField("email", "is empty")
 	}
 	if len(s) > 254 {
-		return "", &FieldError{"email", "is longer than 254 bytes"}
+		return "", fault.InvalidField("email", "is longer than 254 bytes")
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s || !strings.Contains(a.Address, "@") {
-		return "", &FieldError{"email", fmt.Sprintf("%q is not a plain email address", s)}
+		return "", fault.InvalidField("email", fmt.Sprintf("%q is not a plain email address", s))
 	}
 	local, domain, _ := strings.Cut(a.Address, "@")
 	if local == "" || !strings.Contains(domain, ".") && domain != "localhost" {
-		return "", &FieldError{"email", fmt.Sprintf("%q has no valid domain", s)}
+		return "", fault.InvalidField("email", fmt.Sprintf("%q has no valid domain", s))
 	}
 	return local + "@" + strings.ToLower(domain), nil
 }
@@ -114,7 +116,7 @@ func (s *Service) Subscribe(ctx context.Context, group, email string) error {
 	}
 	group = strings.ToLower(strings.TrimSpace(group))
 	if group == "" {
-		return &FieldError{"group", "is empty"}
+		return fault.InvalidField("group", "is empty")
 	}
 	now := s.now()
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -125,7 +127,7 @@ func (s *Service) Subscribe(ctx context.Context, group, email string) error {
 	var groupID int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM notifier_groups WHERE name = ?`, group).Scan(&groupID); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return &FieldError{"group", fmt.Sprintf("%q does not exist", group)}
+			return fault.InvalidField("group", fmt.Sprintf("%q does not exist", group))
 		}
 		return fmt.Errorf("subscribe: %w", err)
 	}
@@ -375,7 +377,7 @@ func (s *Service) ListSubscriptions(ctx context.Context, f SubscriptionFilter) (
 	}
 	if f.State != "" {
 		if f.State != StatePending && f.State != StateConfirmed && f.State != StateUnsubscribed {
-			return nil, 0, &FieldError{"state", fmt.Sprintf("%q is not one of pending, confirmed, unsubscribed", f.State)}
+			return nil, 0, fault.InvalidField("state", fmt.Sprintf("%q is not one of pending, confirmed, unsubscribed", f.State))
 		}
 		where = append(where, "s.state = ?")
 		args = append(args, f.State)

@@ -4,11 +4,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/fault"
 )
 
 // Token purposes.
@@ -19,7 +20,7 @@ const (
 
 // errBadToken is the one answer for every invalid token, so a caller
 // learns nothing about why it failed.
-var errBadToken = errors.New("the link is invalid or has expired")
+var errBadToken error = &fault.Error{Code: fault.Invalid, Field: "token", Msg: "the link is invalid or has expired"}
 
 // claims is what a token carries.
 type claims struct {

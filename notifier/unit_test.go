@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/fault"
 )
 
 func TestTokens(t *testing.T) {
@@ -84,7 +86,7 @@ func TestParseEmail(t *testing.T) {
 	for _, in := range []string{"", "alice", "a@b", "Alice <a@example.com>", "a@example.com\r\nBcc: x@y.z", "a@example.com, b@example.com",
 		"a\x00@example.com", strings.Repeat("a", 250) + "@example.com", "@example.com"} {
 		_, err := ParseEmail(in)
-		var fe *FieldError
+		var fe *fault.Error
 		if !errors.As(err, &fe) || fe.Field != "email" {
 			t.Errorf("ParseEmail(%q) = %v, want an error naming email", in, err)
 		}
@@ -207,7 +209,7 @@ func TestGroupValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		err := tc.g.Normalize()
-		var fe *FieldError
+		var fe *fault.Error
 		if !errors.As(err, &fe) || fe.Field != tc.field {
 			t.Errorf("Normalize(%+v) = %v, want an error naming %s", tc.g, err, tc.field)
 		}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eolwatch/eolwatch/server/api"
 )
 
 func TestWebhook(t *testing.T) {
@@ -52,7 +54,7 @@ func TestWebhook(t *testing.T) {
 	if list.Groups[0].WebhookSecret != "" || list.Groups[0].Webhook == "" {
 		t.Errorf("listing shows %+v; want the URL and never the secret", list.Groups[0])
 	}
-	var fe apiError
+	var fe api.Error
 	if c := e.do("POST", "/api/v1/groups", `{"name":"bad","products":["nginx"],"events":["release"],"webhook":"file:///etc/passwd"}`, &fe); c != 400 || fe.Field != "webhook" {
 		t.Errorf("bad webhook URL = %d %+v", c, fe)
 	}

@@ -7,19 +7,21 @@ import (
 
 // notifierRoutes are the notifier's routes (its handlers, our access rules).
 // They are part of routeTable; kept apart only because they exist only when
-// the notifier runs.
+// the notifier runs. The JSON routes return their errors like ours; the
+// pages linked from emails (confirm, unsubscribe, preferences) answer in
+// HTML themselves.
 func (s *Server) notifierRoutes() []route {
 	n := s.notifier
 	if n == nil {
 		return nil
 	}
 	return []route{
-		{"POST /api/v1/groups", auth.Admin, httpjson.Plain(n.HandleCreateGroup)},
-		{"GET /api/v1/groups", auth.Viewer, httpjson.Plain(n.HandleListGroups)},
-		{"DELETE /api/v1/groups/{name}", auth.Admin, httpjson.Plain(n.HandleDeleteGroup)},
-		{"POST /api/v1/subscriptions", auth.Public, httpjson.Plain(n.HandleSubscribe)}, // rate-limited by the notifier
-		{"GET /api/v1/subscriptions", auth.Admin, httpjson.Plain(n.HandleListSubscriptions)},
-		{"GET /api/v1/outbox", auth.Admin, httpjson.Plain(n.HandleListOutbox)},
+		{"POST /api/v1/groups", auth.Admin, n.HandleCreateGroup},
+		{"GET /api/v1/groups", auth.Viewer, n.HandleListGroups},
+		{"DELETE /api/v1/groups/{name}", auth.Admin, n.HandleDeleteGroup},
+		{"POST /api/v1/subscriptions", auth.Public, n.HandleSubscribe}, // rate-limited by the notifier
+		{"GET /api/v1/subscriptions", auth.Admin, n.HandleListSubscriptions},
+		{"GET /api/v1/outbox", auth.Admin, n.HandleListOutbox},
 		{"GET /subscribe/confirm", auth.Public, httpjson.Plain(n.HandleConfirm)},
 		{"GET /unsubscribe", auth.Public, httpjson.Plain(n.HandleUnsubscribe)},
 		{"POST /unsubscribe", auth.Public, httpjson.Plain(n.HandleUnsubscribe)}, // RFC 8058 one-click

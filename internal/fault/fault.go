@@ -81,3 +81,9 @@ func CodeOf(err error) Code {
 
 // Is reports whether err carries code.
 func Is(err error, code Code) bool { return err != nil && CodeOf(err) == code }
+
+// InvalidField returns a bad-input error naming field, whose message is
+// "field: problem" (problem says what is wrong: "is required").
+func InvalidField(field, problem string) *Error {
+	return &Error{Code: Invalid, Field: field, Msg: field + ": " + problem}
+}

@@ -34,12 +34,6 @@ type Release struct {
 	By string `json:"-"`
 }
 
-// invalid is a bad release naming the field at fault (fault.Invalid, HTTP
-// 400); the message starts with the field.
-func invalid(field, msg string) error {
-	return &fault.Error{Code: fault.Invalid, Field: field, Msg: field + ": " + msg}
-}
-
 // ErrConflict is returned (wrapped) when the release is already in the
 // catalog (a fault.Conflict on the version, HTTP 409).
 var ErrConflict error = &fault.Error{Code: fault.Conflict, Field: "version", Msg: "already published"}
@@ -49,16 +43,16 @@ const maxFieldLen = 200
 func checkText(field, v string, required bool) error {
 	if v == "" {
 		if required {
-			return invalid(field, "is required")
+			return fault.InvalidField(field, "is required")
 		}
 		return nil
 	}
 	if len(v) > maxFieldLen {
-		return invalid(field, fmt.Sprintf("is longer than %d bytes", maxFieldLen))
+		return fault.InvalidField(field, fmt.Sprintf("is longer than %d bytes", maxFieldLen))
 	}
 	for _, r := range v {
 		if unicode.IsControl(r) || unicode.IsSpace(r) && field != "link" {
-			return invalid(field, fmt.Sprintf("%q holds a space or control character", v))
+			return fault.InvalidField(field, fmt.Sprintf("%q holds a space or control character", v))
 		}
 	}
 	return nil
@@ -79,7 +73,7 @@ func (s *Service) validate(cat *catalog.Catalog, r Release) (Release, error) {
 	}
 	p := cat.Product(r.Product)
 	if p == nil {
-		return r, invalid("product", fmt.Sprintf("%q is not a catalog product", r.Product))
+		return r, fault.InvalidField("product", fmt.Sprintf("%q is not a catalog product", r.Product))
 	}
 	r.Product = p.ID
 	today := day(s.cfg.Now())
@@ -88,21 +82,21 @@ func (s *Service) validate(cat *catalog.Catalog, r Release) (Release, error) {
 	}
 	d, err := time.Parse(time.DateOnly, r.Date)
 	if err != nil {
-		return r, invalid("date", fmt.Sprintf("%q is not a YYYY-MM-DD date", r.Date))
+		return r, fault.InvalidField("date", fmt.Sprintf("%q is not a YYYY-MM-DD date", r.Date))
 	}
 	if d.After(today.AddDate(0, 0, 1)) {
-		return r, invalid("date", fmt.Sprintf("%s is in the future", r.Date))
+		return r, fault.InvalidField("date", fmt.Sprintf("%s is in the future", r.Date))
 	}
 	if r.Link != "" {
 		u, err := url.Parse(r.Link)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return r, invalid("link", fmt.Sprintf("%q is not an http(s) URL", r.Link))
+			return r, fault.InvalidField("link", fmt.Sprintf("%q is not an http(s) URL", r.Link))
 		}
 	}
 	v := cat.Evaluate(p.ID, r.Version, s.cfg.Now(), catalog.DefaultPolicy())
 	if r.Cycle == "" {
 		if v.Cycle == "" {
-			return r, invalid("cycle", fmt.Sprintf("is required: version %q belongs to no cycle of %s", r.Version, p.ID))
+			return r, fault.InvalidField("cycle", fmt.Sprintf("is required: version %q belongs to no cycle of %s", r.Version, p.ID))
 		}
 		r.Cycle = v.Cycle
 	}
@@ -114,7 +108,7 @@ func (s *Service) validate(cat *catalog.Catalog, r Release) (Release, error) {
 	}
 	if cyc == nil {
 		if !r.NewCycle {
-			return r, invalid("cycle", fmt.Sprintf("%s has no cycle %q (set new_cycle to create it)", p.ID, r.Cycle))
+			return r, fault.InvalidField("cycle", fmt.Sprintf("%s has no cycle %q (set new_cycle to create it)", p.ID, r.Cycle))
 		}
 		return r, nil
 	}
@@ -122,10 +116,10 @@ func (s *Service) validate(cat *catalog.Catalog, r Release) (Release, error) {
 		return r, fmt.Errorf("%s %s %s: %w", p.ID, r.Cycle, r.Version, ErrConflict)
 	}
 	if v.Cycle != "" && v.Cycle != r.Cycle {
-		return r, invalid("version", fmt.Sprintf("%s belongs to cycle %s, not %s", r.Version, v.Cycle, r.Cycle))
+		return r, fault.InvalidField("version", fmt.Sprintf("%s belongs to cycle %s, not %s", r.Version, v.Cycle, r.Cycle))
 	}
 	if !r.AllowOlder && (v.Patch == catalog.PatchAvailable || v.Patch == catalog.PatchOverdue) {
-		return r, invalid("version", fmt.Sprintf("%s is older than the cycle's latest %s (set allow_older to publish it anyway)", r.Version, v.Latest))
+		return r, fault.InvalidField("version", fmt.Sprintf("%s is older than the cycle's latest %s (set allow_older to publish it anyway)", r.Version, v.Latest))
 	}
 	return r, nil
 }
@@ -151,7 +145,7 @@ func (s *Service) Publish(ctx context.Context, r Release) (Published, error) {
 		return Published{}, fmt.Errorf("%s %s %s: %w", r.Product, r.Cycle, r.Version, ErrConflict)
 	}
 	if err != nil {
-		return Published{}, invalid("version", err.Error())
+		return Published{}, fault.InvalidField("version", err.Error())
 	}
 	evs := EventsFor(catalog.Diff(old, next), next, r.Link, s.cfg.Now())
 	if len(evs) == 0 {

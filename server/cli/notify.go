@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -29,15 +28,6 @@ func openNotifier(ctx context.Context, dir string) (*notifier.Service, func(), e
 		return nil, nil, err
 	}
 	return n, func() { st.Close() }, nil
-}
-
-// notifyUsage turns a notifier validation error into a usage error naming the flag.
-func notifyUsage(cmd string, err error) error {
-	var fe *notifier.FieldError
-	if errors.As(err, &fe) {
-		return usageErrorf("%s: %s", cmd, fe.Error())
-	}
-	return err
 }
 
 func runGroup(ctx context.Context, args []string, io Stdio) error {
@@ -77,7 +67,7 @@ func runGroup(ctx context.Context, args []string, io Stdio) error {
 	case "create":
 		g, err := n.CreateGroup(ctx, notifier.Group{Name: *name, Products: products, Cycles: cycles, Events: events})
 		if err != nil {
-			return notifyUsage("group create", err)
+			return invalidInput("group create", err)
 		}
 		fmt.Fprintf(io.Out, "created group %s: products %s, events %s\n", g.Name, strings.Join(g.Products, ","), strings.Join(g.Events, ","))
 	case "list":
@@ -125,7 +115,7 @@ func runSubscription(ctx context.Context, args []string, io Stdio) error {
 	defer closeFn()
 	subs, total, err := n.ListSubscriptions(ctx, notifier.SubscriptionFilter{Group: *group, State: *state, Page: notifier.Page{Limit: *limit}})
 	if err != nil {
-		return notifyUsage("subscription list", err)
+		return invalidInput("subscription list", err)
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tGROUP\tEMAIL\tSTATE\tMODE\tLEVELS\tCREATED")
@@ -159,7 +149,7 @@ func runOutbox(ctx context.Context, args []string, io Stdio) error {
 	defer closeFn()
 	es, counts, _, err := n.ListOutbox(ctx, notifier.OutboxFilter{State: *state, Page: notifier.Page{Limit: *limit}})
 	if err != nil {
-		return notifyUsage("outbox list", err)
+		return invalidInput("outbox list", err)
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tTO\tSTATE\tATTEMPTS\tCREATED\tSUBJECT\tSMTP ANSWER")

@@ -16,6 +16,7 @@ import (
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
 )
@@ -172,7 +173,7 @@ func newRealEnv(t testing.TB, hosts int) *realEnv {
 	ui := New(Config{Auth: e.b, Fleet: e.b, Checker: e.b, Notifications: e.b, Settings: e.b, Logger: quiet})
 	e.srv = httptest.NewServer(ui.Handler())
 	t.Cleanup(e.srv.Close)
-	for _, r := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+	for _, r := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		_, secret, err := st.CreateToken(ctx, r, r+" person")
 		if err != nil {
 			t.Fatal(err)
@@ -348,7 +349,7 @@ func TestBackendPages(t *testing.T) {
 		{"/notifications", all(200), "ops@example.com"},
 		{"/settings", all(200), "Catalog"},
 	}
-	for _, role := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
 		for _, p := range pages {
 			code, body := b.get(p.path)
@@ -360,7 +361,7 @@ func TestBackendPages(t *testing.T) {
 		}
 	}
 
-	admin := e.as(t, RoleAdmin)
+	admin := e.as(t, auth.RoleAdmin)
 	csrf := admin.csrf("/notifications")
 	py := e.cats.Current().Product("python")
 	cycle := py.Cycles[0]

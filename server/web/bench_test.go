@@ -14,6 +14,7 @@ import (
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
@@ -137,7 +138,7 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 	b := &Backend{Store: st, Catalog: func() *catalog.Catalog { return cat }, Notifier: nt, EnrollSecretSet: true, AggregateTTL: -1,
 		Eligibility: testEligibility(st, func() *catalog.Catalog { return cat }, now)}
 	ui := New(Config{Auth: b, Fleet: b, Checker: b, Notifications: b, Settings: b, Logger: quiet})
-	_, secret, err := st.CreateToken(ctx, RoleAdmin, "bench")
+	_, secret, err := st.CreateToken(ctx, auth.RoleAdmin, "bench")
 	if err != nil {
 		tb.Fatal(err)
 	}

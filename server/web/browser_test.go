@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/eolwatch/eolwatch/server/auth"
 )
 
 // chromiumPath returns the Chromium to drive, or skips the test (fails it
@@ -190,7 +191,7 @@ func TestBrowser(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	f := newFake(400)
-	admin := f.addToken(RoleAdmin, "admin")
+	admin := f.addToken(auth.RoleAdmin, "admin")
 	srv := httptest.NewServer(newTestUI(f).Handler())
 	defer srv.Close()
 	c := newChrome(t, srv.URL)
@@ -341,7 +342,7 @@ func TestBrowserRealStore(t *testing.T) {
 	c := newChrome(t, e.srv.URL)
 
 	c.do("open /login", chromedp.Navigate(e.srv.URL+"/login"), chromedp.WaitVisible(chromedp.ID("token")))
-	c.do("type token", chromedp.SendKeys(chromedp.ID("token"), e.tokens[RoleAdmin]))
+	c.do("type token", chromedp.SendKeys(chromedp.ID("token"), e.tokens[auth.RoleAdmin]))
 	c.submit(`.login button[type="submit"]`, "/")
 	if n := c.text(".cards .card .num"); n != "150" {
 		t.Errorf("overview host count = %q, want 150", n)

@@ -9,13 +9,6 @@ import (
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
-// The roles a dashboard user can have; they are the API's token roles.
-const (
-	RoleAdmin   = "admin"   // everything
-	RoleSupport = "support" // read every page and run eligibility checks
-	RoleViewer  = "viewer"  // read every page
-)
-
 // ErrNotFound is returned (possibly wrapped) by a data source when the host,
 // product or token asked for does not exist; the dashboard answers 404.
 var ErrNotFound = errors.New("not found")
@@ -36,7 +29,7 @@ func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
 // Authenticator turns an API token into its role. It is called at login and
 // again on every request of a session, so a revoked token ends its sessions.
 type Authenticator interface {
-	// Authenticate returns RoleAdmin, RoleSupport or RoleViewer for a valid
+	// Authenticate returns auth.RoleAdmin, auth.RoleSupport or auth.RoleViewer for a valid
 	// token, and an error wrapping ErrUnauthorized otherwise.
 	Authenticate(ctx context.Context, token string) (role string, err error)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eolwatch/eolwatch/server/auth"
 )
 
 // FuzzOpenSession feeds arbitrary cookie values to the session decoder: it
@@ -38,7 +40,7 @@ func FuzzPageQuery(f *testing.F) {
 	fk := newFake(30)
 	ui := newTestUI(fk)
 	h := ui.Handler()
-	_, cookie := ui.sessions.create(fk.addToken(RoleAdmin, "fuzz"))
+	_, cookie := ui.sessions.create(fk.addToken(auth.RoleAdmin, "fuzz"))
 	for _, s := range []string{"", "status=eol&sort=last_seen&dir=desc&page=2&per=25", "q=<script>", "page=-1&per=0", "product=python&version=3.8.10&severity=sev1",
 		"host=web-0001.example.net", "state=failed&subs=9", "inv=99999999999999999999", "sort=%ff&status=%00"} {
 		f.Add(s)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 )
 
 // statusNone is the status of a host none of whose items matched a product.
@@ -577,7 +578,7 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, co
 	if v.FieldErr == nil {
 		v.FieldErr = map[string]string{}
 	}
-	v.Roles = []string{RoleViewer, RoleSupport, RoleAdmin}
+	v.Roles = []string{auth.RoleViewer, auth.RoleSupport, auth.RoleAdmin}
 	if v.Catalog, err = u.cfg.Settings.CatalogInfo(ctx); err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -597,7 +598,7 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, co
 
 func (u *UI) createToken(w http.ResponseWriter, r *http.Request, s *session) {
 	v := &settingsView{FieldErr: map[string]string{}, Name: strings.TrimSpace(r.PostForm.Get("name")), Role: r.PostForm.Get("role")}
-	if !slices.Contains([]string{RoleAdmin, RoleSupport, RoleViewer}, v.Role) {
+	if !slices.Contains([]string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer}, v.Role) {
 		v.FieldErr["role"] = "Choose admin, support or viewer."
 	}
 	if v.Name == "" {

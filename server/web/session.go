@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/eolwatch/eolwatch/server/auth"
 )
 
 // Cookie names.
@@ -23,28 +25,6 @@ const (
 
 // maxFormBytes bounds every form body the dashboard accepts.
 const maxFormBytes = 64 << 10
-
-// perm is what a route requires of the session's role.
-type perm int
-
-const (
-	permRead  perm = iota // every role
-	permCheck             // admin and support: eligibility checks
-	permAdmin             // admin only: publish releases, manage tokens
-)
-
-// allows reports whether role has permission p.
-func (p perm) allows(role string) bool {
-	switch p {
-	case permRead:
-		return role == RoleAdmin || role == RoleSupport || role == RoleViewer
-	case permCheck:
-		return role == RoleAdmin || role == RoleSupport
-	case permAdmin:
-		return role == RoleAdmin
-	}
-	return false
-}
 
 // session is a logged-in user. Its cookie is the AES-GCM sealed JSON of
 // this struct: opaque to the browser and impossible to forge or alter
@@ -73,9 +53,9 @@ func (s *session) Can(action string) bool {
 	}
 	switch action {
 	case "check":
-		return permCheck.allows(s.Role)
+		return auth.Allows(s.Role, auth.Support)
 	case "publish", "tokens":
-		return permAdmin.allows(s.Role)
+		return auth.Allows(s.Role, auth.Admin)
 	}
 	return false
 }
@@ -201,9 +181,9 @@ func (u *UI) current(r *http.Request) *session {
 // pageFunc is a page handler; s is the authenticated session.
 type pageFunc func(w http.ResponseWriter, r *http.Request, s *session)
 
-// guard authenticates the request, checks the role against p and, for
-// every POST, the form's CSRF token against the session's.
-func (u *UI) guard(p perm, fn pageFunc) http.Handler {
+// guard authenticates the request, checks the role against the access
+// level a and, for every POST, the form's CSRF token against the session's.
+func (u *UI) guard(a auth.Access, fn pageFunc) http.Handler {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := u.current(r)
 		if s == nil {
@@ -214,8 +194,8 @@ func (u *UI) guard(p perm, fn pageFunc) http.Handler {
 			u.errorPage(w, r, nil, http.StatusUnauthorized, "Logged out", "Your session has ended. Log in again and resend the form.")
 			return
 		}
-		if !p.allows(s.Role) {
-			u.errorPage(w, r, s, http.StatusForbidden, "Not allowed", forbiddenText(p, s.Role))
+		if !auth.Allows(s.Role, a) {
+			u.errorPage(w, r, s, http.StatusForbidden, "Not allowed", forbiddenText(a, s.Role))
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -234,11 +214,11 @@ func (u *UI) guard(p perm, fn pageFunc) http.Handler {
 	return http.NewCrossOriginProtection().Handler(h)
 }
 
-func forbiddenText(p perm, role string) string {
-	switch p {
-	case permCheck:
+func forbiddenText(a auth.Access, role string) string {
+	switch a {
+	case auth.Support:
 		return "Eligibility checks need the support or admin role; you are logged in as " + role + "."
-	case permAdmin:
+	case auth.Admin:
 		return "This action needs the admin role; you are logged in as " + role + "."
 	}
 	return "Your role cannot open this page."
@@ -308,7 +288,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.showLogin(w, r, http.StatusUnauthorized, "That token is not valid (unknown or revoked).")
 		return
 	}
-	if !permRead.allows(role) {
+	if !auth.Allows(role, auth.Viewer) {
 		u.showLogin(w, r, http.StatusForbidden, "That token's role cannot use the dashboard.")
 		return
 	}

@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/eolwatch/eolwatch/server/auth"
 )
 
 //go:embed templates/*.html static/*
@@ -109,25 +111,25 @@ func New(cfg Config) *UI {
 // Register adds every dashboard route to mux. API routes live elsewhere
 // under /api/v1/ and do not clash with these.
 func (u *UI) Register(mux *http.ServeMux) {
-	h := func(pattern string, perm perm, fn pageFunc) {
-		mux.Handle(pattern, u.guard(perm, fn))
+	h := func(pattern string, a auth.Access, fn pageFunc) {
+		mux.Handle(pattern, u.guard(a, fn))
 	}
 	mux.Handle("GET /static/", u.staticHandler())
 	mux.HandleFunc("GET /login", u.loginPage)
 	mux.HandleFunc("POST /login", u.login)
 	mux.HandleFunc("POST /logout", u.logout)
 
-	h("GET /{$}", permRead, u.overview)
-	h("GET /hosts", permRead, u.hosts)
-	h("GET /hosts/{id}", permRead, u.host)
-	h("GET /products", permRead, u.products)
-	h("GET /products/{id}", permRead, u.product)
-	h("GET /eligibility", permCheck, u.eligibility)
-	h("GET /notifications", permRead, u.notifications)
-	h("POST /notifications/releases", permAdmin, u.publishRelease)
-	h("GET /settings", permRead, u.settings)
-	h("POST /settings/tokens", permAdmin, u.createToken)
-	h("POST /settings/tokens/{id}/revoke", permAdmin, u.revokeToken)
+	h("GET /{$}", auth.Viewer, u.overview)
+	h("GET /hosts", auth.Viewer, u.hosts)
+	h("GET /hosts/{id}", auth.Viewer, u.host)
+	h("GET /products", auth.Viewer, u.products)
+	h("GET /products/{id}", auth.Viewer, u.product)
+	h("GET /eligibility", auth.Support, u.eligibility)
+	h("GET /notifications", auth.Viewer, u.notifications)
+	h("POST /notifications/releases", auth.Admin, u.publishRelease)
+	h("GET /settings", auth.Viewer, u.settings)
+	h("POST /settings/tokens", auth.Admin, u.createToken)
+	h("POST /settings/tokens/{id}/revoke", auth.Admin, u.revokeToken)
 }
 
 // Handler returns a handler serving only the dashboard, for tests and for

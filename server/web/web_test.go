@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eolwatch/eolwatch/server/auth"
 )
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -86,7 +88,7 @@ func newEnv(t *testing.T, hosts int) *testEnv {
 	t.Helper()
 	f := newFake(hosts)
 	e := &testEnv{f: f, ui: newTestUI(f), tokens: map[string]string{}}
-	for _, r := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+	for _, r := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		e.tokens[r] = f.addToken(r, r+" token")
 	}
 	e.srv = httptest.NewServer(e.ui.Handler())
@@ -138,7 +140,7 @@ func TestLoginFlow(t *testing.T) {
 		code  int
 		inMsg string
 	}{
-		{"no csrf", url.Values{"token": {e.tokens[RoleAdmin]}}, false, http.StatusForbidden, "expired"},
+		{"no csrf", url.Values{"token": {e.tokens[auth.RoleAdmin]}}, false, http.StatusForbidden, "expired"},
 		{"empty token", url.Values{"token": {"  "}}, true, http.StatusBadRequest, "Enter an API token"},
 		{"bad token", url.Values{"token": {"ew_nope"}}, true, http.StatusUnauthorized, "not valid"},
 	}
@@ -152,7 +154,7 @@ func TestLoginFlow(t *testing.T) {
 		}
 	}
 
-	resp, _ := b.post("/login", url.Values{"token": {e.tokens[RoleViewer]}, "csrf": {b.csrf("/login?next=/hosts")}, "next": {"/hosts"}})
+	resp, _ := b.post("/login", url.Values{"token": {e.tokens[auth.RoleViewer]}, "csrf": {b.csrf("/login?next=/hosts")}, "next": {"/hosts"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/hosts" {
 		t.Fatalf("POST /login = %d to %q, want 303 to /hosts", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -168,7 +170,7 @@ func TestLoginFlow(t *testing.T) {
 	if !sc.HttpOnly || sc.SameSite != http.SameSiteLaxMode || sc.Secure {
 		t.Errorf("session cookie HttpOnly=%v SameSite=%v Secure=%v, want HttpOnly, Lax, not Secure over plain HTTP", sc.HttpOnly, sc.SameSite, sc.Secure)
 	}
-	if strings.Contains(sc.Value, e.tokens[RoleViewer]) {
+	if strings.Contains(sc.Value, e.tokens[auth.RoleViewer]) {
 		t.Error("session cookie holds the token in clear")
 	}
 	if code, body := b.get("/"); code != http.StatusOK || !strings.Contains(body, "Fleet overview") {
@@ -190,7 +192,7 @@ func TestLoginFlow(t *testing.T) {
 
 func TestSecureCookieOverTLS(t *testing.T) {
 	f := newFake(1)
-	tok := f.addToken(RoleAdmin, "a")
+	tok := f.addToken(auth.RoleAdmin, "a")
 	srv := httptest.NewTLSServer(newTestUI(f).Handler())
 	defer srv.Close()
 	b := newBrowser(t, srv.URL)
@@ -208,7 +210,7 @@ func TestSecureCookieOverTLS(t *testing.T) {
 
 func TestSessionTampering(t *testing.T) {
 	e := newEnv(t, 1)
-	b := e.as(t, RoleAdmin)
+	b := e.as(t, auth.RoleAdmin)
 	u, _ := url.Parse(e.srv.URL)
 	var val string
 	for _, c := range b.c.Jar.Cookies(u) {
@@ -236,12 +238,12 @@ func TestSessionTampering(t *testing.T) {
 
 func TestRevokedTokenEndsSession(t *testing.T) {
 	e := newEnv(t, 1)
-	b := e.as(t, RoleSupport)
+	b := e.as(t, auth.RoleSupport)
 	if code, _ := b.get("/"); code != http.StatusOK {
 		t.Fatalf("GET / = %d", code)
 	}
 	e.f.mu.Lock()
-	delete(e.f.tokens, e.tokens[RoleSupport])
+	delete(e.f.tokens, e.tokens[auth.RoleSupport])
 	e.f.mu.Unlock()
 	if code, _ := b.get("/"); code != http.StatusSeeOther {
 		t.Errorf("GET / after the token was revoked = %d, want 303 to login", code)
@@ -273,7 +275,7 @@ func TestPagesByRole(t *testing.T) {
 		{"/static/style.css", all(200), "--st-eol"},
 		{"/nope", all(404), ""},
 	}
-	for _, role := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
 		for _, p := range pages {
 			code, body := b.get(p.path)
@@ -291,7 +293,7 @@ func TestPagesByRole(t *testing.T) {
 func all(code int) map[string]int { return roles(code, code, code) }
 
 func roles(admin, support, viewer int) map[string]int {
-	return map[string]int{RoleAdmin: admin, RoleSupport: support, RoleViewer: viewer}
+	return map[string]int{auth.RoleAdmin: admin, auth.RoleSupport: support, auth.RoleViewer: viewer}
 }
 
 // TestFormsByRole posts every form as every role, with and without the CSRF token.
@@ -305,7 +307,7 @@ func TestFormsByRole(t *testing.T) {
 		{"/notifications/releases", url.Values{"product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}}, roles(303, 403, 403)},
 		{"/settings/tokens", url.Values{"name": {"ci"}, "role": {"viewer"}}, roles(200, 403, 403)},
 	}
-	for _, role := range []string{RoleAdmin, RoleSupport, RoleViewer} {
+	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
 		for _, f := range forms {
 			resp, _ := b.post(f.path, f.form)
@@ -325,7 +327,7 @@ func TestFormsByRole(t *testing.T) {
 		}
 	}
 	// Another session's CSRF token does not work either.
-	a, v := e.as(t, RoleAdmin), e.as(t, RoleAdmin)
+	a, v := e.as(t, auth.RoleAdmin), e.as(t, auth.RoleAdmin)
 	form := url.Values{"name": {"x"}, "role": {"viewer"}, "csrf": {v.csrf("/settings")}}
 	if resp, _ := a.post("/settings/tokens", form); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST with another session's csrf = %d, want 403", resp.StatusCode)
@@ -342,7 +344,7 @@ func cloneValues(v url.Values) url.Values {
 
 func TestCrossOriginPostRefused(t *testing.T) {
 	e := newEnv(t, 1)
-	b := e.as(t, RoleAdmin)
+	b := e.as(t, auth.RoleAdmin)
 	form := url.Values{"name": {"x"}, "role": {"admin"}, "csrf": {b.csrf("/settings")}}
 	req, _ := http.NewRequest("POST", e.srv.URL+"/settings/tokens", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -359,7 +361,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 
 func TestPublishReleaseShowsInOutbox(t *testing.T) {
 	e := newEnv(t, 5)
-	b := e.as(t, RoleAdmin)
+	b := e.as(t, auth.RoleAdmin)
 	csrf := b.csrf("/notifications")
 	resp, _ := b.post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}})
 	if resp.StatusCode != http.StatusSeeOther {
@@ -390,7 +392,7 @@ func TestPublishReleaseShowsInOutbox(t *testing.T) {
 
 func TestTokensCreateAndRevoke(t *testing.T) {
 	e := newEnv(t, 1)
-	b := e.as(t, RoleAdmin)
+	b := e.as(t, auth.RoleAdmin)
 	csrf := b.csrf("/settings")
 	resp, body := b.post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
@@ -430,7 +432,7 @@ func TestTokensCreateAndRevoke(t *testing.T) {
 
 func TestEligibilityAnswers(t *testing.T) {
 	e := newEnv(t, 20)
-	b := e.as(t, RoleSupport)
+	b := e.as(t, auth.RoleSupport)
 	tests := []struct {
 		query string
 		code  int
@@ -467,7 +469,7 @@ func TestEligibilityAnswers(t *testing.T) {
 
 func TestHostsFilterSortPage(t *testing.T) {
 	e := newEnv(t, 300)
-	b := e.as(t, RoleViewer)
+	b := e.as(t, auth.RoleViewer)
 	rowRE := regexp.MustCompile(`<th scope="row"><a href="/hosts/(h\d+)">`)
 	tests := []struct {
 		query string
@@ -511,7 +513,7 @@ func TestHostsFilterSortPage(t *testing.T) {
 func TestEscapingAndHeaders(t *testing.T) {
 	e := newEnv(t, 3)
 	e.f.hosts[0].d.Info.Hostname = `<script>alert(1)</script>`
-	b := e.as(t, RoleViewer)
+	b := e.as(t, auth.RoleViewer)
 	resp, err := b.c.Get(e.srv.URL + "/hosts/h00001")
 	if err != nil {
 		t.Fatal(err)
@@ -533,7 +535,7 @@ func TestEscapingAndHeaders(t *testing.T) {
 
 func TestDataSourceErrors(t *testing.T) {
 	e := newEnv(t, 3)
-	b := e.as(t, RoleAdmin)
+	b := e.as(t, auth.RoleAdmin)
 	e.f.failWith = errors.New("database is locked")
 	for _, p := range []string{"/", "/hosts"} {
 		if code, body := b.get(p); code != 500 || strings.Contains(body, "database is locked") {
