@@ -57,7 +57,8 @@ func TestReportRepositoryFields(t *testing.T) {
 	date := time.Date(2026, 11, 30, 0, 22, 33, 0, time.UTC)
 	r := fullReport("r-new", "install-1", "web1",
 		api.Item{Source: "dpkg", Name: "curl", Version: "7.88.1-10+deb12u12", Arch: "amd64",
-			Origin: "debian", Suite: "bookworm-security", Candidate: "7.88.1-10+deb12u14", CandidateSuite: "bookworm-security"},
+			Origin: "debian", Suite: "bookworm-security", Candidate: "7.88.1-10+deb12u14",
+			CandidateOrigin: "debian", CandidateSuite: "bookworm-security"},
 		api.Item{Source: "dpkg", Name: "nodejs", Version: "20.20.2-1nodesource1", Arch: "amd64",
 			Origin: ". nodistro", Suite: "nodistro", Candidate: "20.20.2-1nodesource1"})
 	r.Host.RepoDataDate = date
@@ -67,8 +68,8 @@ func TestReportRepositoryFields(t *testing.T) {
 	}
 	d := detail()
 	if got := item(d, "curl"); got.Origin != "debian" || got.Suite != "bookworm-security" ||
-		got.Candidate != "7.88.1-10+deb12u14" || got.CandidateSuite != "bookworm-security" {
-		t.Errorf("curl = %+v, want origin debian, suite and candidate suite bookworm-security, candidate 7.88.1-10+deb12u14", got)
+		got.Candidate != "7.88.1-10+deb12u14" || got.CandidateOrigin != "debian" || got.CandidateSuite != "bookworm-security" {
+		t.Errorf("curl = %+v, want origin and candidate origin debian, suite and candidate suite bookworm-security, candidate 7.88.1-10+deb12u14", got)
 	}
 	if got := item(d, "nodejs"); got.Origin != ". nodistro" || got.Candidate != got.Version {
 		t.Errorf("nodejs = %+v", got)

@@ -89,9 +89,13 @@ type Item struct {
 	// (apt-cache policy's "Candidate:"); equal to Version when the package
 	// is up to date. Empty when the agent could not read the repository data.
 	Candidate string `json:"candidate,omitempty"`
-	// CandidateSuite is the suite that offers Candidate when it differs from
-	// Version ("bookworm-security" says the update is a security update).
-	CandidateSuite string `json:"candidate_suite,omitempty"`
+	// CandidateOrigin and CandidateSuite say where Candidate comes from when
+	// it differs from Version: "debian" and "bookworm-security" say the
+	// update is a Debian security update. They also tell a package whose
+	// installed version the archive no longer offers (superseded by an
+	// update the host has not installed) from one installed by hand.
+	CandidateOrigin string `json:"candidate_origin,omitempty"`
+	CandidateSuite  string `json:"candidate_suite,omitempty"`
 }
 
 // CollectorError reports a collector that failed or timed out, so failures

@@ -20,19 +20,20 @@ type swKey struct {
 // package whose candidate changes is a changed item, and the row keeps what
 // the agent last reported. An old row without them reads back as before.
 type itemExtra struct {
-	SourcePkg      string `json:"source_pkg,omitempty"`
-	Publisher      string `json:"publisher,omitempty"`
-	BundleID       string `json:"bundle_id,omitempty"`
-	Product        string `json:"product,omitempty"`
-	Origin         string `json:"origin,omitempty"`
-	Suite          string `json:"suite,omitempty"`
-	Candidate      string `json:"candidate,omitempty"`
-	CandidateSuite string `json:"candidate_suite,omitempty"`
+	SourcePkg       string `json:"source_pkg,omitempty"`
+	Publisher       string `json:"publisher,omitempty"`
+	BundleID        string `json:"bundle_id,omitempty"`
+	Product         string `json:"product,omitempty"`
+	Origin          string `json:"origin,omitempty"`
+	Suite           string `json:"suite,omitempty"`
+	Candidate       string `json:"candidate,omitempty"`
+	CandidateOrigin string `json:"candidate_origin,omitempty"`
+	CandidateSuite  string `json:"candidate_suite,omitempty"`
 }
 
 func keyOf(it api.Item) swKey {
 	k := swKey{source: it.Source, name: it.Name, version: it.Version, arch: it.Arch}
-	x := itemExtra{it.SourcePkg, it.Publisher, it.BundleID, it.Product, it.Origin, it.Suite, it.Candidate, it.CandidateSuite}
+	x := itemExtra{it.SourcePkg, it.Publisher, it.BundleID, it.Product, it.Origin, it.Suite, it.Candidate, it.CandidateOrigin, it.CandidateSuite}
 	if x != (itemExtra{}) {
 		b, _ := json.Marshal(x)
 		k.extra = string(b)
@@ -46,7 +47,8 @@ func (k swKey) item() api.Item {
 		var x itemExtra
 		if json.Unmarshal([]byte(k.extra), &x) == nil {
 			it.SourcePkg, it.Publisher, it.BundleID, it.Product = x.SourcePkg, x.Publisher, x.BundleID, x.Product
-			it.Origin, it.Suite, it.Candidate, it.CandidateSuite = x.Origin, x.Suite, x.Candidate, x.CandidateSuite
+			it.Origin, it.Suite, it.Candidate = x.Origin, x.Suite, x.Candidate
+			it.CandidateOrigin, it.CandidateSuite = x.CandidateOrigin, x.CandidateSuite
 		}
 	}
 	return it
