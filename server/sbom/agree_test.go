@@ -1,0 +1,203 @@
+package sbom
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eolwatch/eolwatch/agent"
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// judgement is what both paths must agree on for one package.
+type judgement struct {
+	product, version, cycle, status string
+}
+
+// agentInventory runs the agent's own `inventory --json` against root.
+func agentInventory(t *testing.T, root string) (api.HostInfo, []api.Item) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := agent.Main(context.Background(), []string{"inventory", "--json", "--root", root, "--state-dir", t.TempDir()}, &out, &errb)
+	if err != nil {
+		t.Fatalf("eolwatch-agent inventory --json --root %s: %v\n%s", root, err, errb.String())
+	}
+	var inv struct {
+		Host  api.HostInfo `json:"host"`
+		Items []api.Item   `json:"items"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &inv); err != nil {
+		t.Fatalf("inventory output: %v", err)
+	}
+	return inv.Host, inv.Items
+}
+
+// agentJudgements is the agent path: the agent's dpkg items through the
+// matcher and the catalog, keyed by package name and architecture.
+func agentJudgements(t *testing.T, items []api.Item) map[string]judgement {
+	sm := testMatcher(t)
+	out := map[string]judgement{}
+	for _, it := range items {
+		if it.Source != "dpkg" {
+			continue
+		}
+		var j judgement
+		if r, ok := sm.m.Match(it); ok {
+			v := defaultCat.Evaluate(r.Product, r.Version, testDay, catalog.Policy{})
+			j = judgement{r.Product, r.Version, v.Cycle, v.Status}
+		}
+		out[it.Name+":"+it.Arch] = j
+	}
+	return out
+}
+
+// sbomJudgements is the SBOM path over one syft document: the deb
+// components judged, keyed like agentJudgements; plus the version of each.
+func sbomJudgements(t *testing.T, file string) (map[string]judgement, map[string]string, *Finding) {
+	j := NewJudge(testMatcher(t), testDay, catalog.Policy{})
+	out := map[string]judgement{}
+	versions := map[string]string{}
+	var osFinding *Finding
+	_, err := Read(bytes.NewReader(openTestdata(t, file)), Limits{}, func(c *Component) error {
+		r, err := j.m.Resolve(c)
+		if err != nil {
+			return err
+		}
+		if r.OS {
+			f, ok, err := j.Judge(c)
+			if err != nil || !ok {
+				t.Fatalf("the OS component %+v is not judged: %v", c, err)
+			}
+			osFinding = &f
+			return nil
+		}
+		if r.PURL == nil || r.PURL.Type != "deb" {
+			return nil
+		}
+		k := r.Item.Name + ":" + r.Item.Arch
+		versions[k] = r.Item.Version
+		var jd judgement
+		if f, ok, err := j.Judge(c); err != nil {
+			return err
+		} else if ok {
+			jd = judgement{f.Product, f.Version, f.Cycle, f.Status}
+		}
+		out[k] = jd
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return out, versions, osFinding
+}
+
+// extractFixture writes this machine's dpkg database as syft scanned it
+// (testdata/debian12) into a tree the agent can be re-rooted at.
+func extractFixture(t *testing.T) string {
+	root := t.TempDir()
+	for p, data := range map[string][]byte{
+		"var/lib/dpkg/status": openTestdata(t, "debian12/status.gz"),
+		"etc/os-release":      openTestdata(t, "debian12/os-release"),
+	} {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestAgentAndSBOMAgree: the agent's inventory of a dpkg database and
+// syft's SBOM of the same database (every format and version checked in)
+// give the same products, versions, cycles and statuses, package by package,
+// and the same OS.
+func TestAgentAndSBOMAgree(t *testing.T) {
+	host, items := agentInventory(t, extractFixture(t))
+	want := agentJudgements(t, items)
+	if len(want) != 892 {
+		t.Fatalf("the agent reports %d dpkg packages, want the 892 of the fixture", len(want))
+	}
+	matched := 0
+	for _, j := range want {
+		if j.product != "" {
+			matched++
+		}
+	}
+	if matched < 15 {
+		t.Fatalf("only %d packages matched a product on the agent path", matched)
+	}
+	osWant, ok := testMatcher(t).m.MatchOS(host)
+	if !ok {
+		t.Fatalf("the agent's host %+v does not match an OS", host)
+	}
+	osVerdict := defaultCat.Evaluate(osWant.Product, osWant.Version, testDay, catalog.Policy{})
+	for _, file := range []string{"syft/debian12-dpkg.cdx17.json.gz", "syft/debian12-dpkg.cdx16.json.gz", "syft/debian12-dpkg.cdx14.json.gz",
+		"syft/debian12-dpkg.spdx23.json.gz", "syft/debian12-dpkg.spdx22.json.gz"} {
+		t.Run(file, func(t *testing.T) {
+			got, _, osFinding := sbomJudgements(t, file)
+			if len(got) != len(want) {
+				t.Errorf("%d deb components, want %d packages", len(got), len(want))
+			}
+			for k, w := range want {
+				g, ok := got[k]
+				if !ok {
+					t.Errorf("%s: in the agent's inventory, not in the SBOM", k)
+					continue
+				}
+				if g != w {
+					t.Errorf("%s: SBOM path %+v, agent path %+v", k, g, w)
+				}
+			}
+			// syft writes the OS as a CycloneDX component; SPDX has none.
+			if strings.Contains(file, "cdx") {
+				if osFinding == nil || osFinding.Product != osWant.Product || osFinding.Cycle != osVerdict.Cycle {
+					t.Errorf("OS component %+v, want %s cycle %s as the agent's host", osFinding, osWant.Product, osVerdict.Cycle)
+				}
+			}
+		})
+	}
+}
+
+// TestAgentAndSBOMAgreeLive compares the SBOM of the development machine
+// with the agent's inventory of the machine the test runs on: every package
+// installed here at the same version as in the SBOM gets the same judgement.
+func TestAgentAndSBOMAgreeLive(t *testing.T) {
+	if _, err := os.Stat("/var/lib/dpkg/status"); err != nil {
+		t.Skip("no dpkg database on this machine")
+	}
+	_, items := agentInventory(t, "/")
+	live := agentJudgements(t, items)
+	liveVersion := map[string]string{}
+	for _, it := range items {
+		if it.Source == "dpkg" {
+			liveVersion[it.Name+":"+it.Arch] = it.Version
+		}
+	}
+	got, versions, _ := sbomJudgements(t, "syft/debian12-dpkg.cdx17.json.gz")
+	same, matched := 0, 0
+	for k, g := range got {
+		if liveVersion[k] != versions[k] {
+			continue
+		}
+		same++
+		if g.product != "" {
+			matched++
+		}
+		if w := live[k]; g != w {
+			t.Errorf("%s %s: SBOM path %+v, agent path on this machine %+v", k, versions[k], g, w)
+		}
+	}
+	if same < 50 {
+		t.Fatalf("only %d packages are installed here at the SBOM's version; a Debian 12 machine shares its base system", same)
+	}
+	t.Logf("%d packages at the same version here and in the SBOM (%d of them matched a product): same judgement", same, matched)
+}

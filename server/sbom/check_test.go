@@ -1,0 +1,274 @@
+package sbom
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/eolwatch/eolwatch/catalog"
+)
+
+// handDoc is a small CycloneDX document: an end-of-life Python, a current
+// Go toolchain, a component without a version, one nothing claims.
+const handDoc = `{
+  "bomFormat": "CycloneDX",
+  "specVersion": "1.6",
+  "metadata": {"component": {"type": "container", "name": "registry.example/app", "version": "1.4"}},
+  "components": [
+    {"bom-ref": "py", "type": "library", "name": "python3.7", "version": "3.7.3-2+deb10u7",
+     "purl": "pkg:deb/debian/python3.7@3.7.3-2%2Bdeb10u7?arch=amd64&distro=debian-10"},
+    {"bom-ref": "go", "type": "library", "name": "stdlib", "version": "go1.26.8", "purl": "pkg:golang/stdlib@1.26.8",
+     "cpe": "cpe:2.3:a:golang:go:1.26.8:-:*:*:*:*:*:*"},
+    {"bom-ref": "dj", "type": "library", "name": "Django", "cpe": "cpe:2.3:a:djangoproject:django:*:*:*:*:*:*:*:*"},
+    {"bom-ref": "x", "type": "library", "name": "left-pad", "version": "1.3.0", "purl": "pkg:npm/left-pad@1.3.0"}
+  ]
+}`
+
+func runCheck(t *testing.T, doc, format, failOn string) (string, Summary, error) {
+	t.Helper()
+	fo, err := ParseFailOn(failOn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	s, err := Check(strings.NewReader(doc), NewJudge(testMatcher(t), testDay, catalog.Policy{}),
+		CheckOptions{Format: format, FailOn: fo, URI: "sbom.cdx.json"}, &out)
+	return out.String(), s, err
+}
+
+func TestCheckJSONL(t *testing.T) {
+	out, s, err := runCheck(t, handDoc, FormatJSONL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 3 || s.Judged != 3 || s.Document.Components != 4 {
+		t.Fatalf("%d lines, summary %+v; want 3 judged of 4 components:\n%s", len(lines), s, out)
+	}
+	wants := []struct{ product, status, ref string }{{"python", "eol", "py"}, {"go", "current", "go"}, {"django", "unknown-version", "dj"}}
+	for i, w := range wants {
+		l := lines[i]
+		comp, _ := l["component"].(map[string]any)
+		if l["product"] != w.product || l["status"] != w.status || comp["bom_ref"] != w.ref || l["as_of"] != "2026-12-01" ||
+			l["reason"] == "" || l["match_rule"] == "" || comp["name"] == "" {
+			t.Errorf("line %d = %v, want %s %s for bom-ref %s", i+1, l, w.product, w.status, w.ref)
+		}
+	}
+	if s.ByStatus["eol"] != 1 || s.ByStatus["current"] != 1 || s.ByStatus["unknown-version"] != 1 || s.Failed != 0 {
+		t.Errorf("summary %+v", s)
+	}
+}
+
+func TestCheckFailOnAndExitCodes(t *testing.T) {
+	tests := []struct {
+		name, doc, failOn string
+		failed, code      int
+	}{
+		{"nothing to fail on", handDoc, "", 0, ExitOK},
+		{"eol present", handDoc, "eol", 1, ExitFailed},
+		{"two statuses", handDoc, "eol,unknown-version", 2, ExitFailed},
+		{"status absent", handDoc, "patch-overdue", 0, ExitOK},
+		{"spaces and case", handDoc, " EOL , current ", 2, ExitFailed},
+		{"unusable document", `{"bomFormat":"CycloneDX"}`, "eol", 0, ExitUnusable},
+		{"bad purl", `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"a","purl":"npm/a@1"}]}`, "eol", 0, ExitUnusable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, s, err := runCheck(t, tc.doc, FormatJSONL, tc.failOn)
+			if s.Failed != tc.failed || ExitCode(s, err) != tc.code {
+				t.Fatalf("failed %d, exit code %d (err %v); want %d and %d", s.Failed, ExitCode(s, err), err, tc.failed, tc.code)
+			}
+		})
+	}
+	if _, err := ParseFailOn("eol,end-of-life"); err == nil || !strings.Contains(err.Error(), `unknown status "end-of-life"`) {
+		t.Fatalf("ParseFailOn(eol,end-of-life) error %v, want unknown status", err)
+	}
+	if ExitCode(Summary{}, errors.New("write: broken pipe")) != 1 {
+		t.Fatal("an output error must exit 1")
+	}
+}
+
+func TestCheckBadPURLNamesField(t *testing.T) {
+	_, _, err := runCheck(t, `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"a"},{"name":"b","purl":"pkg:npm/b@1%"}]}`, FormatJSONL, "")
+	var de *Error
+	if !errors.As(err, &de) || de.Field != "components[1].purl" {
+		t.Fatalf("error %v, want one naming components[1].purl", err)
+	}
+}
+
+func TestCheckTable(t *testing.T) {
+	out, _, err := runCheck(t, handDoc, FormatTable, "eol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 6 || !strings.HasPrefix(lines[0], "STATUS") {
+		t.Fatalf("table:\n%s", out)
+	}
+	// worst first, the --fail-on ones marked
+	if !strings.HasPrefix(lines[1], "eol !") || !strings.Contains(lines[1], "python3.7 3.7.3-2+deb10u7") ||
+		!strings.HasPrefix(lines[2], "unknown-version ") || !strings.HasPrefix(lines[3], "current ") {
+		t.Fatalf("table rows out of order or unmarked:\n%s", out)
+	}
+	if !strings.Contains(lines[5], "judged 3 of 4 components (1 eol, 1 unknown-version, 1 current) as of 2026-12-01; 1 with a --fail-on status (eol)") {
+		t.Fatalf("summary line %q", lines[5])
+	}
+}
+
+func TestCheckSARIF(t *testing.T) {
+	out, _, err := runCheck(t, handDoc, FormatSARIF, "eol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Schema  string `json:"$schema"`
+		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Name  string `json:"name"`
+					Rules []struct {
+						ID               string `json:"id"`
+						ShortDescription struct {
+							Text string `json:"text"`
+						} `json:"shortDescription"`
+						Default struct {
+							Level string `json:"level"`
+						} `json:"defaultConfiguration"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Artifacts []struct {
+				Location struct {
+					URI string `json:"uri"`
+				} `json:"location"`
+			} `json:"artifacts"`
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				RuleIndex int    `json:"ruleIndex"`
+				Level     string `json:"level"`
+				Message   struct {
+					Text string `json:"text"`
+				} `json:"message"`
+				Locations []struct {
+					Physical struct {
+						Artifact struct {
+							URI   string `json:"uri"`
+							Index *int   `json:"index"`
+						} `json:"artifactLocation"`
+						Region *struct {
+							StartLine   int `json:"startLine"`
+							StartColumn int `json:"startColumn"`
+						} `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+				Fingerprints map[string]string `json:"partialFingerprints"`
+				Properties   map[string]any    `json:"properties"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&log); err != nil {
+		t.Fatal(err)
+	}
+	if log.Version != "2.1.0" || !strings.Contains(log.Schema, "sarif-2.1.0") || len(log.Runs) != 1 {
+		t.Fatalf("header: %+v", log)
+	}
+	run := log.Runs[0]
+	if run.Tool.Driver.Name != "eolwatch" || len(run.Artifacts) != 1 || run.Artifacts[0].Location.URI != "sbom.cdx.json" {
+		t.Fatalf("tool/artifacts: %+v", run)
+	}
+	ids := map[string]bool{}
+	for _, r := range run.Tool.Driver.Rules {
+		if ids[r.ID] || r.ShortDescription.Text == "" || (r.Default.Level != "warning" && r.Default.Level != "note") {
+			t.Fatalf("rule %+v duplicate or incomplete", r)
+		}
+		ids[r.ID] = true
+	}
+	// current verdicts are not results; eol is an error because of --fail-on
+	if len(run.Results) != 2 {
+		t.Fatalf("%d results, want 2 (eol python, unknown-version django):\n%s", len(run.Results), out)
+	}
+	lines := strings.Split(handDoc, "\n")
+	for _, r := range run.Results {
+		if run.Tool.Driver.Rules[r.RuleIndex].ID != r.RuleID || r.Message.Text == "" || len(r.Fingerprints) == 0 {
+			t.Errorf("result %+v: rule index, message or fingerprint wrong", r)
+		}
+		loc := r.Locations[0].Physical
+		if loc.Artifact.URI != "sbom.cdx.json" || loc.Artifact.Index == nil || *loc.Artifact.Index != 0 || loc.Region == nil {
+			t.Fatalf("result location %+v", loc)
+		}
+		// the region points at the component's opening brace
+		if l := lines[loc.Region.StartLine-1]; loc.Region.StartColumn < 1 || l[loc.Region.StartColumn-1] != '{' {
+			t.Errorf("region %d:%d is not a component start: %q", loc.Region.StartLine, loc.Region.StartColumn, l)
+		}
+	}
+	if r := run.Results[0]; r.RuleID != "eol" || r.Level != "error" || r.Properties["product"] != "python" || r.Locations[0].Physical.Region.StartLine != 6 {
+		t.Errorf("first result %+v, want python eol as error on line 6", r)
+	}
+	if r := run.Results[1]; r.RuleID != "unknown-version" || r.Level != "warning" {
+		t.Errorf("second result %+v, want unknown-version warning", r)
+	}
+}
+
+func TestCheckUnusableWritesNoTable(t *testing.T) {
+	for _, f := range []string{FormatTable, FormatSARIF} {
+		out, _, err := runCheck(t, `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"python3.7","version":"3.7.3","purl":"pkg:deb/debian/python3.7@3.7.3"},{"name":"x"},{"name":"y"`, f, "")
+		if err == nil || out != "" {
+			t.Fatalf("%s: output %q, error %v; want nothing written and an error", f, out, err)
+		}
+	}
+	if _, _, err := runCheck(t, handDoc, "xml", ""); err == nil || !strings.Contains(err.Error(), `unknown format "xml"`) {
+		t.Fatalf("format xml: error %v", err)
+	}
+}
+
+// TestCheckSyftDocuments judges the real syft documents: the Debian
+// database's interpreters, libraries and servers, and the Go toolchain of
+// the project's own server binary.
+func TestCheckSyftDocuments(t *testing.T) {
+	tests := []struct {
+		file  string
+		wants []string // product cycle pairs that must be among the findings
+	}{
+		{"syft/debian12-dpkg.cdx17.json.gz", []string{"python 3.11", "perl 5.36", "openssl 3.0", "postgresql 15", "eclipse-temurin 17", "debian 12"}},
+		{"syft/debian12-dpkg.spdx23.json.gz", []string{"python 3.11", "perl 5.36", "openssl 3.0", "postgresql 15", "eclipse-temurin 17"}},
+		{"syft/eolwatch-server.cdx17.json", []string{"go 1.26"}},
+		{"syft/eolwatch-server.spdx23.json", []string{"go 1.26"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			out, s, err := runCheck(t, string(openTestdata(t, tc.file)), FormatJSONL, "eol")
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			sc := bufio.NewScanner(strings.NewReader(out))
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				var f Finding
+				if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+					t.Fatal(err)
+				}
+				seen[f.Product+" "+f.Cycle] = true
+			}
+			for _, w := range tc.wants {
+				if !seen[w] {
+					t.Errorf("no finding for %s; have %v", w, seen)
+				}
+			}
+			t.Logf("%s", s)
+		})
+	}
+}
