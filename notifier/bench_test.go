@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // countingBackend accepts every message and only counts it.
@@ -80,13 +81,13 @@ func BenchmarkFanout10k(b *testing.B) {
 	// A real message of the size the notifier sends, for the baseline.
 	sub, _ := getSubscription(ctx, r, 1)
 	d := s.placeholderData("everyone")
-	d.Events = []eventView{s.view(1, &Event{Kind: KindRelease, Product: "openssl", Cycle: "3.5", Version: "3.5.1", Date: "2026-07-01",
+	d.Events = []eventView{s.view(1, &events.Event{Kind: events.KindRelease, Product: "openssl", Cycle: "3.5", Version: "3.5.1", Date: "2026-07-01",
 		Link: "https://github.com/openssl/openssl/releases/tag/openssl-3.5.1"})}
-	parts, err := renderParts(KindRelease, d)
+	parts, err := renderParts(events.KindRelease, d)
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw, err := s.assemble(KindRelease, sub.Email, "everyone", s.manageToken(sub), s.newMessageID(KindRelease), parts, time.Now(), true)
+	raw, err := s.assemble(events.KindRelease, sub.Email, "everyone", s.manageToken(sub), s.newMessageID(events.KindRelease), parts, time.Now(), true)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func BenchmarkFanout10k(b *testing.B) {
 		version++
 		before := be.n.Load()
 		start := time.Now()
-		enqueue(b, w, Event{Kind: KindRelease, Product: "openssl", Cycle: "3.5", Version: fmt.Sprintf("3.5.%d", version),
+		enqueue(b, w, events.Event{Kind: events.KindRelease, Product: "openssl", Cycle: "3.5", Version: fmt.Sprintf("3.5.%d", version),
 			Date: "2026-07-01", Link: "https://github.com/openssl/openssl/releases"})
 		for {
 			n, err := svc.ProcessEvents(ctx)

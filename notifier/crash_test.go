@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // TestCrashChild is the sender process of TestCrashMidBatch; it runs only
@@ -91,7 +93,7 @@ func TestCrashMidBatch(t *testing.T) {
 				emails = append(emails, fmt.Sprintf("u%02d@example.com", i))
 			}
 			fanOutTo(t, s, emails...)
-			enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "7.4", Version: "7.4.3"})
+			enqueue(t, w, events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "7.4", Version: "7.4.3"})
 			if _, err := s.ProcessEvents(context.Background()); err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -52,7 +53,7 @@ func TestSMTPDownThenBack(t *testing.T) {
 		emails = append(emails, fmt.Sprintf("user%02d@example.com", i))
 	}
 	fanOutTo(t, s, emails...)
-	enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "7.4", Version: "7.4.3"})
+	enqueue(t, w, events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "7.4", Version: "7.4.3"})
 	ctx := context.Background()
 	if _, err := s.ProcessEvents(ctx); err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestPermanentAndTemporaryRejections(t *testing.T) {
 	srv := startSMTP(t, mb, "", nil, false)
 	s := newTestService(t, w, r, Config{SMTPAddr: srv.addr, SMTPTLS: TLSNone, Now: clock.Now})
 	fanOutTo(t, s, "a@example.com", "nobody@example.com", "full@example.com", "b@example.com")
-	enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "7.4", Version: "7.4.3"})
+	enqueue(t, w, events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "7.4", Version: "7.4.3"})
 	drain(t, s)
 	if n := len(mb.all()); n != 2 {
 		t.Fatalf("%d messages accepted, want 2 (the rest rejected, same connection reused)", n)
@@ -189,7 +190,7 @@ func TestTransports(t *testing.T) {
 			s := newTestService(t, w, r, Config{SMTPAddr: srv.addr, SMTPTLS: tc.mode, SMTPAuth: tc.auth,
 				SMTPUsername: tc.user, SMTPPassword: "pw", TLSConfig: &tls.Config{RootCAs: pool}})
 			fanOutTo(t, s, "x@example.com")
-			enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.1"})
+			enqueue(t, w, events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.1"})
 			if _, err := s.ProcessEvents(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +233,7 @@ func TestSMTPTimeout(t *testing.T) {
 	w, r, _ := openTestDB(t)
 	s := newTestService(t, w, r, Config{SMTPAddr: ln.Addr().String(), SMTPTLS: TLSNone, SMTPTimeout: 300 * time.Millisecond})
 	fanOutTo(t, s, "x@example.com")
-	enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.1"})
+	enqueue(t, w, events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.1"})
 	s.ProcessEvents(context.Background())
 	start := time.Now()
 	_, err := s.SendPending(context.Background())
@@ -263,8 +264,8 @@ func TestHeaderInjection(t *testing.T) {
 	e.subscribe("inj", "victim@example.com")
 	evil := "7.4.3\r\nBcc: evil@example.com\r\nX-Injected: yes\r\n\r\nbody"
 	enqueue(t, e.svc.w,
-		Event{Kind: KindRelease, Product: "redis", Cycle: "7.4\nBcc: evil2@example.com", Version: evil, Link: "javascript:alert(1)"},
-		Event{Kind: KindFleet, Product: "redis", Version: evil, Host: "h1\r\nBcc: evil3@example.com", HostID: "h1", To: "eol", Reason: "<script>x</script>"},
+		events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "7.4\nBcc: evil2@example.com", Version: evil, Link: "javascript:alert(1)"},
+		events.Event{Kind: events.KindFleet, Product: "redis", Version: evil, Host: "h1\r\nBcc: evil3@example.com", HostID: "h1", To: "eol", Reason: "<script>x</script>"},
 	)
 	drain(t, e.svc)
 	e.clock.Advance(2 * time.Minute)

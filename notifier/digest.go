@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // digestDue returns when an item queued now for a subscriber in mode goes
@@ -105,18 +107,18 @@ func (s *Service) flushOne(ctx context.Context, tx *sql.Tx, subID int64, now tim
 		if bucket == "digest" {
 			digest = true
 		}
-		var ev Event
+		var ev events.Event
 		if err := json.Unmarshal([]byte(payload), &ev); err != nil {
 			s.log.Error("skipping unreadable event in digest", "event", evID, "err", err)
 			continue
 		}
 		v := s.view(evID, &ev)
 		switch ev.Kind {
-		case KindRelease:
+		case events.KindRelease:
 			d.Releases = append(d.Releases, v)
-		case KindEOL:
+		case events.KindEOL:
 			d.EOLs = append(d.EOLs, v)
-		case KindFleet:
+		case events.KindFleet:
 			d.Fleet = append(d.Fleet, v)
 		}
 	}
@@ -131,7 +133,7 @@ func (s *Service) flushOne(ctx context.Context, tx *sql.Tx, subID int64, now tim
 	if d.Count == 0 || sub.State != StateConfirmed {
 		return false, nil
 	}
-	kind := KindFleet
+	kind := events.KindFleet
 	if digest || len(d.Releases)+len(d.EOLs) > 0 {
 		kind = kindDigest
 		d.Period = "immediate"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/internal/httpjson"
+	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -127,7 +128,7 @@ func TestEndToEndReleaseFlow(t *testing.T) {
 	if code := e.do("POST", "/api/v1/subscriptions", `{"group":"python-team","email":"alice@example.com"}`, nil); code != http.StatusAccepted {
 		t.Fatalf("subscribe = %d, want 202", code)
 	}
-	enqueue(t, e.svc.w, Event{Kind: KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.9", Date: "2026-03-01"})
+	enqueue(t, e.svc.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.9", Date: "2026-03-01"})
 	drain(t, e.svc)
 	msgs := e.mb.all()
 	if len(msgs) != 1 {
@@ -160,7 +161,7 @@ func TestEndToEndReleaseFlow(t *testing.T) {
 	}
 
 	// A release event: exactly one email with the right content.
-	enqueue(t, e.svc.w, Event{Kind: KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.2", Date: "2026-03-02",
+	enqueue(t, e.svc.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.2", Date: "2026-03-02",
 		Link: "https://docs.python.org/release/3.13.2/whatsnew/changelog.html"})
 	drain(t, e.svc)
 	drain(t, e.svc)
@@ -218,7 +219,7 @@ func TestEndToEndReleaseFlow(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("one-click POST = %d, want 200", resp.StatusCode)
 	}
-	enqueue(t, e.svc.w, Event{Kind: KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.3"})
+	enqueue(t, e.svc.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.3"})
 	drain(t, e.svc)
 	if n := len(e.mb.all()); n != 2 {
 		t.Errorf("after unsubscribing: %d messages, want still 2", n)
@@ -239,7 +240,7 @@ func TestUnsubscribePageNeedsPost(t *testing.T) {
 	e := newEnv(t, Config{})
 	e.do("POST", "/api/v1/groups", `{"name":"g","products":["nodejs"],"events":["release"]}`, nil)
 	e.subscribe("g", "bob@example.com")
-	enqueue(t, e.svc.w, Event{Kind: KindRelease, Product: "nodejs", Cycle: "22", Version: "22.14.0"})
+	enqueue(t, e.svc.w, events.Event{Kind: events.KindRelease, Product: "nodejs", Cycle: "22", Version: "22.14.0"})
 	drain(t, e.svc)
 	pm := parseMail(t, e.mb.all()[1].Data)
 	link := pm.link(t, e.http.URL+PathUnsubscribe)
@@ -290,10 +291,10 @@ func TestDigestMode(t *testing.T) {
 		t.Fatalf("POST preferences = %d\n%s", resp.StatusCode, body)
 	}
 	enqueue(t, e.svc.w,
-		Event{Kind: KindRelease, Product: "nginx", Cycle: "1.27", Version: "1.27.4"},
-		Event{Kind: KindRelease, Product: "nodejs", Cycle: "23", Version: "23.9.0"},
-		Event{Kind: KindEOL, Product: "nodejs", Cycle: "18", Date: "2025-04-30", Days: 30},
-		Event{Kind: KindRelease, Product: "postgresql", Cycle: "17", Version: "17.4"}, // not in the group
+		events.Event{Kind: events.KindRelease, Product: "nginx", Cycle: "1.27", Version: "1.27.4"},
+		events.Event{Kind: events.KindRelease, Product: "nodejs", Cycle: "23", Version: "23.9.0"},
+		events.Event{Kind: events.KindEOL, Product: "nodejs", Cycle: "18", Date: "2025-04-30", Days: 30},
+		events.Event{Kind: events.KindRelease, Product: "postgresql", Cycle: "17", Version: "17.4"}, // not in the group
 	)
 	drain(t, e.svc)
 	if n := len(e.mb.all()); n != 1 {
@@ -333,14 +334,14 @@ func TestFleetBatchedPerGroup(t *testing.T) {
 	e := newEnv(t, Config{FleetBatchWindow: 10 * time.Minute})
 	e.do("POST", "/api/v1/groups", `{"name":"ops","products":["debian","openssl"],"events":["fleet"]}`, nil)
 	e.subscribe("ops", "ops@example.com")
-	var evs []Event
+	var evs []events.Event
 	for i, h := range []string{"web-1", "web-2", "web-3", "db-1", "db-2"} {
-		evs = append(evs, Event{Kind: KindFleet, Product: "openssl", Cycle: "1.1.1", Version: "1.1.1w", HostID: "h" + h, Host: h,
+		evs = append(evs, events.Event{Kind: events.KindFleet, Product: "openssl", Cycle: "1.1.1", Version: "1.1.1w", HostID: "h" + h, Host: h,
 			From: "eol-soon", To: "eol", Reason: "OpenSSL 1.1.1 reached end of life on 2023-09-11."})
 		_ = i
 	}
 	// Getting better is not an alert.
-	evs = append(evs, Event{Kind: KindFleet, Product: "debian", Cycle: "12", Version: "12.9", HostID: "hx", Host: "fixed-1", From: "eol", To: "current"})
+	evs = append(evs, events.Event{Kind: events.KindFleet, Product: "debian", Cycle: "12", Version: "12.9", HostID: "hx", Host: "fixed-1", From: "eol", To: "current"})
 	enqueue(t, e.svc.w, evs[:3]...)
 	drain(t, e.svc)
 	e.clock.Advance(5 * time.Minute)
@@ -386,10 +387,10 @@ func TestPreferencesFilterReleases(t *testing.T) {
 		t.Errorf("bad mode = %d %+v, want 400 naming mode", code, fe)
 	}
 	enqueue(t, e.svc.w,
-		Event{Kind: KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.10"},   // patch: filtered
-		Event{Kind: KindRelease, Product: "python", Cycle: "3.14", Version: "3.14.0rc1"}, // pre-release, and cycle not in group
-		Event{Kind: KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.0b3"},  // pre-release: filtered
-		Event{Kind: KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.0"},    // minor: sent
+		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.10"},   // patch: filtered
+		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.14", Version: "3.14.0rc1"}, // pre-release, and cycle not in group
+		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.0b3"},  // pre-release: filtered
+		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.0"},    // minor: sent
 	)
 	drain(t, e.svc)
 	msgs := e.mb.all()
@@ -402,8 +403,8 @@ func TestPreferencesFilterReleases(t *testing.T) {
 	// Fleet only: the fleet runs 3.12 but not 3.13.
 	e.do("POST", PathPreferences+"?token="+tok, `{"mode":"immediate","levels":["major","minor","patch"],"fleet_only":true}`, &got)
 	enqueue(t, e.svc.w,
-		Event{Kind: KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.1"},
-		Event{Kind: KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.11"},
+		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.1"},
+		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.11"},
 	)
 	drain(t, e.svc)
 	msgs = e.mb.all()

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // storedEvent is one notifier_events row.
@@ -42,26 +44,26 @@ func readEvents(t testing.TB, db *sql.DB) []storedEvent {
 
 // batchEvents builds n varied events: every kind, optional fields set and
 // unset, text that encoding/json escapes, and a few times not in UTC.
-func batchEvents(n int) []Event {
+func batchEvents(n int) []events.Event {
 	created := time.Date(2025, 3, 4, 5, 6, 7, 891011000, time.UTC)
 	east := time.FixedZone("east", 2*3600)
-	evs := make([]Event, n)
+	evs := make([]events.Event, n)
 	for i := range evs {
-		ev := Event{Product: fmt.Sprintf("product%d", i%23), Created: created.Add(time.Duration(i) * time.Millisecond)}
+		ev := events.Event{Product: fmt.Sprintf("product%d", i%23), Created: created.Add(time.Duration(i) * time.Millisecond)}
 		switch i % 3 {
 		case 0:
-			ev.Kind, ev.Version, ev.Link = KindRelease, fmt.Sprintf("1.%d.%d", i%7, i), "https://example.com/notes?a=1&b=<2>"
+			ev.Kind, ev.Version, ev.Link = events.KindRelease, fmt.Sprintf("1.%d.%d", i%7, i), "https://example.com/notes?a=1&b=<2>"
 		case 1:
-			ev.Kind, ev.Cycle, ev.Date, ev.Days = KindEOL, "3.12", "2026-10-31", []int{0, 7, 30, 90}[i%4]
+			ev.Kind, ev.Cycle, ev.Date, ev.Days = events.KindEOL, "3.12", "2026-10-31", []int{0, 7, 30, 90}[i%4]
 		default:
-			ev.Kind, ev.Version, ev.HostID, ev.Host = KindFleet, "2.4.58-1", fmt.Sprintf("uid%07d", i), fmt.Sprintf("host-%d", i)
+			ev.Kind, ev.Version, ev.HostID, ev.Host = events.KindFleet, "2.4.58-1", fmt.Sprintf("uid%07d", i), fmt.Sprintf("host-%d", i)
 			ev.From, ev.To, ev.Reason = "current", "eol", "cycle 2.4 ended \"today\""
 		}
 		switch i % 11 {
 		case 4:
 			ev.Reason = "naïve résumé\u2028line\tsep\x01" + string([]byte{0xff})
 		case 5:
-			ev.Created = time.Time{} // filled in by Enqueue
+			ev.Created = time.Time{} // filled in by events.Enqueue
 		case 6:
 			ev.Created = ev.Created.In(east)
 		}
@@ -90,7 +92,7 @@ func TestEnqueueLargeBatch(t *testing.T) {
 		if row.id != int64(i+1) {
 			t.Fatalf("row %d: id = %d, want %d", i, row.id, i+1)
 		}
-		var back Event
+		var back events.Event
 		if err := json.Unmarshal([]byte(row.payload), &back); err != nil {
 			t.Fatalf("row %d: payload %q: %v", i, row.payload, err)
 		}
@@ -114,7 +116,7 @@ func TestEnqueueLargeBatch(t *testing.T) {
 			t.Fatalf("row %d: created %v, want %v", i, back.Created, ev.Created)
 		}
 		// Invalid UTF-8 decodes as U+FFFD: compare with the decoded json.Marshal output.
-		var wantBack Event
+		var wantBack events.Event
 		if err := json.Unmarshal(want, &wantBack); err != nil {
 			t.Fatal(err)
 		}
@@ -161,9 +163,9 @@ func TestEnqueueInvalidWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = Enqueue(context.Background(), tx, evs...)
+	err = events.Enqueue(context.Background(), tx, evs...)
 	if err == nil || !strings.Contains(err.Error(), "event 950") || !strings.Contains(err.Error(), "product") {
-		t.Errorf("Enqueue with an empty product at 950 = %v, want an error naming event 950 and product", err)
+		t.Errorf("events.Enqueue with an empty product at 950 = %v, want an error naming event 950 and product", err)
 	}
 	var n int
 	if err := tx.QueryRow(`SELECT count(*) FROM notifier_events`).Scan(&n); err != nil {
@@ -171,41 +173,22 @@ func TestEnqueueInvalidWritesNothing(t *testing.T) {
 	}
 	tx.Rollback()
 	if n != 0 {
-		t.Errorf("rows after a failed Enqueue = %d, want 0", n)
+		t.Errorf("rows after a failed events.Enqueue = %d, want 0", n)
 	}
 }
 
-// FuzzEventJSON checks that the payload encoder writes what json.Marshal
-// writes for any text.
-func FuzzEventJSON(f *testing.F) {
-	f.Add("openssl", "3.0", "host <a&b>", "naïve \u2028 \"q\" \\ \x00", int64(1741064767891), 30)
-	f.Add("p", "", "", string([]byte{0xe2, 0x80}), int64(0), 0)
-	f.Fuzz(func(t *testing.T, product, cycle, host, reason string, ms int64, days int) {
-		ev := Event{Kind: KindFleet, Product: product, Cycle: cycle, Host: host, HostID: host, Reason: reason, Days: days,
-			Created: time.UnixMilli(ms).UTC()}
-		want, wantErr := json.Marshal(ev)
-		got, err := appendEventJSON(nil, &ev, ev.Created)
-		if (err != nil) != (wantErr != nil) {
-			t.Fatalf("appendEventJSON error = %v, json.Marshal error = %v", err, wantErr)
-		}
-		if err == nil && string(got) != string(want) {
-			t.Fatalf("appendEventJSON(%+v)\n got %s\nwant %s", ev, got, want)
-		}
-	})
-}
-
 // BenchmarkEnqueue writes N fleet events (the shape re-evaluation writes)
-// through Enqueue in one transaction, against the baseline of a raw
+// through events.Enqueue in one transaction, against the baseline of a raw
 // prepared single-row INSERT loop of the same rows (json.Marshal payloads,
-// as Enqueue wrote them before batching) into the same kind of database in
-// the same run. ratio = raw time / Enqueue time (> 1: Enqueue is faster).
+// as events.Enqueue wrote them before batching) into the same kind of database in
+// the same run. ratio = raw time / events.Enqueue time (> 1: events.Enqueue is faster).
 func BenchmarkEnqueue(b *testing.B) {
 	for _, n := range []int{1, 100, 20000} {
 		b.Run(fmt.Sprint("events=", n), func(b *testing.B) {
 			created := time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)
-			evs := make([]Event, n)
+			evs := make([]events.Event, n)
 			for i := range evs {
-				evs[i] = Event{Kind: KindFleet, Product: "product3", Cycle: "c", Version: "3.4", HostID: fmt.Sprintf("uid%07d", i),
+				evs[i] = events.Event{Kind: events.KindFleet, Product: "product3", Cycle: "c", Version: "3.4", HostID: fmt.Sprintf("uid%07d", i),
 					Host: fmt.Sprintf("host-%07d", i), From: "current", To: "patch-available", Reason: "r", Created: created}
 			}
 			ctx := context.Background()
@@ -217,7 +200,7 @@ func BenchmarkEnqueue(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := Enqueue(ctx, tx, evs...); err != nil {
+				if err := events.Enqueue(ctx, tx, evs...); err != nil {
 					b.Fatal(err)
 				}
 				if err := tx.Commit(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // fanoutCursor names the consumer cursor of the event fan-out worker.
@@ -75,7 +76,7 @@ func (s *Service) ProcessEvents(ctx context.Context) (int, error) {
 	}
 	queued := 0
 	for _, e := range evs {
-		var ev Event
+		var ev events.Event
 		if err := json.Unmarshal([]byte(e.payload), &ev); err != nil {
 			// A corrupt payload cannot become valid later: log it and move on.
 			s.log.Error("skipping unreadable event", "event", e.id, "err", err)
@@ -108,7 +109,7 @@ func (s *Service) ProcessEvents(ctx context.Context) (int, error) {
 
 // fleetAlert reports whether a fleet event is news: the host got worse and
 // is now patch-overdue, eol-soon or eol.
-func fleetAlert(ev *Event) bool {
+func fleetAlert(ev *events.Event) bool {
 	switch ev.To {
 	case catalog.StatusEOL, catalog.StatusEOLSoon, catalog.StatusPatchOverdue:
 	default:
@@ -119,8 +120,8 @@ func fleetAlert(ev *Event) bool {
 
 // fanOut queues one event for every subscription that wants it and returns
 // how many outbox rows or digest items it wrote.
-func (s *Service) fanOut(ctx context.Context, tx *sql.Tx, groups []storedGroup, evID int64, ev *Event, now time.Time) (int, error) {
-	if ev.Kind == KindFleet && !fleetAlert(ev) {
+func (s *Service) fanOut(ctx context.Context, tx *sql.Tx, groups []storedGroup, evID int64, ev *events.Event, now time.Time) (int, error) {
+	if ev.Kind == events.KindFleet && !fleetAlert(ev) {
 		return 0, nil
 	}
 	var ids []any
@@ -191,7 +192,7 @@ func (s *Service) fanOut(ctx context.Context, tx *sql.Tx, groups []storedGroup, 
 			continue
 		}
 		seen[sub.Email] = true
-		if ev.Kind == KindFleet || sub.Prefs.Mode != ModeImmediate {
+		if ev.Kind == events.KindFleet || sub.Prefs.Mode != ModeImmediate {
 			bucket, due := "digest", s.digestDue(sub.Prefs.Mode, now)
 			if sub.Prefs.Mode == ModeImmediate {
 				bucket = "fleet"
@@ -249,7 +250,7 @@ func (s *Service) fanOut(ctx context.Context, tx *sql.Tx, groups []storedGroup, 
 // wants applies a subscriber's preferences to one event.
 func wants(p Preferences, v eventView, fleetRuns func() bool) bool {
 	switch v.Kind {
-	case KindRelease:
+	case events.KindRelease:
 		if !slices.Contains(p.Levels, v.Level) {
 			return false
 		}
@@ -259,7 +260,7 @@ func wants(p Preferences, v eventView, fleetRuns func() bool) bool {
 		if p.FleetOnly && !fleetRuns() {
 			return false
 		}
-	case KindEOL:
+	case events.KindEOL:
 		if p.FleetOnly && !fleetRuns() {
 			return false
 		}
@@ -268,7 +269,7 @@ func wants(p Preferences, v eventView, fleetRuns func() bool) bool {
 }
 
 // view prepares an event for templates: product label, change level, pre-release flag.
-func (s *Service) view(id int64, ev *Event) eventView {
+func (s *Service) view(id int64, ev *events.Event) eventView {
 	v := eventView{Event: *ev, ID: id, ProductLabel: ev.Product}
 	if s.cfg.Catalog != nil {
 		if cat := s.cfg.Catalog(); cat != nil {
@@ -277,7 +278,7 @@ func (s *Service) view(id int64, ev *Event) eventView {
 			}
 		}
 	}
-	if ev.Kind == KindRelease {
+	if ev.Kind == events.KindRelease {
 		v.Level = releaseLevel(ev.Version)
 		v.Prerelease = isPrerelease(ev.Version)
 	}

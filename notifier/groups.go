@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // Group is a notification group: the products (optionally specific cycles)
@@ -97,7 +98,7 @@ func (g *Group) Normalize() error {
 	}
 	for i, e := range g.Events {
 		e = strings.ToLower(strings.TrimSpace(e))
-		if !slices.Contains(Kinds, e) {
+		if !slices.Contains(events.Kinds, e) {
 			return fault.InvalidField(fmt.Sprintf("events[%d]", i), fmt.Sprintf("%q is not one of release, eol, fleet", g.Events[i]))
 		}
 		g.Events[i] = e
@@ -116,7 +117,7 @@ func (g *Group) Normalize() error {
 }
 
 // covers reports whether the group wants to hear about ev.
-func (g *Group) covers(ev *Event) bool {
+func (g *Group) covers(ev *events.Event) bool {
 	if !slices.Contains(g.Events, ev.Kind) || !slices.Contains(g.Products, ev.Product) {
 		return false
 	}

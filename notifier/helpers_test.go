@@ -31,6 +31,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/eolwatch/eolwatch/notifier/events"
 	_ "github.com/mattn/go-sqlite3"
 )
 
@@ -405,15 +406,15 @@ func (pm parsedMail) link(t testing.TB, prefix string) string {
 }
 
 // enqueue writes events in their own transaction, as the server does.
-func enqueue(t testing.TB, w *sql.DB, evs ...Event) {
+func enqueue(t testing.TB, w *sql.DB, evs ...events.Event) {
 	t.Helper()
 	tx, err := w.Begin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Enqueue(context.Background(), tx, evs...); err != nil {
+	if err := events.Enqueue(context.Background(), tx, evs...); err != nil {
 		tx.Rollback()
-		t.Fatalf("Enqueue: %v", err)
+		t.Fatalf("events.Enqueue: %v", err)
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -130,7 +131,7 @@ func TestDeleteGroupCancelsPending(t *testing.T) {
 	w, r, _ := openTestDB(t)
 	s := newTestService(t, w, r, Config{})
 	fanOutTo(t, s, "a@example.com", "b@example.com")
-	enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.2"})
+	enqueue(t, w, events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.2"})
 	if _, err := s.ProcessEvents(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -164,11 +165,11 @@ func TestPruneKeepsPendingWork(t *testing.T) {
 	srv := startSMTP(t, mb, "", nil, false)
 	s := newTestService(t, w, r, Config{SMTPAddr: srv.addr, SMTPTLS: TLSNone, Now: clock.Now})
 	fanOutTo(t, s, "a@example.com")
-	enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.1", Created: clock.Now()})
+	enqueue(t, w, events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.1", Created: clock.Now()})
 	drain(t, s) // sent
 	srv.stop()
 	clock.Advance(24 * time.Hour)
-	enqueue(t, w, Event{Kind: KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.2"})
+	enqueue(t, w, events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "8.0", Version: "8.0.2"})
 	s.ProcessEvents(context.Background()) // pending: the server is down
 	n, err := s.Prune(context.Background(), clock.Now().Add(-time.Hour))
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // findTool returns the path of a tool installed by `make deps` (bin/tools
@@ -150,7 +152,7 @@ func TestMailpit(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET confirmation link = %d", resp.StatusCode)
 	}
-	enqueue(t, w, Event{Kind: KindRelease, Product: "eclipse-temurin", Cycle: "21", Version: "21.0.7+6", Date: "2026-04-15"})
+	enqueue(t, w, events.Event{Kind: events.KindRelease, Product: "eclipse-temurin", Cycle: "21", Version: "21.0.7+6", Date: "2026-04-15"})
 	drain(t, svc)
 	drain(t, svc)
 	getJSON("/messages", &list)

@@ -21,6 +21,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 //go:embed templates/*.tmpl
@@ -40,7 +42,7 @@ var (
 
 func init() {
 	base := htmltemplate.Must(htmltemplate.New("").ParseFS(templateFS, "templates/mail.html.tmpl"))
-	for _, k := range []string{kindConfirm, kindReminder, KindRelease, KindEOL, KindFleet, kindDigest} {
+	for _, k := range []string{kindConfirm, kindReminder, events.KindRelease, events.KindEOL, events.KindFleet, kindDigest} {
 		t := htmltemplate.Must(base.Clone())
 		htmlTmpls[k] = htmltemplate.Must(t.Parse(`{{define "content"}}{{template "` + k + `.html" .}}{{end}}`))
 	}
@@ -48,7 +50,7 @@ func init() {
 
 // eventView is an event as templates see it.
 type eventView struct {
-	Event
+	events.Event
 	ID           int64
 	ProductLabel string
 	Level        string

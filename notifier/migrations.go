@@ -3,18 +3,20 @@ package notifier
 import (
 	"context"
 	"database/sql"
-	"fmt"
+
+	"github.com/eolwatch/eolwatch/internal/migrate"
 )
 
-// migrations is the notifier's schema history, oldest first. The schema
-// version is the number of migrations applied, tracked in
-// notifier_schema_version so it coexists with the server store's own
-// migrations in the same database. Append only: never edit a shipped entry.
+// Schema is the notifier's schema history, oldest first, applied by the
+// one migration runner (internal/migrate). The schema version is the number
+// of steps applied, tracked in notifier_schema_version so it coexists with
+// the server store's own steps in the same database. Append only: never
+// edit a shipped entry.
 //
 // Times are INTEGER Unix milliseconds (UTC) and the SQL avoids
 // SQLite-only features beyond AUTOINCREMENT, so a PostgreSQL backend needs
 // only the id column types changed.
-var migrations = []string{
+var Schema = migrate.Set{Owner: "notifier", Table: "notifier_schema_version", Steps: []string{
 	// 1: the whole first schema.
 	`CREATE TABLE notifier_meta (
 		key   TEXT PRIMARY KEY,
@@ -120,60 +122,13 @@ var migrations = []string{
 		UNIQUE (group_id, event_id)
 	);
 	CREATE INDEX notifier_webhooks_due ON notifier_webhooks (next_attempt) WHERE state = 'pending';`,
-}
+}}
 
 // SchemaVersion is the notifier schema version this build expects.
-var SchemaVersion = len(migrations)
+var SchemaVersion = Schema.Version()
 
-// Migrate creates or upgrades the notifier's tables in db, applying each
-// pending migration in its own transaction. It is safe to call at every
-// start-up and from several processes: the version row is the lock.
+// Migrate creates or upgrades the notifier's tables in db. It is safe to
+// call at every start-up and from several processes.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS notifier_schema_version (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("notifier migrate: %w", err)
-	}
-	for {
-		done, err := migrateOne(ctx, db)
-		if err != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
-	}
-}
-
-// migrateOne applies the next pending migration; done is true when none is left.
-func migrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("notifier migrate: %w", err)
-	}
-	defer tx.Rollback()
-	var version int
-	err = tx.QueryRowContext(ctx, `SELECT version FROM notifier_schema_version`).Scan(&version)
-	switch {
-	case err == sql.ErrNoRows:
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notifier_schema_version (version) VALUES (0)`); err != nil {
-			return false, fmt.Errorf("notifier migrate: %w", err)
-		}
-	case err != nil:
-		return false, fmt.Errorf("notifier migrate: read version: %w", err)
-	}
-	if version > len(migrations) {
-		return false, fmt.Errorf("notifier migrate: database schema version %d is newer than this build (%d)", version, len(migrations))
-	}
-	if version == len(migrations) {
-		return true, tx.Commit()
-	}
-	if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
-		return false, fmt.Errorf("notifier migrate: migration %d: %w", version+1, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE notifier_schema_version SET version = ?`, version+1); err != nil {
-		return false, fmt.Errorf("notifier migrate: migration %d: %w", version+1, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("notifier migrate: migration %d: %w", version+1, err)
-	}
-	return false, nil
+	return migrate.Apply(ctx, db, Schema, nil)
 }

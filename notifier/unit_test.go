@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 func TestTokens(t *testing.T) {
@@ -128,13 +129,13 @@ func FuzzMessageHeaders(f *testing.F) {
 	want := []string{"Auto-Submitted", "Content-Type", "Date", "From", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Message-Id", "Mime-Version", "Subject", "To"}
 	f.Fuzz(func(t *testing.T, product, version string) {
 		d := s.placeholderData("g")
-		d.Events = []eventView{s.view(1, &Event{Kind: KindRelease, Product: product, Cycle: version, Version: version, Link: version})}
+		d.Events = []eventView{s.view(1, &events.Event{Kind: events.KindRelease, Product: product, Cycle: version, Version: version, Link: version})}
 		d.Events[0].ProductLabel = product
-		p, err := renderParts(KindRelease, d)
+		p, err := renderParts(events.KindRelease, d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := s.assemble(KindRelease, sub.Email, "g", s.manageToken(sub), "<x@eolwatch.example.com>", p, time.Unix(1e9, 0), true)
+		raw, err := s.assemble(events.KindRelease, sub.Email, "g", s.manageToken(sub), "<x@eolwatch.example.com>", p, time.Unix(1e9, 0), true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,15 +223,15 @@ func TestGroupValidation(t *testing.T) {
 		t.Errorf("Normalize = %+v", g)
 	}
 	cover := []struct {
-		ev   Event
+		ev   events.Event
 		want bool
 	}{
-		{Event{Kind: KindRelease, Product: "nodejs", Cycle: "22"}, true},
-		{Event{Kind: KindRelease, Product: "nodejs", Cycle: "20"}, false},
-		{Event{Kind: KindRelease, Product: "nginx", Cycle: "1.27"}, true},
-		{Event{Kind: KindEOL, Product: "nginx", Cycle: "1.27"}, true},
-		{Event{Kind: KindFleet, Product: "nginx", Cycle: "1.27"}, false},
-		{Event{Kind: KindRelease, Product: "apache", Cycle: "1.27"}, false},
+		{events.Event{Kind: events.KindRelease, Product: "nodejs", Cycle: "22"}, true},
+		{events.Event{Kind: events.KindRelease, Product: "nodejs", Cycle: "20"}, false},
+		{events.Event{Kind: events.KindRelease, Product: "nginx", Cycle: "1.27"}, true},
+		{events.Event{Kind: events.KindEOL, Product: "nginx", Cycle: "1.27"}, true},
+		{events.Event{Kind: events.KindFleet, Product: "nginx", Cycle: "1.27"}, false},
+		{events.Event{Kind: events.KindRelease, Product: "apache", Cycle: "1.27"}, false},
 	}
 	for _, c := range cover {
 		if got := g.covers(&c.ev); got != c.want {
@@ -284,21 +285,21 @@ func TestMigrateIdempotent(t *testing.T) {
 func TestEnqueueValidates(t *testing.T) {
 	w, _, _ := openTestDB(t)
 	tests := []struct {
-		ev   Event
+		ev   events.Event
 		want string
 	}{
-		{Event{Kind: "news", Product: "p"}, "kind"},
-		{Event{Kind: KindRelease, Product: " "}, "product"},
-		{Event{Kind: KindRelease, Product: "p"}, "version"},
-		{Event{Kind: KindFleet, Product: "p"}, "host"},
-		{Event{Kind: KindEOL, Product: "p", Reason: strings.Repeat("x", 5000)}, "reason"},
+		{events.Event{Kind: "news", Product: "p"}, "kind"},
+		{events.Event{Kind: events.KindRelease, Product: " "}, "product"},
+		{events.Event{Kind: events.KindRelease, Product: "p"}, "version"},
+		{events.Event{Kind: events.KindFleet, Product: "p"}, "host"},
+		{events.Event{Kind: events.KindEOL, Product: "p", Reason: strings.Repeat("x", 5000)}, "reason"},
 	}
 	for _, tc := range tests {
 		tx, _ := w.Begin()
-		err := Enqueue(context.Background(), tx, Event{Kind: KindEOL, Product: "fine"}, tc.ev)
+		err := events.Enqueue(context.Background(), tx, events.Event{Kind: events.KindEOL, Product: "fine"}, tc.ev)
 		tx.Rollback()
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "event 1") {
-			t.Errorf("Enqueue(%+v) = %v, want an error naming event 1 and %s", tc.ev, err, tc.want)
+			t.Errorf("events.Enqueue(%+v) = %v, want an error naming event 1 and %s", tc.ev, err, tc.want)
 		}
 	}
 }

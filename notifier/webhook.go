@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // Webhook request headers. The signature is
@@ -28,9 +30,9 @@ const (
 
 // WebhookPayload is the JSON body of a webhook delivery.
 type WebhookPayload struct {
-	ID    string `json:"id"`    // stable per group and event: a receiver can drop repeats
-	Group string `json:"group"` // the group whose webhook this is
-	Event Event  `json:"event"`
+	ID    string       `json:"id"`    // stable per group and event: a receiver can drop repeats
+	Group string       `json:"group"` // the group whose webhook this is
+	Event events.Event `json:"event"`
 }
 
 // SignWebhook returns the signature header value for body sent at ts.
@@ -43,7 +45,7 @@ func SignWebhook(secret string, ts time.Time, body []byte) string {
 }
 
 // queueWebhook records one delivery of ev to g's webhook in the fan-out transaction.
-func (s *Service) queueWebhook(ctx context.Context, tx *sql.Tx, g *storedGroup, evID int64, ev *Event, now time.Time) error {
+func (s *Service) queueWebhook(ctx context.Context, tx *sql.Tx, g *storedGroup, evID int64, ev *events.Event, now time.Time) error {
 	payload, err := json.Marshal(WebhookPayload{ID: fmt.Sprintf("%s-%d-%d", s.msgDomain, g.ID, evID), Group: g.Name, Event: *ev})
 	if err != nil {
 		return fmt.Errorf("webhook payload: %w", err)

@@ -69,3 +69,24 @@ func TestServerRootHoldsNoCommandLine(t *testing.T) {
 		t.Errorf("server/cli/cli.go: %v", err)
 	}
 }
+
+// mailPackages are the packages that send mail or render it.
+var mailPackages = []string{module + "notifier", "net/smtp", "github.com/emersion/go-smtp"}
+
+func TestStorageSendsNoMail(t *testing.T) {
+	for _, pkg := range []string{"./server/store", "./server/catalogsvc", "./notifier/events", "./internal/migrate"} {
+		for _, d := range deps(t, pkg) {
+			if slices.Contains(mailPackages, d) {
+				t.Errorf("%s links %s: storage writes events through notifier/events, never the mail code", pkg, d)
+			}
+		}
+	}
+}
+
+func TestOneMigrationRunner(t *testing.T) {
+	for _, pkg := range []string{"./server/store", "./notifier", "./server/catalogsvc"} {
+		if !slices.Contains(imports(t, pkg), module+"internal/migrate") {
+			t.Errorf("%s does not use internal/migrate for its schema", pkg)
+		}
+	}
+}

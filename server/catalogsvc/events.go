@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
-	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // EventsFor turns catalog differences into notifier events:
@@ -22,7 +22,7 @@ import (
 //   - a new product → no event (nobody subscribes to what they cannot name).
 //
 // link is the release-notes link of a published release ("" otherwise).
-func EventsFor(changes []catalog.Change, cat *catalog.Catalog, link string, now time.Time) []notifier.Event {
+func EventsFor(changes []catalog.Change, cat *catalog.Catalog, link string, now time.Time) []events.Event {
 	released := map[[2]string]bool{}
 	for _, c := range changes {
 		if c.Kind == catalog.ChangeRelease {
@@ -30,11 +30,11 @@ func EventsFor(changes []catalog.Change, cat *catalog.Catalog, link string, now 
 		}
 	}
 	today := day(now)
-	var out []notifier.Event
+	var out []events.Event
 	for _, c := range changes {
 		switch c.Kind {
 		case catalog.ChangeRelease:
-			out = append(out, notifier.Event{Kind: notifier.KindRelease, Product: c.Product, Cycle: c.Cycle,
+			out = append(out, events.Event{Kind: events.KindRelease, Product: c.Product, Cycle: c.Cycle,
 				Version: c.Version, Date: dateString(c.Date), Link: link,
 				Reason: fmt.Sprintf("%s %s was released", c.Product, c.Version)})
 		case catalog.ChangeCycle:
@@ -50,11 +50,11 @@ func EventsFor(changes []catalog.Change, cat *catalog.Catalog, link string, now 
 			if v == "" {
 				v = c.Cycle
 			}
-			out = append(out, notifier.Event{Kind: notifier.KindRelease, Product: c.Product, Cycle: c.Cycle,
+			out = append(out, events.Event{Kind: events.KindRelease, Product: c.Product, Cycle: c.Cycle,
 				Version: v, Date: dateString(c.Date), Link: link,
 				Reason: fmt.Sprintf("new release line %s %s", c.Product, c.Cycle)})
 		case catalog.ChangeEOLDate:
-			ev := notifier.Event{Kind: notifier.KindEOL, Product: c.Product, Cycle: c.Cycle}
+			ev := events.Event{Kind: events.KindEOL, Product: c.Product, Cycle: c.Cycle}
 			cy := findCycle(cat, c.Product, c.Cycle)
 			switch {
 			case cy == nil:

@@ -9,7 +9,7 @@ import (
 	"net/http"
 
 	"github.com/eolwatch/eolwatch/catalog"
-	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // SyncFeed fetches one endoflife.date-format feed (the extract's
@@ -19,7 +19,7 @@ import (
 // so a restart neither loses nor repeats them. It returns the events
 // emitted (none when the feed did not change). A feed that fails to load
 // changes nothing.
-func (s *Service) SyncFeed(ctx context.Context, url string) ([]notifier.Event, error) {
+func (s *Service) SyncFeed(ctx context.Context, url string) ([]events.Event, error) {
 	var prev *Document
 	s.mu.Lock()
 	for i := range s.docs {

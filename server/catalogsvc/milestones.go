@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
-	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // WarnDays are the end-of-life warnings subscribers get, in days before the
@@ -31,12 +31,12 @@ type Milestone struct {
 }
 
 // Event is the notifier event announcing the milestone.
-func (m Milestone) Event() notifier.Event {
+func (m Milestone) Event() events.Event {
 	reason := fmt.Sprintf("%s %s reaches end of life on %s, in %d days", m.Product, m.Cycle, m.EOL, m.Days)
 	if m.Days == 0 {
 		reason = fmt.Sprintf("%s %s reached end of life: support ended after %s", m.Product, m.Cycle, m.EOL)
 	}
-	return notifier.Event{Kind: notifier.KindEOL, Product: m.Product, Cycle: m.Cycle, Date: m.EOL, Days: m.Days, Reason: reason}
+	return events.Event{Kind: events.KindEOL, Product: m.Product, Cycle: m.Cycle, Date: m.EOL, Days: m.Days, Reason: reason}
 }
 
 // day truncates t to its UTC calendar day.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 func TestMilestones(t *testing.T) {
@@ -73,7 +74,7 @@ func TestTickMilestonesOnce(t *testing.T) {
 		}
 	}
 	evs := st.Events()
-	if len(evs) != 2 || evs[0].Kind != notifier.KindEOL || evs[0].Days != 30 || evs[0].Date != "2026-12-31" {
+	if len(evs) != 2 || evs[0].Kind != events.KindEOL || evs[0].Days != 30 || evs[0].Date != "2026-12-31" {
 		t.Errorf("events = %+v, want two eol warnings, the first for 2.0", evs)
 	}
 	if err := evs[0].Validate(); err != nil {

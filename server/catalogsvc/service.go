@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
-	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // MaxDocumentBytes bounds an imported file or a feed response.
@@ -226,8 +226,8 @@ func (s *Service) commit(old, next *catalog.Catalog) {
 // current catalog, one change per file: diff, events, store, swap. A file
 // that does not load changes nothing; the error names it. Importing a file
 // again under the same name replaces the earlier import.
-func (s *Service) Import(ctx context.Context, files ...string) ([]notifier.Event, error) {
-	var all []notifier.Event
+func (s *Service) Import(ctx context.Context, files ...string) ([]events.Event, error) {
+	var all []events.Event
 	for _, f := range files {
 		data, err := readFileLimited(f)
 		if err != nil {
@@ -260,7 +260,7 @@ func readFileLimited(path string) ([]byte, error) {
 
 // ImportData is Import for a document already in memory (an upload); name
 // identifies it (a later import with the same name replaces it).
-func (s *Service) ImportData(ctx context.Context, name string, data []byte) ([]notifier.Event, error) {
+func (s *Service) ImportData(ctx context.Context, name string, data []byte) ([]events.Event, error) {
 	if _, err := catalog.Parse(name, data); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
@@ -269,7 +269,7 @@ func (s *Service) ImportData(ctx context.Context, name string, data []byte) ([]n
 
 // applyDocument stores d (replacing a document of the same name), rebuilds
 // the catalog, and emits the diff's events. s.mu must not be held.
-func (s *Service) applyDocument(ctx context.Context, d Document) ([]notifier.Event, error) {
+func (s *Service) applyDocument(ctx context.Context, d Document) ([]events.Event, error) {
 	sum := sha256.Sum256(d.Data)
 	d.Hash = hex.EncodeToString(sum[:])
 	d.Created = s.cfg.Now().UTC()

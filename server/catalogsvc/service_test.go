@@ -11,7 +11,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/internal/fault"
-	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // acmeCatalog is a small base catalog in the project's own format with
@@ -76,7 +76,7 @@ func TestPublish(t *testing.T) {
 	if len(evs) != 1 {
 		t.Fatalf("events = %+v, want exactly one", evs)
 	}
-	want := notifier.Event{Kind: notifier.KindRelease, Product: "acme", Cycle: "2.1", Version: "2.1.3", Date: "2026-11-29", Link: "https://acme.example/notes/2.1.3"}
+	want := events.Event{Kind: events.KindRelease, Product: "acme", Cycle: "2.1", Version: "2.1.3", Date: "2026-11-29", Link: "https://acme.example/notes/2.1.3"}
 	if got := evs[0]; got.Kind != want.Kind || got.Product != want.Product || got.Cycle != want.Cycle || got.Version != want.Version || got.Date != want.Date || got.Link != want.Link {
 		t.Errorf("event = %+v, want %+v", got, want)
 	}
@@ -249,7 +249,7 @@ func TestEventsForEOL(t *testing.T) {
 		t.Fatalf("EventsFor = %+v, want two eol events", evs)
 	}
 	for _, e := range evs {
-		if e.Kind != notifier.KindEOL {
+		if e.Kind != events.KindEOL {
 			t.Errorf("event %+v: kind %q, want eol", e, e.Kind)
 		}
 		switch e.Cycle {

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/internal/migrate"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
-// migrations is the ordered schema history of the catalog service's
-// tables; the schema version is the list's length. Append, never edit.
-var migrations = []string{
+// Schema is the ordered schema history of the catalog service's tables,
+// applied by the one migration runner (internal/migrate); the schema
+// version is the number of steps, kept in catalogsvc_schema. Append, never
+// edit.
+var Schema = migrate.Set{Owner: "catalog", Table: "catalogsvc_schema", Steps: []string{
 	// 1: published releases, stored catalog documents, recorded milestones.
 	`CREATE TABLE catalog_releases (
 		id      INTEGER PRIMARY KEY,
@@ -36,47 +39,14 @@ var migrations = []string{
 		key     TEXT PRIMARY KEY,
 		created BIGINT NOT NULL
 	)`,
-}
+}}
 
-// Migrate creates or upgrades the catalog service's tables in db (its
-// version is kept in the catalogsvc_schema table). The server calls it
-// once at start-up, next to store and notifier migrations; it is
-// idempotent. notifier.Migrate must also have run, since the Save methods
-// enqueue events.
+// Migrate creates or upgrades the catalog service's tables in db. The
+// server calls it once at start-up, next to the store's and the notifier's
+// migrations; it is idempotent. notifier.Migrate must also have run, since
+// the Save methods enqueue events.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS catalogsvc_schema (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("catalogsvc migrate: %w", err)
-	}
-	for {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("catalogsvc migrate: %w", err)
-		}
-		var v int
-		err = tx.QueryRowContext(ctx, `SELECT version FROM catalogsvc_schema`).Scan(&v)
-		if err == sql.ErrNoRows {
-			v = 0
-			_, err = tx.ExecContext(ctx, `INSERT INTO catalogsvc_schema (version) VALUES (0)`)
-		}
-		if err != nil {
-			tx.Rollback()
-			return fmt.Errorf("catalogsvc migrate: %w", err)
-		}
-		if v >= len(migrations) {
-			return tx.Rollback()
-		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("catalogsvc migration %d: %w", v+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE catalogsvc_schema SET version = ?`, v+1); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("catalogsvc migration %d: %w", v+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("catalogsvc migration %d: %w", v+1, err)
-		}
-	}
+	return migrate.Apply(ctx, db, Schema, nil)
 }
 
 // SQLStore is the ReleaseStore on the server's SQLite database. Give it
@@ -102,13 +72,13 @@ func (s *SQLStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // SaveRelease implements ReleaseStore.
-func (s *SQLStore) SaveRelease(ctx context.Context, r Published, events []notifier.Event) error {
+func (s *SQLStore) SaveRelease(ctx context.Context, r Published, evs []events.Event) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO catalog_releases (product, cycle, version, date, link, by_whom, created)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Product, r.Cycle, r.Version, r.Date, r.Link, r.By, r.Created.UnixNano()); err != nil {
 			return err
 		}
-		return notifier.Enqueue(ctx, tx, events...)
+		return events.Enqueue(ctx, tx, evs...)
 	})
 	if err != nil {
 		return fmt.Errorf("save release %s %s: %w", r.Product, r.Version, err)
@@ -137,7 +107,7 @@ func (s *SQLStore) Releases(ctx context.Context) ([]Published, error) {
 }
 
 // SaveDocument implements ReleaseStore.
-func (s *SQLStore) SaveDocument(ctx context.Context, d Document, events []notifier.Event) error {
+func (s *SQLStore) SaveDocument(ctx context.Context, d Document, evs []events.Event) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO catalog_documents (name, kind, data, etag, hash, created) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, data = excluded.data, etag = excluded.etag,
@@ -145,7 +115,7 @@ func (s *SQLStore) SaveDocument(ctx context.Context, d Document, events []notifi
 			d.Name, d.Kind, d.Data, d.ETag, d.Hash, d.Created.UnixNano()); err != nil {
 			return err
 		}
-		return notifier.Enqueue(ctx, tx, events...)
+		return events.Enqueue(ctx, tx, evs...)
 	})
 	if err != nil {
 		return fmt.Errorf("save catalog document %s: %w", d.Name, err)
@@ -186,7 +156,7 @@ func (s *SQLStore) MarkMilestones(ctx context.Context, ms []Milestone) ([]Milest
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
 				fresh = append(fresh, m)
-				if err := notifier.Enqueue(ctx, tx, m.Event()); err != nil {
+				if err := events.Enqueue(ctx, tx, m.Event()); err != nil {
 					return err
 				}
 			}

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
 // Published is a release an admin published through the API or the CLI.
@@ -39,7 +39,7 @@ type Document struct {
 }
 
 // ReleaseStore persists what changes the catalog and enqueues the events
-// of each change in the same transaction (notifier.Enqueue), so an event
+// of each change in the same transaction (events.Enqueue), so an event
 // exists exactly when its change was committed.
 //
 // Lifecycle: the service reads Releases and Documents once in New, then
@@ -47,12 +47,12 @@ type Document struct {
 // Implementations must be safe for concurrent use anyway.
 type ReleaseStore interface {
 	// SaveRelease stores a published release and enqueues events, atomically.
-	SaveRelease(ctx context.Context, r Published, events []notifier.Event) error
+	SaveRelease(ctx context.Context, r Published, evs []events.Event) error
 	// Releases returns every published release, oldest first.
 	Releases(ctx context.Context) ([]Published, error)
 	// SaveDocument stores (or replaces, by Name) a catalog document and
 	// enqueues events, atomically.
-	SaveDocument(ctx context.Context, d Document, events []notifier.Event) error
+	SaveDocument(ctx context.Context, d Document, evs []events.Event) error
 	// Documents returns the stored documents, oldest first.
 	Documents(ctx context.Context) ([]Document, error)
 	// MarkMilestones records the milestones whose Key was never recorded
@@ -68,7 +68,7 @@ type MemStore struct {
 	releases []Published
 	docs     []Document
 	marks    map[string]bool
-	events   []notifier.Event
+	events   []events.Event
 	// Fail, when set, makes every Save/Mark call fail with it (nothing is stored).
 	Fail error
 }
@@ -77,14 +77,14 @@ type MemStore struct {
 func NewMemStore() *MemStore { return &MemStore{marks: map[string]bool{}} }
 
 // SaveRelease implements ReleaseStore.
-func (m *MemStore) SaveRelease(_ context.Context, r Published, events []notifier.Event) error {
+func (m *MemStore) SaveRelease(_ context.Context, r Published, evs []events.Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.Fail != nil {
 		return m.Fail
 	}
 	m.releases = append(m.releases, r)
-	m.events = append(m.events, events...)
+	m.events = append(m.events, evs...)
 	return nil
 }
 
@@ -96,7 +96,7 @@ func (m *MemStore) Releases(context.Context) ([]Published, error) {
 }
 
 // SaveDocument implements ReleaseStore.
-func (m *MemStore) SaveDocument(_ context.Context, d Document, events []notifier.Event) error {
+func (m *MemStore) SaveDocument(_ context.Context, d Document, evs []events.Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.Fail != nil {
@@ -109,7 +109,7 @@ func (m *MemStore) SaveDocument(_ context.Context, d Document, events []notifier
 		}
 	}
 	m.docs = append(m.docs, d)
-	m.events = append(m.events, events...)
+	m.events = append(m.events, evs...)
 	return nil
 }
 
@@ -142,8 +142,8 @@ func (m *MemStore) MarkMilestones(_ context.Context, ms []Milestone) ([]Mileston
 }
 
 // Events returns every event enqueued so far, in order.
-func (m *MemStore) Events() []notifier.Event {
+func (m *MemStore) Events() []events.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]notifier.Event(nil), m.events...)
+	return append([]events.Event(nil), m.events...)
 }

@@ -94,7 +94,7 @@ func rawBulkInsert(b *testing.B, hosts [][]MatchedItem) time.Duration {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(migrations[2]); err != nil {
+	if _, err := db.Exec(Schema.Steps[2]); err != nil {
 		b.Fatal(err)
 	}
 	start := time.Now()
@@ -135,7 +135,7 @@ func rawCheckins(b *testing.B, hosts, n int) time.Duration {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	for _, m := range migrations[1:4] {
+	for _, m := range Schema.Steps[1:4] {
 		if _, err := db.Exec(m); err != nil {
 			b.Fatal(err)
 		}

@@ -1,18 +1,16 @@
 package store
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-)
+import "github.com/eolwatch/eolwatch/internal/migrate"
 
-// migrations is the ordered schema history. The schema version is the
-// length of this list: append new steps, never edit or reorder old ones.
-// Each step runs in its own transaction together with the version bump.
+// Schema is the store's ordered schema history, applied by the one
+// migration runner (internal/migrate) when the store opens. The schema
+// version is the number of steps: append new steps, never edit or reorder
+// old ones. Each step runs in its own transaction together with the version
+// bump.
 //
 // The SQL is kept to what SQLite and PostgreSQL both understand, except for
 // WITHOUT ROWID on the link tables (a PostgreSQL backend keeps its own list).
-var migrations = []string{
+var Schema = migrate.Set{Owner: "store", Table: "schema_version", Steps: []string{
 	// 1: key/value settings (catalog version of the last fleet evaluation...).
 	`CREATE TABLE meta (
 		key   TEXT PRIMARY KEY,
@@ -130,46 +128,7 @@ var migrations = []string{
 	// install of P through the primary key.
 	`DROP INDEX verdicts_host;
 	CREATE INDEX verdicts_host ON verdicts(host_id, product, installed)`,
-}
+}}
 
-// SchemaVersion is the schema version this build writes: the number of migrations.
-var SchemaVersion = len(migrations)
-
-// migrate applies the migrations the database has not seen yet, each in its
-// own transaction, and refuses a database newer than this build.
-func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_version: %w", err)
-	}
-	var have int
-	err := db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&have)
-	switch {
-	case err == sql.ErrNoRows:
-		if _, err := db.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
-			return fmt.Errorf("init schema_version: %w", err)
-		}
-	case err != nil:
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if have > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this build (%d)", have, len(migrations))
-	}
-	for i := have; i < len(migrations); i++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, i+1); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-	}
-	return nil
-}
+// SchemaVersion is the schema version this build writes: the number of steps.
+var SchemaVersion = Schema.Version()

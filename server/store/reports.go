@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -39,7 +39,7 @@ type ReportResult struct {
 }
 
 // ApplyReport stores a report in one transaction: the host's info and times,
-// the inventory diff, the verdict diff and one notifier.KindFleet event per
+// the inventory diff, the verdict diff and one events.KindFleet event per
 // changed verdict. A report id the host already sent is acknowledged with
 // Duplicate and not applied again.
 func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, error) {
@@ -241,4 +241,4 @@ func (s *Store) ReportSeen(ctx context.Context, hostID int64, reportID string) (
 	return true, nil
 }
 
-var _ = notifier.Enqueue
+var _ = events.Enqueue

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/internal/migrate"
 	"github.com/mattn/go-sqlite3" // also registers the database/sql driver "sqlite3"
 )
 
@@ -101,7 +102,7 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate.Apply(ctx, w, Schema, nil); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}

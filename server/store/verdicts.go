@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
-	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -125,9 +125,9 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 		return 0, 0, fmt.Errorf("read verdicts: %w", err)
 	}
 	rank = rankNone
-	var evs []notifier.Event
+	var evs []events.Event
 	event := func(v catalog.Verdict, from string) {
-		evs = append(evs, notifier.Event{Kind: notifier.KindFleet, Product: v.Product, Cycle: v.Cycle, Version: v.Version,
+		evs = append(evs, events.Event{Kind: events.KindFleet, Product: v.Product, Cycle: v.Cycle, Version: v.Version,
 			HostID: h.UID, Host: h.Hostname, From: from, To: v.Status, Reason: v.Reason, Created: now.UTC()})
 	}
 	var fresh []Verdict
@@ -194,7 +194,7 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 		}
 	}
 	if len(evs) > 0 {
-		if err := notifier.Enqueue(ctx, tx, evs...); err != nil {
+		if err := events.Enqueue(ctx, tx, evs...); err != nil {
 			return 0, 0, fmt.Errorf("enqueue events: %w", err)
 		}
 	}
@@ -324,7 +324,7 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 	}
 	sort.Strings(products)
 	ranks := &rankChanges{recompute: map[int64]bool{}}
-	var evBuf []notifier.Event
+	var evBuf []events.Event
 	// Products share a transaction until it has rewritten reEvalTxRows rows:
 	// few commits when little changes, and the writer is never held long
 	// when much does (reports keep flowing in between).
@@ -384,7 +384,7 @@ const reEvalTxRows = 50000
 // the hosts' worst status) and one UPDATE of those rows; then the product's
 // events in one Enqueue. buf is scratch space for the events, reused across
 // products.
-func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string, now time.Time, ranks *rankChanges, buf *[]notifier.Event) (rowsChanged, events int, err error) {
+func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string, now time.Time, ranks *rankChanges, buf *[]events.Event) (rowsChanged, queued int, err error) {
 	if _, err := s.upsertEvaluations(ctx, tx, vs, catalogVersion, asOf); err != nil {
 		return 0, 0, err
 	}
@@ -424,7 +424,7 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 			n++
 			ranks.note(id, hostRank, catalog.StatusRank(status), newRank)
 			if status != v.V.Status {
-				evs = append(evs, notifier.Event{Kind: notifier.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
+				evs = append(evs, events.Event{Kind: events.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
 					HostID: uid, Host: hostname, From: status, To: v.V.Status, Reason: v.V.Reason, Created: created})
 			}
 		}
@@ -442,7 +442,7 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		rowsChanged += n
 	}
 	if len(evs) > 0 {
-		if err := notifier.Enqueue(ctx, tx, evs...); err != nil {
+		if err := events.Enqueue(ctx, tx, evs...); err != nil {
 			return 0, 0, fmt.Errorf("enqueue events: %w", err)
 		}
 	}

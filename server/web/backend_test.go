@@ -15,6 +15,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
@@ -180,7 +181,7 @@ func newRealEnv(t testing.TB, hosts int) *realEnv {
 		}
 		e.tokens[r] = secret
 	}
-	if _, err := nt.CreateGroup(ctx, notifier.Group{Name: "platform", Products: []string{"python", "debian", "openssl"}, Events: []string{notifier.KindRelease, notifier.KindEOL}}); err != nil {
+	if _, err := nt.CreateGroup(ctx, notifier.Group{Name: "platform", Products: []string{"python", "debian", "openssl"}, Events: []string{events.KindRelease, events.KindEOL}}); err != nil {
 		t.Fatalf("CreateGroup: %v", err)
 	}
 	for _, addr := range []string{"ops@example.com", "new-hire@example.com"} {

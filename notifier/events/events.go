@@ -1,4 +1,10 @@
-package notifier
+// Package events is the notifier's inbox, and all that storage needs of it:
+// the Event type and Enqueue, which writes events into the notifier_events
+// table inside the caller's transaction, so an event exists exactly when the
+// change that caused it was committed. It has no mail code: the server store
+// and the catalog service import it, the notifier (which creates the table
+// in its migrations and fans the events out) reads what it wrote.
+package events
 
 import (
 	"context"
@@ -75,7 +81,7 @@ func (ev Event) Validate() error {
 
 // Enqueue records events inside the caller's transaction, so an event exists
 // exactly when the change that caused it was committed. The notifier's
-// worker picks them up after the commit (call Service.Kick to wake it
+// worker picks them up after the commit (call notifier.Service.Kick to wake it
 // early). An invalid event fails the whole call, naming the field, before
 // anything is written.
 //

@@ -1,0 +1,151 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// openDB opens a SQLite file the way the store's writer does: one
+// connection, immediate transactions.
+func openDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func version(t *testing.T, db *sql.DB, table string) int {
+	t.Helper()
+	var v int
+	if err := db.QueryRow(`SELECT version FROM ` + table).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+var twoSteps = Set{Owner: "test", Table: "test_schema", Steps: []string{
+	`CREATE TABLE a (id INTEGER PRIMARY KEY)`,
+	`CREATE TABLE b (id INTEGER PRIMARY KEY); CREATE INDEX b_id ON b(id)`,
+}}
+
+func TestApply(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "db"))
+	one := Set{Owner: twoSteps.Owner, Table: twoSteps.Table, Steps: twoSteps.Steps[:1]}
+	t.Run("fresh database", func(t *testing.T) {
+		if err := Apply(ctx, db, one, nil); err != nil {
+			t.Fatal(err)
+		}
+		if v := version(t, db, one.Table); v != 1 || one.Version() != 1 {
+			t.Errorf("version %d, want 1", v)
+		}
+	})
+	t.Run("a newer build adds its step", func(t *testing.T) {
+		if err := Apply(ctx, db, twoSteps, nil); err != nil {
+			t.Fatal(err)
+		}
+		if v := version(t, db, twoSteps.Table); v != 2 {
+			t.Errorf("version %d, want 2", v)
+		}
+		if _, err := db.Exec(`INSERT INTO b (id) VALUES (1)`); err != nil {
+			t.Errorf("step 2 did not run: %v", err)
+		}
+	})
+	t.Run("again: nothing to do", func(t *testing.T) {
+		if err := Apply(ctx, db, twoSteps, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("an older build is refused", func(t *testing.T) {
+		err := Apply(ctx, db, one, nil)
+		if !errors.Is(err, ErrNewer) || !strings.Contains(err.Error(), "schema version 2, this build knows 1") {
+			t.Errorf("Apply with an older list = %v, want ErrNewer naming both versions", err)
+		}
+	})
+	t.Run("owners keep their own versions", func(t *testing.T) {
+		other := Set{Owner: "other", Table: "other_schema", Steps: []string{`CREATE TABLE c (id INTEGER)`}}
+		if err := Apply(ctx, db, other, nil); err != nil {
+			t.Fatal(err)
+		}
+		if version(t, db, "other_schema") != 1 || version(t, db, twoSteps.Table) != 2 {
+			t.Error("one owner's migration moved another's version")
+		}
+	})
+}
+
+func TestFailedStepLeavesNothingBehind(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "db"))
+	bad := Set{Owner: "test", Table: "test_schema", Steps: []string{
+		`CREATE TABLE a (id INTEGER)`,
+		`CREATE TABLE b (id INTEGER); CREATE TABLE a (id INTEGER)`, // the second statement fails
+	}}
+	err := Apply(ctx, db, bad, nil)
+	if err == nil || !strings.Contains(err.Error(), "test migration 2") {
+		t.Fatalf("Apply = %v, want migration 2 to fail", err)
+	}
+	if v := version(t, db, bad.Table); v != 1 {
+		t.Errorf("version %d after a failed step, want 1", v)
+	}
+	if _, err := db.Exec(`SELECT * FROM b`); err == nil {
+		t.Error("the failed step's first statement was kept")
+	}
+}
+
+func TestLockRunsInEveryTransaction(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "db"))
+	calls := 0
+	lock := func(ctx context.Context, tx *sql.Tx) error { calls++; return nil }
+	if err := Apply(ctx, db, twoSteps, lock); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 3 { // two steps, then the transaction that finds nothing to do
+		t.Errorf("lock ran %d times, want 3", calls)
+	}
+	refuse := func(ctx context.Context, tx *sql.Tx) error { return fmt.Errorf("busy") }
+	if err := Apply(ctx, db, twoSteps, refuse); err == nil || !strings.Contains(err.Error(), "lock: busy") {
+		t.Errorf("Apply with a failing lock = %v", err)
+	}
+}
+
+// TestConcurrentStarts has several processes' worth of connections migrate
+// one file at once: every step runs exactly once.
+func TestConcurrentStarts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		db := openDB(t, path)
+		wg.Go(func() { errs[i] = Apply(ctx, db, twoSteps, nil) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("start %d: %v", i, err) // a second CREATE TABLE a would fail here
+		}
+	}
+	if v := version(t, openDB(t, path), twoSteps.Table); v != 2 {
+		t.Errorf("version %d, want 2", v)
+	}
+}
+
+func TestBadTableName(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "db"))
+	if err := Apply(context.Background(), db, Set{Owner: "x", Table: "v; DROP TABLE a"}, nil); err == nil {
+		t.Error("a table name with SQL in it was accepted")
+	}
+}
