@@ -39,6 +39,7 @@ var commands = map[string]command{
 	"group":        {"notification groups: group create --name N --product P... --events release,eol,fleet, group list, group delete NAME", runGroup},
 	"subscription": {"list subscriptions: subscription list [--group G] [--state pending|confirmed|unsubscribed]", runSubscription},
 	"outbox":       {"list outgoing email: outbox list [--state pending|sent|failed|cancelled] [--limit N]", runOutbox},
+	"sbom":         {"judge an SBOM: sbom check [--format jsonl|table|sarif] [--fail-on eol,...] FILE|-", runSBOM},
 }
 
 // UsageError marks an error in how a command was called (exit code 2).
@@ -61,12 +62,26 @@ func invalidInput(cmd string, err error) error {
 	return err
 }
 
+// exitError is a failure with its own exit code (sbom check: 1 when a
+// judged component has a --fail-on status, 2 for unusable input).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
 // ExitCode returns the process exit code for an error returned by Main:
-// 2 for a usage error, 1 for any other failure.
+// 2 for a usage error, a command's own code (sbom check), 1 for any other
+// failure.
 func ExitCode(err error) int {
 	var ue *UsageError
 	if errors.As(err, &ue) {
 		return 2
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
 	}
 	return 1
 }
