@@ -21,6 +21,7 @@ import (
 	"github.com/eolwatch/eolwatch/server/service"
 	"github.com/eolwatch/eolwatch/server/store"
 	"github.com/eolwatch/eolwatch/server/web"
+	"github.com/eolwatch/eolwatch/server/webdata"
 )
 
 // Run runs the server until ctx ends, then shuts down gracefully: in-flight
@@ -116,7 +117,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	backend := &web.Backend{Store: st, Catalog: p.cats.Current, Notifier: p.nt, Eligibility: p.svc.Eligibility,
+	backend := &webdata.Backend{Store: st, Catalog: p.cats.Current, Notifier: p.nt, Eligibility: p.svc.Eligibility,
 		EnrollSecretSet: cfg.EnrollSecret != "", Documents: p.cats.Documents, Published: p.cats.Published,
 		Publish: func(ctx context.Context, product, cycle, version string, date time.Time, link string) error {
 			_, err := p.cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version,

@@ -90,3 +90,18 @@ func TestOneMigrationRunner(t *testing.T) {
 		}
 	}
 }
+
+func TestDashboardDependsOnItsInterfaces(t *testing.T) {
+	for _, d := range deps(t, "./server/web") {
+		switch d {
+		case module + "server/store", module + "notifier", module + "server/catalogsvc", module + "server/service", "github.com/mattn/go-sqlite3":
+			t.Errorf("server/web links %s: the dashboard depends on its own interfaces, wired by server/webdata", d)
+		}
+	}
+	// Its unit tests run without cgo SQLite.
+	for _, d := range goList(t, `{{join .Deps " "}}`, "-test", "./server/web") {
+		if d == "github.com/mattn/go-sqlite3" {
+			t.Error("the tests of server/web link go-sqlite3: the tests over the real store belong in server/webdata")
+		}
+	}
+}

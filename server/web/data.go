@@ -2,35 +2,27 @@ package web
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
-// ErrNotFound is returned (possibly wrapped) by a data source when the host,
-// product or token asked for does not exist; the dashboard answers 404.
-var ErrNotFound = errors.New("not found")
-
-// ErrUnauthorized is returned by an Authenticator for an unknown, revoked or
-// malformed token.
-var ErrUnauthorized = errors.New("unauthorized")
-
-// InputError is returned by a data source when user input is invalid; the
-// dashboard shows Msg next to the form field named Field with status 400.
-type InputError struct {
-	Field string // form field name, e.g. "version"
-	Msg   string // plain sentence shown to the user
-}
-
-func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
+// Data sources report failures with the project's one error type,
+// *fault.Error (internal/fault), possibly wrapped:
+//   - fault.NotFound: the host, product or token asked for does not exist
+//     (the dashboard answers 404);
+//   - fault.Unauthorized: an unknown, revoked or malformed token (from an
+//     Authenticator);
+//   - fault.Invalid: user input is invalid; the dashboard shows Msg next to
+//     the form field named Field, with status 400.
+// Any other error is internal: logged once, answered 500.
 
 // Authenticator turns an API token into its role. It is called at login and
 // again on every request of a session, so a revoked token ends its sessions.
 type Authenticator interface {
 	// Authenticate returns auth.RoleAdmin, auth.RoleSupport or auth.RoleViewer for a valid
-	// token, and an error wrapping ErrUnauthorized otherwise.
+	// token, and a fault.Unauthorized error otherwise.
 	Authenticate(ctx context.Context, token string) (role string, err error)
 }
 
@@ -49,7 +41,7 @@ type Fleet interface {
 	// the host filters.
 	Facets(ctx context.Context) (Facets, error)
 	// Host returns one host with its matched products' verdicts; an unknown
-	// id yields an error wrapping ErrNotFound.
+	// id yields a fault.NotFound error.
 	Host(ctx context.Context, id string) (HostDetail, error)
 	// Inventory returns one page of a host's raw inventory, sorted by name,
 	// and the host's total item count.
@@ -59,7 +51,7 @@ type Fleet interface {
 	Products(ctx context.Context) ([]ProductSummary, error)
 	// Product returns one product's catalog data and the fleet's installs per
 	// version (at most maxVersions rows, most hosts first, the rest summed in
-	// OtherHosts); an id the catalog does not know yields ErrNotFound.
+	// OtherHosts); an id the catalog does not know yields a fault.NotFound error.
 	Product(ctx context.Context, id string, maxVersions int) (ProductDetail, error)
 }
 
@@ -72,7 +64,7 @@ type Checker interface {
 	CheckVersion(ctx context.Context, product, version, severity string) (api.Eligibility, error)
 	// CheckHost evaluates the host (by id or hostname) for one product, or
 	// for every matched product when product is empty, worst first. An
-	// unknown host yields ErrNotFound.
+	// unknown host yields a fault.NotFound error.
 	CheckHost(ctx context.Context, host, product, severity string) ([]api.Eligibility, error)
 }
 
@@ -87,7 +79,7 @@ type Notifications interface {
 	Outbox(ctx context.Context, q OutboxQuery) (OutboxPage, error)
 	// PublishRelease publishes a release in the catalog (as
 	// POST /api/v1/catalog/releases does) and queues the resulting
-	// notifications. Invalid input yields an *InputError.
+	// notifications. Invalid input yields a fault.Invalid error naming the field.
 	PublishRelease(ctx context.Context, r ReleaseRequest) (PublishResult, error)
 }
 
@@ -97,7 +89,7 @@ type Settings interface {
 	Tokens(ctx context.Context) ([]Token, error)
 	// CreateToken creates a token and returns its secret, shown only once.
 	CreateToken(ctx context.Context, role, name string) (secret string, t Token, err error)
-	// RevokeToken revokes a token by id; unknown ids yield ErrNotFound.
+	// RevokeToken revokes a token by id; unknown ids yield a fault.NotFound error.
 	RevokeToken(ctx context.Context, id string) error
 	// EnrollSecrets lists the enroll secrets agents may use (never the secret).
 	EnrollSecrets(ctx context.Context) ([]EnrollSecret, error)
@@ -133,6 +125,14 @@ type UpcomingEOL struct {
 	EOL     time.Time // the last supported day
 	Hosts   int
 }
+
+// Limits the data sources honour.
+const (
+	// MaxPerPage is the most rows HostQuery.Limit asks for.
+	MaxPerPage = 200
+	// UpcomingDays is how far ahead Overview.Upcoming looks for ends of life.
+	UpcomingDays = 90
+)
 
 // Host sort keys accepted in HostQuery.Sort.
 const (

@@ -12,11 +12,18 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
 // fakeNow is the fixed "today" of the fake fleet.
 var fakeNow = time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC)
+
+// The fake's failures, as the real data sources report them.
+var (
+	errNotFound     = &fault.Error{Code: fault.NotFound, Msg: "not found"}
+	errUnauthorized = &fault.Error{Code: fault.Unauthorized, Msg: "unauthorized"}
+)
 
 func day(s string) catalog.Date {
 	t, err := time.Parse(time.DateOnly, s)
@@ -269,7 +276,7 @@ func (f *fake) Authenticate(_ context.Context, token string) (string, error) {
 	defer f.mu.Unlock()
 	t, ok := f.tokens[token]
 	if !ok {
-		return "", fmt.Errorf("token: %w", ErrUnauthorized)
+		return "", fmt.Errorf("token: %w", errUnauthorized)
 	}
 	return t.Role, nil
 }
@@ -413,7 +420,7 @@ func (f *fake) find(id string) *fakeHost {
 func (f *fake) Host(_ context.Context, id string) (HostDetail, error) {
 	h := f.find(id)
 	if h == nil {
-		return HostDetail{}, fmt.Errorf("host %q: %w", id, ErrNotFound)
+		return HostDetail{}, fmt.Errorf("host %q: %w", id, errNotFound)
 	}
 	return h.d, nil
 }
@@ -421,7 +428,7 @@ func (f *fake) Host(_ context.Context, id string) (HostDetail, error) {
 func (f *fake) Inventory(_ context.Context, id string, offset, limit int) ([]api.Item, int, error) {
 	h := f.byID[id]
 	if h == nil {
-		return nil, 0, ErrNotFound
+		return nil, 0, errNotFound
 	}
 	if offset >= len(h.items) {
 		return nil, len(h.items), nil
@@ -460,7 +467,7 @@ func (f *fake) Product(_ context.Context, id string, maxVersions int) (ProductDe
 	p := f.cat[id]
 	f.mu.Unlock()
 	if p == nil {
-		return ProductDetail{}, fmt.Errorf("product %q: %w", id, ErrNotFound)
+		return ProductDetail{}, fmt.Errorf("product %q: %w", id, errNotFound)
 	}
 	d := ProductDetail{Product: p, CycleHosts: map[string]int{}}
 	counts := map[string]*VersionCount{}
@@ -508,7 +515,7 @@ func (f *fake) CheckVersion(_ context.Context, product, version, _ string) (api.
 func (f *fake) CheckHost(_ context.Context, host, product, _ string) ([]api.Eligibility, error) {
 	h := f.find(host)
 	if h == nil {
-		return nil, fmt.Errorf("host %q: %w", host, ErrNotFound)
+		return nil, fmt.Errorf("host %q: %w", host, errNotFound)
 	}
 	var out []api.Eligibility
 	for _, iv := range h.d.Verdicts {
@@ -551,7 +558,7 @@ func (f *fake) PublishRelease(_ context.Context, r ReleaseRequest) (PublishResul
 	defer f.mu.Unlock()
 	p := f.cat[r.Product]
 	if p == nil {
-		return PublishResult{}, &InputError{Field: "product", Msg: fmt.Sprintf("the catalog has no product %q", r.Product)}
+		return PublishResult{}, fault.Invalidf("product", "the catalog has no product %q", r.Product)
 	}
 	res := PublishResult{Events: 1}
 	for _, g := range f.groups {
@@ -596,7 +603,7 @@ func (f *fake) RevokeToken(_ context.Context, id string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("token %q: %w", id, ErrNotFound)
+	return fmt.Errorf("token %q: %w", id, errNotFound)
 }
 
 func (f *fake) EnrollSecrets(context.Context) ([]EnrollSecret, error) {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
 )
@@ -19,11 +19,9 @@ const statusNone = "none"
 
 const (
 	defaultPerPage = 50
-	maxPerPage     = 200
 	inventoryPage  = 100
 	maxVersions    = 25
 	maxPage        = 1_000_000 // page numbers beyond this are clamped (no offset overflow)
-	upcomingDays   = 90
 )
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
@@ -114,7 +112,7 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	v.HostChart = newBarChart("Hosts by worst status", hostBars)
 	v.InstChart = newBarChart("Installs by status", instBars)
-	v.Timeline = newTimeline(now, upcomingDays, o.Upcoming)
+	v.Timeline = newTimeline(now, UpcomingDays, o.Upcoming)
 	u.render(w, r, http.StatusOK, "overview", view{Title: "Overview", Nav: "overview", Session: s, Page: v})
 }
 
@@ -140,7 +138,7 @@ var hostSorts = []string{SortHostname, SortStatus, SortOS, SortLastSeen}
 
 func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 	qs := r.URL.Query()
-	per := intParam(qs, "per", defaultPerPage, maxPerPage)
+	per := intParam(qs, "per", defaultPerPage, MaxPerPage)
 	page := intParam(qs, "page", 1, maxPage)
 	now := u.cfg.Now()
 	q := HostQuery{
@@ -159,7 +157,7 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 		q.Sort = SortHostname
 	}
 	if q.Status != "" && q.Status != statusNone && !slices.Contains(catalog.Statuses, q.Status) {
-		u.fail(w, r, s, &InputError{Field: "status", Msg: "unknown status " + strconv.Quote(q.Status)})
+		u.fail(w, r, s, fault.InvalidField("status", "unknown status "+strconv.Quote(q.Status)))
 		return
 	}
 	facets, err := u.cfg.Fleet.Facets(r.Context())
@@ -256,13 +254,13 @@ func (u *UI) product(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	if d.Product == nil {
-		u.fail(w, r, s, ErrNotFound)
+		u.fail(w, r, s, &fault.Error{Code: fault.NotFound, Msg: "not found"})
 		return
 	}
 	now := u.cfg.Now()
 	v := productView{P: d, AsOf: now}
 	for _, c := range d.Product.Cycles {
-		v.Cycles = append(v.Cycles, cycleRow{C: c, State: cycleState(c.EOL, now, upcomingDays), Hosts: d.CycleHosts[c.Name]})
+		v.Cycles = append(v.Cycles, cycleRow{C: c, State: cycleState(c.EOL, now, UpcomingDays), Hosts: d.CycleHosts[c.Name]})
 	}
 	var bars []bar
 	for _, vc := range d.Versions {
@@ -358,7 +356,7 @@ func (u *UI) eligibility(w http.ResponseWriter, r *http.Request, s *session) {
 	var err error
 	if v.Host != "" {
 		v.Answers, err = u.cfg.Checker.CheckHost(r.Context(), v.Host, v.Product, v.Severity)
-		if errors.Is(err, ErrNotFound) {
+		if fault.Is(err, fault.NotFound) {
 			v.FieldErr["host"] = "No host with that id or hostname has reported."
 			u.render(w, r, http.StatusNotFound, "eligibility", vw)
 			return
@@ -368,9 +366,8 @@ func (u *UI) eligibility(w http.ResponseWriter, r *http.Request, s *session) {
 		a, err = u.cfg.Checker.CheckVersion(r.Context(), v.Product, v.Version, v.Severity)
 		v.Answers = []api.Eligibility{a}
 	}
-	var ie *InputError
-	if errors.As(err, &ie) {
-		v.FieldErr[ie.Field] = ie.Msg
+	if fe, ok := fault.As(err); ok && fe.Code == fault.Invalid {
+		v.FieldErr[fe.Field] = fe.Msg
 		u.render(w, r, http.StatusBadRequest, "eligibility", vw)
 		return
 	}
@@ -532,11 +529,10 @@ func (u *UI) publishRelease(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	if len(v.FieldErr) == 0 {
 		res, err := u.cfg.Notifications.PublishRelease(r.Context(), v.Form)
-		var ie *InputError
-		switch {
-		case errors.As(err, &ie):
-			v.FieldErr[ie.Field] = ie.Msg
-		case errors.Is(err, ErrNotFound):
+		switch fe, _ := fault.As(err); {
+		case fault.Is(err, fault.Invalid):
+			v.FieldErr[fe.Field] = fe.Msg
+		case fault.Is(err, fault.NotFound):
 			v.FieldErr["product"] = "The catalog has no product " + strconv.Quote(v.Form.Product) + "."
 		case err != nil:
 			u.fail(w, r, s, err)

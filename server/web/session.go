@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/auth"
 )
 
@@ -169,7 +170,7 @@ func (u *UI) current(r *http.Request) *session {
 	}
 	role, err := u.cfg.Auth.Authenticate(r.Context(), s.Token)
 	if err != nil {
-		if !errors.Is(err, ErrUnauthorized) {
+		if !fault.Is(err, fault.Unauthorized) {
 			u.log.Error("authenticate session", "path", r.URL.Path, "err", err)
 		}
 		return nil
@@ -279,7 +280,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	}
 	role, err := u.cfg.Auth.Authenticate(r.Context(), token)
 	if err != nil {
-		if !errors.Is(err, ErrUnauthorized) {
+		if !fault.Is(err, fault.Unauthorized) {
 			u.log.Error("login", "err", err)
 			u.showLogin(w, r, http.StatusInternalServerError, "The server could not check the token; try again later.")
 			return

@@ -7,7 +7,6 @@ package web
 import (
 	"crypto/rand"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/auth"
 )
 
@@ -193,15 +193,14 @@ type errorPage struct {
 	Message string
 }
 
-// fail answers a failed page: 404 for ErrNotFound, 400 for an *InputError,
+// fail answers a failed page: 404 for a fault.NotFound, 400 for a fault.Invalid,
 // otherwise 500, logged here and only here with the request's fields.
 func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
-	var ie *InputError
-	switch {
-	case errors.Is(err, ErrNotFound):
+	switch fault.CodeOf(err) {
+	case fault.NotFound:
 		u.errorPage(w, r, s, http.StatusNotFound, "Not found", "Nothing here by that name.")
-	case errors.As(err, &ie):
-		u.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", ie.Error())
+	case fault.Invalid:
+		u.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", err.Error())
 	default:
 		u.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "role", s.roleOrEmpty(), "err", err)
 		u.errorPage(w, r, s, http.StatusInternalServerError, "Something went wrong", "The server could not build this page; the error is in its log.")

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -13,69 +12,8 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/server/auth"
+	"github.com/eolwatch/eolwatch/server/web/webtest"
 )
-
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// browser is an HTTP client with a cookie jar that does not follow redirects.
-type browser struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-}
-
-func newBrowser(t *testing.T, base string) *browser {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &browser{t: t, base: base, c: c}
-}
-
-// get returns the status and body of GET path.
-func (b *browser) get(path string) (int, string) {
-	b.t.Helper()
-	resp, err := b.c.Get(b.base + path)
-	if err != nil {
-		b.t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
-
-func (b *browser) post(path string, form url.Values) (*http.Response, string) {
-	b.t.Helper()
-	resp, err := b.c.PostForm(b.base+path, form)
-	if err != nil {
-		b.t.Fatalf("POST %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
-
-// csrf returns the CSRF token of the form on page path.
-func (b *browser) csrf(path string) string {
-	b.t.Helper()
-	code, body := b.get(path)
-	m := csrfRE.FindStringSubmatch(body)
-	if m == nil {
-		b.t.Fatalf("GET %s (%d): no csrf field in page", path, code)
-	}
-	return m[1]
-}
-
-// login logs in with token and fails the test unless it works.
-func (b *browser) login(token string) {
-	b.t.Helper()
-	resp, body := b.post("/login", url.Values{"token": {token}, "csrf": {b.csrf("/login")}, "next": {"/"}})
-	if resp.StatusCode != http.StatusSeeOther {
-		b.t.Fatalf("POST /login = %d, want 303; body:\n%s", resp.StatusCode, body)
-	}
-}
 
 type testEnv struct {
 	f      *fake
@@ -96,17 +34,17 @@ func newEnv(t *testing.T, hosts int) *testEnv {
 	return e
 }
 
-func (e *testEnv) as(t *testing.T, role string) *browser {
-	b := newBrowser(t, e.srv.URL)
-	b.login(e.tokens[role])
+func (e *testEnv) as(t *testing.T, role string) *webtest.Browser {
+	b := webtest.NewBrowser(t, e.srv.URL)
+	b.Login(e.tokens[role])
 	return b
 }
 
 func TestLoginRequired(t *testing.T) {
 	e := newEnv(t, 10)
-	b := newBrowser(t, e.srv.URL)
+	b := webtest.NewBrowser(t, e.srv.URL)
 	for _, path := range []string{"/", "/hosts?status=eol", "/hosts/h00001", "/products", "/eligibility", "/notifications", "/settings"} {
-		resp, err := b.c.Get(e.srv.URL + path)
+		resp, err := b.Client.Get(e.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +57,7 @@ func TestLoginRequired(t *testing.T) {
 			t.Errorf("GET %s: next = %q, want the page itself", path, next)
 		}
 	}
-	resp, _ := b.post("/notifications/releases", url.Values{"product": {"python"}})
+	resp, _ := b.Post("/notifications/releases", url.Values{"product": {"python"}})
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("POST without session = %d, want 401", resp.StatusCode)
 	}
@@ -127,8 +65,8 @@ func TestLoginRequired(t *testing.T) {
 
 func TestLoginFlow(t *testing.T) {
 	e := newEnv(t, 10)
-	b := newBrowser(t, e.srv.URL)
-	code, body := b.get("/login")
+	b := webtest.NewBrowser(t, e.srv.URL)
+	code, body := b.Get("/login")
 	if code != http.StatusOK || !strings.Contains(body, `name="token"`) || !strings.Contains(body, `<label for="token">`) {
 		t.Fatalf("GET /login = %d, want 200 with a labelled token field", code)
 	}
@@ -146,15 +84,15 @@ func TestLoginFlow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if tt.csrf {
-			tt.form.Set("csrf", b.csrf("/login"))
+			tt.form.Set("csrf", b.CSRF("/login"))
 		}
-		resp, body := b.post("/login", tt.form)
+		resp, body := b.Post("/login", tt.form)
 		if resp.StatusCode != tt.code || !strings.Contains(body, tt.inMsg) {
 			t.Errorf("%s: POST /login = %d, want %d with %q", tt.name, resp.StatusCode, tt.code, tt.inMsg)
 		}
 	}
 
-	resp, _ := b.post("/login", url.Values{"token": {e.tokens[auth.RoleViewer]}, "csrf": {b.csrf("/login?next=/hosts")}, "next": {"/hosts"}})
+	resp, _ := b.Post("/login", url.Values{"token": {e.tokens[auth.RoleViewer]}, "csrf": {b.CSRF("/login?next=/hosts")}, "next": {"/hosts"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/hosts" {
 		t.Fatalf("POST /login = %d to %q, want 303 to /hosts", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -173,19 +111,19 @@ func TestLoginFlow(t *testing.T) {
 	if strings.Contains(sc.Value, e.tokens[auth.RoleViewer]) {
 		t.Error("session cookie holds the token in clear")
 	}
-	if code, body := b.get("/"); code != http.StatusOK || !strings.Contains(body, "Fleet overview") {
+	if code, body := b.Get("/"); code != http.StatusOK || !strings.Contains(body, "Fleet overview") {
 		t.Errorf("GET / after login = %d, want the overview", code)
 	}
 
 	// Logout ends the session even if someone kept the cookie.
-	csrf := b.csrf("/")
-	if resp, _ := b.post("/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+	csrf := b.CSRF("/")
+	if resp, _ := b.Post("/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("POST /logout = %d, want 303", resp.StatusCode)
 	}
-	replay := newBrowser(t, e.srv.URL)
+	replay := webtest.NewBrowser(t, e.srv.URL)
 	u, _ := url.Parse(e.srv.URL)
-	replay.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: sc.Value}})
-	if code, _ := replay.get("/"); code != http.StatusSeeOther {
+	replay.Client.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: sc.Value}})
+	if code, _ := replay.Get("/"); code != http.StatusSeeOther {
 		t.Errorf("GET / with a logged-out cookie = %d, want 303 to login", code)
 	}
 }
@@ -195,9 +133,9 @@ func TestSecureCookieOverTLS(t *testing.T) {
 	tok := f.addToken(auth.RoleAdmin, "a")
 	srv := httptest.NewTLSServer(newTestUI(f).Handler())
 	defer srv.Close()
-	b := newBrowser(t, srv.URL)
-	b.c.Transport = srv.Client().Transport
-	resp, _ := b.post("/login", url.Values{"token": {tok}, "csrf": {b.csrf("/login")}})
+	b := webtest.NewBrowser(t, srv.URL)
+	b.Client.Transport = srv.Client().Transport
+	resp, _ := b.Post("/login", url.Values{"token": {tok}, "csrf": {b.CSRF("/login")}})
 	for _, c := range resp.Cookies() {
 		if c.Name == sessionCookie && (!c.Secure || !c.HttpOnly) {
 			t.Errorf("session cookie over TLS Secure=%v HttpOnly=%v, want both", c.Secure, c.HttpOnly)
@@ -213,7 +151,7 @@ func TestSessionTampering(t *testing.T) {
 	b := e.as(t, auth.RoleAdmin)
 	u, _ := url.Parse(e.srv.URL)
 	var val string
-	for _, c := range b.c.Jar.Cookies(u) {
+	for _, c := range b.Client.Jar.Cookies(u) {
 		if c.Name == sessionCookie {
 			val = c.Value
 		}
@@ -221,9 +159,9 @@ func TestSessionTampering(t *testing.T) {
 	flipped := []byte(val)
 	flipped[len(flipped)/2] ^= 1
 	for name, v := range map[string]string{"flipped": string(flipped), "garbage": "abc", "empty": "", "truncated": val[:10]} {
-		x := newBrowser(t, e.srv.URL)
-		x.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: v}})
-		if code, _ := x.get("/"); code != http.StatusSeeOther {
+		x := webtest.NewBrowser(t, e.srv.URL)
+		x.Client.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: v}})
+		if code, _ := x.Get("/"); code != http.StatusSeeOther {
 			t.Errorf("%s cookie: GET / = %d, want 303 to login", name, code)
 		}
 	}
@@ -231,7 +169,7 @@ func TestSessionTampering(t *testing.T) {
 	ui := e.ui
 	later := fakeNow.Add(13 * time.Hour)
 	ui.sessions.now = func() time.Time { return later }
-	if code, _ := b.get("/"); code != http.StatusSeeOther {
+	if code, _ := b.Get("/"); code != http.StatusSeeOther {
 		t.Errorf("GET / after the session TTL = %d, want 303", code)
 	}
 }
@@ -239,13 +177,13 @@ func TestSessionTampering(t *testing.T) {
 func TestRevokedTokenEndsSession(t *testing.T) {
 	e := newEnv(t, 1)
 	b := e.as(t, auth.RoleSupport)
-	if code, _ := b.get("/"); code != http.StatusOK {
+	if code, _ := b.Get("/"); code != http.StatusOK {
 		t.Fatalf("GET / = %d", code)
 	}
 	e.f.mu.Lock()
 	delete(e.f.tokens, e.tokens[auth.RoleSupport])
 	e.f.mu.Unlock()
-	if code, _ := b.get("/"); code != http.StatusSeeOther {
+	if code, _ := b.Get("/"); code != http.StatusSeeOther {
 		t.Errorf("GET / after the token was revoked = %d, want 303 to login", code)
 	}
 }
@@ -258,27 +196,27 @@ func TestPagesByRole(t *testing.T) {
 		want map[string]int // role -> status
 		text string
 	}{
-		{"/", all(200), "Compliance by status"},
-		{"/hosts", all(200), "Hostname contains"},
-		{"/hosts?status=eol&sort=last_seen&dir=desc&per=25&page=2", all(200), "hosts match the filters"},
-		{"/hosts/h00001", all(200), "Products and verdicts"},
-		{"/hosts/nope", all(404), "Not found"},
-		{"/hosts?status=bogus", all(400), "unknown status"},
-		{"/products", all(200), "Products in the fleet"},
-		{"/products/python", all(200), "Release cycles and support dates"},
-		{"/products/cobol", all(404), "Not found"},
-		{"/eligibility", roles(200, 200, 403), ""},
-		{"/eligibility?product=python&version=3.8.10", roles(200, 200, 403), ""},
-		{"/notifications", all(200), "Outbox"},
-		{"/notifications?state=failed", all(200), "Recipient address rejected"},
-		{"/settings", all(200), "Catalog"},
-		{"/static/style.css", all(200), "--st-eol"},
-		{"/nope", all(404), ""},
+		{"/", webtest.All(200), "Compliance by status"},
+		{"/hosts", webtest.All(200), "Hostname contains"},
+		{"/hosts?status=eol&sort=last_seen&dir=desc&per=25&page=2", webtest.All(200), "hosts match the filters"},
+		{"/hosts/h00001", webtest.All(200), "Products and verdicts"},
+		{"/hosts/nope", webtest.All(404), "Not found"},
+		{"/hosts?status=bogus", webtest.All(400), "unknown status"},
+		{"/products", webtest.All(200), "Products in the fleet"},
+		{"/products/python", webtest.All(200), "Release cycles and support dates"},
+		{"/products/cobol", webtest.All(404), "Not found"},
+		{"/eligibility", webtest.Roles(200, 200, 403), ""},
+		{"/eligibility?product=python&version=3.8.10", webtest.Roles(200, 200, 403), ""},
+		{"/notifications", webtest.All(200), "Outbox"},
+		{"/notifications?state=failed", webtest.All(200), "Recipient address rejected"},
+		{"/settings", webtest.All(200), "Catalog"},
+		{"/static/style.css", webtest.All(200), "--st-eol"},
+		{"/nope", webtest.All(404), ""},
 	}
 	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
 		for _, p := range pages {
-			code, body := b.get(p.path)
+			code, body := b.Get(p.path)
 			if code != p.want[role] {
 				t.Errorf("%s: GET %s = %d, want %d", role, p.path, code, p.want[role])
 				continue
@@ -290,12 +228,6 @@ func TestPagesByRole(t *testing.T) {
 	}
 }
 
-func all(code int) map[string]int { return roles(code, code, code) }
-
-func roles(admin, support, viewer int) map[string]int {
-	return map[string]int{auth.RoleAdmin: admin, auth.RoleSupport: support, auth.RoleViewer: viewer}
-}
-
 // TestFormsByRole posts every form as every role, with and without the CSRF token.
 func TestFormsByRole(t *testing.T) {
 	e := newEnv(t, 5)
@@ -304,32 +236,32 @@ func TestFormsByRole(t *testing.T) {
 		form url.Values
 		want map[string]int
 	}{
-		{"/notifications/releases", url.Values{"product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}}, roles(303, 403, 403)},
-		{"/settings/tokens", url.Values{"name": {"ci"}, "role": {"viewer"}}, roles(200, 403, 403)},
+		{"/notifications/releases", url.Values{"product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}}, webtest.Roles(303, 403, 403)},
+		{"/settings/tokens", url.Values{"name": {"ci"}, "role": {"viewer"}}, webtest.Roles(200, 403, 403)},
 	}
 	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
 		for _, f := range forms {
-			resp, _ := b.post(f.path, f.form)
+			resp, _ := b.Post(f.path, f.form)
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s: POST %s without csrf = %d, want 403", role, f.path, resp.StatusCode)
 			}
 			bad := cloneValues(f.form)
 			bad.Set("csrf", "forged")
-			if resp, _ := b.post(f.path, bad); resp.StatusCode != http.StatusForbidden {
+			if resp, _ := b.Post(f.path, bad); resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s: POST %s with a wrong csrf = %d, want 403", role, f.path, resp.StatusCode)
 			}
 			good := cloneValues(f.form)
-			good.Set("csrf", b.csrf("/settings"))
-			if resp, _ := b.post(f.path, good); resp.StatusCode != f.want[role] {
+			good.Set("csrf", b.CSRF("/settings"))
+			if resp, _ := b.Post(f.path, good); resp.StatusCode != f.want[role] {
 				t.Errorf("%s: POST %s = %d, want %d", role, f.path, resp.StatusCode, f.want[role])
 			}
 		}
 	}
 	// Another session's CSRF token does not work either.
 	a, v := e.as(t, auth.RoleAdmin), e.as(t, auth.RoleAdmin)
-	form := url.Values{"name": {"x"}, "role": {"viewer"}, "csrf": {v.csrf("/settings")}}
-	if resp, _ := a.post("/settings/tokens", form); resp.StatusCode != http.StatusForbidden {
+	form := url.Values{"name": {"x"}, "role": {"viewer"}, "csrf": {v.CSRF("/settings")}}
+	if resp, _ := a.Post("/settings/tokens", form); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST with another session's csrf = %d, want 403", resp.StatusCode)
 	}
 }
@@ -345,11 +277,11 @@ func cloneValues(v url.Values) url.Values {
 func TestCrossOriginPostRefused(t *testing.T) {
 	e := newEnv(t, 1)
 	b := e.as(t, auth.RoleAdmin)
-	form := url.Values{"name": {"x"}, "role": {"admin"}, "csrf": {b.csrf("/settings")}}
+	form := url.Values{"name": {"x"}, "role": {"admin"}, "csrf": {b.CSRF("/settings")}}
 	req, _ := http.NewRequest("POST", e.srv.URL+"/settings/tokens", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	resp, err := b.c.Do(req)
+	resp, err := b.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,12 +294,12 @@ func TestCrossOriginPostRefused(t *testing.T) {
 func TestPublishReleaseShowsInOutbox(t *testing.T) {
 	e := newEnv(t, 5)
 	b := e.as(t, auth.RoleAdmin)
-	csrf := b.csrf("/notifications")
-	resp, _ := b.post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}})
+	csrf := b.CSRF("/notifications")
+	resp, _ := b.Post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("publish = %d, want 303", resp.StatusCode)
 	}
-	code, body := b.get(resp.Header.Get("Location"))
+	code, body := b.Get(resp.Header.Get("Location"))
 	if code != 200 || !strings.Contains(body, "Release python 3.12.12 published. 1 event recorded, 2 emails queued.") || !strings.Contains(body, "Python 3.12.12 released") {
 		t.Errorf("after publish: GET %s = %d, want the confirmation and the queued messages", resp.Header.Get("Location"), code)
 	}
@@ -383,7 +315,7 @@ func TestPublishReleaseShowsInOutbox(t *testing.T) {
 	}
 	for _, tt := range bad {
 		tt.form.Set("csrf", csrf)
-		resp, body := b.post("/notifications/releases", tt.form)
+		resp, body := b.Post("/notifications/releases", tt.form)
 		if resp.StatusCode != tt.code || !strings.Contains(body, tt.field) || !strings.Contains(body, `aria-invalid="true"`) {
 			t.Errorf("publish %v = %d, want %d with %q next to the field", tt.form, resp.StatusCode, tt.code, tt.field)
 		}
@@ -393,8 +325,8 @@ func TestPublishReleaseShowsInOutbox(t *testing.T) {
 func TestTokensCreateAndRevoke(t *testing.T) {
 	e := newEnv(t, 1)
 	b := e.as(t, auth.RoleAdmin)
-	csrf := b.csrf("/settings")
-	resp, body := b.post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
+	csrf := b.CSRF("/settings")
+	resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create token = %d Cache-Control %q, want 200 no-store", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
@@ -402,12 +334,12 @@ func TestTokensCreateAndRevoke(t *testing.T) {
 	if m == nil {
 		t.Fatal("the new token is not shown")
 	}
-	desk := newBrowser(t, e.srv.URL)
-	desk.login(m[1])
-	if code, _ := desk.get("/eligibility"); code != 200 {
+	desk := webtest.NewBrowser(t, e.srv.URL)
+	desk.Login(m[1])
+	if code, _ := desk.Get("/eligibility"); code != 200 {
 		t.Errorf("new support token: GET /eligibility = %d, want 200", code)
 	}
-	if resp, body := b.post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {""}, "role": {"root"}}); resp.StatusCode != 400 || !strings.Contains(body, "Choose admin, support or viewer") {
+	if resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {""}, "role": {"root"}}); resp.StatusCode != 400 || !strings.Contains(body, "Choose admin, support or viewer") {
 		t.Errorf("create token with bad input = %d, want 400 naming the role field", resp.StatusCode)
 	}
 	// Revoke it: the desk's session ends.
@@ -418,14 +350,14 @@ func TestTokensCreateAndRevoke(t *testing.T) {
 			id = tk.ID
 		}
 	}
-	resp, _ = b.post("/settings/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}})
+	resp, _ = b.Post("/settings/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke = %d, want 303", resp.StatusCode)
 	}
-	if code, _ := desk.get("/"); code != http.StatusSeeOther {
+	if code, _ := desk.Get("/"); code != http.StatusSeeOther {
 		t.Errorf("revoked token's session: GET / = %d, want 303 to login", code)
 	}
-	if resp, _ := b.post("/settings/tokens/nope/revoke", url.Values{"csrf": {csrf}}); resp.StatusCode != 404 {
+	if resp, _ := b.Post("/settings/tokens/nope/revoke", url.Values{"csrf": {csrf}}); resp.StatusCode != 404 {
 		t.Errorf("revoke unknown = %d, want 404", resp.StatusCode)
 	}
 }
@@ -451,7 +383,7 @@ func TestEligibilityAnswers(t *testing.T) {
 		{"host=WEB-0001.example.net", 200, []string{"products on web-0001.example.net"}, ""},
 	}
 	for _, tt := range tests {
-		code, body := b.get("/eligibility?" + tt.query)
+		code, body := b.Get("/eligibility?" + tt.query)
 		if code != tt.code {
 			t.Errorf("GET /eligibility?%s = %d, want %d", tt.query, code, tt.code)
 			continue
@@ -487,7 +419,7 @@ func TestHostsFilterSortPage(t *testing.T) {
 		{"os=Debian+GNU%2FLinux+10+%28buster%29&per=200", 20, "", "20 hosts match"},
 	}
 	for _, tt := range tests {
-		code, body := b.get("/hosts?" + tt.query)
+		code, body := b.Get("/hosts?" + tt.query)
 		rows := rowRE.FindAllStringSubmatch(body, -1)
 		if code != 200 || len(rows) != tt.rows {
 			t.Errorf("GET /hosts?%s = %d with %d rows, want 200 with %d", tt.query, code, len(rows), tt.rows)
@@ -501,12 +433,12 @@ func TestHostsFilterSortPage(t *testing.T) {
 		}
 	}
 	for _, l := range e.f.limits {
-		if l < 1 || l > maxPerPage {
-			t.Errorf("Hosts was asked for %d rows, want 1..%d", l, maxPerPage)
+		if l < 1 || l > MaxPerPage {
+			t.Errorf("Hosts was asked for %d rows, want 1..%d", l, MaxPerPage)
 		}
 	}
-	if _, body := b.get("/hosts?per=100000"); len(rowRE.FindAllString(body, -1)) != maxPerPage {
-		t.Errorf("per=100000 was not capped at %d rows", maxPerPage)
+	if _, body := b.Get("/hosts?per=100000"); len(rowRE.FindAllString(body, -1)) != MaxPerPage {
+		t.Errorf("per=100000 was not capped at %d rows", MaxPerPage)
 	}
 }
 
@@ -514,7 +446,7 @@ func TestEscapingAndHeaders(t *testing.T) {
 	e := newEnv(t, 3)
 	e.f.hosts[0].d.Info.Hostname = `<script>alert(1)</script>`
 	b := e.as(t, auth.RoleViewer)
-	resp, err := b.c.Get(e.srv.URL + "/hosts/h00001")
+	resp, err := b.Client.Get(e.srv.URL + "/hosts/h00001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +470,7 @@ func TestDataSourceErrors(t *testing.T) {
 	b := e.as(t, auth.RoleAdmin)
 	e.f.failWith = errors.New("database is locked")
 	for _, p := range []string{"/", "/hosts"} {
-		if code, body := b.get(p); code != 500 || strings.Contains(body, "database is locked") {
+		if code, body := b.Get(p); code != 500 || strings.Contains(body, "database is locked") {
 			t.Errorf("GET %s with a failing store = %d, want 500 without internals", p, code)
 		}
 	}

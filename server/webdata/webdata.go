@@ -1,4 +1,9 @@
-package web
+// Package webdata wires the dashboard (server/web) to the server's real
+// parts: Backend implements the dashboard's small data interfaces over the
+// store, the catalog, the domain service, the notifier and the catalog
+// service. The dashboard itself imports none of them, so its handlers are
+// tested against an in-memory fake; this package's tests run it over SQLite.
+package webdata
 
 import (
 	"cmp"
@@ -17,29 +22,61 @@ import (
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
+	"github.com/eolwatch/eolwatch/server/web"
 )
+
+// Store is what the dashboard reads from, and writes to, the fleet
+// database. server/store.Store implements it; every method pages, counts and
+// filters in the database (the dashboard never loads more rows than it shows).
+type Store interface {
+	Authenticate(ctx context.Context, token string) (role string, err error)
+	Compliance(ctx context.Context) (api.Compliance, error)
+	CountHosts(ctx context.Context) (int, error)
+	CountStaleHosts(ctx context.Context, before time.Time) (int, error)
+	SearchHosts(ctx context.Context, q store.HostSearch) (store.HostSearchPage, error)
+	InstalledProducts(ctx context.Context) ([]string, error)
+	HostOSNames(ctx context.Context) ([]string, error)
+	FindHost(ctx context.Context, ref string) (api.Host, int64, error)
+	HostDetail(ctx context.Context, ref string) (api.HostDetail, error)
+	InventoryPage(ctx context.Context, hostID string, offset, limit int) ([]api.InventoryItem, int, error)
+	Products(ctx context.Context) ([]api.FleetProduct, error)
+	ProductVersions(ctx context.Context, product string) ([]api.ProductVersion, error)
+	ListTokens(ctx context.Context) ([]store.Token, error)
+	CreateToken(ctx context.Context, role, name string) (store.Token, string, error)
+	RevokeToken(ctx context.Context, id string) error
+}
+
+// Notifier is what the dashboard shows of the notifier, and its wake-up
+// call after a release is published. notifier.Service implements it.
+type Notifier interface {
+	ListGroups(ctx context.Context, p notifier.Page) ([]notifier.GroupInfo, int, error)
+	ListSubscriptions(ctx context.Context, f notifier.SubscriptionFilter) ([]notifier.Subscription, int, error)
+	ListOutbox(ctx context.Context, f notifier.OutboxFilter) ([]notifier.OutboxEntry, notifier.OutboxCounts, int, error)
+	Kick()
+}
 
 // Backend implements every data interface of the dashboard (Authenticator,
 // Fleet, Checker, Notifications, Settings) over the server's real parts: the
-// SQLite store, the current catalog, the notifier service and the release
-// publisher. The server builds one and passes it as each Config field:
+// store, the current catalog, the domain service's eligibility answer, the
+// notifier and the release publisher. The server builds one at start-up and
+// passes it as each of web.Config's data sources:
 //
-//	b := &web.Backend{Store: st, Catalog: cats.Current, Notifier: nt, Publish: pub.Publish,
-//		Eligibility: s.checkEligibility, EnrollSecretSet: cfg.EnrollSecret != ""}
+//	b := &webdata.Backend{Store: st, Catalog: cats.Current, Eligibility: svc.Eligibility, Notifier: nt,
+//		Publish: publish, EnrollSecretSet: cfg.EnrollSecret != ""}
 //	ui := web.New(web.Config{Auth: b, Fleet: b, Checker: b, Notifications: b, Settings: b, ...})
 //
 // Store, Catalog and Eligibility are required; Notifier and Publish may be
 // nil (the notifications page is then empty and publishing answers an error).
 type Backend struct {
 	// Store is the fleet database.
-	Store *store.Store
+	Store Store
 	// Catalog returns the catalog in use now (it changes when a release is published).
 	Catalog func() *catalog.Catalog
 	// Eligibility answers like GET /api/v1/eligibility: exactly one of
 	// version (a bare product + version) and host (an id or hostname) is set.
 	Eligibility func(ctx context.Context, product, version, host string) (api.Eligibility, error)
 	// Notifier is the notifier service (groups, subscriptions, outbox).
-	Notifier *notifier.Service
+	Notifier Notifier
 	// Publish publishes a release, as POST /api/v1/catalog/releases does.
 	Publish func(ctx context.Context, product, cycle, version string, date time.Time, link string) error
 	// EnrollSecretSet reports whether the server was started with an enroll secret.
@@ -60,12 +97,12 @@ type Backend struct {
 	// every verdict row: about a second per 100,000 hosts.
 	AggregateTTL time.Duration
 
-	overview cached[Overview]
-	products cached[[]ProductSummary]
-	facets   cached[Facets]
+	overview cached[web.Overview]
+	products cached[[]web.ProductSummary]
+	facets   cached[web.Facets]
 
 	versionsMu sync.Mutex
-	versions   map[string]*cached[[]VersionCount] // per product id
+	versions   map[string]*cached[[]web.VersionCount] // per product id
 }
 
 // cached is one memoised aggregate. get holds the lock while loading, so
@@ -98,45 +135,40 @@ func (b *Backend) ttl() time.Duration {
 	return b.AggregateTTL
 }
 
-// Authenticate implements Authenticator with the store's API tokens.
+// Authenticate implements Authenticator with the store's API tokens (an
+// unknown or revoked one is the store's fault.Unauthorized error).
 func (b *Backend) Authenticate(ctx context.Context, token string) (string, error) {
-	role, err := b.Store.Authenticate(ctx, token)
-	if errors.Is(err, store.ErrUnauthorized) {
-		return "", fmt.Errorf("token: %w", ErrUnauthorized)
-	}
-	return role, err
+	return b.Store.Authenticate(ctx, token)
 }
 
-func notFound(err error) error {
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, notifier.ErrNotFound) {
-		return fmt.Errorf("%w: %v", ErrNotFound, err)
-	}
-	return err
+// inputError is bad form input, said for the person at the dashboard.
+func inputError(field, msg string) error {
+	return &fault.Error{Code: fault.Invalid, Field: field, Msg: msg}
 }
 
 // Overview implements Fleet from the store's compliance counts (SQL GROUP
 // BY) and the catalog's end-of-life dates, reused for AggregateTTL.
-func (b *Backend) Overview(ctx context.Context, asOf, staleBefore time.Time) (Overview, error) {
+func (b *Backend) Overview(ctx context.Context, asOf, staleBefore time.Time) (web.Overview, error) {
 	key := asOf.UTC().Format(time.DateOnly) + " " + staleBefore.UTC().Truncate(time.Minute).String()
-	return b.overview.get(key, b.ttl(), func() (Overview, error) { return b.countOverview(ctx, asOf, staleBefore) })
+	return b.overview.get(key, b.ttl(), func() (web.Overview, error) { return b.countOverview(ctx, asOf, staleBefore) })
 }
 
-func (b *Backend) countOverview(ctx context.Context, asOf, staleBefore time.Time) (Overview, error) {
+func (b *Backend) countOverview(ctx context.Context, asOf, staleBefore time.Time) (web.Overview, error) {
 	c, err := b.Store.Compliance(ctx)
 	if err != nil {
-		return Overview{}, err
+		return web.Overview{}, err
 	}
-	o := Overview{Hosts: c.Hosts, Installs: c.Installs, HostsByStatus: c.HostsByStatus, InstallsByStatus: c.InstallsByStatus}
+	o := web.Overview{Hosts: c.Hosts, Installs: c.Installs, HostsByStatus: c.HostsByStatus, InstallsByStatus: c.InstallsByStatus}
 	if o.StaleHosts, err = b.Store.CountStaleHosts(ctx, staleBefore); err != nil {
-		return Overview{}, err
+		return web.Overview{}, err
 	}
 	cat := b.Catalog()
 	today := time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
-	byProduct := map[string]*ProductCount{}
+	byProduct := map[string]*web.ProductCount{}
 	for _, cc := range c.Cycles {
 		pc := byProduct[cc.Product]
 		if pc == nil {
-			pc = &ProductCount{Product: cc.Product, Label: labelOf(cat, cc.Product)}
+			pc = &web.ProductCount{Product: cc.Product, Label: labelOf(cat, cc.Product)}
 			byProduct[cc.Product] = pc
 		}
 		pc.Installs += cc.Installs
@@ -153,8 +185,8 @@ func (b *Backend) countOverview(ctx context.Context, asOf, staleBefore time.Time
 				continue
 			}
 			end := cy.EOL.Date.Time
-			if !end.Before(today) && !end.After(today.AddDate(0, 0, upcomingDays)) {
-				o.Upcoming = append(o.Upcoming, UpcomingEOL{Product: p.ID, Label: p.Label, Cycle: cy.Name, EOL: end, Hosts: cc.Installs})
+			if !end.Before(today) && !end.After(today.AddDate(0, 0, web.UpcomingDays)) {
+				o.Upcoming = append(o.Upcoming, web.UpcomingEOL{Product: p.ID, Label: p.Label, Cycle: cy.Name, EOL: end, Hosts: cc.Installs})
 			}
 		}
 	}
@@ -163,13 +195,13 @@ func (b *Backend) countOverview(ctx context.Context, asOf, staleBefore time.Time
 			o.TopUnsupported = append(o.TopUnsupported, *pc)
 		}
 	}
-	slices.SortFunc(o.TopUnsupported, func(a, b ProductCount) int {
+	slices.SortFunc(o.TopUnsupported, func(a, b web.ProductCount) int {
 		return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.Product, b.Product))
 	})
 	if len(o.TopUnsupported) > 10 {
 		o.TopUnsupported = o.TopUnsupported[:10]
 	}
-	slices.SortFunc(o.Upcoming, func(a, b UpcomingEOL) int {
+	slices.SortFunc(o.Upcoming, func(a, b web.UpcomingEOL) int {
 		return cmp.Or(a.EOL.Compare(b.EOL), cmp.Compare(a.Product, b.Product), cmp.Compare(a.Cycle, b.Cycle))
 	})
 	if len(o.Upcoming) > 50 {
@@ -188,31 +220,31 @@ func labelOf(cat *catalog.Catalog, id string) string {
 }
 
 // Hosts implements Fleet with the store's host search (one paged SQL query).
-func (b *Backend) Hosts(ctx context.Context, q HostQuery) (HostPage, error) {
+func (b *Backend) Hosts(ctx context.Context, q web.HostQuery) (web.HostPage, error) {
 	s := store.HostSearch{Search: q.Search, Status: q.Status, Product: q.Product, OS: q.OS,
-		Sort: q.Sort, Desc: q.Desc, Offset: max(q.Offset, 0), Limit: min(max(q.Limit, 1), maxPerPage)}
+		Sort: q.Sort, Desc: q.Desc, Offset: max(q.Offset, 0), Limit: min(max(q.Limit, 1), web.MaxPerPage)}
 	if q.Stale {
 		s.StaleBefore = q.StaleBefore
 	}
 	res, err := b.Store.SearchHosts(ctx, s)
 	if err != nil {
-		return HostPage{}, err
+		return web.HostPage{}, err
 	}
-	page := HostPage{Total: res.Total}
+	page := web.HostPage{Total: res.Total}
 	for _, h := range res.Hosts {
-		page.Rows = append(page.Rows, HostRow{ID: h.ID, Hostname: h.Hostname, OSName: h.OSName, Status: h.Status,
+		page.Rows = append(page.Rows, web.HostRow{ID: h.ID, Hostname: h.Hostname, OSName: h.OSName, Status: h.Status,
 			Installs: h.Installs, LastSeen: h.LastCheckinAt, Version: h.Version})
 	}
 	return page, nil
 }
 
 // Facets implements Fleet; the values are reused for AggregateTTL.
-func (b *Backend) Facets(ctx context.Context) (Facets, error) {
-	return b.facets.get("", b.ttl(), func() (Facets, error) { return b.queryFacets(ctx) })
+func (b *Backend) Facets(ctx context.Context) (web.Facets, error) {
+	return b.facets.get("", b.ttl(), func() (web.Facets, error) { return b.queryFacets(ctx) })
 }
 
-func (b *Backend) queryFacets(ctx context.Context) (Facets, error) {
-	var f Facets
+func (b *Backend) queryFacets(ctx context.Context) (web.Facets, error) {
+	var f web.Facets
 	var err error
 	if f.Products, err = b.Store.InstalledProducts(ctx); err != nil {
 		return f, fmt.Errorf("host facets: %w", err)
@@ -224,18 +256,18 @@ func (b *Backend) queryFacets(ctx context.Context) (Facets, error) {
 }
 
 // Host implements Fleet with the store's host detail.
-func (b *Backend) Host(ctx context.Context, id string) (HostDetail, error) {
+func (b *Backend) Host(ctx context.Context, id string) (web.HostDetail, error) {
 	d, err := b.Store.HostDetail(ctx, id)
 	if err != nil {
-		return HostDetail{}, notFound(err)
+		return web.HostDetail{}, err
 	}
-	h := HostDetail{ID: d.ID, Info: d.Info, FirstSeen: d.EnrolledAt, LastSeen: d.LastCheckinAt, Status: d.Status,
+	h := web.HostDetail{ID: d.ID, Info: d.Info, FirstSeen: d.EnrolledAt, LastSeen: d.LastCheckinAt, Status: d.Status,
 		Items: d.Items, Errors: d.Errors}
 	if h.Info.Hostname == "" {
 		h.Info.Hostname = d.Hostname
 	}
 	for _, v := range d.Verdicts {
-		iv := InstallVerdict{Item: api.Item{Version: v.Installed}, Verdict: catalog.Verdict{Product: v.Product, Version: v.Version,
+		iv := web.InstallVerdict{Item: api.Item{Version: v.Installed}, Verdict: catalog.Verdict{Product: v.Product, Version: v.Version,
 			Support: v.Support, Phase: v.Phase, Patch: v.Patch, Status: v.Status, Cycle: v.Cycle, Latest: v.Latest, EOL: v.EOL,
 			DaysToEOL: v.DaysToEOL, UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: v.Reason}}
 		for _, it := range d.Inventory {
@@ -254,7 +286,7 @@ func (b *Backend) Host(ctx context.Context, id string) (HostDetail, error) {
 func (b *Backend) Inventory(ctx context.Context, hostID string, offset, limit int) ([]api.Item, int, error) {
 	its, total, err := b.Store.InventoryPage(ctx, hostID, max(offset, 0), min(max(limit, 1), 1000))
 	if err != nil {
-		return nil, 0, notFound(err)
+		return nil, 0, err
 	}
 	var out []api.Item
 	for _, it := range its {
@@ -267,19 +299,19 @@ func (b *Backend) Inventory(ctx context.Context, hostID string, offset, limit in
 
 // Products implements Fleet from the store's per-version counts (SQL GROUP
 // BY), reused for AggregateTTL.
-func (b *Backend) Products(ctx context.Context) ([]ProductSummary, error) {
-	return b.products.get("", b.ttl(), func() ([]ProductSummary, error) { return b.countProducts(ctx) })
+func (b *Backend) Products(ctx context.Context) ([]web.ProductSummary, error) {
+	return b.products.get("", b.ttl(), func() ([]web.ProductSummary, error) { return b.countProducts(ctx) })
 }
 
-func (b *Backend) countProducts(ctx context.Context) ([]ProductSummary, error) {
+func (b *Backend) countProducts(ctx context.Context) ([]web.ProductSummary, error) {
 	fps, err := b.Store.Products(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cat := b.Catalog()
-	out := make([]ProductSummary, 0, len(fps))
+	out := make([]web.ProductSummary, 0, len(fps))
 	for _, fp := range fps {
-		s := ProductSummary{ID: fp.Product, Label: fp.Product, Hosts: fp.Hosts}
+		s := web.ProductSummary{ID: fp.Product, Label: fp.Product, Hosts: fp.Hosts}
 		if p := catProduct(cat, fp.Product); p != nil {
 			s.Label, s.Category, s.Source = cmp.Or(p.Label, p.ID), p.Category, p.Source
 		}
@@ -290,7 +322,7 @@ func (b *Backend) countProducts(ctx context.Context) ([]ProductSummary, error) {
 		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b ProductSummary) int {
+	slices.SortFunc(out, func(a, b web.ProductSummary) int {
 		return cmp.Or(cmp.Compare(b.Unsupported, a.Unsupported), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
@@ -305,31 +337,31 @@ func catProduct(cat *catalog.Catalog, id string) *catalog.Product {
 
 // Product implements Fleet: the catalog's product and the store's
 // per-version host counts.
-func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (ProductDetail, error) {
+func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (web.ProductDetail, error) {
 	p := catProduct(b.Catalog(), id)
 	if p == nil {
-		return ProductDetail{}, fmt.Errorf("product %q: %w", id, ErrNotFound)
+		return web.ProductDetail{}, fault.New(fault.NotFound, "", "product %q is not in the catalog", id)
 	}
-	d := ProductDetail{Product: p, CycleHosts: map[string]int{}}
+	d := web.ProductDetail{Product: p, CycleHosts: map[string]int{}}
 	b.versionsMu.Lock()
 	if b.versions == nil || len(b.versions) > 1000 {
-		b.versions = map[string]*cached[[]VersionCount]{}
+		b.versions = map[string]*cached[[]web.VersionCount]{}
 	}
 	c := b.versions[p.ID]
 	if c == nil {
-		c = &cached[[]VersionCount]{}
+		c = &cached[[]web.VersionCount]{}
 		b.versions[p.ID] = c
 	}
 	b.versionsMu.Unlock()
-	vs, err := c.get("", b.ttl(), func() ([]VersionCount, error) { return b.productVersions(ctx, p.ID) })
+	vs, err := c.get("", b.ttl(), func() ([]web.VersionCount, error) { return b.productVersions(ctx, p.ID) })
 	if err != nil {
-		return ProductDetail{}, err
+		return web.ProductDetail{}, err
 	}
 	for _, v := range vs {
 		d.CycleHosts[v.Cycle] += v.Hosts
 	}
 	d.Versions = slices.Clone(vs) // the cached slice stays unsorted and whole
-	slices.SortStableFunc(d.Versions, func(a, b VersionCount) int { return cmp.Compare(b.Hosts, a.Hosts) })
+	slices.SortStableFunc(d.Versions, func(a, b web.VersionCount) int { return cmp.Compare(b.Hosts, a.Hosts) })
 	if maxVersions > 0 && len(d.Versions) > maxVersions {
 		for _, v := range d.Versions[maxVersions:] {
 			d.OtherHosts += v.Hosts
@@ -340,14 +372,14 @@ func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (Prod
 }
 
 // productVersions counts hosts per installed version of one product.
-func (b *Backend) productVersions(ctx context.Context, product string) ([]VersionCount, error) {
+func (b *Backend) productVersions(ctx context.Context, product string) ([]web.VersionCount, error) {
 	pvs, err := b.Store.ProductVersions(ctx, product)
 	if err != nil {
 		return nil, err
 	}
-	var out []VersionCount
+	var out []web.VersionCount
 	for _, v := range pvs {
-		out = append(out, VersionCount{Version: v.Version, Cycle: v.Cycle, Status: v.Status, Hosts: v.Hosts})
+		out = append(out, web.VersionCount{Version: v.Version, Cycle: v.Cycle, Status: v.Status, Hosts: v.Hosts})
 	}
 	return out, nil
 }
@@ -355,10 +387,10 @@ func (b *Backend) productVersions(ctx context.Context, product string) ([]Versio
 // checkInput refuses what the API would refuse, naming the field.
 func checkInput(field, v string) error {
 	if len(v) > 200 {
-		return &InputError{Field: field, Msg: "At most 200 characters."}
+		return inputError(field, "At most 200 characters.")
 	}
 	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
-		return &InputError{Field: field, Msg: "Control characters are not allowed."}
+		return inputError(field, "Control characters are not allowed.")
 	}
 	return nil
 }
@@ -394,7 +426,7 @@ func (b *Backend) CheckHost(ctx context.Context, host, product, _ string) ([]api
 	for _, p := range products {
 		e, err := b.Eligibility(ctx, p, "", host)
 		if err != nil {
-			if product == "" || !errors.Is(err, store.ErrNotFound) {
+			if product == "" || !fault.Is(err, fault.NotFound) {
 				return nil, b.hostErr(err)
 			}
 			// The host exists but does not run the product: no answer.
@@ -419,13 +451,13 @@ func (b *Backend) CheckHost(ctx context.Context, host, product, _ string) ([]api
 
 func (b *Backend) hostErr(err error) error {
 	if errors.Is(err, store.ErrAmbiguous) {
-		return &InputError{Field: "host", Msg: strings.TrimPrefix(err.Error(), store.ErrAmbiguous.Error()+": ")}
+		return inputError("host", strings.TrimPrefix(err.Error(), store.ErrAmbiguous.Error()+": "))
 	}
-	return notFound(err)
+	return err
 }
 
 // Groups implements Notifications.
-func (b *Backend) Groups(ctx context.Context) ([]Group, error) {
+func (b *Backend) Groups(ctx context.Context) ([]web.Group, error) {
 	if b.Notifier == nil {
 		return nil, nil
 	}
@@ -433,15 +465,15 @@ func (b *Backend) Groups(ctx context.Context) ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Group, 0, len(gs))
+	out := make([]web.Group, 0, len(gs))
 	for _, g := range gs {
-		out = append(out, Group{Name: g.Name, Products: g.Products, Cycles: g.Cycles, Events: g.Events, Subscribers: g.Confirmed, Pending: g.Pending})
+		out = append(out, web.Group{Name: g.Name, Products: g.Products, Cycles: g.Cycles, Events: g.Events, Subscribers: g.Confirmed, Pending: g.Pending})
 	}
 	return out, nil
 }
 
 // Subscribers implements Notifications.
-func (b *Backend) Subscribers(ctx context.Context, offset, limit int) ([]Subscriber, int, error) {
+func (b *Backend) Subscribers(ctx context.Context, offset, limit int) ([]web.Subscriber, int, error) {
 	if b.Notifier == nil {
 		return nil, 0, nil
 	}
@@ -449,9 +481,9 @@ func (b *Backend) Subscribers(ctx context.Context, offset, limit int) ([]Subscri
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]Subscriber, 0, len(subs))
+	out := make([]web.Subscriber, 0, len(subs))
 	for _, s := range subs {
-		sub := Subscriber{Email: s.Email, Group: s.Group, State: s.State, Created: s.Created}
+		sub := web.Subscriber{Email: s.Email, Group: s.Group, State: s.State, Created: s.Created}
 		if s.ConfirmedAt != nil {
 			sub.Confirmed = *s.ConfirmedAt
 		}
@@ -461,17 +493,17 @@ func (b *Backend) Subscribers(ctx context.Context, offset, limit int) ([]Subscri
 }
 
 // Outbox implements Notifications.
-func (b *Backend) Outbox(ctx context.Context, q OutboxQuery) (OutboxPage, error) {
+func (b *Backend) Outbox(ctx context.Context, q web.OutboxQuery) (web.OutboxPage, error) {
 	if b.Notifier == nil {
-		return OutboxPage{Counts: map[string]int{}}, nil
+		return web.OutboxPage{Counts: map[string]int{}}, nil
 	}
 	es, c, total, err := b.Notifier.ListOutbox(ctx, notifier.OutboxFilter{State: q.State, Page: notifier.Page{Limit: q.Limit, Offset: q.Offset}})
 	if err != nil {
-		return OutboxPage{}, err
+		return web.OutboxPage{}, err
 	}
-	p := OutboxPage{Total: total, Counts: map[string]int{OutboxPending: c.Pending, OutboxSent: c.Sent, OutboxFailed: c.Failed, OutboxCancelled: c.Cancelled}}
+	p := web.OutboxPage{Total: total, Counts: map[string]int{web.OutboxPending: c.Pending, web.OutboxSent: c.Sent, web.OutboxFailed: c.Failed, web.OutboxCancelled: c.Cancelled}}
 	for _, e := range es {
-		m := OutboxMessage{ID: fmt.Sprint(e.ID), To: e.Recipient, Subject: e.Subject, Kind: e.Kind, State: e.State,
+		m := web.OutboxMessage{ID: fmt.Sprint(e.ID), To: e.Recipient, Subject: e.Subject, Kind: e.Kind, State: e.State,
 			Attempts: e.Attempts, SMTPReply: e.LastError, Created: e.Created}
 		if e.SentAt != nil {
 			m.Sent = *e.SentAt
@@ -486,39 +518,39 @@ func (b *Backend) Outbox(ctx context.Context, q OutboxQuery) (OutboxPage, error)
 
 // PublishRelease implements Notifications with the server's publisher;
 // the notifier fans the release out to subscribers in the background.
-func (b *Backend) PublishRelease(ctx context.Context, r ReleaseRequest) (PublishResult, error) {
+func (b *Backend) PublishRelease(ctx context.Context, r web.ReleaseRequest) (web.PublishResult, error) {
 	if b.Publish == nil {
-		return PublishResult{}, &InputError{Field: "product", Msg: "This server cannot publish releases (no catalog manager)."}
+		return web.PublishResult{}, inputError("product", "This server cannot publish releases (no catalog manager).")
 	}
 	if err := cmp.Or(checkInput("product", r.Product), checkInput("cycle", r.Cycle), checkInput("version", r.Version)); err != nil {
-		return PublishResult{}, err
+		return web.PublishResult{}, err
 	}
 	err := b.Publish(ctx, r.Product, r.Cycle, r.Version, r.Date, "")
 	switch {
 	case errors.Is(err, catalogsvc.ErrConflict):
-		return PublishResult{}, &InputError{Field: "version", Msg: "This release is already in the catalog."}
+		return web.PublishResult{}, inputError("version", "This release is already in the catalog.")
 	case fault.Is(err, fault.Invalid):
 		fe, _ := fault.As(err)
-		return PublishResult{}, &InputError{Field: fe.Field, Msg: strings.TrimPrefix(fe.Msg, fe.Field+": ")}
+		return web.PublishResult{}, inputError(fe.Field, strings.TrimPrefix(fe.Msg, fe.Field+": "))
 	case err != nil:
-		return PublishResult{}, err
+		return web.PublishResult{}, err
 	}
 	if b.Notifier != nil {
 		b.Notifier.Kick()
 	}
-	return PublishResult{}, nil
+	return web.PublishResult{}, nil
 }
 
 // Tokens implements Settings; revoked tokens are left out.
-func (b *Backend) Tokens(ctx context.Context) ([]Token, error) {
+func (b *Backend) Tokens(ctx context.Context) ([]web.Token, error) {
 	ts, err := b.Store.ListTokens(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Token
+	var out []web.Token
 	for _, t := range ts {
 		if t.RevokedAt.IsZero() {
-			out = append(out, Token{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.CreatedAt})
+			out = append(out, web.Token{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.CreatedAt})
 		}
 	}
 	slices.Reverse(out) // newest first
@@ -526,22 +558,22 @@ func (b *Backend) Tokens(ctx context.Context) ([]Token, error) {
 }
 
 // CreateToken implements Settings.
-func (b *Backend) CreateToken(ctx context.Context, role, name string) (string, Token, error) {
+func (b *Backend) CreateToken(ctx context.Context, role, name string) (string, web.Token, error) {
 	t, secret, err := b.Store.CreateToken(ctx, role, name)
 	if err != nil {
-		return "", Token{}, err
+		return "", web.Token{}, err
 	}
-	return secret, Token{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.CreatedAt}, nil
+	return secret, web.Token{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.CreatedAt}, nil
 }
 
 // RevokeToken implements Settings.
 func (b *Backend) RevokeToken(ctx context.Context, id string) error {
-	return notFound(b.Store.RevokeToken(ctx, id))
+	return b.Store.RevokeToken(ctx, id)
 }
 
 // EnrollSecrets implements Settings: the server has one enroll secret, from
 // its configuration, stored only as a hash.
-func (b *Backend) EnrollSecrets(ctx context.Context) ([]EnrollSecret, error) {
+func (b *Backend) EnrollSecrets(ctx context.Context) ([]web.EnrollSecret, error) {
 	if !b.EnrollSecretSet {
 		return nil, nil
 	}
@@ -549,18 +581,18 @@ func (b *Backend) EnrollSecrets(ctx context.Context) ([]EnrollSecret, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []EnrollSecret{{ID: "config", Name: "--enroll-secret (server configuration)", Hosts: n}}, nil
+	return []web.EnrollSecret{{ID: "config", Name: "--enroll-secret (server configuration)", Hosts: n}}, nil
 }
 
 // CatalogInfo implements Settings.
-func (b *Backend) CatalogInfo(context.Context) (CatalogStatus, error) {
-	var s CatalogStatus
+func (b *Backend) CatalogInfo(context.Context) (web.CatalogStatus, error) {
+	var s web.CatalogStatus
 	if cat := b.Catalog(); cat != nil {
 		s.Info = cat.Info()
 	}
 	if b.Documents != nil {
 		for _, d := range b.Documents() {
-			s.Documents = append(s.Documents, CatalogDocument{Name: d.Name, Kind: d.Kind, Hash: d.Hash, Created: d.Created})
+			s.Documents = append(s.Documents, web.CatalogDocument{Name: d.Name, Kind: d.Kind, Hash: d.Hash, Created: d.Created})
 			if d.Kind == catalogsvc.DocFeed && d.Created.After(s.LastSync) {
 				s.LastSync = d.Created
 			}
@@ -570,7 +602,7 @@ func (b *Backend) CatalogInfo(context.Context) (CatalogStatus, error) {
 		ps := b.Published()
 		for i := len(ps) - 1; i >= 0 && len(s.Releases) < 20; i-- {
 			p := ps[i]
-			s.Releases = append(s.Releases, PublishedRelease{Product: p.Product, Cycle: p.Cycle, Version: p.Version, Date: p.Date, By: p.By, Created: p.Created})
+			s.Releases = append(s.Releases, web.PublishedRelease{Product: p.Product, Cycle: p.Cycle, Version: p.Version, Date: p.Date, By: p.By, Created: p.Created})
 		}
 	}
 	if b.LastSync != nil {

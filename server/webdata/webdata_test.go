@@ -1,8 +1,7 @@
-package web
+package webdata
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,12 +13,16 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
+	"github.com/eolwatch/eolwatch/server/service"
 	"github.com/eolwatch/eolwatch/server/store"
+	"github.com/eolwatch/eolwatch/server/web"
+	"github.com/eolwatch/eolwatch/server/web/webtest"
 )
 
 // realEnv is the dashboard over the real parts: a SQLite store in a temp
@@ -100,38 +103,15 @@ func seedStore(t testing.TB, st *store.Store, cat *catalog.Catalog, n int, now t
 	}
 }
 
-// testEligibility answers like the server's eligibility check, for these
-// tests only (the server passes its own).
-func testEligibility(st *store.Store, cats func() *catalog.Catalog, now time.Time) func(context.Context, string, string, string) (api.Eligibility, error) {
-	return func(ctx context.Context, product, version, host string) (api.Eligibility, error) {
-		cat := cats()
-		answer := func(v catalog.Verdict) api.Eligibility {
-			ok := v.Support == catalog.SupportSupported && v.Patch != catalog.PatchOverdue
-			return api.Eligibility{Eligible: ok, Product: v.Product, Version: v.Version, Support: v.Support, Phase: v.Phase, Patch: v.Patch,
-				Status: v.Status, Cycle: v.Cycle, Latest: v.Latest, EOL: v.EOL, DaysToEOL: v.DaysToEOL, UpgradeTo: v.UpgradeTo,
-				Newest: v.Newest, Reason: v.Reason, AsOf: now.Format(time.DateOnly)}
-		}
-		if version != "" {
-			return answer(cat.Evaluate(product, version, now, catalog.DefaultPolicy())), nil
-		}
-		h, err := st.HostDetail(ctx, host)
-		if err != nil {
-			return api.Eligibility{}, err
-		}
-		var hv api.HostVerdict
-		for _, v := range h.Verdicts { // worst first
-			if v.Product == product {
-				hv = v
-				break
-			}
-		}
-		if hv.Product == "" {
-			return api.Eligibility{}, fmt.Errorf("product %q on %s: %w", product, h.Hostname, store.ErrNotFound)
-		}
-		a := answer(cat.Evaluate(hv.Product, hv.Version, now, catalog.DefaultPolicy()))
-		a.Host, a.HostID, a.Installed = h.Hostname, h.ID, hv.Installed
-		return a, nil
+// eligibility is the domain service's answer over st, as the server wires it.
+func eligibility(t testing.TB, st *store.Store, cats func() *catalog.Catalog, now time.Time) func(context.Context, string, string, string) (api.Eligibility, error) {
+	t.Helper()
+	svc, err := service.New(service.Config{Store: st, Catalog: cats, Policy: catalog.DefaultPolicy(), Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return svc.Eligibility
 }
 
 func newRealEnv(t testing.TB, hosts int) *realEnv {
@@ -166,12 +146,12 @@ func newRealEnv(t testing.TB, hosts int) *realEnv {
 
 	e := &realEnv{st: st, cats: cats, nt: nt, now: now, tokens: map[string]string{}}
 	e.b = &Backend{Store: st, Catalog: cats.Current, Notifier: nt, EnrollSecretSet: true, Documents: cats.Documents, Published: cats.Published,
-		Eligibility: testEligibility(st, cats.Current, now),
+		Eligibility: eligibility(t, st, cats.Current, now),
 		Publish: func(ctx context.Context, product, cycle, version string, date time.Time, link string) error {
 			_, err := cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version, Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
 			return err
 		}}
-	ui := New(Config{Auth: e.b, Fleet: e.b, Checker: e.b, Notifications: e.b, Settings: e.b, Logger: quiet})
+	ui := web.New(web.Config{Auth: e.b, Fleet: e.b, Checker: e.b, Notifications: e.b, Settings: e.b, Logger: quiet})
 	e.srv = httptest.NewServer(ui.Handler())
 	t.Cleanup(e.srv.Close)
 	for _, r := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
@@ -198,9 +178,9 @@ func newRealEnv(t testing.TB, hosts int) *realEnv {
 	return e
 }
 
-func (e *realEnv) as(t *testing.T, role string) *browser {
-	b := newBrowser(t, e.srv.URL)
-	b.login(e.tokens[role])
+func (e *realEnv) as(t *testing.T, role string) *webtest.Browser {
+	b := webtest.NewBrowser(t, e.srv.URL)
+	b.Login(e.tokens[role])
 	return b
 }
 
@@ -227,7 +207,7 @@ func TestBackendFleet(t *testing.T) {
 		t.Errorf("Overview with a future stale threshold: %d stale, want 90", o2.StaleHosts)
 	}
 
-	all, err := b.Hosts(ctx, HostQuery{Limit: 200})
+	all, err := b.Hosts(ctx, web.HostQuery{Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,16 +216,16 @@ func TestBackendFleet(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		q     HostQuery
+		q     web.HostQuery
 		total int
-		check func(HostRow) bool
+		check func(web.HostRow) bool
 	}{
-		{"search", HostQuery{Search: "WEB-00"}, 30, func(h HostRow) bool { return strings.HasPrefix(h.Hostname, "web-") }},
-		{"os", HostQuery{OS: "Debian GNU/Linux 11 (bullseye)"}, 30, func(h HostRow) bool { return strings.Contains(h.OSName, "bullseye") }},
-		{"status eol", HostQuery{Status: catalog.StatusEOL}, -1, func(h HostRow) bool { return h.Status == catalog.StatusEOL }},
-		{"product", HostQuery{Product: "nginx"}, -1, func(h HostRow) bool { return h.Version != "" }},
-		{"stale", HostQuery{Stale: true, StaleBefore: e.now.Add(-time.Hour)}, 0, nil},
-		{"like is literal", HostQuery{Search: "%"}, 0, nil},
+		{"search", web.HostQuery{Search: "WEB-00"}, 30, func(h web.HostRow) bool { return strings.HasPrefix(h.Hostname, "web-") }},
+		{"os", web.HostQuery{OS: "Debian GNU/Linux 11 (bullseye)"}, 30, func(h web.HostRow) bool { return strings.Contains(h.OSName, "bullseye") }},
+		{"status eol", web.HostQuery{Status: catalog.StatusEOL}, -1, func(h web.HostRow) bool { return h.Status == catalog.StatusEOL }},
+		{"product", web.HostQuery{Product: "nginx"}, -1, func(h web.HostRow) bool { return h.Version != "" }},
+		{"stale", web.HostQuery{Stale: true, StaleBefore: e.now.Add(-time.Hour)}, 0, nil},
+		{"like is literal", web.HostQuery{Search: "%"}, 0, nil},
 	}
 	for _, tt := range tests {
 		tt.q.Limit = 200
@@ -268,9 +248,9 @@ func TestBackendFleet(t *testing.T) {
 		}
 	}
 	// Paging and sorting: two pages of 25 sorted by status are the first 50 of one sorted list.
-	p1, _ := b.Hosts(ctx, HostQuery{Sort: SortStatus, Limit: 25})
-	p2, _ := b.Hosts(ctx, HostQuery{Sort: SortStatus, Limit: 25, Offset: 25})
-	one, _ := b.Hosts(ctx, HostQuery{Sort: SortStatus, Limit: 50})
+	p1, _ := b.Hosts(ctx, web.HostQuery{Sort: web.SortStatus, Limit: 25})
+	p2, _ := b.Hosts(ctx, web.HostQuery{Sort: web.SortStatus, Limit: 25, Offset: 25})
+	one, _ := b.Hosts(ctx, web.HostQuery{Sort: web.SortStatus, Limit: 50})
 	for i, h := range append(p1.Rows, p2.Rows...) {
 		if h.ID != one.Rows[i].ID {
 			t.Fatalf("page row %d = %s, want %s", i, h.ID, one.Rows[i].ID)
@@ -291,8 +271,8 @@ func TestBackendFleet(t *testing.T) {
 	if err != nil || len(items) != 5 || total != h.Items {
 		t.Errorf("Inventory page: %d items of %d (host says %d), err %v", len(items), total, h.Items, err)
 	}
-	if _, err := b.Host(ctx, "no-such-host"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Host(unknown) error = %v, want ErrNotFound", err)
+	if _, err := b.Host(ctx, "no-such-host"); !fault.Is(err, fault.NotFound) {
+		t.Errorf("Host(unknown) error = %v, want web.ErrNotFound", err)
 	}
 
 	ps, err := b.Products(ctx)
@@ -303,8 +283,8 @@ func TestBackendFleet(t *testing.T) {
 	if err != nil || len(pd.Versions) != 3 || pd.Product.Label != "Python" {
 		t.Errorf("Product(python, 3): %d versions, %v", len(pd.Versions), err)
 	}
-	if _, err := b.Product(ctx, "no-such-product", 3); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Product(unknown) error = %v, want ErrNotFound", err)
+	if _, err := b.Product(ctx, "no-such-product", 3); !fault.Is(err, fault.NotFound) {
+		t.Errorf("Product(unknown) error = %v, want web.ErrNotFound", err)
 	}
 	f, err := b.Facets(ctx)
 	if err != nil || len(f.OSes) != 3 || len(f.Products) < 5 {
@@ -315,8 +295,8 @@ func TestBackendFleet(t *testing.T) {
 	if err != nil || len(ans) < 2 {
 		t.Fatalf("CheckHost(all products): %d answers, %v", len(ans), err)
 	}
-	if _, err := b.CheckHost(ctx, "no-such-host", "", ""); !errors.Is(err, ErrNotFound) {
-		t.Errorf("CheckHost(unknown) error = %v, want ErrNotFound", err)
+	if _, err := b.CheckHost(ctx, "no-such-host", "", ""); !fault.Is(err, fault.NotFound) {
+		t.Errorf("CheckHost(unknown) error = %v, want web.ErrNotFound", err)
 	}
 	if a, err := b.CheckHost(ctx, all.Rows[0].ID, "cobol", ""); err != nil || len(a) != 0 {
 		t.Errorf("CheckHost(product not installed) = %v, %v; want no answer", a, err)
@@ -331,29 +311,29 @@ func TestBackendFleet(t *testing.T) {
 // a token created and used.
 func TestBackendPages(t *testing.T) {
 	e := newRealEnv(t, 40)
-	hosts, _ := e.b.Hosts(t.Context(), HostQuery{Limit: 1})
+	hosts, _ := e.b.Hosts(t.Context(), web.HostQuery{Limit: 1})
 	host := hosts.Rows[0]
 	pages := []struct {
 		path string
 		want map[string]int
 		text string
 	}{
-		{"/", all(200), "Compliance by status"},
-		{"/hosts?status=eol&sort=last_seen&dir=desc", all(200), "hosts match the filters"},
-		{"/hosts/" + host.ID, all(200), host.Hostname},
-		{"/hosts/" + host.ID + "?inv=2", all(200), "No items on this page"},
-		{"/hosts/" + host.ID, all(200), "libexample29"},
-		{"/products", all(200), "Python"},
-		{"/products/python", all(200), "Release cycles and support dates"},
-		{"/eligibility?product=python&version=3.8.10", roles(200, 200, 403), "NOT ELIGIBLE"},
-		{"/eligibility?host=" + host.Hostname, roles(200, 200, 403), host.Hostname},
-		{"/notifications", all(200), "ops@example.com"},
-		{"/settings", all(200), "Catalog"},
+		{"/", webtest.All(200), "Compliance by status"},
+		{"/hosts?status=eol&sort=last_seen&dir=desc", webtest.All(200), "hosts match the filters"},
+		{"/hosts/" + host.ID, webtest.All(200), host.Hostname},
+		{"/hosts/" + host.ID + "?inv=2", webtest.All(200), "No items on this page"},
+		{"/hosts/" + host.ID, webtest.All(200), "libexample29"},
+		{"/products", webtest.All(200), "Python"},
+		{"/products/python", webtest.All(200), "Release cycles and support dates"},
+		{"/eligibility?product=python&version=3.8.10", webtest.Roles(200, 200, 403), "NOT ELIGIBLE"},
+		{"/eligibility?host=" + host.Hostname, webtest.Roles(200, 200, 403), host.Hostname},
+		{"/notifications", webtest.All(200), "ops@example.com"},
+		{"/settings", webtest.All(200), "Catalog"},
 	}
 	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
 		for _, p := range pages {
-			code, body := b.get(p.path)
+			code, body := b.Get(p.path)
 			if code != p.want[role] {
 				t.Errorf("%s: GET %s = %d, want %d", role, p.path, code, p.want[role])
 			} else if code == 200 && !strings.Contains(body, p.text) {
@@ -363,11 +343,11 @@ func TestBackendPages(t *testing.T) {
 	}
 
 	admin := e.as(t, auth.RoleAdmin)
-	csrf := admin.csrf("/notifications")
+	csrf := admin.CSRF("/notifications")
 	py := e.cats.Current().Product("python")
 	cycle := py.Cycles[0]
 	next := nextPatch(cycle.Latest)
-	resp, body := admin.post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}, "date": {e.now.Format(time.DateOnly)}})
+	resp, body := admin.Post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}, "date": {e.now.Format(time.DateOnly)}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("publish python %s %s = %d:\n%s", cycle.Name, next, resp.StatusCode, body)
 	}
@@ -377,7 +357,7 @@ func TestBackendPages(t *testing.T) {
 	// The notifier fans the release out in the background: the outbox shows it soon.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		_, body := admin.get("/notifications")
+		_, body := admin.Get("/notifications")
 		if strings.Contains(body, next) {
 			break
 		}
@@ -387,24 +367,24 @@ func TestBackendPages(t *testing.T) {
 		e.nt.Kick()
 		time.Sleep(100 * time.Millisecond)
 	}
-	if resp, body := admin.post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}}); resp.StatusCode != 400 || !strings.Contains(body, "already in the catalog") {
+	if resp, body := admin.Post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}}); resp.StatusCode != 400 || !strings.Contains(body, "already in the catalog") {
 		t.Errorf("publishing the same release again = %d, want 400 naming the conflict", resp.StatusCode)
 	}
-	if resp, body := admin.post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"no-such-product"}, "cycle": {"1"}, "version": {"1.0"}}); resp.StatusCode != 400 || !strings.Contains(body, `aria-invalid="true"`) {
+	if resp, body := admin.Post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"no-such-product"}, "cycle": {"1"}, "version": {"1.0"}}); resp.StatusCode != 400 || !strings.Contains(body, `aria-invalid="true"`) {
 		t.Errorf("publishing for an unknown product = %d, want 400 with the field marked", resp.StatusCode)
 	}
 
-	if _, body := admin.get("/settings"); !strings.Contains(body, "Releases published here") || !strings.Contains(body, next) {
+	if _, body := admin.Get("/settings"); !strings.Contains(body, "Releases published here") || !strings.Contains(body, next) {
 		t.Errorf("settings does not list the published release python %s", next)
 	}
-	resp, body = admin.post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
+	resp, body = admin.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
 	m := regexp.MustCompile(`value="(ewt_[0-9a-f]+)"`).FindStringSubmatch(body)
 	if resp.StatusCode != 200 || m == nil {
 		t.Fatalf("create token = %d, secret shown: %v", resp.StatusCode, m != nil)
 	}
-	desk := newBrowser(t, e.srv.URL)
-	desk.login(m[1])
-	if code, _ := desk.get("/eligibility?product=python&version=" + next); code != 200 {
+	desk := webtest.NewBrowser(t, e.srv.URL)
+	desk.Login(m[1])
+	if code, _ := desk.Get("/eligibility?product=python&version=" + next); code != 200 {
 		t.Errorf("new support token: eligibility = %d", code)
 	}
 }

@@ -1,4 +1,4 @@
-package web
+package webdata
 
 import (
 	"context"
@@ -16,14 +16,16 @@ import (
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/store"
+	"github.com/eolwatch/eolwatch/server/web"
+	"github.com/eolwatch/eolwatch/server/web/webtest"
 )
 
 // benchEnv is a dashboard over a store bulk-loaded with n hosts.
 type benchEnv struct {
-	b      *Backend
-	ui     *UI
-	cookie *http.Cookie
-	hostID string
+	b       *Backend
+	ui      *web.UI
+	cookies []*http.Cookie
+	hostID  string
 }
 
 // bulkLoad writes n hosts with five products each straight into the
@@ -136,20 +138,21 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 	}
 	bulkLoad(tb, st, cat, n, now)
 	b := &Backend{Store: st, Catalog: func() *catalog.Catalog { return cat }, Notifier: nt, EnrollSecretSet: true, AggregateTTL: -1,
-		Eligibility: testEligibility(st, func() *catalog.Catalog { return cat }, now)}
-	ui := New(Config{Auth: b, Fleet: b, Checker: b, Notifications: b, Settings: b, Logger: quiet})
+		Eligibility: eligibility(tb, st, func() *catalog.Catalog { return cat }, now)}
+	ui := web.New(web.Config{Auth: b, Fleet: b, Checker: b, Notifications: b, Settings: b, Logger: quiet})
 	_, secret, err := st.CreateToken(ctx, auth.RoleAdmin, "bench")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	_, value := ui.sessions.create(secret)
-	return &benchEnv{b: b, ui: ui, cookie: &http.Cookie{Name: sessionCookie, Value: value}, hostID: fmt.Sprintf("%016x", n/2)}
+	return &benchEnv{b: b, ui: ui, cookies: webtest.LoginCookies(tb, ui.Handler(), secret), hostID: fmt.Sprintf("%016x", n/2)}
 }
 
 // get serves one page and fails unless it answers 200.
 func (e *benchEnv) get(tb testing.TB, h http.Handler, path string) int {
 	req := httptest.NewRequest("GET", path, nil)
-	req.AddCookie(e.cookie)
+	for _, c := range e.cookies {
+		req.AddCookie(c)
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != 200 {

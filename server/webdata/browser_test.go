@@ -1,0 +1,75 @@
+package webdata
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/eolwatch/eolwatch/server/auth"
+	"github.com/eolwatch/eolwatch/server/web/webtest"
+)
+
+// TestBrowserRealStore runs the main flows in Chromium against the
+// dashboard over the real parts (SQLite store seeded through ApplyReport,
+// the embedded catalog behind the catalog manager, the notifier), and saves
+// screenshots named real-*.png.
+func TestBrowserRealStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	webtest.ChromiumPath(t)
+	e := newRealEnv(t, 150)
+	c := webtest.NewChrome(t, e.srv.URL)
+
+	c.Do("open /login", chromedp.Navigate(e.srv.URL+"/login"), chromedp.WaitVisible(chromedp.ID("token")))
+	c.Do("type token", chromedp.SendKeys(chromedp.ID("token"), e.tokens[auth.RoleAdmin]))
+	c.Submit(`.login button[type="submit"]`, "/")
+	if n := c.Text(".cards .card .num"); n != "150" {
+		t.Errorf("overview host count = %q, want 150", n)
+	}
+	c.Shot("real-01-overview")
+
+	c.Open("/hosts")
+	c.Do("product filter", chromedp.SetValue(chromedp.ID("f-product"), "python"), chromedp.SetValue(chromedp.ID("f-status"), "eol"))
+	c.Submit(`.filters button[type="submit"]`, "product=python")
+	if got := c.Eval(`String(document.querySelectorAll("table.hosts tbody tr").length)`); got == "0" {
+		t.Error("hosts running an end-of-life python: none shown")
+	}
+	c.Shot("real-02-hosts-python-eol")
+	c.Submit("table.hosts tbody tr th a", "/hosts/")
+	c.Shot("real-03-host")
+
+	c.Open("/products/python")
+	c.Shot("real-04-product-python")
+
+	c.Open("/eligibility")
+	c.Do("fill", chromedp.SendKeys(chromedp.ID("e-product"), "python"), chromedp.SendKeys(chromedp.ID("e-version"), "3.8.10"))
+	c.Submit(".elig button.primary", "version=3.8.10")
+	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "NOT ELIGIBLE") {
+		t.Errorf("python 3.8.10 = %q, want NOT ELIGIBLE", v)
+	}
+	c.Shot("real-05-eligibility")
+
+	py := e.cats.Current().Product("python").Cycles[0]
+	next := nextPatch(py.Latest)
+	c.Open("/notifications")
+	c.Do("fill release", chromedp.SendKeys(chromedp.ID("r-product"), "python"), chromedp.SendKeys(chromedp.ID("r-cycle"), py.Name),
+		chromedp.SendKeys(chromedp.ID("r-version"), next))
+	c.Submit(`form[action="/notifications/releases"] button[type="submit"]`, "published=")
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(c.Text("#outbox"), next) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox never showed python %s", next)
+		}
+		time.Sleep(200 * time.Millisecond)
+		c.Open("/notifications")
+	}
+	c.Shot("real-06-notifications")
+	c.Open("/settings")
+	c.Shot("real-07-settings")
+
+	for _, p := range c.Problems() {
+		t.Errorf("browser console: %s", p)
+	}
+}
