@@ -57,7 +57,7 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		log = slog.Default()
 	}
 	a := &Agent{cfg: cfg, log: log, now: time.Now}
-	a.env = &Env{Root: cfg.Root, Log: log}
+	a.env = &Env{Root: cfg.Root, Log: log, CacheDir: cfg.StateDir}
 	disabled := map[string]bool{}
 	for _, d := range cfg.Disable {
 		disabled[d] = true
@@ -87,16 +87,22 @@ func (a *Agent) hostInfo(ctx context.Context) api.HostInfo {
 	if d, err := readOS(ctx, a.env); err == nil || d.ID != "" {
 		h.OSName, h.OSID, h.OSVersion, h.OSBuild, h.Kernel = d.Name, d.ID, d.Version, d.Build, d.Kernel
 	}
+	h.ExtendedSupport = extendedSupport(a.env, a.now())
 	return h
 }
 
 // Collect runs every collector and returns the inventory.
 func (a *Agent) Collect(ctx context.Context) *Inventory {
-	items, errs := RunCollectors(ctx, a.env, a.collectors, a.cfg.CollectorTimeout)
+	env, facts := a.env.withFacts()
+	items, errs := RunCollectors(ctx, env, a.collectors, a.cfg.CollectorTimeout)
 	if items == nil {
 		items = []api.Item{}
 	}
-	return &Inventory{Host: a.hostInfo(ctx), Items: items, Errors: errs}
+	inv := &Inventory{Host: a.hostInfo(ctx), Items: items, Errors: errs}
+	facts.mu.Lock()
+	inv.Host.RepoDataDate = facts.repoDate
+	facts.mu.Unlock()
+	return inv
 }
 
 func (a *Agent) open() error {

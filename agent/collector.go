@@ -48,6 +48,42 @@ type Env struct {
 	Run CommandRunner
 	// Log is the collector's logger; nil means slog.Default().
 	Log *slog.Logger
+	// CacheDir is where collectors may keep what is costly to recompute
+	// (parsed package lists), keyed by what it was computed from. Empty, or
+	// a directory that does not exist, disables caching: collectors never
+	// create it.
+	CacheDir string
+
+	facts *hostFacts // host-level facts collectors learn during one run
+}
+
+// hostFacts gathers host-level facts collectors learn while collecting
+// (collectors run concurrently, hence the lock).
+type hostFacts struct {
+	mu       sync.Mutex
+	repoDate time.Time
+}
+
+// addRepoDate records a repository metadata date; the newest wins.
+func (e *Env) addRepoDate(t time.Time) {
+	if e == nil || e.facts == nil {
+		return
+	}
+	e.facts.mu.Lock()
+	if t.After(e.facts.repoDate) {
+		e.facts.repoDate = t.UTC()
+	}
+	e.facts.mu.Unlock()
+}
+
+// withFacts returns a copy of e that gathers host facts for one run.
+func (e *Env) withFacts() (*Env, *hostFacts) {
+	c := Env{}
+	if e != nil {
+		c = *e
+	}
+	c.facts = &hostFacts{}
+	return &c, c.facts
 }
 
 // Path maps an absolute host path into Root.

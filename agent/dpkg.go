@@ -72,11 +72,18 @@ func (dpkgCollector) Collect(ctx context.Context, env *Env) ([]api.Item, error) 
 		}
 	}
 	items := make([]api.Item, 0, len(entries))
+	hashes := make([]uint32, 0, len(entries))
 	for _, e := range entries {
 		if !dpkgInstalled(e.State) {
 			continue
 		}
 		items = append(items, api.Item{Source: "dpkg", Name: e.Name, Version: e.Version, Arch: e.Arch, SourcePkg: e.Source})
+		hashes = append(hashes, e.Hash)
+	}
+	// Where each package came from and what apt would install: the items
+	// stand even when apt's data cannot be read.
+	if err := aptEnrich(ctx, env, items, hashes); err != nil {
+		return items, fmt.Errorf("apt: %w", err)
 	}
 	return items, nil
 }
@@ -96,6 +103,9 @@ type dpkgEntry struct {
 	Name, Arch, Version, Source string
 	// State is the third word of Status: installed, config-files, ...
 	State string
+	// Hash is apt's hash of the fields that tell two builds of one version
+	// apart (aptVersionHash).
+	Hash uint32
 }
 
 var (
@@ -114,6 +124,8 @@ func parseDpkgStatus(r io.Reader, fn func(dpkgEntry)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	var e dpkgEntry
+	var hf aptHashFields
+	cur := -1 // the hashed field continuation lines belong to
 	fields, line, start := 0, 0, 0
 	flush := func() error {
 		if fields == 0 {
@@ -125,8 +137,10 @@ func parseDpkgStatus(r io.Reader, fn func(dpkgEntry)) error {
 		if e.Source == "" {
 			e.Source = e.Name
 		}
+		e.Hash = hf.sum()
 		fn(e)
 		e, fields = dpkgEntry{}, 0
+		hf.reset()
 		return nil
 	}
 	for sc.Scan() {
@@ -142,12 +156,20 @@ func parseDpkgStatus(r io.Reader, fn func(dpkgEntry)) error {
 			if fields == 0 {
 				return fmt.Errorf("line %d: continuation line outside a stanza", line)
 			}
+			if cur >= 0 {
+				hf.vals[cur] = append(append(hf.vals[cur], '\n'), b...)
+			}
 			continue
 		}
 		if fields == 0 {
 			start = line
 		}
 		fields++
+		cur = aptHashField(b)
+		if cur >= 0 {
+			hf.vals[cur] = append(hf.vals[cur][:0], b[len(aptHashKeys[cur]):]...)
+			hf.set[cur] = true
+		}
 		switch {
 		case bytes.HasPrefix(b, keyPackage):
 			e.Name = fieldValue(b, len(keyPackage))

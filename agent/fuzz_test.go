@@ -94,3 +94,104 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func FuzzScanPackages(f *testing.F) {
+	f.Add([]byte("Package: a\nVersion: 1\nArchitecture: all\nDepends: b (>= 0:1)\n continued\n\nPackage: b\nVersion: 2\n"))
+	f.Add(packagesText(3))
+	f.Add([]byte("Version: 1\n\n\n\nPackage:\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var prev []byte
+		n, err := scanPackages(bytes.NewReader(b), func([]byte) bool { return true }, func(st *pkgStanza) {
+			if len(st.Name) == 0 || len(st.Version) == 0 || len(st.Source) == 0 {
+				t.Fatalf("stanza without name, version or source: %+v", st)
+			}
+			prev = st.Name
+		})
+		_ = prev
+		if err == nil && n != int64(len(b)) {
+			t.Fatalf("read %d of %d bytes without an error", n, len(b))
+		}
+		if err != nil && !strings.Contains(err.Error(), "line ") {
+			t.Fatalf("error without a line number: %v", err)
+		}
+	})
+}
+
+func FuzzParseRelease(f *testing.F) {
+	addFileSeeds(f, "testdata/debian-apt/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease",
+		"testdata/ubuntu-apt/var/lib/apt/lists/archive.ubuntu.com_ubuntu_dists_jammy-backports_InRelease")
+	f.Add([]byte("Origin: x\nDate: Sat, 11 Jul 2026 10:16:37 UTC\nSHA256:\n abc 12 main/binary-amd64/Packages\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, sizes := range []bool{false, true} {
+			rel, err := parseRelease(bytes.NewReader(b), sizes)
+			if err == nil && !sizes && rel.Sizes != nil {
+				t.Fatal("sizes read when not asked")
+			}
+		}
+	})
+}
+
+func FuzzParsePreferences(f *testing.F) {
+	addFileSeeds(f, "testdata/debian-apt/etc/apt/preferences.d/nodejs")
+	f.Add([]byte("Package: *\nPin: release o=Debian,a=stable*\nPin-Priority: never\n\nPackage: src:foo:i386 lib*\nPin: version /^1\\./\nPin-Priority: -5\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pins, err := parsePreferences(bytes.NewReader(b), "p")
+		if err != nil {
+			return
+		}
+		for _, p := range pins {
+			if p.Priority == 0 {
+				t.Fatalf("pin with priority 0: %+v", p)
+			}
+			p.appliesTo("foo", "amd64", "amd64")
+			p.match.versionMatches("1.0")
+		}
+	})
+}
+
+func FuzzParseSources(f *testing.F) {
+	addFileSeeds(f, "testdata/debian-apt/etc/apt/sources.list.d/debian.sources", "testdata/ubuntu-apt/etc/apt/sources.list")
+	f.Add([]byte("deb [arch=amd64 #x] file:/srv/r ./\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, parse := range []func() ([]aptSource, error){
+			func() ([]aptSource, error) { return parseSourcesList(bytes.NewReader(b), "l") },
+			func() ([]aptSource, error) { return parseSourcesDeb822(bytes.NewReader(b), "s") },
+		} {
+			srcs, _ := parse()
+			for _, s := range srcs {
+				if !strings.HasSuffix(s.URI, "/") || s.Suite == "" {
+					t.Fatalf("source without a / URI or a suite: %+v", s)
+				}
+				s.listPrefix()
+				s.site()
+			}
+		}
+	})
+}
+
+func FuzzAptConfLookup(f *testing.F) {
+	addFileSeeds(f, "testdata/debian-apt/etc/apt/apt.conf.d/docker-gzip-indexes")
+	f.Add([]byte("APT {\n Default-Release \"x\"; /* c */\n};\n#clear APT\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		aptConfLookup(string(b), "APT::Default-Release")
+	})
+}
+
+func FuzzParseAptCache(f *testing.F) {
+	f.Add([]byte(aptCacheMagic + "\nR /\nI 10 20 /var/lib/apt/lists/x_Packages\nN curl\nV 0 123 curl amd64 1.0 curl\n"))
+	f.Add([]byte(aptCacheMagic + "\nV 5 1 a b c d\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		idx := []*aptIndex{{Path: "/var/lib/apt/lists/x_Packages", Size: 10, MTime: 20}}
+		lists, err := parseAptCache(b, "/", idx)
+		if err != nil {
+			return
+		}
+		for _, es := range lists.Entries {
+			for _, e := range es {
+				if e.Index < 0 || e.Index >= len(idx) {
+					t.Fatalf("entry with list %d of %d", e.Index, len(idx))
+				}
+			}
+		}
+	})
+}

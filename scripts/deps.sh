@@ -18,14 +18,22 @@ if [ ! -x "$root/bin/tools/nfpm-$NFPM_VERSION" ]; then
   mkdir -p "$root/bin/tools" && mv "$tmp/nfpm" "$root/bin/tools/nfpm-$NFPM_VERSION" && rm -rf "$tmp"
 fi
 pkgs=(chromium msitools lintian systemd rpm osslsigncode
-      wixl openssl gcc-aarch64-linux-gnu libc6-dev-arm64-cross)  # packages: MSI build, test cert, arm64 cgo server
+      wixl openssl gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # packages: MSI build, test cert, arm64 cgo server
+      apt)  # the agent's apt tests compare with apt-cache policy
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+# The agent's tests read this machine's real apt lists: make sure there are some.
+updated=""
+if ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
+  echo "deps: no apt lists in /var/lib/apt/lists: apt-get update"
+  $SUDO apt-get update -qq
+  updated=1
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then echo "deps: all installed"; exit 0; fi
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+[ -n "$updated" ] || $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
