@@ -241,22 +241,22 @@ func (sc aptScenario) build(t *testing.T) string {
 func TestAptPolicyAgainstApt(t *testing.T) {
 	stable := aptFxRepo{uri: "http://deb.example.org/debian", suite: "bookworm",
 		release: "Origin: Debian\nLabel: Debian\nSuite: stable\nCodename: bookworm\nVersion: 12.8",
-		pkgs: []string{"a 1.1-1", "b 2.0-1", "c 1.0-1", "libfoo1 2.0-1 amd64 foo", "libfoo-data 2.0-1 all foo", "d 1.0-1", "e 3.0-1"}}
+		pkgs:    []string{"a 1.1-1", "b 2.0-1", "c 1.0-1", "libfoo1 2.0-1 amd64 foo", "libfoo-data 2.0-1 all foo", "d 1.0-1", "e 3.0-1"}}
 	security := aptFxRepo{uri: "http://security.example.org/debian-security", suite: "bookworm-security",
 		release: "Origin: Debian\nLabel: Debian-Security\nSuite: stable-security\nCodename: bookworm-security\nVersion: 12",
-		pkgs: []string{"a 1.2-1", "c 1.0-2"}}
+		pkgs:    []string{"a 1.2-1", "c 1.0-2"}}
 	testing_ := aptFxRepo{uri: "http://deb.example.org/debian", suite: "trixie",
 		release: "Origin: Debian\nLabel: Debian\nSuite: testing\nCodename: trixie",
-		pkgs: []string{"a 2.0-1", "b 3.0-1", "d 2.0-1", "libfoo1 3.0-1 amd64 foo", "libfoo-data 3.0-1 all foo"}}
+		pkgs:    []string{"a 2.0-1", "b 3.0-1", "d 2.0-1", "libfoo1 3.0-1 amd64 foo", "libfoo-data 3.0-1 all foo"}}
 	experimental := aptFxRepo{uri: "http://deb.example.org/debian", suite: "experimental",
 		release: "Origin: Debian\nLabel: Debian\nSuite: experimental\nCodename: rc-buggy\nNotAutomatic: yes",
-		pkgs: []string{"a 9.0-1", "c 9.0-1"}}
+		pkgs:    []string{"a 9.0-1", "c 9.0-1"}}
 	backports := aptFxRepo{uri: "http://deb.example.org/debian", suite: "bookworm-backports",
 		release: "Origin: Debian Backports\nLabel: Debian Backports\nSuite: stable-backports\nCodename: bookworm-backports\nNotAutomatic: yes\nButAutomaticUpgrades: yes",
-		pkgs: []string{"c 5.0-1~bpo12+1", "d 5.0-1~bpo12+1", "e 4.0-1~bpo12+2"}}
+		pkgs:    []string{"c 5.0-1~bpo12+1", "d 5.0-1~bpo12+1", "e 4.0-1~bpo12+2"}}
 	vendor := aptFxRepo{uri: "https://repo.vendor.example/apt", suite: "stable",
 		release: "Origin: Vendor Inc\nLabel: Vendor\nSuite: stable\nCodename: stable",
-		pkgs: []string{"a 1.0-1vendor", "b 2.5-1vendor", "d 0.9-1vendor"}}
+		pkgs:    []string{"a 1.0-1vendor", "b 2.5-1vendor", "d 0.9-1vendor"}}
 	installed := []string{"a 1.1-1", "b 2.0-1", "c 1.0-1", "d 1.0-1", "e 4.0-1~bpo12+1", "libfoo1 2.0-1 amd64 foo", "libfoo-data 2.0-1 all foo", "hand 1.0"}
 	all := []aptFxRepo{stable, security, testing_, experimental, backports, vendor}
 	scenarios := []aptScenario{

@@ -28,7 +28,9 @@ func TestExtendedSupport(t *testing.T) {
 		change func(string) string
 		want   []string
 	}{
-		{"expired contract", func(s string) string { return strings.Replace(s, `"9999-12-31T00:00:00+00:00"`, `"2025-01-01T00:00:00+00:00"`, 1) }, nil},
+		{"expired contract", func(s string) string {
+			return strings.Replace(s, `"9999-12-31T00:00:00+00:00"`, `"2025-01-01T00:00:00+00:00"`, 1)
+		}, nil},
 		{"detached", func(s string) string { return strings.Replace(s, `"attached": true`, `"attached": false`, 1) }, nil},
 		{"infra disabled", func(s string) string {
 			return strings.Replace(s, `"Expanded Security Maintenance for Infrastructure", "entitled": "yes", "status": "enabled"`,
