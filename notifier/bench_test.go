@@ -79,7 +79,7 @@ func BenchmarkFanout10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	// A real message of the size the notifier sends, for the baseline.
-	sub, _ := getSubscription(ctx, r, 1)
+	sub, _ := s.db.subscription(ctx, 1)
 	d := s.placeholderData("everyone")
 	d.Events = []eventView{s.view(1, &events.Event{Kind: events.KindRelease, Product: "openssl", Cycle: "3.5", Version: "3.5.1", Date: "2026-07-01",
 		Link: "https://github.com/openssl/openssl/releases/tag/openssl-3.5.1"})}

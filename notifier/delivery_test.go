@@ -23,7 +23,7 @@ func fanOutTo(t *testing.T, s *Service, emails ...string) {
 		t.Fatal(err)
 	}
 	for _, e := range emails {
-		_, err := s.w.Exec(`INSERT INTO notifier_subscriptions (group_id, email, state, nonce, created, updated)
+		_, err := s.db.w.Exec(`INSERT INTO notifier_subscriptions (group_id, email, state, nonce, created, updated)
 			VALUES ((SELECT id FROM notifier_groups WHERE name = 'g'), ?, 'confirmed', ?, 0, 0)`, e, newNonce())
 		if err != nil {
 			t.Fatal(err)
@@ -263,7 +263,7 @@ func TestHeaderInjection(t *testing.T) {
 	e.do("POST", "/api/v1/groups", `{"name":"inj","products":["redis"],"events":["release","fleet"]}`, nil)
 	e.subscribe("inj", "victim@example.com")
 	evil := "7.4.3\r\nBcc: evil@example.com\r\nX-Injected: yes\r\n\r\nbody"
-	enqueue(t, e.svc.w,
+	enqueue(t, e.svc.db.w,
 		events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "7.4\nBcc: evil2@example.com", Version: evil, Link: "javascript:alert(1)"},
 		events.Event{Kind: events.KindFleet, Product: "redis", Version: evil, Host: "h1\r\nBcc: evil3@example.com", HostID: "h1", To: "eol", Reason: "<script>x</script>"},
 	)

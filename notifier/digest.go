@@ -2,8 +2,6 @@ package notifier
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -40,41 +38,25 @@ func (s *Service) digestDue(mode string, now time.Time) time.Time {
 // messages it queued.
 func (s *Service) FlushDigests(ctx context.Context) (int, error) {
 	now := s.now()
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("flush digests: %w", err)
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT subscription_id FROM notifier_digest_items WHERE due_at <= ? ORDER BY subscription_id LIMIT ?`,
-		now.UnixMilli(), s.cfg.BatchSize)
-	if err != nil {
-		return 0, fmt.Errorf("flush digests: %w", err)
-	}
-	var subIDs []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("flush digests: %w", err)
-		}
-		subIDs = append(subIDs, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("flush digests: %w", err)
-	}
 	queued := 0
-	for _, id := range subIDs {
-		ok, err := s.flushOne(ctx, tx, id, now)
+	err := s.db.inTx(ctx, "flush digests", func(t *storeTx) error {
+		subIDs, err := t.dueDigests(ctx, now, s.cfg.BatchSize)
 		if err != nil {
-			return 0, err
+			return err
 		}
-		if ok {
-			queued++
+		for _, id := range subIDs {
+			ok, err := s.flushOne(ctx, t, id, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				queued++
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("flush digests: %w", err)
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	if queued > 0 {
 		s.Kick()
@@ -82,37 +64,52 @@ func (s *Service) FlushDigests(ctx context.Context) (int, error) {
 	return queued, nil
 }
 
-// flushOne queues the due items of one subscription as one message.
-func (s *Service) flushOne(ctx context.Context, tx *sql.Tx, subID int64, now time.Time) (bool, error) {
-	sub, err := getSubscription(ctx, tx, subID)
+// flushOne queues the due items of one subscription as one message (none
+// when it is no longer confirmed) and drops the items.
+func (s *Service) flushOne(ctx context.Context, t *storeTx, subID int64, now time.Time) (bool, error) {
+	sub, err := t.subscription(ctx, subID)
 	if err != nil {
 		return false, fmt.Errorf("flush digest %d: %w", subID, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.bucket, e.id, e.payload FROM notifier_digest_items d
-		JOIN notifier_events e ON e.id = d.event_id WHERE d.subscription_id = ? AND d.due_at <= ? ORDER BY e.id`, subID, now.UnixMilli())
+	items, err := t.dueItems(ctx, subID, now)
 	if err != nil {
-		return false, fmt.Errorf("flush digest %d: %w", subID, err)
+		return false, err
 	}
-	var maxItem int64
+	kind, d, maxItem := s.digestOf(sub, items)
+	if err := t.deleteDueItems(ctx, subID, now, maxItem); err != nil {
+		return false, err
+	}
+	if d.Count == 0 || sub.State != StateConfirmed {
+		return false, nil
+	}
+	parts, err := renderParts(kind, d)
+	if err != nil {
+		return false, err
+	}
+	q := queued{Key: fmt.Sprintf("digest:%d:%d", subID, maxItem), SubID: subID, Kind: kind, To: sub.Email, Group: sub.Group,
+		Token: s.manageToken(sub), ListHeaders: true}
+	if err := s.queueOne(ctx, t, q, parts, now); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// digestOf turns a subscription's due items into the message they make: a
+// fleet alert when they are only fleet changes of an immediate subscriber,
+// else a digest for its period. It also returns the highest item id.
+func (s *Service) digestOf(sub *Subscription, items []dueItem) (kind string, d msgData, maxItem int64) {
 	digest := false
-	d := s.baseData(sub)
-	for rows.Next() {
-		var itemID, evID int64
-		var bucket, payload string
-		if err := rows.Scan(&itemID, &bucket, &evID, &payload); err != nil {
-			rows.Close()
-			return false, fmt.Errorf("flush digest %d: %w", subID, err)
-		}
-		maxItem = max(maxItem, itemID)
-		if bucket == "digest" {
+	d = s.baseData(sub)
+	for _, it := range items {
+		maxItem = max(maxItem, it.id)
+		if it.bucket == bucketDigest {
 			digest = true
 		}
-		var ev events.Event
-		if err := json.Unmarshal([]byte(payload), &ev); err != nil {
-			s.log.Error("skipping unreadable event in digest", "event", evID, "err", err)
+		ev, ok := s.decodeEvent(it.event)
+		if !ok {
 			continue
 		}
-		v := s.view(evID, &ev)
+		v := s.view(it.event.id, &ev)
 		switch ev.Kind {
 		case events.KindRelease:
 			d.Releases = append(d.Releases, v)
@@ -122,18 +119,8 @@ func (s *Service) flushOne(ctx context.Context, tx *sql.Tx, subID int64, now tim
 			d.Fleet = append(d.Fleet, v)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("flush digest %d: %w", subID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM notifier_digest_items WHERE subscription_id = ? AND due_at <= ? AND id <= ?`, subID, now.UnixMilli(), maxItem); err != nil {
-		return false, fmt.Errorf("flush digest %d: %w", subID, err)
-	}
 	d.Count = len(d.Releases) + len(d.EOLs) + len(d.Fleet)
-	if d.Count == 0 || sub.State != StateConfirmed {
-		return false, nil
-	}
-	kind := events.KindFleet
+	kind = events.KindFleet
 	if digest || len(d.Releases)+len(d.EOLs) > 0 {
 		kind = kindDigest
 		d.Period = "immediate"
@@ -144,14 +131,5 @@ func (s *Service) flushOne(ctx context.Context, tx *sql.Tx, subID int64, now tim
 			d.Period = "weekly"
 		}
 	}
-	parts, err := renderParts(kind, d)
-	if err != nil {
-		return false, err
-	}
-	q := queued{Key: fmt.Sprintf("digest:%d:%d", subID, maxItem), SubID: subID, Kind: kind, To: sub.Email, Group: sub.Group,
-		Token: s.manageToken(sub), ListHeaders: true}
-	if err := s.queueOne(ctx, tx, q, parts, now); err != nil {
-		return false, err
-	}
-	return true, nil
+	return kind, d, maxItem
 }

@@ -128,7 +128,7 @@ func TestEndToEndReleaseFlow(t *testing.T) {
 	if code := e.do("POST", "/api/v1/subscriptions", `{"group":"python-team","email":"alice@example.com"}`, nil); code != http.StatusAccepted {
 		t.Fatalf("subscribe = %d, want 202", code)
 	}
-	enqueue(t, e.svc.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.9", Date: "2026-03-01"})
+	enqueue(t, e.svc.db.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.9", Date: "2026-03-01"})
 	drain(t, e.svc)
 	msgs := e.mb.all()
 	if len(msgs) != 1 {
@@ -161,7 +161,7 @@ func TestEndToEndReleaseFlow(t *testing.T) {
 	}
 
 	// A release event: exactly one email with the right content.
-	enqueue(t, e.svc.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.2", Date: "2026-03-02",
+	enqueue(t, e.svc.db.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.2", Date: "2026-03-02",
 		Link: "https://docs.python.org/release/3.13.2/whatsnew/changelog.html"})
 	drain(t, e.svc)
 	drain(t, e.svc)
@@ -219,7 +219,7 @@ func TestEndToEndReleaseFlow(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("one-click POST = %d, want 200", resp.StatusCode)
 	}
-	enqueue(t, e.svc.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.3"})
+	enqueue(t, e.svc.db.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.3"})
 	drain(t, e.svc)
 	if n := len(e.mb.all()); n != 2 {
 		t.Errorf("after unsubscribing: %d messages, want still 2", n)
@@ -240,7 +240,7 @@ func TestUnsubscribePageNeedsPost(t *testing.T) {
 	e := newEnv(t, Config{})
 	e.do("POST", "/api/v1/groups", `{"name":"g","products":["nodejs"],"events":["release"]}`, nil)
 	e.subscribe("g", "bob@example.com")
-	enqueue(t, e.svc.w, events.Event{Kind: events.KindRelease, Product: "nodejs", Cycle: "22", Version: "22.14.0"})
+	enqueue(t, e.svc.db.w, events.Event{Kind: events.KindRelease, Product: "nodejs", Cycle: "22", Version: "22.14.0"})
 	drain(t, e.svc)
 	pm := parseMail(t, e.mb.all()[1].Data)
 	link := pm.link(t, e.http.URL+PathUnsubscribe)
@@ -279,7 +279,7 @@ func TestDigestMode(t *testing.T) {
 	_ = confirm
 	// Switch to a daily digest through the preferences page (a form POST).
 	subs, _, _ := e.svc.ListSubscriptions(context.Background(), SubscriptionFilter{})
-	sub, _ := getSubscription(context.Background(), e.svc.r, subs[0].ID)
+	sub, _ := e.svc.db.subscription(context.Background(), subs[0].ID)
 	prefs := e.svc.baseData(sub).PreferencesURL
 	resp, err := http.PostForm(prefs, url.Values{"mode": {"daily"}, "levels": {"major", "minor", "patch"}})
 	if err != nil {
@@ -290,7 +290,7 @@ func TestDigestMode(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "Saved") {
 		t.Fatalf("POST preferences = %d\n%s", resp.StatusCode, body)
 	}
-	enqueue(t, e.svc.w,
+	enqueue(t, e.svc.db.w,
 		events.Event{Kind: events.KindRelease, Product: "nginx", Cycle: "1.27", Version: "1.27.4"},
 		events.Event{Kind: events.KindRelease, Product: "nodejs", Cycle: "23", Version: "23.9.0"},
 		events.Event{Kind: events.KindEOL, Product: "nodejs", Cycle: "18", Date: "2025-04-30", Days: 30},
@@ -342,10 +342,10 @@ func TestFleetBatchedPerGroup(t *testing.T) {
 	}
 	// Getting better is not an alert.
 	evs = append(evs, events.Event{Kind: events.KindFleet, Product: "debian", Cycle: "12", Version: "12.9", HostID: "hx", Host: "fixed-1", From: "eol", To: "current"})
-	enqueue(t, e.svc.w, evs[:3]...)
+	enqueue(t, e.svc.db.w, evs[:3]...)
 	drain(t, e.svc)
 	e.clock.Advance(5 * time.Minute)
-	enqueue(t, e.svc.w, evs[3:]...)
+	enqueue(t, e.svc.db.w, evs[3:]...)
 	drain(t, e.svc)
 	if n := len(e.mb.all()); n != 1 {
 		t.Fatalf("fleet alert sent before the batch window closed: %d messages", n)
@@ -375,7 +375,7 @@ func TestPreferencesFilterReleases(t *testing.T) {
 	e.do("POST", "/api/v1/groups", `{"name":"py","products":["python"],"cycles":["python@3.12","3.13"],"events":["release"]}`, nil)
 	e.subscribe("py", "dave@example.com")
 	subs, _, _ := e.svc.ListSubscriptions(context.Background(), SubscriptionFilter{})
-	sub, _ := getSubscription(context.Background(), e.svc.r, subs[0].ID)
+	sub, _ := e.svc.db.subscription(context.Background(), subs[0].ID)
 	tok := strings.SplitN(e.svc.baseData(sub).PreferencesURL, "token=", 2)[1]
 	var got Preferences
 	code := e.do("POST", PathPreferences+"?token="+tok, `{"mode":"immediate","levels":["minor","major"],"prereleases":false}`, &got)
@@ -386,7 +386,7 @@ func TestPreferencesFilterReleases(t *testing.T) {
 	if code := e.do("POST", PathPreferences+"?token="+tok, `{"mode":"hourly","levels":["patch"]}`, &fe); code != 400 || fe.Field != "mode" {
 		t.Errorf("bad mode = %d %+v, want 400 naming mode", code, fe)
 	}
-	enqueue(t, e.svc.w,
+	enqueue(t, e.svc.db.w,
 		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.10"},   // patch: filtered
 		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.14", Version: "3.14.0rc1"}, // pre-release, and cycle not in group
 		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.0b3"},  // pre-release: filtered
@@ -402,7 +402,7 @@ func TestPreferencesFilterReleases(t *testing.T) {
 	}
 	// Fleet only: the fleet runs 3.12 but not 3.13.
 	e.do("POST", PathPreferences+"?token="+tok, `{"mode":"immediate","levels":["major","minor","patch"],"fleet_only":true}`, &got)
-	enqueue(t, e.svc.w,
+	enqueue(t, e.svc.db.w,
 		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.1"},
 		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.11"},
 	)

@@ -12,8 +12,8 @@ import (
 	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
-// storedEvent is one notifier_events row.
-type storedEvent struct {
+// eventRow is one notifier_events row.
+type eventRow struct {
 	id      int64
 	kind    string
 	product string
@@ -21,16 +21,16 @@ type storedEvent struct {
 	created int64
 }
 
-func readEvents(t testing.TB, db *sql.DB) []storedEvent {
+func readEvents(t testing.TB, db *sql.DB) []eventRow {
 	t.Helper()
 	rows, err := db.Query(`SELECT id, kind, product, payload, created FROM notifier_events ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var out []storedEvent
+	var out []eventRow
 	for rows.Next() {
-		var e storedEvent
+		var e eventRow
 		if err := rows.Scan(&e.id, &e.kind, &e.product, &e.payload, &e.created); err != nil {
 			t.Fatal(err)
 		}

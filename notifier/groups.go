@@ -2,9 +2,6 @@ package notifier
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -140,16 +137,11 @@ func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, error) {
 	if g.Webhook != "" {
 		g.WebhookSecret = "whsec_" + newNonce() + newNonce()
 	}
-	products, _ := json.Marshal(g.Products)
-	cycles, _ := json.Marshal(g.Cycles)
-	events, _ := json.Marshal(g.Events)
-	res, err := s.w.ExecContext(ctx, `INSERT INTO notifier_groups (name, products, cycles, events, webhook_url, webhook_secret, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`, g.Name, string(products), string(cycles), string(events),
-		g.Webhook, g.WebhookSecret, g.Created.UnixMilli())
+	inserted, err := s.db.insertGroup(ctx, g)
 	if err != nil {
-		return g, fmt.Errorf("create group: %w", err)
+		return g, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !inserted {
 		return g, fmt.Errorf("group %q: %w", g.Name, ErrExists)
 	}
 	s.log.Info("group created", "group", g.Name, "products", g.Products, "events", g.Events)
@@ -159,34 +151,12 @@ func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, error) {
 // DeleteGroup removes a group and its subscriptions; messages not yet sent
 // to them are cancelled.
 func (s *Service) DeleteGroup(ctx context.Context, name string) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	found, err := s.db.deleteGroup(ctx, strings.ToLower(name))
 	if err != nil {
-		return fmt.Errorf("delete group: %w", err)
+		return err
 	}
-	defer tx.Rollback()
-	var id int64
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM notifier_groups WHERE name = ?`, strings.ToLower(name)).Scan(&id); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("group %q: %w", name, ErrNotFound)
-		}
-		return fmt.Errorf("delete group: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE notifier_outbox SET state = 'cancelled', last_error = 'group deleted'
-		WHERE state = 'pending' AND subscription_id IN (SELECT id FROM notifier_subscriptions WHERE group_id = ?)`, id); err != nil {
-		return fmt.Errorf("delete group: %w", err)
-	}
-	for _, q := range []string{
-		`DELETE FROM notifier_digest_items WHERE subscription_id IN (SELECT id FROM notifier_subscriptions WHERE group_id = ?)`,
-		`DELETE FROM notifier_subscriptions WHERE group_id = ?`,
-		`UPDATE notifier_webhooks SET state = 'cancelled', last_error = 'group deleted' WHERE group_id = ? AND state = 'pending'`,
-		`DELETE FROM notifier_groups WHERE id = ?`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, id); err != nil {
-			return fmt.Errorf("delete group: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("delete group: %w", err)
+	if !found {
+		return fmt.Errorf("group %q: %w", name, ErrNotFound)
 	}
 	s.log.Info("group deleted", "group", name)
 	return nil
@@ -213,81 +183,5 @@ func (p Page) norm() Page {
 
 // ListGroups returns groups by name with their subscriber counts, and the total number of groups.
 func (s *Service) ListGroups(ctx context.Context, p Page) ([]GroupInfo, int, error) {
-	p = p.norm()
-	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_groups`).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", err)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT g.name, g.products, g.cycles, g.events, g.webhook_url, g.created,
-		(SELECT COUNT(*) FROM notifier_subscriptions s WHERE s.group_id = g.id AND s.state = 'confirmed'),
-		(SELECT COUNT(*) FROM notifier_subscriptions s WHERE s.group_id = g.id AND s.state = 'pending'),
-		(SELECT COUNT(*) FROM notifier_subscriptions s WHERE s.group_id = g.id AND s.state = 'unsubscribed')
-		FROM notifier_groups g ORDER BY g.name LIMIT ? OFFSET ?`, p.Limit, p.Offset)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", err)
-	}
-	defer rows.Close()
-	out := []GroupInfo{}
-	for rows.Next() {
-		var gi GroupInfo
-		var products, cycles, events string
-		var created int64
-		if err := rows.Scan(&gi.Name, &products, &cycles, &events, &gi.Webhook, &created, &gi.Confirmed, &gi.Pending, &gi.Unsubscribed); err != nil {
-			return nil, 0, fmt.Errorf("list groups: %w", err)
-		}
-		if err := decodeGroupLists(&gi.Group, products, cycles, events); err != nil {
-			return nil, 0, err
-		}
-		gi.Created = time.UnixMilli(created).UTC()
-		out = append(out, gi)
-	}
-	return out, total, rows.Err()
-}
-
-// storedGroup is a group row as the workers use it.
-type storedGroup struct {
-	ID int64
-	Group
-}
-
-// loadGroups reads every group through q (a transaction or a pool).
-func loadGroups(ctx context.Context, q querier) ([]storedGroup, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, name, products, cycles, events, webhook_url, created FROM notifier_groups ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("load groups: %w", err)
-	}
-	defer rows.Close()
-	var out []storedGroup
-	for rows.Next() {
-		var g storedGroup
-		var products, cycles, events string
-		var created int64
-		if err := rows.Scan(&g.ID, &g.Name, &products, &cycles, &events, &g.Webhook, &created); err != nil {
-			return nil, fmt.Errorf("load groups: %w", err)
-		}
-		if err := decodeGroupLists(&g.Group, products, cycles, events); err != nil {
-			return nil, err
-		}
-		g.Created = time.UnixMilli(created).UTC()
-		out = append(out, g)
-	}
-	return out, rows.Err()
-}
-
-func decodeGroupLists(g *Group, products, cycles, events string) error {
-	for _, f := range []struct {
-		src string
-		dst *[]string
-	}{{products, &g.Products}, {cycles, &g.Cycles}, {events, &g.Events}} {
-		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
-			return fmt.Errorf("group %q: stored list: %w", g.Name, err)
-		}
-	}
-	return nil
-}
-
-// querier is what both *sql.DB and *sql.Tx offer for reads.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	return s.db.listGroups(ctx, p.norm())
 }

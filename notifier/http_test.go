@@ -190,7 +190,7 @@ func mustPending(t *testing.T, s *Service) outboxRow {
 	t.Helper()
 	var r outboxRow
 	var created int64
-	if err := s.w.QueryRow(`SELECT id, recipient, kind, grp, token, body_id, list_headers, message_id, created FROM notifier_outbox WHERE state = 'pending'`).
+	if err := s.db.w.QueryRow(`SELECT id, recipient, kind, grp, token, body_id, list_headers, message_id, created FROM notifier_outbox WHERE state = 'pending'`).
 		Scan(&r.ID, &r.Recipient, &r.Kind, &r.Group, &r.Token, &r.BodyID, &r.ListHeaders, &r.MessageID, &created); err != nil {
 		t.Fatal(err)
 	}

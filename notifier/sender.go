@@ -1,7 +1,6 @@
 package notifier
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -11,7 +10,6 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net"
-	"slices"
 	"strings"
 	"time"
 
@@ -39,57 +37,21 @@ type smtpConn interface {
 	close() error
 }
 
-// outboxRow is a claimed message.
-type outboxRow struct {
-	ID          int64
-	Recipient   string
-	Kind        string
-	Group       string
-	Token       string
-	BodyID      int64
-	ListHeaders bool
-	MessageID   string
-	Attempts    int
-	Created     time.Time
-}
-
-// claim leases up to BatchSize due messages to this instance. The UPDATE
-// re-checks state and lease in its own WHERE, so on a database with row
-// locks (PostgreSQL, where the inner SELECT would add FOR UPDATE SKIP
-// LOCKED) two instances can never hold the same row; RETURNING (SQLite
-// 3.35+, PostgreSQL) hands back exactly the rows this claim took, and the
-// random token guards every later update of them.
-func (s *Service) claim(ctx context.Context) (token string, until time.Time, rows []outboxRow, err error) {
+// newLeaseToken returns a random token guarding the rows of one claim.
+func newLeaseToken() string {
 	b := make([]byte, 12)
 	rand.Read(b)
-	token = hex.EncodeToString(b)
+	return hex.EncodeToString(b)
+}
+
+// claim leases up to BatchSize due messages to this instance for
+// LeaseDuration (store.claimOutbox says how two instances never share one).
+func (s *Service) claim(ctx context.Context) (token string, until time.Time, rows []outboxRow, err error) {
+	token = newLeaseToken()
 	now := s.now()
 	until = now.Add(s.cfg.LeaseDuration)
-	nowMs := now.UnixMilli()
-	q, err := s.w.QueryContext(ctx, `UPDATE notifier_outbox SET lease_owner = ?, lease_token = ?, lease_until = ?
-		WHERE id IN (SELECT id FROM notifier_outbox WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ?
-		             ORDER BY next_attempt, id LIMIT ?)
-		  AND state = 'pending' AND lease_until < ?
-		RETURNING id, recipient, kind, grp, token, body_id, list_headers, message_id, attempts, created`,
-		s.owner, token, until.UnixMilli(), nowMs, nowMs, s.cfg.BatchSize, nowMs)
-	if err != nil {
-		return "", until, nil, fmt.Errorf("claim outbox: %w", err)
-	}
-	defer q.Close()
-	for q.Next() {
-		var r outboxRow
-		var created int64
-		if err := q.Scan(&r.ID, &r.Recipient, &r.Kind, &r.Group, &r.Token, &r.BodyID, &r.ListHeaders, &r.MessageID, &r.Attempts, &created); err != nil {
-			return "", until, nil, fmt.Errorf("claim outbox: %w", err)
-		}
-		r.Created = time.UnixMilli(created).UTC()
-		rows = append(rows, r)
-	}
-	if err := q.Err(); err != nil {
-		return "", until, nil, fmt.Errorf("claim outbox: %w", err)
-	}
-	slices.SortFunc(rows, func(a, b outboxRow) int { return cmp.Compare(a.ID, b.ID) })
-	return token, until, rows, nil
+	rows, err = s.db.claimOutbox(ctx, s.owner, token, now, until, s.cfg.BatchSize)
+	return token, until, rows, err
 }
 
 // SendPending claims one batch of due messages and delivers it over one
@@ -273,8 +235,9 @@ func (s *Service) body(ctx context.Context, id int64) (msgParts, error) {
 	if ok {
 		return p, nil
 	}
-	if err := s.r.QueryRowContext(ctx, `SELECT subject, text_body, html_body FROM notifier_bodies WHERE id = ?`, id).Scan(&p.Subject, &p.Text, &p.HTML); err != nil {
-		return p, fmt.Errorf("read message body %d: %w", id, err)
+	p, err := s.db.body(ctx, id)
+	if err != nil {
+		return p, err
 	}
 	s.bodyMu.Lock()
 	if len(s.bodyCache) >= 256 {
@@ -300,51 +263,19 @@ func smtpAnswer(se *smtp.SMTPError) string {
 	return s + " " + se.Message
 }
 
-// markSent records accepted messages as sent in one transaction, each
-// guarded by this claim's lease token.
+// markSent records accepted messages as sent, each guarded by this
+// claim's lease token; a message whose lease was lost meanwhile is logged.
 func (s *Service) markSent(ctx context.Context, token string, rows []outboxRow) error {
-	const mark = `UPDATE notifier_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1,
-		last_error = '', lease_owner = NULL, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`
-	if len(rows) == 1 { // one statement is its own transaction: the cheapest commit
-		res, err := s.w.ExecContext(ctx, mark, s.now().UnixMilli(), rows[0].ID, token)
-		if err != nil {
-			return fmt.Errorf("mark message %d sent: %w", rows[0].ID, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			s.log.Error("lease lost before marking a sent message", "outbox", rows[0].ID, "message_id", rows[0].MessageID)
-		}
-		return nil
+	lost, err := s.db.markSent(ctx, token, rows, s.now())
+	for _, r := range lost {
+		s.log.Error("lease lost before marking a sent message", "outbox", r.ID, "message_id", r.MessageID)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("mark sent: %w", err)
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, mark)
-	if err != nil {
-		return fmt.Errorf("mark sent: %w", err)
-	}
-	defer stmt.Close()
-	now := s.now().UnixMilli()
-	for _, r := range rows {
-		res, err := stmt.ExecContext(ctx, now, r.ID, token)
-		if err != nil {
-			return fmt.Errorf("mark message %d sent: %w", r.ID, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			s.log.Error("lease lost before marking a sent message", "outbox", r.ID, "message_id", r.MessageID)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("mark sent: %w", err)
-	}
-	return nil
+	return err
 }
 
 func (s *Service) markFailed(ctx context.Context, token string, r outboxRow, answer string) {
 	s.log.Warn("message rejected", "outbox", r.ID, "answer", answer)
-	if _, err := s.w.ExecContext(context.WithoutCancel(ctx), `UPDATE notifier_outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,
-		lease_owner = NULL, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`, answer, r.ID, token); err != nil {
+	if err := s.db.markFailed(context.WithoutCancel(ctx), token, r.ID, answer); err != nil {
 		s.log.Error("record failed message", "outbox", r.ID, "err", err)
 	}
 }
@@ -370,9 +301,7 @@ func (s *Service) retryLater(ctx context.Context, token string, r outboxRow, cau
 		s.markFailed(ctx, token, r, "gave up after "+s.cfg.RetryFor.String()+": "+msg)
 		return
 	}
-	next := now.Add(s.backoff(r.Attempts + 1))
-	if _, err := s.w.ExecContext(context.WithoutCancel(ctx), `UPDATE notifier_outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?,
-		lease_owner = NULL, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`, next.UnixMilli(), msg, r.ID, token); err != nil {
+	if err := s.db.reschedule(context.WithoutCancel(ctx), token, r.ID, now.Add(s.backoff(r.Attempts+1)), msg); err != nil {
 		s.log.Error("reschedule message", "outbox", r.ID, "err", err)
 	}
 }
@@ -380,8 +309,7 @@ func (s *Service) retryLater(ctx context.Context, token string, r outboxRow, cau
 // release gives claimed, untried messages back without counting an attempt.
 func (s *Service) release(ctx context.Context, token string, rows []outboxRow) {
 	for _, r := range rows {
-		if _, err := s.w.ExecContext(ctx, `UPDATE notifier_outbox SET lease_owner = NULL, lease_token = NULL, lease_until = 0
-			WHERE id = ? AND lease_token = ?`, r.ID, token); err != nil {
+		if err := s.db.release(ctx, token, r.ID); err != nil {
 			s.log.Error("release message", "outbox", r.ID, "err", err)
 		}
 	}

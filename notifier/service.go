@@ -29,7 +29,7 @@ type FleetLookup interface {
 // it with New after Migrate; call Run to start the workers. Its methods are
 // safe for concurrent use.
 type Service struct {
-	w, r      *sql.DB
+	db        *store
 	cfg       Config
 	log       *slog.Logger
 	key       []byte
@@ -65,7 +65,7 @@ func New(ctx context.Context, writer, reader *sql.DB, cfg Config) (*Service, err
 	if reader == nil {
 		reader = writer
 	}
-	s := &Service{w: writer, r: reader, cfg: cfg, log: cfg.Logger.With("component", "notifier"),
+	s := &Service{db: &store{w: writer, r: reader}, cfg: cfg, log: cfg.Logger.With("component", "notifier"),
 		kick: make(chan struct{}, 1), bodyCache: map[int64]msgParts{}, ipLimit: newRateLimiter(cfg.SubscribeRatePerIP, time.Hour)}
 	if cfg.SMTPFrom != "" {
 		s.from, _ = mail.ParseAddress(cfg.SMTPFrom)
@@ -98,14 +98,7 @@ func (s *Service) loadOrCreateKey(ctx context.Context) ([]byte, error) {
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO notifier_meta (key, value) VALUES ('signing_key', ?) ON CONFLICT (key) DO NOTHING`, fresh); err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	var key []byte
-	if err := s.w.QueryRowContext(ctx, `SELECT value FROM notifier_meta WHERE key = 'signing_key'`).Scan(&key); err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	return key, nil
+	return s.db.signingKey(ctx, fresh)
 }
 
 // Kick wakes the workers now, for instance after the server committed a

@@ -3,7 +3,6 @@ package notifier
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -119,71 +118,68 @@ func (s *Service) Subscribe(ctx context.Context, group, email string) error {
 		return fault.InvalidField("group", "is empty")
 	}
 	now := s.now()
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	defer tx.Rollback()
-	var groupID int64
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM notifier_groups WHERE name = ?`, group).Scan(&groupID); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fault.InvalidField("group", fmt.Sprintf("%q does not exist", group))
-		}
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	var sent int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_outbox WHERE recipient = ? AND kind IN ('confirm', 'reminder') AND created > ?`,
-		addr, now.Add(-24*time.Hour).UnixMilli()).Scan(&sent); err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	if sent >= s.cfg.SubscribeRatePerAddress {
-		s.log.Warn("subscription request over the per-address limit", "group", group)
-		return nil
-	}
-	var sub Subscription
-	var id int64
-	err = tx.QueryRowContext(ctx, `SELECT id, state, nonce FROM notifier_subscriptions WHERE group_id = ? AND email = ?`, groupID, addr).
-		Scan(&id, &sub.State, &sub.nonce)
-	kind := "confirm"
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		sub.nonce = newNonce()
-		p := DefaultPreferences()
-		res, err := tx.ExecContext(ctx, `INSERT INTO notifier_subscriptions (group_id, email, state, nonce, mode, levels, created, updated)
-			VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)`, groupID, addr, sub.nonce, p.Mode, strings.Join(p.Levels, ","), now.UnixMilli(), now.UnixMilli())
+	noticed := false
+	err = s.db.inTx(ctx, "subscribe", func(t *storeTx) error {
+		groupID, ok, err := t.groupID(ctx, group)
 		if err != nil {
 			return fmt.Errorf("subscribe: %w", err)
 		}
-		if id, err = res.LastInsertId(); err != nil {
-			return fmt.Errorf("subscribe: %w", err)
+		if !ok {
+			return fault.InvalidField("group", fmt.Sprintf("%q does not exist", group))
 		}
-	case err != nil:
-		return fmt.Errorf("subscribe: %w", err)
-	case sub.State == StateConfirmed:
-		kind = "reminder"
-	case sub.State == StateUnsubscribed:
-		sub.nonce = newNonce()
-		if _, err := tx.ExecContext(ctx, `UPDATE notifier_subscriptions SET state = 'pending', nonce = ?, updated = ?, unsubscribed_at = NULL WHERE id = ?`,
-			sub.nonce, now.UnixMilli(), id); err != nil {
-			return fmt.Errorf("subscribe: %w", err)
+		sent, err := t.noticesSince(ctx, addr, now.Add(-24*time.Hour))
+		if err != nil {
+			return err
 		}
-	}
-	sub.ID, sub.Group, sub.Email = id, group, addr
-	if err := s.queueNotice(ctx, tx, kind, &sub, now); err != nil {
+		if sent >= s.cfg.SubscribeRatePerAddress {
+			s.log.Warn("subscription request over the per-address limit", "group", group)
+			return nil
+		}
+		sub, kind, err := s.openSubscription(ctx, t, groupID, group, addr, now)
+		if err != nil {
+			return err
+		}
+		noticed = true
+		return s.queueNotice(ctx, t, kind, sub, now)
+	})
+	if err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("subscribe: %w", err)
+	if noticed {
+		s.Kick()
 	}
-	s.Kick()
 	return nil
 }
 
+// openSubscription finds addr's subscription to the group, or records a
+// pending one, and says which notice it gets: a confirmation link (new,
+// pending, or unsubscribed and now pending again with a fresh nonce) or a
+// reminder (already confirmed).
+func (s *Service) openSubscription(ctx context.Context, t *storeTx, groupID int64, group, addr string, now time.Time) (*Subscription, string, error) {
+	k, found, err := t.subscriptionOf(ctx, groupID, addr)
+	if err != nil {
+		return nil, "", err
+	}
+	sub := &Subscription{ID: k.ID, Group: group, Email: addr, State: k.State, nonce: k.Nonce}
+	kind := kindConfirm
+	switch {
+	case !found:
+		sub.nonce = newNonce()
+		sub.ID, err = t.insertSubscription(ctx, groupID, addr, sub.nonce, DefaultPreferences(), now)
+	case k.State == StateConfirmed:
+		kind = kindReminder
+	case k.State == StateUnsubscribed:
+		sub.nonce = newNonce()
+		err = t.reopenSubscription(ctx, k.ID, sub.nonce, now)
+	}
+	return sub, kind, err
+}
+
 // queueNotice writes a confirmation or reminder email for sub into the outbox.
-func (s *Service) queueNotice(ctx context.Context, tx *sql.Tx, kind string, sub *Subscription, now time.Time) error {
+func (s *Service) queueNotice(ctx context.Context, t *storeTx, kind string, sub *Subscription, now time.Time) error {
 	d := s.baseData(sub)
 	d.Group = sub.Group
-	if kind == "confirm" {
+	if kind == kindConfirm {
 		tok := signToken(s.key, claims{Purpose: purposeConfirm, SubID: sub.ID, Nonce: sub.nonce, Expires: now.Add(s.cfg.ConfirmTTL)})
 		d.ConfirmURL = s.cfg.PublicURL + PathConfirm + "?token=" + tok
 		d.Expires = now.Add(s.cfg.ConfirmTTL).Format("2006-01-02 15:04 MST")
@@ -196,55 +192,17 @@ func (s *Service) queueNotice(ctx context.Context, tx *sql.Tx, kind string, sub 
 	if kind != kindConfirm {
 		q.Token, q.ListHeaders = s.manageToken(sub), true
 	}
-	return s.queueOne(ctx, tx, q, parts, now)
+	return s.queueOne(ctx, t, q, parts, now)
 }
 
-// getSubscription reads one subscription by id through q.
-func getSubscription(ctx context.Context, q querier, id int64) (*Subscription, error) {
-	var sub Subscription
-	var levels string
-	var created int64
-	var confirmed, unsub sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT s.id, s.group_id, g.name, s.email, s.state, s.nonce, s.mode, s.levels, s.prereleases, s.fleet_only,
-		s.created, s.confirmed_at, s.unsubscribed_at
-		FROM notifier_subscriptions s JOIN notifier_groups g ON g.id = s.group_id WHERE s.id = ?`, id).
-		Scan(&sub.ID, &sub.groupID, &sub.Group, &sub.Email, &sub.State, &sub.nonce, &sub.Prefs.Mode, &levels,
-			&sub.Prefs.Prereleases, &sub.Prefs.FleetOnly, &created, &confirmed, &unsub)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read subscription: %w", err)
-	}
-	sub.Prefs.Levels = splitList(levels)
-	sub.Created = time.UnixMilli(created).UTC()
-	sub.ConfirmedAt = nullTime(confirmed)
-	sub.Unsubscribed = nullTime(unsub)
-	return &sub, nil
-}
-
-func splitList(s string) []string {
-	if s == "" {
-		return []string{}
-	}
-	return strings.Split(s, ",")
-}
-
-func nullTime(n sql.NullInt64) *time.Time {
-	if !n.Valid {
-		return nil
-	}
-	t := time.UnixMilli(n.Int64).UTC()
-	return &t
-}
-
-// subscriptionByToken resolves a token of the given purpose to its subscription.
-func (s *Service) subscriptionByToken(ctx context.Context, q querier, tok, purpose string) (*Subscription, error) {
+// subscriptionByToken resolves a token of the given purpose to its
+// subscription, read with read.
+func (s *Service) subscriptionByToken(tok, purpose string, read func(id int64) (*Subscription, error)) (*Subscription, error) {
 	c, err := parseToken(s.key, tok, purpose, s.now())
 	if err != nil {
 		return nil, err
 	}
-	sub, err := getSubscription(ctx, q, c.SubID)
+	sub, err := read(c.SubID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, errBadToken
 	}
@@ -257,32 +215,43 @@ func (s *Service) subscriptionByToken(ctx context.Context, q querier, tok, purpo
 	return sub, nil
 }
 
+// byTokenIn changes the subscription a token of purpose names, in one
+// transaction: change runs with it unless the token is bad.
+func (s *Service) byTokenIn(ctx context.Context, op, tok, purpose string, change func(t *storeTx, sub *Subscription) error) (*Subscription, error) {
+	var sub *Subscription
+	err := s.db.inTx(ctx, op, func(t *storeTx) error {
+		var err error
+		sub, err = s.subscriptionByToken(tok, purpose, func(id int64) (*Subscription, error) { return t.subscription(ctx, id) })
+		if err != nil {
+			return err
+		}
+		return change(t, sub)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
 // Confirm completes a double opt-in with the token from the confirmation
 // email. Confirming twice is harmless; a subscription that was
 // unsubscribed since is not revived by an old link.
 func (s *Service) Confirm(ctx context.Context, token string) (*Subscription, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("confirm: %w", err)
-	}
-	defer tx.Rollback()
-	sub, err := s.subscriptionByToken(ctx, tx, token, purposeConfirm)
+	sub, err := s.byTokenIn(ctx, "confirm", token, purposeConfirm, func(t *storeTx, sub *Subscription) error {
+		switch sub.State {
+		case StateUnsubscribed:
+			return errBadToken
+		case StatePending:
+			now := s.now()
+			if err := t.confirmSubscription(ctx, sub.ID, now); err != nil {
+				return err
+			}
+			sub.State, sub.ConfirmedAt = StateConfirmed, &now
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	switch sub.State {
-	case StateUnsubscribed:
-		return nil, errBadToken
-	case StatePending:
-		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE notifier_subscriptions SET state = 'confirmed', confirmed_at = ?, updated = ? WHERE id = ? AND state = 'pending'`,
-			now.UnixMilli(), now.UnixMilli(), sub.ID); err != nil {
-			return nil, fmt.Errorf("confirm: %w", err)
-		}
-		sub.State, sub.ConfirmedAt = StateConfirmed, &now
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("confirm: %w", err)
 	}
 	s.log.Info("subscription confirmed", "group", sub.Group, "subscription", sub.ID)
 	return sub, nil
@@ -291,32 +260,19 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Subscription, err
 // Unsubscribe ends the subscription a management token names, cancelling
 // its unsent messages and digest items. Unsubscribing twice is harmless.
 func (s *Service) Unsubscribe(ctx context.Context, token string) (*Subscription, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("unsubscribe: %w", err)
-	}
-	defer tx.Rollback()
-	sub, err := s.subscriptionByToken(ctx, tx, token, purposeManage)
-	if err != nil {
-		return nil, err
-	}
-	if sub.State != StateUnsubscribed {
+	sub, err := s.byTokenIn(ctx, "unsubscribe", token, purposeManage, func(t *storeTx, sub *Subscription) error {
+		if sub.State == StateUnsubscribed {
+			return nil
+		}
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE notifier_subscriptions SET state = 'unsubscribed', unsubscribed_at = ?, updated = ? WHERE id = ?`,
-			now.UnixMilli(), now.UnixMilli(), sub.ID); err != nil {
-			return nil, fmt.Errorf("unsubscribe: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE notifier_outbox SET state = 'cancelled', last_error = 'unsubscribed', lease_owner = NULL, lease_token = NULL
-			WHERE subscription_id = ? AND state = 'pending'`, sub.ID); err != nil {
-			return nil, fmt.Errorf("unsubscribe: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM notifier_digest_items WHERE subscription_id = ?`, sub.ID); err != nil {
-			return nil, fmt.Errorf("unsubscribe: %w", err)
+		if err := t.unsubscribe(ctx, sub.ID, now); err != nil {
+			return err
 		}
 		sub.State, sub.Unsubscribed = StateUnsubscribed, &now
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("unsubscribe: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	s.log.Info("unsubscribed", "group", sub.Group, "subscription", sub.ID)
 	return sub, nil
@@ -324,36 +280,26 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) (*Subscription,
 
 // SubscriptionByToken returns the subscription a management token names.
 func (s *Service) SubscriptionByToken(ctx context.Context, token string) (*Subscription, error) {
-	return s.subscriptionByToken(ctx, s.r, token, purposeManage)
+	return s.subscriptionByToken(token, purposeManage, func(id int64) (*Subscription, error) { return s.db.subscription(ctx, id) })
 }
 
-// SetPreferences stores new preferences for the subscription a management token names.
+// SetPreferences stores new preferences for the subscription a management
+// token names; items waiting for the old digest schedule move to the new one.
 func (s *Service) SetPreferences(ctx context.Context, token string, p Preferences) (*Subscription, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("preferences: %w", err)
-	}
-	defer tx.Rollback()
-	sub, err := s.subscriptionByToken(ctx, tx, token, purposeManage)
+	sub, err := s.byTokenIn(ctx, "preferences", token, purposeManage, func(t *storeTx, sub *Subscription) error {
+		if err := t.setPreferences(ctx, sub.ID, p, s.now()); err != nil {
+			return err
+		}
+		if p.Mode != sub.Prefs.Mode {
+			return t.rescheduleDigest(ctx, sub.ID, s.digestDue(p.Mode, s.now()))
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE notifier_subscriptions SET mode = ?, levels = ?, prereleases = ?, fleet_only = ?, updated = ? WHERE id = ?`,
-		p.Mode, strings.Join(p.Levels, ","), p.Prereleases, p.FleetOnly, s.now().UnixMilli(), sub.ID); err != nil {
-		return nil, fmt.Errorf("preferences: %w", err)
-	}
-	if p.Mode != sub.Prefs.Mode {
-		// Items waiting for the old schedule move to the new one.
-		due := s.digestDue(p.Mode, s.now())
-		if _, err := tx.ExecContext(ctx, `UPDATE notifier_digest_items SET due_at = ? WHERE subscription_id = ? AND bucket = 'digest'`, due.UnixMilli(), sub.ID); err != nil {
-			return nil, fmt.Errorf("preferences: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("preferences: %w", err)
 	}
 	sub.Prefs = p
 	return sub, nil
@@ -368,46 +314,10 @@ type SubscriptionFilter struct {
 
 // ListSubscriptions returns subscriptions newest first and the number matching the filter.
 func (s *Service) ListSubscriptions(ctx context.Context, f SubscriptionFilter) ([]Subscription, int, error) {
-	p := f.Page.norm()
-	where := []string{"1 = 1"}
-	var args []any
-	if f.Group != "" {
-		where = append(where, "g.name = ?")
-		args = append(args, strings.ToLower(f.Group))
+	switch f.State {
+	case "", StatePending, StateConfirmed, StateUnsubscribed:
+	default:
+		return nil, 0, fault.InvalidField("state", fmt.Sprintf("%q is not one of pending, confirmed, unsubscribed", f.State))
 	}
-	if f.State != "" {
-		if f.State != StatePending && f.State != StateConfirmed && f.State != StateUnsubscribed {
-			return nil, 0, fault.InvalidField("state", fmt.Sprintf("%q is not one of pending, confirmed, unsubscribed", f.State))
-		}
-		where = append(where, "s.state = ?")
-		args = append(args, f.State)
-	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_subscriptions s JOIN notifier_groups g ON g.id = s.group_id WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list subscriptions: %w", err)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT s.id, g.name, s.email, s.state, s.mode, s.levels, s.prereleases, s.fleet_only, s.created, s.confirmed_at, s.unsubscribed_at
-		FROM notifier_subscriptions s JOIN notifier_groups g ON g.id = s.group_id WHERE `+cond+` ORDER BY s.id DESC LIMIT ? OFFSET ?`,
-		append(args, p.Limit, p.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list subscriptions: %w", err)
-	}
-	defer rows.Close()
-	out := []Subscription{}
-	for rows.Next() {
-		var sub Subscription
-		var levels string
-		var created int64
-		var confirmed, unsub sql.NullInt64
-		if err := rows.Scan(&sub.ID, &sub.Group, &sub.Email, &sub.State, &sub.Prefs.Mode, &levels, &sub.Prefs.Prereleases, &sub.Prefs.FleetOnly,
-			&created, &confirmed, &unsub); err != nil {
-			return nil, 0, fmt.Errorf("list subscriptions: %w", err)
-		}
-		sub.Prefs.Levels = splitList(levels)
-		sub.Created = time.UnixMilli(created).UTC()
-		sub.ConfirmedAt, sub.Unsubscribed = nullTime(confirmed), nullTime(unsub)
-		out = append(out, sub)
-	}
-	return out, total, rows.Err()
+	return s.db.listSubscriptions(ctx, strings.ToLower(f.Group), f.State, f.Page.norm())
 }

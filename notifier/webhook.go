@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -45,17 +43,12 @@ func SignWebhook(secret string, ts time.Time, body []byte) string {
 }
 
 // queueWebhook records one delivery of ev to g's webhook in the fan-out transaction.
-func (s *Service) queueWebhook(ctx context.Context, tx *sql.Tx, g *storedGroup, evID int64, ev *events.Event, now time.Time) error {
+func (s *Service) queueWebhook(ctx context.Context, t *storeTx, g *storedGroup, evID int64, ev *events.Event, now time.Time) error {
 	payload, err := json.Marshal(WebhookPayload{ID: fmt.Sprintf("%s-%d-%d", s.msgDomain, g.ID, evID), Group: g.Name, Event: *ev})
 	if err != nil {
 		return fmt.Errorf("webhook payload: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO notifier_webhooks (group_id, event_id, url, payload, next_attempt, created)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, event_id) DO NOTHING`, g.ID, evID, g.Webhook, string(payload), now.UnixMilli(), now.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("queue webhook: %w", err)
-	}
-	return nil
+	return t.insertWebhook(ctx, g.ID, evID, g.Webhook, string(payload), now)
 }
 
 // SendWebhooks claims due webhook deliveries with a lease (as the SMTP
@@ -63,69 +56,44 @@ func (s *Service) queueWebhook(ctx context.Context, tx *sql.Tx, g *storedGroup, 
 // and network errors are retried with backoff; other 4xx answers fail the
 // delivery with the status recorded. It returns how many it handled.
 func (s *Service) SendWebhooks(ctx context.Context) (int, error) {
-	b := make([]byte, 12)
-	rand.Read(b)
-	token := hex.EncodeToString(b)
+	token := newLeaseToken()
 	now := s.now()
-	nowMs := now.UnixMilli()
-	rows, err := s.w.QueryContext(ctx, `UPDATE notifier_webhooks SET lease_token = ?, lease_until = ?
-		WHERE id IN (SELECT id FROM notifier_webhooks WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ? ORDER BY next_attempt, id LIMIT ?)
-		  AND state = 'pending' AND lease_until < ?
-		RETURNING id, group_id, url, payload, attempts, created`, token, now.Add(s.cfg.LeaseDuration).UnixMilli(), nowMs, nowMs, s.cfg.BatchSize, nowMs)
+	ds, err := s.db.claimWebhooks(ctx, token, now, now.Add(s.cfg.LeaseDuration), s.cfg.BatchSize)
 	if err != nil {
-		return 0, fmt.Errorf("claim webhooks: %w", err)
-	}
-	type delivery struct {
-		id, group, attempts int64
-		url, payload        string
-		secret              string
-		created             int64
-	}
-	var ds []delivery
-	for rows.Next() {
-		var d delivery
-		if err := rows.Scan(&d.id, &d.group, &d.url, &d.payload, &d.attempts, &d.created); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("claim webhooks: %w", err)
-		}
-		ds = append(ds, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("claim webhooks: %w", err)
+		return 0, err
 	}
 	for i := range ds {
-		// A deleted group leaves an empty secret; such deliveries were cancelled with it.
-		s.r.QueryRowContext(ctx, `SELECT webhook_secret FROM notifier_groups WHERE id = ?`, ds[i].group).Scan(&ds[i].secret)
+		ds[i].secret = s.db.webhookSecret(ctx, ds[i].group)
 	}
 	client := &http.Client{Timeout: s.cfg.SMTPTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, d := range ds {
 		status, err := s.postWebhook(ctx, client, d.url, d.secret, []byte(d.payload), fmt.Sprint(d.id))
-		switch {
-		case err == nil && status/100 == 2:
-			_, err = s.w.ExecContext(context.WithoutCancel(ctx), `UPDATE notifier_webhooks SET state = 'sent', sent_at = ?, attempts = attempts + 1,
-				last_error = '', lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`, s.now().UnixMilli(), d.id, token)
-		case err == nil && status/100 == 4 && status != 408 && status != 429:
-			_, err = s.w.ExecContext(context.WithoutCancel(ctx), `UPDATE notifier_webhooks SET state = 'failed', attempts = attempts + 1,
-				last_error = ?, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`, fmt.Sprintf("HTTP %d", status), d.id, token)
-		default:
-			msg := fmt.Sprintf("HTTP %d", status)
-			if err != nil {
-				msg = err.Error()
-			}
-			state := "pending"
-			if s.now().Sub(time.UnixMilli(d.created)) > s.cfg.RetryFor {
-				state, msg = "failed", "gave up after "+s.cfg.RetryFor.String()+": "+msg
-			}
-			_, err = s.w.ExecContext(context.WithoutCancel(ctx), `UPDATE notifier_webhooks SET state = ?, attempts = attempts + 1, next_attempt = ?,
-				last_error = ?, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`,
-				state, s.now().Add(s.backoff(int(d.attempts)+1)).UnixMilli(), msg, d.id, token)
-		}
-		if err != nil {
+		if err := s.recordWebhook(context.WithoutCancel(ctx), token, d, status, err); err != nil {
 			return 0, fmt.Errorf("record webhook %d: %w", d.id, err)
 		}
 	}
 	return len(ds), nil
+}
+
+// recordWebhook records how a delivery went: sent on a 2xx, failed for good
+// on another 4xx (but 408 and 429), else retried later, or failed once it
+// has been retried for longer than RetryFor.
+func (s *Service) recordWebhook(ctx context.Context, token string, d delivery, status int, postErr error) error {
+	switch {
+	case postErr == nil && status/100 == 2:
+		return s.db.webhookSent(ctx, token, d.id, s.now())
+	case postErr == nil && status/100 == 4 && status != 408 && status != 429:
+		return s.db.webhookFailed(ctx, token, d.id, fmt.Sprintf("HTTP %d", status))
+	}
+	msg := fmt.Sprintf("HTTP %d", status)
+	if postErr != nil {
+		msg = postErr.Error()
+	}
+	state := "pending"
+	if s.now().Sub(d.created) > s.cfg.RetryFor {
+		state, msg = "failed", "gave up after "+s.cfg.RetryFor.String()+": "+msg
+	}
+	return s.db.webhookRetry(ctx, token, d.id, state, s.now().Add(s.backoff(int(d.attempts)+1)), msg)
 }
 
 // postWebhook sends one signed delivery and returns the HTTP status.

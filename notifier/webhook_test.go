@@ -59,7 +59,7 @@ func TestWebhook(t *testing.T) {
 	if c := e.do("POST", "/api/v1/groups", `{"name":"bad","products":["nginx"],"events":["release"],"webhook":"file:///etc/passwd"}`, &fe); c != 400 || fe.Field != "webhook" {
 		t.Errorf("bad webhook URL = %d %+v", c, fe)
 	}
-	enqueue(t, e.svc.w, events.Event{Kind: events.KindRelease, Product: "nginx", Cycle: "1.27", Version: "1.27.5"})
+	enqueue(t, e.svc.db.w, events.Event{Kind: events.KindRelease, Product: "nginx", Cycle: "1.27", Version: "1.27.5"})
 	ctx := context.Background()
 	e.svc.ProcessEvents(ctx)
 	if _, err := e.svc.SendWebhooks(ctx); err != nil {

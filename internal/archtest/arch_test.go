@@ -105,3 +105,39 @@ func TestDashboardDependsOnItsInterfaces(t *testing.T) {
 		}
 	}
 }
+
+// sqlCalls are the database/sql calls that run a statement.
+var sqlCalls = []string{"ExecContext(", "QueryContext(", "QueryRowContext(", "PrepareContext(", "BeginTx("}
+
+// TestSQLSitsBesideStoreMethods checks that statements run only in the
+// storage files: every other file decides, renders or serves.
+func TestSQLSitsBesideStoreMethods(t *testing.T) {
+	allowed := map[string]func(file string) bool{
+		module + "server/store":      func(string) bool { return true },
+		module + "server/catalogsvc": func(f string) bool { return f == "sqlstore.go" },
+		module + "notifier":          func(f string) bool { return strings.HasPrefix(f, "store") },
+		module + "notifier/events":   func(f string) bool { return f == "events.go" },
+		module + "internal/migrate":  func(string) bool { return true },
+	}
+	// One line per package: import path, directory, Go files.
+	lines := goList(t, `{{.ImportPath}}|{{.Dir}}|{{join .GoFiles "|"}}`, "./server/...", "./notifier/...", "./internal/...")
+	for _, line := range lines {
+		parts := strings.Split(line, "|")
+		pkg, dir, files := parts[0], parts[1], parts[2:]
+		ok := allowed[pkg]
+		for _, f := range files {
+			if f == "" || (ok != nil && ok(f)) {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, call := range sqlCalls {
+				if strings.Contains(string(b), call) {
+					t.Errorf("%s/%s runs SQL (%s): statements belong beside the store methods", pkg, f, strings.TrimSuffix(call, "("))
+				}
+			}
+		}
+	}
+}
