@@ -35,7 +35,10 @@ func limitParam(r *http.Request, def int) (int, error) {
 // handleHosts lists hosts, filtered by status, product and cycle, a page at a time.
 func (s *Server) handleHosts(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.HostFilter{Status: q.Get("status"), Product: q.Get("product"), Cycle: q.Get("cycle")}
+	f := store.HostFilter{Status: q.Get("status"), Product: q.Get("product"), Cycle: q.Get("cycle"), Kind: q.Get("kind")}
+	if f.Kind != "" && f.Kind != api.KindHost && f.Kind != api.KindAsset {
+		return fault.Invalidf("kind", "kind %q: want %s or %s", f.Kind, api.KindHost, api.KindAsset)
+	}
 	if f.Status != "" && !validStatus(f.Status) {
 		return fault.Invalidf("status", "status %q: want one of %s, none", f.Status, strings.Join(catalog.Statuses, ", "))
 	}
@@ -153,7 +156,14 @@ func (s *Server) handleComplianceCSV(w http.ResponseWriter, r *http.Request) err
 // bare product + version or for a product on a host.
 func (s *Server) handleEligibility(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	e, err := s.svc.Eligibility(r.Context(), q.Get("product"), q.Get("version"), q.Get("host"))
+	host := q.Get("host")
+	if a := q.Get("asset"); a != "" {
+		if host != "" {
+			return fault.Invalidf("asset", "give either host or asset, not both")
+		}
+		host = "asset:" + a // an asset by its name, even when a host has the same name
+	}
+	e, err := s.svc.Eligibility(r.Context(), q.Get("product"), q.Get("version"), host)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,8 @@ func (s *Server) routeTable() []route {
 		// Agents.
 		{"POST /api/v1/enroll", auth.Public, s.handleEnroll}, // checks the enroll secret itself
 		{"POST /api/v1/report", auth.Agent, s.handleReport},
+		// Build pipelines: an SBOM registers (or updates) an asset.
+		{"POST /api/v1/sboms", auth.Upload, s.handleSBOM},
 		// The fleet.
 		{"GET /api/v1/hosts", auth.Viewer, s.handleHosts},
 		{"GET /api/v1/hosts/{id}", auth.Viewer, s.handleHost},

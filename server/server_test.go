@@ -175,6 +175,7 @@ func TestRouteAccess(t *testing.T) {
 	want := map[string]auth.Access{
 		"POST /api/v1/enroll":               auth.Public,
 		"POST /api/v1/report":               auth.Agent,
+		"POST /api/v1/sboms":                auth.Upload,
 		"GET /api/v1/hosts":                 auth.Viewer,
 		"GET /api/v1/hosts/{id}":            auth.Viewer,
 		"POST /api/v1/hosts/{id}/revoke":    auth.Admin,
@@ -224,6 +225,7 @@ func TestRouteAccess(t *testing.T) {
 		{"viewer", e.tokens[auth.RoleViewer], auth.RoleViewer},
 		{"support", e.tokens[auth.RoleSupport], auth.RoleSupport},
 		{"admin", e.tokens[auth.RoleAdmin], auth.RoleAdmin},
+		{"ci", e.tokens[auth.RoleCI], auth.RoleCI},
 	}
 	for pattern, acc := range want {
 		method, path, _ := strings.Cut(pattern, " ")

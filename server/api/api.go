@@ -189,12 +189,14 @@ const (
 	PathEligibility     = Version + "/eligibility"
 	PathCatalog         = Version + "/catalog"
 	PathCatalogReleases = Version + "/catalog/releases"
+	PathSBOMs           = Version + "/sboms"
 )
 
 // Host is one host as the server knows it (GET /api/v1/hosts lists these).
 type Host struct {
 	ID            string    `json:"id"`
-	Hostname      string    `json:"hostname"`
+	Hostname      string    `json:"hostname"`          // an asset's name
+	Kind          string    `json:"kind"`              // KindHost (an agent's endpoint) or KindAsset (an SBOM's subject)
 	OS            string    `json:"os"`                // os-release style "debian 12", "windows 11 23H2"
 	OSName        string    `json:"os_name,omitempty"` // as the agent reported it
 	Status        string    `json:"status"`            // worst verdict status on the host; "none" when nothing matched
@@ -202,9 +204,18 @@ type Host struct {
 	Unmatched     int       `json:"unmatched"`         // items that match no catalog product
 	EnrolledAt    time.Time `json:"enrolled_at"`
 	LastReportAt  time.Time `json:"last_report_at,omitzero"`  // last full inventory
-	LastCheckinAt time.Time `json:"last_checkin_at,omitzero"` // last report of any kind
+	LastCheckinAt time.Time `json:"last_checkin_at,omitzero"` // last report of any kind (an asset's last upload)
 	Revoked       bool      `json:"revoked,omitempty"`
+	// Labels are an asset's labels ("team": "payments"), as last uploaded.
+	Labels map[string]string `json:"labels,omitempty"`
 }
+
+// Kinds of Host: an endpoint running the agent, or an asset (a container
+// image, a build artefact) registered by uploading its SBOM.
+const (
+	KindHost  = "host"
+	KindAsset = "asset"
+)
 
 // HostList answers GET /api/v1/hosts: one page, and the cursor of the next
 // page ("" on the last one).
@@ -249,6 +260,41 @@ type HostDetail struct {
 	Errors    []CollectorError `json:"collector_errors,omitempty"`
 	Verdicts  []HostVerdict    `json:"verdicts"`
 	Inventory []InventoryItem  `json:"inventory"`
+	// Uploads is an asset's SBOM history, newest first (at most 100).
+	Uploads []SBOMUpload `json:"uploads,omitempty"`
+}
+
+// SBOMUpload is one SBOM received for an asset: the asset's history keeps
+// one per upload.
+type SBOMUpload struct {
+	UploadedAt  time.Time `json:"uploaded_at"`
+	UploadedBy  string    `json:"uploaded_by,omitempty"` // the token's name (or id) that uploaded it
+	Format      string    `json:"format"`                // cyclonedx | spdx
+	SpecVersion string    `json:"spec_version"`          // "1.6", "2.3"
+	Document    string    `json:"document,omitempty"`    // the name the document gives its subject
+	Serial      string    `json:"serial,omitempty"`      // CycloneDX serialNumber, SPDX documentNamespace
+	Tools       []string  `json:"tools,omitempty"`       // the generators named in the document
+	SHA256      string    `json:"sha256"`                // of the body as received
+	Bytes       int64     `json:"bytes"`                 // of the document, decompressed
+	Components  int       `json:"components"`
+	Matched     int       `json:"matched"` // components a catalog product claimed
+	Added       int       `json:"added"`   // inventory items the upload added to the asset
+	Removed     int       `json:"removed"` // inventory items it removed (the previous upload's)
+	Status      string    `json:"status"`  // the asset's worst status after the upload
+}
+
+// SBOMResult answers POST /api/v1/sboms.
+type SBOMResult struct {
+	AssetID string `json:"asset_id"`
+	Name    string `json:"name"`
+	// Created is true for a new asset, false when the upload replaced the
+	// asset's previous SBOM (kept in its history).
+	Created bool              `json:"created"`
+	Upload  SBOMUpload        `json:"upload"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	// ByStatus counts the asset's verdicts (one per product version) per status.
+	ByStatus map[string]int `json:"by_status"`
+	Changes  int            `json:"changes"` // verdicts that changed (one fleet event each)
 }
 
 // ProductVersion is one version of a product in the fleet.
@@ -277,8 +323,10 @@ type CycleCount struct {
 // Compliance answers GET /api/v1/compliance.
 type Compliance struct {
 	Hosts            int            `json:"hosts"`
-	HostsByStatus    map[string]int `json:"hosts_by_status"` // worst status per host
-	Installs         int            `json:"installs"`        // matched installs (host x product version)
+	HostsByStatus    map[string]int `json:"hosts_by_status"`  // worst status per host
+	Assets           int            `json:"assets"`           // assets registered by SBOM (not counted in hosts)
+	AssetsByStatus   map[string]int `json:"assets_by_status"` // worst status per asset
+	Installs         int            `json:"installs"`         // matched installs (host or asset x product version)
 	InstallsByStatus map[string]int `json:"installs_by_status"`
 	Cycles           []CycleCount   `json:"cycles"`
 	Items            int            `json:"items"`           // distinct software items in the fleet

@@ -9,13 +9,16 @@ const (
 	RoleAdmin   = "admin"   // everything
 	RoleSupport = "support" // read every view and answer eligibility questions
 	RoleViewer  = "viewer"  // read every view
+	RoleCI      = "ci"      // upload SBOMs (a build pipeline's token), nothing else
 )
 
 // Roles lists the roles, most powerful first.
-var Roles = []string{RoleAdmin, RoleSupport, RoleViewer}
+var Roles = []string{RoleAdmin, RoleSupport, RoleViewer, RoleCI}
 
 // ValidRole reports whether r names a role.
-func ValidRole(r string) bool { return r == RoleAdmin || r == RoleSupport || r == RoleViewer }
+func ValidRole(r string) bool {
+	return r == RoleAdmin || r == RoleSupport || r == RoleViewer || r == RoleCI
+}
 
 // Access is who may call a route or open a page.
 type Access int
@@ -27,18 +30,20 @@ const (
 	Viewer                // a token with role viewer, support or admin
 	Support               // support or admin
 	Admin                 // admin only
+	Upload                // admin or ci: register an asset by uploading its SBOM
 )
 
 // String names the access level (public, agent, viewer, support, admin).
 func (a Access) String() string {
-	if a < Public || a > Admin {
+	if a < Public || a > Upload {
 		return "unknown"
 	}
-	return [...]string{"public", "agent", "viewer", "support", "admin"}[a]
+	return [...]string{"public", "agent", "viewer", "support", "admin", "upload (admin or ci)"}[a]
 }
 
 // Allows reports whether a person's token role may use something that
-// needs access a. No role reaches Agent: only node keys do.
+// needs access a. No role reaches Agent: only node keys do. The ci role
+// reaches Upload alone.
 func Allows(role string, a Access) bool {
 	switch a {
 	case Public:
@@ -49,6 +54,8 @@ func Allows(role string, a Access) bool {
 		return role == RoleSupport || role == RoleAdmin
 	case Admin:
 		return role == RoleAdmin
+	case Upload:
+		return role == RoleAdmin || role == RoleCI
 	}
 	return false
 }

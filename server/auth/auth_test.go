@@ -5,15 +5,16 @@ import "testing"
 func TestAllows(t *testing.T) {
 	// want[role] lists the access levels the role reaches.
 	want := map[string][]Access{
-		RoleAdmin:   {Public, Viewer, Support, Admin},
+		RoleAdmin:   {Public, Viewer, Support, Admin, Upload},
 		RoleSupport: {Public, Viewer, Support},
 		RoleViewer:  {Public, Viewer},
+		RoleCI:      {Public, Upload},
 		"":          {Public},
 		"root":      {Public},
 	}
 	for role, levels := range want {
 		t.Run("role="+role, func(t *testing.T) {
-			for a := Public; a <= Admin; a++ {
+			for a := Public; a <= Upload; a++ {
 				reach := false
 				for _, l := range levels {
 					reach = reach || l == a

@@ -32,7 +32,7 @@ type command struct {
 // commands are eolwatch-server's subcommands, one file each.
 var commands = map[string]command{
 	"serve":        {"run the server (API, ingestion, notifier, dashboard)", runServe},
-	"token":        {"manage API tokens: token create --role admin|support|viewer, token list, token revoke ID", runToken},
+	"token":        {"manage API tokens: token create --role admin|support|viewer|ci, token list, token revoke ID", runToken},
 	"catalog":      {"evaluate versions, validate catalog files, show catalog info and products", runCatalog},
 	"match":        {"explain how an inventory item matches a catalog product; report inventory coverage", runMatch},
 	"eligibility":  {"is an install eligible for support? --product P --version V | --host H --product P [--json]", runEligibility},

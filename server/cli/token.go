@@ -19,7 +19,7 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	dir := dataDirFlag(fs)
-	role := fs.String("role", "", "role of the new token: admin, support or viewer")
+	role := fs.String("role", "", "role of the new token: admin, support, viewer, or ci (may only upload SBOMs)")
 	name := fs.String("name", "", "a note saying who or what uses the token")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErrorf("%s", err)
@@ -27,7 +27,7 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	switch args[0] {
 	case "create":
 		if !auth.ValidRole(*role) {
-			return usageErrorf("token create: --role %q: want admin, support or viewer", *role)
+			return usageErrorf("token create: --role %q: want admin, support, viewer or ci", *role)
 		}
 	case "list":
 	case "revoke":

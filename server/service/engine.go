@@ -9,6 +9,7 @@ import (
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/match"
+	"github.com/eolwatch/eolwatch/server/sbom"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
@@ -18,6 +19,7 @@ import (
 type engine struct {
 	cat     *catalog.Catalog
 	m       *match.Matcher
+	sm      *sbom.Matcher // SBOM components through m
 	version string
 	policy  catalog.Policy
 
@@ -32,7 +34,8 @@ type evalKey struct{ product, version, asOf string }
 const cacheMax = 1 << 18
 
 func newEngine(cat *catalog.Catalog, policy catalog.Policy) *engine {
-	return &engine{cat: cat, m: match.New(cat), version: cat.Info().Version, policy: policy,
+	m := match.New(cat)
+	return &engine{cat: cat, m: m, sm: sbom.NewMatcher(m), version: cat.Info().Version, policy: policy,
 		matches: map[api.Item]store.Match{}, evals: map[evalKey]catalog.Verdict{}}
 }
 

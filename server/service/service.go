@@ -38,6 +38,10 @@ type Store interface {
 	// ApplyReport stores a matched and judged report in one transaction,
 	// with the fleet events of the verdicts it changed.
 	ApplyReport(ctx context.Context, in store.ReportInput) (store.ReportResult, error)
+	// ApplyAsset stores a matched and judged SBOM upload as an asset in one
+	// transaction (creating the asset, or replacing its inventory), with the
+	// fleet events of the verdicts it changed and a history row.
+	ApplyAsset(ctx context.Context, in store.AssetInput) (store.AssetResult, error)
 	// FleetState says which catalog and day the stored verdicts are for.
 	FleetState(ctx context.Context) (store.FleetState, error)
 	// ReEvaluate judges every stored install again (and re-matches the

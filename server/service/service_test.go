@@ -20,6 +20,7 @@ type fakeStore struct {
 	mu       sync.Mutex
 	hosts    map[string]map[string][]store.Install
 	applied  []store.ReportInput
+	assets   []store.AssetInput
 	state    store.FleetState
 	reevals  []store.ReEvalInput
 	changes  int
@@ -49,6 +50,16 @@ func (f *fakeStore) ApplyReport(_ context.Context, in store.ReportInput) (store.
 	defer f.mu.Unlock()
 	f.applied = append(f.applied, in)
 	return store.ReportResult{Changes: f.changes}, nil
+}
+
+func (f *fakeStore) ApplyAsset(_ context.Context, in store.AssetInput) (store.AssetResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.assets = append(f.assets, in)
+	up := in.Upload
+	up.Added = len(in.Items)
+	return store.AssetResult{Ref: store.HostRef{ID: 1, UID: "asset-1", Hostname: in.Name}, Created: len(f.assets) == 1,
+		Upload: up, Changes: f.changes}, nil
 }
 
 func (f *fakeStore) FleetState(context.Context) (store.FleetState, error) { return f.state, nil }

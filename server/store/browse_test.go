@@ -149,10 +149,10 @@ func TestSearchHostsRows(t *testing.T) {
 	}
 	got := byName(p)
 	want := map[string]HostSummary{
-		"alpha": {ID: ids["alpha"], Hostname: "alpha", OSName: "Debian GNU/Linux 12", Status: catalog.StatusEOL, Installs: 2,
+		"alpha": {ID: ids["alpha"], Hostname: "alpha", Kind: api.KindHost, OSName: "Debian GNU/Linux 12", Status: catalog.StatusEOL, Installs: 2,
 			LastCheckinAt: browseNow.Add(-time.Hour)},
-		"delta":  {ID: ids["delta"], Hostname: "delta", Status: StatusNone},
-		"echo%x": {ID: ids["echo%x"], Hostname: "echo%x", OSName: "Ubuntu 24.04", Status: StatusNone, LastCheckinAt: browseNow.Add(-100 * time.Hour)},
+		"delta":  {ID: ids["delta"], Hostname: "delta", Kind: api.KindHost, Status: StatusNone},
+		"echo%x": {ID: ids["echo%x"], Hostname: "echo%x", Kind: api.KindHost, OSName: "Ubuntu 24.04", Status: StatusNone, LastCheckinAt: browseNow.Add(-100 * time.Hour)},
 	}
 	for name, w := range want {
 		if g := got[name]; g != w {

@@ -64,23 +64,29 @@ func (s *Store) Products(ctx context.Context) ([]api.FleetProduct, error) {
 	return out, hr.Err()
 }
 
-// Compliance counts hosts and installs per status, and installs per product
-// cycle and status.
+// Compliance counts hosts and assets per worst status, installs (of hosts
+// and assets alike) per status, and installs per product cycle and status.
 func (s *Store) Compliance(ctx context.Context) (api.Compliance, error) {
-	c := api.Compliance{HostsByStatus: map[string]int{}, InstallsByStatus: map[string]int{}, Cycles: []api.CycleCount{}}
-	rows, err := s.r.QueryContext(ctx, `SELECT status_rank, COUNT(*), COALESCE(SUM(item_count), 0), COALESCE(SUM(unmatched_count), 0)
-		FROM hosts GROUP BY status_rank`)
+	c := api.Compliance{HostsByStatus: map[string]int{}, AssetsByStatus: map[string]int{}, InstallsByStatus: map[string]int{}, Cycles: []api.CycleCount{}}
+	rows, err := s.r.QueryContext(ctx, `SELECT kind, status_rank, COUNT(*), COALESCE(SUM(item_count), 0), COALESCE(SUM(unmatched_count), 0)
+		FROM hosts GROUP BY kind, status_rank`)
 	if err != nil {
 		return c, fmt.Errorf("compliance: %w", err)
 	}
 	for rows.Next() {
+		var kind string
 		var rank, n, items, unmatched int
-		if err := rows.Scan(&rank, &n, &items, &unmatched); err != nil {
+		if err := rows.Scan(&kind, &rank, &n, &items, &unmatched); err != nil {
 			rows.Close()
 			return c, fmt.Errorf("compliance: %w", err)
 		}
-		c.HostsByStatus[statusOfRank(rank)] += n
-		c.Hosts += n
+		if kind == api.KindAsset {
+			c.AssetsByStatus[statusOfRank(rank)] += n
+			c.Assets += n
+		} else {
+			c.HostsByStatus[statusOfRank(rank)] += n
+			c.Hosts += n
+		}
 		c.Items += items
 		c.UnmatchedItems += unmatched
 	}
@@ -120,9 +126,9 @@ func (s *Store) Compliance(ctx context.Context) (api.Compliance, error) {
 	return c, nil
 }
 
-// HostsByStatus counts hosts per worst status (for metrics).
+// HostsByStatus counts hosts (not assets) per worst status (for metrics).
 func (s *Store) HostsByStatus(ctx context.Context) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT status_rank, COUNT(*) FROM hosts GROUP BY status_rank`)
+	rows, err := s.r.QueryContext(ctx, `SELECT status_rank, COUNT(*) FROM hosts WHERE kind = 'host' GROUP BY status_rank`)
 	if err != nil {
 		return nil, fmt.Errorf("hosts by status: %w", err)
 	}

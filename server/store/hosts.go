@@ -99,7 +99,7 @@ func (s *Store) RevokeHost(ctx context.Context, uid string) error {
 }
 
 const hostColumns = `h.id, h.uid, h.hostname, h.info, h.enrolled_at, h.last_report_at, h.last_checkin_at,
-	h.item_count, h.unmatched_count, h.status_rank, h.revoked, h.collector_errors`
+	h.item_count, h.unmatched_count, h.status_rank, h.revoked, h.collector_errors, h.kind, h.labels`
 
 type hostRow struct {
 	id     int64
@@ -110,13 +110,18 @@ type hostRow struct {
 
 func scanHost(sc interface{ Scan(...any) error }) (hostRow, error) {
 	var r hostRow
-	var info, errs string
+	var info, errs, labels string
 	var enrolled, report, checkin int64
 	var rank int
 	err := sc.Scan(&r.id, &r.host.ID, &r.host.Hostname, &info, &enrolled, &report, &checkin,
-		&r.host.Items, &r.host.Unmatched, &rank, &r.host.Revoked, &errs)
+		&r.host.Items, &r.host.Unmatched, &rank, &r.host.Revoked, &errs, &r.host.Kind, &labels)
 	if err != nil {
 		return r, err
+	}
+	if labels != "" {
+		if err := json.Unmarshal([]byte(labels), &r.host.Labels); err != nil {
+			return r, fmt.Errorf("host %s labels: %w", r.host.ID, err)
+		}
 	}
 	if err := json.Unmarshal([]byte(info), &r.info); err != nil {
 		return r, fmt.Errorf("host %s info: %w", r.host.ID, err)
@@ -142,10 +147,15 @@ func unixNano(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// FindHost resolves a host by public id or, failing that, by hostname. A
-// hostname shared by several hosts is an error listing their ids.
+// FindHost resolves a host by public id, an asset by "asset:NAME", or,
+// failing that, either by hostname (an asset's name). A hostname shared by
+// several hosts is an error listing their ids.
 func (s *Store) FindHost(ctx context.Context, ref string) (api.Host, int64, error) {
-	r, err := scanHost(s.r.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM hosts h WHERE h.uid = ?`, ref))
+	q, arg := `SELECT `+hostColumns+` FROM hosts h WHERE h.uid = ?`, ref
+	if strings.HasPrefix(ref, assetPrefix) {
+		q = `SELECT ` + hostColumns + ` FROM hosts h WHERE h.install_id = ? AND h.kind = 'asset'`
+	}
+	r, err := scanHost(s.r.QueryRowContext(ctx, q, arg))
 	if err == nil {
 		return r.host, r.id, nil
 	}
@@ -190,6 +200,7 @@ type HostFilter struct {
 	Status  string // worst status on the host, or the status of Product's install when Product is set
 	Product string // hosts with this product installed
 	Cycle   string // with Product: hosts with this cycle installed
+	Kind    string // api.KindHost or api.KindAsset; "" for both
 	Limit   int    // page size (default 100, at most 1000)
 	After   string // cursor: the Next of the previous page
 }
@@ -219,6 +230,10 @@ func (s *Store) ListHosts(ctx context.Context, f HostFilter) (api.HostList, erro
 	} else if f.Status != "" {
 		where = append(where, `h.status_rank = ?`)
 		args = append(args, statusRank(f.Status))
+	}
+	if f.Kind != "" {
+		where = append(where, `h.kind = ?`)
+		args = append(args, f.Kind)
 	}
 	countWhere, countArgs := append([]string(nil), where...), append([]any(nil), args...)
 	if f.After != "" {
@@ -295,6 +310,11 @@ func (s *Store) HostDetail(ctx context.Context, ref string) (api.HostDetail, err
 	if d.Inventory, err = s.hostInventory(ctx, id); err != nil {
 		return d, err
 	}
+	if d.Kind == api.KindAsset {
+		if d.Uploads, err = s.assetUploads(ctx, id); err != nil {
+			return d, err
+		}
+	}
 	return d, nil
 }
 
@@ -319,6 +339,8 @@ type HostSearch struct {
 	Product string
 	// OS is an exact OS name (api.HostInfo.OSName).
 	OS string
+	// Kind keeps hosts (api.KindHost) or assets (api.KindAsset); "" both.
+	Kind string
 	// StaleBefore, when set, keeps hosts whose last check-in is before it
 	// (hosts that never checked in included).
 	StaleBefore time.Time
@@ -337,6 +359,7 @@ type HostSearch struct {
 type HostSummary struct {
 	ID            string // public host id
 	Hostname      string
+	Kind          string // api.KindHost or api.KindAsset
 	OSName        string
 	Status        string    // worst status, or the status of HostSearch.Product's install
 	Version       string    // the installed version of HostSearch.Product, when set
@@ -384,6 +407,10 @@ func (s *Store) SearchHosts(ctx context.Context, q HostSearch) (HostSearchPage, 
 	if q.OS != "" {
 		where = append(where, hostOSName+` = ?`)
 		args = append(args, q.OS)
+	}
+	if q.Kind != "" {
+		where = append(where, `h.kind = ?`)
+		args = append(args, q.Kind)
 	}
 	if !q.StaleBefore.IsZero() {
 		where = append(where, `h.last_checkin_at < ?`)
@@ -436,7 +463,7 @@ func (s *Store) SearchHosts(ctx context.Context, q HostSearch) (HostSearchPage, 
 	}
 	limit = min(limit, 1000)
 	all := append(append(append(colArgs, args...), orderArgs...), limit, max(q.Offset, 0))
-	rows, err := s.r.QueryContext(ctx, `SELECT h.uid, h.hostname, COALESCE(`+hostOSName+`, ''), `+rankCol+`, h.last_checkin_at, `+versionCol+`,
+	rows, err := s.r.QueryContext(ctx, `SELECT h.uid, h.hostname, h.kind, COALESCE(`+hostOSName+`, ''), `+rankCol+`, h.last_checkin_at, `+versionCol+`,
 		(SELECT COUNT(DISTINCT v.product) FROM verdicts v WHERE v.host_id = h.id)
 		FROM hosts h`+cond+` ORDER BY `+order+dir+tie+` LIMIT ? OFFSET ?`, all...)
 	if err != nil {
@@ -447,7 +474,7 @@ func (s *Store) SearchHosts(ctx context.Context, q HostSearch) (HostSearchPage, 
 		var h HostSummary
 		var rank int
 		var seen int64
-		if err := rows.Scan(&h.ID, &h.Hostname, &h.OSName, &rank, &seen, &h.Version, &h.Installs); err != nil {
+		if err := rows.Scan(&h.ID, &h.Hostname, &h.Kind, &h.OSName, &rank, &seen, &h.Version, &h.Installs); err != nil {
 			return page, fmt.Errorf("search hosts: %w", err)
 		}
 		h.Status = statusOfRank(rank)
@@ -489,20 +516,31 @@ func (s *Store) HostOSNames(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// CountHosts returns how many hosts are enrolled (revoked ones included).
+// CountHosts returns how many hosts are enrolled (revoked ones included),
+// assets not included.
 func (s *Store) CountHosts(ctx context.Context) (int, error) {
+	return s.countKind(ctx, api.KindHost)
+}
+
+// CountAssets returns how many assets have been registered by SBOM.
+func (s *Store) CountAssets(ctx context.Context) (int, error) {
+	return s.countKind(ctx, api.KindAsset)
+}
+
+func (s *Store) countKind(ctx context.Context, kind string) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count hosts: %w", err)
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts WHERE kind = ?`, kind).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %ss: %w", kind, err)
 	}
 	return n, nil
 }
 
 // CountStaleHosts returns how many hosts last checked in before the given
-// time, hosts that never checked in included.
+// time, hosts that never checked in included. Assets are never stale: they
+// are seen when their SBOM is uploaded, not on a schedule.
 func (s *Store) CountStaleHosts(ctx context.Context, before time.Time) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts WHERE last_checkin_at < ?`, before.UnixNano()).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts WHERE kind = 'host' AND last_checkin_at < ?`, before.UnixNano()).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count stale hosts: %w", err)
 	}
 	return n, nil

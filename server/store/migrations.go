@@ -128,6 +128,33 @@ var Schema = migrate.Set{Owner: "store", Table: "schema_version", Steps: []strin
 	// install of P through the primary key.
 	`DROP INDEX verdicts_host;
 	CREATE INDEX verdicts_host ON verdicts(host_id, product, installed)`,
+	// 11: assets (a container image, a build artefact) registered by
+	// uploading their SBOM are rows of hosts with kind 'asset', so matching,
+	// verdicts, re-evaluation, compliance and fleet events treat them like
+	// hosts; labels is their JSON object of labels. sbom_uploads is each
+	// asset's upload history (never pruned).
+	`ALTER TABLE hosts ADD COLUMN kind TEXT NOT NULL DEFAULT 'host';
+	ALTER TABLE hosts ADD COLUMN labels TEXT NOT NULL DEFAULT '';
+	CREATE INDEX hosts_kind ON hosts(kind, hostname);
+	CREATE TABLE sbom_uploads (
+		id           INTEGER PRIMARY KEY,
+		host_id      INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+		uploaded_at  BIGINT NOT NULL,
+		uploaded_by  TEXT NOT NULL DEFAULT '',
+		format       TEXT NOT NULL,
+		spec_version TEXT NOT NULL,
+		document     TEXT NOT NULL DEFAULT '',
+		serial       TEXT NOT NULL DEFAULT '',
+		tools        TEXT NOT NULL DEFAULT '',
+		sha256       TEXT NOT NULL,
+		bytes        BIGINT NOT NULL,
+		components   INTEGER NOT NULL,
+		matched      INTEGER NOT NULL,
+		added        INTEGER NOT NULL,
+		removed      INTEGER NOT NULL,
+		status_rank  INTEGER NOT NULL
+	);
+	CREATE INDEX sbom_uploads_host ON sbom_uploads(host_id, uploaded_at)`,
 }}
 
 // SchemaVersion is the schema version this build writes: the number of steps.

@@ -59,28 +59,13 @@ func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, 
 			res.Duplicate = true
 			return nil
 		}
-		var ids []int64
-		ids, fresh, err = s.softwareIDs(ctx, tx, in.Items)
+		var inv inventoryResult
+		inv, err = s.applyInventory(ctx, tx, in.Host, in.Items, in.Verdicts, in.CatalogVersion, in.AsOf, now)
 		if err != nil {
 			return err
 		}
-		if res.Added, res.Removed, err = diffInventory(ctx, tx, in.Host.ID, ids); err != nil {
-			return err
-		}
-		if _, err := s.upsertEvaluations(ctx, tx, s.unseenEvaluations(in.Verdicts, in.CatalogVersion, in.AsOf), in.CatalogVersion, in.AsOf); err != nil {
-			return err
-		}
-		rank, changes, err := s.diffVerdicts(ctx, tx, in.Host, in.Verdicts, in.CatalogVersion, now)
-		if err != nil {
-			return err
-		}
-		res.Changes = changes
-		unmatched := 0
-		for _, it := range in.Items {
-			if it.Match.Product == "" {
-				unmatched++
-			}
-		}
+		fresh = inv.fresh
+		res.Added, res.Removed, res.Changes = inv.added, inv.removed, inv.changes
 		info, err := json.Marshal(in.Report.Host)
 		if err != nil {
 			return fmt.Errorf("host info: %w", err)
@@ -94,7 +79,7 @@ func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, 
 		_, err = tx.ExecContext(ctx, `UPDATE hosts SET hostname = ?, info = ?, last_report_id = ?, last_report_at = ?,
 			last_checkin_at = ?, inventory_hash = ?, item_count = ?, unmatched_count = ?, collector_errors = ?, status_rank = ?
 			WHERE id = ?`, in.Report.Host.Hostname, string(info), in.Report.ReportID, now.UnixNano(), now.UnixNano(),
-			in.Report.InventoryHash, len(ids), unmatched, string(errs), rank, in.Host.ID)
+			in.Report.InventoryHash, inv.items, inv.unmatched, string(errs), inv.rank, in.Host.ID)
 		if err != nil {
 			return fmt.Errorf("update host: %w", err)
 		}
@@ -106,6 +91,43 @@ func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, 
 	s.remember(fresh)
 	if !res.Duplicate && in.Report.Kind != api.ReportCheckin {
 		s.sawEvaluations(in.Verdicts, in.CatalogVersion, in.AsOf)
+	}
+	return res, nil
+}
+
+// inventoryResult is what applyInventory did.
+type inventoryResult struct {
+	fresh            map[swKey]int64 // software rows created (cached after commit)
+	items, unmatched int             // the inventory's size, and its items no product matched
+	added, removed   int             // inventory links added and removed
+	rank, changes    int             // the host's worst status rank; verdicts that changed
+}
+
+// applyInventory makes a host's (or an asset's) stored inventory and
+// verdicts those of a full inventory, inside tx: the software rows, the
+// inventory diff, the evaluations, and the verdict diff with one
+// events.KindFleet event per changed verdict.
+func (s *Store) applyInventory(ctx context.Context, tx *sql.Tx, h HostRef, items []MatchedItem, vs []Verdict,
+	catalogVersion, asOf string, now time.Time) (inventoryResult, error) {
+	var res inventoryResult
+	ids, fresh, err := s.softwareIDs(ctx, tx, items)
+	if err != nil {
+		return res, err
+	}
+	res.fresh, res.items = fresh, len(ids)
+	if res.added, res.removed, err = diffInventory(ctx, tx, h.ID, ids); err != nil {
+		return res, err
+	}
+	if _, err := s.upsertEvaluations(ctx, tx, s.unseenEvaluations(vs, catalogVersion, asOf), catalogVersion, asOf); err != nil {
+		return res, err
+	}
+	if res.rank, res.changes, err = s.diffVerdicts(ctx, tx, h, vs, catalogVersion, now); err != nil {
+		return res, err
+	}
+	for _, it := range items {
+		if it.Match.Product == "" {
+			res.unmatched++
+		}
 	}
 	return res, nil
 }

@@ -27,7 +27,7 @@ type Token struct {
 // its hash is stored.
 func (s *Store) CreateToken(ctx context.Context, role, name string) (Token, string, error) {
 	if !auth.ValidRole(role) {
-		return Token{}, "", fmt.Errorf("role %q: want admin, support or viewer", role)
+		return Token{}, "", fmt.Errorf("role %q: want admin, support, viewer or ci", role)
 	}
 	t := Token{ID: randomHex(4), Role: role, Name: name, CreatedAt: s.now().UTC().Truncate(time.Second)}
 	secret := tokenPrefix + randomHex(24)

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/internal/httpjson"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/service"
+)
+
+// sbomTypes are the content types an SBOM upload may declare (or none).
+var sbomTypes = map[string]bool{"application/json": true, "application/vnd.cyclonedx+json": true, "application/spdx+json": true}
+
+// handleSBOM registers an asset from its SBOM, the request body as the
+// generator wrote it (CycloneDX or SPDX JSON, gzip accepted), or replaces
+// the asset's previous SBOM. The asset's name and labels come from the
+// query: ?name=registry.example/app:1.4&label=team=payments. The budget is
+// an agent report's (api.MaxReportBytes on the wire and decompressed,
+// api.MaxItems components).
+func (s *Server) handleSBOM(w http.ResponseWriter, r *http.Request) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !sbomTypes[mt] {
+			return fault.New(fault.Unsupported, "", "content type %q: want application/json, application/vnd.cyclonedx+json or application/spdx+json", ct)
+		}
+	}
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity", "gzip": // a gzip body is recognised by its content and bounded decompressed
+	default:
+		return fault.New(fault.Unsupported, "", "content encoding %q: want gzip or none", enc)
+	}
+	q := r.URL.Query()
+	labels := map[string]string{}
+	for _, l := range q["label"] {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok {
+			return fault.Invalidf("label", "label %q: want KEY=VALUE", l)
+		}
+		if _, dup := labels[k]; dup {
+			return fault.Invalidf("label", "label %q is given twice", k)
+		}
+		labels[k] = v
+	}
+	role, _ := r.Context().Value(ctxRole).(string)
+	res, err := s.svc.IngestSBOM(r.Context(), service.SBOMInput{Name: q.Get("name"), Labels: labels,
+		Body: http.MaxBytesReader(w, r.Body, api.MaxReportBytes), By: "api:" + role})
+	if err != nil {
+		return err
+	}
+	code := http.StatusOK
+	if res.Created {
+		code = http.StatusCreated
+	}
+	httpjson.Write(w, code, res)
+	return nil
+}

@@ -1,0 +1,226 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
+)
+
+// imageV1 and imageV2 are two SBOMs of the same image: v2 upgrades Python
+// and drops OpenSSL.
+const imageV1 = `{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"component":{"type":"container","name":"registry.example/app"}},
+ "components":[
+  {"bom-ref":"os","type":"operating-system","name":"debian","version":"12"},
+  {"bom-ref":"py","name":"python3.7","version":"3.7.3-2+deb10u7","purl":"pkg:deb/debian/python3.7@3.7.3-2%2Bdeb10u7?arch=amd64&distro=debian-10"},
+  {"bom-ref":"ssl","name":"libssl3","version":"3.0.19-1~deb12u2","purl":"pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&upstream=openssl&distro=debian-12"},
+  {"bom-ref":"libc","name":"libc6","version":"2.36-9+deb12u14","purl":"pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=amd64&upstream=glibc&distro=debian-12"}
+ ]}`
+
+const imageV2 = `{"bomFormat":"CycloneDX","specVersion":"1.6",
+ "components":[
+  {"bom-ref":"os","type":"operating-system","name":"debian","version":"12"},
+  {"bom-ref":"py","name":"python3.11","version":"3.11.2-6+deb12u6","purl":"pkg:deb/debian/python3.11@3.11.2-6%2Bdeb12u6?arch=amd64&distro=debian-12"},
+  {"bom-ref":"libc","name":"libc6","version":"2.36-9+deb12u14","purl":"pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=amd64&upstream=glibc&distro=debian-12"}
+ ]}`
+
+func (e *testEnv) uploadSBOM(t *testing.T, token, query string, body []byte, hdr map[string]string) (int, api.SBOMResult, []byte) {
+	t.Helper()
+	resp, b := e.do(t, "POST", api.PathSBOMs+query, token, bytes.NewReader(body), hdr)
+	var res api.SBOMResult
+	json.Unmarshal(b, &res)
+	return resp.StatusCode, res, b
+}
+
+func (e *testEnv) getJSON(t *testing.T, path string, v any) int {
+	t.Helper()
+	resp, b := e.do(t, "GET", path, e.tokens[auth.RoleAdmin], nil, nil)
+	if resp.StatusCode == 200 {
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("GET %s: %v\n%s", path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestSBOMAsset uploads two SBOMs of one image with a ci token: the asset is
+// created, then replaced with its history kept; it is listed with the hosts
+// (and alone with kind=asset), counted in compliance, answers eligibility
+// questions, and its changed verdicts are fleet events.
+func TestSBOMAsset(t *testing.T) {
+	e := newTestEnv(t)
+	e.enroll(t, "install-1", "web1")
+	ci := e.tokens[auth.RoleCI]
+	q := "?name=" + url.QueryEscape("registry.example/app:1.4") + "&label=team=payments&label=env=prod"
+
+	code, first, b := e.uploadSBOM(t, ci, q, []byte(imageV1), map[string]string{"Content-Type": "application/vnd.cyclonedx+json"})
+	if code != http.StatusCreated || !first.Created || first.AssetID == "" || first.Name != "registry.example/app:1.4" {
+		t.Fatalf("first upload: %d %s", code, b)
+	}
+	if first.Upload.Components != 4 || first.Upload.Matched != 2 || first.Upload.Added != 4 || first.Upload.Status != catalog.StatusEOL ||
+		first.ByStatus[catalog.StatusEOL] == 0 || first.Labels["team"] != "payments" {
+		t.Errorf("first upload result %s", b)
+	}
+
+	// a gzip body, the same asset name: replaced, history kept
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(imageV2))
+	zw.Close()
+	code, second, b := e.uploadSBOM(t, e.tokens[auth.RoleAdmin], "?name="+url.QueryEscape("registry.example/app:1.4")+"&label=team=payments",
+		gz.Bytes(), map[string]string{"Content-Encoding": "gzip", "Content-Type": "application/json"})
+	if code != http.StatusOK || second.Created || second.AssetID != first.AssetID || second.Upload.Removed != 2 || second.Upload.Added != 1 {
+		t.Fatalf("second upload: %d %s", code, b)
+	}
+
+	var d api.HostDetail
+	if c := e.getJSON(t, "/api/v1/hosts/"+first.AssetID, &d); c != 200 {
+		t.Fatalf("GET asset: %d", c)
+	}
+	if d.Kind != api.KindAsset || d.Hostname != "registry.example/app:1.4" || d.Labels["team"] != "payments" || d.Labels["env"] != "" ||
+		len(d.Uploads) != 2 || d.Uploads[0].UploadedBy != "api:admin" || d.Uploads[1].UploadedBy != "api:ci" || d.Info.OSID != "debian" {
+		t.Errorf("asset detail: %+v", d)
+	}
+	products := map[string]string{}
+	for _, v := range d.Verdicts {
+		products[v.Product] = v.Cycle
+	}
+	if len(products) != 2 || products["python"] != "3.11" || products["debian"] != "12" {
+		t.Errorf("asset verdicts %v, want python 3.11 and debian 12 (openssl gone with the second upload)", products)
+	}
+
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"registry.example/app:1.4", "web1"}},
+		{"?kind=asset", []string{"registry.example/app:1.4"}},
+		{"?kind=host", []string{"web1"}},
+	} {
+		var list api.HostList
+		if c := e.getJSON(t, "/api/v1/hosts"+tc.query, &list); c != 200 {
+			t.Fatalf("GET /hosts%s: %d", tc.query, c)
+		}
+		var names []string
+		for _, h := range list.Hosts {
+			names = append(names, h.Hostname+"/"+h.Kind)
+		}
+		if len(list.Hosts) != len(tc.want) || list.Total != len(tc.want) {
+			t.Errorf("GET /hosts%s = %v, want %v", tc.query, names, tc.want)
+		}
+	}
+	if resp, b := e.do(t, "GET", "/api/v1/hosts?kind=vm", e.tokens[auth.RoleAdmin], nil, nil); resp.StatusCode != 400 || !strings.Contains(string(b), `"field":"kind"`) {
+		t.Errorf("kind=vm: %d %s", resp.StatusCode, b)
+	}
+
+	var c api.Compliance
+	e.getJSON(t, "/api/v1/compliance", &c)
+	if c.Hosts != 1 || c.HostsByStatus["none"] != 1 || c.Assets != 1 || c.AssetsByStatus[d.Status] != 1 || c.Installs != 2 {
+		t.Errorf("compliance %+v", c)
+	}
+
+	var el api.Eligibility
+	if code := e.getJSON(t, "/api/v1/eligibility?product=python&asset="+url.QueryEscape("registry.example/app:1.4"), &el); code != 200 ||
+		el.Cycle != "3.11" || el.HostID != first.AssetID {
+		t.Errorf("eligibility by asset: %d %+v", code, el)
+	}
+	if code := e.getJSON(t, "/api/v1/eligibility?product=python&host="+url.QueryEscape("registry.example/app:1.4"), &el); code != 200 || el.Cycle != "3.11" {
+		t.Errorf("eligibility by the asset's name as host: %d %+v", code, el)
+	}
+
+	// fleet events name the asset: python 3.7 eol → 3.11 patch-overdue, openssl removed
+	var n int
+	if err := e.st.DB().QueryRow(`SELECT COUNT(*) FROM notifier_events WHERE kind = 'fleet' AND payload LIKE ?`, `%registry.example/app:1.4%`).Scan(&n); err != nil || n < 2 {
+		t.Errorf("fleet events for the asset: %d, %v", n, err)
+	}
+}
+
+// TestSBOMUploadAccessAndBadInput: only admin and ci tokens upload, a ci
+// token reads nothing, and bad uploads get a 4xx naming the field while
+// nothing stored changes.
+func TestSBOMUploadAccessAndBadInput(t *testing.T) {
+	e := newTestEnv(t)
+	q := "?name=app"
+	for _, tc := range []struct {
+		role string
+		want int
+	}{{auth.RoleViewer, 403}, {auth.RoleSupport, 403}, {auth.RoleCI, 201}, {auth.RoleAdmin, 200}} {
+		if code, _, b := e.uploadSBOM(t, e.tokens[tc.role], q, []byte(imageV1), nil); code != tc.want {
+			t.Errorf("upload as %s: %d %s, want %d", tc.role, code, b, tc.want)
+		}
+	}
+	for _, path := range []string{"/api/v1/hosts", "/api/v1/compliance", "/api/v1/eligibility?product=python&version=3.11.2", "/metrics"} {
+		if resp, _ := e.do(t, "GET", path, e.tokens[auth.RoleCI], nil, nil); resp.StatusCode != 403 {
+			t.Errorf("GET %s as ci: %d, want 403", path, resp.StatusCode)
+		}
+	}
+	before := assetState(t, e)
+
+	big, err := os.ReadFile("sbom/testdata/syft/debian12-dpkg.cdx17.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, _ := gzip.NewReader(bytes.NewReader(big))
+	raw, _ := io.ReadAll(zr)
+	huge := bytes.Repeat([]byte(" "), api.MaxReportBytes+1)
+	copy(huge, raw)
+
+	ci := e.tokens[auth.RoleCI]
+	for _, tc := range []struct {
+		name, query string
+		body        []byte
+		hdr         map[string]string
+		code        int
+		field       string
+	}{
+		{"not json", q, []byte("hello"), nil, 400, "body"},
+		{"unknown format", q, []byte(`{"hello":"world"}`), nil, 400, "body"},
+		{"bad purl", q, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"a","purl":"pkg:deb/debian/a@1%zz"}]}`), nil, 400, "components[0].purl"},
+		{"duplicate bom-ref", q, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"bom-ref":"x","name":"a"},{"bom-ref":"x","name":"b"}]}`), nil, 400, "components[1].bom-ref"},
+		{"truncated", q, []byte(imageV1[:200]), nil, 400, "body"},
+		{"no name", "", []byte(imageV2), nil, 400, "name"},
+		{"label without value", q + "&label=team", []byte(imageV1), nil, 400, "label"},
+		{"duplicate label", q + "&label=a=1&label=a=2", []byte(imageV1), nil, 400, "label"},
+		{"xml content type", q, []byte(imageV1), map[string]string{"Content-Type": "application/xml"}, 415, ""},
+		{"brotli", q, []byte(imageV1), map[string]string{"Content-Encoding": "br"}, 415, ""},
+		{"over the byte budget", q, huge, nil, 413, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, b := e.uploadSBOM(t, ci, tc.query, tc.body, tc.hdr)
+			var ae api.Error
+			json.Unmarshal(b, &ae)
+			if code != tc.code || ae.Field != tc.field || ae.Error == "" {
+				t.Fatalf("status %d %s, want %d naming field %q", code, b, tc.code, tc.field)
+			}
+		})
+	}
+	if after := assetState(t, e); after != before {
+		t.Errorf("a refused upload changed what is stored: %s → %s", before, after)
+	}
+}
+
+// assetState summarises the stored assets: names, item counts, uploads.
+func assetState(t *testing.T, e *testEnv) string {
+	var s strings.Builder
+	rows, err := e.st.DB().Query(`SELECT h.hostname, h.item_count, (SELECT COUNT(*) FROM sbom_uploads u WHERE u.host_id = h.id) FROM hosts h WHERE h.kind = 'asset' ORDER BY h.hostname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var items, ups int
+		rows.Scan(&name, &items, &ups)
+		s.WriteString(name + ":" + string(rune('0'+items)) + ":" + string(rune('0'+ups)) + " ")
+	}
+	return s.String()
+}

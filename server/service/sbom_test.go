@@ -1,0 +1,125 @@
+package service
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// imageSBOM is a small CycloneDX document of a Debian 12 image: its OS, an
+// interpreter, a library nothing claims, the Go toolchain of a binary, and
+// the image itself as the document's subject.
+const imageSBOM = `{"bomFormat":"CycloneDX","specVersion":"1.6",
+ "metadata":{"tools":{"components":[{"name":"syft","version":"1.57.1"}]},"component":{"type":"container","name":"registry.example/app","version":"sha256:abc"}},
+ "components":[
+  {"bom-ref":"os","type":"operating-system","name":"debian","version":"12"},
+  {"bom-ref":"py","type":"library","name":"python3.11","version":"3.11.2-6+deb12u6","purl":"pkg:deb/debian/python3.11@3.11.2-6%2Bdeb12u6?arch=amd64&distro=debian-12"},
+  {"bom-ref":"lib","type":"library","name":"libc6","version":"2.36-9+deb12u14","purl":"pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=amd64&upstream=glibc&distro=debian-12"},
+  {"bom-ref":"go","type":"library","name":"stdlib","version":"go1.21.0","purl":"pkg:golang/stdlib@1.21.0","cpe":"cpe:2.3:a:golang:go:1.21.0:-:*:*:*:*:*:*"}
+ ]}`
+
+func TestIngestSBOM(t *testing.T) {
+	st := &fakeStore{changes: 2}
+	kicks := 0
+	s := newTestService(t, st, func() { kicks++ })
+	kicks = 0 // New announces the catalog
+	res, err := s.IngestSBOM(context.Background(), SBOMInput{Name: "registry.example/app:1.4", Labels: map[string]string{"team": "payments"},
+		Body: strings.NewReader(imageSBOM), By: "ci-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.assets) != 1 {
+		t.Fatalf("ApplyAsset called %d times", len(st.assets))
+	}
+	in := st.assets[0]
+	if in.Name != "registry.example/app:1.4" || in.Labels["team"] != "payments" || in.Info.OSID != "debian" || in.Info.OSVersion != "12" ||
+		in.Info.Hostname != in.Name {
+		t.Errorf("asset input %+v", in)
+	}
+	// the OS (from the host block), python, libc6 (unmatched) and the Go toolchain; not the image itself
+	products := map[string]string{}
+	for _, mi := range in.Items {
+		products[mi.Item.Source+" "+mi.Item.Name] = mi.Match.Product
+	}
+	want := map[string]string{"os debian": "debian", "dpkg python3.11": "python", "dpkg libc6": "", "golang stdlib": "go"}
+	if len(products) != len(want) {
+		t.Errorf("items %v, want %v", products, want)
+	}
+	for k, p := range want {
+		if got, ok := products[k]; !ok || got != p {
+			t.Errorf("item %s matched %q (present %v), want %q", k, got, ok, p)
+		}
+	}
+	sum := sha256.Sum256([]byte(imageSBOM))
+	up := in.Upload
+	if up.Format != "cyclonedx" || up.SpecVersion != "1.6" || up.Components != 4 || up.Matched != 2 || up.UploadedBy != "ci-token" ||
+		up.SHA256 != hex.EncodeToString(sum[:]) || up.Document != "registry.example/app" || len(up.Tools) != 1 {
+		t.Errorf("upload %+v", up)
+	}
+	if res.AssetID != "asset-1" || !res.Created || res.Changes != 2 || res.ByStatus[catalog.StatusPatchOverdue] == 0 || kicks != 1 {
+		t.Errorf("result %+v, kicks %d", res, kicks)
+	}
+}
+
+func TestIngestSBOMName(t *testing.T) {
+	st := &fakeStore{}
+	s := newTestService(t, st, nil)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(imageSBOM))
+	zw.Close()
+	res, err := s.IngestSBOM(context.Background(), SBOMInput{Body: &gz})
+	if err != nil || res.Name != "registry.example/app" {
+		t.Fatalf("gzip body without a name: %+v, %v; want the document's subject name", res, err)
+	}
+	_, err = s.IngestSBOM(context.Background(), SBOMInput{Body: strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}`)})
+	if fe, ok := fault.As(err); !ok || fe.Code != fault.Invalid || fe.Field != "name" {
+		t.Fatalf("no name anywhere: %v, want an invalid name", err)
+	}
+}
+
+func TestIngestSBOMBadInput(t *testing.T) {
+	st := &fakeStore{}
+	s := newTestService(t, st, nil)
+	huge := `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + strings.Repeat(`{"name":"x"},`, api.MaxItems) + `{"name":"y"}]}`
+	tests := []struct {
+		name   string
+		in     SBOMInput
+		code   fault.Code
+		field  string
+		substr string
+	}{
+		{"not json", SBOMInput{Name: "a", Body: strings.NewReader("hello")}, fault.Invalid, "body", "not JSON"},
+		{"unknown format", SBOMInput{Name: "a", Body: strings.NewReader(`{"x":1}`)}, fault.Invalid, "body", "unknown format"},
+		{"bad purl", SBOMInput{Name: "a", Body: strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"a","purl":"pkg:npm/a@%"}]}`)},
+			fault.Invalid, "components[0].purl", "bad percent-encoding"},
+		{"duplicate bom-ref", SBOMInput{Name: "a", Body: strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"bom-ref":"r","name":"a"},{"bom-ref":"r","name":"b"}]}`)},
+			fault.Invalid, "components[1].bom-ref", "already"},
+		{"control character", SBOMInput{Name: "a", Body: strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"a\u0007b","purl":"pkg:npm/a%07b@1"}]}`)},
+			fault.Invalid, "components[0].name", "control character"},
+		{"too many components", SBOMInput{Name: "a", Body: strings.NewReader(huge)}, fault.TooLarge, "components[100000]", "more than 100000"},
+		{"bad name", SBOMInput{Name: "a\nb", Body: strings.NewReader(imageSBOM)}, fault.Invalid, "name", "control character"},
+		{"bad label key", SBOMInput{Name: "a", Labels: map[string]string{"a b": "c"}, Body: strings.NewReader(imageSBOM)}, fault.Invalid, "label", "label key"},
+		{"bad label value", SBOMInput{Name: "a", Labels: map[string]string{"a": strings.Repeat("v", 300)}, Body: strings.NewReader(imageSBOM)}, fault.Invalid, "label", "at most 256"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.IngestSBOM(context.Background(), tc.in)
+			fe, ok := fault.As(err)
+			if !ok || fe.Code != tc.code || fe.Field != tc.field || !strings.Contains(fe.Msg, tc.substr) {
+				t.Fatalf("IngestSBOM error %v (%+v), want %s on field %q containing %q", err, fe, tc.code, tc.field, tc.substr)
+			}
+		})
+	}
+	if len(st.assets) != 0 {
+		t.Fatalf("a bad upload was stored: %+v", st.assets)
+	}
+}
