@@ -96,6 +96,13 @@ type Item struct {
 	// update the host has not installed) from one installed by hand.
 	CandidateOrigin string `json:"candidate_origin,omitempty"`
 	CandidateSuite  string `json:"candidate_suite,omitempty"`
+	// Section is the package's section as its package manager files it
+	// (dpkg "libs", "debug", "doc", "oldlibs", "contrib/net"); the matcher
+	// reads a debug, documentation or transitional package from it.
+	Section string `json:"section,omitempty"`
+	// Summary is the package's one-line description ("transitional dummy
+	// package", "debug symbols for nginx"); the matcher reads roles from it.
+	Summary string `json:"summary,omitempty"`
 }
 
 // CollectorError reports a collector that failed or timed out, so failures

@@ -1,7 +1,7 @@
-// Package match maps inventory items (a dpkg package, a Windows program, the
-// OS itself) to catalog products and extracts the upstream version used for
-// the verdict, using the catalog's identifiers (purl, repology, cpe) and
-// explicit rules for what they miss.
+// Package match maps inventory items (a dpkg package, a Windows program, a
+// PyPI package from an SBOM, the OS itself) to catalog products and
+// extracts the upstream version used for the verdict, using the catalog's
+// identifiers (purl, repology) and explicit rules for what they miss.
 //
 // Matching is on the ingest hot path: every lookup goes through maps built
 // once per catalog (rules by the leading letters of the names they match,
@@ -11,7 +11,6 @@ package match
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/eolwatch/eolwatch/catalog"
@@ -35,13 +34,12 @@ type Matcher struct {
 	cat *catalog.Catalog
 
 	rules    []*Rule
-	byKey    map[string]map[string][]*Rule // source → leading letters → rules
-	keyLens  map[string]uint64             // source → bit i set when a key of length i exists
-	scan     map[string][]*Rule            // source → patterns without a literal start
-	bySrcPkg map[string]map[string][]*Rule // source → source package → rules
+	names    map[string]*keyIndex          // source → rules by the leading letters of the item name
+	srcs     map[string]*keyIndex          // source → rules by the leading letters of the source package
 	byBundle map[string]map[string][]*Rule // source → lowercased bundle id → rules
 
 	ids    map[string]map[string]idHit // purl type (deb, rpm, apk) or "*" → lowercased name → product
+	eco    map[string]map[string]idHit // ecosystem source → normalised package name → product
 	labels map[string]idHit            // lowercased product label, id or alias → product (programs, apps)
 	builds map[string]map[int][]string // windows product → build number → cycle names
 }
@@ -68,10 +66,8 @@ func New(cat *catalog.Catalog) *Matcher {
 func NewWithRules(cat *catalog.Catalog, user []Rule) (*Matcher, error) {
 	m := &Matcher{
 		cat:      cat,
-		byKey:    map[string]map[string][]*Rule{},
-		keyLens:  map[string]uint64{},
-		scan:     map[string][]*Rule{},
-		bySrcPkg: map[string]map[string][]*Rule{},
+		names:    map[string]*keyIndex{},
+		srcs:     map[string]*keyIndex{},
 		byBundle: map[string]map[string][]*Rule{},
 	}
 	all := make([]Rule, 0, len(user)+len(builtinRules))
@@ -85,7 +81,7 @@ func NewWithRules(cat *catalog.Catalog, user []Rule) (*Matcher, error) {
 			}
 			return nil, fmt.Errorf("built-in rule %d: %w", i-len(user)+1, err)
 		}
-		r.order = i
+		r.order, r.user = i, i < len(user)
 		m.add(&r)
 	}
 	m.indexCatalog()
@@ -104,144 +100,6 @@ func (m *Matcher) Rules() []Rule {
 	return out
 }
 
-func (m *Matcher) add(r *Rule) {
-	m.rules = append(m.rules, r)
-	for _, src := range r.sources() {
-		switch {
-		case r.SourcePkg != "":
-			addTo(m.bySrcPkg, src, r.SourcePkg, r)
-		case r.BundleID != "":
-			addTo(m.byBundle, src, strings.ToLower(r.BundleID), r)
-		default:
-			k, ok := r.key()
-			if !ok {
-				m.scan[src] = append(m.scan[src], r)
-				continue
-			}
-			addTo(m.byKey, src, k, r)
-			if len(k) < 64 {
-				m.keyLens[src] |= 1 << len(k)
-			}
-		}
-	}
-}
-
-func addTo(idx map[string]map[string][]*Rule, src, key string, r *Rule) {
-	if idx[src] == nil {
-		idx[src] = map[string][]*Rule{}
-	}
-	idx[src][key] = append(idx[src][key], r)
-}
-
-// purlTypes maps item sources to the purl type of their packages.
-var purlTypes = map[string]string{SourceDpkg: "deb", SourceRPM: "rpm", SourceAPK: "apk"}
-
-// indexCatalog builds the identifier, label and Windows build indexes.
-func (m *Matcher) indexCatalog() {
-	m.ids = map[string]map[string]idHit{"deb": {}, "rpm": {}, "apk": {}, "*": {}}
-	m.labels = map[string]idHit{}
-	m.builds = map[string]map[int][]string{}
-	if m.cat == nil {
-		return
-	}
-	put := func(typ, name string, h idHit) {
-		name = strings.ToLower(name)
-		if name == "" {
-			return
-		}
-		if _, dup := m.ids[typ][name]; !dup {
-			m.ids[typ][name] = h
-		}
-	}
-	for _, p := range m.cat.Products() {
-		// Names alone (generic purls, repology, the id and aliases) are
-		// trusted only for software: an OS, device or service named like a
-		// package would be a false match.
-		byName := p.Category != "os" && p.Category != "device" && p.Category != "service" && p.Category != "standard"
-		for _, id := range p.Identifiers {
-			switch id.Type {
-			case "purl":
-				typ, name, ok := parsePurl(id.ID)
-				if !ok {
-					continue
-				}
-				h := idHit{product: p.ID, rule: "purl " + id.ID,
-					why: fmt.Sprintf("the catalog lists purl %s for %s", id.ID, p.ID)}
-				switch {
-				case typ == "deb" || typ == "rpm" || typ == "apk":
-					put(typ, name, h)
-				case typ == "generic" && byName:
-					put("*", name, h)
-				}
-			case "repology":
-				if byName {
-					put("*", id.ID, idHit{product: p.ID, rule: "repology " + id.ID,
-						why: fmt.Sprintf("the catalog lists repology project %s for %s", id.ID, p.ID)})
-				}
-			}
-		}
-		if byName {
-			for _, n := range append([]string{p.ID}, p.Aliases...) {
-				put("*", n, idHit{product: p.ID, rule: "product id " + n,
-					why: fmt.Sprintf("the package is named like catalog product %s", p.ID)})
-			}
-		}
-		for _, n := range []string{p.ID, p.Label} {
-			n = strings.ToLower(n)
-			if _, dup := m.labels[n]; !dup && n != "" && p.Category != "device" && p.Category != "service" {
-				m.labels[n] = idHit{product: p.ID, rule: "product label " + n,
-					why: fmt.Sprintf("the program's name is catalog product %s's name", p.ID)}
-			}
-		}
-		if p.ID == "windows" || p.ID == "windows-server" {
-			bb := map[int][]string{}
-			for _, c := range p.Cycles {
-				if b := buildNumber(c.Latest); b > 0 {
-					bb[b] = append(bb[b], c.Name)
-				}
-			}
-			m.builds[p.ID] = bb
-		}
-	}
-}
-
-// parsePurl returns the type and name of a purl ("pkg:deb/debian/nginx@1.2?x=y").
-func parsePurl(s string) (typ, name string, ok bool) {
-	rest, found := strings.CutPrefix(s, "pkg:")
-	if !found {
-		return "", "", false
-	}
-	if i := strings.IndexAny(rest, "?#@"); i >= 0 {
-		rest = rest[:i]
-	}
-	parts := strings.Split(rest, "/")
-	if len(parts) < 2 {
-		return "", "", false
-	}
-	name, err := url.PathUnescape(parts[len(parts)-1])
-	if err != nil {
-		return "", "", false
-	}
-	return strings.ToLower(parts[0]), name, true
-}
-
-// buildNumber returns the third component of a Windows version
-// ("10.0.22631.3296" → 22631), or 0.
-func buildNumber(v string) int {
-	parts := strings.SplitN(strings.TrimSpace(v), ".", 4)
-	if len(parts) < 3 {
-		return 0
-	}
-	n := 0
-	for _, c := range []byte(parts[2]) {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
 // tracer receives explanation steps; nil on the hot path.
 type tracer func(format string, args ...any)
 
@@ -251,124 +109,282 @@ func (t tracer) f(format string, args ...any) {
 	}
 }
 
+// decision is what one matching step decided.
+type decision uint8
+
+const (
+	undecided decision = iota // the step has no opinion: try the next one
+	matched                   // the item is the product in the Result
+	rejected                  // the item is known not to be a product: stop
+)
+
+// query is one item being matched, with what the steps share.
+type query struct {
+	it    api.Item
+	lname string // the name, lowercased and trimmed
+	lsrc  string // the source package, lowercased and trimmed
+	// role is the package's role, decided when a claim needs it.
+	role    role
+	roleWhy string
+	roleSet bool
+}
+
 // Match maps one inventory item to a product; ok is false when no rule applies.
 func (m *Matcher) Match(it api.Item) (r Result, ok bool) { return m.match(it, nil) }
 
+// match runs the steps in order; the first that decides wins:
+//  1. an os item is matched like the host's OS;
+//  2. a product hint naming a catalog product;
+//  3. the rules, user rules first, in table order;
+//  4. the catalog's identifiers (purls, repology, product ids and aliases);
+//  5. product names, for programs, apps and named components.
 func (m *Matcher) match(it api.Item, t tracer) (Result, bool) {
-	src := it.Source
-	if src == SourceOS {
-		// The agent's own OS item: {os, "windows", "10.0.22631.3296", product hint}.
-		id := it.Product
-		if id == "" {
-			id = it.Name
-		}
-		t.f("an os item is matched like the host's OS (MatchOS gives the edition too)")
-		return m.matchOS(api.HostInfo{OSID: id, OSVersion: it.Version, OSBuild: it.Version, OSName: it.Name}, t)
+	if it.Source == SourceOS {
+		return m.matchOSItem(it, t)
 	}
-	if it.Product != "" && m.cat != nil {
-		if p := m.cat.Product(it.Product); p != nil {
-			t.f("the item names catalog product %q itself", it.Product)
-			return Result{Product: p.ID, Version: Upstream(src, it.Version), Rule: "product hint",
-				Why: "the collector named the catalog product " + p.ID}, true
-		}
-		t.f("the item names product %q, which the catalog does not hold", it.Product)
+	var q query
+	q.init(it)
+	if r, d := m.byHint(&q, t); d != undecided {
+		return r, d == matched
 	}
-	lname := strings.ToLower(strings.TrimSpace(it.Name))
+	if r, d := m.byRules(&q, t); d != undecided {
+		return r, d == matched
+	}
+	if r, d := m.byIdentifiers(&q, t); d != undecided {
+		return r, d == matched
+	}
+	r, d := m.byProductName(&q, t)
+	return r, d == matched
+}
 
-	// 1. Rules, first match in table order.
+func (q *query) init(it api.Item) {
+	q.it = it
+	if _, ok := ecosystems[it.Source]; ok {
+		q.lname = ecoName(it.Source, it.Name) // rules see PyPI names normalised too
+	} else {
+		q.lname = strings.ToLower(strings.TrimSpace(it.Name))
+	}
+	q.lsrc = strings.ToLower(strings.TrimSpace(it.SourcePkg))
+}
+
+// packageRole returns the item's role (program, library, debug symbols...)
+// from its name and, when the collector sent them, its section and summary.
+func (q *query) packageRole() (role, string) {
+	if !q.roleSet {
+		q.role = nameRole(q.it.Source, q.lname)
+		var why string
+		q.role, why = metaRole(q.role, q.it.Section, q.it.Summary)
+		if why == "" {
+			why = "its name"
+		}
+		q.roleWhy, q.roleSet = why, true
+	}
+	return q.role, q.roleWhy
+}
+
+// isPackage reports whether the item comes from a distribution's package
+// manager, where one source builds many packages with roles.
+func (q *query) isPackage() bool {
+	_, ok := purlTypes[q.it.Source]
+	return ok
+}
+
+// upstream is the item's version as the verdict reads it.
+func (q *query) upstream() string { return Upstream(q.it.Source, q.it.Version) }
+
+// matchOSItem matches the agent's own OS item: {os, "windows",
+// "10.0.22631.3296", product hint}.
+func (m *Matcher) matchOSItem(it api.Item, t tracer) (Result, bool) {
+	id := it.Product
+	if id == "" {
+		id = it.Name
+	}
+	t.f("an os item is matched like the host's OS (MatchOS gives the edition too)")
+	return m.matchOS(api.HostInfo{OSID: id, OSVersion: it.Version, OSBuild: it.Version, OSName: it.Name}, t)
+}
+
+// byHint takes the catalog product a collector (a probe, an SBOM's CPE)
+// names in the item.
+func (m *Matcher) byHint(q *query, t tracer) (Result, decision) {
+	if q.it.Product == "" || m.cat == nil {
+		return Result{}, undecided
+	}
+	p := m.cat.Product(q.it.Product)
+	if p == nil {
+		t.f("the item names product %q, which the catalog does not hold", q.it.Product)
+		return Result{}, undecided
+	}
+	t.f("the item names catalog product %q itself", q.it.Product)
+	return Result{Product: p.ID, Version: q.upstream(), Rule: "product hint",
+		Why: "the collector named the catalog product " + p.ID}, matched
+}
+
+// byRules tries the rules that can match the item, first match in table
+// order (user rules come first in that order).
+func (m *Matcher) byRules(q *query, t tracer) (Result, decision) {
 	var buf [16]*Rule
-	cands := buf[:0]
-	if idx := m.byKey[src]; idx != nil {
-		s := stem(lname)
-		mask := m.keyLens[src]
-		for l := 0; l <= len(s) && l < 64; l++ {
-			if mask&(1<<l) != 0 {
-				cands = append(cands, idx[s[:l]]...)
-			}
-		}
-	}
-	cands = append(cands, m.scan[src]...)
-	if it.SourcePkg != "" {
-		cands = append(cands, m.bySrcPkg[src][it.SourcePkg]...)
-	}
-	if it.BundleID != "" {
-		cands = append(cands, m.byBundle[src][strings.ToLower(it.BundleID)]...)
-	}
-	// Table order decides; the lists are short, so insertion sort.
-	for i := 1; i < len(cands); i++ {
-		for j := i; j > 0 && cands[j].order < cands[j-1].order; j-- {
-			cands[j], cands[j-1] = cands[j-1], cands[j]
-		}
-	}
-	n := len(cands)
+	cands := m.candidates(q, buf[:0])
 	for _, r := range cands {
-		ver, ok := r.matches(lname, it.SourcePkg, it.Publisher, it.BundleID)
+		ver, ok := r.matches(q)
 		if !ok {
 			continue
 		}
 		if r.Ignore {
-			t.f("rule %q matches (%s) and marks the item as not a product: %s", r.ID, r.describe(), r.Why)
-			return Result{}, false
+			if t != nil {
+				t.f("rule %q matches (%s) and marks the item as not a product: %s", r.ID, r.describe(), r.Why)
+			}
+			return Result{}, rejected
 		}
 		p := m.product(r.Product)
 		if p == nil {
-			t.f("rule %q matches (%s) but the catalog has no product %q; skipped", r.ID, r.describe(), r.Product)
+			if t != nil {
+				t.f("rule %q matches (%s) but the catalog has no product %q; skipped", r.ID, r.describe(), r.Product)
+			}
 			continue
+		}
+		if q.isPackage() {
+			ro, why := q.packageRole()
+			if !ro.claimable() {
+				if t != nil {
+					t.f("rule %q matches (%s), but by %s the package is %s, which is never the product installed", r.ID, r.describe(), why, ro)
+				}
+				return Result{}, rejected
+			}
+			if !r.roles.has(ro) {
+				if t != nil {
+					t.f("rule %q matches (%s), but by %s the package is a %s package and the rule claims only %s", r.ID, r.describe(), why, ro, r.roles)
+				}
+				if r.bySource() {
+					// Built from the product's source, yet not the product: a
+					// later rule or identifier must not claim it either.
+					return Result{}, rejected
+				}
+				continue
+			}
 		}
 		if ver == "" {
-			ver = Upstream(src, it.Version)
+			ver = q.upstream()
 		}
 		if r.vre != nil && !r.vre.MatchString(ver) {
-			t.f("rule %q matches (%s) but version %q does not match its version_pattern %q; skipped", r.ID, r.describe(), ver, r.VersionPattern)
+			if t != nil {
+				t.f("rule %q matches (%s) but version %q does not match its version_pattern %q; skipped", r.ID, r.describe(), ver, r.VersionPattern)
+			}
 			continue
 		}
-		t.f("rule %q matches (%s) → %s %s", r.ID, r.describe(), p.ID, ver)
-		return Result{Product: p.ID, Version: ver, Rule: "rule " + r.ID, Why: r.Why}, true
+		if t != nil {
+			t.f("rule %q matches (%s) → %s %s", r.ID, r.describe(), p.ID, ver)
+		}
+		return Result{Product: p.ID, Version: ver, Rule: "rule " + r.ID, Why: r.Why}, matched
 	}
-	if n == 0 {
+	if len(cands) == 0 {
 		t.f("no rule is indexed under this name")
-	} else {
-		t.f("%d rule(s) checked, none applies", n)
+	} else if t != nil {
+		t.f("%d rule(s) checked, none applies", len(cands))
 	}
+	return Result{}, undecided
+}
 
-	// 2. The catalog's identifiers, by package name, then by source package.
-	if typ, isPkg := purlTypes[src]; isPkg {
-		if h, ok := m.lookupID(typ, lname); ok {
-			t.f("identifier %s matches the package name", h.rule)
-			return Result{Product: h.product, Version: Upstream(src, it.Version), Rule: h.rule, Why: h.why}, true
-		}
-		if it.SourcePkg != "" && it.SourcePkg != it.Name {
-			if h, ok := m.lookupID(typ, strings.ToLower(it.SourcePkg)); ok {
-				if !principal(lname) {
-					t.f("identifier %s matches source package %q, but %q is a library/dev/doc/data package of it; not matched", h.rule, it.SourcePkg, it.Name)
-					return Result{}, false
-				}
-				t.f("identifier %s matches source package %q", h.rule, it.SourcePkg)
-				return Result{Product: h.product, Version: Upstream(src, it.Version), Rule: h.rule + " (source package)",
-					Why: h.why + ", and this package is built from it"}, true
-			}
-		}
-		t.f("no catalog identifier (purl, repology, product id or alias) names %q or its source package", it.Name)
-		return Result{}, false
+// candidates appends to c, in table order, the rules that can match q: by
+// the leading letters of its name and of its source package, patterns
+// without a literal start, and bundle-id rules.
+func (m *Matcher) candidates(q *query, c []*Rule) []*Rule {
+	src := q.it.Source
+	if idx := m.names[src]; idx != nil {
+		c = idx.lookup(q.lname, c)
 	}
+	if idx := m.srcs[src]; idx != nil && q.lsrc != "" {
+		c = idx.lookup(q.lsrc, c)
+	}
+	if q.it.BundleID != "" {
+		c = append(c, m.byBundle[src][strings.ToLower(q.it.BundleID)]...)
+	}
+	// Table order decides; the lists are short, so insertion sort.
+	for i := 1; i < len(c); i++ {
+		for j := i; j > 0 && c[j].order < c[j-1].order; j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+	return c
+}
 
-	// 3. Programs and apps: the name without versions, architectures and
-	// publisher words, against product names.
-	if src == SourceWindows || src == SourceMacOSApp || src == SourceProbe || src == SourceOS {
-		if src == SourceOS || src == SourceProbe {
-			if p := m.product(lname); p != nil {
-				t.f("the item is named like catalog product %s", p.ID)
-				return Result{Product: p.ID, Version: Upstream(src, it.Version), Rule: "product id " + lname,
-					Why: "the item is named like catalog product " + p.ID}, true
-			}
-		}
-		if h, ok := m.lookupLabel(lname); ok {
-			t.f("%s", h.why)
-			return Result{Product: h.product, Version: Upstream(src, it.Version), Rule: h.rule, Why: h.why}, true
-		}
-		t.f("no catalog product is named %q", cleanName(lname))
+// byIdentifiers looks the item up among the catalog's identifiers: for a
+// distribution package its own name, then its source package; for a
+// language-ecosystem package its normalised name.
+func (m *Matcher) byIdentifiers(q *query, t tracer) (Result, decision) {
+	if typ, ok := purlTypes[q.it.Source]; ok {
+		return m.byPackageIdentifiers(q, typ, t)
 	}
-	return Result{}, false
+	if _, ok := ecosystems[q.it.Source]; ok {
+		return m.byEcosystemIdentifiers(q, t)
+	}
+	return Result{}, undecided
+}
+
+func (m *Matcher) byPackageIdentifiers(q *query, typ string, t tracer) (Result, decision) {
+	if h, ok := m.lookupID(typ, q.lname); ok {
+		ro, why := q.packageRole()
+		if !ro.claimable() {
+			t.f("identifier %s matches the package name, but by %s the package is %s, which is never the product installed", h.rule, why, ro)
+			return Result{}, rejected
+		}
+		t.f("identifier %s matches the package name", h.rule)
+		return Result{Product: h.product, Version: q.upstream(), Rule: h.rule, Why: h.why}, matched
+	}
+	if q.lsrc != "" && q.lsrc != q.lname {
+		if h, ok := m.lookupID(typ, q.lsrc); ok {
+			if ro, why := q.packageRole(); ro != roleProgram {
+				t.f("identifier %s matches source package %q, but by %s %q is %s, not the product itself; not matched", h.rule, q.it.SourcePkg, why, q.it.Name, ro)
+				return Result{}, rejected
+			}
+			t.f("identifier %s matches source package %q", h.rule, q.it.SourcePkg)
+			return Result{Product: h.product, Version: q.upstream(), Rule: h.rule + " (source package)",
+				Why: h.why + ", and this package is built from it"}, matched
+		}
+	}
+	t.f("no catalog identifier (purl, repology, product id or alias) names %q or its source package", q.it.Name)
+	return Result{}, rejected
+}
+
+func (m *Matcher) byEcosystemIdentifiers(q *query, t tracer) (Result, decision) {
+	src, name := q.it.Source, q.lname
+	if h, ok := m.eco[src][name]; ok {
+		t.f("identifier %s names the %s package %q", h.rule, src, name)
+		return Result{Product: h.product, Version: q.upstream(), Rule: h.rule, Why: h.why}, matched
+	}
+	if src == SourceGeneric {
+		// A component known only by its name: the product ids, aliases and
+		// repology names of software products, then product names.
+		if h, ok := m.ids["*"][q.lname]; ok {
+			t.f("identifier %s matches the component's name", h.rule)
+			return Result{Product: h.product, Version: q.upstream(), Rule: h.rule, Why: h.why}, matched
+		}
+		return Result{}, undecided
+	}
+	t.f("no catalog identifier names the %s package %q", src, name)
+	return Result{}, rejected
+}
+
+// byProductName matches a program's, app's or component's display name
+// against product names: without versions, architectures and publisher
+// words.
+func (m *Matcher) byProductName(q *query, t tracer) (Result, decision) {
+	src := q.it.Source
+	if src != SourceWindows && src != SourceMacOSApp && src != SourceProbe && src != SourceGeneric {
+		return Result{}, undecided
+	}
+	if src == SourceProbe {
+		if p := m.product(q.lname); p != nil {
+			t.f("the item is named like catalog product %s", p.ID)
+			return Result{Product: p.ID, Version: q.upstream(), Rule: "product id " + q.lname,
+				Why: "the item is named like catalog product " + p.ID}, matched
+		}
+	}
+	if h, ok := m.lookupLabel(q.lname); ok {
+		t.f("%s", h.why)
+		return Result{Product: h.product, Version: q.upstream(), Rule: h.rule, Why: h.why}, matched
+	}
+	t.f("no catalog product is named %q", cleanName(q.lname))
+	return Result{}, rejected
 }
 
 func (m *Matcher) product(id string) *catalog.Product {
@@ -424,24 +440,6 @@ func cleanName(lname string) string {
 		b.WriteString(w)
 	}
 	return b.String()
-}
-
-// principal reports whether a binary package built from a product's source
-// package stands for the product: not a library (lib*), development,
-// documentation, debug, data, translation or test package. Those share the
-// product's version but would multiply every match by the number of
-// packages a source builds.
-func principal(name string) bool {
-	if strings.HasPrefix(name, "lib") {
-		return false
-	}
-	for _, suf := range []string{"-dev", "-doc", "-docs", "-dbg", "-dbgsym", "-debuginfo", "-data", "-common",
-		"-l10n", "-locales", "-examples", "-man", "-tests", "-test", "-devel", "-java", "-perl", "-el"} {
-		if strings.HasSuffix(name, suf) {
-			return false
-		}
-	}
-	return !strings.Contains(name, "-l10n-") && !strings.Contains(name, "-locale-")
 }
 
 // Matched is one matched item of an inventory.

@@ -110,32 +110,45 @@ func TestMatch(t *testing.T) {
 		{api.Item{Source: "os", Name: "debian", Version: "12", Product: "debian"}, "debian", "12.15", "os debian"},
 	}
 	for _, tt := range tests {
-		r, ok := m.Match(tt.it)
-		if tt.product == "" {
-			if ok {
-				t.Errorf("Match(%s %q %q) = %s %s by %q, want no match", tt.it.Source, tt.it.Name, tt.it.Version, r.Product, r.Version, r.Rule)
-			}
-			continue
+		t.Run(caseName(tt.it), func(t *testing.T) {
+			checkMatch(t, m, tt.it, tt.product, tt.version, tt.ruleContain)
+		})
+	}
+}
+
+// caseName names a table case after its item: "dpkg/python3.11-minimal".
+func caseName(it api.Item) string { return it.Source + "/" + it.Name }
+
+// checkMatch checks that m matches it to product at version by a rule
+// whose name contains rule ("" product: no match), and that Explain agrees.
+func checkMatch(t *testing.T, m *Matcher, it api.Item, product, version, rule string) {
+	t.Helper()
+	r, ok := m.Match(it)
+	if product == "" {
+		if ok {
+			t.Errorf("Match(%s %q %q) = %s %s by %q, want no match\n%s", it.Source, it.Name, it.Version, r.Product, r.Version, r.Rule,
+				strings.Join(m.Explain(it).Steps, "\n"))
 		}
-		if !ok {
-			t.Errorf("Match(%s %q %q) = no match, want %s %s\n%s", tt.it.Source, tt.it.Name, tt.it.Version, tt.product, tt.version,
-				strings.Join(m.Explain(tt.it).Steps, "\n"))
-			continue
-		}
-		if r.Product != tt.product || r.Version != tt.version {
-			t.Errorf("Match(%s %q %q) = %s %s (rule %q), want %s %s", tt.it.Source, tt.it.Name, tt.it.Version, r.Product, r.Version, r.Rule, tt.product, tt.version)
-		}
-		if !strings.Contains(r.Rule, tt.ruleContain) {
-			t.Errorf("Match(%s %q).Rule = %q, want it to contain %q", tt.it.Source, tt.it.Name, r.Rule, tt.ruleContain)
-		}
-		if r.Why == "" {
-			t.Errorf("Match(%s %q).Why is empty", tt.it.Source, tt.it.Name)
-		}
-		// Explain must agree with Match.
-		e := m.Explain(tt.it)
-		if !e.Matched || e.Product != r.Product || e.Version != r.Version || len(e.Steps) == 0 {
-			t.Errorf("Explain(%s %q) = %+v, disagrees with Match %+v", tt.it.Source, tt.it.Name, e, r)
-		}
+		return
+	}
+	if !ok {
+		t.Errorf("Match(%s %q %q) = no match, want %s %s\n%s", it.Source, it.Name, it.Version, product, version,
+			strings.Join(m.Explain(it).Steps, "\n"))
+		return
+	}
+	if r.Product != product || r.Version != version {
+		t.Errorf("Match(%s %q %q) = %s %s (rule %q), want %s %s", it.Source, it.Name, it.Version, r.Product, r.Version, r.Rule, product, version)
+	}
+	if !strings.Contains(r.Rule, rule) {
+		t.Errorf("Match(%s %q).Rule = %q, want it to contain %q", it.Source, it.Name, r.Rule, rule)
+	}
+	if r.Why == "" {
+		t.Errorf("Match(%s %q).Why is empty", it.Source, it.Name)
+	}
+	// Explain must agree with Match.
+	e := m.Explain(it)
+	if !e.Matched || e.Product != r.Product || e.Version != r.Version || len(e.Steps) == 0 {
+		t.Errorf("Explain(%s %q) = %+v, disagrees with Match %+v", it.Source, it.Name, e, r)
 	}
 }
 
@@ -165,25 +178,27 @@ func TestMatchOS(t *testing.T) {
 	cat := m.Catalog()
 	asOf := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
 	for _, tt := range tests {
-		r, ok := m.MatchOS(tt.h)
-		if tt.product == "" {
-			if ok {
-				t.Errorf("MatchOS(%+v) = %+v, want no match", tt.h, r)
+		name := strings.TrimSpace(tt.h.OSID + " " + tt.h.OSName + " " + tt.h.OSVersion + " " + tt.h.OSBuild)
+		t.Run(name, func(t *testing.T) {
+			r, ok := m.MatchOS(tt.h)
+			if tt.product == "" {
+				if ok {
+					t.Errorf("MatchOS(%+v) = %+v, want no match", tt.h, r)
+				}
+				return
 			}
-			continue
-		}
-		if !ok || r.Product != tt.product || r.Version != tt.version {
-			t.Errorf("MatchOS(%q %q %q) = %+v, %v; want %s %s\n%s", tt.h.OSID, tt.h.OSName, tt.h.OSBuild, r, ok, tt.product, tt.version,
-				strings.Join(m.ExplainOS(tt.h).Steps, "\n"))
-			continue
-		}
-		if r.Cycle != "" && r.Cycle != tt.cycle {
-			t.Errorf("MatchOS(%q).Cycle = %q, want %q", tt.h.OSName, r.Cycle, tt.cycle)
-		}
-		// The catalog must put the matched version in the same cycle.
-		if v := cat.Evaluate(r.Product, r.Version, asOf, catalog.DefaultPolicy()); v.Cycle != tt.cycle {
-			t.Errorf("Evaluate(%s, %q).Cycle = %q, want %q (%s)", r.Product, r.Version, v.Cycle, tt.cycle, v.Reason)
-		}
+			if !ok || r.Product != tt.product || r.Version != tt.version {
+				t.Fatalf("MatchOS(%q %q %q) = %+v, %v; want %s %s\n%s", tt.h.OSID, tt.h.OSName, tt.h.OSBuild, r, ok, tt.product, tt.version,
+					strings.Join(m.ExplainOS(tt.h).Steps, "\n"))
+			}
+			if r.Cycle != "" && r.Cycle != tt.cycle {
+				t.Errorf("MatchOS(%q).Cycle = %q, want %q", tt.h.OSName, r.Cycle, tt.cycle)
+			}
+			// The catalog must put the matched version in the same cycle.
+			if v := cat.Evaluate(r.Product, r.Version, asOf, catalog.DefaultPolicy()); v.Cycle != tt.cycle {
+				t.Errorf("Evaluate(%s, %q).Cycle = %q, want %q (%s)", r.Product, r.Version, v.Cycle, tt.cycle, v.Reason)
+			}
+		})
 	}
 }
 
@@ -241,21 +256,24 @@ rules:
 		t.Fatalf("NewWithRules: %v", err)
 	}
 	tests := []struct {
+		name             string
 		it               api.Item
 		product, version string
 	}{
 		// The built-in Ivanti and git rules apply once the catalog has the products.
-		{api.Item{Source: "windows-registry", Name: "Ivanti Endpoint Manager Agent", Version: "11.0.5.361", Publisher: "Ivanti"}, "ivanti-endpoint-manager", "11.0.5.361"},
-		{api.Item{Source: "windows-registry", Name: "Ivanti Endpoint Manager Agent", Version: "11.0.5.361", Publisher: "Someone Else"}, "", ""},
-		{api.Item{Source: "dpkg", Name: "git", Version: "1:2.39.5-0+deb12u3", SourcePkg: "git"}, "git", "2.39.5"},
-		{api.Item{Source: "windows-registry", Name: "ACME Agent 5.361", Version: "1"}, "ivanti-endpoint-manager", "11.0.5.361"},
-		{api.Item{Source: "dpkg", Name: "acme-nginx", Version: "1.0", SourcePkg: "nginx"}, "", ""},
+		{"built-in ivanti rule", api.Item{Source: "windows-registry", Name: "Ivanti Endpoint Manager Agent", Version: "11.0.5.361", Publisher: "Ivanti"}, "ivanti-endpoint-manager", "11.0.5.361"},
+		{"ivanti rule needs the publisher", api.Item{Source: "windows-registry", Name: "Ivanti Endpoint Manager Agent", Version: "11.0.5.361", Publisher: "Someone Else"}, "", ""},
+		{"built-in git rule", api.Item{Source: "dpkg", Name: "git", Version: "1:2.39.5-0+deb12u3", SourcePkg: "git"}, "git", "2.39.5"},
+		{"user pattern with version template", api.Item{Source: "windows-registry", Name: "ACME Agent 5.361", Version: "1"}, "ivanti-endpoint-manager", "11.0.5.361"},
+		{"user ignore rule", api.Item{Source: "dpkg", Name: "acme-nginx", Version: "1.0", SourcePkg: "nginx"}, "", ""},
 	}
 	for _, tt := range tests {
-		r, ok := um.Match(tt.it)
-		if ok != (tt.product != "") || r.Product != tt.product || r.Version != tt.version {
-			t.Errorf("Match(%q) = %+v, %v; want %q %q\n%s", tt.it.Name, r, ok, tt.product, tt.version, strings.Join(um.Explain(tt.it).Steps, "\n"))
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			r, ok := um.Match(tt.it)
+			if ok != (tt.product != "") || r.Product != tt.product || r.Version != tt.version {
+				t.Errorf("Match(%q) = %+v, %v; want %q %q\n%s", tt.it.Name, r, ok, tt.product, tt.version, strings.Join(um.Explain(tt.it).Steps, "\n"))
+			}
+		})
 	}
 	v := cat.Evaluate("ivanti-endpoint-manager", "11.0.5.361", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), catalog.DefaultPolicy())
 	if v.Support == catalog.SupportUnknownProduct {
@@ -269,21 +287,25 @@ rules:
 }
 
 func TestParseRulesErrors(t *testing.T) {
-	tests := []struct{ doc, want string }{
-		{"rules:\n  - id: x\n    name: a\n", "either product or ignore"},
-		{"rules:\n  - id: x\n    name: a\n    prefix: b\n    product: p\n", "exactly one of"},
-		{"rules:\n  - name: a\n    product: p\n", "no id"},
-		{"rules:\n  - id: x\n    pattern: '(('\n    product: p\n", "pattern"},
-		{"rules:\n  - id: x\n    name: a\n    product: p\n    sources: [floppy]\n", `unknown source "floppy"`},
-		{"rules:\n  - id: x\n    name: a\n    product: p\n    colour: red\n", "colour"},
-		{"rules:\n  - id: x\n    name: a\n    product: p\n    version: '${1}'\n", "needs a pattern"},
-		{"rules: [", "rules.yaml"},
+	tests := []struct{ name, doc, want string }{
+		{"neither product nor ignore", "rules:\n  - id: x\n    name: a\n", "either product or ignore"},
+		{"two selectors", "rules:\n  - id: x\n    name: a\n    prefix: b\n    product: p\n", "exactly one of"},
+		{"no id", "rules:\n  - name: a\n    product: p\n", "no id"},
+		{"bad pattern", "rules:\n  - id: x\n    pattern: '(('\n    product: p\n", "pattern"},
+		{"bad source pattern", "rules:\n  - id: x\n    source_pattern: 'qt[5'\n    product: p\n", "pattern"},
+		{"unknown source", "rules:\n  - id: x\n    name: a\n    product: p\n    sources: [floppy]\n", `unknown source "floppy"`},
+		{"unknown role", "rules:\n  - id: x\n    source_pkg: a\n    product: p\n    roles: [debug]\n", `unknown role "debug"`},
+		{"unknown field", "rules:\n  - id: x\n    name: a\n    product: p\n    colour: red\n", "colour"},
+		{"template without pattern", "rules:\n  - id: x\n    name: a\n    product: p\n    version: '${1}'\n", "needs a pattern"},
+		{"not yaml", "rules: [", "rules.yaml"},
 	}
 	for _, tt := range tests {
-		_, err := ParseRules("rules.yaml", strings.NewReader(tt.doc))
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("ParseRules(%q) error = %v, want one containing %q", tt.doc, err, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseRules("rules.yaml", strings.NewReader(tt.doc))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ParseRules(%q) error = %v, want one containing %q", tt.doc, err, tt.want)
+			}
+		})
 	}
 	if rs, err := ParseRules("empty.yaml", strings.NewReader("")); err != nil || len(rs) != 0 {
 		t.Errorf("ParseRules(empty) = %v, %v; want no rules and no error", rs, err)

@@ -42,11 +42,17 @@ func TestUpstream(t *testing.T) {
 		{"apk", "1.0-rc1", "1.0-rc1"},
 		{"windows-registry", " 11.0.5.361 ", "11.0.5.361"},
 		{"macos-app", "14.5", "14.5"},
+		{"golang", "v1.8.0", "1.8.0"},
+		{"golang", "go1.22.1", "1.22.1"},
+		{"golang", "v0.0.0-20230101000000-abcdef123456", "0.0.0-20230101000000-abcdef123456"},
+		{"pypi", "4.2.11", "4.2.11"},
 	}
 	for _, tt := range tests {
-		if got := Upstream(tt.source, tt.in); got != tt.want {
-			t.Errorf("Upstream(%q, %q) = %q, want %q", tt.source, tt.in, got, tt.want)
-		}
+		t.Run(tt.source+"/"+tt.in, func(t *testing.T) {
+			if got := Upstream(tt.source, tt.in); got != tt.want {
+				t.Errorf("Upstream(%q, %q) = %q, want %q", tt.source, tt.in, got, tt.want)
+			}
+		})
 	}
 }
 
