@@ -58,7 +58,8 @@ func TestReportRepositoryFields(t *testing.T) {
 	r := fullReport("r-new", "install-1", "web1",
 		api.Item{Source: "dpkg", Name: "curl", Version: "7.88.1-10+deb12u12", Arch: "amd64",
 			Origin: "debian", Suite: "bookworm-security", Candidate: "7.88.1-10+deb12u14",
-			CandidateOrigin: "debian", CandidateSuite: "bookworm-security"},
+			CandidateOrigin: "debian", CandidateSuite: "bookworm-security",
+			Section: "web", Summary: "command line tool for transferring data with URL syntax"},
 		api.Item{Source: "dpkg", Name: "nodejs", Version: "20.20.2-1nodesource1", Arch: "amd64",
 			Origin: ". nodistro", Suite: "nodistro", Candidate: "20.20.2-1nodesource1"})
 	r.Host.RepoDataDate = date
@@ -70,6 +71,9 @@ func TestReportRepositoryFields(t *testing.T) {
 	if got := item(d, "curl"); got.Origin != "debian" || got.Suite != "bookworm-security" ||
 		got.Candidate != "7.88.1-10+deb12u14" || got.CandidateOrigin != "debian" || got.CandidateSuite != "bookworm-security" {
 		t.Errorf("curl = %+v, want origin and candidate origin debian, suite and candidate suite bookworm-security, candidate 7.88.1-10+deb12u14", got)
+	}
+	if got := item(d, "curl"); got.Section != "web" || !strings.HasPrefix(got.Summary, "command line tool") {
+		t.Errorf("curl = %+v, want the section and summary the agent sent (the matcher reads roles from them)", got)
 	}
 	if got := item(d, "nodejs"); got.Origin != ". nodistro" || got.Candidate != got.Version {
 		t.Errorf("nodejs = %+v", got)
@@ -101,6 +105,8 @@ func TestReportRepositoryFields(t *testing.T) {
 	}{
 		{"control character in origin", bad(func(x *api.Report) { x.Items[0].Origin = "deb\nian" }), "items[0].origin"},
 		{"oversized candidate", bad(func(x *api.Report) { x.Items[0].Candidate = strings.Repeat("9", 2000) }), "items[0].candidate"},
+		{"control character in summary", bad(func(x *api.Report) { x.Items[0].Summary = "a\x1bb" }), "items[0].summary"},
+		{"oversized section", bad(func(x *api.Report) { x.Items[0].Section = strings.Repeat("s", 2000) }), "items[0].section"},
 		{"empty programme", bad(func(x *api.Report) { x.Host.ExtendedSupport = []string{""} }), "host.extended_support[0]"},
 		{"too many programmes", bad(func(x *api.Report) { x.Host.ExtendedSupport = make([]string, 100) }), "host.extended_support"},
 	} {

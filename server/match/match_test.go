@@ -346,3 +346,62 @@ func FuzzParseRules(f *testing.F) {
 		m.Match(api.Item{Source: "dpkg", Name: "foo12", Version: "1.0-1"})
 	})
 }
+
+// TestRoles checks that a package's role, from its name or its metadata,
+// decides whether a rule or identifier may claim it.
+func TestRoles(t *testing.T) {
+	m := defaultMatcher(t)
+	tests := []struct {
+		name    string
+		it      api.Item
+		product string
+	}{
+		{"kernel image", api.Item{Source: "dpkg", Name: "linux-image-6.1.0-28-amd64", Version: "6.1.119-1", SourcePkg: "linux-signed-amd64"}, "linux"},
+		{"kernel debug symbols by name", api.Item{Source: "dpkg", Name: "linux-image-6.1.0-28-amd64-dbg", Version: "6.1.119-1", SourcePkg: "linux"}, ""},
+		{"kernel signing template", api.Item{Source: "dpkg", Name: "linux-image-6.12-amd64-signed-template", Version: "6.12.117-1", SourcePkg: "linux"}, ""},
+		{"editor syntax of a product's source", api.Item{Source: "dpkg", Name: "vim-haproxy", Version: "2.6.12-1", SourcePkg: "haproxy"}, ""},
+		{"program of a product's source", api.Item{Source: "dpkg", Name: "haproxy", Version: "2.6.12-1", SourcePkg: "haproxy"}, "haproxy"},
+		{"transitional by summary", api.Item{Source: "dpkg", Name: "haproxy", Version: "2.6.12-1", SourcePkg: "haproxy", Summary: "transitional dummy package"}, ""},
+		{"debug by section", api.Item{Source: "dpkg", Name: "haproxy", Version: "2.6.12-1", SourcePkg: "haproxy", Section: "debug"}, ""},
+		{"debug by section with area", api.Item{Source: "dpkg", Name: "haproxy", Version: "2.6.12-1", SourcePkg: "haproxy", Section: "contrib/debug"}, ""},
+		{"documentation by summary", api.Item{Source: "dpkg", Name: "nginx", Version: "1.22.1-9", SourcePkg: "nginx", Summary: "small, powerful web server - documentation"}, ""},
+		{"summary that says nothing of a role", api.Item{Source: "dpkg", Name: "nginx", Version: "1.22.1-9", SourcePkg: "nginx", Summary: "small, powerful, scalable web/proxy server"}, "nginx"},
+		{"section of a program", api.Item{Source: "dpkg", Name: "nginx", Version: "1.22.1-9", SourcePkg: "nginx", Section: "httpd"}, "nginx"},
+		{"rpm debuginfo", api.Item{Source: "rpm", Name: "httpd-debuginfo", Version: "2.4.57-5.el9", SourcePkg: "httpd"}, ""},
+		{"rpm devel", api.Item{Source: "rpm", Name: "httpd-devel", Version: "2.4.57-5.el9", SourcePkg: "httpd"}, ""},
+		{"rpm perl module named perl-*", api.Item{Source: "rpm", Name: "perl-DBI", Version: "1.643-9.el9", SourcePkg: "perl-DBI"}, ""},
+		{"debian perl-base is perl", api.Item{Source: "dpkg", Name: "perl-base", Version: "5.36.0-7", SourcePkg: "perl"}, "perl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, ok := m.Match(tt.it)
+			if ok != (tt.product != "") || r.Product != tt.product {
+				t.Errorf("Match(%+v) = %q (%v) by %q, want %q\n%s", tt.it, r.Product, ok, r.Rule, tt.product, strings.Join(m.Explain(tt.it).Steps, "\n"))
+			}
+		})
+	}
+}
+
+func TestNameRole(t *testing.T) {
+	tests := []struct {
+		source, name string
+		want         role
+	}{
+		{"dpkg", "nginx", roleProgram}, {"dpkg", "libssl3", roleLibrary}, {"dpkg", "libssl-dev", roleDev},
+		{"dpkg", "python3-django", roleModule}, {"dpkg", "liblog4j2-java", roleModule}, {"dpkg", "erlang-jinterface", roleModule},
+		{"dpkg", "erlang-manpages", roleDoc}, {"dpkg", "erlang-mode", roleEditor}, {"dpkg", "clamav-testfiles", roleTests},
+		{"dpkg", "fonts-opensymbol", roleData}, {"dpkg", "nginx-common", roleData}, {"dpkg", "firefox-esr-l10n-de", roleL10n},
+		{"dpkg", "libreoffice-writer", roleProgram}, {"dpkg", "libapache2-mod-php8.2", roleProgram},
+		{"dpkg", "libreoffice-help-de", roleDoc}, {"dpkg", "linux-headers-6.1.0-28-amd64", roleDev},
+		{"dpkg", "linux-source-6.1", roleSource}, {"dpkg", "golang-1.19-src", roleSource}, {"dpkg", "qtbase5-examples", roleExamples},
+		{"dpkg", "perl-base", roleProgram}, {"rpm", "perl-interpreter", roleModule}, {"rpm", "openssl-libs", roleLibrary},
+		{"apk", "nginx-doc", roleDoc}, {"apk", "py3-django", roleModule},
+	}
+	for _, tt := range tests {
+		t.Run(tt.source+"/"+tt.name, func(t *testing.T) {
+			if got := nameRole(tt.source, tt.name); got != tt.want {
+				t.Errorf("nameRole(%q, %q) = %s, want %s", tt.source, tt.name, got, tt.want)
+			}
+		})
+	}
+}

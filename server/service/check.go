@@ -144,7 +144,7 @@ func checkItem(prefix string, it *api.Item) error {
 		{"source_pkg", it.SourcePkg, false}, {"publisher", it.Publisher, false}, {"bundle_id", it.BundleID, false},
 		{"product", it.Product, false}, {"origin", it.Origin, false}, {"suite", it.Suite, false},
 		{"candidate", it.Candidate, false}, {"candidate_origin", it.CandidateOrigin, false},
-		{"candidate_suite", it.CandidateSuite, false},
+		{"candidate_suite", it.CandidateSuite, false}, {"section", it.Section, false}, {"summary", it.Summary, false},
 	} {
 		if err := CheckText(prefix+c.f, c.v, MaxNameLen, c.required); err != nil {
 			return err

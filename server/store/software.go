@@ -29,11 +29,15 @@ type itemExtra struct {
 	Candidate       string `json:"candidate,omitempty"`
 	CandidateOrigin string `json:"candidate_origin,omitempty"`
 	CandidateSuite  string `json:"candidate_suite,omitempty"`
+	// Section and Summary are what the matcher reads a package's role from
+	// (a debug or transitional package): kept so a re-match agrees.
+	Section string `json:"section,omitempty"`
+	Summary string `json:"summary,omitempty"`
 }
 
 func keyOf(it api.Item) swKey {
 	k := swKey{source: it.Source, name: it.Name, version: it.Version, arch: it.Arch}
-	x := itemExtra{it.SourcePkg, it.Publisher, it.BundleID, it.Product, it.Origin, it.Suite, it.Candidate, it.CandidateOrigin, it.CandidateSuite}
+	x := itemExtra{it.SourcePkg, it.Publisher, it.BundleID, it.Product, it.Origin, it.Suite, it.Candidate, it.CandidateOrigin, it.CandidateSuite, it.Section, it.Summary}
 	if x != (itemExtra{}) {
 		b, _ := json.Marshal(x)
 		k.extra = string(b)
@@ -49,6 +53,7 @@ func (k swKey) item() api.Item {
 			it.SourcePkg, it.Publisher, it.BundleID, it.Product = x.SourcePkg, x.Publisher, x.BundleID, x.Product
 			it.Origin, it.Suite, it.Candidate = x.Origin, x.Suite, x.Candidate
 			it.CandidateOrigin, it.CandidateSuite = x.CandidateOrigin, x.CandidateSuite
+			it.Section, it.Summary = x.Section, x.Summary
 		}
 	}
 	return it
