@@ -52,14 +52,14 @@ func BenchmarkEvaluateParsed(b *testing.B) {
 	asOf := time.Date(2025, 1, 12, 0, 0, 0, 0, time.UTC)
 	pol := DefaultPolicy()
 	for i := range pvs { // build every product's index outside the timing
-		_ = cat.evaluate(&pvs[i], asOf, pol)
+		_ = cat.evaluate(&pvs[i], asOf, pol, nil)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		for j := range pvs {
-			_ = cat.evaluate(&pvs[j], asOf, pol)
+			_ = cat.evaluate(&pvs[j], asOf, pol, nil)
 		}
 	}
 	reportRate(b, cpuTime()-cpu0, len(pvs), "evals")
@@ -81,7 +81,7 @@ func BenchmarkEvaluateParsedNewDay(b *testing.B) {
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		for j := range pvs {
-			_ = cat.evaluate(&pvs[j], days[(i*len(pvs)+j)%len(days)], pol)
+			_ = cat.evaluate(&pvs[j], days[(i*len(pvs)+j)%len(days)], pol, nil)
 		}
 	}
 	reportRate(b, cpuTime()-cpu0, len(pvs), "evals")

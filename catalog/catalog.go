@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,8 @@ type Catalog struct {
 	index   map[string]*lazyIndex // by id and by alias (lowercase)
 	list    []*Product            // sorted by id
 	hashing sync.Once
+
+	ageMemo atomic.Pointer[warnMemo] // the catalog-age warnings of the last day asked
 }
 
 // Info describes where a catalog came from.
@@ -35,7 +38,18 @@ type Info struct {
 	Products int       `json:"products"` // number of products
 	Cycles   int       `json:"cycles"`   // number of cycles
 	Loaded   time.Time `json:"loaded"`
+	// Date is the day the catalog data was taken: the oldest date of its
+	// products' data (so the catalog's age is never understated when only
+	// some products were refreshed), else the oldest date of its documents;
+	// zero when none carries a date. See Product.Date for one product's.
+	Date Date `json:"date"`
 }
+
+// StaleAfterDays is the catalog age, in days, past which every verdict
+// warns that its data is old: a verdict for a day more than this many days
+// after its catalog_date carries the warning "The catalog data is N days
+// old ...".
+const StaleAfterDays = 30
 
 // lazyIndex builds a product's evaluation index on first use, so loading a
 // catalog costs only decoding.
@@ -89,6 +103,7 @@ func parseDefault(data []byte) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("default catalog: %w", err)
 	}
+	d.inheritDate()
 	c := newCatalog(d.info, d.products)
 	c.info.Version = hash
 	c.hashing.Do(func() {})
@@ -139,6 +154,7 @@ func fromDocs(docs []*doc) (*Catalog, error) {
 	var rels []map[string][]Release
 	for _, d := range docs {
 		infos = append(infos, d.info)
+		d.inheritDate()
 		for _, p := range d.products {
 			if _, ok := byID[p.ID]; !ok {
 				order = append(order, p.ID)
@@ -212,6 +228,18 @@ func sortReleases(s Scheme, rs []Release) {
 	})
 }
 
+// inheritDate gives the document's date to its products that have none.
+func (d *doc) inheritDate() {
+	if d.info.Date.IsZero() {
+		return
+	}
+	for _, p := range d.products {
+		if p.Date.IsZero() {
+			p.Date = d.info.Date
+		}
+	}
+}
+
 func mergeInfo(infos []Info) Info {
 	var out Info
 	var srcs, lics []string
@@ -224,6 +252,9 @@ func mergeInfo(infos []Info) Info {
 		}
 		if out.Commit == "" {
 			out.Commit = in.Commit
+		}
+		if !in.Date.IsZero() && (out.Date.IsZero() || in.Date.Before(out.Date.Time)) {
+			out.Date = in.Date
 		}
 	}
 	out.Source = strings.Join(srcs, " + ")
@@ -246,10 +277,17 @@ func newCatalog(info Info, ps []*Product) *Catalog {
 	c.list = append([]*Product(nil), ps...)
 	sort.Slice(c.list, func(i, j int) bool { return c.list[i].ID < c.list[j].ID })
 	info.Products, info.Cycles = len(ps), 0
+	var oldest Date
 	for _, p := range c.list {
 		c.products[p.ID] = p
 		c.index[p.ID] = &lazyIndex{p: p}
 		info.Cycles += len(p.Cycles)
+		if !p.Date.IsZero() && (oldest.IsZero() || p.Date.Before(oldest.Time)) {
+			oldest = p.Date
+		}
+	}
+	if !oldest.IsZero() {
+		info.Date = oldest
 	}
 	for _, p := range c.list {
 		for _, a := range p.Aliases {
@@ -277,7 +315,7 @@ func (c *Catalog) lookup(id string) *prodIndex {
 
 // Info returns the catalog's provenance and size.
 func (c *Catalog) Info() Info {
-	c.hashing.Do(func() { c.info.Version = contentHash(c.list) })
+	c.hashing.Do(func() { c.info.Version = contentHash(c.list, c.info.Date) })
 	return c.info
 }
 

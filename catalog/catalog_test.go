@@ -299,7 +299,7 @@ func TestDefaultInfo(t *testing.T) {
 	if !strings.Contains(DefaultLicense, "MIT License") && !strings.Contains(DefaultLicense, "Permission is hereby granted") {
 		t.Error("DefaultLicense does not hold the MIT licence text")
 	}
-	if in.Version != contentHash(cat.list) {
+	if in.Version != contentHash(cat.list, cat.info.Date) {
 		t.Error("the embedded content version differs from the recomputed hash")
 	}
 	if p := cat.Product("Python"); p == nil || p.ID != "python" {

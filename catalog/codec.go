@@ -18,14 +18,17 @@ import (
 // is Info().Version. It is an internal format: people write YAML or JSON.
 //
 //	eolwatch-catalog-tsv/1
-//	source<TAB>...           commit<TAB>...         license<TAB>...
-//	P<TAB>id<TAB>label<TAB>category<TAB>scheme<TAB>aliases<TAB>identifiers
+//	source<TAB>...           commit<TAB>...         license<TAB>...      date<TAB>YYYY-MM-DD
+//	P<TAB>id<TAB>label<TAB>category<TAB>scheme<TAB>aliases<TAB>identifiers[<TAB>extended support[<TAB>date]]
 //	Y<TAB>name<TAB>label<TAB>codename<TAB>release<TAB>eoas<TAB>eol<TAB>eoes<TAB>lts<TAB>latest<TAB>latest date<TAB>releases
 //
 // Lists use \x1e between items and \x1f inside one (alias list, type\x1fid,
 // version\x1fdate). Milestones are "", "true", "false" or a date; lts is "",
 // "true" or a date. A field holding a control character or starting with a
-// double quote is written Go-quoted.
+// double quote is written Go-quoted. The date line is the day the data was
+// taken (Info.Date); a product line carries its own date only when it
+// differs, and its extended-support programme (name\x1ffree|paid\x1fenrolment
+// ids separated by \x1e) only when its data gives one.
 const compactMagic = "eolwatch-catalog-tsv/1"
 
 func esc(s string) string {
@@ -54,8 +57,9 @@ func msText(m Milestone) string {
 	return ""
 }
 
-// writeProducts writes the product lines of the compact form.
-func writeProducts(w *bufio.Writer, ps []*Product) {
+// writeProducts writes the product lines of the compact form; a product's
+// date is written when it differs from base, the catalog's date.
+func writeProducts(w *bufio.Writer, ps []*Product, base Date) {
 	for _, p := range ps {
 		w.WriteString("P\t" + esc(p.ID) + "\t" + esc(p.Label) + "\t" + esc(p.Category) + "\t" + esc(string(p.Scheme)) + "\t")
 		for i, a := range p.Aliases {
@@ -70,6 +74,27 @@ func writeProducts(w *bufio.Writer, ps []*Product) {
 				w.WriteByte(0x1e)
 			}
 			w.WriteString(esc(id.Type) + "\x1f" + esc(id.ID))
+		}
+		date := ""
+		if !p.Date.Equal(base.Time) {
+			date = p.Date.String()
+		}
+		if p.Extended != nil || date != "" {
+			w.WriteByte('\t')
+			if e := p.Extended; e != nil {
+				kind := "paid"
+				if e.Free {
+					kind = "free"
+				}
+				enrol := make([]string, len(e.Enrolment))
+				for i, id := range e.Enrolment {
+					enrol[i] = esc(id)
+				}
+				w.WriteString(esc(e.Name) + "\x1f" + kind + "\x1f" + strings.Join(enrol, "\x1e"))
+			}
+		}
+		if date != "" {
+			w.WriteString("\t" + date)
 		}
 		w.WriteByte('\n')
 		for _, c := range p.Cycles {
@@ -100,16 +125,19 @@ func (c *Catalog) WriteCompact(w io.Writer) error {
 	bw.WriteString("source\t" + esc(c.info.Source) + "\n")
 	bw.WriteString("commit\t" + esc(c.info.Commit) + "\n")
 	bw.WriteString("license\t" + esc(c.info.License) + "\n")
-	writeProducts(bw, c.list)
+	if !c.info.Date.IsZero() {
+		bw.WriteString("date\t" + c.info.Date.String() + "\n")
+	}
+	writeProducts(bw, c.list, c.info.Date)
 	return bw.Flush()
 }
 
 // contentHash is the catalog's content version: SHA-256 of the product
-// lines of the compact form, 16 hex digits.
-func contentHash(ps []*Product) string {
+// lines of the compact form for a catalog dated base, 16 hex digits.
+func contentHash(ps []*Product, base Date) string {
 	h := sha256.New()
 	bw := bufio.NewWriterSize(h, 64<<10)
-	writeProducts(bw, ps)
+	writeProducts(bw, ps, base)
 	bw.Flush()
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
@@ -211,7 +239,7 @@ func parseCompact(name string, data []byte) (*doc, string, error) {
 			f[k] = u
 		}
 		switch f[0] {
-		case "source", "commit", "license":
+		case "source", "commit", "license", "date":
 			if len(f) != 2 {
 				return fail(errors.New("want 2 fields"))
 			}
@@ -220,15 +248,49 @@ func parseCompact(name string, data []byte) (*doc, string, error) {
 				out.info.Source = f[1]
 			case "commit":
 				out.info.Commit = f[1]
+			case "date":
+				d, err := fastDate(f[1])
+				if err != nil {
+					return fail(err)
+				}
+				out.info.Date = d
 			default:
 				out.info.License = f[1]
 			}
 			continue
 		case "P":
-			if len(f) != 7 {
-				return fail(fmt.Errorf("product line: want 7 fields, got %d", len(f)))
+			if len(f) < 7 || len(f) > 9 {
+				return fail(fmt.Errorf("product line: want 7 to 9 fields, got %d", len(f)))
 			}
 			p = &Product{ID: f[1], Label: f[2], Category: f[3], Scheme: Scheme(f[4]), Source: name}
+			if len(f) > 7 && f[7] != "" {
+				parts := strings.SplitN(f[7], "\x1f", 3)
+				if len(parts) != 3 || (parts[1] != "free" && parts[1] != "paid") {
+					return fail(errors.New("bad extended-support programme"))
+				}
+				pname, err := unesc(parts[0])
+				if err != nil {
+					return fail(err)
+				}
+				e := &Programme{Name: pname, Free: parts[1] == "free"}
+				if parts[2] != "" {
+					for _, id := range strings.Split(parts[2], "\x1e") {
+						u, err := unesc(id)
+						if err != nil {
+							return fail(err)
+						}
+						e.Enrolment = append(e.Enrolment, u)
+					}
+				}
+				p.Extended = e
+			}
+			if len(f) > 8 {
+				d, err := fastDate(f[8])
+				if err != nil {
+					return fail(err)
+				}
+				p.Date = d
+			}
 			if !KnownScheme(p.Scheme) {
 				return fail(fmt.Errorf("unknown scheme %q", f[4]))
 			}

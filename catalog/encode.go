@@ -7,13 +7,21 @@ import (
 
 // outProduct and outCycle are the own format as written (field order fixed).
 type outProduct struct {
-	ID          string       `json:"id"`
-	Label       string       `json:"label"`
-	Category    string       `json:"category,omitempty"`
-	Aliases     []string     `json:"aliases,omitempty"`
-	Identifiers []Identifier `json:"identifiers,omitempty"`
-	Scheme      Scheme       `json:"scheme,omitempty"`
-	Cycles      []outCycle   `json:"cycles"`
+	ID          string        `json:"id"`
+	Label       string        `json:"label"`
+	Category    string        `json:"category,omitempty"`
+	Aliases     []string      `json:"aliases,omitempty"`
+	Identifiers []Identifier  `json:"identifiers,omitempty"`
+	Scheme      Scheme        `json:"scheme,omitempty"`
+	Date        *Date         `json:"date,omitempty"`
+	Extended    *outProgramme `json:"extended_support,omitempty"`
+	Cycles      []outCycle    `json:"cycles"`
+}
+
+type outProgramme struct {
+	Name      string   `json:"name"`
+	Free      bool     `json:"free"`
+	Enrolment []string `json:"enrolment,omitempty"`
 }
 
 type outCycle struct {
@@ -42,8 +50,15 @@ func datePtr(d Date) *Date {
 	return &d
 }
 
-func toOwnProduct(p *Product) outProduct {
+// toOwnProduct converts p; its date is written when it differs from base.
+func toOwnProduct(p *Product, base Date) outProduct {
 	op := outProduct{ID: p.ID, Label: p.Label, Category: p.Category, Aliases: p.Aliases, Identifiers: p.Identifiers, Scheme: p.Scheme}
+	if !p.Date.Equal(base.Time) {
+		op.Date = datePtr(p.Date)
+	}
+	if e := p.Extended; e != nil {
+		op.Extended = &outProgramme{Name: e.Name, Free: e.Free, Enrolment: e.Enrolment}
+	}
 	for _, c := range p.Cycles {
 		oc := outCycle{Name: c.Name, Label: c.Label, Codename: c.Codename, Release: datePtr(c.ReleaseDate),
 			EOAS: c.EOAS.Value(), EOL: c.EOL.Value(), EOES: c.EOES.Value(), Latest: c.Latest, LatestDate: datePtr(c.LatestDate)}
@@ -69,10 +84,11 @@ func (c *Catalog) WriteJSON(w io.Writer) error {
 		Source   string       `json:"source,omitempty"`
 		Commit   string       `json:"commit,omitempty"`
 		License  string       `json:"license,omitempty"`
+		Date     *Date        `json:"date,omitempty"`
 		Products []outProduct `json:"products"`
-	}{Format: FormatName, Source: c.info.Source, Commit: c.info.Commit, License: c.info.License}
+	}{Format: FormatName, Source: c.info.Source, Commit: c.info.Commit, License: c.info.License, Date: datePtr(c.info.Date)}
 	for _, p := range c.list {
-		doc.Products = append(doc.Products, toOwnProduct(p))
+		doc.Products = append(doc.Products, toOwnProduct(p, c.info.Date))
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(doc)

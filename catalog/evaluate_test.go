@@ -65,10 +65,10 @@ func TestEvaluateRules(t *testing.T) {
 		reason                               string
 	}{
 		{"on the eol day still supported", "3.1.9", "2024-12-31", SupportSupported, PhaseActive, PatchCurrent, StatusEOLSoon, "3.1", "3.1.9", "3.1.9", "3.2.4", "2024-12-31", ip(0), "reaches end of life on 2024-12-31 (in 0 days)"},
-		{"the day after eol: eol, extended support shown", "3.1.9", "2025-01-01", SupportEOL, PhaseExtended, PatchCurrent, StatusEOL, "3.1", "3.1.9", "2.0.44", "3.2.4", "2024-12-31", ip(-1), "Lang 3.1 reached end of life on 2024-12-31 and is only covered by paid extended support until 2026-12-31; move to a supported release line, 2.0.44 or later (the next newer line is 3.2.4)."},
-		{"after extended support: plain eol", "3.1.9", "2027-01-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.1", "3.1.9", "2.0.44", "4.0.0", "2024-12-31", ip(-731), "reached end of life on 2024-12-31; move to a supported release line, 2.0.44 or later (the next newer line is 4.0.0)."},
-		{"eol true: ended without a date", "3.0.7", "2025-01-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.0", "3.0.7", "2.0.44", "3.2.4", true, nil, "Lang 3.0 has reached end of life; move to a supported release line, 2.0.44 or later (the next newer line is 3.2.4)."},
-		{"as of a date before any dated patch: the cycle name is the target", "3.0.7", "2023-01-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.0", "3.0.7", "2.0.44", "3.1", true, nil, "(the next newer line is 3.1)."},
+		{"the day after eol: eol, paid extended support shown", "3.1.9", "2025-01-01", SupportEOL, PhaseExtended, PatchCurrent, StatusEOL, "3.1", "3.1.9", "3.2.4", "3.2.4", "2024-12-31", ip(-1), "Lang 3.1 reached end of life on 2024-12-31 and is only covered by paid extended support until 2026-12-31; upgrade to 3.2.4 or later."},
+		{"after extended support: plain eol", "3.1.9", "2027-01-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.1", "3.1.9", "4.0.0", "4.0.0", "2024-12-31", ip(-731), "Lang 3.1 reached end of life on 2024-12-31; upgrade to 4.0.0 or later."},
+		{"eol true: ended without a date", "3.0.7", "2025-01-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.0", "3.0.7", "3.2.4", "3.2.4", true, nil, "Lang 3.0 has reached end of life; upgrade to 3.2.4 or later."},
+		{"as of a date before any dated patch: the cycle name is the target", "3.0.7", "2023-01-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.0", "3.0.7", "3.1", "3.1", true, nil, "; upgrade to 3.1 or later."},
 		{"eol false: supported, no date", "2.0.44", "2030-01-01", SupportSupported, PhaseActive, PatchCurrent, StatusCurrent, "2.0", "2.0.44", "2.0.44", "4.0.0", false, nil, "Lang 2.0 is supported with no announced end-of-life date and 2.0.44 is its latest patch."},
 		{"eoas passed: security phase", "3.2.5", "2024-09-01", SupportSupported, PhaseSecurity, PatchCurrent, StatusCurrent, "3.2", "3.2.3", "3.2.5", "3.2.3", "2025-03-31", ip(211), "receives security fixes only until 2025-03-31"},
 		{"newer patch inside grace: available", "3.2.3", "2024-11-20", SupportSupported, PhaseSecurity, PatchAvailable, StatusPatchAvailable, "3.2", "3.2.4", "3.2.4", "3.2.4", "2025-03-31", ip(131), "3.2.4 is available, install it by 2024-12-01."},
@@ -78,35 +78,48 @@ func TestEvaluateRules(t *testing.T) {
 		{"warn window: eol-soon beats patch-available", "3.2.4", "2025-01-20", SupportSupported, PhaseSecurity, PatchAvailable, StatusEOLSoon, "3.2", "3.2.5", "3.2.5", "3.2.5", "2025-03-31", ip(70), "plan an upgrade to a newer supported Lang release when one is published, and install 3.2.5 meanwhile."},
 		{"eol-soon names the next cycle that outlives this one", "3.1.9", "2024-12-01", SupportSupported, PhaseActive, PatchCurrent, StatusEOLSoon, "3.1", "3.1.9", "3.1.9", "3.2.4", "2024-12-31", ip(30), "Lang 3.1 reaches end of life on 2024-12-31 (in 30 days); plan an upgrade to 3.2.4 or later."},
 		{"overdue beats eol-soon", "3.2.0", "2025-03-01", SupportSupported, PhaseSecurity, PatchOverdue, StatusPatchOverdue, "3.2", "3.2.5", "3.2.5", "3.2.5", "2025-03-31", ip(30), ""},
-		{"eol upgrade: the oldest supported cycle even when older, the newer line named", "3.2.5", "2025-07-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.2", "3.2.5", "2.0.44", "4.0.0", "2025-03-31", ip(-92), "Lang 3.2 reached end of life on 2025-03-31; move to a supported release line, 2.0.44 or later (the next newer line is 4.0.0)."},
-		{"eol with no newer supported cycle: oldest supported", "3.2.5", "2025-05-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.2", "3.2.5", "2.0.44", "3.2.5", "2025-03-31", ip(-31), "Lang 3.2 reached end of life on 2025-03-31; no newer Lang release is supported, the older 2.0.44 still is."},
-		{"unknown version", "5.1.0", "2025-01-01", SupportUnknownVersion, PhaseUnknown, PatchUnknown, StatusUnknownVersion, "", "", "2.0.44", "3.2.4", nil, nil, "Lang has no release cycle that contains version 5.1.0"},
-		{"unparsable version", "banana", "2025-01-01", SupportUnknownVersion, PhaseUnknown, PatchUnknown, StatusUnknownVersion, "", "", "2.0.44", "3.2.4", nil, nil, `Lang version "banana" could not be read`},
-		{"component match: 3.2 never claims 3.20", "3.20.1", "2025-01-01", SupportUnknownVersion, PhaseUnknown, PatchUnknown, StatusUnknownVersion, "", "", "2.0.44", "3.2.4", nil, nil, ""},
+		{"eol upgrade: the next newer supported line, never the older one still supported", "3.2.5", "2025-07-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.2", "3.2.5", "4.0.0", "4.0.0", "2025-03-31", ip(-92), "Lang 3.2 reached end of life on 2025-03-31; upgrade to 4.0.0 or later."},
+		{"eol with only an older line supported: no upgrade_to, the reason says so", "3.2.5", "2025-05-01", SupportEOL, PhaseEOL, PatchCurrent, StatusEOL, "3.2", "3.2.5", "", "3.2.5", "2025-03-31", ip(-31), "Lang 3.2 reached end of life on 2025-03-31; no newer Lang release line is supported, only the older 2.0 (2.0.44) still is."},
+		{"unknown version newer than every line: no upgrade_to (it would be a downgrade)", "5.1.0", "2025-01-01", SupportUnknownVersion, PhaseUnknown, PatchUnknown, StatusUnknownVersion, "", "", "", "3.2.4", nil, nil, "Lang has no release cycle that contains version 5.1.0"},
+		{"unparsable version: the oldest supported line", "banana", "2025-01-01", SupportUnknownVersion, PhaseUnknown, PatchUnknown, StatusUnknownVersion, "", "", "2.0.44", "3.2.4", nil, nil, `Lang version "banana" could not be read`},
+		{"component match: 3.2 never claims 3.20", "3.20.1", "2025-01-01", SupportUnknownVersion, PhaseUnknown, PatchUnknown, StatusUnknownVersion, "", "", "", "3.2.4", nil, nil, ""},
+		{"unknown version between lines: the next newer supported line", "3.20.1", "2025-07-01", SupportUnknownVersion, PhaseUnknown, PatchUnknown, StatusUnknownVersion, "", "", "4.0.0", "4.0.0", nil, nil, ""},
+		{"older than every line but the oldest is still supported: unknown-version", "1.4.2", "2025-01-01", SupportUnknownVersion, PhaseUnknown, PatchUnknown, StatusUnknownVersion, "", "", "2.0.44", "3.2.4", nil, nil, "Lang has no release cycle that contains version 1.4.2"},
 		{"installed newer than any known patch", "3.2.9", "2025-01-01", SupportSupported, PhaseSecurity, PatchCurrent, StatusEOLSoon, "3.2", "3.2.4", "3.2.9", "3.2.4", "2025-03-31", ip(89), ""},
 	}
 	for _, tt := range tests {
-		v := cat.Evaluate("lang", tt.version, day(tt.asOf), DefaultPolicy())
-		got := []string{v.Support, v.Phase, v.Patch, v.Status, v.Cycle, v.Latest, v.UpgradeTo, v.Newest}
-		want := []string{tt.support, tt.phase, tt.patch, tt.status, tt.cycle, tt.latest, tt.upgrade, tt.newest}
-		for i := range got {
-			if got[i] != want[i] {
-				t.Errorf("%s: Evaluate(lang, %q, %s) = support/phase/patch/status/cycle/latest/upgrade/newest %v, want %v", tt.name, tt.version, tt.asOf, got, want)
-				break
+		t.Run(tt.name, func(t *testing.T) {
+			v := cat.Evaluate("lang", tt.version, day(tt.asOf), DefaultPolicy())
+			got := []string{v.Support, v.Phase, v.Patch, v.Status, v.Cycle, v.Latest, v.UpgradeTo, v.Newest}
+			want := []string{tt.support, tt.phase, tt.patch, tt.status, tt.cycle, tt.latest, tt.upgrade, tt.newest}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Errorf("Evaluate(lang, %q, %s) = support/phase/patch/status/cycle/latest/upgrade/newest %q, want %q", tt.version, tt.asOf, got, want)
+					break
+				}
 			}
-		}
-		if v.EOL != tt.eol {
-			t.Errorf("%s: eol = %#v, want %#v", tt.name, v.EOL, tt.eol)
-		}
-		if (v.DaysToEOL == nil) != (tt.days == nil) || (v.DaysToEOL != nil && *v.DaysToEOL != *tt.days) {
-			t.Errorf("%s: days_to_eol = %v, want %v", tt.name, deref(v.DaysToEOL), deref(tt.days))
-		}
-		if !strings.Contains(v.Reason, tt.reason) {
-			t.Errorf("%s: reason %q does not contain %q", tt.name, v.Reason, tt.reason)
-		}
-		if strings.Count(v.Reason, ". ") > 0 || !strings.HasSuffix(v.Reason, ".") {
-			t.Errorf("%s: reason %q is not one sentence", tt.name, v.Reason)
-		}
+			if v.EOL != tt.eol {
+				t.Errorf("eol = %#v, want %#v", v.EOL, tt.eol)
+			}
+			if (v.DaysToEOL == nil) != (tt.days == nil) || (v.DaysToEOL != nil && *v.DaysToEOL != *tt.days) {
+				t.Errorf("days_to_eol = %v, want %v", deref(v.DaysToEOL), deref(tt.days))
+			}
+			if !strings.Contains(v.Reason, tt.reason) {
+				t.Errorf("reason %q does not contain %q", v.Reason, tt.reason)
+			}
+			checkSentence(t, v.Reason)
+			if v.Maintainer != MaintainerUpstream || v.Warnings == nil {
+				t.Errorf("maintainer %q, warnings %#v: want upstream and a non-nil list", v.Maintainer, v.Warnings)
+			}
+		})
+	}
+}
+
+// checkSentence fails when s is not one sentence ending with a full stop.
+func checkSentence(t *testing.T, s string) {
+	t.Helper()
+	if strings.Count(s, ". ") > 0 || !strings.HasSuffix(s, ".") {
+		t.Errorf("reason %q is not one sentence", s)
 	}
 }
 

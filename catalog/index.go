@@ -17,16 +17,32 @@ type prodIndex struct {
 	builds   map[[3]uint64][]int // Windows: major.minor.build of the cycle's latest → indexes
 	byRel    []int               // cycle indexes by release day ascending (ties: later listed first)
 	relPos   []int               // relPos[i]: position of cycle i in byRel
+	oldest   int                 // the cycle with the smallest numeric name; -1 unless every cycle name is numeric
 
-	newestMemo atomic.Pointer[dayMemo] // the last newest answer
+	prog        *Programme // the extended-support programme behind the eoes dates
+	byProgramme string     // " is supported by " + the programme's name, for reasons
+	date        Date       // the day the product's data was taken
+	dateStr     string     // date as YYYY-MM-DD, "" when unknown
+
+	newestMemo atomic.Pointer[dayMemo]  // the last newest answer
+	ageMemo    atomic.Pointer[warnMemo] // the last catalog-age warnings
 }
 
-// dayMemo remembers an answer that depends only on the day, so evaluating
-// many installs for the same day does the work once. Safe for concurrent use.
+// dayMemo remembers an answer that depends only on the day (and whether
+// extended support counts), so evaluating many installs for the same day
+// does the work once. Safe for concurrent use.
 type dayMemo struct {
 	day     int32
+	ext     bool // extended support counted
+	none    bool // the policy counts no extended support (the reason says so)
 	upgrade string
 	reason  string
+}
+
+// warnMemo remembers the warnings of one day.
+type warnMemo struct {
+	day      int32
+	warnings []string
 }
 
 // relEntry is one known version of a cycle with the day it appeared.
@@ -48,10 +64,14 @@ type cycleIndex struct {
 	eoesSet bool   // the product has an extended-support phase for this cycle
 	eolVal  any    // Verdict.EOL, boxed once
 	eolStr  string // the end-of-life date as YYYY-MM-DD, "" when not dated
+	eoesDay int32  // noDay unless the end of extended support is dated
+	eoesVal any    // Verdict.EOL when extended support counts, boxed once
+	eoesStr string // the end of extended support as YYYY-MM-DD, "" when not dated
 	label   string // product label + " " + cycle label, for reasons
 
-	endedText    string // "Python 3.8 reached end of life on 2024-10-07"
-	extendedText string // endedText + " and is only covered by paid extended support until ..."
+	endedText        string // "Python 3.8 reached end of life on 2024-10-07"
+	regularEndedNote string // " (regular support ended on 2026-07-11)", for a cycle in its extended phase
+	throughNote      string // " (through Debian LTS after 2026-07-11)", for a cycle whose extended support counts
 
 	eolMemo atomic.Pointer[dayMemo] // the last end-of-life answer (upgrade target and reason)
 
@@ -80,15 +100,14 @@ func buildIndex(p *Product) *prodIndex {
 		ci.eoesSet = c.EOES.Set
 		ci.eolVal = c.EOL.Value()
 		ci.eolStr = c.EOL.Date.String()
+		ci.eoesDay = c.EOES.Date.day()
+		ci.eoesVal = c.EOES.Value()
+		ci.eoesStr = c.EOES.Date.String()
 		ci.label = p.Label + " " + cycleLabel(c)
 		if ci.eolStr != "" {
 			ci.endedText = ci.label + " reached end of life on " + ci.eolStr
 		} else {
 			ci.endedText = ci.label + " has reached end of life"
-		}
-		ci.extendedText = ci.endedText + " and is only covered by paid extended support"
-		if d := c.EOES.Date.String(); d != "" {
-			ci.extendedText += " until " + d
 		}
 		ci.latest = ix.parse(c.Latest)
 		if _, ok := ix.byName[strings.ToLower(c.Name)]; !ok {
@@ -125,7 +144,72 @@ func buildIndex(p *Product) *prodIndex {
 	for k, i := range ix.byRel {
 		ix.relPos[i] = k
 	}
+	ix.oldest = -1
+	if p.Scheme != SchemeWindows {
+		for i := range ix.cycles {
+			k := ix.cycles[i].key
+			if k == nil {
+				ix.oldest = -1
+				break
+			}
+			if ix.oldest < 0 || compareComps(k, ix.cycles[ix.oldest].key) < 0 {
+				ix.oldest = i
+			}
+		}
+	}
+	ix.prog = programmeOf(p)
+	ix.byProgramme = " is supported by " + ix.prog.Name
+	for i := range ix.cycles {
+		if ci := &ix.cycles[i]; ci.eoesSet && ci.eolStr != "" {
+			ci.regularEndedNote = " (regular support ended on " + ci.eolStr + ")"
+			ci.throughNote = " (through " + ix.prog.Name + " after " + ci.eolStr + ")"
+		}
+	}
+	ix.date = p.Date
+	ix.dateStr = p.Date.String()
 	return ix
+}
+
+// compareComps orders two lists of numeric components, missing trailing
+// components counting as zero ([3 10] = [3 10 0] < [3 11]).
+func compareComps(a, b []uint64) int {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y uint64
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// newerCycle reports whether cycle i is a newer release line than cycle
+// cur: by their numeric names, and by release date when the names are
+// equal or not numeric.
+func (ix *prodIndex) newerCycle(i, cur int) bool {
+	a, b := &ix.cycles[i], &ix.cycles[cur]
+	if a.key != nil && b.key != nil {
+		if c := compareComps(a.key, b.key); c != 0 {
+			return c > 0
+		}
+	}
+	return a.release > b.release
+}
+
+// aboveVersion reports whether every version of cycle i is newer than a
+// version with the components comps that belongs to no cycle (false when
+// the cycle's name is not numeric).
+func (ix *prodIndex) aboveVersion(i int, comps []uint64) bool {
+	k := ix.cycles[i].key
+	return k != nil && compareComps(k, comps) > 0
 }
 
 // endDay turns a milestone into the last day of the phase: a date is the
@@ -307,8 +391,30 @@ func (ci *cycleIndex) latestAsOf(d int32) (*relEntry, bool) {
 // firstNewer returns the earliest day on which a version newer than v was
 // known (math.MaxInt32 when none is dated) and whether an undated newer one exists.
 func (ci *cycleIndex) firstNewer(v *Version) (int32, bool) {
-	i := sort.Search(len(ci.rel), func(i int) bool { return compareP(&ci.rel[i].v, v) > 0 })
+	i := ci.newerFrom(v)
 	return ci.sufMin[i], ci.sufUndat[i]
+}
+
+// newerFrom returns the index in rel of the first version newer than v.
+func (ci *cycleIndex) newerFrom(v *Version) int {
+	return sort.Search(len(ci.rel), func(i int) bool { return compareP(&ci.rel[i].v, v) > 0 })
+}
+
+// firstNewerRelease describes the earliest dated release newer than v: its
+// day and version, and whether it is known to be the first newer release
+// (the cycle's known versions reach down to v, so none is missing between).
+// ok is false when no newer release is dated.
+func (ci *cycleIndex) firstNewerRelease(v *Version) (day int32, version string, exact, ok bool) {
+	i := ci.newerFrom(v)
+	if ci.sufMin[i] == math.MaxInt32 {
+		return 0, "", false, false
+	}
+	for k := i; k < len(ci.rel); k++ {
+		if ci.rel[k].day == ci.sufMin[i] {
+			return ci.sufMin[i], ci.rel[k].v.Raw, i > 0 && ci.rel[i].day != noDay, true
+		}
+	}
+	return 0, "", false, false
 }
 
 // cycleKey splits a cycle name into its numeric components and other tokens:

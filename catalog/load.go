@@ -152,6 +152,7 @@ type ownDoc struct {
 	Source   string            `json:"source" yaml:"source"`
 	Commit   string            `json:"commit" yaml:"commit"`
 	License  string            `json:"license" yaml:"license"`
+	Date     rawValue          `json:"date" yaml:"date"`
 	Products []json.RawMessage `json:"products" yaml:"-"`
 }
 
@@ -160,26 +161,38 @@ type ownDocYAML struct {
 	Source   string       `yaml:"source"`
 	Commit   string       `yaml:"commit"`
 	License  string       `yaml:"license"`
+	Date     rawValue     `yaml:"date"`
 	Products []ownProduct `yaml:"products"`
 }
 
 type ownProductBase struct {
-	ID          string       `json:"id" yaml:"id"`
-	Label       string       `json:"label" yaml:"label"`
-	Category    string       `json:"category" yaml:"category"`
-	Aliases     []string     `json:"aliases,omitempty" yaml:"aliases"`
-	Identifiers []Identifier `json:"identifiers,omitempty" yaml:"identifiers"`
-	Scheme      string       `json:"scheme,omitempty" yaml:"scheme"`
+	ID          string        `json:"id" yaml:"id"`
+	Label       string        `json:"label" yaml:"label"`
+	Category    string        `json:"category" yaml:"category"`
+	Aliases     []string      `json:"aliases,omitempty" yaml:"aliases"`
+	Identifiers []Identifier  `json:"identifiers,omitempty" yaml:"identifiers"`
+	Scheme      string        `json:"scheme,omitempty" yaml:"scheme"`
+	Extended    *ownProgramme `json:"extended_support,omitempty" yaml:"extended_support"`
+}
+
+// ownProgramme is the `extended_support` key of a product: its
+// extended-support programme (see Programme).
+type ownProgramme struct {
+	Name      string   `json:"name" yaml:"name"`
+	Free      *bool    `json:"free" yaml:"free"`
+	Enrolment []string `json:"enrolment,omitempty" yaml:"enrolment"`
 }
 
 type ownProduct struct {
 	ownProductBase `yaml:",inline"`
+	Date           rawValue   `yaml:"date"`
 	Cycles         []ownCycle `yaml:"cycles"`
 	line           int
 }
 
 type ownProductJSON struct {
 	ownProductBase
+	Date   rawValue          `json:"date"`
 	Cycles []json.RawMessage `json:"cycles"`
 }
 
@@ -308,6 +321,9 @@ func parseOwnJSON(name string, data []byte) (*doc, error) {
 	if err := checkFormat(name, d.Format); err != nil {
 		return nil, err
 	}
+	if err := out.setDate(name, d.Date); err != nil {
+		return nil, err
+	}
 	for i, raw := range d.Products {
 		var p ownProductJSON
 		if err := strictJSON(raw, &p); err != nil {
@@ -317,7 +333,7 @@ func parseOwnJSON(name string, data []byte) (*doc, error) {
 			_ = json.Unmarshal(raw, &loose)
 			return nil, &LoadError{File: name, Product: productRef(loose.ID, i), Err: err}
 		}
-		op := ownProduct{ownProductBase: p.ownProductBase}
+		op := ownProduct{ownProductBase: p.ownProductBase, Date: p.Date}
 		for j, rc := range p.Cycles {
 			var c ownCycle
 			if err := strictJSON(rc, &c); err != nil {
@@ -378,6 +394,9 @@ func parseOwnYAML(name string, data []byte) (*doc, error) {
 		return nil, err
 	}
 	out := &doc{info: Info{Source: d.Source, Commit: d.Commit, License: d.License}}
+	if err := out.setDate(name, d.Date); err != nil {
+		return nil, err
+	}
 	for i, op := range d.Products {
 		prod, err := op.toProduct(name, i)
 		if err != nil {
@@ -475,7 +494,7 @@ func (op ownProduct) toProduct(file string, idx int) (*Product, error) {
 		return nil, fail("", "category", 0, fmt.Errorf("unknown category %q (want one of %s)", op.Category, strings.Join(Categories, ", ")))
 	}
 	if !KnownScheme(Scheme(op.Scheme)) {
-		return nil, fail("", "scheme", 0, fmt.Errorf("unknown scheme %q (want semver, dotted, java, debian, rpm, calver, windows, or empty for automatic)", op.Scheme))
+		return nil, fail("", "scheme", 0, fmt.Errorf("unknown scheme %q (want semver, dotted, java, debian, rpm, apk, calver, windows, or empty for automatic)", op.Scheme))
 	}
 	for _, a := range op.Aliases {
 		if !idPattern.MatchString(a) {
@@ -490,6 +509,24 @@ func (op ownProduct) toProduct(file string, idx int) (*Product, error) {
 	p := &Product{ID: op.ID, Label: op.Label, Category: op.Category, Aliases: op.Aliases, Identifiers: op.Identifiers, Scheme: Scheme(op.Scheme), Source: file}
 	if p.Label == "" {
 		p.Label = p.ID
+	}
+	var err error
+	if p.Date, err = op.Date.date(); err != nil {
+		return nil, fail("", "date", op.Date.line, err)
+	}
+	if e := op.Extended; e != nil {
+		if strings.TrimSpace(e.Name) == "" {
+			return nil, fail("", "extended_support.name", 0, errors.New("missing programme name"))
+		}
+		if e.Free == nil {
+			return nil, fail("", "extended_support.free", 0, errors.New("say whether the programme is free (true: it counts under the default policy) or paid (false)"))
+		}
+		for _, id := range e.Enrolment {
+			if strings.TrimSpace(id) == "" {
+				return nil, fail("", "extended_support.enrolment", 0, errors.New("empty enrolment id"))
+			}
+		}
+		p.Extended = &Programme{Name: e.Name, Free: *e.Free, Enrolment: e.Enrolment}
 	}
 	seen := map[string]bool{}
 	for j, oc := range op.Cycles {
@@ -603,6 +640,28 @@ type extractCycle struct {
 	LatestReleaseDate rawValue `json:"latestReleaseDate"`
 }
 
+// sourceDate pulls the snapshot date out of "endoflife.date snapshot <sha>
+// <YYYY-MM-DD>": the last word that is a date; zero when none is.
+func sourceDate(src string) Date {
+	f := strings.Fields(src)
+	for i := len(f) - 1; i >= 0; i-- {
+		if d, err := ParseDate(f[i]); err == nil {
+			return d
+		}
+	}
+	return Date{}
+}
+
+// setDate sets the document's date from its `date` key.
+func (d *doc) setDate(name string, r rawValue) error {
+	dt, err := r.date()
+	if err != nil {
+		return &LoadError{File: name, Line: r.line, Field: "date", Err: err}
+	}
+	d.info.Date = dt
+	return nil
+}
+
 // sourceCommit pulls the commit out of "endoflife.date snapshot <sha> <date>".
 func sourceCommit(src string) string {
 	f := strings.Fields(src)
@@ -619,7 +678,7 @@ func parseExtract(name string, data []byte) (*doc, error) {
 	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, &LoadError{File: name, Line: jsonErrLine(data, err), Err: err}
 	}
-	out := &doc{info: Info{Source: d.Source, Commit: sourceCommit(d.Source), License: d.License}}
+	out := &doc{info: Info{Source: d.Source, Commit: sourceCommit(d.Source), License: d.License, Date: sourceDate(d.Source)}}
 	for i, raw := range d.Products {
 		var ep extractProduct
 		if err := json.Unmarshal(raw, &ep); err != nil {
@@ -677,7 +736,7 @@ func parseReleasesJSON(name string, data []byte) (*doc, error) {
 	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, &LoadError{File: name, Line: jsonErrLine(data, err), Err: err}
 	}
-	out := &doc{info: Info{Source: d.Source, Commit: sourceCommit(d.Source), License: d.License}, releases: map[string][]Release{}}
+	out := &doc{info: Info{Source: d.Source, Commit: sourceCommit(d.Source), License: d.License, Date: sourceDate(d.Source)}, releases: map[string][]Release{}}
 	for pid, p := range d.Products {
 		for k, pair := range p.Versions {
 			field := "versions[" + strconv.Itoa(k) + "]"
@@ -788,5 +847,9 @@ func parseAPIv1(name string, data []byte) (*doc, error) {
 		return nil, fieldRename(err, map[string]string{"release": "releaseDate", "latest_date": "latest.date", "latest": "latest.name", "eol": "eolFrom", "eoas": "eoasFrom", "eoes": "eoesFrom", "lts": "ltsFrom"})
 	}
 	p.Source = "endoflife.date API v1"
-	return &doc{info: Info{Source: "endoflife.date API v1 " + d.GeneratedAt}, products: []*Product{p}}, nil
+	gen := Date{}
+	if len(d.GeneratedAt) >= len(DateLayout) {
+		gen, _ = ParseDate(d.GeneratedAt[:len(DateLayout)])
+	}
+	return &doc{info: Info{Source: "endoflife.date API v1 " + d.GeneratedAt, Date: gen}, products: []*Product{p}}, nil
 }

@@ -1,6 +1,10 @@
 package catalog
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Scheme names a version scheme: how a product's versions are parsed,
 // ordered and mapped to release cycles.
@@ -14,6 +18,7 @@ const (
 	SchemeJava    Scheme = "java"    // 8u392-b08, 17.0.9+9, jdk-21.0.1
 	SchemeDebian  Scheme = "debian"  // 1:2.39.5-0+deb12u3 (epoch, revision, ~)
 	SchemeRPM     Scheme = "rpm"     // 1:2.4.57-5.el9 (epoch, rpmvercmp)
+	SchemeAPK     Scheme = "apk"     // 1.36.1-r29, 3.0.15_p1-r0 (Alpine's apk-tools rules)
 	SchemeCalver  Scheme = "calver"  // 2024.1, 2022 SU3, 2022.3.1
 	SchemeWindows Scheme = "windows" // 10.0.26100.2314: mapped to a release by its build number
 )
@@ -69,20 +74,132 @@ type Product struct {
 	Scheme      Scheme
 	Cycles      []*Cycle // newest first
 	Source      string   // where this product's data came from (file name or "endoflife.date")
+	// Date is the day this product's data was taken (the endoflife.date
+	// snapshot date, an API response's generated_at, a file's `date`); the
+	// zero Date when the data carries none. Verdicts report it as catalog_date.
+	Date Date
+	// Extended describes the extended-support programme behind the
+	// cycles' eoes dates; nil means the built-in table (see ProgrammeOf) decides,
+	// and a product it does not list has a paid programme.
+	Extended *Programme
 }
 
-// Policy is the customer-facing support policy applied by Evaluate.
+// Policy is the customer-facing support policy applied by Evaluate and
+// EvaluateIn. A Policy whose WarnDays and GraceDays are both zero gets the
+// default 90 and 30 days (so the zero Policy is DefaultPolicy()).
 type Policy struct {
 	// WarnDays is the window before end of life in which status is eol-soon (default 90).
 	WarnDays int
 	// GraceDays is how long after a newer patch appears the install may stay
 	// on the older patch before it is patch-overdue (default 30).
 	GraceDays int
+	// ExtendedSupport says which extended-support programmes (a cycle's
+	// eoes phase) keep a cycle supported after its regular end of life:
+	//   - "free" (ExtendedFree, also the empty string, the default): a free
+	//     programme shipped through the normal archive (Debian LTS) counts;
+	//     a paid one (Ubuntu Pro ESM, RHEL ELS, a vendor's paid extension)
+	//     counts only for a host that reports being enrolled in it
+	//     (Context.Enrolled);
+	//   - "all" (ExtendedAll): every programme counts, enrolled or not;
+	//   - "none" (ExtendedNone): none counts, the regular end of life is final.
+	// Whether it counts or not, the extended phase is reported as phase "extended".
+	ExtendedSupport string
+	// ExtendedSupportFor overrides ExtendedSupport for single products, by
+	// catalog product id ("ubuntu": "all"). Values as for ExtendedSupport.
+	ExtendedSupportFor map[string]string
 }
 
+// Values of Policy.ExtendedSupport.
+const (
+	ExtendedFree = "free"
+	ExtendedAll  = "all"
+	ExtendedNone = "none"
+)
+
 // DefaultPolicy returns the policy used when none is configured: a 90-day
-// warning window and a 30-day patch grace period.
-func DefaultPolicy() Policy { return Policy{WarnDays: 90, GraceDays: 30} }
+// warning window, a 30-day patch grace period, and free extended support
+// (Debian LTS) counting while paid programmes count only for enrolled hosts.
+func DefaultPolicy() Policy {
+	return Policy{WarnDays: 90, GraceDays: 30, ExtendedSupport: ExtendedFree}
+}
+
+// Validate reports the first setting of p that is not valid, naming it.
+func (p Policy) Validate() error {
+	if p.WarnDays < 0 {
+		return fmt.Errorf("warn days %d: must not be negative", p.WarnDays)
+	}
+	if p.GraceDays < 0 {
+		return fmt.Errorf("grace days %d: must not be negative", p.GraceDays)
+	}
+	if !validExtended(p.ExtendedSupport) {
+		return fmt.Errorf("extended support %q: want free, all or none", p.ExtendedSupport)
+	}
+	for id, m := range p.ExtendedSupportFor {
+		if !validExtended(m) || m == "" {
+			return fmt.Errorf("extended support for %s: %q: want free, all or none", id, m)
+		}
+	}
+	return nil
+}
+
+func validExtended(m string) bool {
+	return m == "" || m == ExtendedFree || m == ExtendedAll || m == ExtendedNone
+}
+
+// IsZero reports whether p is the zero Policy, which every evaluation
+// treats as DefaultPolicy (Policy is not comparable with ==: it holds a map).
+func (p Policy) IsZero() bool {
+	return p.WarnDays == 0 && p.GraceDays == 0 && p.ExtendedSupport == "" && len(p.ExtendedSupportFor) == 0
+}
+
+// normalised returns p with the defaults filled in.
+func (p Policy) normalised() Policy {
+	if p.WarnDays == 0 && p.GraceDays == 0 {
+		p.WarnDays, p.GraceDays = 90, 30
+	}
+	if p.ExtendedSupport == "" {
+		p.ExtendedSupport = ExtendedFree
+	}
+	return p
+}
+
+// extendedMode returns the extended-support setting that applies to product id.
+func (p *Policy) extendedMode(id string) string {
+	if len(p.ExtendedSupportFor) > 0 {
+		if m, ok := p.ExtendedSupportFor[id]; ok && m != "" {
+			return m
+		}
+	}
+	return p.ExtendedSupport
+}
+
+// Context is what EvaluateIn knows about where an install came from and
+// the host it is on. The zero Context means an upstream install on a host
+// enrolled in nothing: EvaluateIn then answers exactly as Evaluate.
+type Context struct {
+	// Distro is the catalog product id of the distribution whose own archive
+	// the package was installed from ("debian", "ubuntu", "rhel",
+	// "alpine-linux"); empty for software from the vendor or a third-party
+	// repository (NodeSource, PGDG, Docker) or installed by hand, which is
+	// judged upstream.
+	Distro string
+	// DistroRelease is the release of that distribution the host runs, as a
+	// cycle of the Distro product ("12", "22.04", "9", "3.20"; a point
+	// release such as "12.8" finds its cycle too).
+	DistroRelease string
+	// Installed is the full installed package version ("5.36.0-7+deb12u1").
+	Installed string
+	// Candidate is the version the host's package manager would install
+	// (apt's Candidate); empty when unknown.
+	Candidate string
+	// CandidateSeen is when Candidate was first seen for this host (the
+	// patch grace period runs from it); zero when unknown.
+	CandidateSeen time.Time
+	// Enrolled lists the paid extended-support programmes the host is
+	// enrolled in, by the ids of Programme.IDs ("ubuntu-pro", "esm-infra",
+	// "rhel-els"); matched without regard to case.
+	Enrolled []string
+}
 
 // Values of Verdict.Support.
 const (
@@ -133,8 +250,12 @@ func StatusRank(s string) int {
 	return len(Statuses)
 }
 
+// Values of Verdict.Maintainer besides a distribution's product id.
+const MaintainerUpstream = "upstream"
+
 // Verdict is the answer to "is this installed version still supported?".
 // Its JSON form is part of the eolwatch contracts (catalog evaluate, the API).
+// Warnings is never null in JSON (an empty list is []).
 type Verdict struct {
 	Product string `json:"product"`
 	Version string `json:"version"`
@@ -144,10 +265,52 @@ type Verdict struct {
 	Status  string `json:"status"`
 	Cycle   string `json:"cycle,omitempty"`
 	Latest  string `json:"latest,omitempty"`
-	// EOL is the cycle's end-of-life date "YYYY-MM-DD", or true/false when the data has no date; nil when no cycle.
+	// EOL is the last day of support that applies, "YYYY-MM-DD" (the cycle's
+	// end of life, or the end of its extended support when the policy counts
+	// it; for a distribution's package, the end of the distribution release's
+	// support), or true/false when the data has no date; nil when no cycle.
 	EOL       any    `json:"eol"`
 	DaysToEOL *int   `json:"days_to_eol"`
 	UpgradeTo string `json:"upgrade_to,omitempty"`
 	Newest    string `json:"newest,omitempty"`
 	Reason    string `json:"reason"`
+	// Maintainer is whose support the verdict follows: "upstream" (the
+	// product's own lifecycle) or the product id of the distribution whose
+	// archive the package came from ("debian").
+	Maintainer string `json:"maintainer"`
+	// MaintainerRelease is the distribution release for a distribution's
+	// package ("12"); empty for upstream verdicts.
+	MaintainerRelease string `json:"maintainer_release,omitempty"`
+	// Installed and Candidate are the package versions a distribution
+	// verdict was judged on (Context.Installed, Context.Candidate).
+	Installed string `json:"installed,omitempty"`
+	Candidate string `json:"candidate,omitempty"`
+	// CatalogDate is the day the catalog data behind the verdict was taken,
+	// "YYYY-MM-DD" (the older of the two products' for a distribution
+	// verdict; the catalog's oldest for an unknown product); empty when the
+	// data carries no date.
+	CatalogDate string `json:"catalog_date"`
+	// Warnings are sentences the reader should see besides the reason: the
+	// catalog data's age when the verdict's day is more than 30 days after
+	// CatalogDate ("The catalog data is 101 days old ..."), an end of life
+	// within the warning window that the status does not show, a context
+	// that could not be used. The slice may be shared: do not modify it.
+	Warnings []string `json:"warnings"`
+	// Upstream is, for a distribution's package, the verdict the product
+	// would get upstream (kept as context); nil otherwise.
+	Upstream *Verdict `json:"upstream,omitempty"`
 }
+
+// MarshalJSON writes the verdict with Warnings as [] when there are none.
+// A struct that embeds Verdict inherits this method, and with it loses its
+// own fields in JSON: give such a struct its own MarshalJSON.
+func (v Verdict) MarshalJSON() ([]byte, error) {
+	type plain Verdict
+	if v.Warnings == nil {
+		v.Warnings = noWarnings
+	}
+	return json.Marshal(plain(v))
+}
+
+// noWarnings is the empty, non-nil warning list verdicts start with.
+var noWarnings = []string{}

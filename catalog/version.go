@@ -55,7 +55,7 @@ var ErrEmptyVersion = errors.New("empty version")
 // KnownScheme reports whether s is a scheme this package implements.
 func KnownScheme(s Scheme) bool {
 	switch s {
-	case SchemeAuto, SchemeSemver, SchemeDotted, SchemeJava, SchemeDebian, SchemeRPM, SchemeCalver, SchemeWindows:
+	case SchemeAuto, SchemeSemver, SchemeDotted, SchemeJava, SchemeDebian, SchemeRPM, SchemeAPK, SchemeCalver, SchemeWindows:
 		return true
 	}
 	return false
@@ -85,6 +85,8 @@ func ParseVersion(s Scheme, raw string) Version {
 		err = v.parseDebian(clean)
 	case SchemeRPM:
 		err = v.parseRPM(clean)
+	case SchemeAPK:
+		err = v.parseAPK(clean)
 	case SchemeAuto:
 		if looksJava(clean) {
 			err = v.parseJava(clean)
@@ -139,6 +141,9 @@ func compareP(a, b *Version) int {
 			return c
 		}
 		return cmp(a.rev, b.rev)
+	}
+	if a.Scheme == SchemeAPK && b.Scheme == SchemeAPK {
+		return apkCompare(a.tail, b.tail)
 	}
 	return compareKeys(a, b)
 }

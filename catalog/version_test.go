@@ -86,6 +86,27 @@ func TestCompareSchemes(t *testing.T) {
 		{SchemeRPM, "1.0.1", "1.0a", 1},
 		{SchemeRPM, "1.010", "1.9", 1},
 		{SchemeRPM, "5.14.0-362.8.1.el9_3", "5.14.0-362.13.1.el9_3", -1},
+		// apk (Alpine, apk-tools rules)
+		{SchemeAPK, "1.36.1-r29", "1.36.1-r30", -1},
+		{SchemeAPK, "1.36.1-r30", "1.36.2-r0", -1},
+		{SchemeAPK, "1.36.1", "1.36.1-r0", -1},
+		{SchemeAPK, "1.0_rc1", "1.0", -1},
+		{SchemeAPK, "1.0_alpha", "1.0_beta", -1},
+		{SchemeAPK, "1.0_beta2", "1.0_pre1", -1},
+		{SchemeAPK, "1.0_pre1", "1.0_rc1", -1},
+		{SchemeAPK, "1.0_rc1", "1.0_rc2", -1},
+		{SchemeAPK, "1.0_rc2-r5", "1.0-r0", -1},
+		{SchemeAPK, "1.0", "1.0_p1", -1},
+		{SchemeAPK, "1.0_p1", "1.0_p2", -1},
+		{SchemeAPK, "1.0-r9", "1.0_p1", -1},
+		{SchemeAPK, "1.0_p9", "1.0a", -1},
+		{SchemeAPK, "1.0a", "1.0b", -1},
+		{SchemeAPK, "1.0z", "1.0.1", -1},
+		{SchemeAPK, "1.0_git20240101", "1.0_p1", -1},
+		{SchemeAPK, "1.01", "1.1", -1},
+		{SchemeAPK, "1.10", "1.9", 1},
+		{SchemeAPK, "3.0.15-r0", "3.0.15~1a2b3c-r0", 0},
+		{SchemeAPK, "2.4.0_rc2-r1", "2.4.0-r0", -1},
 		// Windows builds
 		{SchemeWindows, "10.0.26100.2314", "10.0.26100.1742", 1},
 		{SchemeWindows, "10.0.22631.4460", "10.0.26100.1", -1},
@@ -95,17 +116,18 @@ func TestCompareSchemes(t *testing.T) {
 		{SchemeAuto, "1.1.1w", "1.1.1t", 1},
 	}
 	for _, tt := range tests {
-		a, b := ParseVersion(tt.scheme, tt.a), ParseVersion(tt.scheme, tt.b)
-		if a.Err != nil || b.Err != nil {
-			t.Errorf("ParseVersion(%s, %q / %q): errors %v / %v", tt.scheme, tt.a, tt.b, a.Err, b.Err)
-			continue
-		}
-		if got := Compare(a, b); got != tt.want {
-			t.Errorf("Compare[%s](%q, %q) = %d, want %d", tt.scheme, tt.a, tt.b, got, tt.want)
-		}
-		if got := Compare(b, a); got != -tt.want {
-			t.Errorf("Compare[%s](%q, %q) = %d, want %d (swapped)", tt.scheme, tt.b, tt.a, got, -tt.want)
-		}
+		t.Run(string(tt.scheme)+" "+tt.a+" vs "+tt.b, func(t *testing.T) {
+			a, b := ParseVersion(tt.scheme, tt.a), ParseVersion(tt.scheme, tt.b)
+			if a.Err != nil || b.Err != nil {
+				t.Fatalf("ParseVersion(%s, %q / %q): errors %v / %v", tt.scheme, tt.a, tt.b, a.Err, b.Err)
+			}
+			if got := Compare(a, b); got != tt.want {
+				t.Errorf("Compare[%s](%q, %q) = %d, want %d", tt.scheme, tt.a, tt.b, got, tt.want)
+			}
+			if got := Compare(b, a); got != -tt.want {
+				t.Errorf("Compare[%s](%q, %q) = %d, want %d (swapped)", tt.scheme, tt.b, tt.a, got, -tt.want)
+			}
+		})
 	}
 }
 
@@ -127,6 +149,7 @@ func TestComponents(t *testing.T) {
 		{SchemeJava, "jdk-21.0.1", []uint64{21, 0, 1}},
 		{SchemeJava, "21.0.12.1+1", []uint64{21, 0, 12, 1}},
 		{SchemeDebian, "1:2.39.5-0+deb12u3", []uint64{2, 39, 5}},
+		{SchemeAPK, "1.36.1_rc2-r29", []uint64{1, 36, 1}},
 		{SchemeRPM, "1:2.4.57-5.el9", []uint64{2, 4, 57}},
 		{SchemeWindows, "10.0.26100.2314", []uint64{10, 0, 26100, 2314}},
 		{SchemeSemver, "3.12", []uint64{3, 12, 0}},
@@ -163,6 +186,13 @@ func TestParseVersionErrors(t *testing.T) {
 		{SchemeDebian, "a:1.0"},
 		{SchemeDebian, "1.0 beta"},
 		{SchemeRPM, "x1.0"},
+		{SchemeAPK, "x1.0"},
+		{SchemeAPK, "1.0_foo1"},
+		{SchemeAPK, "1.0-rx"},
+		{SchemeAPK, "1.0-r"},
+		{SchemeAPK, "1.0~"},
+		{SchemeAPK, "1.0 r1"},
+		{SchemeAPK, "1:1.0"},
 		{SchemeDotted, "1.2.3$"},
 		{SchemeDotted, "99999999999999999999999.1"},
 		{Scheme("bogus"), "1.0"},
@@ -209,6 +239,9 @@ func samples(r *rand.Rand, s Scheme, n int) []Version {
 			}
 		case SchemeSemver:
 			raw = fmt.Sprintf("%d.%d.%d%s", r.Intn(3), r.Intn(3), r.Intn(3), []string{"", "", "-rc.1", "-alpha", "-alpha.2", "-beta"}[r.Intn(6)])
+		case SchemeAPK:
+			raw += []string{"", "", "a", "z", "_rc1", "_alpha", "_p2", "_git2024", "_beta3_p1", ".01"}[r.Intn(10)] +
+				[]string{"", "-r0", "-r1", "-r12", "~ab12"}[r.Intn(5)]
 		default:
 			raw += pre[r.Intn(len(pre))] + suf[r.Intn(len(suf))]
 		}
@@ -224,7 +257,7 @@ func samples(r *rand.Rand, s Scheme, n int) []Version {
 // Compare is reflexive, antisymmetric and transitive (so sorting is sound).
 func TestCompareProperties(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
-	for _, s := range []Scheme{SchemeAuto, SchemeDotted, SchemeCalver, SchemeSemver, SchemeJava, SchemeDebian, SchemeRPM, SchemeWindows} {
+	for _, s := range []Scheme{SchemeAuto, SchemeDotted, SchemeCalver, SchemeSemver, SchemeJava, SchemeDebian, SchemeRPM, SchemeAPK, SchemeWindows} {
 		vs := samples(r, s, 60)
 		for _, a := range vs {
 			if c := Compare(a, a); c != 0 {
@@ -283,10 +316,10 @@ func TestSemverAgreesWithMasterminds(t *testing.T) {
 func FuzzParseVersion(f *testing.F) {
 	for _, s := range []string{"3.10.12", "1.1.1w", "8u392-b08", "17.0.9+9", "jdk-21.0.1", "21.0.12.1+1", "1:2.39.5-0+deb12u3",
 		"3.10.6-1~22.04.2", "1:2.4.57-5.el9", "1.0^git1", "2024.1", "2022 SU3", "10.0.26100.2314", "22.04.3 LTS", "8.0 Update 3k",
-		"3.12.0rc1", "1.0.0-beta.2", "", "N/A", "cos-129-19506-299-148", "99999999999999999999"} {
+		"3.12.0rc1", "1.0.0-beta.2", "", "N/A", "cos-129-19506-299-148", "99999999999999999999", "1.36.1_rc2-r29", "3.0.15~1a2b-r0"} {
 		f.Add(s)
 	}
-	schemes := []Scheme{SchemeAuto, SchemeSemver, SchemeDotted, SchemeJava, SchemeDebian, SchemeRPM, SchemeCalver, SchemeWindows}
+	schemes := []Scheme{SchemeAuto, SchemeSemver, SchemeDotted, SchemeJava, SchemeDebian, SchemeRPM, SchemeAPK, SchemeCalver, SchemeWindows}
 	f.Fuzz(func(t *testing.T, raw string) {
 		var parsed []Version
 		for _, s := range schemes {

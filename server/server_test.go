@@ -471,7 +471,7 @@ func TestEligibilityAPI(t *testing.T) {
 		{"product=python&version=banana", 200, false, catalog.StatusUnknownVersion, ""},
 		{"host=web1&product=python", 200, false, catalog.StatusEOL, ""},
 		{"host=" + hostID + "&product=python", 200, false, catalog.StatusEOL, ""},
-		{"host=web1&product=debian", 200, false, "", ""},
+		{"host=web1&product=debian", 200, true, "", ""}, // Debian 12: Debian LTS counts under the default policy
 		{"host=web1&product=nginx", 404, false, "", ""},
 		{"host=nohost&product=python", 404, false, "", ""},
 		{"host=twin&product=python", 409, false, "", "host"},
@@ -503,7 +503,7 @@ func TestFleetViews(t *testing.T) {
 	e := newTestEnv(t)
 	for i := range 3 {
 		install := fmt.Sprint("install-", i)
-		_, key := e.enroll(t, install, fmt.Sprint("host", i)) // Debian 12 is eol: every host is eol
+		_, key := e.enroll(t, install, fmt.Sprint("host", i)) // Debian 12 is supported (Debian LTS); python 3.8 is eol
 		v := "3.8.10-0ubuntu1~20.04"
 		if i == 0 {
 			v = "3.13.1-1"
@@ -574,7 +574,7 @@ func TestFleetViews(t *testing.T) {
 	}
 	resp, b = e.do(t, "GET", "/metrics", tok, nil, nil)
 	if resp.StatusCode != 200 || !bytes.Contains(b, []byte(`eolwatch_reports_ingested_total{kind="full",result="applied"} 3`)) ||
-		!bytes.Contains(b, []byte(`eolwatch_hosts{status="eol"} 3`)) || !bytes.Contains(b, []byte("eolwatch_ingest_duration_seconds_bucket")) {
+		!bytes.Contains(b, []byte(`eolwatch_hosts{status="eol"} 2`)) || !bytes.Contains(b, []byte("eolwatch_ingest_duration_seconds_bucket")) {
 		t.Errorf("metrics = %d\n%s", resp.StatusCode, b)
 	}
 }

@@ -55,7 +55,10 @@ func usage(w io.Writer) {
 
 subcommands:
   evaluate [--catalog PATH]... [--with-default] [--as-of YYYY-MM-DD] [--warn-days N] [--grace-days N]
-           reads JSON lines {"product","version","as_of"} on stdin, writes one verdict per line
+           [--extended-support free|all|none] [--extended-support-for PRODUCT=free|all|none]...
+           reads JSON lines {"product","version","as_of"} on stdin (plus, for a distribution's package,
+           "distro","distro_version","installed","candidate","candidate_seen","enrolled"),
+           writes one verdict per line
   validate FILE...                     checks catalog files strictly; exit status 1 on any error
   info [--catalog PATH]... [--json] [--license]
                                        source commit, licence, content version and size of the catalog
@@ -126,17 +129,69 @@ func parseFlags(fs *flag.FlagSet, args []string, errw io.Writer) error {
 	return nil
 }
 
-// evalInput is one line of `catalog evaluate` input.
+// evalInput is one line of `catalog evaluate` input. The distribution
+// fields are catalog.Context's: with "distro" the package is judged by that
+// distribution's release "distro_version" (catalog.EvaluateIn).
 type evalInput struct {
-	Product *string `json:"product"`
-	Version *string `json:"version"`
-	AsOf    *string `json:"as_of"`
+	Product       *string  `json:"product"`
+	Version       *string  `json:"version"`
+	AsOf          *string  `json:"as_of"`
+	Distro        string   `json:"distro"`
+	DistroVersion string   `json:"distro_version"`
+	Installed     string   `json:"installed"`
+	Candidate     string   `json:"candidate"`
+	CandidateSeen string   `json:"candidate_seen"`
+	Enrolled      []string `json:"enrolled"`
+}
+
+// extendedFor collects --extended-support-for PRODUCT=MODE.
+type extendedFor map[string]string
+
+// String implements flag.Value.
+func (e extendedFor) String() string {
+	parts := make([]string, 0, len(e))
+	for k, v := range e {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set implements flag.Value: each use adds one product's setting.
+func (e extendedFor) Set(s string) error {
+	id, mode, ok := strings.Cut(s, "=")
+	id, mode = strings.TrimSpace(id), strings.TrimSpace(mode)
+	if !ok || id == "" {
+		return fmt.Errorf("want PRODUCT=free|all|none, got %q", s)
+	}
+	switch mode {
+	case catalog.ExtendedFree, catalog.ExtendedAll, catalog.ExtendedNone:
+	default:
+		return fmt.Errorf("%s: want free, all or none, got %q", id, mode)
+	}
+	e[id] = mode
+	return nil
 }
 
 // evalOutput is one verdict line: the verdict fields plus as_of.
 type evalOutput struct {
 	catalog.Verdict
 	AsOf string `json:"as_of"`
+}
+
+// MarshalJSON writes the verdict's JSON with as_of added as its last key
+// (the embedded Verdict's own MarshalJSON would otherwise drop it).
+func (o evalOutput) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(o.Verdict)
+	if err != nil {
+		return nil, err
+	}
+	asOf, err := json.Marshal(o.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b[:len(b)-1], `,"as_of":`...)
+	b = append(b, asOf...)
+	return append(b, '}'), nil
 }
 
 type lineError struct {
@@ -151,6 +206,10 @@ func evaluate(ctx context.Context, args []string, in io.Reader, out, errw io.Wri
 	pol := catalog.DefaultPolicy()
 	fs.IntVar(&pol.WarnDays, "warn-days", pol.WarnDays, "days before end of life that count as eol-soon")
 	fs.IntVar(&pol.GraceDays, "grace-days", pol.GraceDays, "days after a newer patch before an install is patch-overdue")
+	fs.StringVar(&pol.ExtendedSupport, "extended-support", pol.ExtendedSupport,
+		"which extended-support programmes keep a cycle supported: free (free ones such as Debian LTS; paid ones only for enrolled hosts), all, none")
+	pol.ExtendedSupportFor = extendedFor{}
+	fs.Var(extendedFor(pol.ExtendedSupportFor), "extended-support-for", "PRODUCT=free|all|none: --extended-support for one product; repeatable")
 	if err := parseFlags(fs, args, errw); err != nil {
 		return err
 	}
@@ -159,6 +218,9 @@ func evaluate(ctx context.Context, args []string, in io.Reader, out, errw io.Wri
 	}
 	if pol.WarnDays < 0 || pol.GraceDays < 0 {
 		return &UsageError{Msg: "catalog evaluate: --warn-days and --grace-days must not be negative"}
+	}
+	if err := pol.Validate(); err != nil {
+		return &UsageError{Msg: "catalog evaluate: --" + err.Error()}
 	}
 	def, err := c.day()
 	if err != nil {
@@ -216,12 +278,31 @@ func evalLine(cat *catalog.Catalog, line string, def time.Time, pol catalog.Poli
 	if err := dec.Decode(&in); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return evalOutput{}, fmt.Errorf("%q must be a string, not a JSON %s", te.Field, te.Value)
+			want := "a string"
+			if te.Field == "enrolled" {
+				want = "a list of strings"
+			}
+			return evalOutput{}, fmt.Errorf("%q must be %s, not a JSON %s", te.Field, want, te.Value)
 		}
 		return evalOutput{}, fmt.Errorf("invalid JSON: %v", err)
 	}
 	if dec.More() {
 		return evalOutput{}, errors.New("invalid JSON: more than one value on the line")
+	}
+	ctx := catalog.Context{Distro: strings.TrimSpace(in.Distro), DistroRelease: strings.TrimSpace(in.DistroVersion),
+		Installed: strings.TrimSpace(in.Installed), Candidate: strings.TrimSpace(in.Candidate), Enrolled: in.Enrolled}
+	if ctx.Distro != "" && ctx.DistroRelease == "" {
+		return evalOutput{}, errors.New(`"distro" needs "distro_version" (the distribution release the host runs, e.g. "12")`)
+	}
+	if ctx.Distro == "" && (ctx.DistroRelease != "" || ctx.Installed != "" || ctx.Candidate != "" || in.CandidateSeen != "") {
+		return evalOutput{}, errors.New(`"distro_version", "installed", "candidate" and "candidate_seen" need "distro" (the distribution whose archive the package came from)`)
+	}
+	if in.CandidateSeen != "" {
+		seen, err := parseWhen(in.CandidateSeen)
+		if err != nil {
+			return evalOutput{}, fmt.Errorf("candidate_seen: %v", err)
+		}
+		ctx.CandidateSeen = seen
 	}
 	if in.Product == nil || strings.TrimSpace(*in.Product) == "" {
 		return evalOutput{}, errors.New(`missing "product"`)
@@ -237,9 +318,21 @@ func evalLine(cat *catalog.Catalog, line string, def time.Time, pol catalog.Poli
 		}
 		day = d.Time
 	}
-	v := cat.Evaluate(*in.Product, *in.Version, day, pol)
+	v := cat.EvaluateIn(*in.Product, *in.Version, ctx, day, pol)
 	v.Product = *in.Product
 	return evalOutput{Verdict: v, AsOf: day.Format(catalog.DateLayout)}, nil
+}
+
+// parseWhen reads a day (YYYY-MM-DD) or an RFC 3339 time.
+func parseWhen(s string) (time.Time, error) {
+	if d, err := catalog.ParseDate(s); err == nil {
+		return d.Time, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad time %q: want YYYY-MM-DD or RFC 3339", s)
+	}
+	return t, nil
 }
 
 // readLine reads one line; a line longer than maxLine is consumed and reported.

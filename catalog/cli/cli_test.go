@@ -65,10 +65,13 @@ func TestEvaluateContract(t *testing.T) {
 	}
 	for k, want := range map[string]any{"product": "python", "version": "3.8.10", "as_of": "2025-01-12", "support": "eol", "status": "eol",
 		"cycle": "3.8", "eol": "2024-10-07", "upgrade_to": "3.9.21", "phase": "eol", "patch": "overdue", "latest": "3.8.20", "newest": "3.13.1",
-		"reason": "Python 3.8 reached end of life on 2024-10-07; upgrade to 3.9.21 or later."} {
+		"reason": "Python 3.8 reached end of life on 2024-10-07; upgrade to 3.9.21 or later.", "maintainer": "upstream", "catalog_date": "2026-08-22"} {
 		if first[k] != want {
 			t.Errorf("line 1 %s = %#v, want %#v", k, first[k], want)
 		}
+	}
+	if w, ok := first["warnings"].([]any); !ok || len(w) != 0 {
+		t.Errorf("line 1 warnings = %#v, want []", first["warnings"])
 	}
 	if first["days_to_eol"] != float64(-97) {
 		t.Errorf("line 1 days_to_eol = %v, want -97", first["days_to_eol"])
@@ -204,5 +207,89 @@ func TestEvaluateProcess(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 		t.Errorf("bad flag exit = %v, want status 2", err)
+	}
+}
+
+// TestEvaluatePolicyFlags checks that every policy flag changes verdicts.
+func TestEvaluatePolicyFlags(t *testing.T) {
+	const debian = `{"product":"debian","version":"12.15","as_of":"2026-12-01"}`
+	const ubuntu = `{"product":"ubuntu","version":"20.04.6","as_of":"2026-12-01"}`
+	const overdue = `{"product":"python","version":"3.12.3","as_of":"2024-07-20"}` // 3.12.4 appeared on 2024-06-06: 44 days
+	const soon = `{"product":"python","version":"3.8.20","as_of":"2024-06-01"}`    // 3.8 ends on 2024-10-07: 128 days
+	tests := []struct {
+		name, line string
+		flags      []string
+		want       string
+	}{
+		{"default: Debian LTS counts", debian, nil, `"support":"supported","phase":"extended"`},
+		{"--extended-support none", debian, []string{"--extended-support", "none"}, `"support":"eol","phase":"extended"`},
+		{"--extended-support-for debian=none", debian, []string{"--extended-support-for", "debian=none"}, `"support":"eol","phase":"extended"`},
+		{"default: Ubuntu ESM is paid", ubuntu, nil, `"support":"eol","phase":"extended"`},
+		{"--extended-support all", ubuntu, []string{"--extended-support", "all"}, `"support":"supported","phase":"extended"`},
+		{"--extended-support-for ubuntu=all", ubuntu, []string{"--extended-support-for", "ubuntu=all", "--extended-support-for", "debian=none"}, `"support":"supported","phase":"extended"`},
+		{"default grace: overdue", overdue, nil, `"status":"patch-overdue"`},
+		{"--grace-days 60", overdue, []string{"--grace-days", "60"}, `"status":"patch-available"`},
+		{"default warning window: not yet", soon, nil, `"status":"current"`},
+		{"--warn-days 150", soon, []string{"--warn-days", "150"}, `"status":"eol-soon"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := run(t, tt.line, append([]string{"evaluate"}, tt.flags...)...)
+			if err != nil || !strings.Contains(out, tt.want) {
+				t.Errorf("evaluate %q = %s, %v; want %s", tt.flags, out, err, tt.want)
+			}
+		})
+	}
+	for _, args := range [][]string{{"--extended-support", "paid"}, {"--extended-support-for", "ubuntu"}, {"--extended-support-for", "ubuntu=some"}, {"--extended-support-for", "=all"}} {
+		_, _, err := run(t, "", append([]string{"evaluate"}, args...)...)
+		var ue *UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("evaluate %q error = %v, want a usage error", args, err)
+		}
+	}
+}
+
+// TestEvaluateDistroLines checks input lines carrying a distribution's
+// context, and the errors that name a bad field.
+func TestEvaluateDistroLines(t *testing.T) {
+	in := strings.Join([]string{
+		`{"product":"perl","version":"5.36.0","as_of":"2026-12-01","distro":"debian","distro_version":"12","installed":"5.36.0-7+deb12u2","candidate":"5.36.0-7+deb12u3","candidate_seen":"2026-10-01"}`,
+		`{"product":"perl","version":"5.30.0","as_of":"2026-12-01","distro":"ubuntu","distro_version":"20.04","installed":"5.30.0-9ubuntu0.5","candidate":"5.30.0-9ubuntu0.5","enrolled":["esm-infra"]}`,
+		`{"product":"perl","version":"5.36.0","distro":"debian","installed":"5.36.0-7"}`,
+		`{"product":"perl","version":"5.36.0","installed":"5.36.0-7"}`,
+		`{"product":"perl","version":"5.36.0","distro":"debian","distro_version":"12","candidate_seen":"last week"}`,
+		`{"product":"perl","version":"5.36.0","distro":"debian","distro_version":"12","enrolled":"esm-infra"}`,
+	}, "\n")
+	out, _, err := run(t, in, "evaluate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("got %d lines:\n%s", len(lines), out)
+	}
+	for i, want := range []string{
+		`"status":"patch-overdue"`,
+		`"support":"supported","phase":"extended"`,
+		`{"line":3,"error":"\"distro\" needs \"distro_version\"`,
+		`{"line":4,"error":"\"distro_version\", \"installed\", \"candidate\" and \"candidate_seen\" need \"distro\"`,
+		`{"line":5,"error":"candidate_seen: bad time \"last week\"`,
+		`{"line":6,"error":"\"enrolled\" must be a list of strings, not a JSON string"}`,
+	} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d = %s, want %s", i+1, lines[i], want)
+		}
+	}
+	var first map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	up, _ := first["upstream"].(map[string]any)
+	if first["maintainer"] != "debian" || first["maintainer_release"] != "12" || first["upgrade_to"] != "5.36.0-7+deb12u3" ||
+		first["catalog_date"] != "2026-08-22" || first["as_of"] != "2026-12-01" || up == nil || up["support"] != "eol" {
+		t.Errorf("distro verdict = %s", lines[0])
+	}
+	if w, _ := first["warnings"].([]any); len(w) != 1 || !strings.Contains(w[0].(string), "catalog data is 101 days old") {
+		t.Errorf("warnings = %v", first["warnings"])
 	}
 }

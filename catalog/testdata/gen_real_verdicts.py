@@ -9,7 +9,10 @@ cycle whose name is the longest run of its leading numeric components; a cycle
 is past end of life only on the day after its eol date; "latest" as of a date
 is the greatest version of the cycle (releases.json plus products.json's
 latest) dated on or before it (an undated one counts from the cycle's release); the patch grace period is 30 days after the
-first newer patch; the warning window is 90 days.
+first newer patch; the warning window is 90 days. Extended support (eoes) keeps a cycle supported only for the products whose
+programme is free (Debian LTS), and then eol and days_to_eol are its end; upgrade_to after the end of support is the latest
+patch of the oldest supported line (by release date) that is newer than the install's (by the numbers of its name), never an
+older line.
 """
 import datetime as dt
 import json
@@ -24,6 +27,7 @@ releases = json.load(open(f"{src}/releases.json"))["products"]
 VER = re.compile(r"^(\d+(?:\.\d+)*)(?: ?([a-z]+)\.?(\d*))?$")
 PRE = {"a", "b", "c", "rc", "alpha", "beta", "pre", "dev", "m"}
 JAVA = {"eclipse-temurin", "oracle-jdk"}
+FREE = {"debian", "apache-pulsar"}  # free extended-support programmes, counted by the default policy
 
 
 def jparse(v):
@@ -95,6 +99,29 @@ def cycle_of(prod, v):
     return best
 
 
+def support_end(prod, c):
+    """The end of support under the default policy: eoes when the programme is free and runs past eol."""
+    if prod["name"] in FREE and "eoes" in c and c["eoes"] is not True:
+        e, o = c["eoes"], c["eol"]
+        if e is False or o is True or (o is not False and D(e) > D(o)):
+            return e
+    return c["eol"]
+
+
+def numeric_name(c):
+    return [int(x) for x in c["name"].split(".")]
+
+
+def newer_line(a, b):
+    """Cycle a is a newer release line than b: by the numbers of its name, then by release date."""
+    x, y = numeric_name(a), numeric_name(b)
+    n = max(len(x), len(y))
+    x, y = x + [0] * (n - len(x)), y + [0] * (n - len(y))
+    if x != y:
+        return x > y
+    return D(a["releaseDate"]) > D(b["releaseDate"])
+
+
 def ended(val, day):
     if val is True:
         return True
@@ -143,12 +170,12 @@ for name in sorted(releases):
         return target(cands[-1], day) if cands else ""
 
     def upgrade(cur, day):
-        # the latest patch of the oldest cycle still supported on that day
+        # the latest patch of the oldest newer cycle still supported on that day
         for i in order:
             c = prod["releases"][i]
             if D(c["releaseDate"]) > day:
                 break
-            if i != cur and not ended(c["eol"], day):
+            if i != cur and not ended(support_end(prod, c), day) and newer_line(c, prod["releases"][cur]):
                 return target(i, day)
         return ""
 
@@ -162,7 +189,8 @@ for name in sorted(releases):
         for day in dates:
             if day > dt.date(2026, 8, 22):
                 continue
-            exp = {"product": name, "version": v, "as_of": day.isoformat(), "cycle": c["name"], "eol": c["eol"]}
+            end = support_end(prod, c)
+            exp = {"product": name, "version": v, "as_of": day.isoformat(), "cycle": c["name"], "eol": end}
             lat = latest_asof(ci, day)
             exp["latest"] = lat or ""
             if lat is None:
@@ -183,16 +211,19 @@ for name in sorted(releases):
                 else:
                     patch = "current"
             exp["patch"] = patch
-            days = (D(c["eol"]) - day).days if isinstance(c["eol"], str) else None
+            days = (D(end) - day).days if isinstance(end, str) else None
             exp["days_to_eol"] = days
-            if ended(c["eol"], day):
+            if ended(end, day):
                 exp["support"] = "eol"
                 exp["phase"] = "extended" if ("eoes" in c and c["eoes"] is not True and not ended(c["eoes"], day)) else "eol"
                 exp["status"] = "eol"
                 exp["upgrade_to"] = upgrade(ci, day)
             else:
                 exp["support"] = "supported"
-                exp["phase"] = "security" if ended(c.get("eoas"), day) else "active"
+                if ended(c["eol"], day):
+                    exp["phase"] = "extended"
+                else:
+                    exp["phase"] = "security" if ended(c.get("eoas"), day) else "active"
                 if patch == "overdue":
                     exp["status"] = "patch-overdue"
                 elif days is not None and days <= 90:

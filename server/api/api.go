@@ -177,6 +177,21 @@ type Eligibility struct {
 	Newest    string `json:"newest,omitempty"`
 	Reason    string `json:"reason"`
 	AsOf      string `json:"as_of"`
+	// Maintainer is whose support the answer follows: "upstream" or the
+	// distribution whose archive the package came from ("debian"), with its
+	// release in MaintainerRelease ("12") and the package's candidate
+	// version (what the host's package manager would install) in Candidate.
+	Maintainer        string `json:"maintainer"`
+	MaintainerRelease string `json:"maintainer_release,omitempty"`
+	Candidate         string `json:"candidate,omitempty"`
+	// CatalogDate is the day the catalog data was taken (YYYY-MM-DD).
+	CatalogDate string `json:"catalog_date"`
+	// Warnings are sentences to show besides the reason (the catalog data's
+	// age past 30 days, a coming end of life the status does not show); [] when none.
+	Warnings []string `json:"warnings"`
+	// Upstream is, for a distribution's package, the answer the product
+	// would get upstream, kept as context.
+	Upstream *Eligibility `json:"upstream,omitempty"`
 	// HostID, Installed and LastReportAt are set for a host question: the
 	// host's id, the version as installed, and when its inventory was last reported.
 	HostID       string    `json:"host_id,omitempty"`

@@ -49,7 +49,7 @@ const evalCacheMax = 1 << 16
 // NewJudge returns a judge using m's catalog on day asOf with policy p
 // (zero means catalog.DefaultPolicy).
 func NewJudge(m *Matcher, asOf time.Time, p catalog.Policy) *Judge {
-	if p == (catalog.Policy{}) {
+	if p.IsZero() {
 		p = catalog.DefaultPolicy()
 	}
 	return &Judge{m: m, cat: m.Catalog(), asOf: asOf, day: asOf.Format(catalog.DateLayout), policy: p,

@@ -110,9 +110,22 @@ func Eligible(v catalog.Verdict) bool {
 
 // eligibility turns a verdict into the API answer.
 func eligibility(v catalog.Verdict, asOf string) api.Eligibility {
-	return api.Eligibility{Eligible: Eligible(v), Product: v.Product, Version: v.Version, Support: v.Support, Phase: v.Phase,
+	el := api.Eligibility{Eligible: Eligible(v), Product: v.Product, Version: v.Version, Support: v.Support, Phase: v.Phase,
 		Patch: v.Patch, Status: v.Status, Cycle: v.Cycle, Latest: v.Latest, EOL: v.EOL, DaysToEOL: v.DaysToEOL,
-		UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: eligibilityReason(v), AsOf: asOf}
+		UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: eligibilityReason(v), AsOf: asOf,
+		Maintainer: v.Maintainer, MaintainerRelease: v.MaintainerRelease, Candidate: v.Candidate, Installed: v.Installed,
+		CatalogDate: v.CatalogDate, Warnings: v.Warnings}
+	if el.Maintainer == "" { // a verdict stored before verdicts named their maintainer
+		el.Maintainer = catalog.MaintainerUpstream
+	}
+	if el.Warnings == nil {
+		el.Warnings = []string{}
+	}
+	if v.Upstream != nil {
+		u := eligibility(*v.Upstream, asOf)
+		el.Upstream = &u
+	}
+	return el
 }
 
 // eligibilityReason leads with the decision, then the catalog's reason.
