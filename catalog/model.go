@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -255,7 +254,8 @@ const MaintainerUpstream = "upstream"
 
 // Verdict is the answer to "is this installed version still supported?".
 // Its JSON form is part of the eolwatch contracts (catalog evaluate, the API).
-// Warnings is never null in JSON (an empty list is []).
+// The verdicts this package returns always have a non-nil Warnings, so it
+// is [] in JSON when empty; code that builds a Verdict itself should do the same.
 type Verdict struct {
 	Product string `json:"product"`
 	Version string `json:"version"`
@@ -299,17 +299,6 @@ type Verdict struct {
 	// Upstream is, for a distribution's package, the verdict the product
 	// would get upstream (kept as context); nil otherwise.
 	Upstream *Verdict `json:"upstream,omitempty"`
-}
-
-// MarshalJSON writes the verdict with Warnings as [] when there are none.
-// A struct that embeds Verdict inherits this method, and with it loses its
-// own fields in JSON: give such a struct its own MarshalJSON.
-func (v Verdict) MarshalJSON() ([]byte, error) {
-	type plain Verdict
-	if v.Warnings == nil {
-		v.Warnings = noWarnings
-	}
-	return json.Marshal(plain(v))
 }
 
 // noWarnings is the empty, non-nil warning list verdicts start with.

@@ -211,4 +211,7 @@ func TestPolicyValidate(t *testing.T) {
 	if err := DefaultPolicy().Validate(); err != nil {
 		t.Errorf("DefaultPolicy().Validate() = %v", err)
 	}
+	if !(Policy{}).IsZero() || DefaultPolicy().IsZero() || (Policy{ExtendedSupportFor: map[string]string{"x": ExtendedAll}}).IsZero() {
+		t.Error("IsZero is true only for the zero Policy")
+	}
 }

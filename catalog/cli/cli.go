@@ -178,22 +178,6 @@ type evalOutput struct {
 	AsOf string `json:"as_of"`
 }
 
-// MarshalJSON writes the verdict's JSON with as_of added as its last key
-// (the embedded Verdict's own MarshalJSON would otherwise drop it).
-func (o evalOutput) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(o.Verdict)
-	if err != nil {
-		return nil, err
-	}
-	asOf, err := json.Marshal(o.AsOf)
-	if err != nil {
-		return nil, err
-	}
-	b = append(b[:len(b)-1], `,"as_of":`...)
-	b = append(b, asOf...)
-	return append(b, '}'), nil
-}
-
 type lineError struct {
 	Line  int    `json:"line"`
 	Error string `json:"error"`
