@@ -116,7 +116,7 @@ func aptEnrich(ctx context.Context, env *Env, items []api.Item, hashes []uint32)
 	for i := range items {
 		wanted[items[i].Name] = true
 	}
-	lists, fresh := loadAptCache(env, indexes, wanted)
+	lists, fresh := loadListsCache(env, aptCacheFile, indexes, wanted)
 	if lists == nil {
 		var err error
 		lists, err = parseAptLists(ctx, env, indexes, wanted)
@@ -127,7 +127,7 @@ func aptEnrich(ctx context.Context, env *Env, items []api.Item, hashes []uint32)
 		}
 	}
 	if fresh && len(errs) == 0 {
-		if err := saveAptCache(env, indexes, lists); err != nil {
+		if err := saveListsCache(env, aptCacheFile, indexes, lists); err != nil {
 			env.logger().Debug("apt lists cache not written", "err", err)
 		}
 	}

@@ -28,24 +28,26 @@ import (
 //	V <list#> <hash> <name> <arch> <version> <source>
 const aptCacheMagic = "eolwatch-apt-lists 2"
 
-// loadAptCache returns the cached lists when they match the current lists
-// and cover every wanted name, else nil. fresh is false on a hit.
-func loadAptCache(env *Env, indexes []*aptIndex, wanted map[string]bool) (lists *aptLists, fresh bool) {
+// loadListsCache returns the cached lists (file in the cache directory)
+// when they match the current lists and cover every wanted name, else nil.
+// fresh is false on a hit. The dnf collector keeps its repositories'
+// metadata in the same format.
+func loadListsCache(env *Env, file string, indexes []*aptIndex, wanted map[string]bool) (lists *aptLists, fresh bool) {
 	if env.CacheDir == "" {
 		return nil, true
 	}
-	b, err := os.ReadFile(filepath.Join(env.CacheDir, aptCacheFile))
+	b, err := os.ReadFile(filepath.Join(env.CacheDir, file))
 	if err != nil {
 		return nil, true
 	}
 	lists, err = parseAptCache(b, env.Root, indexes)
 	if err != nil {
-		env.logger().Debug("apt lists cache not used", "err", err)
+		env.logger().Debug("package lists cache not used", "file", file, "err", err)
 		return nil, true
 	}
 	for name := range wanted {
 		if !lists.Names[name] {
-			env.logger().Debug("apt lists cache not used", "err", fmt.Sprintf("it does not cover %q", name))
+			env.logger().Debug("package lists cache not used", "file", file, "err", fmt.Sprintf("it does not cover %q", name))
 			return nil, true
 		}
 	}
@@ -124,9 +126,9 @@ func parseAptCache(b []byte, root string, indexes []*aptIndex) (*aptLists, error
 	return lists, nil
 }
 
-// saveAptCache writes the cache atomically, only into an existing cache
+// saveListsCache writes the cache atomically, only into an existing cache
 // directory.
-func saveAptCache(env *Env, indexes []*aptIndex, lists *aptLists) error {
+func saveListsCache(env *Env, file string, indexes []*aptIndex, lists *aptLists) error {
 	if env.CacheDir == "" {
 		return nil
 	}
@@ -156,5 +158,5 @@ func saveAptCache(env *Env, indexes []*aptIndex, lists *aptLists) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(env.CacheDir, aptCacheFile), buf.Bytes(), 0o600)
+	return writeFileAtomic(filepath.Join(env.CacheDir, file), buf.Bytes(), 0o600)
 }

@@ -131,9 +131,9 @@ func TestRPMParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []api.Item{
-		{Source: "rpm", Name: "bash", Version: "5.1.8-9.el9", Arch: "x86_64", SourcePkg: "bash"},
-		{Source: "rpm", Name: "openssl", Version: "1:3.0.7-27.el9", Arch: "x86_64", SourcePkg: "openssl"},
-		{Source: "rpm", Name: "python3-libs", Version: "3.9.18-3.el9", Arch: "x86_64", SourcePkg: "python3.9"},
+		{Source: "rpm", Name: "bash", Version: "5.1.8-9.el9", Arch: "x86_64", SourcePkg: "bash", Origin: "red hat, inc."},
+		{Source: "rpm", Name: "openssl", Version: "1:3.0.7-27.el9", Arch: "x86_64", SourcePkg: "openssl", Origin: "red hat, inc."},
+		{Source: "rpm", Name: "python3-libs", Version: "3.9.18-3.el9", Arch: "x86_64", SourcePkg: "python3.9", Origin: "red hat, inc."},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseRPMQuery:\n got %+v\nwant %+v", got, want)

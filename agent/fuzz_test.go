@@ -2,9 +2,13 @@ package agent
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/server/api"
 )
 
 func addFileSeeds(f *testing.F, paths ...string) {
@@ -191,6 +195,57 @@ func FuzzParseAptCache(f *testing.F) {
 				if e.Index < 0 || e.Index >= len(idx) {
 					t.Fatalf("entry with list %d of %d", e.Index, len(idx))
 				}
+			}
+		}
+	})
+}
+
+func FuzzScanPrimaryXML(f *testing.F) {
+	f.Add([]byte(`<metadata><package type="rpm"><name>a</name><arch>x86_64</arch><version epoch="0" ver="1" rel="1.el9"/><format><rpm:vendor>V &amp; W</rpm:vendor></format></package></metadata>`))
+	f.Add([]byte(`<metadata><package type="rpm"><name>b</name>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		scanPrimaryXML(bytes.NewReader(b), func([]byte) bool { return true }, func(p *primaryPkg) {
+			if len(p.Name) == 0 || len(p.Ver) == 0 {
+				t.Fatalf("package without a name or version: %+v", p)
+			}
+		})
+	})
+}
+
+func FuzzZchunk(f *testing.F) {
+	addFileSeeds(f, "testdata/zchunk/primary-dict.xml.zck", "testdata/zchunk/primary-none.xml.zck")
+	f.Add([]byte("\x00ZCK1\x81\x85"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, done, err := zchunkReader(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		defer done()
+		io.Copy(io.Discard, io.LimitReader(r, 256<<20))
+	})
+}
+
+func FuzzParseINI(f *testing.F) {
+	addFileSeeds(f, "testdata/rocky9-dnf/etc/yum.repos.d/rocky.repo")
+	f.Add([]byte("[a]\nexcludepkgs=x,\n y\npriority=1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		secs, err := parseINI(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, s := range secs {
+			repoFromSection(s, "f")
+		}
+	})
+}
+
+func FuzzUbuntuProStatus(f *testing.F) {
+	addFileSeeds(f, "testdata/ubuntu-apt/var/lib/ubuntu-advantage/status.json")
+	f.Add([]byte(`{"attached":true,"expires":"x","services":[{"name":"esm-infra","status":"enabled"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, p := range parseUbuntuProStatus(bytes.NewReader(b), time.Now()) {
+			if p != api.ExtUbuntuESMApps && p != api.ExtUbuntuESMInfra {
+				t.Fatalf("programme %q", p)
 			}
 		}
 	})
