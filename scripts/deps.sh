@@ -19,7 +19,8 @@ if [ ! -x "$root/bin/tools/nfpm-$NFPM_VERSION" ]; then
 fi
 pkgs=(chromium msitools lintian systemd rpm osslsigncode
       wixl openssl gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # packages: MSI build, test cert, arm64 cgo server
-      apt)  # the agent's apt tests compare with apt-cache policy
+      apt                          # the agent's apt tests compare with apt-cache policy
+      createrepo-c zchunk dnf)     # ... and its rpm tests with dnf on repositories they build
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 # The agent's tests read this machine's real apt lists: make sure there are some.
