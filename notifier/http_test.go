@@ -85,11 +85,13 @@ func TestHTTPValidation(t *testing.T) {
 		{"DELETE", "/api/v1/groups/none", "", 404, ""},
 	}
 	for _, tc := range tests {
-		var ae api.Error
-		code := e.do(tc.method, tc.path, tc.body, &ae)
-		if code != tc.code || ae.Field != tc.field {
-			t.Errorf("%s %s = %d %+v, want %d naming %q", tc.method, tc.path[:min(len(tc.path), 40)], code, ae, tc.code, tc.field)
-		}
+		t.Run(tc.method+" "+tc.path[:min(len(tc.path), 40)], func(t *testing.T) {
+			var ae api.Error
+			code := e.do(tc.method, tc.path, tc.body, &ae)
+			if code != tc.code || ae.Field != tc.field {
+				t.Errorf("%s %s = %d %+v, want %d naming %q", tc.method, tc.path[:min(len(tc.path), 40)], code, ae, tc.code, tc.field)
+			}
+		})
 	}
 	if c := e.do("POST", "/api/v1/groups", `{"name":"g","products":["p"],"events":["release"]}`, nil); c != 201 {
 		t.Fatalf("create = %d", c)

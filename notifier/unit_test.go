@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"testing"
@@ -38,9 +39,11 @@ func TestTokens(t *testing.T) {
 		{"huge", strings.Repeat("a", 5000), purposeConfirm, now},
 	}
 	for _, tc := range tests {
-		if _, err := parseToken(key, tc.tok, tc.purpose, tc.now); !errors.Is(err, errBadToken) {
-			t.Errorf("%s: parseToken = %v, want errBadToken", tc.name, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := parseToken(key, tc.tok, tc.purpose, tc.now); !errors.Is(err, errBadToken) {
+				t.Errorf("%s: parseToken = %v, want errBadToken", tc.name, err)
+			}
+		})
 	}
 	m := signToken(key, claims{Purpose: purposeManage, SubID: 7, Nonce: "x"})
 	if _, err := parseToken(key, m, purposeManage, now.AddDate(10, 0, 0)); err != nil {
@@ -185,12 +188,14 @@ func TestReleaseLevel(t *testing.T) {
 		{"2024.1", LevelMinor, false},
 	}
 	for _, tc := range tests {
-		if got := releaseLevel(tc.version); got != tc.level {
-			t.Errorf("releaseLevel(%q) = %q, want %q", tc.version, got, tc.level)
-		}
-		if got := isPrerelease(tc.version); got != tc.pre {
-			t.Errorf("isPrerelease(%q) = %v, want %v", tc.version, got, tc.pre)
-		}
+		t.Run(tc.version, func(t *testing.T) {
+			if got := releaseLevel(tc.version); got != tc.level {
+				t.Errorf("releaseLevel(%q) = %q, want %q", tc.version, got, tc.level)
+			}
+			if got := isPrerelease(tc.version); got != tc.pre {
+				t.Errorf("isPrerelease(%q) = %v, want %v", tc.version, got, tc.pre)
+			}
+		})
 	}
 }
 
@@ -209,11 +214,13 @@ func TestGroupValidation(t *testing.T) {
 		{Group{Name: "g", Products: []string{"p"}, Events: []string{"release", "news"}}, "events[1]"},
 	}
 	for _, tc := range tests {
-		err := tc.g.Normalize()
-		var fe *fault.Error
-		if !errors.As(err, &fe) || fe.Field != tc.field {
-			t.Errorf("Normalize(%+v) = %v, want an error naming %s", tc.g, err, tc.field)
-		}
+		t.Run(tc.field, func(t *testing.T) {
+			err := tc.g.Normalize()
+			var fe *fault.Error
+			if !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Errorf("Normalize(%+v) = %v, want an error naming %s", tc.g, err, tc.field)
+			}
+		})
 	}
 	g := Group{Name: " Web ", Products: []string{"nginx", "NGINX", "nodejs"}, Cycles: []string{"nodejs@22", "1.27"}, Events: []string{"eol", "release", "eol"}}
 	if err := g.Normalize(); err != nil {
@@ -234,9 +241,11 @@ func TestGroupValidation(t *testing.T) {
 		{events.Event{Kind: events.KindRelease, Product: "apache", Cycle: "1.27"}, false},
 	}
 	for _, c := range cover {
-		if got := g.covers(&c.ev); got != c.want {
-			t.Errorf("covers(%+v) = %v, want %v", c.ev, got, c.want)
-		}
+		t.Run(fmt.Sprint(c.ev.Kind, " ", c.ev.Product, " ", c.ev.Cycle), func(t *testing.T) {
+			if got := g.covers(&c.ev); got != c.want {
+				t.Errorf("covers(%+v) = %v, want %v", c.ev, got, c.want)
+			}
+		})
 	}
 }
 
@@ -252,9 +261,11 @@ func TestDigestDue(t *testing.T) {
 		{ModeImmediate, "2026-03-04T10:00:00Z", "2026-03-04T10:00:00Z"},
 	}
 	for _, tc := range tests {
-		if got := s.digestDue(tc.mode, at(tc.now)); !got.Equal(at(tc.want)) {
-			t.Errorf("digestDue(%s, %s) = %s, want %s", tc.mode, tc.now, got.Format(time.RFC3339), tc.want)
-		}
+		t.Run(tc.mode+" at "+tc.now, func(t *testing.T) {
+			if got := s.digestDue(tc.mode, at(tc.now)); !got.Equal(at(tc.want)) {
+				t.Errorf("digestDue(%s, %s) = %s, want %s", tc.mode, tc.now, got.Format(time.RFC3339), tc.want)
+			}
+		})
 	}
 }
 
@@ -295,12 +306,14 @@ func TestEnqueueValidates(t *testing.T) {
 		{events.Event{Kind: events.KindEOL, Product: "p", Reason: strings.Repeat("x", 5000)}, "reason"},
 	}
 	for _, tc := range tests {
-		tx, _ := w.Begin()
-		err := events.Enqueue(context.Background(), tx, events.Event{Kind: events.KindEOL, Product: "fine"}, tc.ev)
-		tx.Rollback()
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "event 1") {
-			t.Errorf("events.Enqueue(%+v) = %v, want an error naming event 1 and %s", tc.ev, err, tc.want)
-		}
+		t.Run(tc.want, func(t *testing.T) {
+			tx, _ := w.Begin()
+			err := events.Enqueue(context.Background(), tx, events.Event{Kind: events.KindEOL, Product: "fine"}, tc.ev)
+			tx.Rollback()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "event 1") {
+				t.Errorf("events.Enqueue(%+v) = %v, want an error naming event 1 and %s", tc.ev, err, tc.want)
+			}
+		})
 	}
 }
 
@@ -318,9 +331,11 @@ func TestConfigValidation(t *testing.T) {
 		{Config{SMTPAuth: "cram-md5"}, "smtp-auth"},
 	}
 	for _, tc := range tests {
-		if _, err := tc.cfg.withDefaults(); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-			t.Errorf("withDefaults(%+v) = %v, want an error about %s", tc.cfg, err, tc.want)
-		}
+		t.Run(tc.want, func(t *testing.T) {
+			if _, err := tc.cfg.withDefaults(); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("withDefaults(%+v) = %v, want an error about %s", tc.cfg, err, tc.want)
+			}
+		})
 	}
 	if _, err := (Config{SMTPAddr: "127.0.0.1:25", SMTPFrom: "a@example.com", SMTPTLS: TLSNone, SMTPUsername: "u"}).withDefaults(); err != nil {
 		t.Errorf("AUTH without TLS to loopback refused: %v", err)

@@ -110,13 +110,15 @@ func TestReportRepositoryFields(t *testing.T) {
 		{"empty programme", bad(func(x *api.Report) { x.Host.ExtendedSupport = []string{""} }), "host.extended_support[0]"},
 		{"too many programmes", bad(func(x *api.Report) { x.Host.ExtendedSupport = make([]string, 100) }), "host.extended_support"},
 	} {
-		body, _ := json.Marshal(tc.r)
-		resp, b := e.do(t, "POST", api.PathReport, key, bytes.NewReader(body), nil)
-		var ae api.Error
-		json.Unmarshal(b, &ae)
-		if resp.StatusCode != 400 || ae.Field != tc.field {
-			t.Errorf("%s: %d field %q (%s), want 400 field %q", tc.name, resp.StatusCode, ae.Field, bytes.TrimSpace(b), tc.field)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			body, _ := json.Marshal(tc.r)
+			resp, b := e.do(t, "POST", api.PathReport, key, bytes.NewReader(body), nil)
+			var ae api.Error
+			json.Unmarshal(b, &ae)
+			if resp.StatusCode != 400 || ae.Field != tc.field {
+				t.Errorf("%s: %d field %q (%s), want 400 field %q", tc.name, resp.StatusCode, ae.Field, bytes.TrimSpace(b), tc.field)
+			}
+		})
 	}
 	if got := item(detail(), "curl"); got.Candidate != "7.88.1-10+deb12u15" {
 		t.Errorf("after bad reports curl = %+v", got)

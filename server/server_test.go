@@ -280,10 +280,12 @@ func TestEnroll(t *testing.T) {
 		{"malformed", `{"enroll_secret":`, 400},
 		{"ok", `{"enroll_secret":"` + testSecret + `","host":{"install_id":"a","hostname":"h"}}`, 200},
 	} {
-		resp, b := e.do(t, "POST", api.PathEnroll, "", strings.NewReader(tc.body), nil)
-		if resp.StatusCode != tc.code {
-			t.Errorf("enroll %s: status %d (%s), want %d", tc.name, resp.StatusCode, b, tc.code)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := e.do(t, "POST", api.PathEnroll, "", strings.NewReader(tc.body), nil)
+			if resp.StatusCode != tc.code {
+				t.Errorf("enroll %s: status %d (%s), want %d", tc.name, resp.StatusCode, b, tc.code)
+			}
+		})
 	}
 	// Guessing the secret from one address is cut off.
 	for i := range 25 {
@@ -360,12 +362,14 @@ func TestReportBadInput(t *testing.T) {
 		{"forged key", "ewn_forged", goodJSON, nil, 401, ""},
 		{"another host's install id", key, otherJSON, nil, 403, "host.install_id"},
 	} {
-		resp, b := e.do(t, "POST", api.PathReport, tc.key, bytes.NewReader(tc.body), tc.hdr)
-		var ae api.Error
-		json.Unmarshal(b, &ae)
-		if resp.StatusCode != tc.code || ae.Field != tc.field || ae.Error == "" {
-			t.Errorf("%s: status %d field %q (%s), want %d field %q", tc.name, resp.StatusCode, ae.Field, bytes.TrimSpace(b), tc.code, tc.field)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := e.do(t, "POST", api.PathReport, tc.key, bytes.NewReader(tc.body), tc.hdr)
+			var ae api.Error
+			json.Unmarshal(b, &ae)
+			if resp.StatusCode != tc.code || ae.Field != tc.field || ae.Error == "" {
+				t.Errorf("%s: status %d field %q (%s), want %d field %q", tc.name, resp.StatusCode, ae.Field, bytes.TrimSpace(b), tc.code, tc.field)
+			}
+		})
 	}
 	// An oversized raw body is cut off at the limit.
 	big := bytes.Repeat([]byte(" "), api.MaxReportBytes+1)
@@ -479,10 +483,12 @@ func TestEligibilityAPI(t *testing.T) {
 		{"product=python", 400, false, "", "version"},
 		{"product=python&version=3.8&host=web1", 400, false, "", "host"},
 	} {
-		code, el, ae := get(tc.q)
-		if code != tc.code || (code == 200 && (el.Eligible != tc.eligible || (tc.status != "" && el.Status != tc.status) || el.Reason == "")) || ae.Field != tc.field {
-			t.Errorf("eligibility?%s = %d %+v %+v, want %d eligible=%v status=%q field=%q", tc.q, code, el, ae, tc.code, tc.eligible, tc.status, tc.field)
-		}
+		t.Run(tc.q, func(t *testing.T) {
+			code, el, ae := get(tc.q)
+			if code != tc.code || (code == 200 && (el.Eligible != tc.eligible || (tc.status != "" && el.Status != tc.status) || el.Reason == "")) || ae.Field != tc.field {
+				t.Errorf("eligibility?%s = %d %+v %+v, want %d eligible=%v status=%q field=%q", tc.q, code, el, ae, tc.code, tc.eligible, tc.status, tc.field)
+			}
+		})
 	}
 	// The rule: eligible exactly when supported and not patch-overdue.
 	for _, v := range []catalog.Verdict{
@@ -645,9 +651,11 @@ func TestPublishReleaseReEvaluates(t *testing.T) {
 		{`{"product":"python","cycle":"3.13","version":"3.13.100","date":"yesterday"}`, "date"},
 		{`{"product":"python","cycle":"3.13","version":"3.13.100","colour":"red"}`, "colour"},
 	} {
-		if code, ae := post(tc.body); code != 400 || ae.Field != tc.field {
-			t.Errorf("publish %s: %d %+v, want 400 naming %q", tc.body, code, ae, tc.field)
-		}
+		t.Run(tc.field, func(t *testing.T) {
+			if code, ae := post(tc.body); code != 400 || ae.Field != tc.field {
+				t.Errorf("publish %s: %d %+v, want 400 naming %q", tc.body, code, ae, tc.field)
+			}
+		})
 	}
 	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
 		t.Fatal(err)

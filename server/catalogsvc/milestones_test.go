@@ -3,6 +3,7 @@ package catalogsvc
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -30,22 +31,24 @@ func TestMilestones(t *testing.T) {
 		{400, -1},
 	}
 	for _, tt := range tests {
-		asOf := eol.AddDate(0, 0, tt.days)
-		var got *Milestone
-		for _, m := range Milestones(cat, asOf, 0) {
-			if m.Product == "acme" && m.Cycle == "2.0" {
-				m := m
-				got = &m
+		t.Run(fmt.Sprint(tt.days, " days"), func(t *testing.T) {
+			asOf := eol.AddDate(0, 0, tt.days)
+			var got *Milestone
+			for _, m := range Milestones(cat, asOf, 0) {
+				if m.Product == "acme" && m.Cycle == "2.0" {
+					m := m
+					got = &m
+				}
 			}
-		}
-		switch {
-		case tt.want < 0 && got != nil:
-			t.Errorf("Milestones(eol%+d days) lists %+v, want nothing for 2.0", tt.days, *got)
-		case tt.want >= 0 && (got == nil || got.Days != tt.want):
-			t.Errorf("Milestones(eol%+d days) = %+v, want the %d-day milestone", tt.days, got, tt.want)
-		case got != nil && got.Key != "eol/acme/2.0/2026-12-31/"+strconv.Itoa(tt.want):
-			t.Errorf("Milestones(eol%+d days).Key = %q", tt.days, got.Key)
-		}
+			switch {
+			case tt.want < 0 && got != nil:
+				t.Errorf("Milestones(eol%+d days) lists %+v, want nothing for 2.0", tt.days, *got)
+			case tt.want >= 0 && (got == nil || got.Days != tt.want):
+				t.Errorf("Milestones(eol%+d days) = %+v, want the %d-day milestone", tt.days, got, tt.want)
+			case got != nil && got.Key != "eol/acme/2.0/2026-12-31/"+strconv.Itoa(tt.want):
+				t.Errorf("Milestones(eol%+d days).Key = %q", tt.days, got.Key)
+			}
+		})
 	}
 	// 1.0 ended in 2025: never announced by a first start in 2026.
 	for _, m := range Milestones(cat, testNow, 0) {

@@ -136,23 +136,25 @@ func TestPublishRejects(t *testing.T) {
 		{"already released", Release{Product: "acme", Cycle: "2.0", Version: "2.0.3", Date: "2026-11-01", AllowOlder: true}, ""},
 	}
 	for _, tt := range tests {
-		st := NewMemStore()
-		var cl changeLog
-		s := newAcme(t, st, &cl)
-		before := s.Current()
-		_, err := s.Publish(ctx, tt.r)
-		var fe *fault.Error
-		switch {
-		case err == nil:
-			t.Errorf("%s: Publish(%+v) succeeded, want an error", tt.name, tt.r)
-		case tt.field == "" && !errors.Is(err, ErrConflict):
-			t.Errorf("%s: Publish error = %v, want ErrConflict", tt.name, err)
-		case tt.field != "" && (!errors.As(err, &fe) || fe.Field != tt.field):
-			t.Errorf("%s: Publish error = %v, want a FieldError on %q", tt.name, err, tt.field)
-		}
-		if s.Current() != before || len(st.Events()) != 0 || len(cl.calls) != 0 {
-			t.Errorf("%s: a rejected release changed the catalog or emitted events", tt.name)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			st := NewMemStore()
+			var cl changeLog
+			s := newAcme(t, st, &cl)
+			before := s.Current()
+			_, err := s.Publish(ctx, tt.r)
+			var fe *fault.Error
+			switch {
+			case err == nil:
+				t.Errorf("%s: Publish(%+v) succeeded, want an error", tt.name, tt.r)
+			case tt.field == "" && !errors.Is(err, ErrConflict):
+				t.Errorf("%s: Publish error = %v, want ErrConflict", tt.name, err)
+			case tt.field != "" && (!errors.As(err, &fe) || fe.Field != tt.field):
+				t.Errorf("%s: Publish error = %v, want a FieldError on %q", tt.name, err, tt.field)
+			}
+			if s.Current() != before || len(st.Events()) != 0 || len(cl.calls) != 0 {
+				t.Errorf("%s: a rejected release changed the catalog or emitted events", tt.name)
+			}
+		})
 	}
 }
 

@@ -27,9 +27,11 @@ func TestParseServeConfigPrecedence(t *testing.T) {
 		{"smtp tls (default)", cfg.SMTPTLS, "starttls"},
 		{"catalogs (flags)", strings.Join(cfg.Catalogs, ","), "b.yaml,c.yaml"},
 	} {
-		if tc.got != tc.want {
-			t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)
+			}
+		})
 	}
 	if cfg.GraceDays != 10 || cfg.WarnDays != 90 {
 		t.Errorf("grace/warn days = %d/%d, want 10/90", cfg.GraceDays, cfg.WarnDays)
@@ -47,20 +49,22 @@ func TestParseServeConfigPrecedence(t *testing.T) {
 		{"stray argument", []string{"extra"}, "", "extra"},
 		{"unknown flag", []string{"--colour"}, "", "colour"},
 	} {
-		f := ""
-		if tc.yaml != "" {
-			f = filepath.Join(dir, "bad.yaml")
-			os.WriteFile(f, []byte(tc.yaml), 0o600)
-		}
-		_, err := ParseServeConfig(tc.args, func(k string) string {
-			if k == "EOLWATCH_CONFIG" {
-				return f
+		t.Run(tc.name, func(t *testing.T) {
+			f := ""
+			if tc.yaml != "" {
+				f = filepath.Join(dir, "bad.yaml")
+				os.WriteFile(f, []byte(tc.yaml), 0o600)
 			}
-			return ""
-		}, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: err = %v, want one naming %q", tc.name, err, tc.want)
-		}
+			_, err := ParseServeConfig(tc.args, func(k string) string {
+				if k == "EOLWATCH_CONFIG" {
+					return f
+				}
+				return ""
+			}, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: err = %v, want one naming %q", tc.name, err, tc.want)
+			}
+		})
 	}
 }
 

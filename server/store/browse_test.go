@@ -189,13 +189,15 @@ func TestSearchHostsLimitBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct{ limit, want int }{{0, 100}, {-1, 100}, {1, 1}, {1000, 1000}, {5000, 1000}} {
-		p, err := st.SearchHosts(ctx, HostSearch{Limit: tt.limit})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(p.Hosts) != tt.want || p.Total != 1005 {
-			t.Errorf("SearchHosts(limit %d) = %d hosts of %d, want %d of 1005", tt.limit, len(p.Hosts), p.Total, tt.want)
-		}
+		t.Run(fmt.Sprint("limit=", tt.limit), func(t *testing.T) {
+			p, err := st.SearchHosts(ctx, HostSearch{Limit: tt.limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Hosts) != tt.want || p.Total != 1005 {
+				t.Errorf("SearchHosts(limit %d) = %d hosts of %d, want %d of 1005", tt.limit, len(p.Hosts), p.Total, tt.want)
+			}
+		})
 	}
 }
 
@@ -327,9 +329,11 @@ func TestInstalledProductsAndVersions(t *testing.T) {
 		{"", nil},
 	}
 	for _, tt := range tests {
-		got, err := st.ProductVersions(ctx, tt.product)
-		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("ProductVersions(%q) = %+v, %v; want %+v, nil", tt.product, got, err, tt.want)
-		}
+		t.Run("product="+tt.product, func(t *testing.T) {
+			got, err := st.ProductVersions(ctx, tt.product)
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("ProductVersions(%q) = %+v, %v; want %+v, nil", tt.product, got, err, tt.want)
+			}
+		})
 	}
 }

@@ -200,14 +200,16 @@ func TestApplyReportDiffIdempotencyAndEvents(t *testing.T) {
 		hash     string
 		needFull bool
 	}{{"h-r2", false}, {"other", true}} {
-		in := ReportInput{Host: h, Report: api.Report{ReportID: "c-" + tc.hash, Kind: api.ReportCheckin, InventoryHash: tc.hash}}
-		res, err := st.ApplyReport(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.NeedFull != tc.needFull {
-			t.Errorf("check-in with hash %q: NeedFull = %v, want %v", tc.hash, res.NeedFull, tc.needFull)
-		}
+		t.Run(tc.hash, func(t *testing.T) {
+			in := ReportInput{Host: h, Report: api.Report{ReportID: "c-" + tc.hash, Kind: api.ReportCheckin, InventoryHash: tc.hash}}
+			res, err := st.ApplyReport(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.NeedFull != tc.needFull {
+				t.Errorf("check-in with hash %q: NeedFull = %v, want %v", tc.hash, res.NeedFull, tc.needFull)
+			}
+		})
 	}
 	if n := countEvents(t, st); n != 2 {
 		t.Errorf("events = %d, want 2", n)
@@ -365,13 +367,15 @@ func TestListHostsPagingAndFilters(t *testing.T) {
 		{HostFilter{Product: "python", Cycle: "2"}, 0},
 		{HostFilter{Product: "nginx"}, 0},
 	} {
-		page, err := st.ListHosts(ctx, tc.f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if page.Total != tc.want || len(page.Hosts) != tc.want {
-			t.Errorf("ListHosts(%+v) = %d hosts (total %d), want %d", tc.f, len(page.Hosts), page.Total, tc.want)
-		}
+		t.Run(fmt.Sprintf("%+v", tc.f), func(t *testing.T) {
+			page, err := st.ListHosts(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Total != tc.want || len(page.Hosts) != tc.want {
+				t.Errorf("ListHosts(%+v) = %d hosts (total %d), want %d", tc.f, len(page.Hosts), page.Total, tc.want)
+			}
+		})
 	}
 	if _, _, err := st.FindHost(ctx, "host03"); err != nil {
 		t.Errorf("FindHost(hostname): %v", err)

@@ -83,13 +83,15 @@ func TestLoginFlow(t *testing.T) {
 		{"bad token", url.Values{"token": {"ew_nope"}}, true, http.StatusUnauthorized, "not valid"},
 	}
 	for _, tt := range tests {
-		if tt.csrf {
-			tt.form.Set("csrf", b.CSRF("/login"))
-		}
-		resp, body := b.Post("/login", tt.form)
-		if resp.StatusCode != tt.code || !strings.Contains(body, tt.inMsg) {
-			t.Errorf("%s: POST /login = %d, want %d with %q", tt.name, resp.StatusCode, tt.code, tt.inMsg)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.csrf {
+				tt.form.Set("csrf", b.CSRF("/login"))
+			}
+			resp, body := b.Post("/login", tt.form)
+			if resp.StatusCode != tt.code || !strings.Contains(body, tt.inMsg) {
+				t.Errorf("%s: POST /login = %d, want %d with %q", tt.name, resp.StatusCode, tt.code, tt.inMsg)
+			}
+		})
 	}
 
 	resp, _ := b.Post("/login", url.Values{"token": {e.tokens[auth.RoleViewer]}, "csrf": {b.CSRF("/login?next=/hosts")}, "next": {"/hosts"}})
@@ -314,11 +316,13 @@ func TestPublishReleaseShowsInOutbox(t *testing.T) {
 		{url.Values{"product": {"cobol"}, "cycle": {"1"}, "version": {"1.1"}}, 400, "no product"},
 	}
 	for _, tt := range bad {
-		tt.form.Set("csrf", csrf)
-		resp, body := b.Post("/notifications/releases", tt.form)
-		if resp.StatusCode != tt.code || !strings.Contains(body, tt.field) || !strings.Contains(body, `aria-invalid="true"`) {
-			t.Errorf("publish %v = %d, want %d with %q next to the field", tt.form, resp.StatusCode, tt.code, tt.field)
-		}
+		t.Run(tt.field, func(t *testing.T) {
+			tt.form.Set("csrf", csrf)
+			resp, body := b.Post("/notifications/releases", tt.form)
+			if resp.StatusCode != tt.code || !strings.Contains(body, tt.field) || !strings.Contains(body, `aria-invalid="true"`) {
+				t.Errorf("publish %v = %d, want %d with %q next to the field", tt.form, resp.StatusCode, tt.code, tt.field)
+			}
+		})
 	}
 }
 
@@ -383,19 +387,21 @@ func TestEligibilityAnswers(t *testing.T) {
 		{"host=WEB-0001.example.net", 200, []string{"products on web-0001.example.net"}, ""},
 	}
 	for _, tt := range tests {
-		code, body := b.Get("/eligibility?" + tt.query)
-		if code != tt.code {
-			t.Errorf("GET /eligibility?%s = %d, want %d", tt.query, code, tt.code)
-			continue
-		}
-		for _, w := range tt.want {
-			if !strings.Contains(body, w) {
-				t.Errorf("GET /eligibility?%s: body lacks %q", tt.query, w)
+		t.Run(tt.query, func(t *testing.T) {
+			code, body := b.Get("/eligibility?" + tt.query)
+			if code != tt.code {
+				t.Errorf("GET /eligibility?%s = %d, want %d", tt.query, code, tt.code)
+				return
 			}
-		}
-		if tt.not != "" && strings.Contains(body, tt.not) {
-			t.Errorf("GET /eligibility?%s: body has %q", tt.query, tt.not)
-		}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("GET /eligibility?%s: body lacks %q", tt.query, w)
+				}
+			}
+			if tt.not != "" && strings.Contains(body, tt.not) {
+				t.Errorf("GET /eligibility?%s: body has %q", tt.query, tt.not)
+			}
+		})
 	}
 }
 
@@ -419,18 +425,20 @@ func TestHostsFilterSortPage(t *testing.T) {
 		{"os=Debian+GNU%2FLinux+10+%28buster%29&per=200", 20, "", "20 hosts match"},
 	}
 	for _, tt := range tests {
-		code, body := b.Get("/hosts?" + tt.query)
-		rows := rowRE.FindAllStringSubmatch(body, -1)
-		if code != 200 || len(rows) != tt.rows {
-			t.Errorf("GET /hosts?%s = %d with %d rows, want 200 with %d", tt.query, code, len(rows), tt.rows)
-			continue
-		}
-		if tt.first != "" && rows[0][1] != tt.first {
-			t.Errorf("GET /hosts?%s: first row %s, want %s", tt.query, rows[0][1], tt.first)
-		}
-		if !strings.Contains(body, tt.text) {
-			t.Errorf("GET /hosts?%s: body lacks %q", tt.query, tt.text)
-		}
+		t.Run(tt.query, func(t *testing.T) {
+			code, body := b.Get("/hosts?" + tt.query)
+			rows := rowRE.FindAllStringSubmatch(body, -1)
+			if code != 200 || len(rows) != tt.rows {
+				t.Errorf("GET /hosts?%s = %d with %d rows, want 200 with %d", tt.query, code, len(rows), tt.rows)
+				return
+			}
+			if tt.first != "" && rows[0][1] != tt.first {
+				t.Errorf("GET /hosts?%s: first row %s, want %s", tt.query, rows[0][1], tt.first)
+			}
+			if !strings.Contains(body, tt.text) {
+				t.Errorf("GET /hosts?%s: body lacks %q", tt.query, tt.text)
+			}
+		})
 	}
 	for _, l := range e.f.limits {
 		if l < 1 || l > MaxPerPage {

@@ -228,24 +228,26 @@ func TestBackendFleet(t *testing.T) {
 		{"like is literal", web.HostQuery{Search: "%"}, 0, nil},
 	}
 	for _, tt := range tests {
-		tt.q.Limit = 200
-		p, err := b.Hosts(ctx, tt.q)
-		if err != nil {
-			t.Errorf("%s: %v", tt.name, err)
-			continue
-		}
-		if tt.total >= 0 && p.Total != tt.total {
-			t.Errorf("%s: total %d, want %d", tt.name, p.Total, tt.total)
-		}
-		if len(p.Rows) != p.Total {
-			t.Errorf("%s: %d rows for total %d", tt.name, len(p.Rows), p.Total)
-		}
-		for _, h := range p.Rows {
-			if tt.check != nil && !tt.check(h) {
-				t.Errorf("%s: row %+v does not match", tt.name, h)
-				break
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.Limit = 200
+			p, err := b.Hosts(ctx, tt.q)
+			if err != nil {
+				t.Errorf("%s: %v", tt.name, err)
+				return
 			}
-		}
+			if tt.total >= 0 && p.Total != tt.total {
+				t.Errorf("%s: total %d, want %d", tt.name, p.Total, tt.total)
+			}
+			if len(p.Rows) != p.Total {
+				t.Errorf("%s: %d rows for total %d", tt.name, len(p.Rows), p.Total)
+			}
+			for _, h := range p.Rows {
+				if tt.check != nil && !tt.check(h) {
+					t.Errorf("%s: row %+v does not match", tt.name, h)
+					break
+				}
+			}
+		})
 	}
 	// Paging and sorting: two pages of 25 sorted by status are the first 50 of one sorted list.
 	p1, _ := b.Hosts(ctx, web.HostQuery{Sort: web.SortStatus, Limit: 25})
