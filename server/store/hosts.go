@@ -342,7 +342,7 @@ type HostSearch struct {
 	// Kind keeps hosts (api.KindHost) or assets (api.KindAsset); "" both.
 	Kind string
 	// StaleBefore, when set, keeps hosts whose last check-in is before it
-	// (hosts that never checked in included).
+	// (hosts that never checked in included; assets never).
 	StaleBefore time.Time
 	// Sort is one of the HostSort* keys (default HostSortHostname); ties
 	// break on hostname, then on enrollment order.
@@ -413,7 +413,8 @@ func (s *Store) SearchHosts(ctx context.Context, q HostSearch) (HostSearchPage, 
 		args = append(args, q.Kind)
 	}
 	if !q.StaleBefore.IsZero() {
-		where = append(where, `h.last_checkin_at < ?`)
+		// assets are seen when their SBOM is uploaded, not on a schedule: never stale
+		where = append(where, `h.kind = 'host' AND h.last_checkin_at < ?`)
 		args = append(args, q.StaleBefore.UnixNano())
 	}
 	if q.Status != "" {

@@ -99,7 +99,8 @@ type Settings interface {
 
 // Overview is the fleet at a glance.
 type Overview struct {
-	Hosts            int            // hosts stored
+	Hosts            int            // hosts stored (assets not included)
+	Assets           int            // assets registered by SBOM (container images, build artefacts)
 	StaleHosts       int            // hosts last seen before staleBefore
 	Installs         int            // matched installs (host × product)
 	HostsByStatus    map[string]int // a host counts once, under its worst status; keys are catalog.Status*
@@ -148,7 +149,8 @@ type HostQuery struct {
 	Status      string    // worst status of the host; with Product: hosts with an install of Product in this status
 	Product     string    // hosts where this product is installed
 	OS          string    // exact OS name (api.HostInfo.OSName)
-	Stale       bool      // only hosts last seen before StaleBefore
+	Kind        string    // api.KindHost (agents' endpoints) or api.KindAsset (SBOMs' subjects); "" both
+	Stale       bool      // only hosts last seen before StaleBefore (never assets)
 	StaleBefore time.Time // the stale threshold (always set)
 	Sort        string    // one of the Sort* keys (default hostname)
 	Desc        bool
@@ -165,11 +167,12 @@ type HostPage struct {
 // HostRow is a host in the hosts table.
 type HostRow struct {
 	ID       string
-	Hostname string
+	Hostname string // an asset's name
+	Kind     string // api.KindHost or api.KindAsset
 	OSName   string
-	Status   string // worst status over its installs (or the filtered product's status)
-	Installs int    // matched products on the host
-	LastSeen time.Time
+	Status   string    // worst status over its installs (or the filtered product's status)
+	Installs int       // matched products on the host
+	LastSeen time.Time // an asset's last upload
 	// Version is the installed version of HostQuery.Product when filtering by product.
 	Version string
 }
@@ -183,6 +186,9 @@ type Facets struct {
 // HostDetail is one host.
 type HostDetail struct {
 	ID        string
+	Kind      string            // api.KindHost or api.KindAsset
+	Labels    map[string]string // an asset's labels
+	Uploads   []api.SBOMUpload  // an asset's SBOM history, newest first
 	Info      api.HostInfo
 	FirstSeen time.Time
 	LastSeen  time.Time

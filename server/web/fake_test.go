@@ -193,7 +193,8 @@ func newFake(n int) *fake {
 		}
 		role := []string{"web", "db", "app", "build"}[i%4]
 		h := &fakeHost{d: HostDetail{
-			ID: fmt.Sprintf("h%05d", i+1),
+			ID:   fmt.Sprintf("h%05d", i+1),
+			Kind: api.KindHost,
 			Info: api.HostInfo{InstallID: fmt.Sprintf("inst-%d", i), Hostname: fmt.Sprintf("%s-%04d.example.net", role, i+1),
 				OS: "linux", Arch: "amd64", OSName: osv.name, OSID: osv.id, OSVersion: osv.ver, Kernel: "6.1.0-25-amd64", AgentVersion: "0.1.0"},
 			FirstSeen: fakeNow.AddDate(0, -3, 0),
@@ -289,11 +290,15 @@ func (f *fake) Overview(_ context.Context, asOf, staleBefore time.Time) (Overvie
 	unsup := map[string]*ProductCount{}
 	up := map[string]*UpcomingEOL{}
 	for _, h := range f.hosts {
-		o.Hosts++
-		if h.d.LastSeen.Before(staleBefore) {
-			o.StaleHosts++
+		if h.d.Kind == api.KindAsset {
+			o.Assets++
+		} else {
+			o.Hosts++
+			if h.d.LastSeen.Before(staleBefore) {
+				o.StaleHosts++
+			}
+			o.HostsByStatus[h.d.Status]++
 		}
-		o.HostsByStatus[h.d.Status]++
 		for _, iv := range h.d.Verdicts {
 			v := iv.Verdict
 			o.Installs++
@@ -355,11 +360,12 @@ func (f *fake) Hosts(_ context.Context, q HostQuery) (HostPage, error) {
 	for _, h := range f.hosts {
 		st, ver, ok := f.statusFor(h, q.Product)
 		if !ok || (q.Status != "" && st != q.Status) || (q.OS != "" && h.d.Info.OSName != q.OS) ||
-			(q.Stale && !h.d.LastSeen.Before(q.StaleBefore)) ||
+			(q.Kind != "" && h.d.Kind != q.Kind) ||
+			(q.Stale && (h.d.Kind == api.KindAsset || !h.d.LastSeen.Before(q.StaleBefore))) ||
 			(q.Search != "" && !strings.Contains(strings.ToLower(h.d.Info.Hostname), strings.ToLower(q.Search))) {
 			continue
 		}
-		rows = append(rows, HostRow{ID: h.d.ID, Hostname: h.d.Info.Hostname, OSName: h.d.Info.OSName, Status: st,
+		rows = append(rows, HostRow{ID: h.d.ID, Hostname: h.d.Info.Hostname, Kind: h.d.Kind, OSName: h.d.Info.OSName, Status: st,
 			Installs: len(h.d.Verdicts), LastSeen: h.d.LastSeen, Version: ver})
 	}
 	slices.SortStableFunc(rows, func(a, b HostRow) int {
@@ -619,4 +625,30 @@ func (f *fake) CatalogInfo(context.Context) (CatalogStatus, error) {
 func newTestUI(f *fake) *UI {
 	return New(Config{Auth: f, Fleet: f, Checker: f, Notifications: f, Settings: f, Now: func() time.Time { return fakeNow },
 		SessionKey: []byte("0123456789abcdef0123456789abcdef"), Logger: slog.New(slog.DiscardHandler)})
+}
+
+// addAsset adds an asset registered by SBOM: a Debian 12 image with an
+// end-of-life Python, two uploads in its history, last uploaded a month ago
+// (an asset is never stale).
+func (f *fake) addAsset(id, name string) *fakeHost {
+	h := &fakeHost{d: HostDetail{ID: id, Kind: api.KindAsset, Labels: map[string]string{"team": "payments"},
+		Info:      api.HostInfo{InstallID: "asset:" + name, Hostname: name, OSID: "debian", OSVersion: "12", OSName: "debian"},
+		FirstSeen: fakeNow.AddDate(0, -2, 0), LastSeen: fakeNow.AddDate(0, -1, 0),
+		Uploads: []api.SBOMUpload{
+			{UploadedAt: fakeNow.AddDate(0, -1, 0), UploadedBy: "api:ci", Format: "cyclonedx", SpecVersion: "1.7", Document: name,
+				Tools: []string{"syft 1.57.1"}, SHA256: "5e0f4c8b2a6d1e3f9a7b5c4d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f", Bytes: 1638881,
+				Components: 894, Matched: 20, Added: 3, Removed: 1, Status: catalog.StatusEOL},
+			{UploadedAt: fakeNow.AddDate(0, -2, 0), UploadedBy: "api:admin", Format: "spdx", SpecVersion: "2.3",
+				SHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Components: 893, Matched: 19, Added: 893, Status: catalog.StatusEOL},
+		}}}
+	it := api.Item{Source: "dpkg", Name: "python3.8", Version: "3.8.10-0ubuntu1", Arch: "amd64"}
+	h.d.Verdicts = []InstallVerdict{{Item: it, Verdict: fakeEvaluate(f.cat, "python", "3.8.10", fakeNow)}}
+	h.items = []api.Item{it}
+	h.d.Items = 1
+	h.d.Status = h.d.Verdicts[0].Verdict.Status
+	f.mu.Lock()
+	f.hosts = append(f.hosts, h)
+	f.byID[id] = h
+	f.mu.Unlock()
+	return h
 }

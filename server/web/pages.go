@@ -126,6 +126,8 @@ type hostsView struct {
 	Q        HostQuery
 	PerPage  int
 	Facets   Facets
+	Kinds    []kindOption
+	Noun     string // "host" or "asset": what the count counts
 	Statuses []string
 	Page     HostPage
 	Pager    pager
@@ -135,6 +137,13 @@ type hostsView struct {
 }
 
 var hostSorts = []string{SortHostname, SortStatus, SortOS, SortLastSeen}
+
+// kindOption is one choice of the hosts page's kind filter.
+type kindOption struct{ Value, Label string }
+
+// hostKinds are the choices of the kind filter: both, endpoints running the
+// agent, or assets registered by SBOM.
+var hostKinds = []kindOption{{"", "hosts and assets"}, {api.KindHost, "hosts (agents)"}, {api.KindAsset, "assets (SBOMs)"}}
 
 func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 	qs := r.URL.Query()
@@ -146,6 +155,7 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 		Status:      qs.Get("status"),
 		Product:     strings.TrimSpace(qs.Get("product")),
 		OS:          qs.Get("os"),
+		Kind:        qs.Get("kind"),
 		Stale:       qs.Get("stale") == "1",
 		StaleBefore: now.Add(-u.cfg.StaleAfter),
 		Sort:        qs.Get("sort"),
@@ -160,6 +170,10 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, fault.InvalidField("status", "unknown status "+strconv.Quote(q.Status)))
 		return
 	}
+	if q.Kind != "" && q.Kind != api.KindHost && q.Kind != api.KindAsset {
+		u.fail(w, r, s, fault.InvalidField("kind", "unknown kind "+strconv.Quote(q.Kind)+": want host or asset"))
+		return
+	}
 	facets, err := u.cfg.Fleet.Facets(r.Context())
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -170,9 +184,12 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	v := hostsView{Q: q, PerPage: per, Facets: facets, Statuses: append(slices.Clip(catalog.Statuses), statusNone), Page: res, Stale: q.StaleBefore,
-		Filtered: q.Search != "" || q.Status != "" || q.Product != "" || q.OS != "" || q.Stale,
-		Pager:    newPager(r.URL, "page", page, per, res.Total), Sorts: map[string]sortLink{}}
+	v := hostsView{Q: q, PerPage: per, Facets: facets, Kinds: hostKinds, Noun: "host", Statuses: append(slices.Clip(catalog.Statuses), statusNone),
+		Page: res, Stale: q.StaleBefore, Filtered: q.Search != "" || q.Status != "" || q.Product != "" || q.OS != "" || q.Stale || q.Kind != "",
+		Pager: newPager(r.URL, "page", page, per, res.Total), Sorts: map[string]sortLink{}}
+	if q.Kind == api.KindAsset {
+		v.Noun = "asset"
+	}
 	for _, key := range hostSorts {
 		sq := r.URL.Query()
 		sq.Del("page")
@@ -201,6 +218,7 @@ type hostView struct {
 	Pager     pager
 	StaleFrom time.Time
 	Stale     bool
+	Asset     bool // an asset registered by SBOM, not an agent's host
 }
 
 func (u *UI) host(w http.ResponseWriter, r *http.Request, s *session) {
@@ -217,7 +235,8 @@ func (u *UI) host(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	stale := u.cfg.Now().Add(-u.cfg.StaleAfter)
-	v := hostView{H: h, Items: items, Pager: newPager(r.URL, "inv", page, inventoryPage, total), StaleFrom: stale, Stale: h.LastSeen.Before(stale)}
+	v := hostView{H: h, Items: items, Pager: newPager(r.URL, "inv", page, inventoryPage, total), StaleFrom: stale,
+		Stale: h.Kind != api.KindAsset && h.LastSeen.Before(stale), Asset: h.Kind == api.KindAsset}
 	u.render(w, r, http.StatusOK, "host", view{Title: h.Info.Hostname, Nav: "hosts", Session: s, Page: v})
 }
 
@@ -574,7 +593,7 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, co
 	if v.FieldErr == nil {
 		v.FieldErr = map[string]string{}
 	}
-	v.Roles = []string{auth.RoleViewer, auth.RoleSupport, auth.RoleAdmin}
+	v.Roles = []string{auth.RoleViewer, auth.RoleSupport, auth.RoleAdmin, auth.RoleCI}
 	if v.Catalog, err = u.cfg.Settings.CatalogInfo(ctx); err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -594,8 +613,8 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, co
 
 func (u *UI) createToken(w http.ResponseWriter, r *http.Request, s *session) {
 	v := &settingsView{FieldErr: map[string]string{}, Name: strings.TrimSpace(r.PostForm.Get("name")), Role: r.PostForm.Get("role")}
-	if !slices.Contains([]string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer}, v.Role) {
-		v.FieldErr["role"] = "Choose admin, support or viewer."
+	if !slices.Contains([]string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer, auth.RoleCI}, v.Role) {
+		v.FieldErr["role"] = "Choose admin, support or viewer, or ci for a build pipeline that only uploads SBOMs."
 	}
 	if v.Name == "" {
 		v.FieldErr["name"] = "Name the token after who or what uses it."

@@ -290,7 +290,11 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !auth.Allows(role, auth.Viewer) {
-		u.showLogin(w, r, http.StatusForbidden, "That token's role cannot use the dashboard.")
+		msg := "That token's role cannot use the dashboard."
+		if role == auth.RoleCI {
+			msg = "That is a ci token: it may only upload SBOMs (POST /api/v1/sboms). Log in with a viewer, support or admin token."
+		}
+		u.showLogin(w, r, http.StatusForbidden, msg)
 		return
 	}
 	_, value := u.sessions.create(token)

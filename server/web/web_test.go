@@ -500,3 +500,66 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// TestAssetsOnTheDashboard: an asset registered by SBOM is listed with the
+// hosts (and alone with the kind filter), shows its labels and upload
+// history on its page, counts on the overview, and is never stale.
+func TestAssetsOnTheDashboard(t *testing.T) {
+	e := newEnv(t, 30)
+	e.f.addAsset("a00001", "registry.example/app:1.4")
+	b := e.as(t, auth.RoleSupport)
+	for _, tc := range []struct {
+		path     string
+		code     int
+		has, not []string
+	}{
+		{"/hosts?kind=asset", 200, []string{"1 asset match", "registry.example/app:1.4", `class="badge kind-asset"`, `<option value="asset" selected>`},
+			[]string{"web-0001", "badge stale"}},
+		{"/hosts?kind=host&per=50", 200, []string{"30 hosts match", "web-0001"}, []string{"registry.example/app:1.4"}},
+		{"/hosts?per=50", 200, []string{"31 hosts", "registry.example/app:1.4", "web-0001"}, nil},
+		{"/hosts?kind=asset&stale=1", 200, []string{"0 assets match"}, []string{"registry.example/app:1.4"}},
+		{"/hosts?kind=vm", 400, []string{"unknown kind"}, nil},
+		{"/hosts/a00001", 200, []string{"SBOM uploads", "team=payments", "api:ci", "syft 1.57.1", "cyclonedx 1.7", "5e0f4c8b2a6d", "+3 / −1",
+			"Last upload", "Check this asset", `href="/hosts?kind=asset">Assets</a>`}, []string{"badge stale", "Agent</dt>"}},
+		{"/hosts/h00001", 200, []string{"Agent</dt>"}, []string{"SBOM uploads"}},
+		{"/", 200, []string{"assets (images and artefacts, from SBOMs)", "30 hosts, 1 asset,", `href="/hosts?kind=asset"`}, nil},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			code, body := b.Get(tc.path)
+			if code != tc.code {
+				t.Fatalf("GET %s = %d, want %d", tc.path, code, tc.code)
+			}
+			for _, s := range tc.has {
+				if !strings.Contains(body, s) {
+					t.Errorf("GET %s: body lacks %q", tc.path, s)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(body, s) {
+					t.Errorf("GET %s: body has %q", tc.path, s)
+				}
+			}
+		})
+	}
+}
+
+// TestCITokenFromSettings: an admin creates a ci token on the settings page;
+// it cannot open the dashboard, and the login page says why.
+func TestCITokenFromSettings(t *testing.T) {
+	e := newEnv(t, 1)
+	b := e.as(t, auth.RoleAdmin)
+	csrf := b.CSRF("/settings")
+	if !strings.Contains(func() string { _, body := b.Get("/settings"); return body }(), `<option value="ci"`) {
+		t.Fatal("the settings page offers no ci role")
+	}
+	resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"pipeline"}, "role": {auth.RoleCI}})
+	m := regexp.MustCompile(`id="newtoken" class="secret" readonly value="([^"]+)"`).FindStringSubmatch(body)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("create ci token = %d, token shown %v", resp.StatusCode, m != nil)
+	}
+	pipe := webtest.NewBrowser(t, e.srv.URL)
+	resp, body = pipe.Post("/login", url.Values{"token": {m[1]}, "csrf": {pipe.CSRF("/login")}, "next": {"/"}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "it may only upload SBOMs") {
+		t.Fatalf("login with a ci token = %d, want 403 saying what the token may do", resp.StatusCode)
+	}
+}

@@ -158,7 +158,7 @@ func (b *Backend) countOverview(ctx context.Context, asOf, staleBefore time.Time
 	if err != nil {
 		return web.Overview{}, err
 	}
-	o := web.Overview{Hosts: c.Hosts, Installs: c.Installs, HostsByStatus: c.HostsByStatus, InstallsByStatus: c.InstallsByStatus}
+	o := web.Overview{Hosts: c.Hosts, Assets: c.Assets, Installs: c.Installs, HostsByStatus: c.HostsByStatus, InstallsByStatus: c.InstallsByStatus}
 	if o.StaleHosts, err = b.Store.CountStaleHosts(ctx, staleBefore); err != nil {
 		return web.Overview{}, err
 	}
@@ -221,7 +221,7 @@ func labelOf(cat *catalog.Catalog, id string) string {
 
 // Hosts implements Fleet with the store's host search (one paged SQL query).
 func (b *Backend) Hosts(ctx context.Context, q web.HostQuery) (web.HostPage, error) {
-	s := store.HostSearch{Search: q.Search, Status: q.Status, Product: q.Product, OS: q.OS,
+	s := store.HostSearch{Search: q.Search, Status: q.Status, Product: q.Product, OS: q.OS, Kind: q.Kind,
 		Sort: q.Sort, Desc: q.Desc, Offset: max(q.Offset, 0), Limit: min(max(q.Limit, 1), web.MaxPerPage)}
 	if q.Stale {
 		s.StaleBefore = q.StaleBefore
@@ -232,7 +232,7 @@ func (b *Backend) Hosts(ctx context.Context, q web.HostQuery) (web.HostPage, err
 	}
 	page := web.HostPage{Total: res.Total}
 	for _, h := range res.Hosts {
-		page.Rows = append(page.Rows, web.HostRow{ID: h.ID, Hostname: h.Hostname, OSName: h.OSName, Status: h.Status,
+		page.Rows = append(page.Rows, web.HostRow{ID: h.ID, Hostname: h.Hostname, Kind: h.Kind, OSName: h.OSName, Status: h.Status,
 			Installs: h.Installs, LastSeen: h.LastCheckinAt, Version: h.Version})
 	}
 	return page, nil
@@ -261,8 +261,8 @@ func (b *Backend) Host(ctx context.Context, id string) (web.HostDetail, error) {
 	if err != nil {
 		return web.HostDetail{}, err
 	}
-	h := web.HostDetail{ID: d.ID, Info: d.Info, FirstSeen: d.EnrolledAt, LastSeen: d.LastCheckinAt, Status: d.Status,
-		Items: d.Items, Errors: d.Errors}
+	h := web.HostDetail{ID: d.ID, Kind: d.Kind, Labels: d.Labels, Uploads: d.Uploads, Info: d.Info, FirstSeen: d.EnrolledAt,
+		LastSeen: d.LastCheckinAt, Status: d.Status, Items: d.Items, Errors: d.Errors}
 	if h.Info.Hostname == "" {
 		h.Info.Hostname = d.Hostname
 	}
