@@ -135,7 +135,7 @@ func (ix *prodIndex) judgeOutsideCycles(v *Verdict, ver Version, day int32, ext 
 		v.Reason = label + " version " + strconv.Quote(ver.Raw) + " could not be read (" + ver.Err.Error() + "), so its support status is unknown."
 		return
 	}
-	target, _ := ix.upgradeTarget(day, -1, ver.comps, ext)
+	target, _ := ix.upgradeTarget(day, -1, &ver, ext)
 	if o := ix.oldest; o >= 0 && !allZero(ver.comps) && compareComps(ver.comps, ix.cycles[o].key) < 0 {
 		if oc := &ix.cycles[o]; day > oc.supportEnd(ext) {
 			v.Support, v.Status, v.Phase = SupportEOL, StatusEOL, PhaseEOL
@@ -475,13 +475,13 @@ func (ix *prodIndex) newest(d int32) string {
 }
 
 // upgradeTarget returns the supported version to move to from cycle cur
-// (or, when cur is -1, from a version with the components comps that no
-// cycle holds; nil comps: an unreadable version) on day d: the latest
+// (or, when cur is -1, from a version ver that no cycle holds; nil ver: an
+// unreadable version) on day d: the latest
 // patch of the oldest release line, by release date, that is released and
 // supported on that day and newer than the install, so upgrade_to never
 // points below it. When there is none, older names the newest supported
 // older line ("6.2 (6.2.24)") so the reason can say only that one is left.
-func (ix *prodIndex) upgradeTarget(d int32, cur int, comps []uint64, ext bool) (target, older string) {
+func (ix *prodIndex) upgradeTarget(d int32, cur int, ver *Version, ext bool) (target, older string) {
 	var olderAt int = -1
 	for k := 0; k < len(ix.byRel); k++ {
 		i := ix.byRel[k]
@@ -496,8 +496,8 @@ func (ix *prodIndex) upgradeTarget(d int32, cur int, comps []uint64, ext bool) (
 		switch {
 		case cur >= 0:
 			newer = ix.newerCycle(i, cur)
-		case comps != nil:
-			newer = ix.aboveVersion(i, comps)
+		case ver != nil:
+			newer = ix.aboveVersion(i, ver)
 		default:
 			newer = true // an unreadable version: the oldest supported line
 		}

@@ -55,6 +55,10 @@ type cycleIndex struct {
 	c    *Cycle
 	key  []uint64 // numeric components of the name; nil when the name is not version-like
 	tags []string // other alphanumeric tokens of the name (lts, sp3, windows)
+	// named is true when the name is the start of the cycle's versions (3.12
+	// → 3.12.7), false when the versions are spelled otherwise (Windows
+	// Server 2016 → 10.0.14393): then cycles are ordered by their latest
+	named bool
 
 	release int32  // release day; math.MinInt32 when unknown
 	eolDay  int32  // noDay unless the end of life is dated
@@ -110,6 +114,7 @@ func buildIndex(p *Product) *prodIndex {
 			ci.endedText = ci.label + " has reached end of life"
 		}
 		ci.latest = ix.parse(c.Latest)
+		ci.named = ci.key != nil && (!ci.latest.Valid() || prefixOf(ci.key, ci.latest.comps))
 		if _, ok := ix.byName[strings.ToLower(c.Name)]; !ok {
 			ix.byName[strings.ToLower(c.Name)] = i
 		}
@@ -192,10 +197,17 @@ func compareComps(a, b []uint64) int {
 }
 
 // newerCycle reports whether cycle i is a newer release line than cycle
-// cur: by their numeric names, and by release date when the names are
-// equal or not numeric.
+// cur: by their latest versions when neither name is the start of its
+// versions (Windows Server 2016 is 10.0.14393, older than 1909's
+// 10.0.18363), else by their numeric names, and by release date when the
+// names are equal or not numeric.
 func (ix *prodIndex) newerCycle(i, cur int) bool {
 	a, b := &ix.cycles[i], &ix.cycles[cur]
+	if !a.named && !b.named && a.latest.Valid() && b.latest.Valid() {
+		if c := compareP(&a.latest, &b.latest); c != 0 {
+			return c > 0
+		}
+	}
 	if a.key != nil && b.key != nil {
 		if c := compareComps(a.key, b.key); c != 0 {
 			return c > 0
@@ -205,11 +217,15 @@ func (ix *prodIndex) newerCycle(i, cur int) bool {
 }
 
 // aboveVersion reports whether every version of cycle i is newer than a
-// version with the components comps that belongs to no cycle (false when
-// the cycle's name is not numeric).
-func (ix *prodIndex) aboveVersion(i int, comps []uint64) bool {
-	k := ix.cycles[i].key
-	return k != nil && compareComps(k, comps) > 0
+// version ver that belongs to no cycle: by the cycle's numeric name, or by
+// its latest when the name is not the start of its versions (false when
+// neither says).
+func (ix *prodIndex) aboveVersion(i int, ver *Version) bool {
+	ci := &ix.cycles[i]
+	if !ci.named {
+		return ci.latest.Valid() && compareP(&ci.latest, ver) > 0
+	}
+	return compareComps(ci.key, ver.comps) > 0
 }
 
 // endDay turns a milestone into the last day of the phase: a date is the
@@ -234,7 +250,9 @@ func lower(c byte) byte {
 }
 
 // stripName removes a leading product label, id or alias followed by a
-// space from a version string, when what follows starts with a digit.
+// space ("Python 3.12.1"), or the id or an alias followed directly by the
+// version ("go1.21.0"), from a version string, when what follows starts
+// with a digit.
 func (ix *prodIndex) stripName(t string) (string, bool) {
 	names := append([]string{ix.p.Label, ix.p.ID}, ix.p.Aliases...)
 	if l := ix.p.Label; strings.HasPrefix(l, "Microsoft ") {
@@ -247,6 +265,12 @@ func (ix *prodIndex) stripName(t string) (string, bool) {
 		rest := strings.TrimSpace(t[len(n)+1:])
 		if rest != "" && isDigit(rest[0]) {
 			return rest, true
+		}
+	}
+	// the id or an alias written against the version: "go1.21.0"
+	for _, n := range append([]string{ix.p.ID}, ix.p.Aliases...) {
+		if len(n) >= 2 && len(t) > len(n) && strings.EqualFold(t[:len(n)], n) && isDigit(t[len(n)]) {
+			return t[len(n):], true
 		}
 	}
 	return "", false

@@ -170,8 +170,20 @@ func compareKeys(a, b *Version) int {
 			return 1
 		}
 	}
+	// Qualifiers in order. Inside a pre-release (after an equal pre-release
+	// token) a version with fewer identifiers is the lower one, as semver.org
+	// §11 says (1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-alpha.beta); elsewhere a
+	// missing qualifier is the plain version (after pre-releases, before
+	// post-release letters and updates).
 	n = max(len(a.tail), len(b.tail))
+	inPre := false
 	for i := 0; i < n; i++ {
+		switch {
+		case i >= len(a.tail) && inPre:
+			return -1
+		case i >= len(b.tail) && inPre:
+			return 1
+		}
 		var x, y tok
 		if i < len(a.tail) {
 			x = a.tail[i]
@@ -182,6 +194,7 @@ func compareKeys(a, b *Version) int {
 		if c := compareTok(x, y); c != 0 {
 			return c
 		}
+		inPre = inPre || x.class < 0
 	}
 	return 0
 }
@@ -211,9 +224,11 @@ func compareTok(x, y tok) int {
 	return 0
 }
 
-// parseSemver uses Masterminds/semver/v3 for the semver-like schemes.
+// parseSemver uses Masterminds/semver/v3 for the semver-like schemes,
+// after semverSpelling has normalised the spellings projects and distros
+// use for the same thing (5.0rc1, 1.6.7~rc0, 1.14.0.dfsg).
 func (v *Version) parseSemver(s string) error {
-	sv, err := semver.NewVersion(s)
+	sv, err := semver.NewVersion(semverSpelling(s))
 	if err != nil {
 		return fmt.Errorf("not a semantic version: %w", err)
 	}
@@ -223,6 +238,111 @@ func (v *Version) parseSemver(s string) error {
 		v.words = wordsOf(p)
 	}
 	return nil
+}
+
+// semverSpelling rewrites common non-semver spellings of a version into
+// semver before parsing (the raw string is kept): repack markers go
+// (1.14.0.dfsg, 1.14.0+ds1 → 1.14.0), a "~" before a pre-release becomes
+// "-" (1.6.7~rc0 → 1.6.7-rc.0; any other "~" suffix goes), a pre-release
+// written against the numbers gets its hyphen (5.0rc1 → 5.0-rc.1), and a
+// pre-release identifier of letters then digits is split (rc10 → rc.10) so
+// that rc2 < rc10, as projects mean it.
+func semverSpelling(s string) string {
+	i := 0
+	if i < len(s) && (s[i] == 'v' || s[i] == 'V') {
+		i++
+	}
+	for i < len(s) && (isDigit(s[i]) || s[i] == '.' && i+1 < len(s) && isDigit(s[i+1])) {
+		i++
+	}
+	if i == len(s) {
+		return s // plain numbers: nothing to do (the common case)
+	}
+	core, rest := s[:i], s[i:]
+	rest = cutRepackMarker(rest)
+	switch {
+	case rest == "":
+		return core
+	case rest[0] == '~':
+		if !startsPreRelease(rest[1:]) {
+			return core
+		}
+		rest = "-" + rest[1:]
+	case rest[0] != '-' && rest[0] != '+' && startsPreRelease(rest):
+		rest = "-" + rest
+	}
+	if rest[0] != '-' {
+		return core + rest
+	}
+	pre, build, _ := strings.Cut(rest[1:], "+")
+	ids := strings.Split(pre, ".")
+	out := make([]string, 0, len(ids)+2)
+	for _, id := range ids {
+		j := 0
+		for j < len(id) && isLetter(lower(id[j])) {
+			j++
+		}
+		if j > 0 && j < len(id) && allDigits(id[j:]) {
+			out = append(out, id[:j], id[j:])
+		} else {
+			out = append(out, id)
+		}
+	}
+	r := core + "-" + strings.Join(out, ".")
+	if build != "" {
+		r += "+" + build
+	}
+	return r
+}
+
+// startsPreRelease reports whether s starts with a pre-release word
+// (rc1, beta, a1, pre2) followed by a number, a separator or the end.
+func startsPreRelease(s string) bool {
+	j := 0
+	for j < len(s) && isLetter(lower(s[j])) {
+		j++
+	}
+	if j == 0 || preRank(strings.ToLower(s[:j])) == 0 {
+		return false
+	}
+	if j == 1 && (j == len(s) || !isDigit(s[j])) { // "a", "b", "c" alone are not pre-releases
+		return false
+	}
+	return j == len(s) || isDigit(s[j]) || s[j] == '.' || s[j] == '-'
+}
+
+// repackMarkers are what Debian appends to an upstream version whose
+// tarball it repacked; they are not part of the version.
+var repackMarkers = map[string]bool{"dfsg": true, "ds": true, "repack": true}
+
+// cutRepackMarker cuts s at a repack marker after '.', '+' or '~'
+// (".dfsg", "+ds1", "~repack2") and returns what precedes it.
+func cutRepackMarker(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '.' && s[i] != '+' && s[i] != '~' {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && isLetter(lower(s[j])) {
+			j++
+		}
+		if repackMarkers[strings.ToLower(s[i+1:j])] {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // preRank returns the rank of a pre-release word, or 0 when w is not one.
@@ -330,8 +450,14 @@ func (v *Version) parseTail(s string, i int) error {
 			}
 			switch {
 			case ignoredWords[w] && !hasNum:
+			case repackMarkers[w]: // 1.14.0.dfsg, 1.14.0+ds1: the version is 1.14.0
 			case preRank(w) > 0 && (len(w) > 1 || hasNum):
-				v.tail = append(v.tail, tok{class: -1, rank: preRank(w), num: num})
+				// a pre-release identifier and its number are two
+				// identifiers, as in semver (rc1 = rc.1; alpha.1 < alpha.beta)
+				v.tail = append(v.tail, tok{class: -1, rank: preRank(w)})
+				if hasNum {
+					v.tail = append(v.tail, tok{class: -1, num: num})
+				}
 			default:
 				v.tail = append(v.tail, tok{class: 1, word: w, num: num})
 			}
