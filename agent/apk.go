@@ -27,6 +27,11 @@ func (apkCollector) Collect(ctx context.Context, env *Env) ([]api.Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", apkInstalledPath, err)
 	}
+	// Where each package came from and what apk upgrade would install, from
+	// the cached indexes: the items stand even when they cannot be read.
+	if err := apkEnrich(ctx, env, items); err != nil {
+		return items, fmt.Errorf("apk: %w", err)
+	}
 	return items, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -515,14 +514,4 @@ func xmlUnescape(b []byte) []byte {
 	}
 	s := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&").Replace(string(b))
 	return []byte(s)
-}
-
-// sortedIDs is for messages.
-func sortedIDs(rs []*dnfRepo) []string {
-	var ids []string
-	for _, r := range rs {
-		ids = append(ids, r.ID)
-	}
-	sort.Strings(ids)
-	return ids
 }

@@ -250,3 +250,34 @@ func FuzzUbuntuProStatus(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseAPKIndex(f *testing.F) {
+	addFileSeeds(f, "testdata/alpine-apk/lib/apk/db/installed")
+	f.Add([]byte("P:a\nV:1.0-r0\nA:x86_64\n\nP:b\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parseAPKIndexText(bytes.NewReader(b), func(name, version, arch, origin string) {
+			if name == "" || version == "" {
+				t.Fatalf("package without name or version: %q %q", name, version)
+			}
+		})
+	})
+}
+
+// FuzzCompareVersions checks that the three package version orders are
+// antisymmetric and never panic.
+func FuzzCompareVersions(f *testing.F) {
+	for _, p := range [][2]string{{"1:2.39.5-0+deb12u3", "2.39.5-0+deb12u2"}, {"1.0~rc1", "1.0"}, {"5.5p10", "5.5p2"},
+		{"1.0^git1", "1.0"}, {"1.0_rc1-r0", "1.0-r0"}, {"1.05", "1.5"}, {"", "0"}} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		for name, cmp := range map[string]func(string, string) int{
+			"deb": compareDebVersions, "rpm": rpmvercmp, "apk": compareAPKVersions,
+			"rpm-evr": func(a, b string) int { return compareRPMEVR(parseRPMEVR(a), parseRPMEVR(b)) },
+		} {
+			if x, y := cmp(a, b), cmp(b, a); x != -y {
+				t.Fatalf("%s: compare(%q, %q) = %d but compare(%q, %q) = %d", name, a, b, x, b, a, y)
+			}
+		}
+	})
+}
