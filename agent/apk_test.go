@@ -62,7 +62,7 @@ func TestAPKFixture(t *testing.T) {
 			{"busybox", "1.36.1-r29", "alpine", "v3.20/main", "1.36.1-r29", "", ""},
 			{"libcrypto3", "3.3.2-r0", "", "", "3.3.2-r1", "alpine", "v3.20/main"},
 			{"musl", "1.2.5-r0", "alpine", "v3.20/main", "1.2.5-r0", "", ""},
-			{"nginx", "1.26.2-r0", "alpine", "v3.20/main", "1.26.2-r0", "", ""}, // world: nginx=1.26.2-r0
+			{"nginx", "1.26.2-r0", "alpine", "v3.20/main", "1.26.2-r0", "", ""},                  // world: nginx=1.26.2-r0
 			{"nodejs", "22.11.0-r0", "alpine", "edge/main", "22.12.0-r0", "alpine", "edge/main"}, // world: nodejs@edge
 			{"openssl", "3.3.2-r0", "alpine", "v3.20/main", "3.3.2-r1", "alpine", "v3.20/main"},
 			{"py3-mytool", "0.1-r0", "", "", "0.1-r0", "", ""}, // installed from a file; @testing is not allowed for it
