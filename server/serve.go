@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	log := NewLogger(cfg, logOut)
+	log := newLogger(cfg, logOut)
 	st, err := store.Open(ctx, cfg.DataDir)
 	if err != nil {
 		return err
@@ -59,9 +59,9 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	return p.serve(ctx, hs, ln)
 }
 
-// NewLogger returns the process's one logger, in the configured format and
+// newLogger returns the process's one logger, in the configured format and
 // level; each part adds its own "component" attribute.
-func NewLogger(cfg Config, w io.Writer) *slog.Logger {
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	lvl, _ := parseLevel(cfg.LogLevel)
 	opts := &slog.HandlerOptions{Level: lvl}
 	if cfg.LogFormat == "json" {

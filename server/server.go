@@ -20,14 +20,32 @@ import (
 // /api/v1/catalog/releases); catalogsvc.(*Service).Publish.
 type publishFunc func(ctx context.Context, r catalogsvc.Release) (catalogsvc.Published, error)
 
-// apiStore is what the HTTP API reads and writes directly, beside the
-// domain service: enrollment, credentials and the fleet's read views.
-// store.Store implements it; methods are safe for concurrent use.
+// apiStore is what the HTTP surface uses of the store directly, beside
+// the domain service: who is calling, enrolment, the fleet's read views and
+// health. store.Store implements it; methods are safe for concurrent use.
 type apiStore interface {
-	Enroll(ctx context.Context, h api.HostInfo) (hostID, nodeKey string, err error)
+	credentials
+	enrolment
+	fleetViews
+	Ping(ctx context.Context) error
+}
+
+// credentials tells who is calling (guard, in http.go).
+type credentials interface {
+	// HostByNodeKey returns the host owning an unrevoked node key.
 	HostByNodeKey(ctx context.Context, nodeKey string) (store.HostRef, error)
-	RevokeHost(ctx context.Context, uid string) error
+	// Authenticate returns the role of a person's unrevoked API token.
 	Authenticate(ctx context.Context, token string) (role string, err error)
+}
+
+// enrolment admits and revokes hosts (handlers_agent.go, handlers_fleet.go).
+type enrolment interface {
+	Enroll(ctx context.Context, h api.HostInfo) (hostID, nodeKey string, err error)
+	RevokeHost(ctx context.Context, uid string) error
+}
+
+// fleetViews are the fleet's read views (handlers_fleet.go, metrics.go).
+type fleetViews interface {
 	ListHosts(ctx context.Context, f store.HostFilter) (api.HostList, error)
 	HostDetail(ctx context.Context, ref string) (api.HostDetail, error)
 	Products(ctx context.Context) ([]api.FleetProduct, error)
@@ -36,7 +54,6 @@ type apiStore interface {
 	HostsByStatus(ctx context.Context) (map[string]int, error)
 	Unmatched(ctx context.Context, limit int) ([]store.UnmatchedItem, error)
 	FleetState(ctx context.Context) (store.FleetState, error)
-	Ping(ctx context.Context) error
 }
 
 var _ apiStore = (*store.Store)(nil)
