@@ -267,7 +267,7 @@ func TestKill9LosesNoAcknowledgedReport(t *testing.T) {
 				t.Errorf("host %s: acknowledged report %s missing after kill -9 (err %v)", r.uid, id, err)
 			}
 		}
-		d, err := st.HostDetail(ctx, r.uid)
+		d, err := st.HostDetail(ctx, store.Scope{}, r.uid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -515,7 +515,7 @@ func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	d, err := st.HostDetail(context.Background(), "graceful")
+	d, err := st.HostDetail(context.Background(), store.Scope{}, "graceful")
 	if err != nil || d.Items != len(itemsFor(1))+1 {
 		t.Errorf("after shutdown: %d items stored (%v), want %d", d.Items, err, len(itemsFor(1))+1)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -17,27 +18,37 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 	if err := httpjson.Decode(w, r, maxJSONBody, &req); err != nil {
 		return err
 	}
-	if !s.enrollSet {
-		return fault.New(fault.Forbidden, "", "enrollment is disabled: the server has no enroll secret (--enroll-secret)")
-	}
 	ip := clientIP(r.RemoteAddr)
 	if s.enrollFails.blocked(ip) {
 		w.Header().Set("Retry-After", "600")
 		return fault.New(fault.TooMany, "", "too many failed enrollments from this address; try again later")
 	}
+	// The server-wide secret enrolls a host of no customer; a customer's
+	// own secret enrolls a host of that customer.
+	customer := ""
 	if !s.checkEnrollSecret(req.EnrollSecret) {
-		s.enrollFails.fail(ip)
-		s.metrics.enrollFailures.Inc()
-		return fault.New(fault.Unauthorized, "enroll_secret", "wrong enroll secret")
+		id, err := s.st.CustomerByEnrollSecret(r.Context(), req.EnrollSecret)
+		switch {
+		case errors.Is(err, store.ErrUnauthorized):
+			if !s.enrollSet && !store.IsEnrollSecret(req.EnrollSecret) {
+				return fault.New(fault.Forbidden, "", "enrollment is disabled: the server has no enroll secret (--enroll-secret) and this is no customer's enroll secret")
+			}
+			s.enrollFails.fail(ip)
+			s.metrics.enrollFailures.Inc()
+			return fault.New(fault.Unauthorized, "enroll_secret", "wrong enroll secret")
+		case err != nil:
+			return err
+		}
+		customer = id
 	}
 	if err := service.CheckHostInfo("host", req.Host); err != nil {
 		return err
 	}
-	id, key, err := s.st.Enroll(r.Context(), req.Host)
+	id, key, err := s.st.EnrollCustomer(r.Context(), req.Host, customer)
 	if err != nil {
 		return err
 	}
-	s.log.Info("host enrolled", "host_id", id, "hostname", req.Host.Hostname)
+	s.log.Info("host enrolled", "host_id", id, "hostname", req.Host.Hostname, "customer", customer)
 	httpjson.Write(w, http.StatusOK, api.EnrollResponse{HostID: id, NodeKey: key})
 	return nil
 }

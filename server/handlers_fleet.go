@@ -35,7 +35,7 @@ func limitParam(r *http.Request, def int) (int, error) {
 // handleHosts lists hosts, filtered by status, product and cycle, a page at a time.
 func (s *Server) handleHosts(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.HostFilter{Status: q.Get("status"), Product: q.Get("product"), Cycle: q.Get("cycle"), Kind: q.Get("kind")}
+	f := store.HostFilter{Status: q.Get("status"), Product: q.Get("product"), Cycle: q.Get("cycle"), Kind: q.Get("kind"), Scope: scope(r)}
 	if f.Kind != "" && f.Kind != api.KindHost && f.Kind != api.KindAsset {
 		return fault.Invalidf("kind", "kind %q: want %s or %s", f.Kind, api.KindHost, api.KindAsset)
 	}
@@ -72,9 +72,10 @@ func (s *Server) handleHosts(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleHost shows one host (by id or hostname) with its verdicts and inventory.
+// handleHost shows one host (by id or hostname) with its verdicts and
+// inventory; another customer's host is not found for a limited token.
 func (s *Server) handleHost(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.st.HostDetail(r.Context(), r.PathValue("id"))
+	d, err := s.st.HostDetail(r.Context(), scope(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func (s *Server) handleRevokeHost(w http.ResponseWriter, r *http.Request) error 
 
 // handleProducts lists the products in the fleet with versions and host counts.
 func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.st.Products(r.Context())
+	ps, err := s.st.Products(r.Context(), scope(r))
 	if err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
 
 // handleCompliance summarises the fleet per status, product and cycle.
 func (s *Server) handleCompliance(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.st.Compliance(r.Context())
+	c, err := s.st.Compliance(r.Context(), scope(r))
 	if err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func (s *Server) handleUnmatched(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.st.Unmatched(r.Context(), limit)
+	items, err := s.st.Unmatched(r.Context(), scope(r), limit)
 	if err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func (s *Server) handleComplianceCSV(w http.ResponseWriter, r *http.Request) err
 	w.Header().Set("Content-Disposition", `attachment; filename="eolwatch-noncompliant-`+s.svc.Today()+`.csv"`)
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"host_id", "hostname", "product", "version", "installed", "cycle", "status", "eol", "upgrade_to", "reason"})
-	err := s.st.EachNonCompliant(r.Context(), func(n store.NonCompliantInstall) error {
+	err := s.st.EachNonCompliant(r.Context(), scope(r), func(n store.NonCompliantInstall) error {
 		return cw.Write([]string{n.HostID, csvSafe(n.Hostname), csvSafe(n.Product), csvSafe(n.Version), csvSafe(n.Installed),
 			csvSafe(n.Cycle), n.Status, api.EOLText(n.EOL), csvSafe(n.UpgradeTo), csvSafe(n.Reason)})
 	})
@@ -197,9 +198,8 @@ func (s *Server) handlePublishRelease(w http.ResponseWriter, r *http.Request) er
 	if s.publish == nil {
 		return fault.New(fault.Unavailable, "", "release publishing is not available in this server")
 	}
-	role, _ := r.Context().Value(ctxRole).(string)
 	pub, err := s.publish(r.Context(), catalogsvc.Release{Product: rel.Product, Cycle: rel.Cycle, Version: rel.Version, Date: rel.Date,
-		Link: rel.Link, AllowOlder: rel.AllowOlder, NewCycle: rel.NewCycle, By: "api:" + role})
+		Link: rel.Link, AllowOlder: rel.AllowOlder, NewCycle: rel.NewCycle, By: "api:" + principal(r).Role})
 	if err != nil {
 		return err
 	}

@@ -44,9 +44,8 @@ func (s *Server) handleSBOM(w http.ResponseWriter, r *http.Request) error {
 		}
 		labels[k] = v
 	}
-	role, _ := r.Context().Value(ctxRole).(string)
 	res, err := s.svc.IngestSBOM(r.Context(), service.SBOMInput{Name: q.Get("name"), Labels: labels,
-		Body: http.MaxBytesReader(w, r.Body, api.MaxReportBytes), By: "api:" + role})
+		Body: http.MaxBytesReader(w, r.Body, api.MaxReportBytes), By: "api:" + principal(r).Role})
 	if err != nil {
 		return err
 	}

@@ -31,17 +31,25 @@ func (s *Server) routeTable() []route {
 		{"POST /api/v1/report", auth.Agent, s.handleReport},
 		// Build pipelines: an SBOM registers (or updates) an asset.
 		{"POST /api/v1/sboms", auth.Upload, s.handleSBOM},
-		// The fleet.
-		{"GET /api/v1/hosts", auth.Viewer, s.handleHosts},
-		{"GET /api/v1/hosts/{id}", auth.Viewer, s.handleHost},
+		// The fleet. CustomerViewer routes show a token limited to a
+		// customer only that customer's hosts (scope(r)).
+		{"GET /api/v1/hosts", auth.CustomerViewer, s.handleHosts},
+		{"GET /api/v1/hosts/{id}", auth.CustomerViewer, s.handleHost},
 		{"POST /api/v1/hosts/{id}/revoke", auth.Admin, s.handleRevokeHost},
-		{"GET /api/v1/products", auth.Viewer, s.handleProducts},
-		{"GET /api/v1/compliance", auth.Viewer, s.handleCompliance},
-		{"GET /api/v1/compliance/export.csv", auth.Viewer, s.handleComplianceCSV},
-		{"GET /api/v1/unmatched", auth.Viewer, s.handleUnmatched},
+		{"GET /api/v1/products", auth.CustomerViewer, s.handleProducts},
+		{"GET /api/v1/compliance", auth.CustomerViewer, s.handleCompliance},
+		{"GET /api/v1/compliance/export.csv", auth.CustomerViewer, s.handleComplianceCSV},
+		{"GET /api/v1/unmatched", auth.CustomerViewer, s.handleUnmatched},
 		{"GET /api/v1/eligibility", auth.Support, s.handleEligibility},
+		// Customers, their contracts and the ticket check.
+		{"POST /api/v1/customers", auth.Admin, s.handleCreateCustomer},
+		{"GET /api/v1/customers", auth.Admin, s.handleCustomers},
+		{"GET /api/v1/customers/{id}", auth.Admin, s.handleCustomer},
+		{"PATCH /api/v1/customers/{id}", auth.Admin, s.handleUpdateCustomer},
+		{"DELETE /api/v1/customers/{id}", auth.Admin, s.handleDeleteCustomer},
+		{"GET /api/v1/tickets/check", auth.Support, s.handleTicketCheck},
 		// The catalog.
-		{"GET /api/v1/catalog", auth.Viewer, s.handleCatalog},
+		{"GET /api/v1/catalog", auth.CustomerViewer, s.handleCatalog},
 		{"POST /api/v1/catalog/releases", auth.Admin, s.handlePublishRelease},
 		// Operations.
 		{"GET /healthz", auth.Public, s.handleHealthz},
@@ -71,9 +79,19 @@ func (s *Server) handler() http.Handler {
 type ctxKey int
 
 const (
-	ctxRole ctxKey = iota
+	ctxPrincipal ctxKey = iota
 	ctxHost
 )
+
+// principal is who the request's token speaks for (routes behind guard).
+func principal(r *http.Request) auth.Principal {
+	p, _ := r.Context().Value(ctxPrincipal).(auth.Principal)
+	return p
+}
+
+// scope is the part of the fleet the request may read: one customer's
+// hosts for a token limited to it, else every host.
+func scope(r *http.Request) store.Scope { return store.Scope{Customer: principal(r).Customer} }
 
 // guard enforces a route's access level.
 func (s *Server) guard(a auth.Access, h http.HandlerFunc) http.Handler {
@@ -94,14 +112,17 @@ func (s *Server) guard(a auth.Access, h http.HandlerFunc) http.Handler {
 			h(w, r.WithContext(context.WithValue(r.Context(), ctxHost, host)))
 			return nil
 		}
-		role, err := s.st.Authenticate(r.Context(), tok)
+		p, err := s.st.Authenticate(r.Context(), tok)
 		if err != nil {
 			return authError(w, err, "unknown or revoked API token")
 		}
-		if !auth.Allows(role, a) {
-			return fault.New(fault.Forbidden, "", "role %s may not call %s %s (needs %s)", role, r.Method, r.URL.Path, a)
+		if !p.May(a) {
+			if p.Scoped() && auth.Allows(p.Role, a) {
+				return fault.New(fault.Forbidden, "", "a token limited to one customer may not call %s %s", r.Method, r.URL.Path)
+			}
+			return fault.New(fault.Forbidden, "", "role %s may not call %s %s (needs %s)", p.Role, r.Method, r.URL.Path, a)
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), ctxRole, role)))
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxPrincipal, p)))
 		return nil
 	})
 }

@@ -107,7 +107,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		return nil, err
 	}
 	m := newMetrics(st)
-	p.svc, err = service.New(service.Config{Store: st, Catalog: p.cats.Current, Policy: cfg.Policy(), Notify: p.nt.Kick,
+	p.svc, err = service.New(service.Config{Store: st, Customers: st, Catalog: p.cats.Current, Policy: cfg.Policy(), Notify: p.nt.Kick,
 		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Logger: log})
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 				Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
 			return err
 		}}
-	p.srv.ui = web.New(web.Config{Auth: backend, Fleet: backend, Checker: backend, Notifications: backend, Settings: backend,
+	p.srv.ui = web.New(web.Config{Auth: backend, Fleet: backend, CustomerFleet: backend.ForCustomer, Checker: backend, Notifications: backend, Settings: backend,
 		SessionKey: sessionKey, SecureCookies: cfg.TLSCert != "", Logger: log})
 	return p, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/service"
 	"github.com/eolwatch/eolwatch/server/store"
@@ -34,25 +35,31 @@ type apiStore interface {
 type credentials interface {
 	// HostByNodeKey returns the host owning an unrevoked node key.
 	HostByNodeKey(ctx context.Context, nodeKey string) (store.HostRef, error)
-	// Authenticate returns the role of a person's unrevoked API token.
-	Authenticate(ctx context.Context, token string) (role string, err error)
+	// Authenticate returns who a person's unrevoked API token speaks for:
+	// its role and, for a token limited to one customer, the customer.
+	Authenticate(ctx context.Context, token string) (auth.Principal, error)
 }
 
 // enrolment admits and revokes hosts (handlers_agent.go, handlers_fleet.go).
 type enrolment interface {
-	Enroll(ctx context.Context, h api.HostInfo) (hostID, nodeKey string, err error)
+	// EnrollCustomer enrolls a host for a customer ("" for none).
+	EnrollCustomer(ctx context.Context, h api.HostInfo, customer string) (hostID, nodeKey string, err error)
+	// CustomerByEnrollSecret finds the customer whose enroll secret this is.
+	CustomerByEnrollSecret(ctx context.Context, secret string) (customerID string, err error)
 	RevokeHost(ctx context.Context, uid string) error
 }
 
 // fleetViews are the fleet's read views (handlers_fleet.go, metrics.go).
+// They take a store.Scope: a token limited to one customer reads only
+// that customer's hosts.
 type fleetViews interface {
 	ListHosts(ctx context.Context, f store.HostFilter) (api.HostList, error)
-	HostDetail(ctx context.Context, ref string) (api.HostDetail, error)
-	Products(ctx context.Context) ([]api.FleetProduct, error)
-	Compliance(ctx context.Context) (api.Compliance, error)
-	EachNonCompliant(ctx context.Context, fn func(store.NonCompliantInstall) error) error
+	HostDetail(ctx context.Context, sc store.Scope, ref string) (api.HostDetail, error)
+	Products(ctx context.Context, sc store.Scope) ([]api.FleetProduct, error)
+	Compliance(ctx context.Context, sc store.Scope) (api.Compliance, error)
+	EachNonCompliant(ctx context.Context, sc store.Scope, fn func(store.NonCompliantInstall) error) error
 	HostsByStatus(ctx context.Context) (map[string]int, error)
-	Unmatched(ctx context.Context, limit int) ([]store.UnmatchedItem, error)
+	Unmatched(ctx context.Context, sc store.Scope, limit int) ([]store.UnmatchedItem, error)
 	FleetState(ctx context.Context) (store.FleetState, error)
 }
 

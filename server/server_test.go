@@ -89,7 +89,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		}
 		return cats.Current()
 	}
-	e.svc, err = service.New(service.Config{Store: st, Catalog: current, Policy: cfg.Policy(), Notify: nt.Kick, Logger: log})
+	e.svc, err = service.New(service.Config{Store: st, Customers: st, Catalog: current, Policy: cfg.Policy(), Notify: nt.Kick, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,15 +176,21 @@ func TestRouteAccess(t *testing.T) {
 		"POST /api/v1/enroll":               auth.Public,
 		"POST /api/v1/report":               auth.Agent,
 		"POST /api/v1/sboms":                auth.Upload,
-		"GET /api/v1/hosts":                 auth.Viewer,
-		"GET /api/v1/hosts/{id}":            auth.Viewer,
+		"GET /api/v1/hosts":                 auth.CustomerViewer,
+		"GET /api/v1/hosts/{id}":            auth.CustomerViewer,
 		"POST /api/v1/hosts/{id}/revoke":    auth.Admin,
-		"GET /api/v1/products":              auth.Viewer,
-		"GET /api/v1/compliance":            auth.Viewer,
-		"GET /api/v1/compliance/export.csv": auth.Viewer,
-		"GET /api/v1/unmatched":             auth.Viewer,
+		"GET /api/v1/products":              auth.CustomerViewer,
+		"GET /api/v1/compliance":            auth.CustomerViewer,
+		"GET /api/v1/compliance/export.csv": auth.CustomerViewer,
+		"GET /api/v1/unmatched":             auth.CustomerViewer,
 		"GET /api/v1/eligibility":           auth.Support,
-		"GET /api/v1/catalog":               auth.Viewer,
+		"POST /api/v1/customers":            auth.Admin,
+		"GET /api/v1/customers":             auth.Admin,
+		"GET /api/v1/customers/{id}":        auth.Admin,
+		"PATCH /api/v1/customers/{id}":      auth.Admin,
+		"DELETE /api/v1/customers/{id}":     auth.Admin,
+		"GET /api/v1/tickets/check":         auth.Support,
+		"GET /api/v1/catalog":               auth.CustomerViewer,
 		"POST /api/v1/catalog/releases":     auth.Admin,
 		"GET /healthz":                      auth.Public,
 		"GET /readyz":                       auth.Public,
@@ -215,17 +221,24 @@ func TestRouteAccess(t *testing.T) {
 			t.Errorf("route %s is expected but not registered", p)
 		}
 	}
+	acme := e.createCustomer(t, `{"name":"Acme","tier":"premium","contract_start":"2025-01-01","contract_end":"2030-12-31"}`)
+	_, scopedToken, err := e.st.CreateCustomerToken(t.Context(), "acme it", acme.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	callers := []struct {
 		name, token string
 		role        string // token role, "" for none/agent/forged
+		scoped      bool   // limited to one customer
 	}{
-		{"anonymous", "", ""},
-		{"forged", "ewt_0000000000000000000000000000000000000000", ""},
-		{"agent", nodeKey, "agent"},
-		{"viewer", e.tokens[auth.RoleViewer], auth.RoleViewer},
-		{"support", e.tokens[auth.RoleSupport], auth.RoleSupport},
-		{"admin", e.tokens[auth.RoleAdmin], auth.RoleAdmin},
-		{"ci", e.tokens[auth.RoleCI], auth.RoleCI},
+		{"anonymous", "", "", false},
+		{"forged", "ewt_0000000000000000000000000000000000000000", "", false},
+		{"agent", nodeKey, "agent", false},
+		{"viewer", e.tokens[auth.RoleViewer], auth.RoleViewer, false},
+		{"viewer limited to a customer", scopedToken, auth.RoleViewer, true},
+		{"support", e.tokens[auth.RoleSupport], auth.RoleSupport, false},
+		{"admin", e.tokens[auth.RoleAdmin], auth.RoleAdmin, false},
+		{"ci", e.tokens[auth.RoleCI], auth.RoleCI, false},
 	}
 	for pattern, acc := range want {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -245,6 +258,9 @@ func TestRouteAccess(t *testing.T) {
 				wantAllowed = c.role == "agent"
 			default:
 				wantAllowed = c.role != "" && c.role != "agent" && auth.Allows(c.role, acc)
+				if c.scoped { // a token limited to a customer reaches only the routes that limit their data to it
+					wantAllowed = acc == auth.CustomerViewer
+				}
 			}
 			denied := got == http.StatusUnauthorized || got == http.StatusForbidden
 			if pattern == "POST /api/v1/report" && c.role == "agent" {
@@ -378,7 +394,7 @@ func TestReportBadInput(t *testing.T) {
 		t.Errorf("oversized body: status %d (%s), want 413", resp.StatusCode, b)
 	}
 	// Nothing stored was lost, and the server still answers.
-	d, err := e.st.HostDetail(context.Background(), hostID)
+	d, err := e.st.HostDetail(context.Background(), store.Scope{}, hostID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +432,7 @@ func TestReportIdempotentAndVerdicts(t *testing.T) {
 			t.Fatalf("report #%d: %d %s", i, code, b)
 		}
 	}
-	d, err := e.st.HostDetail(context.Background(), hostID)
+	d, err := e.st.HostDetail(context.Background(), store.Scope{}, hostID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,7 +620,7 @@ func TestReEvaluateOnCatalogChange(t *testing.T) {
 	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := e.st.Compliance(ctx)
+	before, _ := e.st.Compliance(ctx, store.Scope{})
 	// Publish a newer 3.13 patch dated long ago: the install becomes patch-overdue.
 	cat, err := testCatalog(t).WithRelease("python", "3.13", "3.13.99", time.Now().AddDate(0, 0, -100))
 	if err != nil {
@@ -614,7 +630,7 @@ func TestReEvaluateOnCatalogChange(t *testing.T) {
 	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := e.st.Compliance(ctx)
+	after, _ := e.st.Compliance(ctx, store.Scope{})
 	if after.CatalogVersion == before.CatalogVersion || after.InstallsByStatus[catalog.StatusPatchOverdue] != before.InstallsByStatus[catalog.StatusPatchOverdue]+1 {
 		t.Errorf("after a new python 3.13 patch: %+v, before %+v; want one more patch-overdue install under a new catalog version", after, before)
 	}
@@ -660,7 +676,7 @@ func TestPublishReleaseReEvaluates(t *testing.T) {
 	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
 		t.Fatal(err)
 	}
-	d, err := e.st.HostDetail(ctx, "web1")
+	d, err := e.st.HostDetail(ctx, store.Scope{}, "web1")
 	if err != nil {
 		t.Fatal(err)
 	}

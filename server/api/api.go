@@ -230,6 +230,9 @@ type Host struct {
 	Revoked       bool      `json:"revoked,omitempty"`
 	// Labels are an asset's labels ("team": "payments"), as last uploaded.
 	Labels map[string]string `json:"labels,omitempty"`
+	// CustomerID is the customer whose enroll secret the host enrolled
+	// with; empty for the server-wide secret.
+	CustomerID string `json:"customer_id,omitempty"`
 }
 
 // Kinds of Host: an endpoint running the agent, or an asset (a container

@@ -27,23 +27,31 @@ func (s *Service) Eligibility(ctx context.Context, product, version, host string
 	case version == "" && host == "":
 		return api.Eligibility{}, fault.Invalidf("version", "give version (product+version) or host (product on a host)")
 	}
-	e := s.engine()
-	day := s.Today()
 	if version != "" {
 		if err := CheckText("version", version, 256, true); err != nil {
 			return api.Eligibility{}, err
 		}
-		return eligibility(e.cat.Evaluate(product, version, mustDay(day), e.policy), day), nil
-	}
-	if err := CheckText("host", host, 255, true); err != nil {
+	} else if err := CheckText("host", host, 255, true); err != nil {
 		return api.Eligibility{}, err
 	}
+	el, _, err := s.judge(ctx, product, version, host, s.Today())
+	return el, err
+}
+
+// judge answers a checked eligibility question as of day (YYYY-MM-DD): a
+// bare product + version, or the product's installs on host (then also
+// returned).
+func (s *Service) judge(ctx context.Context, product, version, host, day string) (api.Eligibility, api.Host, error) {
+	e := s.engine()
+	if version != "" {
+		return eligibility(e.cat.Evaluate(product, version, mustDay(day), e.policy), day), api.Host{}, nil
+	}
 	if s.st == nil {
-		return api.Eligibility{}, fault.New(fault.Unavailable, "host", "host %q: no fleet database to look it up in", host)
+		return api.Eligibility{}, api.Host{}, fault.New(fault.Unavailable, "host", "host %q: no fleet database to look it up in", host)
 	}
 	h, hostID, err := s.st.FindHost(ctx, host)
 	if err != nil {
-		return api.Eligibility{}, err
+		return api.Eligibility{}, api.Host{}, err
 	}
 	id := product
 	if p := e.cat.Product(product); p != nil {
@@ -51,12 +59,12 @@ func (s *Service) Eligibility(ctx context.Context, product, version, host string
 	}
 	installs, err := s.st.HostInstalls(ctx, hostID, id)
 	if err != nil {
-		return api.Eligibility{}, err
+		return api.Eligibility{}, h, err
 	}
 	if len(installs) == 0 {
-		return api.Eligibility{}, fmt.Errorf("product %q is not installed on host %s (%s) as of its last report: %w", product, h.Hostname, h.ID, store.ErrNotFound)
+		return api.Eligibility{}, h, fmt.Errorf("product %q is not installed on host %s (%s) as of its last report: %w", product, h.Hostname, h.ID, store.ErrNotFound)
 	}
-	return hostAnswer(e, h, id, installs, day), nil
+	return hostAnswer(e, h, id, installs, day), h, nil
 }
 
 // hostAnswer judges every install of a product on a host and answers with

@@ -61,6 +61,9 @@ type Config struct {
 	// Catalog returns the catalog in force. Required. When it starts
 	// returning another catalog, call CatalogChanged.
 	Catalog func() *catalog.Catalog
+	// Customers stores customers and their contracts. Nil: customer
+	// routes and the ticket check answer fault.Unavailable.
+	Customers CustomerStore
 	// Policy is the support policy (warning window, patch grace period).
 	Policy catalog.Policy
 	// Notify is called after a committed change queued notifier events (a

@@ -207,14 +207,14 @@ func TestHostCountsAndOSNames(t *testing.T) {
 	if n, err := st.CountHosts(ctx); err != nil || n != 0 {
 		t.Errorf("CountHosts(empty) = %d, %v; want 0, nil", n, err)
 	}
-	if names, err := st.HostOSNames(ctx); err != nil || names != nil {
+	if names, err := st.HostOSNames(ctx, Scope{}); err != nil || names != nil {
 		t.Errorf("HostOSNames(empty) = %q, %v; want nil, nil", names, err)
 	}
 	seedBrowse(t, st)
 	if n, err := st.CountHosts(ctx); err != nil || n != 6 {
 		t.Errorf("CountHosts = %d, %v; want 6, nil", n, err)
 	}
-	names, err := st.HostOSNames(ctx)
+	names, err := st.HostOSNames(ctx, Scope{})
 	if want := []string{"Debian GNU/Linux 12", "Ubuntu 24.04"}; err != nil || !slices.Equal(names, want) {
 		t.Errorf("HostOSNames = %q, %v; want %q, nil", names, err, want)
 	}
@@ -228,7 +228,7 @@ func TestHostCountsAndOSNames(t *testing.T) {
 		{1000 * time.Hour, 1},
 	} {
 		before := browseNow.Add(-tt.before)
-		if n, err := st.CountStaleHosts(ctx, before); err != nil || n != tt.want {
+		if n, err := st.CountStaleHosts(ctx, Scope{}, before); err != nil || n != tt.want {
 			t.Errorf("CountStaleHosts(now-%v) = %d, %v; want %d, nil", tt.before, n, err, tt.want)
 		}
 	}
@@ -305,11 +305,11 @@ func TestInventoryPage(t *testing.T) {
 func TestInstalledProductsAndVersions(t *testing.T) {
 	ctx := context.Background()
 	st := openTest(t)
-	if ps, err := st.InstalledProducts(ctx); err != nil || ps != nil {
+	if ps, err := st.InstalledProducts(ctx, Scope{}); err != nil || ps != nil {
 		t.Errorf("InstalledProducts(empty) = %q, %v; want nil, nil", ps, err)
 	}
 	seedBrowse(t, st)
-	ps, err := st.InstalledProducts(ctx)
+	ps, err := st.InstalledProducts(ctx, Scope{})
 	if want := []string{"nginx", "python"}; err != nil || !slices.Equal(ps, want) {
 		t.Errorf("InstalledProducts = %q, %v; want %q, nil", ps, err, want)
 	}
@@ -330,7 +330,7 @@ func TestInstalledProductsAndVersions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("product="+tt.product, func(t *testing.T) {
-			got, err := st.ProductVersions(ctx, tt.product)
+			got, err := st.ProductVersions(ctx, Scope{}, tt.product)
 			if err != nil || !slices.Equal(got, tt.want) {
 				t.Errorf("ProductVersions(%q) = %+v, %v; want %+v, nil", tt.product, got, err, tt.want)
 			}

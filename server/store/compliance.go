@@ -17,11 +17,12 @@ import (
 // eligibility: not supported (eol, unknown-version) or patch-overdue.
 var NonCompliantStatuses = []string{catalog.StatusEOL, catalog.StatusUnknownVersion, catalog.StatusUnknownProduct, catalog.StatusPatchOverdue}
 
-// Products lists the products installed in the fleet with their versions and
-// how many hosts run each, by product then version.
-func (s *Store) Products(ctx context.Context) ([]api.FleetProduct, error) {
+// Products lists the products installed in the scope's hosts with their
+// versions and how many hosts run each, by product then version.
+func (s *Store) Products(ctx context.Context, sc Scope) ([]api.FleetProduct, error) {
+	cond, args := sc.hostIDs("host_id")
 	rows, err := s.r.QueryContext(ctx, `SELECT product, version, MIN(cycle), MIN(status), COUNT(DISTINCT host_id)
-		FROM verdicts GROUP BY product, version ORDER BY product, version`)
+		FROM verdicts WHERE 1 = 1`+cond+` GROUP BY product, version ORDER BY product, version`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("products: %w", err)
 	}
@@ -46,7 +47,7 @@ func (s *Store) Products(ctx context.Context) ([]api.FleetProduct, error) {
 		return nil, fmt.Errorf("products: %w", err)
 	}
 	rows.Close()
-	hr, err := s.r.QueryContext(ctx, `SELECT product, COUNT(DISTINCT host_id) FROM verdicts GROUP BY product`)
+	hr, err := s.r.QueryContext(ctx, `SELECT product, COUNT(DISTINCT host_id) FROM verdicts WHERE 1 = 1`+cond+` GROUP BY product`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("products: %w", err)
 	}
@@ -64,12 +65,14 @@ func (s *Store) Products(ctx context.Context) ([]api.FleetProduct, error) {
 	return out, hr.Err()
 }
 
-// Compliance counts hosts and assets per worst status, installs (of hosts
-// and assets alike) per status, and installs per product cycle and status.
-func (s *Store) Compliance(ctx context.Context) (api.Compliance, error) {
+// Compliance counts the scope's hosts and assets per worst status, installs
+// (of hosts and assets alike) per status, and installs per product cycle
+// and status.
+func (s *Store) Compliance(ctx context.Context, sc Scope) (api.Compliance, error) {
 	c := api.Compliance{HostsByStatus: map[string]int{}, AssetsByStatus: map[string]int{}, InstallsByStatus: map[string]int{}, Cycles: []api.CycleCount{}}
-	rows, err := s.r.QueryContext(ctx, `SELECT kind, status_rank, COUNT(*), COALESCE(SUM(item_count), 0), COALESCE(SUM(unmatched_count), 0)
-		FROM hosts GROUP BY kind, status_rank`)
+	hcond, hargs := sc.hosts("h")
+	rows, err := s.r.QueryContext(ctx, `SELECT h.kind, h.status_rank, COUNT(*), COALESCE(SUM(h.item_count), 0), COALESCE(SUM(h.unmatched_count), 0)
+		FROM hosts h WHERE 1 = 1`+hcond+` GROUP BY h.kind, h.status_rank`, hargs...)
 	if err != nil {
 		return c, fmt.Errorf("compliance: %w", err)
 	}
@@ -94,7 +97,9 @@ func (s *Store) Compliance(ctx context.Context) (api.Compliance, error) {
 	if err := rows.Err(); err != nil {
 		return c, fmt.Errorf("compliance: %w", err)
 	}
-	rows, err = s.r.QueryContext(ctx, `SELECT product, cycle, status, COUNT(*) FROM verdicts GROUP BY product, cycle, status ORDER BY product, cycle`)
+	vcond, vargs := sc.hostIDs("host_id")
+	rows, err = s.r.QueryContext(ctx, `SELECT product, cycle, status, COUNT(*) FROM verdicts WHERE 1 = 1`+vcond+`
+		GROUP BY product, cycle, status ORDER BY product, cycle`, vargs...)
 	if err != nil {
 		return c, fmt.Errorf("compliance: %w", err)
 	}
@@ -151,14 +156,16 @@ type NonCompliantInstall struct {
 	UpgradeTo, Reason                                            string
 }
 
-// EachNonCompliant calls fn for every install whose status voids support
-// eligibility, by hostname, product and version; it stops at fn's first error.
-func (s *Store) EachNonCompliant(ctx context.Context, fn func(NonCompliantInstall) error) error {
+// EachNonCompliant calls fn for every install of the scope's hosts whose
+// status voids support eligibility, by hostname, product and version; it
+// stops at fn's first error.
+func (s *Store) EachNonCompliant(ctx context.Context, sc Scope, fn func(NonCompliantInstall) error) error {
+	cond, args := sc.hosts("h")
 	rows, err := s.r.QueryContext(ctx, `SELECT h.uid, h.hostname, v.product, v.version, v.installed, v.cycle, v.status, COALESCE(e.verdict, '')
 		FROM verdicts v JOIN hosts h ON h.id = v.host_id
 		LEFT JOIN evaluations e ON e.product = v.product AND e.version = v.version
-		WHERE v.status IN (?, ?, ?, ?) ORDER BY h.hostname, h.uid, v.product, v.version`,
-		NonCompliantStatuses[0], NonCompliantStatuses[1], NonCompliantStatuses[2], NonCompliantStatuses[3])
+		WHERE v.status IN (?, ?, ?, ?)`+cond+` ORDER BY h.hostname, h.uid, v.product, v.version`,
+		append([]any{NonCompliantStatuses[0], NonCompliantStatuses[1], NonCompliantStatuses[2], NonCompliantStatuses[3]}, args...)...)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -268,16 +275,17 @@ type UnmatchedItem struct {
 	Hosts    int    `json:"hosts"`
 }
 
-// Unmatched lists the unmatched items installed in the fleet, most hosts
+// Unmatched lists the unmatched items installed on the scope's hosts, most hosts
 // first: the coverage report an admin reads to add matching rules. It scans
 // the whole inventory, so it is an occasional report, not a dashboard tile.
-func (s *Store) Unmatched(ctx context.Context, limit int) ([]UnmatchedItem, error) {
+func (s *Store) Unmatched(ctx context.Context, sc Scope, limit int) ([]UnmatchedItem, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
+	cond, args := sc.hostIDs("hs.host_id")
 	rows, err := s.r.QueryContext(ctx, `SELECT s.source, s.name, COUNT(DISTINCT s.id), COUNT(DISTINCT hs.host_id)
 		FROM software s JOIN host_software hs ON hs.software_id = s.id
-		WHERE s.product = '' GROUP BY s.source, s.name ORDER BY 4 DESC, 1, 2 LIMIT ?`, limit)
+		WHERE s.product = ''`+cond+` GROUP BY s.source, s.name ORDER BY 4 DESC, 1, 2 LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("unmatched: %w", err)
 	}
@@ -294,9 +302,10 @@ func (s *Store) Unmatched(ctx context.Context, limit int) ([]UnmatchedItem, erro
 }
 
 // InstalledProducts lists the catalog products matched anywhere in the
-// fleet, sorted.
-func (s *Store) InstalledProducts(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT product FROM verdicts ORDER BY product`)
+// scope's hosts, sorted.
+func (s *Store) InstalledProducts(ctx context.Context, sc Scope) ([]string, error) {
+	cond, args := sc.hostIDs("host_id")
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT product FROM verdicts WHERE 1 = 1`+cond+` ORDER BY product`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("installed products: %w", err)
 	}
@@ -317,12 +326,13 @@ func (s *Store) InstalledProducts(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// ProductVersions counts the hosts on each installed version of one
+// ProductVersions counts the scope's hosts on each installed version of one
 // product, by version, from the (product, version) index. A version's
 // Status is the worst over its hosts; an uninstalled product has none.
-func (s *Store) ProductVersions(ctx context.Context, product string) ([]api.ProductVersion, error) {
+func (s *Store) ProductVersions(ctx context.Context, sc Scope, product string) ([]api.ProductVersion, error) {
+	cond, args := sc.hostIDs("host_id")
 	rows, err := s.r.QueryContext(ctx, `SELECT version, MIN(cycle), MIN(status_rank), COUNT(*) FROM verdicts
-		WHERE product = ? GROUP BY version ORDER BY version`, product)
+		WHERE product = ?`+cond+` GROUP BY version ORDER BY version`, append([]any{product}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("product versions: %w", err)
 	}

@@ -31,24 +31,36 @@ func statusOfRank(r int) string {
 
 // Enroll registers a host (or re-enrolls one with the same install id) and
 // returns its public id and a new node key; only the key's hash is stored and
-// any previous key of the host stops working.
+// any previous key of the host stops working. The host belongs to no
+// customer (it enrolled with the server-wide secret).
 func (s *Store) Enroll(ctx context.Context, h api.HostInfo) (hostID, nodeKey string, err error) {
+	return s.EnrollCustomer(ctx, h, "")
+}
+
+// EnrollCustomer is Enroll for a host that enrolled with a customer's own
+// enroll secret: the host belongs to that customer (its id), whatever it
+// belonged to before; "" is no customer.
+func (s *Store) EnrollCustomer(ctx context.Context, h api.HostInfo, customer string) (hostID, nodeKey string, err error) {
 	info, err := json.Marshal(h)
 	if err != nil {
 		return "", "", fmt.Errorf("enroll: %w", err)
 	}
 	nodeKey = "ewn_" + randomHex(32)
 	now := s.now().UnixNano()
+	var cust any // NULL: no customer
+	if customer != "" {
+		cust = customer
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT uid FROM hosts WHERE install_id = ?`, h.InstallID).Scan(&hostID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			hostID = randomHex(8)
-			_, err = tx.ExecContext(ctx, `INSERT INTO hosts (uid, install_id, hostname, info, node_key_hash, enrolled_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, hostID, h.InstallID, h.Hostname, string(info), HashSecret(nodeKey), now)
+			_, err = tx.ExecContext(ctx, `INSERT INTO hosts (uid, install_id, hostname, info, node_key_hash, enrolled_at, customer_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, hostID, h.InstallID, h.Hostname, string(info), HashSecret(nodeKey), now, cust)
 		case err == nil:
-			_, err = tx.ExecContext(ctx, `UPDATE hosts SET hostname = ?, info = ?, node_key_hash = ?, revoked = 0
-				WHERE uid = ?`, h.Hostname, string(info), HashSecret(nodeKey), hostID)
+			_, err = tx.ExecContext(ctx, `UPDATE hosts SET hostname = ?, info = ?, node_key_hash = ?, revoked = 0, customer_id = ?
+				WHERE uid = ?`, h.Hostname, string(info), HashSecret(nodeKey), cust, hostID)
 		}
 		return err
 	})
@@ -99,7 +111,7 @@ func (s *Store) RevokeHost(ctx context.Context, uid string) error {
 }
 
 const hostColumns = `h.id, h.uid, h.hostname, h.info, h.enrolled_at, h.last_report_at, h.last_checkin_at,
-	h.item_count, h.unmatched_count, h.status_rank, h.revoked, h.collector_errors, h.kind, h.labels`
+	h.item_count, h.unmatched_count, h.status_rank, h.revoked, h.collector_errors, h.kind, h.labels, COALESCE(h.customer_id, '')`
 
 type hostRow struct {
 	id     int64
@@ -114,7 +126,7 @@ func scanHost(sc interface{ Scan(...any) error }) (hostRow, error) {
 	var enrolled, report, checkin int64
 	var rank int
 	err := sc.Scan(&r.id, &r.host.ID, &r.host.Hostname, &info, &enrolled, &report, &checkin,
-		&r.host.Items, &r.host.Unmatched, &rank, &r.host.Revoked, &errs, &r.host.Kind, &labels)
+		&r.host.Items, &r.host.Unmatched, &rank, &r.host.Revoked, &errs, &r.host.Kind, &labels, &r.host.CustomerID)
 	if err != nil {
 		return r, err
 	}
@@ -151,18 +163,25 @@ func unixNano(n int64) time.Time {
 // failing that, either by hostname (an asset's name). A hostname shared by
 // several hosts is an error listing their ids.
 func (s *Store) FindHost(ctx context.Context, ref string) (api.Host, int64, error) {
-	q, arg := `SELECT `+hostColumns+` FROM hosts h WHERE h.uid = ?`, ref
+	return s.FindHostIn(ctx, Scope{}, ref)
+}
+
+// FindHostIn is FindHost among the scope's hosts only: another customer's
+// host is not found, and is never listed as sharing a hostname.
+func (s *Store) FindHostIn(ctx context.Context, sc Scope, ref string) (api.Host, int64, error) {
+	cond, args := sc.hosts("h")
+	q, arg := `SELECT `+hostColumns+` FROM hosts h WHERE h.uid = ?`+cond, ref
 	if strings.HasPrefix(ref, assetPrefix) {
-		q = `SELECT ` + hostColumns + ` FROM hosts h WHERE h.install_id = ? AND h.kind = 'asset'`
+		q = `SELECT ` + hostColumns + ` FROM hosts h WHERE h.install_id = ? AND h.kind = 'asset'` + cond
 	}
-	r, err := scanHost(s.r.QueryRowContext(ctx, q, arg))
+	r, err := scanHost(s.r.QueryRowContext(ctx, q, append([]any{arg}, args...)...))
 	if err == nil {
 		return r.host, r.id, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return api.Host{}, 0, fmt.Errorf("find host: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+hostColumns+` FROM hosts h WHERE h.hostname = ? ORDER BY h.uid LIMIT 10`, ref)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+hostColumns+` FROM hosts h WHERE h.hostname = ?`+cond+` ORDER BY h.uid LIMIT 10`, append([]any{ref}, args...)...)
 	if err != nil {
 		return api.Host{}, 0, fmt.Errorf("find host: %w", err)
 	}
@@ -201,6 +220,7 @@ type HostFilter struct {
 	Product string // hosts with this product installed
 	Cycle   string // with Product: hosts with this cycle installed
 	Kind    string // api.KindHost or api.KindAsset; "" for both
+	Scope   Scope  // hosts of one customer
 	Limit   int    // page size (default 100, at most 1000)
 	After   string // cursor: the Next of the previous page
 }
@@ -234,6 +254,10 @@ func (s *Store) ListHosts(ctx context.Context, f HostFilter) (api.HostList, erro
 	if f.Kind != "" {
 		where = append(where, `h.kind = ?`)
 		args = append(args, f.Kind)
+	}
+	if f.Scope.Customer != "" {
+		where = append(where, `h.customer_id = ?`)
+		args = append(args, f.Scope.Customer)
 	}
 	countWhere, countArgs := append([]string(nil), where...), append([]any(nil), args...)
 	if f.After != "" {
@@ -292,10 +316,11 @@ func statusRank(s string) int {
 	return catalog.StatusRank(s)
 }
 
-// HostDetail returns a host with its verdicts and inventory.
-func (s *Store) HostDetail(ctx context.Context, ref string) (api.HostDetail, error) {
+// HostDetail returns a host of the scope (by id or hostname) with its
+// verdicts and inventory.
+func (s *Store) HostDetail(ctx context.Context, sc Scope, ref string) (api.HostDetail, error) {
 	var d api.HostDetail
-	_, id, err := s.FindHost(ctx, ref)
+	_, id, err := s.FindHostIn(ctx, sc, ref)
 	if err != nil {
 		return d, err
 	}
@@ -349,6 +374,8 @@ type HostSearch struct {
 	Sort string
 	// Desc reverses the order, ties included.
 	Desc bool
+	// Scope keeps one customer's hosts.
+	Scope Scope
 	// Offset is how many matching hosts to skip (negative: 0).
 	Offset int
 	// Limit is the page size (0 or less: 100; at most 1000).
@@ -416,6 +443,10 @@ func (s *Store) SearchHosts(ctx context.Context, q HostSearch) (HostSearchPage, 
 		// assets are seen when their SBOM is uploaded, not on a schedule: never stale
 		where = append(where, `h.kind = 'host' AND h.last_checkin_at < ?`)
 		args = append(args, q.StaleBefore.UnixNano())
+	}
+	if q.Scope.Customer != "" {
+		where = append(where, `h.customer_id = ?`)
+		args = append(args, q.Scope.Customer)
 	}
 	if q.Status != "" {
 		if q.Product != "" {
@@ -493,10 +524,11 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// HostOSNames lists the distinct OS names of the enrolled hosts, sorted,
-// without the empty name.
-func (s *Store) HostOSNames(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT `+hostOSName+` AS os FROM hosts h ORDER BY os`)
+// HostOSNames lists the distinct OS names of the enrolled hosts in the
+// scope, sorted, without the empty name.
+func (s *Store) HostOSNames(ctx context.Context, sc Scope) ([]string, error) {
+	cond, args := sc.hosts("h")
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT `+hostOSName+` AS os FROM hosts h WHERE 1 = 1`+cond+` ORDER BY os`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("host os names: %w", err)
 	}
@@ -536,12 +568,13 @@ func (s *Store) countKind(ctx context.Context, kind string) (int, error) {
 	return n, nil
 }
 
-// CountStaleHosts returns how many hosts last checked in before the given
-// time, hosts that never checked in included. Assets are never stale: they
-// are seen when their SBOM is uploaded, not on a schedule.
-func (s *Store) CountStaleHosts(ctx context.Context, before time.Time) (int, error) {
+// CountStaleHosts returns how many hosts in the scope last checked in
+// before the given time, hosts that never checked in included. Assets are
+// never stale: they are seen when their SBOM is uploaded, not on a schedule.
+func (s *Store) CountStaleHosts(ctx context.Context, sc Scope, before time.Time) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts WHERE kind = 'host' AND last_checkin_at < ?`, before.UnixNano()).Scan(&n); err != nil {
+	cond, args := sc.hosts("h")
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts h WHERE h.kind = 'host' AND h.last_checkin_at < ?`+cond, append([]any{before.UnixNano()}, args...)...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count stale hosts: %w", err)
 	}
 	return n, nil

@@ -155,6 +155,39 @@ var Schema = migrate.Set{Owner: "store", Table: "schema_version", Steps: []strin
 		status_rank  INTEGER NOT NULL
 	);
 	CREATE INDEX sbom_uploads_host ON sbom_uploads(host_id, uploaded_at)`,
+	// 12: customers and their contracts (issue 12); a host belongs to the
+	// customer whose enroll secret it enrolled with (NULL: the server-wide
+	// secret); a viewer token may be limited to one customer; the contract
+	// and risk mail already queued, so none is sent twice.
+	`CREATE TABLE customers (
+		id             TEXT PRIMARY KEY,
+		name           TEXT NOT NULL,
+		name_key       TEXT NOT NULL UNIQUE,
+		tier           TEXT NOT NULL,
+		contract_start TEXT NOT NULL,
+		contract_end   TEXT NOT NULL,
+		auto_renew     INTEGER NOT NULL DEFAULT 0,
+		notice_given   TEXT NOT NULL DEFAULT '',
+		sold_by        TEXT NOT NULL DEFAULT '',
+		timezone       TEXT NOT NULL,
+		business_hours TEXT NOT NULL,
+		holidays       TEXT NOT NULL,
+		contacts       TEXT NOT NULL,
+		secret_hash    TEXT NOT NULL UNIQUE,
+		created_at     BIGINT NOT NULL,
+		updated_at     BIGINT NOT NULL
+	);
+	ALTER TABLE hosts ADD COLUMN customer_id TEXT REFERENCES customers(id);
+	CREATE INDEX hosts_customer ON hosts(customer_id, hostname);
+	ALTER TABLE tokens ADD COLUMN customer_id TEXT NOT NULL DEFAULT '';
+	CREATE TABLE customer_mail (
+		customer_id TEXT NOT NULL,
+		kind        TEXT NOT NULL,
+		period      TEXT NOT NULL,
+		queued_at   BIGINT NOT NULL,
+		recipients  INTEGER NOT NULL,
+		PRIMARY KEY (customer_id, kind, period)
+	)`,
 }}
 
 // SchemaVersion is the schema version this build writes: the number of steps.

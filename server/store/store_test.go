@@ -176,7 +176,7 @@ func TestApplyReportDiffIdempotencyAndEvents(t *testing.T) {
 	if !res.Duplicate {
 		t.Errorf("repeat report = %+v, want Duplicate", res)
 	}
-	d, err := st.HostDetail(ctx, h.UID)
+	d, err := st.HostDetail(ctx, Scope{}, h.UID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestApplyReportDiffIdempotencyAndEvents(t *testing.T) {
 	if res.Added != 1 || res.Removed != 2 || res.Changes != 1 {
 		t.Errorf("second report = %+v, want added 1, removed 2, changes 1", res)
 	}
-	d, _ = st.HostDetail(ctx, h.UID)
+	d, _ = st.HostDetail(ctx, Scope{}, h.UID)
 	if d.Status != catalog.StatusCurrent || len(d.Verdicts) != 2 {
 		t.Errorf("after upgrade: status %s, %d verdicts; want current, 2", d.Status, len(d.Verdicts))
 	}
@@ -243,7 +243,7 @@ func TestReEvaluate(t *testing.T) {
 	if got := countEvents(t, st) - before; got != 5 {
 		t.Errorf("events enqueued = %d, want 5", got)
 	}
-	c, err := st.Compliance(ctx)
+	c, err := st.Compliance(ctx, Scope{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestReEvaluate(t *testing.T) {
 	if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c1b", AsOf: "2025-01-02", Evaluate: verdictFor}); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := st.Compliance(ctx); c.HostsByStatus[catalog.StatusCurrent] != 5 {
+	if c, _ := st.Compliance(ctx, Scope{}); c.HostsByStatus[catalog.StatusCurrent] != 5 {
 		t.Errorf("after python is current again: hosts by status %v, want 5 current", c.HostsByStatus)
 	}
 	if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval}); err != nil {
@@ -281,11 +281,11 @@ func TestReEvaluate(t *testing.T) {
 	if res.RematchHosts != 5 {
 		t.Errorf("RematchHosts = %d, want 5", res.RematchHosts)
 	}
-	ps, _ := st.Products(ctx)
+	ps, _ := st.Products(ctx, Scope{})
 	if len(ps) != 1 || ps[0].Product != "python" || ps[0].Hosts != 5 {
 		t.Errorf("products after re-match = %+v, want python on 5 hosts", ps)
 	}
-	d, _ := st.HostDetail(ctx, "h0")
+	d, _ := st.HostDetail(ctx, Scope{}, "h0")
 	if d.Unmatched != 1 {
 		t.Errorf("unmatched after re-match = %d, want 1", d.Unmatched)
 	}
@@ -301,8 +301,8 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if role, err := st.Authenticate(ctx, secret); err != nil || role != auth.RoleSupport {
-		t.Errorf("Authenticate = %q, %v; want support", role, err)
+	if p, err := st.Authenticate(ctx, secret); err != nil || p != (auth.Principal{Role: auth.RoleSupport}) {
+		t.Errorf("Authenticate = %+v, %v; want support", p, err)
 	}
 	if _, err := st.Authenticate(ctx, secret+"x"); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("Authenticate(forged) err = %v, want ErrUnauthorized", err)
@@ -404,7 +404,7 @@ func TestSoftwareRowsShared(t *testing.T) {
 	if n != 6 {
 		t.Errorf("links = %d, want 6", n)
 	}
-	un, err := st.Unmatched(ctx, 10)
+	un, err := st.Unmatched(ctx, Scope{}, 10)
 	if err != nil || len(un) != 1 || un[0].Name != "bash" || un[0].Hosts != 3 {
 		t.Errorf("Unmatched = %+v, %v; want bash on 3 hosts", un, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/auth"
 )
 
@@ -16,9 +17,11 @@ const tokenPrefix = "ewt_"
 
 // Token describes an API token (never the secret itself).
 type Token struct {
-	ID        string    `json:"id"`
-	Role      string    `json:"role"`
-	Name      string    `json:"name,omitempty"`
+	ID   string `json:"id"`
+	Role string `json:"role"`
+	Name string `json:"name,omitempty"`
+	// Customer is the id of the customer a viewer token is limited to ("" for none).
+	Customer  string    `json:"customer,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 }
@@ -26,41 +29,71 @@ type Token struct {
 // CreateToken creates a token with a role and returns the secret once; only
 // its hash is stored.
 func (s *Store) CreateToken(ctx context.Context, role, name string) (Token, string, error) {
-	if !auth.ValidRole(role) {
-		return Token{}, "", fmt.Errorf("role %q: want admin, support, viewer or ci", role)
+	return s.createToken(ctx, role, name, "")
+}
+
+// CreateCustomerToken creates a viewer token limited to one customer (by
+// id): it sees only that customer's hosts. ErrNotFound when there is no
+// such customer.
+func (s *Store) CreateCustomerToken(ctx context.Context, name, customer string) (Token, string, error) {
+	if customer == "" {
+		return Token{}, "", fault.Invalidf("customer", "customer is required")
 	}
-	t := Token{ID: randomHex(4), Role: role, Name: name, CreatedAt: s.now().UTC().Truncate(time.Second)}
+	return s.createToken(ctx, auth.RoleViewer, name, customer)
+}
+
+func (s *Store) createToken(ctx context.Context, role, name, customer string) (Token, string, error) {
+	if !auth.ValidRole(role) {
+		return Token{}, "", fault.Invalidf("role", "role %q: want admin, support, viewer or ci", role)
+	}
+	if customer != "" && !auth.CanScope(role) {
+		return Token{}, "", fault.Invalidf("customer", "only viewer tokens can be limited to a customer, not %s", role)
+	}
+	t := Token{ID: randomHex(4), Role: role, Name: name, Customer: customer, CreatedAt: s.now().UTC().Truncate(time.Second)}
 	secret := tokenPrefix + randomHex(24)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, role, hash, name, created_at) VALUES (?, ?, ?, ?, ?)`,
-			t.ID, t.Role, HashSecret(secret), t.Name, t.CreatedAt.Unix())
+		if customer != "" {
+			var x int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = ?`, customer).Scan(&x); errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("customer %q: %w", customer, ErrNotFound)
+			} else if err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, role, hash, name, created_at, customer_id) VALUES (?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Role, HashSecret(secret), t.Name, t.CreatedAt.Unix(), customer)
 		return err
 	})
 	if err != nil {
+		if fault.CodeOf(err) != "" {
+			return Token{}, "", err
+		}
 		return Token{}, "", fmt.Errorf("create token: %w", err)
 	}
 	return t, secret, nil
 }
 
-// Authenticate returns the role of a valid, unrevoked token, or ErrUnauthorized.
-func (s *Store) Authenticate(ctx context.Context, secret string) (string, error) {
+// Authenticate returns who a valid, unrevoked token speaks for (its role
+// and, for a token limited to a customer, the customer's id), or
+// ErrUnauthorized.
+func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Principal, error) {
 	if secret == "" {
-		return "", ErrUnauthorized
+		return auth.Principal{}, ErrUnauthorized
 	}
-	var role string
-	err := s.r.QueryRowContext(ctx, `SELECT role FROM tokens WHERE hash = ? AND revoked_at = 0`, HashSecret(secret)).Scan(&role)
+	var p auth.Principal
+	err := s.r.QueryRowContext(ctx, `SELECT role, customer_id FROM tokens WHERE hash = ? AND revoked_at = 0`, HashSecret(secret)).Scan(&p.Role, &p.Customer)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrUnauthorized
+		return auth.Principal{}, ErrUnauthorized
 	}
 	if err != nil {
-		return "", fmt.Errorf("authenticate: %w", err)
+		return auth.Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return role, nil
+	return p, nil
 }
 
 // ListTokens lists every token, oldest first.
 func (s *Store) ListTokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, role, name, created_at, revoked_at FROM tokens ORDER BY created_at, id`)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, role, name, customer_id, created_at, revoked_at FROM tokens ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -69,7 +102,7 @@ func (s *Store) ListTokens(ctx context.Context) ([]Token, error) {
 	for rows.Next() {
 		var t Token
 		var created, revoked int64
-		if err := rows.Scan(&t.ID, &t.Role, &t.Name, &created, &revoked); err != nil {
+		if err := rows.Scan(&t.ID, &t.Role, &t.Name, &t.Customer, &created, &revoked); err != nil {
 			return nil, fmt.Errorf("list tokens: %w", err)
 		}
 		t.CreatedAt = time.Unix(created, 0).UTC()

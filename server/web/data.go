@@ -6,6 +6,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 )
 
 // Data sources report failures with the project's one error type,
@@ -18,12 +19,14 @@ import (
 //     the form field named Field, with status 400.
 // Any other error is internal: logged once, answered 500.
 
-// Authenticator turns an API token into its role. It is called at login and
-// again on every request of a session, so a revoked token ends its sessions.
+// Authenticator turns an API token into who it speaks for. It is called at
+// login and again on every request of a session, so a revoked token ends
+// its sessions.
 type Authenticator interface {
-	// Authenticate returns auth.RoleAdmin, auth.RoleSupport or auth.RoleViewer for a valid
-	// token, and a fault.Unauthorized error otherwise.
-	Authenticate(ctx context.Context, token string) (role string, err error)
+	// Authenticate returns the token's role (auth.RoleAdmin, auth.RoleSupport
+	// or auth.RoleViewer) and, for a viewer token limited to one customer,
+	// that customer's id; a fault.Unauthorized error for an invalid token.
+	Authenticate(ctx context.Context, token string) (auth.Principal, error)
 }
 
 // Fleet is the read side of the stored fleet. Every method must do its
@@ -315,6 +318,7 @@ type Token struct {
 	ID       string
 	Name     string
 	Role     string
+	Customer string // the customer a viewer token is limited to ("" for none)
 	Created  time.Time
 	LastUsed time.Time // zero when never used
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 )
 
 // fakeNow is the fixed "today" of the fake fleet.
@@ -272,14 +273,49 @@ func (f *fake) addToken(role, name string) string {
 	return secret
 }
 
-func (f *fake) Authenticate(_ context.Context, token string) (string, error) {
+func (f *fake) Authenticate(_ context.Context, token string) (auth.Principal, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t, ok := f.tokens[token]
 	if !ok {
-		return "", fmt.Errorf("token: %w", errUnauthorized)
+		return auth.Principal{}, fmt.Errorf("token: %w", errUnauthorized)
 	}
-	return t.Role, nil
+	return auth.Principal{Role: t.Role, Customer: t.Customer}, nil
+}
+
+// addCustomerToken registers a viewer token limited to a customer.
+func (f *fake) addCustomerToken(name, customer string) string {
+	secret := f.addToken(auth.RoleViewer, name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.tokens[secret]
+	t.Customer = customer
+	f.tokens[secret] = t
+	return secret
+}
+
+// fakeCustomerOf is the customer a fake host belongs to: "c-web" for the
+// web hosts, "c-db" for the database hosts, none for the others.
+func fakeCustomerOf(h *fakeHost) string {
+	switch {
+	case strings.HasPrefix(h.d.Info.Hostname, "web-"):
+		return "c-web"
+	case strings.HasPrefix(h.d.Info.Hostname, "db-"):
+		return "c-db"
+	}
+	return ""
+}
+
+// forCustomer is the fake fleet of one customer's hosts.
+func (f *fake) forCustomer(customer string) Fleet {
+	sub := &fake{cat: f.cat, byID: map[string]*fakeHost{}, tokens: map[string]Token{}}
+	for _, h := range f.hosts {
+		if fakeCustomerOf(h) == customer {
+			sub.hosts = append(sub.hosts, h)
+			sub.byID[h.d.ID] = h
+		}
+	}
+	return sub
 }
 
 func (f *fake) Overview(_ context.Context, asOf, staleBefore time.Time) (Overview, error) {
@@ -623,7 +659,7 @@ func (f *fake) CatalogInfo(context.Context) (CatalogStatus, error) {
 
 // newTestUI returns a dashboard over f with the fake clock.
 func newTestUI(f *fake) *UI {
-	return New(Config{Auth: f, Fleet: f, Checker: f, Notifications: f, Settings: f, Now: func() time.Time { return fakeNow },
+	return New(Config{Auth: f, Fleet: f, CustomerFleet: f.forCustomer, Checker: f, Notifications: f, Settings: f, Now: func() time.Time { return fakeNow },
 		SessionKey: []byte("0123456789abcdef0123456789abcdef"), Logger: slog.New(slog.DiscardHandler)})
 }
 

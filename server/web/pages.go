@@ -90,7 +90,7 @@ type overviewView struct {
 
 func (u *UI) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	now := u.cfg.Now()
-	o, err := u.cfg.Fleet.Overview(r.Context(), now, now.Add(-u.cfg.StaleAfter))
+	o, err := u.fleet(s).Overview(r.Context(), now, now.Add(-u.cfg.StaleAfter))
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -174,12 +174,12 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, fault.InvalidField("kind", "unknown kind "+strconv.Quote(q.Kind)+": want host or asset"))
 		return
 	}
-	facets, err := u.cfg.Fleet.Facets(r.Context())
+	facets, err := u.fleet(s).Facets(r.Context())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	res, err := u.cfg.Fleet.Hosts(r.Context(), q)
+	res, err := u.fleet(s).Hosts(r.Context(), q)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -223,13 +223,13 @@ type hostView struct {
 
 func (u *UI) host(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
-	h, err := u.cfg.Fleet.Host(r.Context(), id)
+	h, err := u.fleet(s).Host(r.Context(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
 	page := intParam(r.URL.Query(), "inv", 1, maxPage)
-	items, total, err := u.cfg.Fleet.Inventory(r.Context(), h.ID, (page-1)*inventoryPage, inventoryPage)
+	items, total, err := u.fleet(s).Inventory(r.Context(), h.ID, (page-1)*inventoryPage, inventoryPage)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -243,7 +243,7 @@ func (u *UI) host(w http.ResponseWriter, r *http.Request, s *session) {
 // ---- products ----
 
 func (u *UI) products(w http.ResponseWriter, r *http.Request, s *session) {
-	ps, err := u.cfg.Fleet.Products(r.Context())
+	ps, err := u.fleet(s).Products(r.Context())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -267,7 +267,7 @@ type productView struct {
 }
 
 func (u *UI) product(w http.ResponseWriter, r *http.Request, s *session) {
-	d, err := u.cfg.Fleet.Product(r.Context(), r.PathValue("id"), maxVersions)
+	d, err := u.fleet(s).Product(r.Context(), r.PathValue("id"), maxVersions)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return

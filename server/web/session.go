@@ -36,7 +36,18 @@ type session struct {
 	Token   string `json:"t"`
 	CSRF    string `json:"c"`
 	Expires int64  `json:"e"` // unix seconds
-	Role    string `json:"-"` // filled by Authenticate on each request
+	// Role and Customer are filled by Authenticate on each request:
+	// Customer is set for a token limited to one customer.
+	Role     string `json:"-"`
+	Customer string `json:"-"`
+}
+
+// principal is who the session speaks for.
+func (s *session) principal() auth.Principal {
+	if s == nil {
+		return auth.Principal{}
+	}
+	return auth.Principal{Role: s.Role, Customer: s.Customer}
 }
 
 func (s *session) roleOrEmpty() string {
@@ -46,20 +57,27 @@ func (s *session) roleOrEmpty() string {
 	return s.Role
 }
 
-// Can reports whether the session's role may do action: "check",
-// "publish" or "tokens" (used by templates to hide forms a role cannot use).
+// Can reports whether the session may do action: "check", "publish",
+// "tokens", "customers", or open "notifications" or "settings" (used by
+// templates to hide links and forms it cannot use).
 func (s *session) Can(action string) bool {
 	if s == nil {
 		return false
 	}
+	p := s.principal()
 	switch action {
 	case "check":
-		return auth.Allows(s.Role, auth.Support)
-	case "publish", "tokens":
-		return auth.Allows(s.Role, auth.Admin)
+		return p.May(auth.Support)
+	case "publish", "tokens", "customers":
+		return p.May(auth.Admin)
+	case "notifications", "settings":
+		return p.May(auth.Viewer)
 	}
 	return false
 }
+
+// Scoped reports whether the session is limited to one customer's hosts.
+func (s *session) Scoped() bool { return s != nil && s.Customer != "" }
 
 // sessions seals and opens session cookies and remembers logged-out
 // session ids until they would have expired anyway.
@@ -168,14 +186,14 @@ func (u *UI) current(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
-	role, err := u.cfg.Auth.Authenticate(r.Context(), s.Token)
+	p, err := u.cfg.Auth.Authenticate(r.Context(), s.Token)
 	if err != nil {
 		if !fault.Is(err, fault.Unauthorized) {
 			u.log.Error("authenticate session", "path", r.URL.Path, "err", err)
 		}
 		return nil
 	}
-	s.Role = role
+	s.Role, s.Customer = p.Role, p.Customer
 	return s
 }
 
@@ -195,8 +213,8 @@ func (u *UI) guard(a auth.Access, fn pageFunc) http.Handler {
 			u.errorPage(w, r, nil, http.StatusUnauthorized, "Logged out", "Your session has ended. Log in again and resend the form.")
 			return
 		}
-		if !auth.Allows(s.Role, a) {
-			u.errorPage(w, r, s, http.StatusForbidden, "Not allowed", forbiddenText(a, s.Role))
+		if !s.principal().May(a) || (s.Scoped() && u.cfg.CustomerFleet == nil) {
+			u.errorPage(w, r, s, http.StatusForbidden, "Not allowed", forbiddenText(a, s.principal()))
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -215,7 +233,11 @@ func (u *UI) guard(a auth.Access, fn pageFunc) http.Handler {
 	return http.NewCrossOriginProtection().Handler(h)
 }
 
-func forbiddenText(a auth.Access, role string) string {
+func forbiddenText(a auth.Access, p auth.Principal) string {
+	role := p.Role
+	if p.Scoped() {
+		return "Your token is limited to one customer's hosts: it opens the overview, hosts and products pages only."
+	}
 	switch a {
 	case auth.Support:
 		return "Eligibility checks need the support or admin role; you are logged in as " + role + "."
@@ -278,7 +300,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.showLogin(w, r, http.StatusBadRequest, "Enter an API token.")
 		return
 	}
-	role, err := u.cfg.Auth.Authenticate(r.Context(), token)
+	p, err := u.cfg.Auth.Authenticate(r.Context(), token)
 	if err != nil {
 		if !fault.Is(err, fault.Unauthorized) {
 			u.log.Error("login", "err", err)
@@ -289,9 +311,9 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.showLogin(w, r, http.StatusUnauthorized, "That token is not valid (unknown or revoked).")
 		return
 	}
-	if !auth.Allows(role, auth.Viewer) {
+	if !p.May(auth.CustomerViewer) {
 		msg := "That token's role cannot use the dashboard."
-		if role == auth.RoleCI {
+		if p.Role == auth.RoleCI {
 			msg = "That is a ci token: it may only upload SBOMs (POST /api/v1/sboms). Log in with a viewer, support or admin token."
 		}
 		u.showLogin(w, r, http.StatusForbidden, msg)
@@ -300,7 +322,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	_, value := u.sessions.create(token)
 	u.setCookie(w, r, loginCookie, "", -1, http.SameSiteStrictMode)
 	u.setCookie(w, r, sessionCookie, value, int(u.cfg.SessionTTL.Seconds()), http.SameSiteLaxMode)
-	u.log.Info("login", "role", role, "remote", r.RemoteAddr)
+	u.log.Info("login", "role", p.Role, "customer", p.Customer, "remote", r.RemoteAddr)
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 }
 

@@ -29,6 +29,10 @@ type Config struct {
 	Auth Authenticator
 	// Fleet serves the overview, hosts and products pages.
 	Fleet Fleet
+	// CustomerFleet serves the same pages to a session whose token is
+	// limited to one customer: the fleet of that customer's hosts (by the
+	// customer's id). Nil: such sessions are refused.
+	CustomerFleet func(customer string) Fleet
 	// Checker answers the eligibility form.
 	Checker Checker
 	// Notifications serves the notifications page and publishes releases.
@@ -119,11 +123,13 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login", u.login)
 	mux.HandleFunc("POST /logout", u.logout)
 
-	h("GET /{$}", auth.Viewer, u.overview)
-	h("GET /hosts", auth.Viewer, u.hosts)
-	h("GET /hosts/{id}", auth.Viewer, u.host)
-	h("GET /products", auth.Viewer, u.products)
-	h("GET /products/{id}", auth.Viewer, u.product)
+	// The fleet pages show a session limited to a customer only that
+	// customer's hosts (u.fleet); every other page refuses such a session.
+	h("GET /{$}", auth.CustomerViewer, u.overview)
+	h("GET /hosts", auth.CustomerViewer, u.hosts)
+	h("GET /hosts/{id}", auth.CustomerViewer, u.host)
+	h("GET /products", auth.CustomerViewer, u.products)
+	h("GET /products/{id}", auth.CustomerViewer, u.product)
 	h("GET /eligibility", auth.Support, u.eligibility)
 	h("GET /notifications", auth.Viewer, u.notifications)
 	h("POST /notifications/releases", auth.Admin, u.publishRelease)
@@ -156,6 +162,16 @@ func securityHeaders(w http.ResponseWriter) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
+}
+
+// fleet is the fleet a session may see: the whole fleet, or the hosts of
+// the one customer its token is limited to (never nil for a session that
+// passed guard).
+func (u *UI) fleet(s *session) Fleet {
+	if s.Customer != "" {
+		return u.cfg.CustomerFleet(s.Customer)
+	}
+	return u.cfg.Fleet
 }
 
 // view is what every page template receives.

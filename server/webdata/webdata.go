@@ -20,6 +20,7 @@ import (
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
 	"github.com/eolwatch/eolwatch/server/web"
@@ -28,19 +29,23 @@ import (
 // Store is what the dashboard reads from, and writes to, the fleet
 // database. server/store.Store implements it; every method pages, counts and
 // filters in the database (the dashboard never loads more rows than it shows).
+//
+// The fleet reads take a store.Scope: a session whose token is limited to
+// one customer reads only that customer's hosts.
 type Store interface {
-	Authenticate(ctx context.Context, token string) (role string, err error)
-	Compliance(ctx context.Context) (api.Compliance, error)
+	Authenticate(ctx context.Context, token string) (auth.Principal, error)
+	Compliance(ctx context.Context, sc store.Scope) (api.Compliance, error)
 	CountHosts(ctx context.Context) (int, error)
-	CountStaleHosts(ctx context.Context, before time.Time) (int, error)
+	CountStaleHosts(ctx context.Context, sc store.Scope, before time.Time) (int, error)
 	SearchHosts(ctx context.Context, q store.HostSearch) (store.HostSearchPage, error)
-	InstalledProducts(ctx context.Context) ([]string, error)
-	HostOSNames(ctx context.Context) ([]string, error)
+	InstalledProducts(ctx context.Context, sc store.Scope) ([]string, error)
+	HostOSNames(ctx context.Context, sc store.Scope) ([]string, error)
 	FindHost(ctx context.Context, ref string) (api.Host, int64, error)
-	HostDetail(ctx context.Context, ref string) (api.HostDetail, error)
+	FindHostIn(ctx context.Context, sc store.Scope, ref string) (api.Host, int64, error)
+	HostDetail(ctx context.Context, sc store.Scope, ref string) (api.HostDetail, error)
 	InventoryPage(ctx context.Context, hostID string, offset, limit int) ([]api.InventoryItem, int, error)
-	Products(ctx context.Context) ([]api.FleetProduct, error)
-	ProductVersions(ctx context.Context, product string) ([]api.ProductVersion, error)
+	Products(ctx context.Context, sc store.Scope) ([]api.FleetProduct, error)
+	ProductVersions(ctx context.Context, sc store.Scope, product string) ([]api.ProductVersion, error)
 	ListTokens(ctx context.Context) ([]store.Token, error)
 	CreateToken(ctx context.Context, role, name string) (store.Token, string, error)
 	RevokeToken(ctx context.Context, id string) error
@@ -97,12 +102,48 @@ type Backend struct {
 	// every verdict row: about a second per 100,000 hosts.
 	AggregateTTL time.Duration
 
+	viewsMu sync.Mutex
+	views   map[string]*fleetView // by customer id; "" is the whole fleet
+}
+
+// fleetView is the fleet as one scope sees it (the whole fleet, or one
+// customer's hosts), with its own memoised aggregates: a customer's counts
+// are never served to another.
+type fleetView struct {
+	b  *Backend
+	sc store.Scope
+
 	overview cached[web.Overview]
 	products cached[[]web.ProductSummary]
 	facets   cached[web.Facets]
 
 	versionsMu sync.Mutex
 	versions   map[string]*cached[[]web.VersionCount] // per product id
+}
+
+// view returns the fleet view of a scope.
+func (b *Backend) view(sc store.Scope) *fleetView {
+	b.viewsMu.Lock()
+	defer b.viewsMu.Unlock()
+	if b.views == nil || len(b.views) > 1000 {
+		b.views = map[string]*fleetView{}
+	}
+	fv := b.views[sc.Customer]
+	if fv == nil {
+		fv = &fleetView{b: b, sc: sc}
+		b.views[sc.Customer] = fv
+	}
+	return fv
+}
+
+// ForCustomer implements the dashboard's per-customer fleet
+// (web.Config.CustomerFleet): every page reads only the hosts of the
+// customer (by id) a limited token belongs to.
+func (b *Backend) ForCustomer(customer string) web.Fleet {
+	if customer == "" { // never the whole fleet by accident
+		customer = "\x00none"
+	}
+	return b.view(store.Scope{Customer: customer})
 }
 
 // cached is one memoised aggregate. get holds the lock while loading, so
@@ -137,8 +178,45 @@ func (b *Backend) ttl() time.Duration {
 
 // Authenticate implements Authenticator with the store's API tokens (an
 // unknown or revoked one is the store's fault.Unauthorized error).
-func (b *Backend) Authenticate(ctx context.Context, token string) (string, error) {
+func (b *Backend) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
 	return b.Store.Authenticate(ctx, token)
+}
+
+// The whole fleet: Backend implements web.Fleet through its unscoped view.
+
+// Overview implements Fleet for the whole fleet.
+func (b *Backend) Overview(ctx context.Context, asOf, staleBefore time.Time) (web.Overview, error) {
+	return b.view(store.Scope{}).Overview(ctx, asOf, staleBefore)
+}
+
+// Hosts implements Fleet for the whole fleet.
+func (b *Backend) Hosts(ctx context.Context, q web.HostQuery) (web.HostPage, error) {
+	return b.view(store.Scope{}).Hosts(ctx, q)
+}
+
+// Facets implements Fleet for the whole fleet.
+func (b *Backend) Facets(ctx context.Context) (web.Facets, error) {
+	return b.view(store.Scope{}).Facets(ctx)
+}
+
+// Host implements Fleet for the whole fleet.
+func (b *Backend) Host(ctx context.Context, id string) (web.HostDetail, error) {
+	return b.view(store.Scope{}).Host(ctx, id)
+}
+
+// Inventory implements Fleet for the whole fleet.
+func (b *Backend) Inventory(ctx context.Context, hostID string, offset, limit int) ([]api.Item, int, error) {
+	return b.view(store.Scope{}).Inventory(ctx, hostID, offset, limit)
+}
+
+// Products implements Fleet for the whole fleet.
+func (b *Backend) Products(ctx context.Context) ([]web.ProductSummary, error) {
+	return b.view(store.Scope{}).Products(ctx)
+}
+
+// Product implements Fleet for the whole fleet.
+func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (web.ProductDetail, error) {
+	return b.view(store.Scope{}).Product(ctx, id, maxVersions)
 }
 
 // inputError is bad form input, said for the person at the dashboard.
@@ -148,18 +226,19 @@ func inputError(field, msg string) error {
 
 // Overview implements Fleet from the store's compliance counts (SQL GROUP
 // BY) and the catalog's end-of-life dates, reused for AggregateTTL.
-func (b *Backend) Overview(ctx context.Context, asOf, staleBefore time.Time) (web.Overview, error) {
+func (fv *fleetView) Overview(ctx context.Context, asOf, staleBefore time.Time) (web.Overview, error) {
 	key := asOf.UTC().Format(time.DateOnly) + " " + staleBefore.UTC().Truncate(time.Minute).String()
-	return b.overview.get(key, b.ttl(), func() (web.Overview, error) { return b.countOverview(ctx, asOf, staleBefore) })
+	return fv.overview.get(key, fv.b.ttl(), func() (web.Overview, error) { return fv.countOverview(ctx, asOf, staleBefore) })
 }
 
-func (b *Backend) countOverview(ctx context.Context, asOf, staleBefore time.Time) (web.Overview, error) {
-	c, err := b.Store.Compliance(ctx)
+func (fv *fleetView) countOverview(ctx context.Context, asOf, staleBefore time.Time) (web.Overview, error) {
+	b := fv.b
+	c, err := b.Store.Compliance(ctx, fv.sc)
 	if err != nil {
 		return web.Overview{}, err
 	}
 	o := web.Overview{Hosts: c.Hosts, Assets: c.Assets, Installs: c.Installs, HostsByStatus: c.HostsByStatus, InstallsByStatus: c.InstallsByStatus}
-	if o.StaleHosts, err = b.Store.CountStaleHosts(ctx, staleBefore); err != nil {
+	if o.StaleHosts, err = b.Store.CountStaleHosts(ctx, fv.sc, staleBefore); err != nil {
 		return web.Overview{}, err
 	}
 	cat := b.Catalog()
@@ -220,13 +299,13 @@ func labelOf(cat *catalog.Catalog, id string) string {
 }
 
 // Hosts implements Fleet with the store's host search (one paged SQL query).
-func (b *Backend) Hosts(ctx context.Context, q web.HostQuery) (web.HostPage, error) {
+func (fv *fleetView) Hosts(ctx context.Context, q web.HostQuery) (web.HostPage, error) {
 	s := store.HostSearch{Search: q.Search, Status: q.Status, Product: q.Product, OS: q.OS, Kind: q.Kind,
-		Sort: q.Sort, Desc: q.Desc, Offset: max(q.Offset, 0), Limit: min(max(q.Limit, 1), web.MaxPerPage)}
+		Sort: q.Sort, Desc: q.Desc, Offset: max(q.Offset, 0), Limit: min(max(q.Limit, 1), web.MaxPerPage), Scope: fv.sc}
 	if q.Stale {
 		s.StaleBefore = q.StaleBefore
 	}
-	res, err := b.Store.SearchHosts(ctx, s)
+	res, err := fv.b.Store.SearchHosts(ctx, s)
 	if err != nil {
 		return web.HostPage{}, err
 	}
@@ -239,25 +318,25 @@ func (b *Backend) Hosts(ctx context.Context, q web.HostQuery) (web.HostPage, err
 }
 
 // Facets implements Fleet; the values are reused for AggregateTTL.
-func (b *Backend) Facets(ctx context.Context) (web.Facets, error) {
-	return b.facets.get("", b.ttl(), func() (web.Facets, error) { return b.queryFacets(ctx) })
+func (fv *fleetView) Facets(ctx context.Context) (web.Facets, error) {
+	return fv.facets.get("", fv.b.ttl(), func() (web.Facets, error) { return fv.queryFacets(ctx) })
 }
 
-func (b *Backend) queryFacets(ctx context.Context) (web.Facets, error) {
+func (fv *fleetView) queryFacets(ctx context.Context) (web.Facets, error) {
 	var f web.Facets
 	var err error
-	if f.Products, err = b.Store.InstalledProducts(ctx); err != nil {
+	if f.Products, err = fv.b.Store.InstalledProducts(ctx, fv.sc); err != nil {
 		return f, fmt.Errorf("host facets: %w", err)
 	}
-	if f.OSes, err = b.Store.HostOSNames(ctx); err != nil {
+	if f.OSes, err = fv.b.Store.HostOSNames(ctx, fv.sc); err != nil {
 		return f, fmt.Errorf("host facets: %w", err)
 	}
 	return f, nil
 }
 
 // Host implements Fleet with the store's host detail.
-func (b *Backend) Host(ctx context.Context, id string) (web.HostDetail, error) {
-	d, err := b.Store.HostDetail(ctx, id)
+func (fv *fleetView) Host(ctx context.Context, id string) (web.HostDetail, error) {
+	d, err := fv.b.Store.HostDetail(ctx, fv.sc, id)
 	if err != nil {
 		return web.HostDetail{}, err
 	}
@@ -282,9 +361,15 @@ func (b *Backend) Host(ctx context.Context, id string) (web.HostDetail, error) {
 }
 
 // Inventory implements Fleet with the store's inventory page (one paged SQL
-// query); an item's Product is the catalog product it matched.
-func (b *Backend) Inventory(ctx context.Context, hostID string, offset, limit int) ([]api.Item, int, error) {
-	its, total, err := b.Store.InventoryPage(ctx, hostID, max(offset, 0), min(max(limit, 1), 1000))
+// query); an item's Product is the catalog product it matched. A host
+// outside the view is not found.
+func (fv *fleetView) Inventory(ctx context.Context, hostID string, offset, limit int) ([]api.Item, int, error) {
+	if fv.sc.Customer != "" {
+		if h, _, err := fv.b.Store.FindHostIn(ctx, fv.sc, hostID); err != nil || h.ID != hostID {
+			return nil, 0, fault.New(fault.NotFound, "", "host %q: not found", hostID)
+		}
+	}
+	its, total, err := fv.b.Store.InventoryPage(ctx, hostID, max(offset, 0), min(max(limit, 1), 1000))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -299,16 +384,16 @@ func (b *Backend) Inventory(ctx context.Context, hostID string, offset, limit in
 
 // Products implements Fleet from the store's per-version counts (SQL GROUP
 // BY), reused for AggregateTTL.
-func (b *Backend) Products(ctx context.Context) ([]web.ProductSummary, error) {
-	return b.products.get("", b.ttl(), func() ([]web.ProductSummary, error) { return b.countProducts(ctx) })
+func (fv *fleetView) Products(ctx context.Context) ([]web.ProductSummary, error) {
+	return fv.products.get("", fv.b.ttl(), func() ([]web.ProductSummary, error) { return fv.countProducts(ctx) })
 }
 
-func (b *Backend) countProducts(ctx context.Context) ([]web.ProductSummary, error) {
-	fps, err := b.Store.Products(ctx)
+func (fv *fleetView) countProducts(ctx context.Context) ([]web.ProductSummary, error) {
+	fps, err := fv.b.Store.Products(ctx, fv.sc)
 	if err != nil {
 		return nil, err
 	}
-	cat := b.Catalog()
+	cat := fv.b.Catalog()
 	out := make([]web.ProductSummary, 0, len(fps))
 	for _, fp := range fps {
 		s := web.ProductSummary{ID: fp.Product, Label: fp.Product, Hosts: fp.Hosts}
@@ -337,23 +422,24 @@ func catProduct(cat *catalog.Catalog, id string) *catalog.Product {
 
 // Product implements Fleet: the catalog's product and the store's
 // per-version host counts.
-func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (web.ProductDetail, error) {
+func (fv *fleetView) Product(ctx context.Context, id string, maxVersions int) (web.ProductDetail, error) {
+	b := fv.b
 	p := catProduct(b.Catalog(), id)
 	if p == nil {
 		return web.ProductDetail{}, fault.New(fault.NotFound, "", "product %q is not in the catalog", id)
 	}
 	d := web.ProductDetail{Product: p, CycleHosts: map[string]int{}}
-	b.versionsMu.Lock()
-	if b.versions == nil || len(b.versions) > 1000 {
-		b.versions = map[string]*cached[[]web.VersionCount]{}
+	fv.versionsMu.Lock()
+	if fv.versions == nil || len(fv.versions) > 1000 {
+		fv.versions = map[string]*cached[[]web.VersionCount]{}
 	}
-	c := b.versions[p.ID]
+	c := fv.versions[p.ID]
 	if c == nil {
 		c = &cached[[]web.VersionCount]{}
-		b.versions[p.ID] = c
+		fv.versions[p.ID] = c
 	}
-	b.versionsMu.Unlock()
-	vs, err := c.get("", b.ttl(), func() ([]web.VersionCount, error) { return b.productVersions(ctx, p.ID) })
+	fv.versionsMu.Unlock()
+	vs, err := c.get("", b.ttl(), func() ([]web.VersionCount, error) { return fv.productVersions(ctx, p.ID) })
 	if err != nil {
 		return web.ProductDetail{}, err
 	}
@@ -372,8 +458,8 @@ func (b *Backend) Product(ctx context.Context, id string, maxVersions int) (web.
 }
 
 // productVersions counts hosts per installed version of one product.
-func (b *Backend) productVersions(ctx context.Context, product string) ([]web.VersionCount, error) {
-	pvs, err := b.Store.ProductVersions(ctx, product)
+func (fv *fleetView) productVersions(ctx context.Context, product string) ([]web.VersionCount, error) {
+	pvs, err := fv.b.Store.ProductVersions(ctx, fv.sc, product)
 	if err != nil {
 		return nil, err
 	}
@@ -411,7 +497,7 @@ func (b *Backend) CheckHost(ctx context.Context, host, product, _ string) ([]api
 	}
 	products := []string{product}
 	if product == "" {
-		d, err := b.Store.HostDetail(ctx, host)
+		d, err := b.Store.HostDetail(ctx, store.Scope{}, host)
 		if err != nil {
 			return nil, b.hostErr(err)
 		}
@@ -550,7 +636,7 @@ func (b *Backend) Tokens(ctx context.Context) ([]web.Token, error) {
 	var out []web.Token
 	for _, t := range ts {
 		if t.RevokedAt.IsZero() {
-			out = append(out, web.Token{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.CreatedAt})
+			out = append(out, web.Token{ID: t.ID, Name: t.Name, Role: t.Role, Customer: t.Customer, Created: t.CreatedAt})
 		}
 	}
 	slices.Reverse(out) // newest first
