@@ -32,7 +32,9 @@ type command struct {
 // commands are eolwatch-server's subcommands, one file each.
 var commands = map[string]command{
 	"serve":        {"run the server (API, ingestion, notifier, dashboard)", runServe},
-	"token":        {"manage API tokens: token create --role admin|support|viewer|ci, token list, token revoke ID", runToken},
+	"token":        {"manage API tokens: token create --role admin|support|viewer|ci [--customer C], token list, token revoke ID", runToken},
+	"customer":     {"manage customers and contracts: customer create --name N --tier T --contract-start D --contract-end D ..., customer list, customer update C ..., customer delete C [--force]", runCustomer},
+	"ticket":       {"may support take this ticket now? ticket check --customer C --product P --version V --severity 1..4 [--at T] | --host H --product P --severity N [--json]", runTicket},
 	"catalog":      {"evaluate versions, validate catalog files, show catalog info and products", runCatalog},
 	"match":        {"explain how an inventory item matches a catalog product; report inventory coverage", runMatch},
 	"eligibility":  {"is an install eligible for support? --product P --version V | --host H --product P [--json]", runEligibility},

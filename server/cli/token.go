@@ -21,6 +21,7 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	dir := dataDirFlag(fs)
 	role := fs.String("role", "", "role of the new token: admin, support, viewer, or ci (may only upload SBOMs)")
 	name := fs.String("name", "", "a note saying who or what uses the token")
+	customer := fs.String("customer", "", "limit a viewer token to one customer's hosts (the customer's id or name)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErrorf("%s", err)
 	}
@@ -28,6 +29,9 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	case "create":
 		if !auth.ValidRole(*role) {
 			return usageErrorf("token create: --role %q: want admin, support, viewer or ci", *role)
+		}
+		if *customer != "" && !auth.CanScope(*role) {
+			return usageErrorf("token create: --customer limits viewer tokens only, not %s", *role)
 		}
 	case "list":
 	case "revoke":
@@ -44,7 +48,22 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	defer st.Close()
 	switch args[0] {
 	case "create":
-		t, secret, err := st.CreateToken(ctx, *role, *name)
+		var t store.Token
+		var secret string
+		if *customer != "" {
+			c, err := st.Customer(ctx, *customer)
+			if err != nil {
+				return fmt.Errorf("token create: --customer: %w", err)
+			}
+			t, secret, err = st.CreateCustomerToken(ctx, *name, c.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(io.Out, secret)
+			fmt.Fprintf(io.Err, "created viewer token %s limited to customer %s (%s) (shown once; store it now)\n", t.ID, c.Name, c.ID)
+			return nil
+		}
+		t, secret, err = st.CreateToken(ctx, *role, *name)
 		if err != nil {
 			return err
 		}
@@ -56,13 +75,16 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tROLE\tCREATED\tREVOKED\tNAME")
+		fmt.Fprintln(tw, "ID\tROLE\tCUSTOMER\tCREATED\tREVOKED\tNAME")
 		for _, t := range ts {
-			rev := "-"
+			rev, cust := "-", "-"
 			if !t.RevokedAt.IsZero() {
 				rev = t.RevokedAt.Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.CreatedAt.Format("2006-01-02 15:04"), rev, t.Name)
+			if t.Customer != "" {
+				cust = t.Customer
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, cust, t.CreatedAt.Format("2006-01-02 15:04"), rev, t.Name)
 		}
 		return tw.Flush()
 	case "revoke":
