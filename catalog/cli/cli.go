@@ -183,34 +183,68 @@ type lineError struct {
 	Error string `json:"error"`
 }
 
-func evaluate(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) error {
-	fs := flag.NewFlagSet("catalog evaluate", flag.ContinueOnError)
-	var c common
-	c.register(fs)
-	pol := catalog.DefaultPolicy()
+// EvalFlags are the flags of `catalog evaluate` that choose the catalog,
+// the day and the support policy: --catalog (repeatable), --with-default,
+// --as-of, --warn-days, --grace-days, --extended-support and
+// --extended-support-for. Other commands that judge versions (`sbom check`)
+// register the same flags, so they work alike everywhere.
+type EvalFlags struct {
+	common
+	// Policy is the policy the flags set, starting from the default one.
+	Policy catalog.Policy
+}
+
+// Register adds the flags to fs.
+func (f *EvalFlags) Register(fs *flag.FlagSet) {
+	f.common.register(fs)
+	f.Policy = catalog.DefaultPolicy()
+	pol := &f.Policy
 	fs.IntVar(&pol.WarnDays, "warn-days", pol.WarnDays, "days before end of life that count as eol-soon")
 	fs.IntVar(&pol.GraceDays, "grace-days", pol.GraceDays, "days after a newer patch before an install is patch-overdue")
 	fs.StringVar(&pol.ExtendedSupport, "extended-support", pol.ExtendedSupport,
 		"which extended-support programmes keep a cycle supported: free (free ones such as Debian LTS; paid ones only for enrolled hosts), all, none")
 	pol.ExtendedSupportFor = extendedFor{}
 	fs.Var(extendedFor(pol.ExtendedSupportFor), "extended-support-for", "PRODUCT=free|all|none: --extended-support for one product; repeatable")
+}
+
+// Check validates the policy flags once parsed; the error is a *UsageError
+// naming the flag.
+func (f *EvalFlags) Check() error {
+	if f.Policy.WarnDays < 0 || f.Policy.GraceDays < 0 {
+		return &UsageError{Msg: "--warn-days and --grace-days must not be negative"}
+	}
+	if err := f.Policy.Validate(); err != nil {
+		return &UsageError{Msg: "--" + err.Error()}
+	}
+	return nil
+}
+
+// Catalog loads the catalog the flags name: the embedded one, or the
+// --catalog files instead of it (merged over it with --with-default).
+func (f *EvalFlags) Catalog() (*catalog.Catalog, error) { return f.common.load() }
+
+// Day returns the --as-of day (a *UsageError when it is not a date), or today (UTC).
+func (f *EvalFlags) Day() (time.Time, error) { return f.common.day() }
+
+func evaluate(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) error {
+	fs := flag.NewFlagSet("catalog evaluate", flag.ContinueOnError)
+	var ef EvalFlags
+	ef.Register(fs)
 	if err := parseFlags(fs, args, errw); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return &UsageError{Msg: "catalog evaluate: unexpected argument " + strconv.Quote(fs.Arg(0)) + " (input is read from stdin)"}
 	}
-	if pol.WarnDays < 0 || pol.GraceDays < 0 {
-		return &UsageError{Msg: "catalog evaluate: --warn-days and --grace-days must not be negative"}
+	if err := ef.Check(); err != nil {
+		return &UsageError{Msg: "catalog evaluate: " + err.Error()}
 	}
-	if err := pol.Validate(); err != nil {
-		return &UsageError{Msg: "catalog evaluate: --" + err.Error()}
-	}
-	def, err := c.day()
+	pol := ef.Policy
+	def, err := ef.Day()
 	if err != nil {
 		return err
 	}
-	cat, err := c.load()
+	cat, err := ef.Catalog()
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/catalog/cli"
 	"github.com/eolwatch/eolwatch/server/match"
 	"github.com/eolwatch/eolwatch/server/sbom"
 )
@@ -45,55 +44,28 @@ func runSBOM(ctx context.Context, args []string, stdio Stdio) error {
 	return usageErrorf("sbom: unknown subcommand %q (check)", args[0])
 }
 
-// sbomCheckFlags are the flags of `sbom check`; the catalog and policy
-// flags are those of `catalog evaluate`.
+// sbomCheckFlags are the flags of `sbom check`; the catalog, day and
+// policy flags are catalog evaluate's own (catalog/cli.EvalFlags).
 type sbomCheckFlags struct {
 	fs            *flag.FlagSet
+	eval          cli.EvalFlags
 	format        string
 	failOn        string
-	catalogs      listFlag
-	withDefault   bool
-	asOf          string
-	policy        catalog.Policy
 	maxBytes      int64
 	maxComponents int
 }
 
 func newSBOMCheckFlags(out io.Writer) *sbomCheckFlags {
-	f := &sbomCheckFlags{fs: flag.NewFlagSet("sbom check", flag.ContinueOnError), policy: catalog.DefaultPolicy()}
+	f := &sbomCheckFlags{fs: flag.NewFlagSet("sbom check", flag.ContinueOnError)}
 	fs := f.fs
 	fs.SetOutput(out)
 	lim := sbom.DefaultLimits()
 	fs.StringVar(&f.format, "format", sbom.FormatJSONL, "output: jsonl (one verdict per judged component), table, or sarif (SARIF 2.1.0)")
 	fs.StringVar(&f.failOn, "fail-on", "", "comma-separated statuses that make the check fail with exit status 1 (e.g. eol,patch-overdue)")
-	fs.Var(&f.catalogs, "catalog", "catalog file (own YAML/JSON, endoflife.date products.json/releases.json or API v1); repeatable; replaces the embedded catalog")
-	fs.BoolVar(&f.withDefault, "with-default", false, "with --catalog: merge the files over the embedded default catalog instead of replacing it")
-	fs.StringVar(&f.asOf, "as-of", "", "judge as of this day (YYYY-MM-DD); default today (UTC)")
-	fs.IntVar(&f.policy.WarnDays, "warn-days", f.policy.WarnDays, "days before end of life that count as eol-soon")
-	fs.IntVar(&f.policy.GraceDays, "grace-days", f.policy.GraceDays, "days after a newer patch before an install is patch-overdue")
+	f.eval.Register(fs)
 	fs.Int64Var(&f.maxBytes, "max-bytes", lim.MaxBytes, "largest document accepted, in bytes after decompression (the agent report budget)")
 	fs.IntVar(&f.maxComponents, "max-components", lim.MaxComponents, "most components accepted (the agent report budget)")
 	return f
-}
-
-// loadCatalog loads the catalog as `catalog evaluate` does: the embedded
-// one, or the --catalog files instead of it (over it with --with-default).
-func (f *sbomCheckFlags) loadCatalog() (*catalog.Catalog, error) {
-	if len(f.catalogs) == 0 {
-		return catalog.Default()
-	}
-	cat, err := catalog.LoadFiles(f.catalogs...)
-	if err != nil {
-		return nil, err
-	}
-	if f.withDefault {
-		def, err := catalog.Default()
-		if err != nil {
-			return nil, err
-		}
-		cat = catalog.Merge(def, cat)
-	}
-	return cat, nil
 }
 
 // sbomCheck runs `sbom check`.
@@ -118,21 +90,17 @@ func sbomCheck(ctx context.Context, args []string, stdio Stdio) error {
 	default:
 		return usageErrorf("sbom check: --format %q: want %s", f.format, strings.Join(sbom.OutputFormats, ", "))
 	}
-	if f.policy.WarnDays < 0 || f.policy.GraceDays < 0 {
-		return usageErrorf("sbom check: --warn-days and --grace-days must not be negative")
+	if err := f.eval.Check(); err != nil {
+		return usageErrorf("sbom check: %v", err)
 	}
 	if f.maxBytes <= 0 || f.maxComponents <= 0 {
 		return usageErrorf("sbom check: --max-bytes and --max-components must be positive")
 	}
-	day := catalog.DateOf(time.Now()).Time
-	if f.asOf != "" {
-		d, err := catalog.ParseDate(f.asOf)
-		if err != nil {
-			return usageErrorf("sbom check: --as-of: %v", err)
-		}
-		day = d.Time
+	day, err := f.eval.Day()
+	if err != nil {
+		return usageErrorf("sbom check: %v", err)
 	}
-	cat, err := f.loadCatalog()
+	cat, err := f.eval.Catalog()
 	if err != nil {
 		return usageErrorf("sbom check: --catalog: %v", err)
 	}
@@ -147,7 +115,7 @@ func sbomCheck(ctx context.Context, args []string, stdio Stdio) error {
 		defer file.Close()
 		in = file
 	}
-	j := sbom.NewJudge(sbom.NewMatcher(match.New(cat)), day, f.policy)
+	j := sbom.NewJudge(sbom.NewMatcher(match.New(cat)), day, f.eval.Policy)
 	sum, err := sbom.Check(contextReader{ctx, in}, j, sbom.CheckOptions{Format: f.format, FailOn: failOn, URI: name,
 		Limits: sbom.Limits{MaxBytes: f.maxBytes, MaxComponents: f.maxComponents}}, stdio.Out)
 	switch code := sbom.ExitCode(sum, err); code {

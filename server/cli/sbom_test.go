@@ -11,11 +11,11 @@ import (
 	"testing"
 )
 
-// sbomDoc holds an end-of-life Python 3.7, a Python 3.11 missing patches,
-// and Acme ERP (a product only the test catalog file knows, by its CPE).
+// sbomDoc holds an end-of-life Python 3.7 (Debian 10's, whose support has
+// ended too), an upstream Python 3.11 missing patches, and Acme ERP (a product only the test catalog file knows, by its CPE).
 const sbomDoc = `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
  {"bom-ref":"a","name":"python3.7","version":"3.7.3-2+deb10u7","purl":"pkg:deb/debian/python3.7@3.7.3-2%2Bdeb10u7?distro=debian-10"},
- {"bom-ref":"b","name":"python3.11","version":"3.11.2-6+deb12u6","purl":"pkg:deb/debian/python3.11@3.11.2-6%2Bdeb12u6?distro=debian-12"},
+ {"bom-ref":"b","name":"python","version":"3.11.2","purl":"pkg:generic/python@3.11.2"},
  {"bom-ref":"c","name":"erp","version":"2025.1.1","cpe":"cpe:2.3:a:acme:erp:2025.1.1:*:*:*:*:*:*:*"}
 ]}`
 
@@ -88,7 +88,7 @@ func TestSBOMCheckFlags(t *testing.T) {
 		{"file argument first", []string{docFile, day}, "python eol; python patch-overdue", 0},
 		{"fail-on present status", []string{day, "--fail-on", "eol", "-"}, "python eol; python patch-overdue", 1},
 		{"fail-on absent status", []string{day, "--fail-on", "eol-soon,unknown-version", "-"}, "python eol; python patch-overdue", 0},
-		{"as-of before python 3.7's end", []string{"--as-of", "2023-01-01", "--fail-on", "eol", "-"}, "python current; python patch-overdue", 0},
+		{"as-of before python 3.7's end", []string{"--as-of", "2023-01-01", "--fail-on", "eol", "-"}, "python current", 0},
 		{"grace-days", []string{day, "--grace-days", "5000", "-"}, "python eol; python patch-available", 0},
 		{"catalog replaces the default", []string{day, "--catalog", acme, "-"}, "acme-erp eol-soon", 0},
 		{"with-default merges", []string{day, "--catalog", acme, "--with-default", "-"}, "acme-erp eol-soon; python eol; python patch-overdue", 0},
@@ -144,5 +144,32 @@ func TestSBOMCheckFormatsAndMessages(t *testing.T) {
 	_, _, errs, code = runSBOMCheck(t, "not json at all", "-")
 	if code != 2 || !strings.Contains(errs, "not JSON") {
 		t.Fatalf("not JSON: exit %d, %s", code, errs)
+	}
+}
+
+// TestSBOMCheckExtendedSupportFlags: the extended-support policy flags of
+// catalog evaluate change how a distribution's package is judged.
+func TestSBOMCheckExtendedSupportFlags(t *testing.T) {
+	const perlDoc = `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+ {"name":"perl-base","version":"5.36.0-7+deb12u4","purl":"pkg:deb/debian/perl-base@5.36.0-7%2Bdeb12u4?distro=debian-12&upstream=perl"}]}`
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+		code int
+	}{
+		{"default: Debian LTS counts", []string{"-"}, "perl current", 0},
+		{"extended-support none", []string{"--extended-support", "none", "--fail-on", "eol", "-"}, "perl eol", 1},
+		{"extended-support-for the distribution", []string{"--extended-support-for", "debian=none", "-"}, "perl eol", 0},
+		{"extended-support-for another product", []string{"--extended-support-for", "ubuntu=none", "-"}, "perl current", 0},
+		{"bad extended-support", []string{"--extended-support", "some", "-"}, "", 2},
+		{"bad extended-support-for", []string{"--extended-support-for", "debian", "-"}, "", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, out, errs, code := runSBOMCheck(t, perlDoc, append([]string{"--as-of", "2026-12-01"}, tc.args...)...)
+			if keys(got) != tc.want || code != tc.code {
+				t.Fatalf("sbom check %s = %q, exit %d; want %q, exit %d\nstdout: %s\nstderr: %s", strings.Join(tc.args, " "), keys(got), code, tc.want, tc.code, out, errs)
+			}
+		})
 	}
 }

@@ -15,9 +15,12 @@ import (
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
-// judgement is what both paths must agree on for one package.
+// judgement is what both paths must agree on for one package: the product,
+// the upstream version judged and its cycle; and, where the agent knows the
+// repository a package came from, whose support the verdict follows.
 type judgement struct {
-	product, version, cycle, status string
+	product, version, cycle string
+	support, maintainer     string
 }
 
 // agentInventory runs the agent's own `inventory --json` against root.
@@ -39,22 +42,35 @@ func agentInventory(t *testing.T, root string) (api.HostInfo, []api.Item) {
 }
 
 // agentJudgements is the agent path: the agent's dpkg items through the
-// matcher and the catalog, keyed by package name and architecture.
-func agentJudgements(t *testing.T, items []api.Item) map[string]judgement {
+// matcher and the catalog, keyed by package name and architecture. A
+// package the host's apt lists say comes from the host's distribution
+// (Origin) is judged by that distribution's release (catalog.EvaluateIn
+// with the agent's candidate), any other upstream.
+func agentJudgements(t *testing.T, host api.HostInfo, items []api.Item) map[string]judgement {
 	sm := testMatcher(t)
 	out := map[string]judgement{}
+	osr, _ := sm.m.MatchOS(host)
 	for _, it := range items {
 		if it.Source != "dpkg" {
 			continue
 		}
 		var j judgement
 		if r, ok := sm.m.Match(it); ok {
-			v := defaultCat.Evaluate(r.Product, r.Version, testDay, catalog.Policy{})
-			j = judgement{r.Product, r.Version, v.Cycle, v.Status}
+			var ctx catalog.Context
+			if it.Origin != "" && it.Origin == host.OSID {
+				ctx = catalog.Context{Distro: osr.Product, DistroRelease: host.OSVersion, Installed: it.Version, Candidate: it.Candidate}
+			}
+			v := defaultCat.EvaluateIn(r.Product, r.Version, ctx, testDay, catalog.Policy{})
+			j = judgement{r.Product, r.Version, v.Cycle, v.Support, v.Maintainer}
 		}
 		out[it.Name+":"+it.Arch] = j
 	}
 	return out
+}
+
+// upstreamOnly drops the support part of a judgement.
+func upstreamOnly(j judgement) judgement {
+	return judgement{product: j.product, version: j.version, cycle: j.cycle}
 }
 
 // sbomJudgements is the SBOM path over one syft document: the deb
@@ -86,7 +102,7 @@ func sbomJudgements(t *testing.T, file string) (map[string]judgement, map[string
 		if f, ok, err := j.Judge(c); err != nil {
 			return err
 		} else if ok {
-			jd = judgement{f.Product, f.Version, f.Cycle, f.Status}
+			jd = judgement{f.Product, f.Version, f.Cycle, f.Support, f.Maintainer}
 		}
 		out[k] = jd
 		return nil
@@ -118,11 +134,13 @@ func extractFixture(t *testing.T) string {
 
 // TestAgentAndSBOMAgree: the agent's inventory of a dpkg database and
 // syft's SBOM of the same database (every format and version checked in)
-// give the same products, versions, cycles and statuses, package by package,
-// and the same OS.
+// give the same products, versions and cycles, package by package, and the
+// same OS. (The fixture has the dpkg database but not apt's lists, so the
+// agent cannot tell where a package came from here: whose support applies
+// is compared on the live machine, below.)
 func TestAgentAndSBOMAgree(t *testing.T) {
 	host, items := agentInventory(t, extractFixture(t))
-	want := agentJudgements(t, items)
+	want := agentJudgements(t, host, items)
 	if len(want) != 892 {
 		t.Fatalf("the agent reports %d dpkg packages, want the 892 of the fixture", len(want))
 	}
@@ -153,7 +171,7 @@ func TestAgentAndSBOMAgree(t *testing.T) {
 					t.Errorf("%s: in the agent's inventory, not in the SBOM", k)
 					continue
 				}
-				if g != w {
+				if upstreamOnly(g) != upstreamOnly(w) {
 					t.Errorf("%s: SBOM path %+v, agent path %+v", k, g, w)
 				}
 			}
@@ -169,13 +187,20 @@ func TestAgentAndSBOMAgree(t *testing.T) {
 
 // TestAgentAndSBOMAgreeLive compares the SBOM of the development machine
 // with the agent's inventory of the machine the test runs on: every package
-// installed here at the same version as in the SBOM gets the same judgement.
+// installed here at the same version as in the SBOM gets the same product,
+// version and cycle, and, where this machine's apt lists tell the agent the
+// package's repository, the same maintainer and support (a Debian package
+// by Debian's release, NodeSource's Node.js upstream).
 func TestAgentAndSBOMAgreeLive(t *testing.T) {
 	if _, err := os.Stat("/var/lib/dpkg/status"); err != nil {
 		t.Skip("no dpkg database on this machine")
 	}
-	_, items := agentInventory(t, "/")
-	live := agentJudgements(t, items)
+	host, items := agentInventory(t, "/")
+	live := agentJudgements(t, host, items)
+	origin := map[string]string{}
+	for _, it := range items {
+		origin[it.Name+":"+it.Arch] = it.Origin
+	}
 	liveVersion := map[string]string{}
 	for _, it := range items {
 		if it.Source == "dpkg" {
@@ -183,7 +208,7 @@ func TestAgentAndSBOMAgreeLive(t *testing.T) {
 		}
 	}
 	got, versions, _ := sbomJudgements(t, "syft/debian12-dpkg.cdx17.json.gz")
-	same, matched := 0, 0
+	same, matched, withOrigin := 0, 0, 0
 	for k, g := range got {
 		if liveVersion[k] != versions[k] {
 			continue
@@ -192,12 +217,18 @@ func TestAgentAndSBOMAgreeLive(t *testing.T) {
 		if g.product != "" {
 			matched++
 		}
-		if w := live[k]; g != w {
-			t.Errorf("%s %s: SBOM path %+v, agent path on this machine %+v", k, versions[k], g, w)
+		w := live[k]
+		if origin[k] == "" { // the agent cannot tell the repository: compare the upstream part
+			g, w = upstreamOnly(g), upstreamOnly(w)
+		} else if g.product != "" {
+			withOrigin++
+		}
+		if g != w {
+			t.Errorf("%s %s (origin %q): SBOM path %+v, agent path on this machine %+v", k, versions[k], origin[k], g, w)
 		}
 	}
 	if same < 50 {
 		t.Fatalf("only %d packages are installed here at the SBOM's version; a Debian 12 machine shares its base system", same)
 	}
-	t.Logf("%d packages at the same version here and in the SBOM (%d of them matched a product): same judgement", same, matched)
+	t.Logf("%d packages at the same version here and in the SBOM (%d of them matched a product, %d of those with a known repository): same judgement", same, matched, withOrigin)
 }

@@ -272,3 +272,43 @@ func TestCheckSyftDocuments(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckDistroAware: a distribution package whose purl names the
+// distribution's release is judged by that release's support, with no
+// candidate known (patch unknown, not counted); without a release, or from a
+// third-party repository, it is judged upstream.
+func TestCheckDistroAware(t *testing.T) {
+	j := NewJudge(testMatcher(t), testDay, catalog.Policy{})
+	tests := []struct {
+		name, purl                         string
+		maintainer, support, patch, status string
+		vendor                             string
+		distro                             bool
+	}{
+		{"debian 12 package", "pkg:deb/debian/perl-base@5.36.0-7%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=perl",
+			"debian", catalog.SupportSupported, catalog.PatchUnknown, catalog.StatusCurrent, "", true},
+		{"debian 12 python", "pkg:deb/debian/python3.11@3.11.2-6%2Bdeb12u6?arch=amd64&distro=debian-12",
+			"debian", catalog.SupportSupported, catalog.PatchUnknown, catalog.StatusCurrent, "", true},
+		{"debian 10 package", "pkg:deb/debian/python3.7@3.7.3-2%2Bdeb10u7?distro=debian-10",
+			"debian", catalog.SupportEOL, catalog.PatchUnknown, catalog.StatusEOL, "", true},
+		{"no release: upstream", "pkg:deb/debian/python3.11@3.11.2-6%2Bdeb12u6",
+			catalog.MaintainerUpstream, catalog.SupportSupported, catalog.PatchOverdue, catalog.StatusPatchOverdue, "", true},
+		{"nodesource: upstream", "pkg:deb/debian/nodejs@20.20.2-1nodesource1%2Brepack1?arch=amd64&distro=debian-12",
+			catalog.MaintainerUpstream, catalog.SupportEOL, catalog.PatchCurrent, catalog.StatusEOL, "nodesource", false},
+		{"alpine package of an ended release", "pkg:apk/alpine/nginx@1.24.0-r7?arch=x86_64&distro=alpine-3.19.1",
+			"alpine-linux", catalog.SupportEOL, catalog.PatchUnknown, catalog.StatusEOL, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, ok, err := j.Judge(&Component{Field: "components[0]", Name: "x", Version: "1", PURL: tc.purl})
+			if err != nil || !ok {
+				t.Fatalf("Judge = %v, %v", ok, err)
+			}
+			if f.Maintainer != tc.maintainer || f.Support != tc.support || f.Patch != tc.patch || (tc.status != "" && f.Status != tc.status) ||
+				f.Vendor != tc.vendor || (f.Distro != nil) != tc.distro {
+				t.Fatalf("verdict maintainer %q support %s patch %s status %s vendor %q distro %v; want %q %s %s %s %q %v\n%s",
+					f.Maintainer, f.Support, f.Patch, f.Status, f.Vendor, f.Distro, tc.maintainer, tc.support, tc.patch, tc.status, tc.vendor, tc.distro, f.Reason)
+			}
+		})
+	}
+}

@@ -53,8 +53,13 @@ type Resolved struct {
 	Host api.HostInfo
 	// PURL is the parsed purl (nil when the component has none).
 	PURL *PURL
-	// Distro is set for distribution packages whose purl names the distro.
+	// Distro is set for distribution packages whose purl names the distro
+	// and whose version carries no third-party repository's marker.
 	Distro Distro
+	// Vendor names the third-party repository a distribution package's
+	// version shows it comes from ("nodesource", "pgdg", "docker"): such a
+	// package is judged upstream, not by the distribution.
+	Vendor string
 	// Result is the match; Matched is false when nothing claimed the component.
 	Result  match.Result
 	Matched bool
@@ -119,6 +124,13 @@ func (sm *Matcher) Resolve(c *Component) (Resolved, error) {
 		r.Item = itemFromPURL(&p, c)
 		if distroTypes[p.Type] {
 			r.Distro = distroOf(&p)
+			if r.Vendor = vendorOf(r.Distro.ID, r.Item.Version); r.Vendor != "" {
+				r.Distro = Distro{}
+			} else if p.Type != "rpm" {
+				// apt's Origin and Alpine's repository tag name the
+				// distribution as the purl does; an rpm's Vendor tag does not
+				r.Item.Origin = r.Distro.ID
+			}
 			r.Result, r.Matched = sm.m.Match(r.Item)
 			return r, nil
 		}
@@ -224,6 +236,35 @@ func srpmName(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// vendorMarkers are strings in a distribution package's version that only
+// third-party repositories write, with the repository they name. SBOM
+// generators name the scanned system's distribution in every package's
+// purl, even for a package from NodeSource or Docker's repository.
+var vendorMarkers = []struct{ marker, vendor string }{
+	{"nodesource", "nodesource"}, // 20.20.2-1nodesource1
+	{"pgdg", "pgdg"},             // 16.4-1.pgdg120+1 (apt.postgresql.org)
+	{"+maria", "mariadb"},        // 1:10.11.6+maria~deb12
+	{"~ubuntu.", "docker"},       // 5:27.3.1-1~ubuntu.22.04~jammy
+}
+
+// vendorOf returns the third-party repository a package version of
+// distribution distro shows it comes from, or "". Debian's own versions
+// never hold the word "debian" (they write +deb12u1), so for Debian that
+// word marks a vendor too (Docker's 5:27.3.1-1~debian.12~bookworm,
+// MySQL's 8.0.35-1debian12).
+func vendorOf(distro, version string) string {
+	v := strings.ToLower(version)
+	for _, m := range vendorMarkers {
+		if strings.Contains(v, m.marker) {
+			return m.vendor
+		}
+	}
+	if distro == "debian" && strings.Contains(v, "debian") {
+		return "vendor"
+	}
+	return ""
 }
 
 // distroOf reads which distribution maintains a package: the distro

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
 )
 
 // ComponentRef identifies the component a finding is about.
@@ -28,10 +29,19 @@ type Finding struct {
 	Component ComponentRef `json:"component"`
 	Rule      string       `json:"match_rule"`
 	Distro    *Distro      `json:"distro,omitempty"`
+	// Vendor names the third-party repository a distribution package's
+	// version shows (then judged upstream).
+	Vendor string `json:"vendor,omitempty"`
 }
 
 // Judge turns components into findings for one day and policy. Safe for
-// concurrent use; it caches verdicts per (product, version).
+// concurrent use; it caches verdicts per product, version and context.
+//
+// A distribution package whose purl names the distribution and its release
+// (distro=debian-12) is judged by that release's support, as
+// catalog.EvaluateIn defines it, with the upstream verdict as context; an
+// SBOM says nothing of the candidate version the package manager would
+// install, so its patch status is unknown and not counted.
 type Judge struct {
 	m      *Matcher
 	cat    *catalog.Catalog
@@ -39,8 +49,14 @@ type Judge struct {
 	day    string
 	policy catalog.Policy
 
-	mu    sync.Mutex
-	evals map[[2]string]catalog.Verdict
+	mu      sync.Mutex
+	evals   map[evalKey]catalog.Verdict
+	distros map[Distro]string // distro id and release → catalog product id
+}
+
+type evalKey struct {
+	product, version string
+	ctx              string // distro product, release and installed version; "" upstream
 }
 
 // evalCacheMax bounds the verdict cache; past it the cache starts over.
@@ -53,7 +69,7 @@ func NewJudge(m *Matcher, asOf time.Time, p catalog.Policy) *Judge {
 		p = catalog.DefaultPolicy()
 	}
 	return &Judge{m: m, cat: m.Catalog(), asOf: asOf, day: asOf.Format(catalog.DateLayout), policy: p,
-		evals: map[[2]string]catalog.Verdict{}}
+		evals: map[evalKey]catalog.Verdict{}, distros: map[Distro]string{}}
 }
 
 // Judge matches component c and evaluates it. ok is false when no catalog
@@ -64,7 +80,11 @@ func (j *Judge) Judge(c *Component) (f Finding, ok bool, err error) {
 	if err != nil || !r.Matched {
 		return f, false, err
 	}
-	f.Verdict = j.evaluate(r.Result.Product, r.Result.Version)
+	var ctx catalog.Context
+	if r.Distro.ID != "" && r.Distro.Version != "" {
+		ctx = catalog.Context{Distro: j.distroProduct(r.Distro), DistroRelease: r.Distro.Version, Installed: r.Item.Version}
+	}
+	f.Verdict = j.evaluate(r.Result.Product, r.Result.Version, ctx)
 	if c.Version == "" && !r.OS {
 		f.Verdict = noVersion(f.Verdict, c)
 	}
@@ -75,25 +95,50 @@ func (j *Judge) Judge(c *Component) (f Finding, ok bool, err error) {
 		d := r.Distro
 		f.Distro = &d
 	}
+	f.Vendor = r.Vendor
 	return f, true, nil
 }
 
-func (j *Judge) evaluate(product, version string) catalog.Verdict {
-	k := [2]string{product, version}
+func (j *Judge) evaluate(product, version string, ctx catalog.Context) catalog.Verdict {
+	k := evalKey{product: product, version: version}
+	if ctx.Distro != "" {
+		k.ctx = ctx.Distro + "\x00" + ctx.DistroRelease + "\x00" + ctx.Installed
+	}
 	j.mu.Lock()
 	v, ok := j.evals[k]
 	j.mu.Unlock()
 	if ok {
 		return v
 	}
-	v = j.cat.Evaluate(product, version, j.asOf, j.policy)
+	v = j.cat.EvaluateIn(product, version, ctx, j.asOf, j.policy)
 	j.mu.Lock()
 	if len(j.evals) >= evalCacheMax {
-		j.evals = map[[2]string]catalog.Verdict{}
+		j.evals = map[evalKey]catalog.Verdict{}
 	}
 	j.evals[k] = v
 	j.mu.Unlock()
 	return v
+}
+
+// distroProduct maps a purl's distribution ("alpine" "3.19.1") to its
+// catalog product ("alpine-linux") the way a host's os-release ID is
+// mapped; an id the catalog does not know stays as it is (the verdict then
+// warns that the package is judged upstream).
+func (j *Judge) distroProduct(d Distro) string {
+	j.mu.Lock()
+	id, ok := j.distros[d]
+	j.mu.Unlock()
+	if ok {
+		return id
+	}
+	id = d.ID
+	if r, ok := j.m.m.MatchOS(api.HostInfo{OSID: d.ID, OSVersion: d.Version}); ok {
+		id = r.Product
+	}
+	j.mu.Lock()
+	j.distros[d] = id
+	j.mu.Unlock()
+	return id
 }
 
 // noVersion is the verdict for a component the SBOM gives no version for:

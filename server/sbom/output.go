@@ -121,7 +121,7 @@ type tableWriter struct {
 type tableRow struct {
 	rank                                          int
 	status, product, cycle, version, eol, upgrade string
-	component, field                              string
+	maintainer, component, field                  string
 	failing                                       bool
 }
 
@@ -131,7 +131,8 @@ func (w *tableWriter) write(f *Finding, failing bool) error {
 		comp += " " + f.Component.Version
 	}
 	w.rows = append(w.rows, tableRow{rank: catalog.StatusRank(f.Status), status: f.Status, product: f.Product, cycle: dash(f.Cycle),
-		version: dash(f.Version), eol: eolText(f.EOL), upgrade: dash(f.UpgradeTo), component: comp, field: f.Component.Field, failing: failing})
+		version: dash(f.Version), eol: eolText(f.EOL), upgrade: dash(f.UpgradeTo), maintainer: dash(f.Maintainer), component: comp,
+		field: f.Component.Field, failing: failing})
 	return nil
 }
 
@@ -149,13 +150,13 @@ func (w *tableWriter) close(s *Summary) error {
 		return ra.component < rb.component
 	})
 	tw := tabwriter.NewWriter(w.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tPRODUCT\tCYCLE\tVERSION\tEOL\tUPGRADE TO\tCOMPONENT")
+	fmt.Fprintln(tw, "STATUS\tPRODUCT\tCYCLE\tVERSION\tEOL\tUPGRADE TO\tSUPPORTED BY\tCOMPONENT")
 	for _, r := range w.rows {
 		st := r.status
 		if r.failing {
 			st += " !"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st, r.product, r.cycle, r.version, r.eol, r.upgrade, r.component)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st, r.product, r.cycle, r.version, r.eol, r.upgrade, r.maintainer, r.component)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
