@@ -349,6 +349,22 @@ func TestEndToEndAgentServerEligibility(t *testing.T) {
 	h := hosts.Hosts[0]
 	var detail api.HostDetail
 	get("/api/v1/hosts/"+h.ID, &detail)
+	// What the agent read from this machine's apt lists reached the store.
+	if lists, _ := filepath.Glob("/var/lib/apt/lists/*_Packages*"); len(lists) > 0 {
+		withCandidate, withOrigin := 0, 0
+		for _, it := range detail.Inventory {
+			if it.Source == "dpkg" && it.Candidate != "" {
+				withCandidate++
+			}
+			if it.Source == "dpkg" && it.Origin != "" {
+				withOrigin++
+			}
+		}
+		if withCandidate == 0 || withOrigin == 0 || detail.Info.RepoDataDate.IsZero() {
+			t.Errorf("stored inventory: %d dpkg items with a candidate, %d with an origin, repo_data_date %v; want some of each",
+				withCandidate, withOrigin, detail.Info.RepoDataDate)
+		}
+	}
 	osProduct := ""
 	for _, it := range detail.Inventory {
 		if it.Source == "os" {
