@@ -99,7 +99,8 @@ func TestCrashMidBatch(t *testing.T) {
 			}
 			run := func() (*exec.Cmd, error) {
 				cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-				cmd.Env = append(os.Environ(), "NOTIFIER_CRASH_DB="+path, "NOTIFIER_CRASH_SMTP="+srv.addr,
+				// One pass in the child: the database is the parent's (a file or a URL).
+				cmd.Env = append(os.Environ(), "NOTIFIER_CRASH_DB="+path, "NOTIFIER_CRASH_SMTP="+srv.addr, "EOLWATCH_TEST_ENGINES=sqlite",
 					fmt.Sprintf("NOTIFIER_CRASH_GROUPED=%d", tc.grouped))
 				out := &strings.Builder{}
 				cmd.Stdout, cmd.Stderr = out, out

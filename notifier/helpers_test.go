@@ -31,15 +31,30 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/eolwatch/eolwatch/internal/pgtest"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier/events"
 	_ "github.com/mattn/go-sqlite3"
 )
 
-// openTestDB opens a writer and a reader pool on a fresh SQLite file the
-// way the server store does, and applies the notifier migrations.
+// engine is the engine this pass of the suite runs on: TestMain runs every
+// test on SQLite, then again on a throwaway PostgreSQL cluster.
+var engine = sqldb.SQLite
+
+func TestMain(m *testing.M) {
+	os.Exit(pgtest.RunBoth(m, func(d sqldb.Dialect) { engine = d }))
+}
+
+// openTestDB opens a writer and a reader pool on a fresh database the way
+// the server store does (a SQLite file, or a PostgreSQL schema in the
+// PostgreSQL pass), and applies the notifier migrations. path locates the
+// database for openDBFile: the file, or the URL.
 func openTestDB(t testing.TB) (w, r *sql.DB, path string) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "eolwatch.db")
+	if engine == sqldb.Postgres {
+		path = pgtest.URL(t)
+	}
 	w, r = openDBFile(t, path)
 	if err := Migrate(context.Background(), w); err != nil {
 		t.Fatalf("Migrate: %v", err)
@@ -47,8 +62,18 @@ func openTestDB(t testing.TB) (w, r *sql.DB, path string) {
 	return w, r, path
 }
 
+// openDBFile opens the database at path: a SQLite file (a writer with one
+// connection and a reader pool), or a postgres:// URL (one pool for both).
 func openDBFile(t testing.TB, path string) (w, r *sql.DB) {
 	t.Helper()
+	if sqldb.IsPostgresURL(path) {
+		db, err := sqldb.OpenPostgres(context.Background(), path, sqldb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db, db
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "10000")

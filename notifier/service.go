@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 )
 
 // FleetLookup tells the notifier whether the fleet runs a product, for the
@@ -65,7 +67,7 @@ func New(ctx context.Context, writer, reader *sql.DB, cfg Config) (*Service, err
 	if reader == nil {
 		reader = writer
 	}
-	s := &Service{db: &store{w: writer, r: reader}, cfg: cfg, log: cfg.Logger.With("component", "notifier"),
+	s := &Service{db: &store{w: writer, r: reader, d: sqldb.DialectOf(writer)}, cfg: cfg, log: cfg.Logger.With("component", "notifier"),
 		kick: make(chan struct{}, 1), bodyCache: map[int64]msgParts{}, ipLimit: newRateLimiter(cfg.SubscribeRatePerIP, time.Hour)}
 	if cfg.SMTPFrom != "" {
 		s.from, _ = mail.ParseAddress(cfg.SMTPFrom)

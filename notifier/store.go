@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 )
 
 // store is the notifier's storage. Its tables live in the server's database
@@ -16,27 +18,61 @@ import (
 // store_events.go, store_digest.go, store_outbox.go, store_webhooks.go and
 // store_prune.go. The rest of the package decides and renders; it runs no
 // SQL. The SQL sticks to what SQLite and PostgreSQL both speak (see
-// migrations.go).
+// migrations.go); the few PostgreSQL-only clauses (row locks, SKIP LOCKED)
+// are chosen by d.
 type store struct {
-	w *sql.DB // the writer: one connection, immediate transactions
-	r *sql.DB // readers
+	w *sql.DB // the writer: SQLite, one connection, immediate transactions; PostgreSQL, the pool
+	r *sql.DB // readers (PostgreSQL: the same pool)
+	d sqldb.Dialect
+}
+
+// forUpdate ends a SELECT whose rows the transaction will change, on
+// PostgreSQL (several servers write at once); SQLite's writer is
+// serialised and has no such clause.
+func (s *store) forUpdate() string {
+	if s.d == sqldb.Postgres {
+		return ` FOR UPDATE`
+	}
+	return ``
+}
+
+// skipLocked ends a claim's inner SELECT on PostgreSQL: rows another
+// server is claiming right now are skipped, not waited for.
+func (s *store) skipLocked() string {
+	if s.d == sqldb.Postgres {
+		return ` FOR UPDATE SKIP LOCKED`
+	}
+	return ``
 }
 
 // storeTx is one write transaction. Statements it runs for many rows are
 // prepared once per transaction (execPrepared).
 type storeTx struct {
 	tx    *sql.Tx
+	s     *store
 	stmts map[string]*sql.Stmt
 }
 
 // inTx runs fn in a write transaction and commits it when fn returns nil;
-// op names the work in errors about the transaction itself.
+// op names the work in errors about the transaction itself. On PostgreSQL
+// a deadlock or serialization failure runs fn again (a few times), so fn
+// must reset whatever it computes.
 func (s *store) inTx(ctx context.Context, op string, fn func(t *storeTx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.inTxOnce(ctx, op, fn)
+		if err == nil || attempt >= 5 || !sqldb.Retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+	}
+}
+
+func (s *store) inTxOnce(ctx context.Context, op string, fn func(t *storeTx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	t := &storeTx{tx: tx, stmts: map[string]*sql.Stmt{}}
+	t := &storeTx{tx: tx, s: s, stmts: map[string]*sql.Stmt{}}
 	defer t.end()
 	if err := fn(t); err != nil {
 		return err

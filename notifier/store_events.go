@@ -15,13 +15,18 @@ type storedEvent struct {
 }
 
 // cursor returns the last event id the consumer name has handled,
-// creating the cursor at 0 on first use.
+// creating the cursor at 0 on first use. On PostgreSQL it locks the cursor
+// row for the transaction, so servers fan out in turn.
 func (t *storeTx) cursor(ctx context.Context, name string, now time.Time) (int64, error) {
 	var last int64
-	err := t.tx.QueryRowContext(ctx, `SELECT last_id FROM notifier_cursor WHERE name = ?`, name).Scan(&last)
+	err := t.tx.QueryRowContext(ctx, `SELECT last_id FROM notifier_cursor WHERE name = ?`+t.s.forUpdate(), name).Scan(&last)
 	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO notifier_cursor (name, last_id, updated) VALUES (?, 0, ?)`, name, now.UnixMilli()); err != nil {
+		res, err := t.tx.ExecContext(ctx, `INSERT INTO notifier_cursor (name, last_id, updated) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING`, name, now.UnixMilli())
+		if err != nil {
 			return 0, fmt.Errorf("fan-out: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return 0, errCursorMoved // another server created it just now
 		}
 		return 0, nil
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 )
 
 // queued is one outbox row to write.
@@ -39,12 +41,12 @@ type outboxRow struct {
 // insertBody stores rendered parts shared by the outbox rows of one event
 // and group (with placeholders), or by one message, and returns its id.
 func (t *storeTx) insertBody(ctx context.Context, kind string, p msgParts, now time.Time) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO notifier_bodies (kind, subject, text_body, html_body, created) VALUES (?, ?, ?, ?, ?)`,
-		kind, p.Subject, p.Text, p.HTML, now.UnixMilli())
-	if err != nil {
+	var id int64
+	if err := t.tx.QueryRowContext(ctx, `INSERT INTO notifier_bodies (kind, subject, text_body, html_body, created) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		kind, p.Subject, p.Text, p.HTML, now.UnixMilli()).Scan(&id); err != nil {
 		return 0, fmt.Errorf("store message body: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // insertOutbox adds one message to the outbox unless a row with the same
@@ -65,6 +67,11 @@ func (t *storeTx) insertOutbox(ctx context.Context, q queued, now time.Time) err
 // noticesSince counts the confirmation and reminder emails queued for addr
 // after since.
 func (t *storeTx) noticesSince(ctx context.Context, addr string, since time.Time) (int, error) {
+	// PostgreSQL: requests for one address through several servers take
+	// turns, so a count checked against a limit cannot be raced past.
+	if err := sqldb.LockXact(ctx, t.tx, t.s.d, "subscribe:"+addr); err != nil {
+		return 0, fmt.Errorf("subscribe: %w", err)
+	}
 	var n int
 	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_outbox WHERE recipient = ? AND kind IN ('confirm', 'reminder') AND created > ?`,
 		addr, since.UnixMilli()).Scan(&n); err != nil {
@@ -139,16 +146,18 @@ func (s *store) listOutbox(ctx context.Context, state string, p Page) ([]OutboxE
 
 // claimOutbox leases up to limit messages due at now to owner under token
 // until until, and returns them by id. The UPDATE re-checks state and lease
-// in its own WHERE, so on a database with row locks (PostgreSQL, where the
-// inner SELECT would add FOR UPDATE SKIP LOCKED) two instances can never
-// hold the same row; RETURNING (SQLite 3.35+, PostgreSQL) hands back
+// in its own WHERE, so two instances can never hold the same row; on
+// PostgreSQL the inner SELECT adds FOR UPDATE SKIP LOCKED, so servers
+// claiming at the same moment take different rows instead of queueing
+// behind each other. RETURNING (SQLite 3.35+, PostgreSQL) hands back
 // exactly the rows this claim took, and the token guards every later
-// update of them.
+// update of them. A server that dies keeps its rows until their lease
+// passes; then any server claims them again.
 func (s *store) claimOutbox(ctx context.Context, owner, token string, now, until time.Time, limit int) ([]outboxRow, error) {
 	nowMs := now.UnixMilli()
 	q, err := s.w.QueryContext(ctx, `UPDATE notifier_outbox SET lease_owner = ?, lease_token = ?, lease_until = ?
 		WHERE id IN (SELECT id FROM notifier_outbox WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ?
-		             ORDER BY next_attempt, id LIMIT ?)
+		             ORDER BY next_attempt, id LIMIT ?`+s.skipLocked()+`)
 		  AND state = 'pending' AND lease_until < ?
 		RETURNING id, recipient, kind, grp, token, body_id, list_headers, message_id, attempts, created`,
 		owner, token, until.UnixMilli(), nowMs, nowMs, limit, nowMs)

@@ -35,13 +35,10 @@ func (t *storeTx) subscriptionOf(ctx context.Context, groupID int64, addr string
 // insertSubscription records a pending subscription with preferences p
 // and returns its id.
 func (t *storeTx) insertSubscription(ctx context.Context, groupID int64, addr, nonce string, p Preferences, now time.Time) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO notifier_subscriptions (group_id, email, state, nonce, mode, levels, created, updated)
-		VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)`, groupID, addr, nonce, p.Mode, strings.Join(p.Levels, ","), now.UnixMilli(), now.UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("subscribe: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
+	var id int64
+	if err := t.tx.QueryRowContext(ctx, `INSERT INTO notifier_subscriptions (group_id, email, state, nonce, mode, levels, created, updated)
+		VALUES (?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING id`, groupID, addr, nonce, p.Mode, strings.Join(p.Levels, ","),
+		now.UnixMilli(), now.UnixMilli()).Scan(&id); err != nil {
 		return 0, fmt.Errorf("subscribe: %w", err)
 	}
 	return id, nil

@@ -29,7 +29,7 @@ func (t *storeTx) insertWebhook(ctx context.Context, groupID, evID int64, url, p
 func (s *store) claimWebhooks(ctx context.Context, token string, now, until time.Time, limit int) ([]delivery, error) {
 	nowMs := now.UnixMilli()
 	rows, err := s.w.QueryContext(ctx, `UPDATE notifier_webhooks SET lease_token = ?, lease_until = ?
-		WHERE id IN (SELECT id FROM notifier_webhooks WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ? ORDER BY next_attempt, id LIMIT ?)
+		WHERE id IN (SELECT id FROM notifier_webhooks WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ? ORDER BY next_attempt, id LIMIT ?`+s.skipLocked()+`)
 		  AND state = 'pending' AND lease_until < ?
 		RETURNING id, group_id, url, payload, attempts, created`, token, until.UnixMilli(), nowMs, nowMs, limit, nowMs)
 	if err != nil {

@@ -18,6 +18,7 @@ if [ ! -x "$root/bin/tools/nfpm-$NFPM_VERSION" ]; then
   mkdir -p "$root/bin/tools" && mv "$tmp/nfpm" "$root/bin/tools/nfpm-$NFPM_VERSION" && rm -rf "$tmp"
 fi
 pkgs=(chromium msitools lintian systemd rpm osslsigncode
+      postgresql                   # the PostgreSQL test clusters (internal/pgtest)
       wixl openssl gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # packages: MSI build, test cert, arm64 cgo server
       apt                          # the agent's apt tests compare with apt-cache policy
       createrepo-c zchunk dnf)     # ... and its rpm tests with dnf on repositories they build

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/pgtest"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/notifier/events"
 )
@@ -89,15 +92,40 @@ func TestTickMilestonesOnce(t *testing.T) {
 	}
 }
 
-// openDB opens a fresh SQLite database with the notifier's and the
-// catalog service's tables, the way the server does.
+// engine is the engine this pass of the suite runs on: TestMain runs every
+// test on SQLite, then again on a throwaway PostgreSQL cluster.
+var engine = sqldb.SQLite
+
+func TestMain(m *testing.M) {
+	os.Exit(pgtest.RunBoth(m, func(d sqldb.Dialect) { engine = d }))
+}
+
+// testDBPath is where a test's database lives: a SQLite file in dir, or a
+// fresh PostgreSQL schema's URL in the PostgreSQL pass.
+func testDBPath(t *testing.T, dir string) string {
+	if engine == sqldb.Postgres {
+		return pgtest.URL(t)
+	}
+	return filepath.Join(dir, "eolwatch.db")
+}
+
+// openDB opens a database (a SQLite file, or a postgres:// URL) with the
+// notifier's and the catalog service's tables, the way the server does.
 func openDB(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate")
+	var db *sql.DB
+	var err error
+	if sqldb.IsPostgresURL(path) {
+		db, err = sqldb.OpenPostgres(context.Background(), path, sqldb.Options{})
+	} else {
+		db, err = sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate")
+		if db != nil {
+			db.SetMaxOpenConns(1)
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
 	ctx := context.Background()
 	if err := notifier.Migrate(ctx, db); err != nil {
@@ -122,7 +150,7 @@ func countRows(t *testing.T, db *sql.DB, table string) int {
 
 func TestSQLStore(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "eolwatch.db")
+	path := testDBPath(t, t.TempDir())
 	db := openDB(t, path)
 	st := NewSQLStore(db)
 	v1, v2 := fixture(t)

@@ -74,8 +74,13 @@ func (s *Store) ApplyAsset(ctx context.Context, in AssetInput) (AssetResult, err
 		return res, fmt.Errorf("asset info: %w", err)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, fresh = AssetResult{}, nil
 		ref, created, err := upsertAsset(ctx, tx, in.Name, now)
 		if err != nil {
+			return err
+		}
+		// PostgreSQL: uploads of one asset apply one at a time.
+		if err := s.lockHost(ctx, tx, ref.ID); err != nil {
 			return err
 		}
 		res.Ref, res.Created = ref, created
@@ -131,7 +136,12 @@ func upsertAsset(ctx context.Context, tx *sql.Tx, name string, now time.Time) (H
 	// node_key_hash is unique and required: "asset:UID" is no SHA-256 hex
 	// digest, so no node key ever authenticates as an asset.
 	err = tx.QueryRowContext(ctx, `INSERT INTO hosts (uid, install_id, hostname, info, node_key_hash, enrolled_at, kind)
-		VALUES (?, ?, ?, '{}', ?, ?, ?) RETURNING id`, ref.UID, ref.InstallID, name, assetPrefix+ref.UID, now.UnixNano(), api.KindAsset).Scan(&ref.ID)
+		VALUES (?, ?, ?, '{}', ?, ?, ?) ON CONFLICT (install_id) DO NOTHING RETURNING id`,
+		ref.UID, ref.InstallID, name, assetPrefix+ref.UID, now.UnixNano(), api.KindAsset).Scan(&ref.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Created meanwhile by another server's upload (PostgreSQL).
+		return upsertAsset(ctx, tx, name, now)
+	}
 	if err != nil {
 		return ref, false, fmt.Errorf("create asset: %w", err)
 	}

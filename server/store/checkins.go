@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -99,6 +100,9 @@ func (s *Store) applyCheckins(batch []checkinReq) {
 	}
 	results := make([]ReportResult, len(live))
 	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+		if s.d == sqldb.Postgres {
+			return pgCheckins(context.Background(), tx, live, now, results)
+		}
 		st, err := prepareCheckin(context.Background(), tx)
 		if err != nil {
 			return err

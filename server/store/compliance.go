@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -238,8 +239,12 @@ func (s *Store) HostInstalls(ctx context.Context, hostID int64, product string) 
 	return out, rows.Err()
 }
 
-// Optimize refreshes the query planner's statistics (cheap; run it now and then).
+// Optimize refreshes the query planner's statistics (cheap; run it now and
+// then). On PostgreSQL autovacuum does this, and Optimize does nothing.
 func (s *Store) Optimize(ctx context.Context) error {
+	if s.d == sqldb.Postgres {
+		return nil
+	}
 	if _, err := s.w.ExecContext(ctx, `PRAGMA optimize`); err != nil {
 		return fmt.Errorf("optimize: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -51,18 +52,14 @@ func (s *Store) EnrollCustomer(ctx context.Context, h api.HostInfo, customer str
 	if customer != "" {
 		cust = customer
 	}
+	// One statement, so two enrolments of one install id at once (on
+	// PostgreSQL, through two servers) end as one host.
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT uid FROM hosts WHERE install_id = ?`, h.InstallID).Scan(&hostID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			hostID = randomHex(8)
-			_, err = tx.ExecContext(ctx, `INSERT INTO hosts (uid, install_id, hostname, info, node_key_hash, enrolled_at, customer_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, hostID, h.InstallID, h.Hostname, string(info), HashSecret(nodeKey), now, cust)
-		case err == nil:
-			_, err = tx.ExecContext(ctx, `UPDATE hosts SET hostname = ?, info = ?, node_key_hash = ?, revoked = 0, customer_id = ?
-				WHERE uid = ?`, h.Hostname, string(info), HashSecret(nodeKey), cust, hostID)
-		}
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO hosts (uid, install_id, hostname, info, node_key_hash, enrolled_at, customer_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (install_id) DO UPDATE SET hostname = excluded.hostname, info = excluded.info,
+				node_key_hash = excluded.node_key_hash, revoked = 0, customer_id = excluded.customer_id
+			RETURNING uid`, randomHex(8), h.InstallID, h.Hostname, string(info), HashSecret(nodeKey), now, cust).Scan(&hostID)
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("enroll: %w", err)
@@ -400,15 +397,30 @@ type HostSearchPage struct {
 	Total int // hosts matching the search, all pages
 }
 
-// hostOSName is the host's OS name inside its stored api.HostInfo JSON.
-// json_extract is SQLite's spelling; PostgreSQL's is (h.info::json ->> 'os_name').
+// hostOSName is the host's OS name inside its stored api.HostInfo JSON
+// (PostgreSQL's spelling: pgHostOSName).
 const hostOSName = `json_extract(h.info, '$.os_name')`
 
 // hostnameLike matches the hostname against a LIKE pattern escaped with
-// likeEscape, ignoring ASCII case as SQLite's LIKE does; PostgreSQL's
-// spelling is ILIKE. (LOWER() on both sides would be portable but makes a
-// search over 100,000 hosts about 1.7 times slower in SQLite.)
+// likeEscape, ignoring ASCII case as SQLite's LIKE does (PostgreSQL's
+// spelling: pgHostnameLike). LOWER() on both sides would be portable but
+// makes a search over 100,000 hosts about 1.7 times slower in SQLite.
 const hostnameLike = `h.hostname LIKE ? ESCAPE '\'`
+
+// osNameExpr and nameLike are hostOSName and hostnameLike in the store's engine.
+func (s *Store) osNameExpr() string {
+	if s.d == sqldb.Postgres {
+		return pgHostOSName
+	}
+	return hostOSName
+}
+
+func (s *Store) nameLike() string {
+	if s.d == sqldb.Postgres {
+		return pgHostnameLike
+	}
+	return hostnameLike
+}
 
 // SearchHosts returns one page of hosts matching q, counted, filtered,
 // sorted and paged in SQL, and how many hosts match in all.
@@ -428,11 +440,11 @@ func (s *Store) SearchHosts(ctx context.Context, q HostSearch) (HostSearchPage, 
 		colArgs = append(colArgs, q.Product, q.Product)
 	}
 	if q.Search != "" {
-		where = append(where, hostnameLike)
+		where = append(where, s.nameLike())
 		args = append(args, "%"+likeEscape(q.Search)+"%")
 	}
 	if q.OS != "" {
-		where = append(where, hostOSName+` = ?`)
+		where = append(where, s.osNameExpr()+` = ?`)
 		args = append(args, q.OS)
 	}
 	if q.Kind != "" {
@@ -475,7 +487,10 @@ func (s *Store) SearchHosts(ctx context.Context, q HostSearch) (HostSearchPage, 
 			orderArgs = append(orderArgs, q.Product)
 		}
 	case HostSortOS:
-		order = hostOSName
+		order = s.osNameExpr()
+		if s.d == sqldb.Postgres {
+			order = `COALESCE(` + order + `, '')` // SQLite sorts NULL (no OS name) first
+		}
 	case HostSortLastSeen:
 		order = `h.last_checkin_at`
 	}
@@ -495,7 +510,7 @@ func (s *Store) SearchHosts(ctx context.Context, q HostSearch) (HostSearchPage, 
 	}
 	limit = min(limit, 1000)
 	all := append(append(append(colArgs, args...), orderArgs...), limit, max(q.Offset, 0))
-	rows, err := s.r.QueryContext(ctx, `SELECT h.uid, h.hostname, h.kind, COALESCE(`+hostOSName+`, ''), `+rankCol+`, h.last_checkin_at, `+versionCol+`,
+	rows, err := s.r.QueryContext(ctx, `SELECT h.uid, h.hostname, h.kind, COALESCE(`+s.osNameExpr()+`, ''), `+rankCol+`, h.last_checkin_at, `+versionCol+`,
 		(SELECT COUNT(DISTINCT v.product) FROM verdicts v WHERE v.host_id = h.id)
 		FROM hosts h`+cond+` ORDER BY `+order+dir+tie+` LIMIT ? OFFSET ?`, all...)
 	if err != nil {
@@ -528,7 +543,7 @@ func likeEscape(s string) string {
 // scope, sorted, without the empty name.
 func (s *Store) HostOSNames(ctx context.Context, sc Scope) ([]string, error) {
 	cond, args := sc.hosts("h")
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT `+hostOSName+` AS os FROM hosts h WHERE 1 = 1`+cond+` ORDER BY os`, args...)
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT `+s.osNameExpr()+` AS os FROM hosts h WHERE 1 = 1`+cond+` ORDER BY os`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("host os names: %w", err)
 	}

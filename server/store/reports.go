@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 )
@@ -50,6 +51,12 @@ func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, 
 	var fresh map[swKey]int64
 	now := s.now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, fresh = ReportResult{}, nil
+		// PostgreSQL: reports of one host apply one at a time (SQLite's
+		// single writer does that already).
+		if err := s.lockHost(ctx, tx, in.Host.ID); err != nil {
+			return err
+		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO reports (host_id, report_id, kind, received_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (host_id, report_id) DO NOTHING`, in.Host.ID, in.Report.ReportID, in.Report.Kind, now.UnixNano())
 		if err != nil {
@@ -115,7 +122,7 @@ func (s *Store) applyInventory(ctx context.Context, tx *sql.Tx, h HostRef, items
 		return res, err
 	}
 	res.fresh, res.items = fresh, len(ids)
-	if res.added, res.removed, err = diffInventory(ctx, tx, h.ID, ids); err != nil {
+	if res.added, res.removed, err = s.diffInventory(ctx, tx, h.ID, ids); err != nil {
 		return res, err
 	}
 	if _, err := s.upsertEvaluations(ctx, tx, s.unseenEvaluations(vs, catalogVersion, asOf), catalogVersion, asOf); err != nil {
@@ -133,7 +140,7 @@ func (s *Store) applyInventory(ctx context.Context, tx *sql.Tx, h HostRef, items
 }
 
 // diffInventory makes the host's links equal to ids, touching only what changed.
-func diffInventory(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) (added, removed int, err error) {
+func (s *Store) diffInventory(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) (added, removed int, err error) {
 	want := make(map[int64]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
@@ -161,7 +168,11 @@ func diffInventory(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) (
 			gone = append(gone, id)
 		}
 	}
-	if len(gone) > 0 {
+	if len(gone) > 0 && s.d == sqldb.Postgres {
+		if err := pgDeleteLinks(ctx, tx, hostID, gone); err != nil {
+			return 0, 0, err
+		}
+	} else if len(gone) > 0 {
 		del, err := tx.PrepareContext(ctx, `DELETE FROM host_software WHERE host_id = ? AND software_id = ?`)
 		if err != nil {
 			return 0, 0, fmt.Errorf("prepare delete: %w", err)
@@ -180,7 +191,11 @@ func diffInventory(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) (
 		}
 	}
 	slices.Sort(fresh)
-	if err := insertLinks(ctx, tx, hostID, fresh); err != nil {
+	insert := insertLinks
+	if s.d == sqldb.Postgres {
+		insert = pgInsertLinks
+	}
+	if err := insert(ctx, tx, hostID, fresh); err != nil {
 		return 0, 0, err
 	}
 	added = len(fresh)

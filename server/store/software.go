@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -89,6 +90,10 @@ func (s *Store) softwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem
 	s.mu.RUnlock()
 	if len(missing) == 0 {
 		return ids, nil, nil
+	}
+	if s.d == sqldb.Postgres {
+		fresh, err = pgSoftwareIDs(ctx, tx, items, missing, ids)
+		return ids, fresh, err
 	}
 	// Insert first: the cache holds every row this process committed, so a
 	// miss is usually a new row. On a conflict nothing is returned and the

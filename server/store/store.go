@@ -1,13 +1,21 @@
-// Package store keeps eolwatch's server state in an embedded SQLite
-// database: hosts and their node keys, the inventory (distinct software plus
-// a host<->software link, updated by diff), reports for idempotency, the
-// verdicts per host and product with the catalog version that produced them,
-// and API tokens.
+// Package store keeps eolwatch's server state: hosts and their node keys,
+// the inventory (distinct software plus a host<->software link, updated by
+// diff), reports for idempotency, the verdicts per host and product with the
+// catalog version that produced them, and API tokens.
+//
+// One Store, two engines. By default the database is an embedded SQLite
+// file in the data directory: writes go through one connection in
+// immediate transactions, reads use a separate pool. Given a postgres://
+// URL (OpenPostgres), the same Store runs on PostgreSQL, shared by any
+// number of server processes: one pool, row locks where SQLite relied on
+// its single writer, and transactions retried after a deadlock.
 //
 // Every SQL statement lives next to the method that runs it, one file per
-// entity, and sticks to SQL that PostgreSQL also speaks, so a second backend
-// is an addition. Writes go through one connection in immediate
-// transactions; reads use a separate pool.
+// entity, and is written once for both engines (internal/sqldb rewrites
+// the `?` placeholders for PostgreSQL). What differs is beside each engine:
+// the PostgreSQL texts of migration steps in migrations.go, and the
+// PostgreSQL-only statements (batched ingest with arrays, row locks) in
+// postgres.go.
 package store
 
 import (
@@ -26,6 +34,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/internal/migrate"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/mattn/go-sqlite3" // also registers the database/sql driver "sqlite3"
 )
 
@@ -40,8 +49,9 @@ const FileName = "eolwatch.db"
 
 // Store is the server's database. Safe for concurrent use. Close it when done.
 type Store struct {
-	w *sql.DB // writer: one connection, immediate transactions
-	r *sql.DB // readers
+	w *sql.DB // writer: SQLite, one connection, immediate transactions; PostgreSQL, the pool
+	r *sql.DB // readers: SQLite, a read-only pool; PostgreSQL, the same pool as w
+	d sqldb.Dialect
 	// swIDs caches software row ids by identity; software rows are never
 	// deleted, so a cached id stays valid.
 	mu       sync.RWMutex
@@ -118,7 +128,38 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{w: w, r: r, swIDs: map[swKey]int64{}, evalSeen: map[evalKey]bool{}, now: time.Now}
+	return start(ctx, w, r, sqldb.SQLite)
+}
+
+// OpenPostgres opens the store on a PostgreSQL database (a postgres://
+// URL) and applies the migrations under an advisory lock, so several
+// server processes may start at once.
+func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	db, err := sqldb.OpenPostgres(ctx, url, sqldb.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate.Apply(ctx, db, Schema, nil); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", sqldb.Redact(url), err)
+	}
+	return start(ctx, db, db, sqldb.Postgres)
+}
+
+// OpenDatabase opens the store the server's settings ask for: PostgreSQL
+// when database is a postgres:// URL, else SQLite in dataDir.
+func OpenDatabase(ctx context.Context, database, dataDir string) (*Store, error) {
+	if database != "" {
+		if err := sqldb.CheckURL(database); err != nil {
+			return nil, err
+		}
+		return OpenPostgres(ctx, database)
+	}
+	return Open(ctx, dataDir)
+}
+
+func start(ctx context.Context, w, r *sql.DB, d sqldb.Dialect) (*Store, error) {
+	s := &Store{w: w, r: r, d: d, swIDs: map[swKey]int64{}, evalSeen: map[evalKey]bool{}, now: time.Now}
 	s.startCheckins()
 	if err := s.warmCache(ctx); err != nil {
 		s.Close()
@@ -133,13 +174,19 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.stopped
 	})
+	if s.r == s.w {
+		return s.w.Close()
+	}
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
 // DB returns the writer database, for other components that keep their own
-// tables in the same file (the notifier's Migrate). Use it for writes only in
-// short transactions: it has a single connection.
+// tables in the same database (the notifier's Migrate). On SQLite use it
+// for writes only in short transactions: it has a single connection.
 func (s *Store) DB() *sql.DB { return s.w }
+
+// Dialect says which engine the store runs on.
+func (s *Store) Dialect() sqldb.Dialect { return s.d }
 
 // Ping checks that both pools answer (for /readyz).
 func (s *Store) Ping(ctx context.Context) error {
@@ -151,19 +198,10 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.
+// On PostgreSQL a deadlock or serialization failure runs fn again (see
+// sqldb.InTx): fn must reset whatever it computes.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return sqldb.InTx(ctx, s.w, fn)
 }
 
 // HashSecret returns the hex sha256 of a high-entropy secret (node keys, API

@@ -5,22 +5,42 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"os"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/pgtest"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
 )
 
+// engine is the engine this pass of the suite runs on: TestMain runs every
+// test on SQLite, then again on a throwaway PostgreSQL cluster.
+var engine = sqldb.SQLite
+
+func TestMain(m *testing.M) {
+	os.Exit(pgtest.RunBoth(m, func(d sqldb.Dialect) { engine = d }))
+}
+
+// testLocation is where a test's store lives: a data directory (SQLite)
+// or a fresh database's URL (PostgreSQL).
+func testLocation(t testing.TB) (database, dir string) {
+	if engine == sqldb.Postgres {
+		return pgtest.URL(t), ""
+	}
+	return "", t.TempDir()
+}
+
 func openTest(t testing.TB) *Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := Open(ctx, t.TempDir())
+	database, dir := testLocation(t)
+	st, err := OpenDatabase(ctx, database, dir)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -89,9 +109,9 @@ func item(name, version, product string) MatchedItem {
 
 func TestMigrationsIdempotentAndVersioned(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
+	database, dir := testLocation(t)
 	for i := range 2 {
-		st, err := Open(ctx, dir)
+		st, err := OpenDatabase(ctx, database, dir)
 		if err != nil {
 			t.Fatalf("Open #%d: %v", i, err)
 		}
@@ -102,18 +122,21 @@ func TestMigrationsIdempotentAndVersioned(t *testing.T) {
 		if v != SchemaVersion {
 			t.Errorf("schema version = %d, want %d", v, SchemaVersion)
 		}
+		if st.Dialect() != engine {
+			t.Errorf("Dialect() = %v, want %v", st.Dialect(), engine)
+		}
 		st.Close()
 	}
 	// A database from a newer build is refused, untouched.
-	db, err := sql.Open("sqlite3", filepath.Join(dir, FileName))
+	st, err := OpenDatabase(ctx, database, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE schema_version SET version = ?`, SchemaVersion+1); err != nil {
+	if _, err := st.DB().Exec(`UPDATE schema_version SET version = ?`, SchemaVersion+1); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	if _, err := Open(ctx, dir); err == nil {
+	st.Close()
+	if _, err := OpenDatabase(ctx, database, dir); err == nil {
 		t.Fatal("Open of a newer schema succeeded, want an error")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 )
@@ -325,6 +326,9 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 	sort.Strings(products)
 	ranks := &rankChanges{recompute: map[int64]bool{}}
 	var evBuf []events.Event
+	if s.d == sqldb.Postgres {
+		return s.pgReEvaluate(ctx, in, products, byProduct, now, ranks, res)
+	}
 	// Products share a transaction until it has rewritten reEvalTxRows rows:
 	// few commits when little changes, and the writer is never held long
 	// when much does (reports keep flowing in between).
@@ -388,18 +392,28 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 	if _, err := s.upsertEvaluations(ctx, tx, vs, catalogVersion, asOf); err != nil {
 		return 0, 0, err
 	}
-	sel, err := tx.PrepareContext(ctx, `SELECT v.host_id, h.uid, h.hostname, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
-		WHERE v.product = ? AND v.version = ? AND (v.status <> ? OR v.cycle <> ?)`)
+	selQ := `SELECT v.host_id, h.uid, h.hostname, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
+		WHERE v.product = ? AND v.version = ? AND (v.status <> ? OR v.cycle <> ?)`
+	upQ := `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
+		WHERE product = ? AND version = ? AND (status <> ? OR cycle <> ?)`
+	if s.d == sqldb.Postgres {
+		// Other servers write verdicts meanwhile: lock the rows read (in
+		// host order) and update exactly those, so events and host ranks
+		// match what changed.
+		selQ += ` ORDER BY v.host_id FOR UPDATE OF v`
+		upQ = pgReEvalUpdate
+	}
+	sel, err := tx.PrepareContext(ctx, selQ)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer sel.Close()
-	up, err := tx.PrepareContext(ctx, `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
-		WHERE product = ? AND version = ? AND (status <> ? OR cycle <> ?)`)
+	up, err := tx.PrepareContext(ctx, upQ)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer up.Close()
+	var locked []int64 // PostgreSQL: the host ids of the rows read
 	created := now.UTC()
 	evs := (*buf)[:0]
 	defer func() { *buf = evs[:0] }()
@@ -413,6 +427,7 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		}
 		newRank := catalog.StatusRank(v.V.Status)
 		n := 0
+		locked = locked[:0]
 		for r.Next() {
 			var id int64
 			var uid, hostname, status string
@@ -422,6 +437,7 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 				return 0, 0, err
 			}
 			n++
+			locked = append(locked, id)
 			ranks.note(id, hostRank, catalog.StatusRank(status), newRank)
 			if status != v.V.Status {
 				evs = append(evs, events.Event{Kind: events.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
@@ -435,8 +451,13 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		if n == 0 {
 			continue
 		}
-		if _, err := up.ExecContext(ctx, v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(),
-			v.V.Product, v.V.Version, v.V.Status, v.V.Cycle); err != nil {
+		args := []any{v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(), v.V.Product, v.V.Version}
+		if s.d == sqldb.Postgres {
+			args = append(args, locked)
+		} else {
+			args = append(args, v.V.Status, v.V.Cycle)
+		}
+		if _, err := up.ExecContext(ctx, args...); err != nil {
 			return 0, 0, err
 		}
 		rowsChanged += n
@@ -454,8 +475,13 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 // pair to the next (a seek per pair: the next version of the product, else
 // the first version of the next product) instead of reading every row.
 func (s *Store) verdictPairs(ctx context.Context) ([]pv, error) {
-	// One read transaction: the seeks see one snapshot, as one query would.
-	conn, err := s.r.BeginTx(ctx, nil)
+	// One read transaction: the seeks see one snapshot, as one query would
+	// (PostgreSQL needs REPEATABLE READ for that).
+	var opts *sql.TxOptions
+	if s.d == sqldb.Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	conn, err := s.r.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -634,6 +660,9 @@ func updateHostRanks(ctx context.Context, tx *sql.Tx, hostIDs []int64) error {
 // its items matched differently).
 func (s *Store) recomputeHost(ctx context.Context, hostID int64, in ReEvalInput, now time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockHost(ctx, tx, hostID); err != nil {
+			return err
+		}
 		var h HostRef
 		h.ID = hostID
 		if err := tx.QueryRowContext(ctx, `SELECT uid, install_id, hostname FROM hosts WHERE id = ?`, hostID).Scan(&h.UID, &h.InstallID, &h.Hostname); err != nil {

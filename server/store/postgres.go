@@ -1,0 +1,295 @@
+package store
+
+// The PostgreSQL side of the store: the statements that differ from the
+// portable ones beside each method. Several server processes write at once
+// here, so what SQLite's single writer gave for free is explicit: a host's
+// reports take its row lock, and statements that touch many rows lock them
+// in a fixed order (transactions that still deadlock are retried by
+// sqldb.InTx). Work that SQLite does with one cheap in-process statement
+// per row is batched into one statement with array parameters, because
+// every PostgreSQL statement is a network round trip.
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/eolwatch/eolwatch/internal/sqldb"
+	"github.com/eolwatch/eolwatch/notifier/events"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// pgHostOSName is hostOSName in PostgreSQL.
+const pgHostOSName = `(h.info::json ->> 'os_name')`
+
+// pgHostnameLike is hostnameLike in PostgreSQL: ILIKE ignores case as
+// SQLite's LIKE does.
+const pgHostnameLike = `h.hostname ILIKE ? ESCAPE '\'`
+
+// lockHost takes host id's row lock for the rest of tx on PostgreSQL, so
+// two reports of one host (sent to two servers) apply one after the other.
+// SQLite's writer is serialised already.
+func (s *Store) lockHost(ctx context.Context, tx *sql.Tx, id int64) error {
+	if s.d != sqldb.Postgres {
+		return nil
+	}
+	var x int
+	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM hosts WHERE id = ? FOR UPDATE`, id).Scan(&x); err != nil {
+		return fmt.Errorf("lock host %d: %w", id, err)
+	}
+	return nil
+}
+
+// pgSoftwareIDs resolves the items at the indexes in missing (ids not
+// cached) with one INSERT for the new rows and one SELECT for rows another
+// transaction inserted, filling ids; it returns the ids learnt. Keys are
+// inserted in sorted order so concurrent reports never deadlock on them.
+func pgSoftwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem, missing []int, ids []int64) (map[swKey]int64, error) {
+	type row struct {
+		k swKey
+		m Match
+	}
+	byKey := make(map[swKey]Match, len(missing))
+	for _, i := range missing {
+		k := keyOf(items[i].Item)
+		if _, ok := byKey[k]; !ok {
+			byKey[k] = items[i].Match
+		}
+	}
+	rows := make([]row, 0, len(byKey))
+	for k, m := range byKey {
+		rows = append(rows, row{k, m})
+	}
+	slices.SortFunc(rows, func(a, b row) int { return compareKeys(a.k, b.k) })
+	cols := make([][]string, 8)
+	for i := range cols {
+		cols[i] = make([]string, len(rows))
+	}
+	for i, r := range rows {
+		cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i] = r.k.source, r.k.name, r.k.version, r.k.arch, r.k.extra
+		cols[5][i], cols[6][i], cols[7][i] = r.m.Product, r.m.Version, r.m.Rule
+	}
+	fresh := make(map[swKey]int64, len(rows))
+	scan := func(q *sql.Rows) error {
+		defer q.Close()
+		for q.Next() {
+			var id int64
+			var k swKey
+			if err := q.Scan(&id, &k.source, &k.name, &k.version, &k.arch, &k.extra); err != nil {
+				return err
+			}
+			fresh[k] = id
+		}
+		return q.Err()
+	}
+	q, err := tx.QueryContext(ctx, `INSERT INTO software (source, name, version, arch, extra, product, match_version, rule)
+		SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+		ON CONFLICT (source, name, version, arch, extra) DO NOTHING
+		RETURNING id, source, name, version, arch, extra`,
+		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
+	if err != nil {
+		return nil, fmt.Errorf("insert software: %w", err)
+	}
+	if err := scan(q); err != nil {
+		return nil, fmt.Errorf("insert software: %w", err)
+	}
+	if len(fresh) < len(rows) {
+		// Rows that existed already (another process inserted them).
+		var lookup [5][]string
+		for _, r := range rows {
+			if _, ok := fresh[r.k]; !ok {
+				lookup[0] = append(lookup[0], r.k.source)
+				lookup[1] = append(lookup[1], r.k.name)
+				lookup[2] = append(lookup[2], r.k.version)
+				lookup[3] = append(lookup[3], r.k.arch)
+				lookup[4] = append(lookup[4], r.k.extra)
+			}
+		}
+		q, err := tx.QueryContext(ctx, `SELECT s.id, s.source, s.name, s.version, s.arch, s.extra
+			FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS k(source, name, version, arch, extra)
+			JOIN software s ON s.source = k.source AND s.name = k.name AND s.version = k.version AND s.arch = k.arch AND s.extra = k.extra`,
+			lookup[0], lookup[1], lookup[2], lookup[3], lookup[4])
+		if err != nil {
+			return nil, fmt.Errorf("look up software: %w", err)
+		}
+		if err := scan(q); err != nil {
+			return nil, fmt.Errorf("look up software: %w", err)
+		}
+	}
+	for _, i := range missing {
+		k := keyOf(items[i].Item)
+		id, ok := fresh[k]
+		if !ok {
+			return nil, fmt.Errorf("software %s %q %q: not found after insert", k.source, k.name, k.version)
+		}
+		ids[i] = id
+	}
+	return fresh, nil
+}
+
+func compareKeys(a, b swKey) int {
+	for _, c := range [...]int{
+		strings.Compare(a.source, b.source), strings.Compare(a.name, b.name), strings.Compare(a.version, b.version),
+		strings.Compare(a.arch, b.arch), strings.Compare(a.extra, b.extra),
+	} {
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// pgInsertLinks adds host->software links in one statement.
+func pgInsertLinks(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO host_software (host_id, software_id) SELECT ?, unnest(?::bigint[])`, hostID, ids); err != nil {
+		return fmt.Errorf("add items: %w", err)
+	}
+	return nil
+}
+
+// pgDeleteLinks removes host->software links in one statement.
+func pgDeleteLinks(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM host_software WHERE host_id = ? AND software_id = ANY(?::bigint[])`, hostID, ids); err != nil {
+		return fmt.Errorf("remove items: %w", err)
+	}
+	return nil
+}
+
+// pgCheckins applies a batch of check-ins with two statements: one INSERT
+// of every report id (those it did not insert are duplicates) and one
+// UPDATE of the hosts, in host id order, returning their inventory hashes.
+func pgCheckins(ctx context.Context, tx *sql.Tx, batch []checkinReq, now time.Time, results []ReportResult) error {
+	n := len(batch)
+	hosts, rids, kinds, at := make([]int64, n), make([]string, n), make([]string, n), make([]int64, n)
+	for i, r := range batch {
+		hosts[i], rids[i], kinds[i], at[i] = r.in.Host.ID, r.in.Report.ReportID, api.ReportCheckin, now.UnixNano()
+	}
+	type key struct {
+		host int64
+		rid  string
+	}
+	inserted := map[key]bool{}
+	q, err := tx.QueryContext(ctx, `INSERT INTO reports (host_id, report_id, kind, received_at)
+		SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::bigint[])
+		ON CONFLICT (host_id, report_id) DO NOTHING RETURNING host_id, report_id`, hosts, rids, kinds, at)
+	if err != nil {
+		return fmt.Errorf("record reports: %w", err)
+	}
+	for q.Next() {
+		var k key
+		if err := q.Scan(&k.host, &k.rid); err != nil {
+			q.Close()
+			return fmt.Errorf("record reports: %w", err)
+		}
+		inserted[k] = true
+	}
+	q.Close()
+	if err := q.Err(); err != nil {
+		return fmt.Errorf("record reports: %w", err)
+	}
+	type upd struct {
+		host int64
+		rid  string
+	}
+	var ups []upd
+	fresh := make([]bool, n)
+	for i, r := range batch {
+		results[i] = ReportResult{}
+		k := key{r.in.Host.ID, r.in.Report.ReportID}
+		if !inserted[k] {
+			results[i].Duplicate = true
+			continue
+		}
+		delete(inserted, k) // the same id twice in one batch: the second is a duplicate
+		fresh[i] = true
+		ups = append(ups, upd{k.host, k.rid})
+	}
+	if len(ups) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(ups, func(a, b upd) int { return cmp.Compare(a.host, b.host) })
+	ids, last := make([]int64, 0, len(ups)), make([]string, 0, len(ups))
+	for i, u := range ups {
+		if i > 0 && ups[i-1].host == u.host {
+			last[len(last)-1] = u.rid
+			continue
+		}
+		ids, last = append(ids, u.host), append(last, u.rid)
+	}
+	q, err = tx.QueryContext(ctx, `UPDATE hosts h SET last_checkin_at = ?, last_report_id = u.rid
+		FROM unnest(?::bigint[], ?::text[]) AS u(id, rid) WHERE h.id = u.id
+		RETURNING h.id, h.inventory_hash`, now.UnixNano(), ids, last)
+	if err != nil {
+		return fmt.Errorf("check in: %w", err)
+	}
+	hashes := make(map[int64]string, len(ids))
+	for q.Next() {
+		var id int64
+		var h string
+		if err := q.Scan(&id, &h); err != nil {
+			q.Close()
+			return fmt.Errorf("check in: %w", err)
+		}
+		hashes[id] = h
+	}
+	q.Close()
+	if err := q.Err(); err != nil {
+		return fmt.Errorf("check in: %w", err)
+	}
+	for i, r := range batch {
+		if !fresh[i] {
+			continue
+		}
+		h, ok := hashes[r.in.Host.ID]
+		if !ok {
+			return fmt.Errorf("check in: host %d: %w", r.in.Host.ID, sql.ErrNoRows)
+		}
+		results[i].NeedFull = h == "" || h != r.in.Report.InventoryHash
+	}
+	return nil
+}
+
+// pgReEvalUpdate updates the verdict rows reEvalProduct locked: the pair's
+// rows of the listed hosts.
+const pgReEvalUpdate = `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
+	WHERE product = ? AND version = ? AND host_id = ANY(?::bigint[])`
+
+// pgReEvaluate is the end of ReEvaluate on PostgreSQL: one transaction per
+// product (retried after a deadlock with a report), then one for the hosts'
+// worst status and the fleet state.
+func (s *Store) pgReEvaluate(ctx context.Context, in ReEvalInput, products []string, byProduct map[string][]Verdict, now time.Time, ranks *rankChanges, res ReEvalResult) (ReEvalResult, error) {
+	var buf []events.Event
+	for _, p := range products {
+		var n, ev int
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			n, ev, err = s.reEvalProduct(ctx, tx, byProduct[p], in.CatalogVersion, in.AsOf, now, ranks, &buf)
+			return err
+		})
+		if err != nil {
+			return res, fmt.Errorf("re-evaluate: %s: %w", p, err)
+		}
+		res.Rows += n
+		res.Events += ev
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := ranks.apply(ctx, tx); err != nil {
+			return err
+		}
+		if err := setMeta(ctx, tx, metaFleetCatalog, in.CatalogVersion); err != nil {
+			return err
+		}
+		return setMeta(ctx, tx, metaFleetAsOf, in.AsOf)
+	})
+	if err != nil {
+		return res, fmt.Errorf("re-evaluate: %w", err)
+	}
+	return res, nil
+}
