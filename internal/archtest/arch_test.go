@@ -118,6 +118,8 @@ func TestSQLSitsBesideStoreMethods(t *testing.T) {
 		module + "notifier":          func(f string) bool { return strings.HasPrefix(f, "store") },
 		module + "notifier/events":   func(f string) bool { return f == "events.go" },
 		module + "internal/migrate":  func(string) bool { return true },
+		module + "internal/sqldb":    func(string) bool { return true }, // the engines' database/sql layer
+		module + "internal/pgtest":   func(string) bool { return true }, // the test clusters
 	}
 	// One line per package: import path, directory, Go files.
 	lines := goList(t, `{{.ImportPath}}|{{.Dir}}|{{join .GoFiles "|"}}`, "./server/...", "./notifier/...", "./internal/...")
