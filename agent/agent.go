@@ -28,12 +28,27 @@ type Inventory struct {
 	Errors []api.CollectorError `json:"errors,omitempty"`
 }
 
-// Hash is the sha256 of the canonical (sorted) item list.
+// Hash is the sha256 of the canonical (sorted) item list and of the host
+// facts the server keeps from full reports only: the day of the host's
+// newest repository data and its extended-support enrolment (a check-in
+// does not carry them to the store, so a change must make a full report).
+// The day, not the time: the security suites are re-signed daily or more,
+// and "repository data is N days old" needs no finer grain.
 func (inv *Inventory) Hash() string {
 	h := sha256.New()
 	enc := json.NewEncoder(h)
 	for i := range inv.Items {
 		_ = enc.Encode(&inv.Items[i])
+	}
+	if !inv.Host.RepoDataDate.IsZero() || len(inv.Host.ExtendedSupport) > 0 {
+		day := ""
+		if !inv.Host.RepoDataDate.IsZero() {
+			day = inv.Host.RepoDataDate.UTC().Format("2006-01-02")
+		}
+		_ = enc.Encode(struct {
+			RepoDataDay     string   `json:"repo_data_day,omitempty"`
+			ExtendedSupport []string `json:"extended_support,omitempty"`
+		}{day, inv.Host.ExtendedSupport})
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

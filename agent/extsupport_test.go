@@ -63,3 +63,34 @@ func TestExtendedSupport(t *testing.T) {
 		t.Errorf("a disabled ELS repository counts: %v", got)
 	}
 }
+
+// TestHashCoversHostRepositoryFacts: a check-in does not store host facts,
+// so the day of the repository data and the extended-support enrolment are
+// part of the inventory hash (a change makes the next report full), and an
+// inventory without them hashes as before.
+func TestHashCoversHostRepositoryFacts(t *testing.T) {
+	items := []api.Item{{Source: "dpkg", Name: "curl", Version: "7.88.1-10+deb12u12"}}
+	base := Inventory{Items: items}
+	plain := base.Hash()
+	d1 := time.Date(2026, 11, 30, 2, 21, 41, 0, time.UTC)
+	with := func(d time.Time, ext ...string) string {
+		inv := base
+		inv.Host.RepoDataDate, inv.Host.ExtendedSupport = d, ext
+		return inv.Hash()
+	}
+	if with(d1) == plain {
+		t.Error("a repository date does not change the hash")
+	}
+	if with(d1) != with(d1.Add(5*time.Hour)) {
+		t.Error("the time within the day changes the hash (it should be the day only)")
+	}
+	if with(d1) == with(d1.Add(24*time.Hour)) {
+		t.Error("a new day of repository data does not change the hash")
+	}
+	if with(d1, api.ExtUbuntuESMInfra) == with(d1) {
+		t.Error("extended-support enrolment does not change the hash")
+	}
+	if with(time.Time{}) != plain {
+		t.Error("an inventory without host repository facts hashes differently than before")
+	}
+}
