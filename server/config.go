@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/service"
 )
 
 // Config is the configuration of `eolwatch-server serve`. Each field comes,
@@ -48,13 +51,28 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json (--log-format, default text).
 	LogFormat string `yaml:"log_format"`
+	// ReportBudgetMiB bounds, in MiB, the memory that agent reports (and
+	// SBOM uploads) being read and stored may hold at once, all senders
+	// together (--report-budget-mib, default 256): each is charged its
+	// decompressed bytes plus service.ItemCharge per item as it is read, and
+	// one that finds the budget spent for 5 seconds is answered 503 with
+	// Retry-After. At least MinReportBudgetMiB, one worst-case report.
+	ReportBudgetMiB int `yaml:"report_budget_mib"`
 }
+
+// MinReportBudgetMiB is the smallest report budget: one report at both
+// limits (api.MaxReportBytes decompressed, api.MaxItems items) fits.
+var MinReportBudgetMiB = int((api.MaxReportBytes + api.MaxItems*service.ItemCharge + 1<<20 - 1) >> 20)
+
+// reportBudgetWait is how long a report waits for the report budget
+// before it is answered 503.
+const reportBudgetWait = 5 * time.Second
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	p := catalog.DefaultPolicy()
 	return Config{Listen: "127.0.0.1:8480", DataDir: "data", SMTPTLS: "starttls", WarnDays: p.WarnDays, GraceDays: p.GraceDays,
-		LogLevel: "info", LogFormat: "text"}
+		LogLevel: "info", LogFormat: "text", ReportBudgetMiB: 256}
 }
 
 // Validate reports the first setting that cannot work, naming it.
@@ -83,6 +101,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if c.ReportBudgetMiB < MinReportBudgetMiB {
+		return fmt.Errorf("report-budget-mib %d: at least %d (one report at the size and item limits)", c.ReportBudgetMiB, MinReportBudgetMiB)
 	}
 	return nil
 }

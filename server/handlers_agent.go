@@ -7,6 +7,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/internal/httpjson"
+	"github.com/eolwatch/eolwatch/internal/intake"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/service"
 	"github.com/eolwatch/eolwatch/server/store"
@@ -59,12 +60,22 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	host := r.Context().Value(ctxHost).(store.HostRef)
-	var rep api.Report
-	if err := httpjson.DecodeGzip(w, r, api.MaxReportBytes, &rep); err != nil {
+	body, err := intake.Open(w, r, intake.Limits{Bytes: api.MaxReportBytes, Gzip: true}, s.reportBudget)
+	if err != nil {
 		s.metrics.reports.WithLabelValues("unknown", "rejected").Inc()
 		return err
 	}
-	if err := service.CheckReport(&rep); err != nil {
+	defer body.Close() // the budget comes back once the report is stored
+	rep, err := service.DecodeReport(body, service.DecodeOptions{
+		CheckHost: func(h api.HostInfo) error { return service.SameHost(host, h) },
+		Charge:    body.Charge,
+	})
+	if err != nil {
+		if errors.Is(err, intake.ErrBusy) {
+			w.Header().Set("Retry-After", "30")
+			s.metrics.reports.WithLabelValues("unknown", "busy").Inc()
+			return err
+		}
 		s.metrics.reports.WithLabelValues("unknown", "rejected").Inc()
 		return err
 	}

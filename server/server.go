@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/intake"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
@@ -86,6 +87,8 @@ type Server struct {
 	enrollSet   bool
 	enrollFails *failLimiter // wrong enroll secrets per client address
 
+	reportBudget *intake.Budget // report bytes in flight, all senders together
+
 	ready atomic.Bool
 }
 
@@ -110,6 +113,11 @@ func newServer(o options) *Server {
 	if s.metrics == nil {
 		s.metrics = newMetrics(o.st)
 	}
+	budget := o.cfg.ReportBudgetMiB
+	if budget <= 0 {
+		budget = DefaultConfig().ReportBudgetMiB
+	}
+	s.setReportBudget(int64(budget)<<20, reportBudgetWait)
 	if o.cfg.EnrollSecret != "" {
 		s.enrollHash = sha256.Sum256([]byte(o.cfg.EnrollSecret))
 		s.enrollSet = true
@@ -125,4 +133,10 @@ func (s *Server) checkEnrollSecret(given string) bool {
 	}
 	h := sha256.Sum256([]byte(given))
 	return subtle.ConstantTimeCompare(h[:], s.enrollHash[:]) == 1
+}
+
+// setReportBudget sizes the budget of report bytes in flight; a report
+// that finds it spent waits up to wait, then is answered 503.
+func (s *Server) setReportBudget(total int64, wait time.Duration) {
+	s.reportBudget = intake.NewBudget(total, wait)
 }

@@ -10,7 +10,6 @@
 package httpjson
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,9 +17,9 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/internal/intake"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -113,23 +112,23 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 // fields, trailing data and malformed JSON are refused with a *fault.Error
 // naming the field at fault where there is one.
 func Decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	body, done, err := open(w, r, limit, false)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return DecodeReader(body, v)
+	return decode(w, r, intake.Limits{Bytes: limit}, v)
 }
 
 // DecodeGzip is Decode for bodies that may also be gzip-compressed
-// (Content-Encoding: gzip, agent reports): limit bounds the body both on the
-// wire and decompressed.
+// (Content-Encoding: gzip): limit bounds the body both on the wire and
+// decompressed. Bodies large enough to need the report budget are read with
+// internal/intake directly.
 func DecodeGzip(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	body, done, err := open(w, r, limit, true)
+	return decode(w, r, intake.Limits{Bytes: limit, Gzip: true}, v)
+}
+
+func decode(w http.ResponseWriter, r *http.Request, lim intake.Limits, v any) error {
+	body, err := intake.Open(w, r, lim, nil)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer body.Close()
 	return DecodeReader(body, v)
 }
 
@@ -139,63 +138,6 @@ func IsJSON(r *http.Request) bool {
 	return err == nil && mt == "application/json"
 }
 
-// open returns the request body reader, bounded to limit bytes on the wire
-// and, when gzip-encoded (and allowed), to limit bytes decompressed.
-func open(w http.ResponseWriter, r *http.Request, limit int64, allowGzip bool) (io.Reader, func(), error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !IsJSON(r) {
-		return nil, nil, fault.New(fault.Unsupported, "", "content type %q: want application/json", ct)
-	}
-	body := http.MaxBytesReader(w, r.Body, limit)
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-		return body, func() {}, nil
-	case "gzip":
-		if !allowGzip {
-			return nil, nil, fault.New(fault.Unsupported, "", "content encoding gzip is only accepted for reports")
-		}
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return nil, nil, fault.Invalidf("", "body is not valid gzip: %w", err)
-		}
-		return &limitedReader{r: zr, n: limit, limit: limit}, func() { zr.Close() }, nil
-	default:
-		return nil, nil, fault.New(fault.Unsupported, "", "content encoding %q: want gzip or none", enc)
-	}
-}
-
-// errInflatedTooLarge is returned when a gzip body inflates past the limit.
-type errInflatedTooLarge struct{ limit int64 }
-
-func (e errInflatedTooLarge) Error() string {
-	return fmt.Sprintf("decompressed body larger than %d bytes", e.limit)
-}
-
-// limitedReader fails (rather than truncating) past limit bytes; n is
-// what is left.
-type limitedReader struct {
-	r     io.Reader
-	n     int64
-	limit int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		// One more byte would exceed the limit: check whether there is one.
-		var one [1]byte
-		n, err := l.r.Read(one[:])
-		if n > 0 {
-			return 0, errInflatedTooLarge{l.limit}
-		}
-		return 0, err
-	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.r.Read(p)
-	l.n -= int64(n)
-	return n, err
-}
-
 // DecodeReader decodes exactly one JSON value from rd into v, rejecting
 // unknown fields and trailing data, and turns decoding failures into
 // *fault.Error values.
@@ -203,42 +145,13 @@ func DecodeReader(rd io.Reader, v any) error {
 	dec := json.NewDecoder(rd)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return intake.DecodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return decodeError(err)
+			return intake.DecodeError(err)
 		}
 		return fault.Invalidf("", "unexpected data after the JSON value")
 	}
 	return nil
-}
-
-// decodeError says what is wrong with a body, naming the field when the
-// JSON names one, and "body" when the body is not JSON at all.
-func decodeError(err error) error {
-	var mbe *http.MaxBytesError
-	var big errInflatedTooLarge
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &mbe):
-		return fault.New(fault.TooLarge, "", "body larger than %d bytes", mbe.Limit)
-	case errors.As(err, &big):
-		return fault.New(fault.TooLarge, "", "%s", big.Error())
-	case errors.Is(err, io.EOF):
-		return fault.Invalidf("", "empty body: want a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fault.Invalidf("", "truncated body: the JSON ends early")
-	case errors.As(err, &syn):
-		return fault.Invalidf("body", "malformed JSON at byte %d: %v", syn.Offset, syn)
-	case errors.As(err, &typ):
-		return fault.Invalidf(typ.Field, "field %q: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return fault.Invalidf(f, "unknown field %q", f)
-	case strings.Contains(err.Error(), "gzip") || strings.Contains(err.Error(), "flate") || strings.Contains(err.Error(), "checksum"):
-		return fault.Invalidf("", "body is not valid gzip: %w", err)
-	}
-	return fault.Invalidf("", "bad request body: %w", err)
 }

@@ -48,6 +48,7 @@ func TestParseServeConfigPrecedence(t *testing.T) {
 		{"bad log level", []string{"--log-level", "loud"}, "", "log-level"},
 		{"stray argument", []string{"extra"}, "", "extra"},
 		{"unknown flag", []string{"--colour"}, "", "colour"},
+		{"report budget below one report", []string{"--report-budget-mib", "16"}, "", "report-budget-mib"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := ""
@@ -65,6 +66,19 @@ func TestParseServeConfigPrecedence(t *testing.T) {
 				t.Errorf("%s: err = %v, want one naming %q", tc.name, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestServeHardeningSettings: the settings issue 13 added come from flags,
+// the environment and the config file like every other.
+func TestServeHardeningSettings(t *testing.T) {
+	cfg, err := ParseServeConfig([]string{"--report-budget-mib", "512"}, func(string) string { return "" }, &bytes.Buffer{})
+	if err != nil || cfg.ReportBudgetMiB != 512 {
+		t.Errorf("--report-budget-mib 512: %d, %v", cfg.ReportBudgetMiB, err)
+	}
+	cfg, err = ParseServeConfig(nil, func(k string) string { return map[string]string{"EOLWATCH_REPORT_BUDGET_MIB": "100"}[k] }, &bytes.Buffer{})
+	if err != nil || cfg.ReportBudgetMiB != 100 {
+		t.Errorf("EOLWATCH_REPORT_BUDGET_MIB=100: %d, %v", cfg.ReportBudgetMiB, err)
 	}
 }
 

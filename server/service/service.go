@@ -152,8 +152,8 @@ func (s *Service) Today() string { return s.cfg.Now().UTC().Format(time.DateOnly
 // host already sent is acknowledged as a duplicate without matching
 // anything. rep must have passed CheckReport.
 func (s *Service) Ingest(ctx context.Context, host store.HostRef, rep api.Report) (store.ReportResult, error) {
-	if rep.Host.InstallID != host.InstallID {
-		return store.ReportResult{}, fault.New(fault.Forbidden, "host.install_id", "host.install_id %q is not the host this node key was issued to", rep.Host.InstallID)
+	if err := SameHost(host, rep.Host); err != nil {
+		return store.ReportResult{}, err
 	}
 	in := store.ReportInput{Host: host, Report: rep}
 	if rep.Kind == api.ReportFull {
@@ -179,6 +179,15 @@ func (s *Service) Ingest(ctx context.Context, host store.HostRef, rep api.Report
 	s.log.Debug("report", "host_id", host.UID, "report_id", rep.ReportID, "kind", rep.Kind, "items", len(rep.Items),
 		"added", res.Added, "removed", res.Removed, "changes", res.Changes, "duplicate", res.Duplicate)
 	return res, nil
+}
+
+// SameHost checks that a report's host block is the host its node key
+// belongs to (a fault.Forbidden on host.install_id otherwise).
+func SameHost(host store.HostRef, h api.HostInfo) error {
+	if h.InstallID != host.InstallID {
+		return fault.New(fault.Forbidden, "host.install_id", "host.install_id %q is not the host this node key was issued to", h.InstallID)
+	}
+	return nil
 }
 
 // ReEvaluateIfStale re-evaluates the fleet when the catalog or the day

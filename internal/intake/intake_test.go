@@ -1,0 +1,159 @@
+package intake
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/internal/fault"
+)
+
+// TestBudgetNeverExceeded: many bodies read and charge at once; the bytes
+// charged never pass the total, and all come back.
+func TestBudgetNeverExceeded(t *testing.T) {
+	const total = 1 << 20
+	b := NewBudget(total, 5*time.Second)
+	var peak atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			body := b.Reader(context.Background(), bytes.NewReader(make([]byte, 100<<10+i)))
+			defer body.Close()
+			buf := make([]byte, 4096)
+			for {
+				_, err := body.Read(buf)
+				if u := b.InUse(); u > peak.Load() {
+					peak.Store(u)
+				}
+				if err != nil {
+					break
+				}
+				if err := body.Charge(512); err != nil {
+					t.Errorf("charge: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if p := peak.Load(); p > total {
+		t.Errorf("peak in use %d > total %d", p, total)
+	}
+	if u := b.InUse(); u != 0 {
+		t.Errorf("in use after every body closed: %d", u)
+	}
+}
+
+// TestBudgetWaitsThenBusy: a charge that does not fit waits for bytes to
+// come back, and fails with ErrBusy (503) when none do in time.
+func TestBudgetWaitsThenBusy(t *testing.T) {
+	b := NewBudget(100<<10, 200*time.Millisecond)
+	holder := b.Reader(context.Background(), strings.NewReader(""))
+	if err := holder.Charge(90 << 10); err != nil {
+		t.Fatal(err)
+	}
+	other := b.Reader(context.Background(), strings.NewReader(""))
+	start := time.Now()
+	err := other.Charge(20 << 10)
+	if !errors.Is(err, ErrBusy) || fault.CodeOf(err) != fault.Unavailable {
+		t.Fatalf("charge over a spent budget = %v, want ErrBusy", err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Errorf("gave up after %v, want the 200ms wait", d)
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		holder.Close()
+	}()
+	if err := other.Charge(20 << 10); err != nil {
+		t.Errorf("charge once the holder closed: %v", err)
+	}
+	other.Close()
+	other.Close() // twice is harmless
+	if u := b.InUse(); u != 0 {
+		t.Errorf("in use = %d, want 0", u)
+	}
+	if err := b.Reader(context.Background(), nil).Charge(200 << 10); !errors.Is(err, ErrOverBudget) {
+		t.Errorf("charge larger than the budget = %v, want ErrOverBudget", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	big := b.Reader(ctx, nil)
+	big.Charge(90 << 10)
+	if err := b.Reader(ctx, nil).Charge(20 << 10); !errors.Is(err, context.Canceled) {
+		t.Errorf("charge with a cancelled request = %v, want context.Canceled", err)
+	}
+	big.Close()
+}
+
+// TestNilBudgetCharges nothing.
+func TestNilBudget(t *testing.T) {
+	var b *Budget
+	body := b.Reader(context.Background(), strings.NewReader("abc"))
+	if got, _ := io.ReadAll(body); string(got) != "abc" || body.Charged() != 3 {
+		t.Errorf("read %q charged %d", got, body.Charged())
+	}
+	if b.InUse() != 0 || b.Total() != 0 {
+		t.Error("a nil budget has a size")
+	}
+	body.Close()
+}
+
+func gz(s string) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	io.WriteString(zw, s)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestOpen(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body []byte
+		hdr  map[string]string
+		lim  Limits
+		code fault.Code // of Open or of reading the body
+	}{
+		{"plain", []byte("{}"), nil, Limits{Bytes: 10}, ""},
+		{"json type", []byte("{}"), map[string]string{"Content-Type": "application/json; charset=utf-8"}, Limits{Bytes: 10}, ""},
+		{"extra type", []byte("{}"), map[string]string{"Content-Type": "application/spdx+json"}, Limits{Bytes: 10, Types: []string{"application/spdx+json"}}, ""},
+		{"wrong type", []byte("{}"), map[string]string{"Content-Type": "text/plain"}, Limits{Bytes: 10}, fault.Unsupported},
+		{"too large", []byte(strings.Repeat(" ", 11)), nil, Limits{Bytes: 10}, fault.TooLarge},
+		{"gzip", gz("{}"), map[string]string{"Content-Encoding": "gzip"}, Limits{Bytes: 100, Gzip: true}, ""},
+		{"gzip refused", gz("{}"), map[string]string{"Content-Encoding": "gzip"}, Limits{Bytes: 100}, fault.Unsupported},
+		{"gzip bomb", gz(strings.Repeat(" ", 1000)), map[string]string{"Content-Encoding": "GZIP"}, Limits{Bytes: 100, Gzip: true}, fault.TooLarge},
+		{"bad gzip", []byte("not gzip"), map[string]string{"Content-Encoding": "gzip"}, Limits{Bytes: 100, Gzip: true}, fault.Invalid},
+		{"brotli", []byte("{}"), map[string]string{"Content-Encoding": "br"}, Limits{Bytes: 100, Gzip: true}, fault.Unsupported},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/", bytes.NewReader(tc.body))
+			for k, v := range tc.hdr {
+				r.Header.Set(k, v)
+			}
+			b := NewBudget(1<<20, time.Second)
+			body, err := Open(httptest.NewRecorder(), r, tc.lim, b)
+			if err == nil {
+				_, err = io.ReadAll(body)
+				if err != nil {
+					err = DecodeError(err)
+				}
+				body.Close()
+			}
+			if fault.CodeOf(err) != tc.code {
+				t.Errorf("Open + read = %v (code %q), want code %q", err, fault.CodeOf(err), tc.code)
+			}
+			if b.InUse() != 0 {
+				t.Errorf("budget in use after Close: %d", b.InUse())
+			}
+		})
+	}
+}

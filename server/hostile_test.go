@@ -1,0 +1,215 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// itemBomb is a gzip report for install whose items array holds n copies
+// of item (11 million `{}` inflate to 33 MB from a 32 KB body). hostFirst
+// puts the host block before the items, as agents do.
+func itemBomb(t testing.TB, install string, n int, item string, hostFirst bool) []byte {
+	t.Helper()
+	host, _ := json.Marshal(testHost(install, "bomb"))
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	fmt.Fprintf(zw, `{"report_id":"bomb","kind":"full",`)
+	if hostFirst {
+		fmt.Fprintf(zw, `"host":%s,`, host)
+	}
+	io.WriteString(zw, `"items":[`+item)
+	chunk := []byte(strings.Repeat(","+item, 4096))
+	for i := 1; i < n; i += 4096 {
+		zw.Write(chunk[:(len(item)+1)*min(4096, n-i)])
+	}
+	io.WriteString(zw, "]")
+	if !hostFirst {
+		fmt.Fprintf(zw, `,"host":%s`, host)
+	}
+	io.WriteString(zw, "}")
+	zw.Close()
+	return buf.Bytes()
+}
+
+// allocated returns the bytes the process allocated while fn ran (every
+// goroutine counts: the server runs in this process).
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestReportItemBombRefusedWhileDecoding: the item limit applies while the
+// report is decoded, so an item bomb costs what 100,001 items cost, not
+// what 1.2 million do, and a bomb of empty items ends at the first one
+// (issue 13, item 1).
+func TestReportItemBombRefusedWhileDecoding(t *testing.T) {
+	e := newTestEnv(t)
+	_, key := e.enroll(t, "install-1", "web1")
+	for _, tc := range []struct {
+		name, item string
+		n          int
+		code       int
+		field      string
+		maxAlloc   uint64
+	}{
+		// 100,001 decoded items cost about 40 MB with the slice's growth;
+		// 1.2 million would cost ten times as much.
+		{"small valid items", `{"source":"x","name":"y"}`, 1_200_000, 413, "items", 100 << 20},
+		{"empty items", `{}`, 11_000_000, 400, "items[0].source", 16 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := itemBomb(t, "install-1", tc.n, tc.item, true)
+			var resp *http.Response
+			var b []byte
+			n := allocated(func() {
+				resp, b = e.do(t, "POST", api.PathReport, key, bytes.NewReader(body), map[string]string{"Content-Encoding": "gzip"})
+			})
+			if resp.StatusCode != tc.code || !strings.Contains(string(b), `"field":"`+tc.field+`"`) {
+				t.Errorf("%d items %s (%d bytes gzip): %d %s, want %d on %s", tc.n, tc.item, len(body), resp.StatusCode, b, tc.code, tc.field)
+			}
+			if n > tc.maxAlloc {
+				t.Errorf("the item bomb made the server allocate %d MiB, want < %d MiB", n>>20, tc.maxAlloc>>20)
+			}
+		})
+	}
+}
+
+// TestReportHostCheckedBeforeItems: a report for another host is refused
+// when its host block is read, before any item is decoded, and a report
+// whose items come before its host is refused.
+func TestReportHostCheckedBeforeItems(t *testing.T) {
+	e := newTestEnv(t)
+	e.enroll(t, "install-2", "web2")
+	_, key := e.enroll(t, "install-1", "web1")
+	gzipped := map[string]string{"Content-Encoding": "gzip"}
+	var resp *http.Response
+	var b []byte
+	n := allocated(func() {
+		resp, b = e.do(t, "POST", api.PathReport, key, bytes.NewReader(itemBomb(t, "install-2", 1_200_000, `{"source":"x","name":"y"}`, true)), gzipped)
+	})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), `"field":"host.install_id"`) {
+		t.Errorf("another host's report: %d %s, want 403 on host.install_id", resp.StatusCode, b)
+	}
+	if n > 16<<20 {
+		t.Errorf("a report for another host made the server allocate %d MiB before refusing it, want < 16 MiB", n>>20)
+	}
+	resp, b = e.do(t, "POST", api.PathReport, key, bytes.NewReader(itemBomb(t, "install-1", 3, `{"source":"x","name":"y"}`, false)), gzipped)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `"field":"items"`) {
+		t.Errorf("items before host: %d %s, want 400 on items", resp.StatusCode, b)
+	}
+}
+
+// TestReportFieldLimitWhileDecoding: an item field over its byte limit is
+// refused as soon as its item is decoded, naming it (the apt fields origin,
+// suite, candidate... included), not after the rest of the report is read.
+func TestReportFieldLimitWhileDecoding(t *testing.T) {
+	e := newTestEnv(t)
+	_, key := e.enroll(t, "install-1", "web1")
+	long := strings.Repeat("x", 1025)
+	rest := strings.Repeat(`,{"source":"dpkg","name":"n"}`, 200_000)
+	for _, field := range []string{"name", "version", "arch", "source_pkg", "publisher", "bundle_id", "product", "origin", "suite",
+		"candidate", "candidate_origin", "candidate_suite"} {
+		t.Run(field, func(t *testing.T) {
+			it := map[string]string{"source": "dpkg", "name": "a", field: long}
+			items, _ := json.Marshal([]any{map[string]string{"source": "dpkg", "name": "ok"}, it})
+			host, _ := json.Marshal(testHost("install-1", "web1"))
+			body := fmt.Sprintf(`{"report_id":"f-%s","kind":"full","host":%s,"items":%s%s]}`, field, host, items[:len(items)-1], rest)
+			resp, b := e.do(t, "POST", api.PathReport, key, strings.NewReader(body), nil)
+			if resp.StatusCode != 400 || !strings.Contains(string(b), `"field":"items[1].`+field+`"`) {
+				t.Errorf("%s of %d bytes: %d %s, want 400 on items[1].%s", field, len(long), resp.StatusCode, b, field)
+			}
+		})
+	}
+}
+
+// slowBody sends head, then blocks until release is closed, then sends tail.
+type slowBody struct {
+	parts   [][]byte
+	release chan struct{}
+	sent    chan struct{}
+}
+
+func (s *slowBody) Read(p []byte) (int, error) {
+	if len(s.parts) == 0 {
+		return 0, io.EOF
+	}
+	if len(s.parts) == 1 && s.release != nil {
+		close(s.sent)
+		<-s.release
+		s.release = nil
+	}
+	n := copy(p, s.parts[0])
+	s.parts[0] = s.parts[0][n:]
+	if len(s.parts[0]) == 0 {
+		s.parts = s.parts[1:]
+	}
+	return n, nil
+}
+
+// TestReportBudgetBoundsBytesInFlight: reports hold the global budget while
+// they are read and stored; a report that finds it spent waits, then gets a
+// 503 with Retry-After, and the report holding it still succeeds.
+func TestReportBudgetBoundsBytesInFlight(t *testing.T) {
+	e := newTestEnv(t)
+	e.s.setReportBudget(4<<20, 300*time.Millisecond)
+	_, key1 := e.enroll(t, "install-1", "web1")
+	_, key2 := e.enroll(t, "install-2", "web2")
+	// Report 1: 3,000 items of about 450 bytes (2.9 MB with their charge),
+	// all but its last 200 bytes sent at once; report 2 would take 1.4 MB more.
+	items := make([]api.Item, 3000)
+	for i := range items {
+		items[i] = api.Item{Source: "dpkg", Name: fmt.Sprintf("p%04d", i), Version: "1", Publisher: strings.Repeat("p", 400)}
+	}
+	full, _ := json.Marshal(fullReport("big", "install-1", "web1", items...))
+	slow := &slowBody{parts: [][]byte{full[:len(full)-200], full[len(full)-200:]}, release: make(chan struct{}), sent: make(chan struct{})}
+	done := make(chan string)
+	go func() {
+		req, _ := http.NewRequest("POST", e.ts.URL+api.PathReport, slow)
+		req.Header.Set("Authorization", "Bearer "+key1)
+		req.ContentLength = int64(len(full))
+		resp, err := e.ts.Client().Do(req)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- fmt.Sprint(resp.StatusCode, " ", string(b))
+	}()
+	<-slow.sent
+	time.Sleep(100 * time.Millisecond) // the server reads what was sent
+	items2 := items[:1500]
+	start := time.Now()
+	second, _ := json.Marshal(fullReport("second", "install-2", "web2", items2...))
+	resp, b := e.do(t, "POST", api.PathReport, key2, bytes.NewReader(second), nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("report while the budget is spent: %d (Retry-After %q) %s, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Errorf("refused after %v: the budget's wait is 300ms", waited)
+	}
+	close(slow.release)
+	if got := <-done; !strings.HasPrefix(got, "200 ") {
+		t.Errorf("report holding the budget: %s, want 200", got)
+	}
+	if code, _, b := e.report(t, key2, fullReport("third", "install-2", "web2", items2...)); code != 200 {
+		t.Errorf("report after the budget was released: %d %s", code, b)
+	}
+	if used := e.s.reportBudget.InUse(); used != 0 {
+		t.Errorf("budget in use after every report finished: %d bytes", used)
+	}
+}
