@@ -122,7 +122,7 @@ func TestReportFieldLimitWhileDecoding(t *testing.T) {
 	long := strings.Repeat("x", 1025)
 	rest := strings.Repeat(`,{"source":"dpkg","name":"n"}`, 200_000)
 	for _, field := range []string{"name", "version", "arch", "source_pkg", "publisher", "bundle_id", "product", "origin", "suite",
-		"candidate", "candidate_origin", "candidate_suite"} {
+		"candidate", "candidate_origin", "candidate_suite", "section", "summary"} {
 		t.Run(field, func(t *testing.T) {
 			it := map[string]string{"source": "dpkg", "name": "a", field: long}
 			items, _ := json.Marshal([]any{map[string]string{"source": "dpkg", "name": "ok"}, it})
