@@ -626,12 +626,27 @@ type cdxComponent struct {
 	Supplier   *cdxEntity      `json:"supplier"`
 	Purl       string          `json:"purl"`
 	CPE        string          `json:"cpe"`
+	Properties []cdxProperty   `json:"properties"`
 	Components json.RawMessage `json:"components"`
 }
+
+// cdxProperty is a CycloneDX property. Only the extra CPEs generators
+// write there are used (CycloneDX has room for one cpe; syft puts its other
+// candidates in "syft:cpe23" properties, as SPDX lists them all).
+type cdxProperty struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// cpeProperty is the property name that holds a further CPE.
+const cpeProperty = "syft:cpe23"
 
 type cdxEntity struct {
 	Name string `json:"name"`
 }
+
+// maxCPEs bounds the CPEs kept per component.
+const maxCPEs = 64
 
 // maxDepth bounds the nesting of CycloneDX components.
 const maxDepth = 32
@@ -667,6 +682,11 @@ func (rd *reader) cdxEmit(c *cdxComponent, field string, at position, depth int)
 	}
 	if c.CPE != "" {
 		out.CPEs = append(out.CPEs, c.CPE)
+	}
+	for _, p := range c.Properties {
+		if p.Name == cpeProperty && p.Value != "" && len(out.CPEs) < maxCPEs {
+			out.CPEs = append(out.CPEs, p.Value)
+		}
 	}
 	if err := rd.emit(out); err != nil {
 		return err
@@ -809,7 +829,7 @@ func (rd *reader) spdxPackage(key string, i int) error {
 				return fieldErr(fmt.Sprintf("%s.externalRefs[%d].referenceLocator", field, j), "empty purl")
 			}
 		case "cpe23type", "cpe22type":
-			if ref.Locator != "" {
+			if ref.Locator != "" && len(out.CPEs) < maxCPEs {
 				out.CPEs = append(out.CPEs, ref.Locator)
 			}
 		}

@@ -366,3 +366,19 @@ func TestReadHugeDocuments(t *testing.T) {
 		t.Logf("%d MB, %d components, peak heap in use %d MiB", doc.Bytes/1e6, doc.Components, peak>>20)
 	})
 }
+
+// TestReadCPEProperties: syft writes a CycloneDX component's further CPE
+// candidates as "syft:cpe23" properties; they are read after its cpe, as
+// SPDX lists them all.
+func TestReadCPEProperties(t *testing.T) {
+	_, comps, err := readAll(t, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"jdk","version":"1.8.0_411",
+		"cpe":"cpe:2.3:a:oracle:jdk:1.8.0:*:*:*:*:*:*:*","properties":[{"name":"syft:package:type","value":"binary"},
+		{"name":"syft:cpe23","value":"cpe:2.3:a:oracle:java_se:1.8.0:update411:*:*:*:*:*:*"},{"name":"syft:cpe23","value":""}]}]}`), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"cpe:2.3:a:oracle:jdk:1.8.0:*:*:*:*:*:*:*", "cpe:2.3:a:oracle:java_se:1.8.0:update411:*:*:*:*:*:*"}
+	if len(comps) != 1 || strings.Join(comps[0].CPEs, " ") != strings.Join(want, " ") {
+		t.Fatalf("CPEs %q, want %q", comps[0].CPEs, want)
+	}
+}
