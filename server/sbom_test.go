@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
@@ -223,4 +225,43 @@ func assetState(t *testing.T, e *testEnv) string {
 		s.WriteString(name + ":" + string(rune('0'+items)) + ":" + string(rune('0'+ups)) + " ")
 	}
 	return s.String()
+}
+
+// TestSBOMAssetReEvaluated: a catalog change re-evaluates assets with the
+// hosts, and their changed verdicts are fleet events naming the asset.
+func TestSBOMAssetReEvaluated(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	latest := testCatalog(t).Evaluate("python", "3.13", time.Now(), catalog.DefaultPolicy()).Latest
+	doc := `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"python","version":"` + latest + `","purl":"pkg:generic/python@` + latest + `"}]}`
+	code, res, b := e.uploadSBOM(t, e.tokens[auth.RoleCI], "?name=app:2", []byte(doc), nil)
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	events := func() int {
+		var n int
+		e.st.DB().QueryRow(`SELECT COUNT(*) FROM notifier_events WHERE kind = 'fleet' AND payload LIKE '%"host":"app:2"%'`).Scan(&n)
+		return n
+	}
+	before := events()
+	// A newer 3.13 patch dated long ago: the asset's Python becomes patch-overdue.
+	cat, err := testCatalog(t).WithRelease("python", "3.13", "3.13.99", time.Now().AddDate(0, 0, -100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.setCatalog(cat)
+	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var d api.HostDetail
+	if c := e.getJSON(t, "/api/v1/hosts/"+res.AssetID, &d); c != 200 || len(d.Verdicts) != 1 || d.Verdicts[0].Status != catalog.StatusPatchOverdue ||
+		d.Status != catalog.StatusPatchOverdue {
+		t.Fatalf("asset after the new release: %d %+v", c, d)
+	}
+	if after := events(); after != before+1 {
+		t.Errorf("fleet events for the asset: %d → %d, want one more", before, after)
+	}
 }

@@ -29,6 +29,11 @@ var purlSources = map[string]string{
 	"gem": SourceGem, "composer": SourceComposer, "cargo": SourceCargo, "generic": SourceGeneric,
 }
 
+// SubjectField is the Field of the component a CycloneDX document
+// describes itself by (metadata.component: the scanned directory, image or
+// file).
+const SubjectField = "metadata.component"
+
 // distroTypes are the purl types of distribution packages: for them the
 // matcher decides alone, exactly as for an agent's inventory (its ignore
 // rules and source-package logic), and no CPE or name guess is tried.
@@ -168,8 +173,10 @@ func (sm *Matcher) Resolve(c *Component) (Resolved, error) {
 			return r, nil
 		}
 	}
-	if r.PURL != nil {
-		return r, nil // a purl the catalog does not know is no reason to guess by name
+	if r.PURL != nil || c.Field == SubjectField {
+		// a purl the catalog does not know is no reason to guess by name,
+		// nor is the document's subject (a directory, an image's name)
+		return r, nil
 	}
 	r.Result, r.Matched = sm.m.Match(r.Item)
 	return r, nil

@@ -98,11 +98,17 @@ func TestResolve(t *testing.T) {
 			CPEs: []string{"cpe:2.3:a:mattn:go-sqlite3:v1.14.53:*:*:*:*:*:*:*"}},
 			api.Item{Source: "golang", Name: "github.com/mattn/go-sqlite3", Version: "v1.14.53"}, "", "", "", Distro{}},
 		{"maven coordinates", Component{Name: "log4j-core", Version: "2.14.1", PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"},
-			api.Item{Source: "maven", Name: "org.apache.logging.log4j:log4j-core", Version: "2.14.1"}, "-", "", "", Distro{}},
+			api.Item{Source: "maven", Name: "org.apache.logging.log4j:log4j-core", Version: "2.14.1"}, "log4j", "2.14.1", "", Distro{}},
 		{"npm scope", Component{Name: "core", Version: "17.0.0", PURL: "pkg:npm/%40angular/core@17.0.0"},
-			api.Item{Source: "npm", Name: "@angular/core", Version: "17.0.0"}, "-", "", "", Distro{}},
+			api.Item{Source: "npm", Name: "@angular/core", Version: "17.0.0"}, "angular", "17.0.0", "", Distro{}},
 		{"unknown purl type is generic", Component{Name: "nginx", Version: "1.25", PURL: "pkg:docker/library/nginx@1.25"},
-			api.Item{Source: "generic", Name: "nginx", Version: "1.25"}, "-", "", "", Distro{}},
+			api.Item{Source: "generic", Name: "nginx", Version: "1.25"}, "nginx", "1.25", "", Distro{}},
+		{"name rule without purl or CPE", Component{Name: "nginx", Version: "1.24.0"},
+			api.Item{Source: "generic", Name: "nginx", Version: "1.24.0"}, "nginx", "1.24.0", "", Distro{}},
+		{"npm package the catalog does not know: no name guess", Component{Name: "nginx", Version: "1.24.0", PURL: "pkg:npm/nginx@1.24.0"},
+			api.Item{Source: "npm", Name: "nginx", Version: "1.24.0"}, "", "", "", Distro{}},
+		{"document subject without purl or CPE is not guessed by name", Component{Field: "metadata.component", Type: "container", Name: "nginx", Version: "1.25"},
+			api.Item{Source: "generic", Name: "nginx", Version: "1.25"}, "", "", "", Distro{}},
 		{"CPE without purl", Component{Name: "Django", Version: "4.2.7", CPEs: []string{"cpe:2.3:a:djangoproject:django:4.2.7:*:*:*:*:*:*:*"}},
 			api.Item{Source: "generic", Name: "Django", Version: "4.2.7", Product: "django"}, "django", "4.2.7", "cpe cpe:2.3:a:djangoproject:django", Distro{}},
 		{"CPE 2.2 without purl", Component{Name: "python", Version: "3.8.10", CPEs: []string{"bogus", "cpe:/a:python:python:3.8.10"}},
@@ -112,7 +118,9 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.c.Field = "components[0]"
+			if tc.c.Field == "" {
+				tc.c.Field = "components[0]"
+			}
 			r, err := sm.Resolve(&tc.c)
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)

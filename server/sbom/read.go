@@ -400,7 +400,7 @@ func (rd *reader) document() error {
 		return err
 	}
 	if rd.metaSubject != nil { // metadata after the components, or no components at all
-		if err := rd.cdxEmit(rd.metaSubject, "metadata.component", rd.subjectAt, 0); err != nil {
+		if err := rd.cdxEmit(rd.metaSubject, SubjectField, rd.subjectAt, 0); err != nil {
 			return err
 		}
 		rd.metaSubject = nil
@@ -663,7 +663,7 @@ func (rd *reader) cdxTop(key string, i int) error {
 
 // cdxEmit checks and hands over one component, then its nested components.
 func (rd *reader) cdxEmit(c *cdxComponent, field string, at position, depth int) error {
-	if field != "metadata.component" {
+	if field != SubjectField {
 		if err := rd.count(field); err != nil {
 			return err
 		}

@@ -20,7 +20,6 @@ const (
 	MaxLabels      = 32
 	MaxLabelKey    = 64
 	MaxLabelValue  = 256
-	subjectField   = "metadata.component"
 	labelKeyLetter = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/"
 )
 
@@ -94,7 +93,7 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 				host.OSID, host.OSVersion, host.OSName = r.Host.OSID, r.Host.OSVersion, r.Host.OSName
 			}
 			return nil
-		case c.Field == subjectField && !r.Matched:
+		case c.Field == sbom.SubjectField && !r.Matched:
 			return nil // the document's subject (a directory, an image name) is the asset itself
 		}
 		// validated as an agent's item is, its fields named after the component
