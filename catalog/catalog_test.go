@@ -126,9 +126,11 @@ func TestWindowsEditions(t *testing.T) {
 		{"11 24H2 (E)", "11-24h2-e"},
 	}
 	for _, tt := range tests {
-		if got := cat.ParseVersion("windows", tt.version).Cycle(); got != tt.cycle {
-			t.Errorf("windows %q → cycle %q, want %q", tt.version, got, tt.cycle)
-		}
+		t.Run(tt.version, func(t *testing.T) {
+			if got := cat.ParseVersion("windows", tt.version).Cycle(); got != tt.cycle {
+				t.Errorf("windows %q → cycle %q, want %q", tt.version, got, tt.cycle)
+			}
+		})
 	}
 }
 
@@ -164,13 +166,14 @@ func TestCycleMatchingByComponents(t *testing.T) {
 		{"windows", "Windows 10.0.22631.2861 Enterprise", "11-23h2-e"},
 	}
 	for _, tt := range tests {
-		if cat.Product(tt.product) == nil {
-			t.Errorf("no product %s", tt.product)
-			continue
-		}
-		if got := cat.ParseVersion(tt.product, tt.version).Cycle(); got != tt.cycle {
-			t.Errorf("%s %q → cycle %q, want %q", tt.product, tt.version, got, tt.cycle)
-		}
+		t.Run(tt.product+" "+tt.version, func(t *testing.T) {
+			if cat.Product(tt.product) == nil {
+				t.Fatalf("no product %s", tt.product)
+			}
+			if got := cat.ParseVersion(tt.product, tt.version).Cycle(); got != tt.cycle {
+				t.Errorf("%s %q → cycle %q, want %q", tt.product, tt.version, got, tt.cycle)
+			}
+		})
 	}
 }
 
@@ -222,10 +225,12 @@ func TestWithRelease(t *testing.T) {
 		{"lang", "3.2", "", "could not"},
 		{"lang", "", "9.9.9", "matches no cycle"},
 	} {
-		_, err := next.WithRelease(tt.product, tt.cycle, tt.version, day("2025-03-01"))
-		if err == nil || !strings.Contains(err.Error()+errText(err), tt.want) {
-			t.Errorf("WithRelease(%s, %s, %q) error = %v, want %q", tt.product, tt.cycle, tt.version, err, tt.want)
-		}
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := next.WithRelease(tt.product, tt.cycle, tt.version, day("2025-03-01"))
+			if err == nil || !strings.Contains(err.Error()+errText(err), tt.want) {
+				t.Errorf("WithRelease(%s, %s, %q) error = %v, want %q", tt.product, tt.cycle, tt.version, err, tt.want)
+			}
+		})
 	}
 	if _, err := next.WithRelease("lang", "3.2", "3.2.5", day("2025-03-01")); !errors.Is(err, ErrReleaseExists) {
 		t.Errorf("duplicate release error = %v, want ErrReleaseExists", err)

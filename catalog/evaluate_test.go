@@ -193,19 +193,21 @@ func TestEvaluateDefault(t *testing.T) {
 		{"esxi", "8.0 Update 2b", "2024-01-12", "8.0", SupportSupported, "", ""},
 	}
 	for _, tt := range tests {
-		v := cat.Evaluate(tt.product, tt.version, day(tt.asOf), Policy{})
-		if v.Cycle != tt.cycle {
-			t.Errorf("Evaluate(%s, %q, %s).Cycle = %q, want %q (reason: %s)", tt.product, tt.version, tt.asOf, v.Cycle, tt.cycle, v.Reason)
-		}
-		if tt.support != "" && v.Support != tt.support {
-			t.Errorf("Evaluate(%s, %q, %s).Support = %q, want %q", tt.product, tt.version, tt.asOf, v.Support, tt.support)
-		}
-		if tt.status != "" && v.Status != tt.status {
-			t.Errorf("Evaluate(%s, %q, %s).Status = %q, want %q (reason: %s)", tt.product, tt.version, tt.asOf, v.Status, tt.status, v.Reason)
-		}
-		if tt.upgrade != "" && v.UpgradeTo != tt.upgrade {
-			t.Errorf("Evaluate(%s, %q, %s).UpgradeTo = %q, want %q", tt.product, tt.version, tt.asOf, v.UpgradeTo, tt.upgrade)
-		}
+		t.Run(tt.product+" "+tt.version+" "+tt.asOf, func(t *testing.T) {
+			v := cat.Evaluate(tt.product, tt.version, day(tt.asOf), Policy{})
+			if v.Cycle != tt.cycle {
+				t.Errorf("Evaluate(%s, %q, %s).Cycle = %q, want %q (reason: %s)", tt.product, tt.version, tt.asOf, v.Cycle, tt.cycle, v.Reason)
+			}
+			if tt.support != "" && v.Support != tt.support {
+				t.Errorf("Evaluate(%s, %q, %s).Support = %q, want %q", tt.product, tt.version, tt.asOf, v.Support, tt.support)
+			}
+			if tt.status != "" && v.Status != tt.status {
+				t.Errorf("Evaluate(%s, %q, %s).Status = %q, want %q (reason: %s)", tt.product, tt.version, tt.asOf, v.Status, tt.status, v.Reason)
+			}
+			if tt.upgrade != "" && v.UpgradeTo != tt.upgrade {
+				t.Errorf("Evaluate(%s, %q, %s).UpgradeTo = %q, want %q", tt.product, tt.version, tt.asOf, v.UpgradeTo, tt.upgrade)
+			}
+		})
 	}
 	v := cat.Evaluate("python", "3.8.10", day("2025-01-12"), Policy{})
 	if want := "Python 3.8 reached end of life on 2024-10-07; upgrade to 3.9.21 or later."; v.Reason != want {

@@ -138,23 +138,24 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown-format.json", `{"hello":"world"}`, []string{"unknown catalog format"}},
 	}
 	for _, tt := range tests {
-		cat, err := Parse(tt.name, []byte(tt.data))
-		if err == nil {
-			t.Errorf("Parse(%s) = ok, want an error", tt.name)
-			continue
-		}
-		if cat != nil {
-			t.Errorf("Parse(%s) returned a catalog with the error", tt.name)
-		}
-		for _, w := range tt.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("Parse(%s) error %q does not mention %q", tt.name, err, w)
+		t.Run(tt.name, func(t *testing.T) {
+			cat, err := Parse(tt.name, []byte(tt.data))
+			if err == nil {
+				t.Fatalf("Parse(%s) = ok, want an error", tt.name)
 			}
-		}
-		var le *LoadError
-		if !errors.As(err, &le) {
-			t.Errorf("Parse(%s) error is %T, want *LoadError", tt.name, err)
-		}
+			if cat != nil {
+				t.Errorf("Parse(%s) returned a catalog with the error", tt.name)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Parse(%s) error %q does not mention %q", tt.name, err, w)
+				}
+			}
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Errorf("Parse(%s) error is %T, want *LoadError", tt.name, err)
+			}
+		})
 	}
 }
 

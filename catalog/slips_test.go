@@ -159,9 +159,11 @@ func TestSemverPrecedence(t *testing.T) {
 		{"1.0.0", "2.0.0", -1}, {"2.0.0", "2.1.0", -1}, {"2.1.0", "2.1.1", -1}, {"1.0.0-rc.1", "1.0.1-alpha", -1},
 		{"3.12.0rc1", "3.12.0rc2", -1}, {"3.12.0rc1", "3.12.0", -1}, {"3.12.0rc1", "3.12.0-rc.1", 0},
 	} {
-		if got := Compare(ParseVersion(SchemeAuto, tt.a), ParseVersion(SchemeAuto, tt.b)); got != tt.want {
-			t.Errorf("Compare[auto](%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
+		t.Run(tt.a+" vs "+tt.b, func(t *testing.T) {
+			if got := Compare(ParseVersion(SchemeAuto, tt.a), ParseVersion(SchemeAuto, tt.b)); got != tt.want {
+				t.Errorf("Compare[auto](%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -155,17 +155,18 @@ func TestComponents(t *testing.T) {
 		{SchemeSemver, "3.12", []uint64{3, 12, 0}},
 	}
 	for _, tt := range tests {
-		v := ParseVersion(tt.scheme, tt.raw)
-		if v.Err != nil {
-			t.Errorf("ParseVersion(%s, %q): %v", tt.scheme, tt.raw, v.Err)
-			continue
-		}
-		if !slices.Equal(v.Components(), tt.want) {
-			t.Errorf("ParseVersion(%s, %q).Components() = %v, want %v", tt.scheme, tt.raw, v.Components(), tt.want)
-		}
-		if v.Raw != tt.raw {
-			t.Errorf("ParseVersion(%s, %q).Raw = %q, want the raw string kept", tt.scheme, tt.raw, v.Raw)
-		}
+		t.Run(string(tt.scheme)+" "+tt.raw, func(t *testing.T) {
+			v := ParseVersion(tt.scheme, tt.raw)
+			if v.Err != nil {
+				t.Fatalf("ParseVersion(%s, %q): %v", tt.scheme, tt.raw, v.Err)
+			}
+			if !slices.Equal(v.Components(), tt.want) {
+				t.Errorf("ParseVersion(%s, %q).Components() = %v, want %v", tt.scheme, tt.raw, v.Components(), tt.want)
+			}
+			if v.Raw != tt.raw {
+				t.Errorf("ParseVersion(%s, %q).Raw = %q, want the raw string kept", tt.scheme, tt.raw, v.Raw)
+			}
+		})
 	}
 }
 
@@ -198,13 +199,15 @@ func TestParseVersionErrors(t *testing.T) {
 		{Scheme("bogus"), "1.0"},
 	}
 	for _, tt := range tests {
-		v := ParseVersion(tt.scheme, tt.raw)
-		if v.Err == nil {
-			t.Errorf("ParseVersion(%s, %q) = ok, want an error", tt.scheme, tt.raw)
-		}
-		if v.Raw != tt.raw {
-			t.Errorf("ParseVersion(%s, %q).Raw = %q, want it kept", tt.scheme, tt.raw, v.Raw)
-		}
+		t.Run(string(tt.scheme)+" "+tt.raw, func(t *testing.T) {
+			v := ParseVersion(tt.scheme, tt.raw)
+			if v.Err == nil {
+				t.Errorf("ParseVersion(%s, %q) = ok, want an error", tt.scheme, tt.raw)
+			}
+			if v.Raw != tt.raw {
+				t.Errorf("ParseVersion(%s, %q).Raw = %q, want it kept", tt.scheme, tt.raw, v.Raw)
+			}
+		})
 	}
 }
 
