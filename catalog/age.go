@@ -5,17 +5,17 @@ import "strconv"
 // ageDays is how many days after the product's data was taken day d is
 // (0 when the data has no date).
 func (ix *prodIndex) ageDays(d int32) int {
-	if ix.date.IsZero() {
+	if ix.dateDay == noDay {
 		return 0
 	}
-	return int(d - ix.date.day())
+	return int(d - ix.dateDay)
 }
 
 // ageWarnings returns the verdict warnings about the age of the product's
 // data on day d: none while it is at most StaleAfterDays old. Memoised
 // for the last day asked; the slice is shared.
 func (ix *prodIndex) ageWarnings(d int32) []string {
-	if ix.date.IsZero() || d-ix.date.day() <= StaleAfterDays {
+	if ix.dateDay == noDay || d-ix.dateDay <= StaleAfterDays {
 		return noWarnings
 	}
 	if m := ix.ageMemo.Load(); m != nil && m.day == d {

@@ -117,7 +117,7 @@ func (c *Catalog) distroVerdict(up *Verdict, pv *ParsedVersion, dist *prodIndex,
 // and how the installed package compares with the candidate.
 func decideDistro(dist *prodIndex, rel int, ctx *Context, day int32, pol *Policy) *distroJudgement {
 	dci := &dist.cycles[rel]
-	j := &distroJudgement{dist: dist, dci: dci, rel: rel, ext: dist.extendedCounts(pol, ctx.Enrolled), endDay: noDay}
+	j := &distroJudgement{dist: dist, dci: dci, rel: rel, ext: dist.extendedCounts(pol.extendedMode(dist.p.ID), ctx.Enrolled), endDay: noDay}
 	end := dci.supportEnd(j.ext)
 	j.extEnd = end != dci.eolEnd
 	if j.extEnd {

@@ -75,12 +75,13 @@ func (c *Catalog) evaluate(pv *ParsedVersion, asOf time.Time, pol Policy, enroll
 	}
 	v := Verdict{Product: ix.p.ID, Version: pv.Version.Raw, Phase: PhaseUnknown, Patch: PatchUnknown,
 		Maintainer: MaintainerUpstream, CatalogDate: ix.dateStr, Newest: ix.newestOn(day), Warnings: ix.ageWarnings(day)}
-	ext := ix.extendedCounts(&pol, enrolled)
+	mode := pol.extendedMode(ix.p.ID)
+	ext := ix.extendedCounts(mode, enrolled)
 	if pv.cycle < 0 {
 		ix.judgeOutsideCycles(&v, pv.Version, day, ext)
 		return v
 	}
-	d := ix.decide(pv, day, &pol, ext) // a value on the stack: evaluating a fleet allocates little
+	d := ix.decide(pv, day, &pol, ext, mode == ExtendedNone) // a value on the stack: evaluating a fleet allocates little
 	d.fill(&v)
 	if d.support == SupportEOL {
 		v.UpgradeTo, v.Reason = ix.eolAnswer(d.cur, day, ext, d.none)
@@ -113,9 +114,10 @@ func (ix *prodIndex) newestOn(d int32) string {
 }
 
 // extendedCounts reports whether the product's extended-support programme
-// keeps a cycle supported under the policy for a host with these enrolments.
-func (ix *prodIndex) extendedCounts(pol *Policy, enrolled []string) bool {
-	switch pol.extendedMode(ix.p.ID) {
+// keeps a cycle supported under the policy's setting for the product
+// (mode) for a host with these enrolments.
+func (ix *prodIndex) extendedCounts(mode string, enrolled []string) bool {
+	switch mode {
 	case ExtendedAll:
 		return true
 	case ExtendedNone:
@@ -208,10 +210,9 @@ type decision struct {
 }
 
 // decide works out support, phase, patch and status of a version in a cycle.
-func (ix *prodIndex) decide(pv *ParsedVersion, day int32, pol *Policy, ext bool) (d decision) {
+func (ix *prodIndex) decide(pv *ParsedVersion, day int32, pol *Policy, ext, none bool) (d decision) {
 	ci := &ix.cycles[pv.cycle]
-	d = decision{ix: ix, ci: ci, cur: pv.cycle, day: day, ext: ext, endDay: noDay,
-		grace: pol.GraceDays, none: pol.extendedMode(ix.p.ID) == ExtendedNone}
+	d = decision{ix: ix, ci: ci, cur: pv.cycle, day: day, ext: ext, endDay: noDay, grace: pol.GraceDays, none: none}
 	end := ci.supportEnd(ext)
 	d.extEnd = end != ci.eolEnd
 	if d.extEnd {
@@ -528,14 +529,15 @@ func (ix *prodIndex) upgradeAfter(d int32, cur int, ext bool) string {
 // upgradeAfterTarget is the latest patch of the oldest newer cycle that is
 // supported on day d and outlives cycle cur, or "".
 func (ix *prodIndex) upgradeAfterTarget(d int32, cur int, ext bool) string {
+	// a newer line is released after this one: start there
 	end := ix.cycles[cur].supportEnd(ext)
-	for k := 0; k < len(ix.byRel); k++ {
+	for k := ix.relPos[cur] + 1; k < len(ix.byRel); k++ {
 		i := ix.byRel[k]
 		ci := &ix.cycles[i]
 		if ci.release > d {
 			break
 		}
-		if i != cur && ix.newerCycle(i, cur) && d <= ci.supportEnd(ext) && ci.supportEnd(ext) > end {
+		if e := ci.supportEnd(ext); d <= e && e > end && ix.newerCycle(i, cur) {
 			return ci.targetOf(d)
 		}
 	}

@@ -22,6 +22,7 @@ type prodIndex struct {
 	prog        *Programme // the extended-support programme behind the eoes dates
 	byProgramme string     // " is supported by " + the programme's name, for reasons
 	date        Date       // the day the product's data was taken
+	dateDay     int32      // date as a day number, noDay when unknown
 	dateStr     string     // date as YYYY-MM-DD, "" when unknown
 
 	newestMemo atomic.Pointer[dayMemo]  // the last newest answer
@@ -171,6 +172,7 @@ func buildIndex(p *Product) *prodIndex {
 		}
 	}
 	ix.date = p.Date
+	ix.dateDay = p.Date.day()
 	ix.dateStr = p.Date.String()
 	return ix
 }

@@ -175,31 +175,41 @@ func compareKeys(a, b *Version) int {
 	// §11 says (1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-alpha.beta); elsewhere a
 	// missing qualifier is the plain version (after pre-releases, before
 	// post-release letters and updates).
-	n = max(len(a.tail), len(b.tail))
-	inPre := false
+	at, bt := a.tail, b.tail
+	n = min(len(at), len(bt))
 	for i := 0; i < n; i++ {
-		switch {
-		case i >= len(a.tail) && inPre:
-			return -1
-		case i >= len(b.tail) && inPre:
+		if c := compareTok(&at[i], &bt[i]); c != 0 {
+			return c
+		}
+	}
+	if len(at) == len(bt) {
+		return 0
+	}
+	for i := 0; i < n; i++ {
+		if at[i].class < 0 { // inside a pre-release: the shorter one is lower
+			if len(at) < len(bt) {
+				return -1
+			}
 			return 1
 		}
-		var x, y tok
-		if i < len(a.tail) {
-			x = a.tail[i]
+	}
+	var zero tok
+	for i := n; i < len(at) || i < len(bt); i++ {
+		x, y := &zero, &zero
+		if i < len(at) {
+			x = &at[i]
 		}
-		if i < len(b.tail) {
-			y = b.tail[i]
+		if i < len(bt) {
+			y = &bt[i]
 		}
 		if c := compareTok(x, y); c != 0 {
 			return c
 		}
-		inPre = inPre || x.class < 0
 	}
 	return 0
 }
 
-func compareTok(x, y tok) int {
+func compareTok(x, y *tok) int {
 	if x.class != y.class {
 		if x.class < y.class {
 			return -1
@@ -212,8 +222,8 @@ func compareTok(x, y tok) int {
 		}
 		return 1
 	}
-	if c := strings.Compare(x.word, y.word); c != 0 {
-		return c
+	if x.word != y.word {
+		return strings.Compare(x.word, y.word)
 	}
 	if x.num != y.num {
 		if x.num < y.num {
