@@ -117,14 +117,14 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	backend := &webdata.Backend{Store: st, Catalog: p.cats.Current, Notifier: p.nt, Eligibility: p.svc.Eligibility,
+	backend := &webdata.Backend{Store: st, Catalog: p.cats.Current, Notifier: p.nt, Domain: p.svc,
 		EnrollSecretSet: cfg.EnrollSecret != "", Documents: p.cats.Documents, Published: p.cats.Published,
 		Publish: func(ctx context.Context, product, cycle, version string, date time.Time, link string) error {
 			_, err := p.cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version,
 				Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
 			return err
 		}}
-	p.srv.ui = web.New(web.Config{Auth: backend, Fleet: backend, CustomerFleet: backend.ForCustomer, Checker: backend, Notifications: backend, Settings: backend,
+	p.srv.ui = web.New(web.Config{Auth: backend, Fleet: backend, CustomerFleet: backend.ForCustomer, Checker: backend, Customers: backend, Notifications: backend, Settings: backend,
 		SessionKey: sessionKey, SecureCookies: cfg.TLSCert != "", Logger: log})
 	return p, nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,8 +14,9 @@ import (
 )
 
 // TestBrowser drives the dashboard in real headless Chromium: log in, read
-// the overview of a seeded fleet, filter hosts, check eligibility, publish a
-// release and find it in the outbox, at laptop and phone sizes, with and
+// the overview of a seeded fleet, filter hosts, check tickets (the
+// severity changes the answer), create a customer, publish a release and
+// find it in the outbox, at laptop and phone sizes, with and
 // without JavaScript. Screenshots go to test-artifacts/web/.
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
@@ -87,25 +89,68 @@ func TestBrowser(t *testing.T) {
 	}
 	c.Shot("06-product-python")
 
-	// Eligibility of a customer's bare product + version.
+	// The ticket check: a customer on Premium raises a ticket on a Saturday
+	// night. Severity 1 is covered 24x7; changing only the severity to 2
+	// changes the decision's timing (Monday morning, no phone callback).
 	c.Open("/eligibility")
-	c.Do("fill eligibility",
+	c.Do("fill ticket",
+		chromedp.SendKeys(chromedp.ID("e-customer"), "Webshop AG"),
+		chromedp.SendKeys(chromedp.ID("e-version"), "3.13.7"),
 		chromedp.SendKeys(chromedp.ID("e-product"), "python"),
-		chromedp.SendKeys(chromedp.ID("e-version"), "3.8.10"),
-		chromedp.SetValue(chromedp.ID("e-sev"), "sev1"))
-	c.Submit(".elig button.primary", "version=3.8.10")
-	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "NOT ELIGIBLE") {
-		t.Errorf("eligibility of python 3.8.10 = %q, want NOT ELIGIBLE", v)
+		chromedp.SetValue(chromedp.ID("e-sev"), "1"),
+		chromedp.SendKeys(chromedp.ID("e-at"), "2025-09-13T21:00:00Z"))
+	c.Submit(".elig button.primary", "severity=1")
+	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "ACCEPT") {
+		t.Errorf("severity 1 ticket = %q, want ACCEPT", v)
 	}
-	if up := c.Text(".answer .upgrade"); up != "3.9.23" {
-		t.Errorf("upgrade_to shown = %q, want 3.9.23", up)
+	if ws, phone := c.Text("#work-starts"), c.Text("#phone-now"); ws != "now" || phone != "yes" {
+		t.Errorf("severity 1 on Saturday night: work starts %q, phone %q; want now, yes", ws, phone)
 	}
-	c.Shot("07-eligibility-not-eligible")
-	c.Open("/eligibility?product=python&version=3.13.7")
-	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "ELIGIBLE") || strings.Contains(v, "NOT") {
-		t.Errorf("eligibility of python 3.13.7 = %q, want ELIGIBLE", v)
+	if size, _ := strconv.ParseFloat(strings.TrimSuffix(c.Eval(`getComputedStyle(document.querySelector(".answer .verdict")).fontSize`), "px"), 64); size < 32 {
+		t.Errorf("the verdict is not in large type: font-size %vpx", size)
 	}
-	c.Shot("08-eligibility-eligible")
+	c.Shot("07-ticket-accept-now")
+	c.Do("severity 2", chromedp.SetValue(chromedp.ID("e-sev"), "2"))
+	c.Submit(".elig button.primary", "severity=2")
+	if ws, phone := c.Text("#work-starts"), c.Text("#phone-now"); !strings.HasPrefix(ws, "Monday 2025-09-15 09:00 Europe/Berlin") || phone != "no" {
+		t.Errorf("severity 2 on Saturday night: work starts %q, phone %q; want Monday 09:00, no", ws, phone)
+	}
+	if n, _ := strconv.Atoi(c.Eval(`String(document.querySelectorAll("#reasons li").length)`)); n < 4 {
+		t.Errorf("the answer gives %d reasons, want every rule that decided", n)
+	}
+	c.Shot("08-ticket-accept-monday")
+	// An expired contract sold by a partner: REFUSE, with the end date and the partner.
+	c.Do("expired customer", chromedp.SetValue(chromedp.ID("e-customer"), "Databank BV"))
+	c.Submit(".elig button.primary", "Databank")
+	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "REFUSE") {
+		t.Errorf("expired contract = %q, want REFUSE", v)
+	}
+	if why := c.Text("#reasons"); !strings.Contains(why, "ended on 2024-12-31") || !strings.Contains(why, "Contoso Ltd") {
+		t.Errorf("reasons for the expired partner contract:\n%s", why)
+	}
+	if up := c.Text("#route"); !strings.Contains(up, "Contoso Ltd") {
+		t.Errorf("route = %q, want the partner", up)
+	}
+	c.Shot("09-ticket-refuse")
+
+	// Customers: create one; its enroll secret is shown once.
+	c.Open("/customers")
+	c.Do("fill customer",
+		chromedp.SendKeys(chromedp.ID("c-name"), "Initech"),
+		chromedp.SetValue(chromedp.ID("c-tier"), "enterprise"),
+		chromedp.SetValue(chromedp.ID("c-start"), "2025-01-01"),
+		chromedp.SetValue(chromedp.ID("c-end"), "2025-12-31"),
+		chromedp.SetValue(chromedp.ID("c-tz"), "America/New_York"),
+		chromedp.SendKeys(chromedp.ID("c-holidays"), "2025-07-04"),
+		chromedp.SendKeys(chromedp.ID("c-contacts"), "it@initech.example"))
+	c.Submit(`form[action="/customers"] button[type="submit"]`, "/customers")
+	if secret := c.Eval(`document.getElementById("newsecret").value`); !strings.HasPrefix(secret, "ewe_") {
+		t.Errorf("the new customer's enroll secret is not shown: %q", secret)
+	}
+	if rows := c.Text("table.customers"); !strings.Contains(rows, "Initech") || !strings.Contains(rows, "America/New_York") {
+		t.Errorf("the customers table does not list the new customer:\n%s", rows)
+	}
+	c.Shot("10-customers")
 
 	// Publish a release and see it in the outbox.
 	c.Open("/notifications")
@@ -121,15 +166,16 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(outbox, "Python 3.12.12 released") || !strings.Contains(outbox, "pending") {
 		t.Errorf("the outbox does not list the new release as pending:\n%s", outbox)
 	}
-	c.Shot("09-notifications")
+	c.Shot("11-notifications")
 
 	c.Open("/settings")
-	c.Shot("10-settings")
+	c.Shot("12-settings")
 
 	// A phone.
 	c.Do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	for _, p := range []struct{ path, name string }{
-		{"/", "11-phone-overview"}, {"/hosts?status=eol&per=25", "12-phone-hosts"}, {"/eligibility?product=python&version=3.8.10", "13-phone-eligibility"},
+		{"/", "13-phone-overview"}, {"/hosts?status=eol&per=25", "14-phone-hosts"},
+		{"/eligibility?customer=Webshop+AG&product=python&version=3.8.10&severity=1", "15-phone-ticket"}, {"/customers", "16-phone-customers"},
 	} {
 		c.Open(p.path)
 		if w := c.Eval(`String(document.documentElement.scrollWidth > document.documentElement.clientWidth + 1)`); w == "true" {
@@ -149,7 +195,7 @@ func TestBrowser(t *testing.T) {
 	if n := c.Text("p.lede"); !strings.HasPrefix(n, "27 hosts match") {
 		t.Errorf("no-JS OS filter: %q, want 27 hosts", n)
 	}
-	c.Shot("14-nojs-hosts")
+	c.Shot("17-nojs-hosts")
 
 	for _, p := range c.Problems() {
 		t.Errorf("browser console: %s", p)
@@ -179,11 +225,8 @@ func TestBrowserLive(t *testing.T) {
 	}
 	c.Open("/products")
 	c.Shot("live-04-products")
-	c.Open("/eligibility?product=python&version=3.8.10")
-	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "NOT ELIGIBLE") {
-		t.Errorf("python 3.8.10 = %q, want NOT ELIGIBLE", v)
-	}
-	c.Shot("live-05-eligibility")
+	c.Open("/eligibility")
+	c.Shot("live-05-ticket-check")
 	c.Open("/notifications")
 	c.Shot("live-06-notifications")
 	c.Open("/settings")

@@ -58,17 +58,48 @@ type Fleet interface {
 	Product(ctx context.Context, id string, maxVersions int) (ProductDetail, error)
 }
 
-// Checker answers support-eligibility questions, the same way as
-// GET /api/v1/eligibility.
+// Checker answers the support desk's ticket check, the same way as
+// GET /api/v1/tickets/check.
 type Checker interface {
-	// CheckVersion evaluates a bare product + version against the catalog;
-	// it needs no fleet. An unknown product or unparsable version is an
-	// answer (eligible=false with a reason), not an error.
-	CheckVersion(ctx context.Context, product, version, severity string) (api.Eligibility, error)
-	// CheckHost evaluates the host (by id or hostname) for one product, or
-	// for every matched product when product is empty, worst first. An
-	// unknown host yields a fault.NotFound error.
-	CheckHost(ctx context.Context, host, product, severity string) ([]api.Eligibility, error)
+	// TicketCheck decides a ticket: accept or refuse, when work starts, who
+	// takes it, why. Bad input is a fault.Invalid error naming the field
+	// (customer, host, product, version, severity, at); an unknown customer
+	// or host, or a product the host does not run, is a fault.NotFound
+	// error; a hostname shared by several hosts a fault.Conflict naming host.
+	TicketCheck(ctx context.Context, q TicketQuery) (api.TicketCheck, error)
+	// CustomerNames lists the customers' names, sorted, for the form's
+	// suggestions.
+	CustomerNames(ctx context.Context) ([]string, error)
+}
+
+// TicketQuery is the ticket check form: Customer with Product and Version,
+// or Host with Product; Severity "1" to "4"; At an RFC 3339 time ("" for now).
+type TicketQuery struct {
+	Customer, Host, Product, Version string
+	Severity                         string
+	At                               string
+}
+
+// Customers is the administration of customers and their contracts
+// (admin), the same as the /api/v1/customers routes. Bad input is a
+// fault.Invalid error naming the field (as the API names it: "tier",
+// "holidays[1]", "business_hours.open"); a taken name a fault.Conflict
+// naming "name"; an unknown customer a fault.NotFound error.
+type Customers interface {
+	// Customers lists every customer by name, with its contract's state today.
+	Customers(ctx context.Context) ([]api.Customer, error)
+	// Customer returns one customer by id or name.
+	Customer(ctx context.Context, ref string) (api.Customer, error)
+	// CreateCustomer creates a customer; the answer carries its enroll
+	// secret, shown once.
+	CreateCustomer(ctx context.Context, s api.CustomerSpec) (api.Customer, error)
+	// UpdateCustomer changes the fields the patch sets (and with
+	// RotateEnrollSecret answers the new secret, once).
+	UpdateCustomer(ctx context.Context, ref string, p api.CustomerPatch) (api.Customer, error)
+	// DeleteCustomer deletes a customer; one with hosts only when force
+	// (detaching them), else a fault.Conflict error. It returns how many
+	// hosts were detached.
+	DeleteCustomer(ctx context.Context, ref string, force bool) (detached int, err error)
 }
 
 // Notifications is the notifier's state and the release publishing action.

@@ -15,6 +15,7 @@ import (
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
+	"github.com/eolwatch/eolwatch/server/contract"
 )
 
 // fakeNow is the fixed "today" of the fake fleet.
@@ -163,6 +164,10 @@ type fake struct {
 	limits   []int // Limit of every Hosts call
 	nextTok  int
 	failWith error // when set, every read fails with it
+	custs    map[string]api.Customer
+	nextCust int
+	tickets  []TicketQuery       // every ticket check asked
+	patches  []api.CustomerPatch // every customer update asked
 }
 
 var fakeOSes = []struct{ name, id, ver string }{
@@ -181,7 +186,7 @@ var fakeVersions = map[string][]string{
 
 // newFake returns a fake fleet of n deterministic hosts.
 func newFake(n int) *fake {
-	f := &fake{cat: fakeCatalog(), byID: map[string]*fakeHost{}, tokens: map[string]Token{}}
+	f := &fake{cat: fakeCatalog(), byID: map[string]*fakeHost{}, tokens: map[string]Token{}, custs: fakeCustomers()}
 	products := []string{"python", "openssl", "nginx", "postgresql", "nodejs"}
 	for i := 0; i < n; i++ {
 		osv := fakeOSes[(i*7)%len(fakeOSes)]
@@ -548,24 +553,199 @@ func eligibilityOf(v catalog.Verdict, host string) api.Eligibility {
 		UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: v.Reason, AsOf: fakeNow.Format(time.DateOnly)}
 }
 
-func (f *fake) CheckVersion(_ context.Context, product, version, _ string) (api.Eligibility, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return eligibilityOf(fakeEvaluate(f.cat, product, version, fakeNow), ""), nil
+// fakeCustomers are the fake's customers: the web hosts belong to c-web,
+// the database hosts to c-db (fakeCustomerOf).
+func fakeCustomers() map[string]api.Customer {
+	return map[string]api.Customer{
+		"c-web": {ID: "c-web", CustomerSpec: api.CustomerSpec{Name: "Webshop AG", Tier: "premium", ContractStart: "2025-01-01", ContractEnd: "2026-12-31",
+			Timezone: "Europe/Berlin", Holidays: []string{"2025-12-25"}, Contacts: []string{"it@webshop.example"}}, Hosts: 2},
+		"c-db": {ID: "c-db", CustomerSpec: api.CustomerSpec{Name: "Databank BV", Tier: "standard", ContractStart: "2024-01-01", ContractEnd: "2024-12-31",
+			SoldBy: "Contoso Ltd", Timezone: "Europe/Amsterdam"}, Hosts: 1},
+	}
 }
 
-func (f *fake) CheckHost(_ context.Context, host, product, _ string) ([]api.Eligibility, error) {
-	h := f.find(host)
-	if h == nil {
-		return nil, fmt.Errorf("host %q: %w", host, errNotFound)
-	}
-	var out []api.Eligibility
-	for _, iv := range h.d.Verdicts {
-		if product == "" || iv.Verdict.Product == product {
-			out = append(out, eligibilityOf(iv.Verdict, h.d.Info.Hostname))
+// customerByRef finds a fake customer by id or name, ignoring case.
+func (f *fake) customerByRef(ref string) (api.Customer, bool) {
+	for _, c := range f.custs {
+		if c.ID == ref || strings.EqualFold(c.Name, strings.TrimSpace(ref)) {
+			return c, true
 		}
 	}
+	return api.Customer{}, false
+}
+
+// TicketCheck implements Checker with the real contract rules over the
+// fake's customers, hosts and catalog.
+func (f *fake) TicketCheck(_ context.Context, q TicketQuery) (api.TicketCheck, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tickets = append(f.tickets, q)
+	sev, err := strconv.Atoi(q.Severity)
+	if err != nil || sev < 1 || sev > 4 {
+		return api.TicketCheck{}, fault.Invalidf("severity", "severity %q: want 1, 2, 3 or 4", q.Severity)
+	}
+	at := fakeNow
+	if q.At != "" {
+		if at, err = time.Parse(time.RFC3339, q.At); err != nil {
+			return api.TicketCheck{}, fault.Invalidf("at", "at %q: want an RFC 3339 time", q.At)
+		}
+	}
+	var c api.Customer
+	var el api.Eligibility
+	if q.Host != "" {
+		h := f.find(q.Host)
+		if h == nil {
+			return api.TicketCheck{}, fmt.Errorf("host %q: %w", q.Host, errNotFound)
+		}
+		found := false
+		for _, iv := range h.d.Verdicts {
+			if iv.Verdict.Product == q.Product {
+				el, found = eligibilityOf(iv.Verdict, h.d.Info.Hostname), true
+			}
+		}
+		if !found {
+			return api.TicketCheck{}, fmt.Errorf("product %q on %s: %w", q.Product, q.Host, errNotFound)
+		}
+		id := fakeCustomerOf(h)
+		if id == "" {
+			return api.TicketCheck{Route: api.RouteVendor, WorkStarts: at, At: at, Severity: sev, Eligibility: el,
+				Reasons: []string{"Host " + h.d.Info.Hostname + " belongs to no customer, so no contract covers it."}}, nil
+		}
+		c = f.custs[id]
+	} else {
+		var ok bool
+		if c, ok = f.customerByRef(q.Customer); !ok {
+			return api.TicketCheck{}, fmt.Errorf("customer %q: %w", q.Customer, errNotFound)
+		}
+		el = eligibilityOf(fakeEvaluate(f.cat, q.Product, q.Version, fakeNow), "")
+	}
+	k, err := contract.New(c.CustomerSpec, contract.Tiers)
+	if err != nil {
+		return api.TicketCheck{}, err
+	}
+	d := k.Decide(contract.Ticket{Severity: sev, At: at, Eligibility: el})
+	c.Contract = &d.State
+	return api.TicketCheck{Accept: d.Accept, PhoneNow: d.PhoneNow, WorkStarts: d.WorkStarts, Route: d.Route, Customer: &c,
+		Reasons: d.Reasons, Eligibility: el, Severity: sev, At: at.UTC()}, nil
+}
+
+// CustomerNames implements Checker.
+func (f *fake) CustomerNames(context.Context) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.custs {
+		out = append(out, c.Name)
+	}
+	slices.Sort(out)
 	return out, nil
+}
+
+// Customers implements Customers.
+func (f *fake) Customers(context.Context) ([]api.Customer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []api.Customer
+	for _, c := range f.custs {
+		out = append(out, f.withState(c))
+	}
+	slices.SortFunc(out, func(a, b api.Customer) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return out, nil
+}
+
+func (f *fake) withState(c api.Customer) api.Customer {
+	if k, err := contract.New(c.CustomerSpec, contract.Tiers); err == nil {
+		st := k.State(k.Today(fakeNow))
+		c.Contract = &st
+	}
+	return c
+}
+
+// Customer implements Customers.
+func (f *fake) Customer(_ context.Context, ref string) (api.Customer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.customerByRef(ref)
+	if !ok {
+		return api.Customer{}, fmt.Errorf("customer %q: %w", ref, errNotFound)
+	}
+	return f.withState(c), nil
+}
+
+// CreateCustomer implements Customers with the real validation.
+func (f *fake) CreateCustomer(_ context.Context, s api.CustomerSpec) (api.Customer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := contract.Normalize(&s, contract.Tiers); err != nil {
+		return api.Customer{}, err
+	}
+	if _, dup := f.customerByRef(s.Name); dup {
+		return api.Customer{}, fault.New(fault.Conflict, "name", "customer name %q: a customer with this name exists", s.Name)
+	}
+	f.nextCust++
+	c := api.Customer{ID: "c-" + strconv.Itoa(f.nextCust), CustomerSpec: s}
+	f.custs[c.ID] = c
+	c = f.withState(c)
+	c.EnrollSecret = "ewe_fake_secret_" + strconv.Itoa(f.nextCust)
+	return c, nil
+}
+
+// UpdateCustomer implements Customers: the patch's fields, validated.
+func (f *fake) UpdateCustomer(_ context.Context, ref string, p api.CustomerPatch) (api.Customer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.patches = append(f.patches, p)
+	c, ok := f.customerByRef(ref)
+	if !ok {
+		return api.Customer{}, fmt.Errorf("customer %q: %w", ref, errNotFound)
+	}
+	s := c.CustomerSpec
+	for _, x := range []struct {
+		dst *string
+		v   *string
+	}{{&s.Name, p.Name}, {&s.Tier, p.Tier}, {&s.ContractStart, p.ContractStart}, {&s.ContractEnd, p.ContractEnd},
+		{&s.NoticeGiven, p.NoticeGiven}, {&s.SoldBy, p.SoldBy}, {&s.Timezone, p.Timezone}} {
+		if x.v != nil {
+			*x.dst = *x.v
+		}
+	}
+	if p.AutoRenew != nil {
+		s.AutoRenew = *p.AutoRenew
+	}
+	if p.BusinessHours != nil {
+		s.BusinessHours = p.BusinessHours
+	}
+	if p.Holidays != nil {
+		s.Holidays = *p.Holidays
+	}
+	if p.Contacts != nil {
+		s.Contacts = *p.Contacts
+	}
+	if err := contract.Normalize(&s, contract.Tiers); err != nil {
+		return api.Customer{}, err
+	}
+	c.CustomerSpec = s
+	f.custs[c.ID] = c
+	c = f.withState(c)
+	if p.RotateEnrollSecret {
+		c.EnrollSecret = "ewe_fake_rotated"
+	}
+	return c, nil
+}
+
+// DeleteCustomer implements Customers.
+func (f *fake) DeleteCustomer(_ context.Context, ref string, force bool) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.customerByRef(ref)
+	if !ok {
+		return 0, fmt.Errorf("customer %q: %w", ref, errNotFound)
+	}
+	if c.Hosts > 0 && !force {
+		return 0, fault.New(fault.Conflict, "force", "customer %s has hosts", c.Name)
+	}
+	delete(f.custs, c.ID)
+	return c.Hosts, nil
 }
 
 func (f *fake) Groups(context.Context) ([]Group, error) { return f.groups, nil }
@@ -659,7 +839,7 @@ func (f *fake) CatalogInfo(context.Context) (CatalogStatus, error) {
 
 // newTestUI returns a dashboard over f with the fake clock.
 func newTestUI(f *fake) *UI {
-	return New(Config{Auth: f, Fleet: f, CustomerFleet: f.forCustomer, Checker: f, Notifications: f, Settings: f, Now: func() time.Time { return fakeNow },
+	return New(Config{Auth: f, Fleet: f, CustomerFleet: f.forCustomer, Checker: f, Customers: f, Notifications: f, Settings: f, Now: func() time.Time { return fakeNow },
 		SessionKey: []byte("0123456789abcdef0123456789abcdef"), Logger: slog.New(slog.DiscardHandler)})
 }
 

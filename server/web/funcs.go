@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ var funcs = template.FuncMap{
 	"perPages": func() []int { return []int{25, 50, 100, 200} },
 	"join":     strings.Join,
 	"contains": strings.Contains,
+	"has":      slices.Contains[[]string],
 	"duration": humanDuration,
 	"daysText": daysText,
 	"upper":    strings.ToUpper,

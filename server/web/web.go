@@ -22,7 +22,7 @@ import (
 var assets embed.FS
 
 // Config holds the dashboard's dependencies and settings. Auth, Fleet,
-// Checker, Notifications and Settings are required.
+// Checker, Customers, Notifications and Settings are required.
 type Config struct {
 	// Auth checks the token typed on the login page, and again on every
 	// request of a session.
@@ -33,8 +33,10 @@ type Config struct {
 	// limited to one customer: the fleet of that customer's hosts (by the
 	// customer's id). Nil: such sessions are refused.
 	CustomerFleet func(customer string) Fleet
-	// Checker answers the eligibility form.
+	// Checker answers the ticket check form.
 	Checker Checker
+	// Customers serves the customers pages.
+	Customers Customers
 	// Notifications serves the notifications page and publishes releases.
 	Notifications Notifications
 	// Settings serves the settings page.
@@ -68,13 +70,13 @@ type UI struct {
 }
 
 // pageNames are the page templates; each is parsed together with layout.html.
-var pageNames = []string{"login", "overview", "hosts", "host", "products", "product", "eligibility", "notifications", "settings", "error"}
+var pageNames = []string{"login", "overview", "hosts", "host", "products", "product", "eligibility", "customers", "customer", "notifications", "settings", "error"}
 
 // New returns the dashboard for cfg. It panics when a required dependency is
 // missing or the embedded templates do not parse (both are programming errors).
 func New(cfg Config) *UI {
-	if cfg.Auth == nil || cfg.Fleet == nil || cfg.Checker == nil || cfg.Notifications == nil || cfg.Settings == nil {
-		panic("web: Config needs Auth, Fleet, Checker, Notifications and Settings")
+	if cfg.Auth == nil || cfg.Fleet == nil || cfg.Checker == nil || cfg.Customers == nil || cfg.Notifications == nil || cfg.Settings == nil {
+		panic("web: Config needs Auth, Fleet, Checker, Customers, Notifications and Settings")
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
@@ -130,7 +132,12 @@ func (u *UI) Register(mux *http.ServeMux) {
 	h("GET /hosts/{id}", auth.CustomerViewer, u.host)
 	h("GET /products", auth.CustomerViewer, u.products)
 	h("GET /products/{id}", auth.CustomerViewer, u.product)
-	h("GET /eligibility", auth.Support, u.eligibility)
+	h("GET /eligibility", auth.Support, u.ticketCheck) // the ticket check
+	h("GET /customers", auth.Admin, u.customers)
+	h("POST /customers", auth.Admin, u.createCustomer)
+	h("GET /customers/{id}", auth.Admin, u.customer)
+	h("POST /customers/{id}", auth.Admin, u.updateCustomer)
+	h("POST /customers/{id}/delete", auth.Admin, u.deleteCustomer)
 	h("GET /notifications", auth.Viewer, u.notifications)
 	h("POST /notifications/releases", auth.Admin, u.publishRelease)
 	h("GET /settings", auth.Viewer, u.settings)

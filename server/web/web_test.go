@@ -207,8 +207,11 @@ func TestPagesByRole(t *testing.T) {
 		{"/products", webtest.All(200), "Products in the fleet"},
 		{"/products/python", webtest.All(200), "Release cycles and support dates"},
 		{"/products/cobol", webtest.All(404), "Not found"},
-		{"/eligibility", webtest.Roles(200, 200, 403), ""},
-		{"/eligibility?product=python&version=3.8.10", webtest.Roles(200, 200, 403), ""},
+		{"/eligibility", webtest.Roles(200, 200, 403), "Ticket check"},
+		{"/eligibility?customer=Webshop+AG&product=python&version=3.8.10&severity=2", webtest.Roles(200, 200, 403), "REFUSE"},
+		{"/customers", webtest.Roles(200, 403, 403), "Webshop AG"},
+		{"/customers/c-web", webtest.Roles(200, 403, 403), "Europe/Berlin"},
+		{"/customers/nobody", webtest.Roles(404, 403, 403), "Not found"},
 		{"/notifications", webtest.All(200), "Outbox"},
 		{"/notifications?state=failed", webtest.All(200), "Recipient address rejected"},
 		{"/settings", webtest.All(200), "Catalog"},
@@ -240,6 +243,10 @@ func TestFormsByRole(t *testing.T) {
 	}{
 		{"/notifications/releases", url.Values{"product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}}, webtest.Roles(303, 403, 403)},
 		{"/settings/tokens", url.Values{"name": {"ci"}, "role": {"viewer"}}, webtest.Roles(200, 403, 403)},
+		{"/customers", url.Values{"name": {"Newco"}, "tier": {"standard"}, "contract_start": {"2025-01-01"}, "contract_end": {"2025-12-31"},
+			"days": {"mon"}, "open": {"09:00"}, "close": {"17:00"}}, webtest.Roles(200, 403, 403)},
+		{"/customers/c-db", url.Values{"name": {"Databank BV"}, "tier": {"standard"}, "contract_start": {"2024-01-01"}, "contract_end": {"2024-12-31"},
+			"days": {"mon"}, "open": {"09:00"}, "close": {"17:00"}, "timezone": {"Europe/Amsterdam"}}, webtest.Roles(303, 403, 403)},
 	}
 	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
@@ -363,45 +370,6 @@ func TestTokensCreateAndRevoke(t *testing.T) {
 	}
 	if resp, _ := b.Post("/settings/tokens/nope/revoke", url.Values{"csrf": {csrf}}); resp.StatusCode != 404 {
 		t.Errorf("revoke unknown = %d, want 404", resp.StatusCode)
-	}
-}
-
-func TestEligibilityAnswers(t *testing.T) {
-	e := newEnv(t, 20)
-	b := e.as(t, auth.RoleSupport)
-	tests := []struct {
-		query string
-		code  int
-		want  []string
-		not   string
-	}{
-		{"product=python&version=3.8.10", 200, []string{"NOT ELIGIBLE", "reached end of life on 2024-10-07", "3.9.23"}, ""},
-		{"product=python&version=3.13.7&severity=sev2", 200, []string{"✔</span> ELIGIBLE", "latest patch", "Ticket severity: sev2"}, "NOT ELIGIBLE"},
-		{"product=python&version=3.9.23", 200, []string{"ELIGIBLE", "eol soon"}, "NOT ELIGIBLE"},
-		{"product=cobol&version=1", 200, []string{"NOT ELIGIBLE", "not in the catalog"}, ""},
-		{"product=python", 400, []string{"Enter the installed version"}, "ELIGIBLE"},
-		{"version=3.8", 400, []string{"Enter a product"}, "ELIGIBLE"},
-		{"product=python&version=3.8&severity=urgent", 400, []string{"Choose a severity"}, "ELIGIBLE"},
-		{"host=nope.example.net", 404, []string{"No host with that id"}, "ELIGIBLE"},
-		{"host=h00001&product=python", 200, []string{"on web-0001.example.net"}, ""},
-		{"host=WEB-0001.example.net", 200, []string{"products on web-0001.example.net"}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			code, body := b.Get("/eligibility?" + tt.query)
-			if code != tt.code {
-				t.Errorf("GET /eligibility?%s = %d, want %d", tt.query, code, tt.code)
-				return
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("GET /eligibility?%s: body lacks %q", tt.query, w)
-				}
-			}
-			if tt.not != "" && strings.Contains(body, tt.not) {
-				t.Errorf("GET /eligibility?%s: body has %q", tt.query, tt.not)
-			}
-		})
 	}
 }
 

@@ -138,8 +138,11 @@ func newBenchEnv(tb testing.TB, n int) *benchEnv {
 	}
 	bulkLoad(tb, st, cat, n, now)
 	b := &Backend{Store: st, Catalog: func() *catalog.Catalog { return cat }, Notifier: nt, EnrollSecretSet: true, AggregateTTL: -1,
-		Eligibility: eligibility(tb, st, func() *catalog.Catalog { return cat }, now)}
-	ui := web.New(web.Config{Auth: b, Fleet: b, Checker: b, Notifications: b, Settings: b, Logger: quiet})
+		Domain: domain(tb, st, func() *catalog.Catalog { return cat }, now)}
+	if _, err := b.CreateCustomer(ctx, api.CustomerSpec{Name: "Acme", Tier: "premium", ContractStart: "2020-01-01", ContractEnd: "2099-12-31"}); err != nil {
+		tb.Fatal(err)
+	}
+	ui := web.New(web.Config{Auth: b, Fleet: b, CustomerFleet: b.ForCustomer, Checker: b, Customers: b, Notifications: b, Settings: b, Logger: quiet})
 	_, secret, err := st.CreateToken(ctx, auth.RoleAdmin, "bench")
 	if err != nil {
 		tb.Fatal(err)
@@ -193,15 +196,16 @@ func BenchmarkPages(b *testing.B) {
 		{"products", "/products"},
 		{"products-cached", "/products"},
 		{"product", "/products/python"},
-		{"eligibility-version", "/eligibility?product=python&version=3.8.10"},
-		{"eligibility-host", "/eligibility?host=HOST"},
+		{"ticket-customer", "/eligibility?customer=Acme&product=python&version=3.8.10&severity=2"},
+		{"ticket-host", "/eligibility?host=HOST&product=python&severity=1"},
+		{"customers", "/customers"},
 		{"notifications", "/notifications"},
 		{"settings", "/settings"},
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
 			ps, pb := p.path, p.path
-			if p.name == "host" || p.name == "eligibility-host" {
+			if p.name == "host" || p.name == "ticket-host" {
 				ps = replaceHost(p.path, small.hostID)
 				pb = replaceHost(p.path, big.hostID)
 			}

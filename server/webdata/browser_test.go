@@ -43,13 +43,27 @@ func TestBrowserRealStore(t *testing.T) {
 	c.Open("/products/python")
 	c.Shot("real-04-product-python")
 
-	c.Open("/eligibility")
-	c.Do("fill", chromedp.SendKeys(chromedp.ID("e-product"), "python"), chromedp.SendKeys(chromedp.ID("e-version"), "3.8.10"))
-	c.Submit(".elig button.primary", "version=3.8.10")
-	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "NOT ELIGIBLE") {
-		t.Errorf("python 3.8.10 = %q, want NOT ELIGIBLE", v)
+	// The ticket check over the real service: create the customer on the
+	// Customers page, then ask about it.
+	c.Open("/customers")
+	c.Do("fill customer", chromedp.SendKeys(chromedp.ID("c-name"), "Acme"), chromedp.SetValue(chromedp.ID("c-tier"), "premium"),
+		chromedp.SetValue(chromedp.ID("c-start"), "2020-01-01"), chromedp.SetValue(chromedp.ID("c-end"), "2099-12-31"),
+		chromedp.SetValue(chromedp.ID("c-tz"), "Europe/Berlin"))
+	c.Submit(`form[action="/customers"] button[type="submit"]`, "/customers")
+	if secret := c.Eval(`document.getElementById("newsecret").value`); !strings.HasPrefix(secret, "ewe_") {
+		t.Errorf("the new customer's enroll secret is not shown: %q", secret)
 	}
-	c.Shot("real-05-eligibility")
+	c.Open("/eligibility")
+	c.Do("fill", chromedp.SendKeys(chromedp.ID("e-customer"), "Acme"), chromedp.SendKeys(chromedp.ID("e-product"), "python"),
+		chromedp.SendKeys(chromedp.ID("e-version"), "3.8.10"), chromedp.SetValue(chromedp.ID("e-sev"), "2"))
+	c.Submit(".elig button.primary", "version=3.8.10")
+	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "REFUSE") {
+		t.Errorf("python 3.8.10 = %q, want REFUSE", v)
+	}
+	if why := c.Text("#reasons"); !strings.Contains(why, "past its end of life") || !strings.Contains(why, "must upgrade to") {
+		t.Errorf("reasons for python 3.8.10:\n%s", why)
+	}
+	c.Shot("real-05-ticket-check")
 
 	py := e.cats.Current().Product("python").Cycles[0]
 	next := nextPatch(py.Latest)

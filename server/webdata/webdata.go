@@ -22,6 +22,7 @@ import (
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
+	"github.com/eolwatch/eolwatch/server/service"
 	"github.com/eolwatch/eolwatch/server/store"
 	"github.com/eolwatch/eolwatch/server/web"
 )
@@ -51,6 +52,17 @@ type Store interface {
 	RevokeToken(ctx context.Context, id string) error
 }
 
+// Domain is what the dashboard asks of the domain service: the ticket
+// check and customer administration. service.Service implements it.
+type Domain interface {
+	TicketCheck(ctx context.Context, q service.TicketQuery) (api.TicketCheck, error)
+	Customers(ctx context.Context) ([]api.Customer, error)
+	Customer(ctx context.Context, ref string) (api.Customer, error)
+	CreateCustomer(ctx context.Context, s api.CustomerSpec) (api.Customer, error)
+	UpdateCustomer(ctx context.Context, ref string, p api.CustomerPatch) (api.Customer, error)
+	DeleteCustomer(ctx context.Context, ref string, force bool) (api.Customer, int, error)
+}
+
 // Notifier is what the dashboard shows of the notifier, and its wake-up
 // call after a release is published. notifier.Service implements it.
 type Notifier interface {
@@ -61,25 +73,29 @@ type Notifier interface {
 }
 
 // Backend implements every data interface of the dashboard (Authenticator,
-// Fleet, Checker, Notifications, Settings) over the server's real parts: the
-// store, the current catalog, the domain service's eligibility answer, the
-// notifier and the release publisher. The server builds one at start-up and
-// passes it as each of web.Config's data sources:
+// Fleet and its per-customer views, Checker, Customers, Notifications,
+// Settings) over the server's real parts: the store, the current catalog,
+// the domain service (ticket check, customers), the notifier and the
+// release publisher. The server builds one at start-up and passes it as
+// each of web.Config's data sources:
 //
-//	b := &webdata.Backend{Store: st, Catalog: cats.Current, Eligibility: svc.Eligibility, Notifier: nt,
+//	b := &webdata.Backend{Store: st, Catalog: cats.Current, Domain: svc, Notifier: nt,
 //		Publish: publish, EnrollSecretSet: cfg.EnrollSecret != ""}
-//	ui := web.New(web.Config{Auth: b, Fleet: b, Checker: b, Notifications: b, Settings: b, ...})
+//	ui := web.New(web.Config{Auth: b, Fleet: b, CustomerFleet: b.ForCustomer, Checker: b, Customers: b,
+//		Notifications: b, Settings: b, ...})
 //
-// Store, Catalog and Eligibility are required; Notifier and Publish may be
-// nil (the notifications page is then empty and publishing answers an error).
+// Store and Catalog are required; Domain, Notifier and Publish may be nil
+// (the ticket check and customers pages then answer unavailable, the
+// notifications page is empty and publishing answers an error).
 type Backend struct {
 	// Store is the fleet database.
 	Store Store
 	// Catalog returns the catalog in use now (it changes when a release is published).
 	Catalog func() *catalog.Catalog
-	// Eligibility answers like GET /api/v1/eligibility: exactly one of
-	// version (a bare product + version) and host (an id or hostname) is set.
-	Eligibility func(ctx context.Context, product, version, host string) (api.Eligibility, error)
+	// Domain is the domain service's customers and ticket check
+	// (service.Service); nil answers the ticket check and the customers
+	// pages with "unavailable".
+	Domain Domain
 	// Notifier is the notifier service (groups, subscriptions, outbox).
 	Notifier Notifier
 	// Publish publishes a release, as POST /api/v1/catalog/releases does.
@@ -470,6 +486,89 @@ func (fv *fleetView) productVersions(ctx context.Context, product string) ([]web
 	return out, nil
 }
 
+// TicketCheck implements Checker with the domain service's ticket check.
+func (b *Backend) TicketCheck(ctx context.Context, q web.TicketQuery) (api.TicketCheck, error) {
+	if b.Domain == nil {
+		return api.TicketCheck{}, fault.New(fault.Unavailable, "", "this server has no customers")
+	}
+	a, err := b.Domain.TicketCheck(ctx, service.TicketQuery{Customer: q.Customer, Host: q.Host, Product: q.Product, Version: q.Version,
+		Severity: q.Severity, At: q.At})
+	if errors.Is(err, store.ErrAmbiguous) {
+		return a, inputError("host", strings.TrimPrefix(err.Error(), store.ErrAmbiguous.Error()+": "))
+	}
+	return a, err
+}
+
+// CustomerNames implements Checker.
+func (b *Backend) CustomerNames(ctx context.Context) ([]string, error) {
+	if b.Domain == nil {
+		return nil, nil
+	}
+	cs, err := b.Domain.Customers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out, nil
+}
+
+// domain returns the domain service, or a fault.Unavailable error.
+func (b *Backend) domain() (Domain, error) {
+	if b.Domain == nil {
+		return nil, fault.New(fault.Unavailable, "", "this server has no customers")
+	}
+	return b.Domain, nil
+}
+
+// Customers implements web.Customers.
+func (b *Backend) Customers(ctx context.Context) ([]api.Customer, error) {
+	d, err := b.domain()
+	if err != nil {
+		return nil, err
+	}
+	return d.Customers(ctx)
+}
+
+// Customer implements web.Customers.
+func (b *Backend) Customer(ctx context.Context, ref string) (api.Customer, error) {
+	d, err := b.domain()
+	if err != nil {
+		return api.Customer{}, err
+	}
+	return d.Customer(ctx, ref)
+}
+
+// CreateCustomer implements web.Customers.
+func (b *Backend) CreateCustomer(ctx context.Context, s api.CustomerSpec) (api.Customer, error) {
+	d, err := b.domain()
+	if err != nil {
+		return api.Customer{}, err
+	}
+	return d.CreateCustomer(ctx, s)
+}
+
+// UpdateCustomer implements web.Customers.
+func (b *Backend) UpdateCustomer(ctx context.Context, ref string, p api.CustomerPatch) (api.Customer, error) {
+	d, err := b.domain()
+	if err != nil {
+		return api.Customer{}, err
+	}
+	return d.UpdateCustomer(ctx, ref, p)
+}
+
+// DeleteCustomer implements web.Customers.
+func (b *Backend) DeleteCustomer(ctx context.Context, ref string, force bool) (int, error) {
+	d, err := b.domain()
+	if err != nil {
+		return 0, err
+	}
+	_, n, err := d.DeleteCustomer(ctx, ref, force)
+	return n, err
+}
+
 // checkInput refuses what the API would refuse, naming the field.
 func checkInput(field, v string) error {
 	if len(v) > 200 {
@@ -479,67 +578,6 @@ func checkInput(field, v string) error {
 		return inputError(field, "Control characters are not allowed.")
 	}
 	return nil
-}
-
-// CheckVersion implements Checker with the server's eligibility answer.
-func (b *Backend) CheckVersion(ctx context.Context, product, version, _ string) (api.Eligibility, error) {
-	if err := cmp.Or(checkInput("product", product), checkInput("version", version)); err != nil {
-		return api.Eligibility{}, err
-	}
-	return b.Eligibility(ctx, product, version, "")
-}
-
-// CheckHost implements Checker: one answer for product on the host, or one
-// per matched product when product is empty, not eligible first.
-func (b *Backend) CheckHost(ctx context.Context, host, product, _ string) ([]api.Eligibility, error) {
-	if err := cmp.Or(checkInput("host", host), checkInput("product", product)); err != nil {
-		return nil, err
-	}
-	products := []string{product}
-	if product == "" {
-		d, err := b.Store.HostDetail(ctx, store.Scope{}, host)
-		if err != nil {
-			return nil, b.hostErr(err)
-		}
-		products = products[:0]
-		for _, v := range d.Verdicts {
-			if !slices.Contains(products, v.Product) {
-				products = append(products, v.Product)
-			}
-		}
-	}
-	var out []api.Eligibility
-	for _, p := range products {
-		e, err := b.Eligibility(ctx, p, "", host)
-		if err != nil {
-			if product == "" || !fault.Is(err, fault.NotFound) {
-				return nil, b.hostErr(err)
-			}
-			// The host exists but does not run the product: no answer.
-			if _, _, ferr := b.Store.FindHost(ctx, host); ferr != nil {
-				return nil, b.hostErr(ferr)
-			}
-			return nil, nil
-		}
-		out = append(out, e)
-	}
-	slices.SortStableFunc(out, func(a, b api.Eligibility) int {
-		if a.Eligible != b.Eligible {
-			if !a.Eligible {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(catalog.StatusRank(a.Status), catalog.StatusRank(b.Status))
-	})
-	return out, nil
-}
-
-func (b *Backend) hostErr(err error) error {
-	if errors.Is(err, store.ErrAmbiguous) {
-		return inputError("host", strings.TrimPrefix(err.Error(), store.ErrAmbiguous.Error()+": "))
-	}
-	return err
 }
 
 // Groups implements Notifications.

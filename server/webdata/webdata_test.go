@@ -103,15 +103,15 @@ func seedStore(t testing.TB, st *store.Store, cat *catalog.Catalog, n int, now t
 	}
 }
 
-// eligibility is the domain service's answer over st, as the server wires it.
-func eligibility(t testing.TB, st *store.Store, cats func() *catalog.Catalog, now time.Time) func(context.Context, string, string, string) (api.Eligibility, error) {
+// domain is the domain service over st, customers included, as the server wires it.
+func domain(t testing.TB, st *store.Store, cats func() *catalog.Catalog, now time.Time) *service.Service {
 	t.Helper()
-	svc, err := service.New(service.Config{Store: st, Catalog: cats, Policy: catalog.DefaultPolicy(), Logger: slog.New(slog.DiscardHandler),
+	svc, err := service.New(service.Config{Store: st, Customers: st, Catalog: cats, Policy: catalog.DefaultPolicy(), Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc.Eligibility
+	return svc
 }
 
 func newRealEnv(t testing.TB, hosts int) *realEnv {
@@ -146,12 +146,12 @@ func newRealEnv(t testing.TB, hosts int) *realEnv {
 
 	e := &realEnv{st: st, cats: cats, nt: nt, now: now, tokens: map[string]string{}}
 	e.b = &Backend{Store: st, Catalog: cats.Current, Notifier: nt, EnrollSecretSet: true, Documents: cats.Documents, Published: cats.Published,
-		Eligibility: eligibility(t, st, cats.Current, now),
+		Domain: domain(t, st, cats.Current, now),
 		Publish: func(ctx context.Context, product, cycle, version string, date time.Time, link string) error {
 			_, err := cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version, Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
 			return err
 		}}
-	ui := web.New(web.Config{Auth: e.b, Fleet: e.b, Checker: e.b, Notifications: e.b, Settings: e.b, Logger: quiet})
+	ui := web.New(web.Config{Auth: e.b, Fleet: e.b, CustomerFleet: e.b.ForCustomer, Checker: e.b, Customers: e.b, Notifications: e.b, Settings: e.b, Logger: quiet})
 	e.srv = httptest.NewServer(ui.Handler())
 	t.Cleanup(e.srv.Close)
 	for _, r := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
@@ -293,18 +293,89 @@ func TestBackendFleet(t *testing.T) {
 		t.Errorf("Facets: %+v, %v", f, err)
 	}
 
-	ans, err := b.CheckHost(ctx, all.Rows[0].Hostname, "", "")
-	if err != nil || len(ans) < 2 {
-		t.Fatalf("CheckHost(all products): %d answers, %v", len(ans), err)
+	// Customers and the ticket check, through the real domain service.
+	c, err := b.CreateCustomer(ctx, api.CustomerSpec{Name: "Acme", Tier: "premium", ContractStart: "2020-01-01", ContractEnd: "2099-12-31", Timezone: "Europe/Berlin"})
+	if err != nil || c.EnrollSecret == "" {
+		t.Fatalf("CreateCustomer = %+v, %v", c, err)
 	}
-	if _, err := b.CheckHost(ctx, "no-such-host", "", ""); !fault.Is(err, fault.NotFound) {
-		t.Errorf("CheckHost(unknown) error = %v, want web.ErrNotFound", err)
+	if names, err := b.CustomerNames(ctx); err != nil || len(names) != 1 || names[0] != "Acme" {
+		t.Errorf("CustomerNames = %q, %v", names, err)
 	}
-	if a, err := b.CheckHost(ctx, all.Rows[0].ID, "cobol", ""); err != nil || len(a) != 0 {
-		t.Errorf("CheckHost(product not installed) = %v, %v; want no answer", a, err)
+	tier := "enterprise"
+	if up, err := b.UpdateCustomer(ctx, "acme", api.CustomerPatch{Tier: &tier}); err != nil || up.Tier != "enterprise" {
+		t.Errorf("UpdateCustomer = %+v, %v", up, err)
 	}
-	if _, err := b.CheckVersion(ctx, "python", "3.8\x00", ""); err == nil {
-		t.Error("CheckVersion accepted a control character")
+	py := e.cats.Current().Product("python").Cycles[0].Latest
+	a, err := b.TicketCheck(ctx, web.TicketQuery{Customer: "Acme", Product: "python", Version: py, Severity: "1", At: "2026-01-03T22:00:00Z"})
+	if err != nil || !a.Accept || !a.PhoneNow || a.Customer.Name != "Acme" {
+		t.Errorf("TicketCheck = %+v, %v", a, err)
+	}
+	if _, err := b.TicketCheck(ctx, web.TicketQuery{Customer: "Acme", Product: "python", Version: py, Severity: "9"}); !fault.Is(err, fault.Invalid) {
+		t.Errorf("TicketCheck(severity 9) = %v, want invalid", err)
+	}
+	a, err = b.TicketCheck(ctx, web.TicketQuery{Host: all.Rows[0].Hostname, Product: "debian", Severity: "2"})
+	if err != nil || a.Accept || a.Customer != nil {
+		t.Errorf("TicketCheck(a host of no customer) = %+v, %v; want refused, no customer", a, err)
+	}
+	if _, err := b.TicketCheck(ctx, web.TicketQuery{Host: "no-such-host", Product: "python", Severity: "1"}); !fault.Is(err, fault.NotFound) {
+		t.Errorf("TicketCheck(unknown host) = %v, want not found", err)
+	}
+	if n, err := b.DeleteCustomer(ctx, "acme", false); err != nil || n != 0 {
+		t.Errorf("DeleteCustomer = %d, %v", n, err)
+	}
+	// Without a domain service the pages say so instead of failing.
+	bare := &Backend{Store: e.st, Catalog: e.cats.Current}
+	if _, err := bare.TicketCheck(ctx, web.TicketQuery{}); !fault.Is(err, fault.Unavailable) {
+		t.Errorf("TicketCheck without a domain = %v, want unavailable", err)
+	}
+}
+
+// TestCustomerFleet: the fleet view of one customer counts and lists only
+// its hosts, and caches its aggregates apart from the whole fleet's.
+func TestCustomerFleet(t *testing.T) {
+	e := newRealEnv(t, 30)
+	ctx := t.Context()
+	c, err := e.b.CreateCustomer(ctx, api.CustomerSpec{Name: "Acme", Tier: "standard", ContractStart: "2020-01-01", ContractEnd: "2099-12-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hosts 0..4 re-enroll with Acme's secret (same install id).
+	for i := range 5 {
+		info := api.HostInfo{InstallID: fmt.Sprintf("install-%05d", i), Hostname: fmt.Sprintf("%s-%04d.corp.example", []string{"web", "db", "app"}[i%3], i)}
+		if _, _, err := e.st.EnrollCustomer(ctx, info, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole, err := e.b.Overview(ctx, e.now, e.now.Add(-time.Hour))
+	if err != nil || whole.Hosts != 30 {
+		t.Fatalf("whole fleet overview: %d hosts, %v", whole.Hosts, err)
+	}
+	f := e.b.ForCustomer(c.ID)
+	o, err := f.Overview(ctx, e.now, e.now.Add(-time.Hour))
+	if err != nil || o.Hosts != 5 {
+		t.Errorf("Acme's overview: %d hosts, %v; want 5", o.Hosts, err)
+	}
+	hosts, _ := f.Hosts(ctx, web.HostQuery{Limit: 200})
+	if hosts.Total != 5 {
+		t.Errorf("Acme's hosts: %d, want 5", hosts.Total)
+	}
+	other, _ := e.b.Hosts(ctx, web.HostQuery{Search: "0029", Limit: 1})
+	if _, err := f.Host(ctx, other.Rows[0].ID); !fault.Is(err, fault.NotFound) {
+		t.Errorf("another host through Acme's view: %v, want not found", err)
+	}
+	if _, _, err := f.Inventory(ctx, other.Rows[0].ID, 0, 10); !fault.Is(err, fault.NotFound) {
+		t.Errorf("another host's inventory through Acme's view: %v, want not found", err)
+	}
+	if again, _ := e.b.Overview(ctx, e.now, e.now.Add(-time.Hour)); again.Hosts != 30 {
+		t.Errorf("the whole fleet's cached overview became %d hosts after Acme's", again.Hosts)
+	}
+	if ps, _ := f.Products(ctx); len(ps) == 0 {
+		t.Error("Acme's products: none")
+	}
+	if ff := e.b.ForCustomer(""); ff == nil {
+		t.Error("ForCustomer(\"\") is nil")
+	} else if h, _ := ff.Hosts(ctx, web.HostQuery{Limit: 10}); h.Total != 0 {
+		t.Errorf("ForCustomer(\"\") shows %d hosts, want none (never the whole fleet)", h.Total)
 	}
 }
 
@@ -313,6 +384,9 @@ func TestBackendFleet(t *testing.T) {
 // a token created and used.
 func TestBackendPages(t *testing.T) {
 	e := newRealEnv(t, 40)
+	if _, err := e.b.CreateCustomer(t.Context(), api.CustomerSpec{Name: "Acme", Tier: "premium", ContractStart: "2020-01-01", ContractEnd: "2099-12-31"}); err != nil {
+		t.Fatal(err)
+	}
 	hosts, _ := e.b.Hosts(t.Context(), web.HostQuery{Limit: 1})
 	host := hosts.Rows[0]
 	pages := []struct {
@@ -327,8 +401,9 @@ func TestBackendPages(t *testing.T) {
 		{"/hosts/" + host.ID, webtest.All(200), "libexample29"},
 		{"/products", webtest.All(200), "Python"},
 		{"/products/python", webtest.All(200), "Release cycles and support dates"},
-		{"/eligibility?product=python&version=3.8.10", webtest.Roles(200, 200, 403), "NOT ELIGIBLE"},
-		{"/eligibility?host=" + host.Hostname, webtest.Roles(200, 200, 403), host.Hostname},
+		{"/eligibility?customer=Acme&product=python&version=3.8.10&severity=2", webtest.Roles(200, 200, 403), "REFUSE"},
+		{"/eligibility?host=" + host.Hostname + "&product=debian&severity=1", webtest.Roles(200, 200, 403), "belongs to no customer"},
+		{"/customers", webtest.Roles(200, 403, 403), "Acme"},
 		{"/notifications", webtest.All(200), "ops@example.com"},
 		{"/settings", webtest.All(200), "Catalog"},
 	}
@@ -386,8 +461,8 @@ func TestBackendPages(t *testing.T) {
 	}
 	desk := webtest.NewBrowser(t, e.srv.URL)
 	desk.Login(m[1])
-	if code, _ := desk.Get("/eligibility?product=python&version=" + next); code != 200 {
-		t.Errorf("new support token: eligibility = %d", code)
+	if code, body := desk.Get("/eligibility?customer=Acme&severity=1&product=python&version=" + next); code != 200 || !strings.Contains(body, "ACCEPT") {
+		t.Errorf("new support token: ticket check of the new release = %d", code)
 	}
 }
 

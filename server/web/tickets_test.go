@@ -1,0 +1,230 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/eolwatch/eolwatch/server/auth"
+	"github.com/eolwatch/eolwatch/server/web/webtest"
+)
+
+// TestTicketCheckPage asks the ticket check page the cases a support desk
+// meets; the severity, the time, the customer or host each change the answer.
+func TestTicketCheckPage(t *testing.T) {
+	e := newEnv(t, 20)
+	b := e.as(t, auth.RoleSupport)
+	sat := "2025-09-13T21:00:00Z" // Saturday 23:00 in Berlin
+	tests := []struct {
+		name  string
+		query url.Values
+		code  int
+		want  []string
+		not   []string
+	}{
+		{"premium sev1 on a saturday night", url.Values{"customer": {"Webshop AG"}, "product": {"python"}, "version": {"3.13.7"}, "severity": {"1"}, "at": {sat}},
+			200, []string{"✔</span> ACCEPT", `<strong id="work-starts">now</strong>`, `<dd id="phone-now">yes</dd>`, "covered 24x7", "Webshop AG — Premium contract"},
+			[]string{"REFUSE"}},
+		{"premium sev2 waits for monday", url.Values{"customer": {"Webshop AG"}, "product": {"python"}, "version": {"3.13.7"}, "severity": {"2"}, "at": {sat}},
+			200, []string{"ACCEPT", "Monday 2025-09-15 09:00 Europe/Berlin (07:00 UTC)", `<dd id="phone-now">no</dd>`, "business hours only"},
+			[]string{`<strong id="work-starts">now</strong>`}},
+		{"expired contract sold by a partner", url.Values{"customer": {"databank bv"}, "product": {"python"}, "version": {"3.13.7"}, "severity": {"3"}},
+			200, []string{"✘</span> REFUSE", "ended on 2024-12-31", "partner — Contoso Ltd takes the ticket first", "Work would start"}, []string{"ACCEPT"}},
+		{"version past its end of life", url.Values{"customer": {"Webshop AG"}, "product": {"python"}, "version": {"3.8.10"}, "severity": {"3"}},
+			200, []string{"REFUSE", "The customer must upgrade to 3.9.23 or later first."}, nil},
+		{"by host of a customer", url.Values{"host": {"web-0001.example.net"}, "product": {"python"}, "severity": {"3"}},
+			200, []string{"Webshop AG", "on web-0001.example.net"}, nil},
+		{"by host of no customer", url.Values{"host": {"app-0003.example.net"}, "product": {"openssl"}, "severity": {"3"}},
+			200, []string{"REFUSE", "belongs to no customer"}, nil},
+		{"no severity", url.Values{"customer": {"Webshop AG"}, "product": {"python"}, "version": {"3.13.7"}},
+			400, []string{"Choose the ticket&#39;s severity.", `id="e-sev" name="severity" aria-invalid="true"`}, []string{"ACCEPT"}},
+		{"severity out of range", url.Values{"customer": {"Webshop AG"}, "product": {"python"}, "version": {"3.13.7"}, "severity": {"7"}},
+			400, []string{"severity &#34;7&#34;: want 1, 2, 3 or 4"}, []string{"ACCEPT"}},
+		{"bad time", url.Values{"customer": {"Webshop AG"}, "product": {"python"}, "version": {"3.13.7"}, "severity": {"1"}, "at": {"saturday"}},
+			400, []string{"want an RFC 3339 time", `id="e-at" name="at"`}, []string{"ACCEPT"}},
+		{"neither customer nor host", url.Values{"product": {"python"}, "severity": {"1"}}, 400, []string{"Enter the customer"}, nil},
+		{"both customer and host", url.Values{"customer": {"x"}, "host": {"y"}, "product": {"python"}, "severity": {"1"}}, 400, []string{"not both"}, nil},
+		{"customer without version", url.Values{"customer": {"Webshop AG"}, "product": {"python"}, "severity": {"1"}}, 400, []string{"Enter the version"}, nil},
+		{"unknown customer", url.Values{"customer": {"Nobody"}, "product": {"python"}, "version": {"1"}, "severity": {"1"}}, 404, []string{"No customer with that name"}, nil},
+		{"unknown host", url.Values{"host": {"nope"}, "product": {"python"}, "severity": {"1"}}, 404, []string{"No host with that id"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := b.Get("/eligibility?" + tt.query.Encode())
+			if code != tt.code {
+				t.Fatalf("GET /eligibility?%s = %d, want %d", tt.query.Encode(), code, tt.code)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("body lacks %q", w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(body, n) {
+					t.Errorf("body has %q", n)
+				}
+			}
+		})
+	}
+	// The form keeps what was asked, the severity included, and offers the customers' names.
+	_, body := b.Get("/eligibility?customer=Webshop+AG&product=python&version=3.13.7&severity=2")
+	if !strings.Contains(body, `<option value="2" selected>`) || !strings.Contains(body, `<option value="Databank BV">`) {
+		t.Error("the form does not keep the severity or offer the customer names")
+	}
+	e.f.mu.Lock()
+	last := e.f.tickets[len(e.f.tickets)-1]
+	e.f.mu.Unlock()
+	if last.Severity != "2" || last.Customer != "Webshop AG" {
+		t.Errorf("the checker was asked %+v", last)
+	}
+}
+
+// TestCustomersPages creates, changes and deletes customers through the
+// dashboard's forms.
+func TestCustomersPages(t *testing.T) {
+	e := newEnv(t, 5)
+	b := e.as(t, auth.RoleAdmin)
+	csrf := b.CSRF("/customers")
+	form := url.Values{"csrf": {csrf}, "name": {"Initech"}, "tier": {"enterprise"}, "contract_start": {"2025-01-01"}, "contract_end": {"2025-12-31"},
+		"auto_renew": {"on"}, "timezone": {"America/New_York"}, "days": {"mon", "tue", "wed", "thu", "fri"}, "open": {"08:00"}, "close": {"17:00"},
+		"holidays": {"2025-07-04\n2025-11-27"}, "contacts": {"it@initech.example, boss@initech.example"}}
+	resp, body := b.Post("/customers", form)
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create customer = %d", resp.StatusCode)
+	}
+	m := regexp.MustCompile(`id="newsecret" class="secret" readonly value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil || !strings.HasPrefix(m[1], "ewe_") {
+		t.Fatalf("the new enroll secret is not shown:\n%s", body)
+	}
+	c, err := e.f.Customer(t.Context(), "initech")
+	if err != nil || c.Tier != "enterprise" || !c.AutoRenew || len(c.Holidays) != 2 || len(c.Contacts) != 2 || c.BusinessHours.Open != "08:00" {
+		t.Fatalf("stored = %+v, %v", c, err)
+	}
+	// Bad input: shown next to the field, nothing stored.
+	for _, tc := range []struct {
+		name, key, value string
+		code             int
+		text             string
+	}{
+		{"unknown tier", "tier", "platinum", 400, "tier &#34;platinum&#34;"},
+		{"end before start", "contract_end", "2024-01-01", 400, "is before contract_start"},
+		{"bad zone", "timezone", "Mars/Base", 400, "not an IANA time zone"},
+		{"bad holiday", "holidays", "2025-07-04\n4 July", 400, "holidays[1]"},
+		{"bad contact", "contacts", "nobody", 400, "not an email address"},
+		{"close before open", "close", "07:00", 400, "business_hours.close"},
+		{"duplicate", "name", "INITECH", 409, "exists"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := cloneValues(form)
+			if tc.name != "duplicate" {
+				f.Set("name", "Other "+tc.name)
+			}
+			f.Set(tc.key, tc.value)
+			resp, body := b.Post("/customers", f)
+			if resp.StatusCode != tc.code || !strings.Contains(body, tc.text) || !strings.Contains(body, `aria-invalid="true"`) {
+				t.Errorf("POST /customers = %d, want %d with %q next to the field", resp.StatusCode, tc.code, tc.text)
+			}
+			if _, err := e.f.Customer(t.Context(), "Other "+tc.name); err == nil {
+				t.Error("refused input was stored")
+			}
+		})
+	}
+	// Edit: only what changed is sent (turning auto-renew off alone, so the
+	// service records the notice itself).
+	edit := url.Values{"csrf": {csrf}, "name": {c.Name}, "tier": {c.Tier}, "contract_start": {c.ContractStart}, "contract_end": {c.ContractEnd},
+		"timezone": {c.Timezone}, "days": c.BusinessHours.Days, "open": {c.BusinessHours.Open}, "close": {c.BusinessHours.Close},
+		"holidays": {strings.Join(c.Holidays, "\n")}, "contacts": {strings.Join(c.Contacts, "\n")}}
+	resp, _ = b.Post("/customers/"+c.ID, edit)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit = %d, want 303", resp.StatusCode)
+	}
+	e.f.mu.Lock()
+	p := e.f.patches[len(e.f.patches)-1]
+	e.f.mu.Unlock()
+	if p.AutoRenew == nil || *p.AutoRenew || p.Name != nil || p.Tier != nil || p.NoticeGiven != nil || p.Holidays != nil || p.BusinessHours != nil {
+		t.Errorf("edit sent %+v, want only auto_renew=false", p)
+	}
+	edit.Set("rotate", "on")
+	resp, body = b.Post("/customers/"+c.ID, edit)
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="newsecret"`) {
+		t.Errorf("rotate the secret = %d, want the new secret shown", resp.StatusCode)
+	}
+	edit.Del("rotate")
+	edit.Set("open", "25:00")
+	if resp, body := b.Post("/customers/"+c.ID, edit); resp.StatusCode != 400 || !strings.Contains(body, "business_hours.open") {
+		t.Errorf("edit with a bad opening time = %d", resp.StatusCode)
+	}
+	// Delete: a customer with hosts needs the detach box.
+	resp, body = b.Post("/customers/c-web/delete", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "detach its hosts") {
+		t.Errorf("delete with hosts = %d, want 409 saying how", resp.StatusCode)
+	}
+	resp, _ = b.Post("/customers/c-web/delete", url.Values{"csrf": {csrf}, "force": {"on"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("forced delete = %d, want 303", resp.StatusCode)
+	}
+	if _, body := b.Get(resp.Header.Get("Location")); !strings.Contains(body, "Customer Webshop AG deleted; 2 host(s) detached") {
+		t.Error("the customers page does not confirm the deletion")
+	}
+}
+
+// TestScopedViewerDashboard: a viewer token limited to one customer sees
+// only that customer's hosts on every fleet page, and no other page.
+func TestScopedViewerDashboard(t *testing.T) {
+	e := newEnv(t, 40)
+	tok := e.f.addCustomerToken("webshop it", "c-web")
+	b := newBrowserWith(t, e, tok)
+	code, body := b.Get("/hosts?per=200")
+	if code != 200 {
+		t.Fatalf("GET /hosts = %d", code)
+	}
+	rows := regexp.MustCompile(`<th scope="row"><a href="/hosts/(h\d+)">([^<]+)</a>`).FindAllStringSubmatch(body, -1)
+	if len(rows) != 10 {
+		t.Errorf("hosts page shows %d hosts, want the 10 web hosts", len(rows))
+	}
+	for _, r := range rows {
+		if !strings.HasPrefix(r[2], "web-") {
+			t.Errorf("hosts page shows %s, another customer's host", r[2])
+		}
+	}
+	if !strings.Contains(body, "viewer · one customer") || strings.Contains(body, `href="/settings"`) || strings.Contains(body, `href="/notifications"`) {
+		t.Error("the navigation of a limited session offers pages it cannot open")
+	}
+	for path, want := range map[string]int{
+		"/":                 200,
+		"/products":         200,
+		"/products/python":  200,
+		"/hosts/h00001":     200, // web-0001
+		"/hosts/h00002":     404, // db-0002
+		"/hosts/h00003":     404, // app-0003, no customer
+		"/notifications":    403,
+		"/settings":         403,
+		"/eligibility":      403,
+		"/customers":        403,
+		"/customers/c-web":  403,
+		"/hosts?q=db-":      200,
+		"/hosts?status=eol": 200,
+	} {
+		code, body := b.Get(path)
+		if code != want {
+			t.Errorf("GET %s = %d, want %d", path, code, want)
+		}
+		for _, other := range []string{"db-0002", "app-0003", "build-0004"} {
+			if strings.Contains(body, other) {
+				t.Errorf("GET %s shows %s", path, other)
+			}
+		}
+	}
+	if _, body := b.Get("/"); !strings.Contains(body, `<p class="num">10</p>`) && !strings.Contains(body, ">10<") {
+		t.Error("the overview does not count the customer's 10 hosts")
+	}
+}
+
+// newBrowserWith is a browser logged in with a given token.
+func newBrowserWith(t *testing.T, e *testEnv, token string) *webtest.Browser {
+	b := webtest.NewBrowser(t, e.srv.URL)
+	b.Login(token)
+	return b
+}
