@@ -40,13 +40,16 @@ var paidProgramme = &Programme{Name: "paid extended support"}
 // catalog file) overrides its entry; a product with eoes dates that is not
 // listed has a paid programme. ProgrammeOf reads it.
 var programmes = map[string]*Programme{
-	// free, through the distribution's normal archive
+	// free, through the distribution's normal archive. (Freexian's paid
+	// Extended LTS, which the agent reports as "debian-elts", runs past the
+	// eoes dates the data has; the catalog has no dates for it.)
 	"debian": {Name: "Debian LTS", Free: true, Enrolment: []string{"debian-lts"}},
 	// free: the project's own security-fix phase after active support
 	"apache-pulsar": {Name: "Apache Pulsar security support", Free: true},
 	// paid, or needing an attached subscription
-	"ubuntu":                   {Name: "Ubuntu Pro (ESM)", Enrolment: []string{"ubuntu-pro", "esm-infra", "esm-apps", "ubuntu-esm"}},
-	"rhel":                     {Name: "RHEL Extended Life Cycle Support", Enrolment: []string{"rhel-els", "els"}},
+	// the agent reports api.ExtUbuntuESMInfra / ExtUbuntuESMApps ("ubuntu-esm-infra", "ubuntu-esm-apps")
+	"ubuntu":                   {Name: "Ubuntu Pro (ESM)", Enrolment: []string{"ubuntu-esm-infra", "ubuntu-esm-apps", "ubuntu-pro", "esm-infra", "esm-apps", "ubuntu-esm"}},
+	"rhel":                     {Name: "RHEL Extended Life Cycle Support", Enrolment: []string{"rhel-els", "els"}}, // api.ExtRHELELS
 	"sles":                     {Name: "SUSE Long Term Service Pack Support", Enrolment: []string{"sles-ltss", "ltss"}},
 	"oracle-linux":             {Name: "Oracle Linux Extended Support", Enrolment: []string{"oracle-linux-extended"}},
 	"windows":                  {Name: "Windows Extended Security Updates", Enrolment: []string{"windows-esu", "esu"}},

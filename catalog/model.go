@@ -195,8 +195,9 @@ type Context struct {
 	// patch grace period runs from it); zero when unknown.
 	CandidateSeen time.Time
 	// Enrolled lists the paid extended-support programmes the host is
-	// enrolled in, by the ids of Programme.IDs ("ubuntu-pro", "esm-infra",
-	// "rhel-els"); matched without regard to case.
+	// enrolled in, by the ids of Programme.Enrolment; the ids agents report
+	// in api.HostInfo.ExtendedSupport ("ubuntu-esm-infra", "ubuntu-esm-apps",
+	// "rhel-els") are among them. Matched without regard to case.
 	Enrolled []string
 }
 

@@ -34,6 +34,8 @@ func TestExtendedSupportPolicy(t *testing.T) {
 			SupportEOL, PhaseExtended, "2025-05-31", "is only covered by Ubuntu Pro (ESM) until 2030-04-02, a paid programme that counts only for enrolled hosts; upgrade to 22.04.5 or later."},
 		{"default: Ubuntu 20.04 on a host enrolled in Ubuntu Pro", "ubuntu", "20.04.6", Context{Enrolled: []string{"ubuntu-pro"}}, DefaultPolicy(),
 			SupportSupported, PhaseExtended, "2030-04-02", "Ubuntu 20.04 'Focal Fossa' is supported by Ubuntu Pro (ESM) until 2030-04-02"},
+		{"default: Ubuntu 20.04 on a host whose agent reports ubuntu-esm-infra", "ubuntu", "20.04.6", Context{Enrolled: []string{"ubuntu-esm-infra"}}, DefaultPolicy(),
+			SupportSupported, PhaseExtended, "2030-04-02", ""},
 		{"enrolled in another programme does not count", "ubuntu", "20.04.6", Context{Enrolled: []string{"rhel-els"}}, DefaultPolicy(),
 			SupportEOL, PhaseExtended, "2025-05-31", ""},
 		{"all: Ubuntu ESM counts without enrolment", "ubuntu", "20.04.6", Context{}, Policy{ExtendedSupport: ExtendedAll},
