@@ -88,6 +88,8 @@ deb http://deb.debian.org/debian bookworm main contrib # trailing comment
 deb-src http://deb.debian.org/debian bookworm main
 deb [arch=amd64 signed-by=/usr/share/keyrings/x.gpg] https://apt.example.com/repo stable main
 deb [ trusted=yes ] file:/srv/local ./
+deb cdrom:[Debian GNU/Linux 12.5.0 _Bookworm_ - Official amd64 DVD Binary-1 with firmware 20240210-11:28]/ bookworm contrib main
+deb "http://deb.example.org/quoted path" stable main
 `
 	got, err := parseSourcesList(strings.NewReader(list), "sources.list")
 	if err != nil {
@@ -97,6 +99,9 @@ deb [ trusted=yes ] file:/srv/local ./
 		{URI: "http://deb.debian.org/debian/", Suite: "bookworm", Components: []string{"main", "contrib"}, Where: "sources.list:2"},
 		{URI: "https://apt.example.com/repo/", Suite: "stable", Components: []string{"main"}, Where: "sources.list:4"},
 		{URI: "file:/srv/local/", Suite: "./", Components: []string{}, Where: "sources.list:5"},
+		{URI: "cdrom:[Debian GNU/Linux 12.5.0 _Bookworm_ - Official amd64 DVD Binary-1 with firmware 20240210-11:28]/", Suite: "bookworm",
+			Components: []string{"contrib", "main"}, Where: "sources.list:6"},
+		{URI: "http://deb.example.org/quoted path/", Suite: "stable", Components: []string{"main"}, Where: "sources.list:7"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("one-line sources:\n got %+v\nwant %+v", got, want)
@@ -132,6 +137,7 @@ Components: main
 		{"unknown type", "rpm http://x/ stable main\n", `unknown type "rpm"`},
 		{"no scheme", "deb /srv/x stable main\n", "has no scheme"},
 		{"unclosed options", "deb [arch=amd64 http://x/ stable main\n", "closing ]"},
+		{"unclosed quote", "deb \"http://x/ stable main\n", "unbalanced quote"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := parseSourcesList(strings.NewReader(tc.in), "sources.list"); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -177,7 +177,10 @@ func parseSourcesList(r io.Reader, name string) ([]aptSource, error) {
 			}
 			rest = rest[end+1:]
 		}
-		f := strings.Fields(rest)
+		f, ok := aptQuoteWords(rest)
+		if !ok {
+			return out, fmt.Errorf("%s: unbalanced quote or bracket", where)
+		}
 		if len(f) < 2 {
 			return out, fmt.Errorf("%s: want a URI and a suite", where)
 		}
@@ -198,6 +201,51 @@ func parseSourcesList(r io.Reader, name string) ([]aptSource, error) {
 		return out, fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
 	return out, nil
+}
+
+// aptQuoteWords splits a sources line into words as apt's ParseQuoteWord
+// does: whitespace separates words, except inside "..." (the quotes are
+// dropped) and [...] (kept: "cdrom:[Debian GNU/Linux 12 ...]/" is one word).
+func aptQuoteWords(s string) ([]string, bool) {
+	var words []string
+	var w strings.Builder
+	in := byte(0) // the closing character we are inside of
+	started := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case in != 0:
+			if c == in {
+				in = 0
+			}
+			if c != '"' {
+				w.WriteByte(c)
+			}
+			continue
+		case c == ' ' || c == '\t':
+			if started {
+				words = append(words, w.String())
+				w.Reset()
+				started = false
+			}
+			continue
+		case c == '"':
+			in = '"'
+		case c == '[':
+			in = ']'
+			w.WriteByte(c)
+		default:
+			w.WriteByte(c)
+		}
+		started = true
+	}
+	if in != 0 {
+		return nil, false
+	}
+	if started {
+		words = append(words, w.String())
+	}
+	return words, true
 }
 
 // parseSourcesDeb822 parses the deb822 format (Types, URIs, Suites,
