@@ -207,16 +207,18 @@ func (a *Agent) Deliver(ctx context.Context) (needFull bool, err error) {
 	}
 	r.Host.InstallID = id.InstallID
 	for attempt := 0; ; attempt++ {
-		if id.NodeKey == "" || id.Server != a.cfg.Server {
+		if id.NodeKey == "" || id.Server != a.cfg.Server || id.Pending {
 			if id, err = a.enroll(ctx, id, r.Host); err != nil {
 				return false, err
 			}
 		}
 		resp, err := a.client.Report(ctx, id.NodeKey, r)
 		if errors.Is(err, ErrUnauthorized) && attempt == 0 {
-			a.log.Info("node key rejected; enrolling again")
-			id.NodeKey, id.HostID, id.LastFullHash = "", "", ""
-			if err := a.state.SaveIdentity(id); err != nil {
+			// Enroll again, proving who we are with the key the server
+			// just refused (it still proves it if the server re-keyed
+			// us; a revoked host is refused until an admin restores it).
+			a.log.Info("node key rejected; enrolling again with it as proof")
+			if id, err = a.enroll(ctx, id, r.Host); err != nil {
 				return false, err
 			}
 			continue
@@ -255,25 +257,49 @@ func (a *Agent) Deliver(ctx context.Context) (needFull bool, err error) {
 	}
 }
 
+// ErrEnrollPending is returned while the server holds the agent's
+// enrollment for an admin's approval; the report stays spooled.
+var ErrEnrollPending = errors.New("enroll: this install id is enrolled on the server already and the agent has no key it knows: " +
+	"an admin must approve the request (dashboard: Hosts, pending re-enrolments; or POST /api/v1/hosts/ID/approve)")
+
+// enroll enrolls with the secret, sending the node key the agent has for
+// this server (if any) as proof that it is the host already enrolled.
 func (a *Agent) enroll(ctx context.Context, id Identity, host api.HostInfo) (Identity, error) {
 	secret, err := a.cfg.enrollSecret()
 	if err != nil {
 		return id, err
 	}
 	host.InstallID = id.InstallID
-	resp, err := a.client.Enroll(ctx, secret, host)
-	if errors.Is(err, ErrUnauthorized) {
-		return id, errors.New("enroll: the server rejected the enroll secret")
+	previous := ""
+	if id.Server == a.cfg.Server {
+		previous = id.NodeKey
 	}
-	if err != nil {
+	resp, err := a.client.Enroll(ctx, secret, host, previous)
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		return id, errors.New("enroll: the server rejected the enroll secret")
+	case err != nil:
+		// A revoked host is refused (403) until an admin restores it; the
+		// identity is kept as it is, so the key works again then.
 		return id, err
 	}
-	id.NodeKey, id.HostID, id.Server, id.EnrolledAt = resp.NodeKey, resp.HostID, a.cfg.Server, a.now().UTC()
+	if resp.Status == api.EnrollPending {
+		if resp.NodeKey != "" { // a new request; otherwise ours is still waiting
+			id.NodeKey = resp.NodeKey
+		}
+		id.Server, id.Pending, id.HostID, id.LastFullHash = a.cfg.Server, true, "", ""
+		if err := a.state.SaveIdentity(id); err != nil {
+			return id, err
+		}
+		a.log.Warn("enrollment awaits an admin's approval on the server", "install_id", id.InstallID)
+		return id, ErrEnrollPending
+	}
+	id.NodeKey, id.HostID, id.Server, id.EnrolledAt, id.Pending = resp.NodeKey, resp.HostID, a.cfg.Server, a.now().UTC(), false
 	id.LastFullHash = ""
 	if err := a.state.SaveIdentity(id); err != nil {
 		return id, err
 	}
-	a.log.Info("enrolled", "host_id", id.HostID, "install_id", id.InstallID)
+	a.log.Info("enrolled", "host_id", id.HostID, "install_id", id.InstallID, "proof", previous != "")
 	return id, nil
 }
 

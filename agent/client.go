@@ -85,17 +85,20 @@ func NewClient(cfg *Config) (*Client, error) {
 	}, nil
 }
 
-// Enroll exchanges the enroll secret for a node key.
-func (c *Client) Enroll(ctx context.Context, secret string, host api.HostInfo) (api.EnrollResponse, error) {
+// Enroll exchanges the enroll secret for a node key. previous is the node
+// key the agent had for this server ("" for none): the proof that lets an
+// enrolled host enroll again at once; without it the server keeps the
+// request pending an admin's approval (Status api.EnrollPending).
+func (c *Client) Enroll(ctx context.Context, secret string, host api.HostInfo, previous string) (api.EnrollResponse, error) {
 	var out api.EnrollResponse
-	body, err := json.Marshal(api.EnrollRequest{EnrollSecret: secret, Host: host})
+	body, err := json.Marshal(api.EnrollRequest{EnrollSecret: secret, Host: host, NodeKey: previous})
 	if err != nil {
 		return out, err
 	}
 	if err := c.post(ctx, api.PathEnroll, "", body, false, &out); err != nil {
 		return out, fmt.Errorf("enroll: %w", err)
 	}
-	if out.NodeKey == "" {
+	if out.NodeKey == "" && out.Status != api.EnrollPending {
 		return out, errors.New("enroll: server answered without a node key")
 	}
 	return out, nil

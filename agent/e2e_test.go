@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -33,13 +34,16 @@ type fakeServer struct {
 	applied   map[string]int // report id -> times applied
 	reports   []api.Report   // applied, in order
 	knownHash map[string]string
-	fail5xx   map[string]bool // report ids to answer 500 after applying (lost ack)
-	errs      []string
+	fail5xx   map[string]bool   // report ids to answer 500 after applying (lost ack)
+	pending   map[string]string // install id -> key held for an admin's approval (holdEnroll)
+	holdAll   bool              // answer every enrollment "pending" until approve
+
+	errs []string
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
 	return &fakeServer{t: t, secret: "s3cret", keys: map[string]string{}, applied: map[string]int{},
-		knownHash: map[string]string{}, fail5xx: map[string]bool{}}
+		knownHash: map[string]string{}, fail5xx: map[string]bool{}, pending: map[string]string{}}
 }
 
 func (f *fakeServer) fail(w http.ResponseWriter, code int, format string, args ...any) {
@@ -83,11 +87,22 @@ func (f *fakeServer) handler() http.Handler {
 			return
 		}
 		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.enrolls = append(f.enrolls, req)
+		if f.holdAll {
+			w.WriteHeader(http.StatusAccepted)
+			if held := f.pending[req.Host.InstallID]; held != "" && held == req.NodeKey {
+				json.NewEncoder(w).Encode(api.EnrollResponse{Status: api.EnrollPending})
+				return
+			}
+			key := newID()
+			f.pending[req.Host.InstallID] = key
+			json.NewEncoder(w).Encode(api.EnrollResponse{NodeKey: key, Status: api.EnrollPending})
+			return
+		}
 		key := newID()
 		f.keys[key] = req.Host.InstallID
-		f.enrolls = append(f.enrolls, req)
-		f.mu.Unlock()
-		json.NewEncoder(w).Encode(api.EnrollResponse{HostID: "h-" + req.Host.InstallID[:8], NodeKey: key})
+		json.NewEncoder(w).Encode(api.EnrollResponse{HostID: "h-" + req.Host.InstallID[:8], NodeKey: key, Status: api.EnrollEnrolled})
 	})
 	mux.HandleFunc("POST "+api.PathReport, func(w http.ResponseWriter, r *http.Request) {
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -287,6 +302,9 @@ func TestEndToEnd(t *testing.T) {
 	if second.Host.InstallID != id.InstallID {
 		t.Errorf("re-enrollment install id %q, want the same %q", second.Host.InstallID, id.InstallID)
 	}
+	if second.NodeKey != id.NodeKey || second.NodeKey == "" {
+		t.Errorf("re-enrollment sent node key %q, want the refused key %q as proof", second.NodeKey, id.NodeKey)
+	}
 	// The report was built before the 401, so it may be a check-in; the
 	// enrollment forgets the acknowledged hash, so the next one is full.
 	if _, err := a.Once(ctx); err != nil {
@@ -334,6 +352,61 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if len(errs) > 0 {
 		t.Errorf("wire format errors: %q", errs)
+	}
+}
+
+// approve makes the held keys valid, as an admin's approval does.
+func (f *fakeServer) approve() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for install, key := range f.pending {
+		f.keys[key] = install
+	}
+	f.pending = map[string]string{}
+	f.holdAll = false
+}
+
+// TestEnrollPendingKeepsReport: an enrollment held for an admin's approval
+// keeps the report spooled and the held key; once approved, the agent asks
+// again with that key and delivers.
+func TestEnrollPendingKeepsReport(t *testing.T) {
+	fs := newFakeServer(t)
+	fs.holdAll = true
+	ts := httptest.NewServer(fs.handler())
+	defer ts.Close()
+	state := t.TempDir()
+	a := testAgent(t, ts.URL, copyTree(t, "testdata/debian"), state)
+	ctx := context.Background()
+	r, err := a.Once(ctx)
+	if !errors.Is(err, ErrEnrollPending) {
+		t.Fatalf("Once while pending: %v, want ErrEnrollPending", err)
+	}
+	id, _ := (&State{dir: state}).LoadIdentity()
+	held := fs.pending[id.InstallID]
+	if !id.Pending || id.NodeKey == "" || id.NodeKey != held {
+		t.Errorf("identity while pending = %+v, want the held key %q", id, held)
+	}
+	if p, _ := (&State{dir: state}).Pending(); p == nil || p.ReportID != r.ReportID {
+		t.Errorf("spool while pending: %+v, want report %s", p, r.ReportID)
+	}
+	// Asking again while still pending keeps the same key.
+	if _, err := a.Deliver(ctx); !errors.Is(err, ErrEnrollPending) {
+		t.Errorf("Deliver while pending: %v", err)
+	}
+	if id2, _ := (&State{dir: state}).LoadIdentity(); id2.NodeKey != held {
+		t.Errorf("key changed while pending: %q, want %q", id2.NodeKey, held)
+	}
+	fs.approve()
+	if _, err := a.Deliver(ctx); err != nil {
+		t.Fatalf("Deliver once approved: %v", err)
+	}
+	enrolls, reports, _, _ := fs.snapshot()
+	last := fs.enrolls[enrolls-1]
+	if len(reports) != 1 || reports[0].ReportID != r.ReportID || last.NodeKey != held {
+		t.Errorf("after approval: %d reports, last enrollment sent key %q; want the spooled report and the held key %q", len(reports), last.NodeKey, held)
+	}
+	if id3, _ := (&State{dir: state}).LoadIdentity(); id3.Pending || id3.NodeKey == held {
+		t.Errorf("identity after approval = %+v, want a new key, not pending", id3)
 	}
 }
 

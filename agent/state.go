@@ -32,6 +32,11 @@ type Identity struct {
 	// HostID and NodeKey come from the server at enrollment.
 	HostID  string `json:"host_id,omitempty"`
 	NodeKey string `json:"node_key,omitempty"`
+	// Pending is set while the server holds the enrollment for an admin's
+	// approval (the install id was enrolled before and the agent had no
+	// key the server knows): NodeKey is then the key the approval will
+	// make valid, and the agent asks again with it before reporting.
+	Pending bool `json:"pending,omitempty"`
 	// EnrolledAt records the last successful enrollment.
 	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
 	// LastFullHash is the inventory hash of the last full report the server

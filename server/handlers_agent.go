@@ -45,12 +45,21 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 	if err := service.CheckHostInfo("host", req.Host); err != nil {
 		return err
 	}
-	id, key, err := s.st.EnrollCustomer(r.Context(), req.Host, customer)
+	res, err := s.st.EnrollHost(r.Context(), store.EnrollInput{Host: req.Host, Customer: customer, PreviousKey: req.NodeKey, From: ip})
 	if err != nil {
+		if errors.Is(err, store.ErrHostRevoked) {
+			s.log.Warn("enrolment of a revoked host refused", "install_id", req.Host.InstallID, "remote", ip)
+		}
 		return err
 	}
-	s.log.Info("host enrolled", "host_id", id, "hostname", req.Host.Hostname, "customer", customer)
-	httpjson.Write(w, http.StatusOK, api.EnrollResponse{HostID: id, NodeKey: key})
+	if res.Pending {
+		s.log.Warn("re-enrolment without the host's key: awaiting an admin's approval", "install_id", req.Host.InstallID,
+			"hostname", req.Host.Hostname, "remote", ip, "customer", customer)
+		httpjson.Write(w, http.StatusAccepted, api.EnrollResponse{NodeKey: res.NodeKey, Status: api.EnrollPending})
+		return nil
+	}
+	s.log.Info("host enrolled", "host_id", res.HostID, "hostname", req.Host.Hostname, "customer", customer)
+	httpjson.Write(w, http.StatusOK, api.EnrollResponse{HostID: res.HostID, NodeKey: res.NodeKey, Status: api.EnrollEnrolled})
 	return nil
 }
 

@@ -83,6 +83,31 @@ func (s *Server) handleHost(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// handleHostAction answers a host's pending re-enrolment (approve: its
+// key becomes the host's; deny: it never works) or lifts a revocation
+// (restore), by the last element of the path.
+func (s *Server) handleHostAction(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	action := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	var err error
+	switch action {
+	case "approve":
+		err = s.st.ApproveEnrollment(r.Context(), id)
+	case "deny":
+		err = s.st.DenyEnrollment(r.Context(), id)
+	case "restore":
+		err = s.st.RestoreHost(r.Context(), id)
+	default:
+		return fault.New(fault.NotFound, "", "no host action %q", action)
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("host "+action, "host_id", id, "by", "api")
+	httpjson.Write(w, http.StatusOK, map[string]any{"host_id": id, "action": action})
+	return nil
+}
+
 // handleRevokeHost invalidates a host's node key.
 func (s *Server) handleRevokeHost(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.RevokeHost(r.Context(), r.PathValue("id")); err != nil {

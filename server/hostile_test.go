@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/eolwatch/eolwatch/agent"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -211,5 +216,202 @@ func TestReportBudgetBoundsBytesInFlight(t *testing.T) {
 	}
 	if used := e.s.reportBudget.InUse(); used != 0 {
 		t.Errorf("budget in use after every report finished: %d bytes", used)
+	}
+}
+
+// enrollAs enrolls install with an optional previous node key and returns
+// the status and the answer.
+func (e *testEnv) enrollAs(t testing.TB, install, hostname, previous string) (int, api.EnrollResponse, string) {
+	t.Helper()
+	body, _ := json.Marshal(api.EnrollRequest{EnrollSecret: testSecret, Host: testHost(install, hostname), NodeKey: previous})
+	resp, b := e.do(t, "POST", api.PathEnroll, "", bytes.NewReader(body), nil)
+	var er api.EnrollResponse
+	json.Unmarshal(b, &er)
+	return resp.StatusCode, er, string(b)
+}
+
+// TestReEnrollNeedsProof: knowing the enroll secret and a host's
+// install_id is not enough to take the host over; re-enrolling needs the
+// previous node key or an admin's approval, and a revoked host stays
+// revoked until an admin restores it (issue 13, item 2).
+func TestReEnrollNeedsProof(t *testing.T) {
+	e := newTestEnv(t)
+	admin := e.tokens["admin"]
+	hostID, key1 := e.enroll(t, "install-1", "web1")
+	rep := func(key, id string) int {
+		code, _, _ := e.report(t, key, fullReport(id, "install-1", "web1", api.Item{Source: "dpkg", Name: "python3.11", Version: "3.11.2-6+deb12u6"}))
+		return code
+	}
+	if c := rep(key1, "r1"); c != 200 {
+		t.Fatalf("first report: %d", c)
+	}
+	// An attacker with the secret and the install id gets a pending request, not the host.
+	code, er, b := e.enrollAs(t, "install-1", "URGENT evil", "")
+	if code != http.StatusAccepted || er.Status != api.EnrollPending || er.NodeKey == "" {
+		t.Fatalf("re-enroll without proof: %d %s, want 202 pending with a key", code, b)
+	}
+	attackerKey := er.NodeKey
+	if c := rep(key1, "r2"); c != 200 {
+		t.Errorf("the real agent's key after a pending re-enrolment: %d, want 200", c)
+	}
+	if c := rep(attackerKey, "r3"); c != 401 {
+		t.Errorf("a pending key reports: %d, want 401", c)
+	}
+	var d api.HostDetail
+	resp, body := e.do(t, "GET", "/api/v1/hosts/"+hostID, admin, nil, nil)
+	json.Unmarshal(body, &d)
+	if resp.StatusCode != 200 || d.Hostname != "web1" || d.PendingEnrollment == nil || d.PendingEnrollment.Hostname != "URGENT evil" {
+		t.Errorf("host after a pending re-enrolment: %d hostname %q pending %+v", resp.StatusCode, d.Hostname, d.PendingEnrollment)
+	}
+	// Asking again with the pending key keeps it pending, without a new key.
+	if code, er, b := e.enrollAs(t, "install-1", "URGENT evil", attackerKey); code != http.StatusAccepted || er.NodeKey != "" {
+		t.Errorf("re-ask with the pending key: %d %s, want 202 without a key", code, b)
+	}
+	// The admin denies it: the attacker's key never works.
+	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/deny", admin, nil, nil); resp.StatusCode != 200 {
+		t.Errorf("deny: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/deny", admin, nil, nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("deny with nothing pending: %d %s, want 409", resp.StatusCode, b)
+	}
+	if c := rep(attackerKey, "r4"); c != 401 {
+		t.Errorf("a denied key reports: %d, want 401", c)
+	}
+	// The real agent proves itself with its key: a new key, the old one ends.
+	code, er, b = e.enrollAs(t, "install-1", "web1", key1)
+	if code != 200 || er.Status != api.EnrollEnrolled || er.HostID != hostID || er.NodeKey == "" || er.NodeKey == key1 {
+		t.Fatalf("re-enroll with the previous key: %d %s, want 200 with a new key for %s", code, b, hostID)
+	}
+	key2 := er.NodeKey
+	if c := rep(key1, "r5"); c != 401 {
+		t.Errorf("the replaced key: %d, want 401", c)
+	}
+	if c := rep(key2, "r6"); c != 200 {
+		t.Errorf("the new key: %d, want 200", c)
+	}
+	// An approved request replaces the key (a reinstalled machine that kept its install id).
+	_, er, _ = e.enrollAs(t, "install-1", "web1-reinstalled", "")
+	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/approve", e.tokens["viewer"], nil, nil); resp.StatusCode != 403 {
+		t.Errorf("a viewer approves: %d %s, want 403", resp.StatusCode, b)
+	}
+	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/approve", admin, nil, nil); resp.StatusCode != 200 {
+		t.Errorf("approve: %d %s", resp.StatusCode, b)
+	}
+	if c := rep(key2, "r7"); c != 401 {
+		t.Errorf("the key an approval replaced: %d, want 401", c)
+	}
+	key3 := er.NodeKey
+	if c := rep(key3, "r8"); c != 200 {
+		t.Errorf("the approved key: %d, want 200", c)
+	}
+	// A revoked host stays revoked: neither proof nor secret undoes it.
+	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/revoke", admin, nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("revoke: %d %s", resp.StatusCode, b)
+	}
+	for _, prev := range []string{"", key3} {
+		if code, _, b := e.enrollAs(t, "install-1", "web1", prev); code != http.StatusForbidden {
+			t.Errorf("re-enroll a revoked host (previous key %t): %d %s, want 403", prev != "", code, b)
+		}
+	}
+	if c := rep(key3, "r9"); c != 401 {
+		t.Errorf("a revoked key: %d, want 401", c)
+	}
+	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/restore", admin, nil, nil); resp.StatusCode != 200 {
+		t.Errorf("restore: %d %s", resp.StatusCode, b)
+	}
+	if c := rep(key3, "r10"); c != 200 {
+		t.Errorf("the key of a restored host: %d, want 200", c)
+	}
+	// A new install id is a new host and needs nothing more than the secret.
+	if code, er, b := e.enrollAs(t, "install-new", "web1", ""); code != 200 || er.HostID == hostID {
+		t.Errorf("a new install id: %d %s", code, b)
+	}
+}
+
+// TestAgentReEnrollmentEndToEnd: the real agent against the real server:
+// a revoked host waits (report kept) until an admin restores it; an agent
+// that lost its key (but kept its install id) waits for an admin's
+// approval and then delivers; a copy of the install id without the key
+// never displaces the real agent.
+func TestAgentReEnrollmentEndToEnd(t *testing.T) {
+	e := newTestEnv(t)
+	admin := e.tokens["admin"]
+	newAgent := func(state string) *agent.Agent {
+		cfg := agent.Config{Server: e.ts.URL, EnrollSecret: testSecret, StateDir: state, Root: "../agent/testdata/debian",
+			RetryMin: 10 * time.Millisecond, RetryMax: 40 * time.Millisecond, Splay: time.Hour, RequestTimeout: 5 * time.Second}
+		if err := cfg.Validate(true); err != nil {
+			t.Fatal(err)
+		}
+		a, err := agent.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	ctx := t.Context()
+	state := t.TempDir()
+	real := newAgent(state)
+	if _, err := real.Once(ctx); err != nil {
+		t.Fatalf("first report: %v", err)
+	}
+	var hosts api.HostList
+	_, b := e.do(t, "GET", "/api/v1/hosts", admin, nil, nil)
+	json.Unmarshal(b, &hosts)
+	if len(hosts.Hosts) != 1 {
+		t.Fatalf("hosts = %s", b)
+	}
+	hostID := hosts.Hosts[0].ID
+	post := func(action string) {
+		t.Helper()
+		if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/"+action, admin, nil, nil); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", action, resp.StatusCode, b)
+		}
+	}
+	// Revoked: the agent's re-enrolment (with its key) is refused, its report stays spooled.
+	post("revoke")
+	if _, err := real.Once(ctx); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("report of a revoked host: %v, want a refusal naming the revocation", err)
+	}
+	post("restore")
+	if _, err := real.Deliver(ctx); err != nil {
+		t.Fatalf("delivery once restored: %v", err)
+	}
+	// A copy of the identity without the key asks, and does not displace the real agent.
+	raw, _ := os.ReadFile(filepath.Join(state, "identity.json"))
+	var id map[string]any
+	json.Unmarshal(raw, &id)
+	id["node_key"] = ""
+	clone := t.TempDir()
+	b, _ = json.Marshal(id)
+	os.WriteFile(filepath.Join(clone, "identity.json"), b, 0o600)
+	if _, err := newAgent(clone).Once(ctx); !errors.Is(err, agent.ErrEnrollPending) {
+		t.Fatalf("a copy of the install id without the key: %v, want ErrEnrollPending", err)
+	}
+	if _, err := real.Once(ctx); err != nil {
+		t.Errorf("the real agent after a copy asked to enroll: %v", err)
+	}
+	// The real agent loses its key but keeps its install id (a reinstall
+	// that kept identity.json's install id): pending until approved.
+	os.WriteFile(filepath.Join(state, "identity.json"), b, 0o600)
+	if _, err := real.Once(ctx); !errors.Is(err, agent.ErrEnrollPending) {
+		t.Fatalf("the agent without its key: %v, want ErrEnrollPending", err)
+	}
+	var d api.HostDetail
+	_, b = e.do(t, "GET", "/api/v1/hosts/"+hostID, admin, nil, nil)
+	json.Unmarshal(b, &d)
+	if d.PendingEnrollment == nil {
+		t.Fatalf("host detail shows no pending enrolment: %s", b)
+	}
+	post("approve")
+	if _, err := real.Deliver(ctx); err != nil {
+		t.Fatalf("delivery once approved: %v", err)
+	}
+	if _, err := real.Once(ctx); err != nil {
+		t.Errorf("the next report: %v", err)
+	}
+	_, b = e.do(t, "GET", "/api/v1/hosts", admin, nil, nil)
+	json.Unmarshal(b, &hosts)
+	if len(hosts.Hosts) != 1 {
+		t.Errorf("hosts after the re-enrolments: %d, want 1", len(hosts.Hosts))
 	}
 }

@@ -36,6 +36,9 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/hosts", auth.CustomerViewer, s.handleHosts},
 		{"GET /api/v1/hosts/{id}", auth.CustomerViewer, s.handleHost},
 		{"POST /api/v1/hosts/{id}/revoke", auth.Admin, s.handleRevokeHost},
+		{"POST /api/v1/hosts/{id}/restore", auth.Admin, s.handleHostAction},
+		{"POST /api/v1/hosts/{id}/approve", auth.Admin, s.handleHostAction}, // a pending re-enrolment
+		{"POST /api/v1/hosts/{id}/deny", auth.Admin, s.handleHostAction},
 		{"GET /api/v1/products", auth.CustomerViewer, s.handleProducts},
 		{"GET /api/v1/compliance", auth.CustomerViewer, s.handleCompliance},
 		{"GET /api/v1/compliance/export.csv", auth.CustomerViewer, s.handleComplianceCSV},

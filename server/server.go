@@ -43,8 +43,14 @@ type credentials interface {
 
 // enrolment admits and revokes hosts (handlers_agent.go, handlers_fleet.go).
 type enrolment interface {
-	// EnrollCustomer enrolls a host for a customer ("" for none).
-	EnrollCustomer(ctx context.Context, h api.HostInfo, customer string) (hostID, nodeKey string, err error)
+	// EnrollHost decides an enrolment: a new host, a proven re-enrolment,
+	// or a request pending an admin's approval.
+	EnrollHost(ctx context.Context, in store.EnrollInput) (store.EnrollResult, error)
+	// ApproveEnrollment, DenyEnrollment and RestoreHost are the admin's
+	// answers to a pending request and a revoked host.
+	ApproveEnrollment(ctx context.Context, uid string) error
+	DenyEnrollment(ctx context.Context, uid string) error
+	RestoreHost(ctx context.Context, uid string) error
 	// CustomerByEnrollSecret finds the customer whose enroll secret this is.
 	CustomerByEnrollSecret(ctx context.Context, secret string) (customerID string, err error)
 	RevokeHost(ctx context.Context, uid string) error

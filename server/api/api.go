@@ -116,13 +116,30 @@ type CollectorError struct {
 type EnrollRequest struct {
 	EnrollSecret string   `json:"enroll_secret"`
 	Host         HostInfo `json:"host"`
+	// NodeKey is the agent's previous node key, when it has one: the proof
+	// that lets a host that is already enrolled (same install id) enroll
+	// again at once. Without it, enrolling a known install id only asks an
+	// admin to approve (EnrollPending).
+	NodeKey string `json:"node_key,omitempty"`
 }
 
-// EnrollResponse answers a successful enrollment with the host's key.
+// Enrollment states (EnrollResponse.Status).
+const (
+	// EnrollEnrolled: the node key works from now on (200).
+	EnrollEnrolled = "enrolled"
+	// EnrollPending: the install id belongs to an enrolled host and no
+	// proof came with the request, so an admin must approve it (202). The
+	// node key, when one is given, starts working once approved; until
+	// then the agent asks again with it as NodeKey.
+	EnrollPending = "pending"
+)
+
+// EnrollResponse answers an enrollment with the host's key.
 // The agent sends it as "Authorization: Bearer <NodeKey>" from then on.
 type EnrollResponse struct {
-	HostID  string `json:"host_id"`
-	NodeKey string `json:"node_key"`
+	HostID  string `json:"host_id,omitempty"`
+	NodeKey string `json:"node_key,omitempty"`
+	Status  string `json:"status"` // EnrollEnrolled or EnrollPending
 }
 
 // Report kinds.
@@ -228,6 +245,9 @@ type Host struct {
 	LastReportAt  time.Time `json:"last_report_at,omitzero"`  // last full inventory
 	LastCheckinAt time.Time `json:"last_checkin_at,omitzero"` // last report of any kind (an asset's last upload)
 	Revoked       bool      `json:"revoked,omitempty"`
+	// PendingEnrollment is a request to enroll this host's install id again
+	// without the host's node key, waiting for an admin (approve or deny).
+	PendingEnrollment *PendingEnrollment `json:"pending_enrollment,omitempty"`
 	// Labels are an asset's labels ("team": "payments"), as last uploaded.
 	Labels map[string]string `json:"labels,omitempty"`
 	// CustomerID is the customer whose enroll secret the host enrolled
@@ -241,6 +261,15 @@ const (
 	KindHost  = "host"
 	KindAsset = "asset"
 )
+
+// PendingEnrollment is a re-enrolment of a known install id that came
+// without the host's node key.
+type PendingEnrollment struct {
+	RequestedAt time.Time `json:"requested_at"`
+	Hostname    string    `json:"hostname"` // as the request reported it
+	OSName      string    `json:"os_name,omitempty"`
+	From        string    `json:"from,omitempty"` // the requester's address
+}
 
 // HostList answers GET /api/v1/hosts: one page, and the cursor of the next
 // page ("" on the last one).

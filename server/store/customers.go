@@ -221,6 +221,11 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string, force bool) (deta
 				return err
 			}
 		}
+		// A pending re-enrolment asked for by this customer's secret would
+		// be approved into no customer.
+		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET pending_customer_id = NULL WHERE pending_customer_id = ?`, id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE customer_id = ? AND revoked_at = 0`, s.now().Unix(), id); err != nil {
 			return err
 		}

@@ -145,7 +145,11 @@ func TestEnrollCustomer(t *testing.T) {
 	st := openTest(t)
 	acme, _ := createCustomer(t, st, "Acme")
 	globex, _ := createCustomer(t, st, "Globex")
-	h := enrollFor(t, st, "i-1", "web1", acme.ID)
+	uid, key, err := st.EnrollCustomer(ctx, api.HostInfo{InstallID: "i-1", Hostname: "web1"}, acme.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := struct{ UID, key string }{uid, key}
 	owner := func() string {
 		host, _, err := st.FindHost(ctx, h.UID)
 		if err != nil {
@@ -156,18 +160,29 @@ func TestEnrollCustomer(t *testing.T) {
 	if got := owner(); got != acme.ID {
 		t.Errorf("customer = %q, want %q", got, acme.ID)
 	}
-	// Re-enrolling with another customer's secret moves the host; with the
-	// server-wide secret it belongs to no customer.
-	enrollFor(t, st, "i-1", "web1", globex.ID)
+	// Re-enrolling (with the host's key) with another customer's secret
+	// moves the host; with the server-wide secret it belongs to no customer.
+	res, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i-1", Hostname: "web1"}, Customer: globex.ID, PreviousKey: h.key})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := owner(); got != globex.ID {
 		t.Errorf("after re-enrolling with Globex's secret: customer %q", got)
 	}
-	if _, _, err := st.Enroll(ctx, api.HostInfo{InstallID: "i-1", Hostname: "web1"}); err != nil {
+	// A pending request keeps its customer until approved.
+	if _, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i-1", Hostname: "web1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := owner(); got != globex.ID {
+		t.Errorf("after a pending request with the server-wide secret: customer %q, want %q", got, globex.ID)
+	}
+	if err := st.ApproveEnrollment(ctx, h.UID); err != nil {
 		t.Fatal(err)
 	}
 	if got := owner(); got != "" {
-		t.Errorf("after re-enrolling with the server-wide secret: customer %q, want none", got)
+		t.Errorf("after approving a request with the server-wide secret: customer %q, want none", got)
 	}
+	_ = res
 	if _, _, err := st.EnrollCustomer(ctx, api.HostInfo{InstallID: "i-2", Hostname: "x"}, "no-such-customer"); err == nil {
 		t.Error("enrolling for a customer that does not exist succeeded")
 	}

@@ -30,41 +30,222 @@ func statusOfRank(r int) string {
 	return StatusNone
 }
 
-// Enroll registers a host (or re-enrolls one with the same install id) and
-// returns its public id and a new node key; only the key's hash is stored and
-// any previous key of the host stops working. The host belongs to no
-// customer (it enrolled with the server-wide secret).
+// EnrollInput is one enrolment request.
+type EnrollInput struct {
+	Host api.HostInfo
+	// Customer is the id of the customer whose enroll secret was used, ""
+	// for the server-wide secret.
+	Customer string
+	// PreviousKey is the node key the agent had, its proof of being the
+	// host already enrolled under Host.InstallID.
+	PreviousKey string
+	// From is the requester's address, shown to the admin with a pending
+	// request.
+	From string
+}
+
+// EnrollResult is what an enrolment gave.
+type EnrollResult struct {
+	HostID  string // set when enrolled
+	NodeKey string // a new key; "" when a pending request was asked about again
+	Pending bool   // an admin must approve the request (ApproveEnrollment)
+}
+
+// ErrHostRevoked refuses to enroll a revoked host again: only an admin
+// restores it (RestoreHost).
+var ErrHostRevoked error = &fault.Error{Code: fault.Forbidden, Field: "host.install_id",
+	Msg: "this host is revoked: an admin must restore it before it can report again"}
+
+// ErrNothingPending is returned when approving or denying a host that has
+// no pending enrolment, or restoring one that is not revoked.
+var ErrNothingPending error = &fault.Error{Code: fault.Conflict, Msg: "nothing to do"}
+
+// Enroll enrolls a host of no customer; see EnrollHost.
 func (s *Store) Enroll(ctx context.Context, h api.HostInfo) (hostID, nodeKey string, err error) {
 	return s.EnrollCustomer(ctx, h, "")
 }
 
-// EnrollCustomer is Enroll for a host that enrolled with a customer's own
-// enroll secret: the host belongs to that customer (its id), whatever it
-// belonged to before; "" is no customer.
+// EnrollCustomer enrolls a host with a customer's secret ("" for the
+// server-wide one) without a previous key: a new install id becomes a
+// host; a known one only becomes a pending request (ErrPendingApproval).
 func (s *Store) EnrollCustomer(ctx context.Context, h api.HostInfo, customer string) (hostID, nodeKey string, err error) {
-	info, err := json.Marshal(h)
-	if err != nil {
-		return "", "", fmt.Errorf("enroll: %w", err)
+	res, err := s.EnrollHost(ctx, EnrollInput{Host: h, Customer: customer})
+	if err == nil && res.Pending {
+		return "", "", fmt.Errorf("enroll %s: %w", h.InstallID, ErrPendingApproval)
 	}
-	nodeKey = "ewn_" + randomHex(32)
+	return res.HostID, res.NodeKey, err
+}
+
+// ErrPendingApproval is EnrollCustomer's answer for a known install id:
+// the request waits for an admin.
+var ErrPendingApproval error = &fault.Error{Code: fault.Conflict, Field: "host.install_id", Msg: "this install id is enrolled already: the request awaits an admin's approval"}
+
+// EnrollHost decides an enrolment. A new install id becomes a host (of
+// in.Customer) with a new node key. For a known one:
+//   - a revoked host is refused (ErrHostRevoked) until an admin restores it;
+//   - in.PreviousKey equal to the host's key proves the caller is the host:
+//     it gets a new key (the old one stops working), its host facts and
+//     customer are updated, and any pending request is dropped;
+//   - in.PreviousKey equal to the pending request's key: still pending
+//     (Pending, no new key);
+//   - otherwise the request becomes the host's one pending request (a new
+//     key, replacing any earlier request), waiting for an admin to approve
+//     or deny it; the host, its key and its inventory stay as they are.
+//
+// Only hashes of keys are stored.
+func (s *Store) EnrollHost(ctx context.Context, in EnrollInput) (EnrollResult, error) {
+	var res EnrollResult
+	info, err := json.Marshal(in.Host)
+	if err != nil {
+		return res, fmt.Errorf("enroll: %w", err)
+	}
+	key := "ewn_" + randomHex(32)
 	now := s.now().UnixNano()
 	var cust any // NULL: no customer
-	if customer != "" {
-		cust = customer
+	if in.Customer != "" {
+		cust = in.Customer
 	}
-	// One statement, so two enrolments of one install id at once (on
-	// PostgreSQL, through two servers) end as one host.
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO hosts (uid, install_id, hostname, info, node_key_hash, enrolled_at, customer_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (install_id) DO UPDATE SET hostname = excluded.hostname, info = excluded.info,
-				node_key_hash = excluded.node_key_hash, revoked = 0, customer_id = excluded.customer_id
-			RETURNING uid`, randomHex(8), h.InstallID, h.Hostname, string(info), HashSecret(nodeKey), now, cust).Scan(&hostID)
+		res = EnrollResult{}
+		// One statement for a new host, so two enrolments of one install
+		// id at once (on PostgreSQL, through two servers) end as one host.
+		err := tx.QueryRowContext(ctx, `INSERT INTO hosts (uid, install_id, hostname, info, node_key_hash, enrolled_at, customer_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (install_id) DO NOTHING RETURNING uid`,
+			randomHex(8), in.Host.InstallID, in.Host.Hostname, string(info), HashSecret(key), now, cust).Scan(&res.HostID)
+		if err == nil {
+			res.NodeKey = key
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		q := `SELECT uid, node_key_hash, revoked, COALESCE(pending_key_hash, '') FROM hosts WHERE install_id = ?`
+		if s.d == sqldb.Postgres {
+			q += ` FOR UPDATE`
+		}
+		var uid, keyHash, pendingHash string
+		var revoked bool
+		if err := tx.QueryRowContext(ctx, q, in.Host.InstallID).Scan(&uid, &keyHash, &revoked, &pendingHash); err != nil {
+			return err
+		}
+		prev := ""
+		if in.PreviousKey != "" {
+			prev = HashSecret(in.PreviousKey)
+		}
+		switch {
+		case revoked:
+			return ErrHostRevoked
+		case prev != "" && prev == keyHash:
+			res.HostID, res.NodeKey = uid, key
+			_, err := tx.ExecContext(ctx, `UPDATE hosts SET hostname = ?, info = ?, node_key_hash = ?, customer_id = ?,
+				pending_key_hash = NULL, pending_info = '', pending_customer_id = NULL, pending_at = 0, pending_from = ''
+				WHERE uid = ?`, in.Host.Hostname, string(info), HashSecret(key), cust, uid)
+			return err
+		case prev != "" && prev == pendingHash:
+			res.Pending = true
+			return nil
+		}
+		res.Pending, res.NodeKey = true, key
+		_, err = tx.ExecContext(ctx, `UPDATE hosts SET pending_key_hash = ?, pending_info = ?, pending_customer_id = ?,
+			pending_at = ?, pending_from = ? WHERE uid = ?`, HashSecret(key), string(info), cust, now, in.From, uid)
+		return err
 	})
 	if err != nil {
-		return "", "", fmt.Errorf("enroll: %w", err)
+		if _, ok := fault.As(err); ok {
+			return EnrollResult{}, err
+		}
+		return EnrollResult{}, fmt.Errorf("enroll: %w", err)
 	}
-	return hostID, nodeKey, nil
+	return res, nil
+}
+
+// ApproveEnrollment grants a host's pending enrolment: its key becomes the
+// host's node key (the previous one stops working), and the request's host
+// facts and customer become the host's. ErrNotFound for an unknown host,
+// ErrNothingPending when nothing is pending.
+func (s *Store) ApproveEnrollment(ctx context.Context, uid string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var info string
+		err := tx.QueryRowContext(ctx, `SELECT pending_info FROM hosts WHERE uid = ? AND pending_key_hash IS NOT NULL`, uid).Scan(&info)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.noHostOr(ctx, tx, uid, "no enrolment of this host is pending")
+		}
+		if err != nil {
+			return fmt.Errorf("approve enrolment: %w", err)
+		}
+		var h api.HostInfo
+		if err := json.Unmarshal([]byte(info), &h); err != nil {
+			return fmt.Errorf("approve enrolment: stored request: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE hosts SET node_key_hash = pending_key_hash, hostname = ?, info = pending_info,
+			customer_id = pending_customer_id, pending_key_hash = NULL, pending_info = '', pending_customer_id = NULL,
+			pending_at = 0, pending_from = '' WHERE uid = ?`, h.Hostname, uid)
+		if err != nil {
+			return fmt.Errorf("approve enrolment: %w", err)
+		}
+		return nil
+	})
+}
+
+// DenyEnrollment drops a host's pending enrolment: its key never works.
+func (s *Store) DenyEnrollment(ctx context.Context, uid string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE hosts SET pending_key_hash = NULL, pending_info = '', pending_customer_id = NULL,
+			pending_at = 0, pending_from = '' WHERE uid = ? AND pending_key_hash IS NOT NULL`, uid)
+		if err != nil {
+			return fmt.Errorf("deny enrolment: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return s.noHostOr(ctx, tx, uid, "no enrolment of this host is pending")
+		}
+		return nil
+	})
+}
+
+// RestoreHost lifts a host's revocation: its node key works again.
+func (s *Store) RestoreHost(ctx context.Context, uid string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE hosts SET revoked = 0 WHERE uid = ? AND revoked = 1`, uid)
+		if err != nil {
+			return fmt.Errorf("restore host: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return s.noHostOr(ctx, tx, uid, "this host is not revoked")
+		}
+		return nil
+	})
+}
+
+// noHostOr returns ErrNotFound when uid is no host, else ErrNothingPending
+// with msg.
+func (s *Store) noHostOr(ctx context.Context, tx *sql.Tx, uid, msg string) error {
+	var x int
+	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM hosts WHERE uid = ?`, uid).Scan(&x); errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("host %q: %w", uid, ErrNotFound)
+	} else if err != nil {
+		return err
+	}
+	return &fault.Error{Code: fault.Conflict, Msg: msg, Err: ErrNothingPending}
+}
+
+// PendingEnrollments lists the hosts with a pending enrolment, oldest
+// request first (at most 1000).
+func (s *Store) PendingEnrollments(ctx context.Context) ([]api.Host, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+hostColumns+` FROM hosts h WHERE h.pending_key_hash IS NOT NULL
+		ORDER BY h.pending_at, h.uid LIMIT 1000`)
+	if err != nil {
+		return nil, fmt.Errorf("pending enrolments: %w", err)
+	}
+	defer rows.Close()
+	var out []api.Host
+	for rows.Next() {
+		r, err := scanHost(rows)
+		if err != nil {
+			return nil, fmt.Errorf("pending enrolments: %w", err)
+		}
+		out = append(out, r.host)
+	}
+	return out, rows.Err()
 }
 
 // HostRef is the identity a valid node key resolves to.
@@ -92,11 +273,13 @@ func (s *Store) HostByNodeKey(ctx context.Context, nodeKey string) (HostRef, err
 	return h, nil
 }
 
-// RevokeHost invalidates a host's node key; the host keeps its data and may
-// enroll again with the enroll secret.
+// RevokeHost invalidates a host's node key and drops any pending
+// enrolment; the host keeps its data, and stays revoked (enrolling again
+// is refused) until an admin restores it (RestoreHost).
 func (s *Store) RevokeHost(ctx context.Context, uid string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE hosts SET revoked = 1 WHERE uid = ?`, uid)
+		res, err := tx.ExecContext(ctx, `UPDATE hosts SET revoked = 1, pending_key_hash = NULL, pending_info = '',
+			pending_customer_id = NULL, pending_at = 0, pending_from = '' WHERE uid = ?`, uid)
 		if err != nil {
 			return fmt.Errorf("revoke host: %w", err)
 		}
@@ -108,7 +291,8 @@ func (s *Store) RevokeHost(ctx context.Context, uid string) error {
 }
 
 const hostColumns = `h.id, h.uid, h.hostname, h.info, h.enrolled_at, h.last_report_at, h.last_checkin_at,
-	h.item_count, h.unmatched_count, h.status_rank, h.revoked, h.collector_errors, h.kind, h.labels, COALESCE(h.customer_id, '')`
+	h.item_count, h.unmatched_count, h.status_rank, h.revoked, h.collector_errors, h.kind, h.labels, COALESCE(h.customer_id, ''),
+	h.pending_at, h.pending_info, h.pending_from`
 
 type hostRow struct {
 	id     int64
@@ -119,13 +303,21 @@ type hostRow struct {
 
 func scanHost(sc interface{ Scan(...any) error }) (hostRow, error) {
 	var r hostRow
-	var info, errs, labels string
-	var enrolled, report, checkin int64
+	var info, errs, labels, pendingInfo, pendingFrom string
+	var enrolled, report, checkin, pendingAt int64
 	var rank int
 	err := sc.Scan(&r.id, &r.host.ID, &r.host.Hostname, &info, &enrolled, &report, &checkin,
-		&r.host.Items, &r.host.Unmatched, &rank, &r.host.Revoked, &errs, &r.host.Kind, &labels, &r.host.CustomerID)
+		&r.host.Items, &r.host.Unmatched, &rank, &r.host.Revoked, &errs, &r.host.Kind, &labels, &r.host.CustomerID,
+		&pendingAt, &pendingInfo, &pendingFrom)
 	if err != nil {
 		return r, err
+	}
+	if pendingAt != 0 {
+		var p api.HostInfo
+		if err := json.Unmarshal([]byte(pendingInfo), &p); err != nil {
+			return r, fmt.Errorf("host %s pending enrolment: %w", r.host.ID, err)
+		}
+		r.host.PendingEnrollment = &api.PendingEnrollment{RequestedAt: unixNano(pendingAt), Hostname: p.Hostname, OSName: p.OSName, From: pendingFrom}
 	}
 	if labels != "" {
 		if err := json.Unmarshal([]byte(labels), &r.host.Labels); err != nil {

@@ -190,6 +190,15 @@ var Schema = migrate.Set{Owner: "store", Table: "schema_version", Postgres: pgSt
 		recipients  INTEGER NOT NULL,
 		PRIMARY KEY (customer_id, kind, period)
 	)`,
+	// 13: a re-enrolment of a known install id without the host's node key
+	// waits for an admin (issue 13): the request's key hash, host facts,
+	// customer, time and address.
+	`ALTER TABLE hosts ADD COLUMN pending_key_hash TEXT;
+	ALTER TABLE hosts ADD COLUMN pending_info TEXT NOT NULL DEFAULT '';
+	ALTER TABLE hosts ADD COLUMN pending_customer_id TEXT;
+	ALTER TABLE hosts ADD COLUMN pending_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE hosts ADD COLUMN pending_from TEXT NOT NULL DEFAULT '';
+	CREATE UNIQUE INDEX hosts_pending_key ON hosts(pending_key_hash)`,
 }}
 
 // SchemaVersion is the schema version this build writes: the number of steps.

@@ -148,10 +148,12 @@ func TestEnrollRekeyRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid2, key2, err := st.Enroll(ctx, api.HostInfo{InstallID: "i1", Hostname: "a2"})
-	if err != nil {
-		t.Fatal(err)
+	// The host's key is the proof that re-keys it.
+	res, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i1", Hostname: "a2"}, PreviousKey: key1})
+	if err != nil || res.Pending {
+		t.Fatalf("re-enroll with the key: %+v, %v", res, err)
 	}
+	uid2, key2 := res.HostID, res.NodeKey
 	if uid1 != uid2 {
 		t.Errorf("re-enroll uid = %q, want the same host %q", uid2, uid1)
 	}
@@ -161,19 +163,96 @@ func TestEnrollRekeyRevoke(t *testing.T) {
 	if _, err := st.HostByNodeKey(ctx, key2); err != nil {
 		t.Errorf("new key: %v", err)
 	}
+	// Without it, a known install id only asks; the host keeps its key.
+	if _, _, err := st.Enroll(ctx, api.HostInfo{InstallID: "i1", Hostname: "evil"}); !errors.Is(err, ErrPendingApproval) {
+		t.Errorf("re-enroll without the key: %v, want ErrPendingApproval", err)
+	}
+	if h, err := st.HostByNodeKey(ctx, key2); err != nil || h.Hostname != "a2" {
+		t.Errorf("host after a pending request: %+v, %v", h, err)
+	}
 	if err := st.RevokeHost(ctx, uid1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.HostByNodeKey(ctx, key2); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("revoked key: err = %v, want ErrUnauthorized", err)
 	}
+	if _, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i1", Hostname: "a2"}, PreviousKey: key2}); !errors.Is(err, ErrHostRevoked) {
+		t.Errorf("re-enroll a revoked host: %v, want ErrHostRevoked", err)
+	}
+	if err := st.RestoreHost(ctx, uid1); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RestoreHost(ctx, uid1); !errors.Is(err, ErrNothingPending) {
+		t.Errorf("restore a host that is not revoked: %v, want ErrNothingPending", err)
+	}
+	if _, err := st.HostByNodeKey(ctx, key2); err != nil {
+		t.Errorf("key of a restored host: %v", err)
+	}
 	if err := st.RevokeHost(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("RevokeHost(unknown) = %v, want ErrNotFound", err)
+	}
+	for name, fn := range map[string]func(context.Context, string) error{"approve": st.ApproveEnrollment, "deny": st.DenyEnrollment, "restore": st.RestoreHost} {
+		if err := fn(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s(unknown) = %v, want ErrNotFound", name, err)
+		}
 	}
 	var stored string
 	st.r.QueryRow(`SELECT node_key_hash FROM hosts WHERE uid = ?`, uid1).Scan(&stored)
 	if stored == key2 || stored != HashSecret(key2) {
 		t.Errorf("node key stored as %q, want its sha256", stored)
+	}
+}
+
+// TestPendingEnrollment: a request without proof is kept (one per host),
+// listed, and approved or denied by an admin.
+func TestPendingEnrollment(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	uid, key, err := st.Enroll(ctx, api.HostInfo{InstallID: "i1", Hostname: "web1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(hostname, prev string) EnrollResult {
+		t.Helper()
+		res, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i1", Hostname: hostname, OSName: "Debian"}, PreviousKey: prev, From: "192.0.2.7"})
+		if err != nil || !res.Pending {
+			t.Fatalf("request: %+v, %v", res, err)
+		}
+		return res
+	}
+	first := ask("web1-new", "")
+	if again := ask("web1-new", first.NodeKey); again.NodeKey != "" {
+		t.Errorf("asking again with the pending key gave a new key")
+	}
+	second := ask("web1-newer", "") // replaces the first request
+	list, err := st.PendingEnrollments(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != uid || list[0].PendingEnrollment.Hostname != "web1-newer" ||
+		list[0].PendingEnrollment.From != "192.0.2.7" || list[0].PendingEnrollment.RequestedAt.IsZero() {
+		t.Fatalf("pending = %+v, %v", list, err)
+	}
+	if err := st.ApproveEnrollment(ctx, uid); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{key, first.NodeKey} {
+		if _, err := st.HostByNodeKey(ctx, k); !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("a replaced or superseded key still works: %v", err)
+		}
+	}
+	if h, err := st.HostByNodeKey(ctx, second.NodeKey); err != nil || h.Hostname != "web1-newer" || h.UID != uid {
+		t.Errorf("approved key: %+v, %v", h, err)
+	}
+	if err := st.ApproveEnrollment(ctx, uid); !errors.Is(err, ErrNothingPending) {
+		t.Errorf("approve with nothing pending: %v", err)
+	}
+	third := ask("x", "")
+	if err := st.DenyEnrollment(ctx, uid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.HostByNodeKey(ctx, third.NodeKey); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("denied key works: %v", err)
+	}
+	if list, _ := st.PendingEnrollments(ctx); len(list) != 0 {
+		t.Errorf("pending after deny: %+v", list)
 	}
 }
 
