@@ -91,6 +91,10 @@ type Config struct {
 	PollInterval time.Duration
 	// BatchSize is how many events are fanned out, or outbox rows claimed, at once (default 200).
 	BatchSize int
+	// Jobs, when several servers share the database, runs the fan-out,
+	// digests and pruning on one server at a time (internal/jobs); nil
+	// runs them here.
+	Jobs JobRunner
 	// LeaseDuration is how long a claimed outbox row belongs to this
 	// instance before another may take it over (default 5m; it must exceed
 	// one batch's worst-case send time).

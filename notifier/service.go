@@ -114,8 +114,19 @@ func (s *Service) Kick() {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
+// JobRunner runs a job on at most one of the servers sharing a database
+// at a time (internal/jobs); ran is false when another server holds it, or
+// (DoEvery) when a server ran it less than every ago.
+type JobRunner interface {
+	Do(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
+	DoEvery(ctx context.Context, name string, every time.Duration, fn func(ctx context.Context) error) (ran bool, err error)
+}
+
 // Run runs the fan-out, digest and delivery workers until ctx ends. Each
 // pass is also available alone (ProcessEvents, FlushDigests, SendPending).
+// With Config.Jobs (several servers on one database), the fan-out and the
+// digests run on one server at a time and the pruning once a day among
+// all; every server delivers, claiming different outbox rows.
 func (s *Service) Run(ctx context.Context) error {
 	s.log.Info("notifier started", "smtp", s.cfg.SMTPAddr, "tls", s.cfg.SMTPTLS, "instance", s.owner)
 	t := time.NewTicker(s.cfg.PollInterval)
@@ -123,9 +134,10 @@ func (s *Service) Run(ctx context.Context) error {
 	var pruned time.Time
 	for {
 		if now := s.now(); now.Sub(pruned) >= 24*time.Hour {
-			if _, err := s.Prune(ctx, now.Add(-s.cfg.Retention)); err != nil && ctx.Err() == nil {
-				s.log.Error("prune failed", "err", err)
-			}
+			s.job(ctx, "notifier-prune", 24*time.Hour, func(ctx context.Context) error {
+				_, err := s.Prune(ctx, now.Add(-s.cfg.Retention))
+				return err
+			})
 			pruned = now
 		}
 		s.pass(ctx)
@@ -138,23 +150,40 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
+// job runs fn here, or through Config.Jobs (every > 0: DoEvery), logging
+// its failure.
+func (s *Service) job(ctx context.Context, name string, every time.Duration, fn func(ctx context.Context) error) {
+	var err error
+	switch {
+	case s.cfg.Jobs == nil:
+		err = fn(ctx)
+	case every > 0:
+		_, err = s.cfg.Jobs.DoEvery(ctx, name, every, fn)
+	default:
+		_, err = s.cfg.Jobs.Do(ctx, name, fn)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Error(name+" failed", "err", err)
+	}
+}
+
 // pass runs one round of every worker, logging failures (they are retried next round).
 func (s *Service) pass(ctx context.Context) {
-	for {
-		n, err := s.ProcessEvents(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Error("fan-out failed", "err", err)
+	s.job(ctx, "notifier-fanout", 0, func(ctx context.Context) error {
+		for {
+			n, err := s.ProcessEvents(ctx)
+			if err != nil {
+				return fmt.Errorf("fan-out: %w", err)
 			}
-			break
+			if n == 0 {
+				break
+			}
 		}
-		if n == 0 {
-			break
+		if _, err := s.FlushDigests(ctx); err != nil {
+			return fmt.Errorf("digest flush: %w", err)
 		}
-	}
-	if _, err := s.FlushDigests(ctx); err != nil && ctx.Err() == nil {
-		s.log.Error("digest flush failed", "err", err)
-	}
+		return nil
+	})
 	for ctx.Err() == nil {
 		n, err := s.SendWebhooks(ctx)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/service"
 )
@@ -20,7 +21,13 @@ type Config struct {
 	// Listen is the HTTP(S) listen address (--listen, default 127.0.0.1:8480).
 	Listen string `yaml:"listen"`
 	// DataDir holds the SQLite database and other state (--data-dir, default ./data).
+	// With Database set, nothing is kept there.
 	DataDir string `yaml:"data_dir"`
+	// Database is a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=...
+	// (--database, EOLWATCH_DATABASE). Set, the server keeps all its state
+	// in that database, so any number of servers can share it behind a
+	// load balancer; empty, it uses SQLite in DataDir.
+	Database string `yaml:"database"`
 	// EnrollSecret is the shared secret agents enroll with (--enroll-secret).
 	// Without it enrollment is refused.
 	EnrollSecret string `yaml:"enroll_secret"`
@@ -80,8 +87,13 @@ func (c Config) Validate() error {
 	if c.Listen == "" {
 		return errors.New("listen: empty address")
 	}
-	if c.DataDir == "" {
+	if c.DataDir == "" && c.Database == "" {
 		return errors.New("data-dir: empty")
+	}
+	if c.Database != "" {
+		if err := sqldb.CheckURL(c.Database); err != nil {
+			return err
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls-cert and tls-key must be given together")

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/jobs"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/service"
@@ -35,7 +37,7 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, logOut)
-	st, err := store.Open(ctx, cfg.DataDir)
+	st, err := store.OpenDatabase(ctx, cfg.Database, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -90,30 +92,46 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		return nil, fmt.Errorf("catalog tables: %w", err)
 	}
 	p := &parts{cfg: cfg}
+	// Several servers on one PostgreSQL database: scheduled work runs on
+	// one at a time, under leases (internal/jobs). One server on SQLite
+	// runs it all itself, as it always did.
+	var (
+		instance  = instanceName()
+		catJobs   catalogsvc.JobRunner
+		svcJobs   service.JobRunner
+		notifJobs notifier.JobRunner
+	)
+	if cfg.Database != "" {
+		if err := jobs.Migrate(ctx, st.DB()); err != nil {
+			return nil, fmt.Errorf("job tables: %w", err)
+		}
+		l := jobs.New(st.DB(), instance, 0, log)
+		catJobs, svcJobs, notifJobs = l, l, l
+	}
 	var feeds []string
 	if cfg.CatalogFeed != "" {
 		feeds = []string{cfg.CatalogFeed}
 	}
 	var err error
 	p.cats, err = catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Files: cfg.Catalogs, FeedURLs: feeds,
-		Logger: log, OnChange: func(_, _ *catalog.Catalog) { p.catalogChanged() }})
+		Logger: log, Jobs: catJobs, OnChange: func(_, _ *catalog.Catalog) { p.catalogChanged() }})
 	if err != nil {
 		return nil, err
 	}
 	p.nt, err = notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom,
 		SMTPTLS: cfg.SMTPTLS, SMTPUsername: cfg.SMTPUsername, SMTPPassword: cfg.SMTPPassword, PublicURL: cfg.PublicURL,
-		Catalog: p.cats.Current, Fleet: st, Logger: log})
+		Catalog: p.cats.Current, Fleet: st, Jobs: notifJobs, InstanceID: instance, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	m := newMetrics(st)
 	p.svc, err = service.New(service.Config{Store: st, Customers: st, Catalog: p.cats.Current, Policy: cfg.Policy(), Notify: p.nt.Kick,
-		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Logger: log})
+		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Jobs: svcJobs, Refresh: p.cats.Refresh, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	p.srv = newServer(options{cfg: cfg, st: st, svc: p.svc, publish: p.cats.Publish, notifier: p.nt, metrics: m, log: log})
-	sessionKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "session.key"))
+	sessionKey, err := sessionKey(ctx, cfg, st)
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +205,12 @@ func (p *parts) serve(ctx context.Context, hs *http.Server, ln net.Listener) err
 		}
 	}()
 	p.srv.ready.Store(true)
-	log.Info("listening", "addr", ln.Addr().String(), "url", p.cfg.scheme()+"://"+ln.Addr().String(), "data_dir", p.cfg.DataDir,
-		"catalog", p.svc.CatalogVersion(), "enrollment", p.srv.enrollSet, "smtp", p.cfg.SMTPAddr != "")
+	where := []any{"data_dir", p.cfg.DataDir}
+	if p.cfg.Database != "" {
+		where = []any{"database", sqldb.Redact(p.cfg.Database)}
+	}
+	attrs := append([]any{"addr", ln.Addr().String(), "url", p.cfg.scheme() + "://" + ln.Addr().String()}, where...)
+	log.Info("listening", append(attrs, "catalog", p.svc.CatalogVersion(), "enrollment", p.srv.enrollSet, "smtp", p.cfg.SMTPAddr != "")...)
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -208,6 +230,29 @@ func (p *parts) serve(ctx context.Context, hs *http.Server, ln net.Listener) err
 	wg.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+// instanceName names this server process in job leases and outbox claims:
+// host name, process id and a random suffix.
+func instanceName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 3)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
+
+// sessionKey returns the key dashboard session cookies are sealed with:
+// kept in the data directory with SQLite, in the database with PostgreSQL
+// (every server behind the load balancer opens every other's cookies).
+func sessionKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error) {
+	if cfg.Database != "" {
+		k, err := st.SharedKey(ctx, "session_key", 32)
+		if err != nil {
+			return nil, fmt.Errorf("session key: %w", err)
+		}
+		return k, nil
+	}
+	return loadOrCreateKey(filepath.Join(cfg.DataDir, "session.key"))
 }
 
 // loadOrCreateKey returns the 32-byte key kept in path, creating it (mode

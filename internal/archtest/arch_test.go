@@ -120,6 +120,7 @@ func TestSQLSitsBesideStoreMethods(t *testing.T) {
 		module + "internal/migrate":  func(string) bool { return true },
 		module + "internal/sqldb":    func(string) bool { return true }, // the engines' database/sql layer
 		module + "internal/pgtest":   func(string) bool { return true }, // the test clusters
+		module + "internal/jobs":     func(string) bool { return true }, // the job leases' table
 	}
 	// One line per package: import path, directory, Go files.
 	lines := goList(t, `{{.ImportPath}}|{{.Dir}}|{{join .GoFiles "|"}}`, "./server/...", "./notifier/...", "./internal/...")

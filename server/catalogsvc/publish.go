@@ -133,25 +133,30 @@ func (s *Service) validate(cat *catalog.Catalog, r Release) (Release, error) {
 func (s *Service) Publish(ctx context.Context, r Release) (Published, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.Current()
-	r, err := s.validate(old, r)
+	var pub Published
+	// Validated against the catalog in force, which another server may
+	// have changed: change reloads and validates again then.
+	old, next, err := s.change(ctx, func(old *catalog.Catalog) (*catalog.Catalog, func(int64) error, error) {
+		r, err := s.validate(old, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		pub = Published{Product: r.Product, Cycle: r.Cycle, Version: r.Version, Date: r.Date, Link: r.Link, By: r.By,
+			Created: s.cfg.Now().UTC()}
+		next, err := applyRelease(old, pub)
+		if errors.Is(err, catalog.ErrReleaseExists) {
+			return nil, nil, fmt.Errorf("%s %s %s: %w", r.Product, r.Cycle, r.Version, ErrConflict)
+		}
+		if err != nil {
+			return nil, nil, fault.InvalidField("version", err.Error())
+		}
+		evs := EventsFor(catalog.Diff(old, next), next, r.Link, s.cfg.Now())
+		if len(evs) == 0 {
+			return nil, nil, fmt.Errorf("%s %s %s changes nothing: %w", r.Product, r.Cycle, r.Version, ErrConflict)
+		}
+		return next, func(gen int64) error { return s.cfg.Store.SaveRelease(ctx, pub, evs, gen) }, nil
+	})
 	if err != nil {
-		return Published{}, err
-	}
-	pub := Published{Product: r.Product, Cycle: r.Cycle, Version: r.Version, Date: r.Date, Link: r.Link, By: r.By,
-		Created: s.cfg.Now().UTC()}
-	next, err := applyRelease(old, pub)
-	if errors.Is(err, catalog.ErrReleaseExists) {
-		return Published{}, fmt.Errorf("%s %s %s: %w", r.Product, r.Cycle, r.Version, ErrConflict)
-	}
-	if err != nil {
-		return Published{}, fault.InvalidField("version", err.Error())
-	}
-	evs := EventsFor(catalog.Diff(old, next), next, r.Link, s.cfg.Now())
-	if len(evs) == 0 {
-		return Published{}, fmt.Errorf("%s %s %s changes nothing: %w", r.Product, r.Cycle, r.Version, ErrConflict)
-	}
-	if err := s.cfg.Store.SaveRelease(ctx, pub, evs); err != nil {
 		return Published{}, err
 	}
 	s.releases = append(s.releases, pub)

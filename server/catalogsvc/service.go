@@ -51,6 +51,12 @@ type Config struct {
 	MilestoneInterval time.Duration
 	// MilestoneWindow: see Milestones (default DefaultMilestoneWindow).
 	MilestoneWindow time.Duration
+	// RefreshInterval is how often Run checks whether another server
+	// sharing the store changed the catalog, and reloads it (default 2s).
+	RefreshInterval time.Duration
+	// Jobs runs the feed sync and the milestone tick on one server at a
+	// time when several share the store (internal/jobs); nil runs them here.
+	Jobs JobRunner
 	// OnChange is called after every catalog change, with the catalog
 	// before and after, once the change is committed. The server
 	// re-evaluates the fleet there. It runs on the goroutine that made the
@@ -64,6 +70,12 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// JobRunner runs a scheduled job on at most one of the servers sharing a
+// database at a time; ran is false when another server holds it.
+type JobRunner interface {
+	Do(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
+}
+
 // Service holds the current catalog. Safe for concurrent use: Current is
 // a lock-free atomic load; changes are serialised.
 type Service struct {
@@ -73,6 +85,7 @@ type Service struct {
 	log  *slog.Logger
 
 	mu       sync.Mutex // serialises changes
+	gen      int64      // the stored generation docs and releases are from
 	docs     []Document
 	releases []Published
 }
@@ -102,6 +115,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.MilestoneWindow <= 0 {
 		cfg.MilestoneWindow = DefaultMilestoneWindow
 	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = 2 * time.Second
+	}
 	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "catalog")}
 	base := cfg.Base
 	if base == nil {
@@ -119,21 +135,100 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		}
 	}
 	s.base = base
-	docs, err := cfg.Store.Documents(ctx)
+	gen, docs, rels, err := s.load(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("catalogsvc: %w", err)
+		return nil, err
 	}
-	rels, err := cfg.Store.Releases(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("catalogsvc: %w", err)
-	}
-	s.docs, s.releases = docs, rels
+	s.gen, s.docs, s.releases = gen, docs, rels
 	cat, err := s.build(docs, rels)
 	if err != nil {
 		return nil, err
 	}
 	s.cur.Store(cat)
 	return s, nil
+}
+
+// load reads the stored generation, then the documents and releases (in
+// that order: what is read is at least as new as the generation says, so
+// a change missed here shows as a newer generation later).
+func (s *Service) load(ctx context.Context) (int64, []Document, []Published, error) {
+	gen, err := s.cfg.Store.Generation(ctx)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("catalogsvc: %w", err)
+	}
+	docs, err := s.cfg.Store.Documents(ctx)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("catalogsvc: %w", err)
+	}
+	rels, err := s.cfg.Store.Releases(ctx)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("catalogsvc: %w", err)
+	}
+	return gen, docs, rels, nil
+}
+
+// Refresh reloads the catalog when the store's generation is not the one
+// in force (another server published a release, imported a file or synced
+// a feed), and calls OnChange as for a change made here, without events:
+// the server that made the change emitted them. It reports whether it
+// reloaded.
+func (s *Service) Refresh(ctx context.Context) (bool, error) {
+	gen, err := s.cfg.Store.Generation(ctx)
+	if err != nil {
+		return false, fmt.Errorf("catalogsvc: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gen == s.gen {
+		return false, nil
+	}
+	return true, s.reload(ctx)
+}
+
+// reload rebuilds the catalog from the store. s.mu is held.
+func (s *Service) reload(ctx context.Context) error {
+	gen, docs, rels, err := s.load(ctx)
+	if err != nil {
+		return err
+	}
+	next, err := s.build(docs, rels)
+	if err != nil {
+		return err
+	}
+	old := s.Current()
+	s.gen, s.docs, s.releases = gen, docs, rels
+	s.log.Info("catalog reloaded: changed by another server", "generation", gen, "version", next.Info().Version)
+	s.commit(old, next)
+	return nil
+}
+
+// maxStale bounds how often a change is recomputed after another server
+// changed the catalog first.
+const maxStale = 5
+
+// change computes a change on the catalog in force with compute and saves
+// it with save under the generation it was computed on; when another
+// server changed the stored catalog first (ErrStale) it reloads and
+// computes again. s.mu is held.
+func (s *Service) change(ctx context.Context, compute func(old *catalog.Catalog) (next *catalog.Catalog, save func(gen int64) error, err error)) (old, next *catalog.Catalog, err error) {
+	for attempt := 1; ; attempt++ {
+		old = s.Current()
+		next, save, err := compute(old)
+		if err != nil {
+			return old, nil, err
+		}
+		err = save(s.gen)
+		if err == nil {
+			s.gen++
+			return old, next, nil
+		}
+		if !errors.Is(err, ErrStale) || attempt >= maxStale {
+			return old, nil, err
+		}
+		if err := s.reload(ctx); err != nil {
+			return old, nil, err
+		}
+	}
 }
 
 // Current returns the catalog in force. It never returns nil after New.
@@ -275,20 +370,24 @@ func (s *Service) applyDocument(ctx context.Context, d Document) ([]events.Event
 	d.Created = s.cfg.Now().UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	docs := make([]Document, 0, len(s.docs)+1)
-	for _, x := range s.docs {
-		if x.Name != d.Name {
-			docs = append(docs, x)
+	var docs []Document
+	var evs []events.Event
+	old, next, err := s.change(ctx, func(old *catalog.Catalog) (*catalog.Catalog, func(int64) error, error) {
+		docs = make([]Document, 0, len(s.docs)+1)
+		for _, x := range s.docs {
+			if x.Name != d.Name {
+				docs = append(docs, x)
+			}
 		}
-	}
-	docs = append(docs, d)
-	old := s.Current()
-	next, err := s.build(docs, s.releases)
+		docs = append(docs, d)
+		next, err := s.build(docs, s.releases)
+		if err != nil {
+			return nil, nil, err
+		}
+		evs = EventsFor(catalog.Diff(old, next), next, "", s.cfg.Now())
+		return next, func(gen int64) error { return s.cfg.Store.SaveDocument(ctx, d, evs, gen) }, nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	evs := EventsFor(catalog.Diff(old, next), next, "", s.cfg.Now())
-	if err := s.cfg.Store.SaveDocument(ctx, d, evs); err != nil {
 		return nil, err
 	}
 	s.docs = docs
@@ -298,44 +397,70 @@ func (s *Service) applyDocument(ctx context.Context, d Document) ([]events.Event
 }
 
 // Run polls the feeds and emits due milestones until ctx ends: once at
-// start, then every FeedInterval and MilestoneInterval. Errors are logged
-// and retried at the next tick.
+// start, then every FeedInterval and MilestoneInterval (each on one server
+// at a time when Jobs is set); and every RefreshInterval it reloads the
+// catalog if another server changed it. Errors are logged and retried at
+// the next tick.
 func (s *Service) Run(ctx context.Context) error {
 	feed := time.NewTicker(s.cfg.FeedInterval)
 	defer feed.Stop()
 	ms := time.NewTicker(s.cfg.MilestoneInterval)
 	defer ms.Stop()
-	s.syncAll(ctx)
-	s.tick(ctx)
+	refresh := time.NewTicker(s.cfg.RefreshInterval)
+	defer refresh.Stop()
+	s.job(ctx, "catalog-feeds", s.syncAll)
+	s.job(ctx, "catalog-milestones", s.tick)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-feed.C:
-			s.syncAll(ctx)
+			s.job(ctx, "catalog-feeds", s.syncAll)
 		case <-ms.C:
-			s.tick(ctx)
+			s.job(ctx, "catalog-milestones", s.tick)
+		case <-refresh.C:
+			if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("catalog refresh failed", "err", err)
+			}
 		}
 	}
 }
 
-func (s *Service) syncAll(ctx context.Context) {
+// job runs fn here, or through Jobs on one server at a time.
+func (s *Service) job(ctx context.Context, name string, fn func(context.Context) error) {
+	if s.cfg.Jobs == nil {
+		fn(ctx)
+		return
+	}
+	if _, err := s.cfg.Jobs.Do(ctx, name, fn); err != nil && ctx.Err() == nil {
+		s.log.Error("scheduled job", "job", name, "err", err)
+	}
+}
+
+func (s *Service) syncAll(ctx context.Context) error {
+	// A feed's last snapshot may come from another server: start from the
+	// stored catalog.
+	if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("catalog refresh failed", "err", err)
+	}
 	for _, u := range s.cfg.FeedURLs {
 		if _, err := s.SyncFeed(ctx, u); err != nil && ctx.Err() == nil {
 			s.log.Error("catalog feed sync failed", "url", u, "err", err)
 		}
 	}
+	return nil
 }
 
-func (s *Service) tick(ctx context.Context) {
+func (s *Service) tick(ctx context.Context) error {
 	fresh, err := s.TickMilestones(ctx, s.cfg.Now())
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("eol milestones", "err", err)
-		return
+		return nil
 	}
 	if len(fresh) > 0 {
 		s.log.Info("eol milestones emitted", "count", len(fresh))
 	}
+	return nil
 }
 
 // Milestones lists the milestones due on asOf in the current catalog (see

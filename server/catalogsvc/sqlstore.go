@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/internal/migrate"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
@@ -39,6 +40,13 @@ var Schema = migrate.Set{Owner: "catalog", Table: "catalogsvc_schema", Postgres:
 		key     TEXT PRIMARY KEY,
 		created BIGINT NOT NULL
 	)`,
+	// 2: the stored catalog's generation: every change increments it, so
+	// servers sharing the database know when to reload.
+	`CREATE TABLE catalog_state (
+		id         INTEGER PRIMARY KEY CHECK (id = 1),
+		generation BIGINT NOT NULL
+	);
+	INSERT INTO catalog_state (id, generation) VALUES (1, 0)`,
 }}
 
 // pgSteps are the PostgreSQL texts of the steps that differ there.
@@ -76,9 +84,9 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	return migrate.Apply(ctx, db, Schema, nil)
 }
 
-// SQLStore is the ReleaseStore on the server's SQLite database. Give it
-// the writer handle (one connection, immediate transactions): every Save
-// is one transaction that also enqueues the notifier events.
+// SQLStore is the ReleaseStore on the server's database (SQLite or
+// PostgreSQL). Give it the writer handle: every Save is one transaction
+// that also enqueues the notifier events.
 type SQLStore struct {
 	db *sql.DB
 }
@@ -87,20 +95,37 @@ type SQLStore struct {
 func NewSQLStore(db *sql.DB) *SQLStore { return &SQLStore{db: db} }
 
 func (s *SQLStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	return sqldb.InTx(ctx, s.db, fn)
+}
+
+// Generation implements ReleaseStore.
+func (s *SQLStore) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	if err := s.db.QueryRowContext(ctx, `SELECT generation FROM catalog_state WHERE id = 1`).Scan(&g); err != nil {
+		return 0, fmt.Errorf("catalog generation: %w", err)
+	}
+	return g, nil
+}
+
+// bump moves the generation from gen to gen+1 inside tx, or returns
+// ErrStale. The row lock it takes orders concurrent changes.
+func bump(ctx context.Context, tx *sql.Tx, gen int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE catalog_state SET generation = generation + 1 WHERE id = 1 AND generation = ?`, gen)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrStale
 	}
-	return tx.Commit()
+	return nil
 }
 
 // SaveRelease implements ReleaseStore.
-func (s *SQLStore) SaveRelease(ctx context.Context, r Published, evs []events.Event) error {
+func (s *SQLStore) SaveRelease(ctx context.Context, r Published, evs []events.Event, gen int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := bump(ctx, tx, gen); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO catalog_releases (product, cycle, version, date, link, by_whom, created)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Product, r.Cycle, r.Version, r.Date, r.Link, r.By, r.Created.UnixNano()); err != nil {
 			return err
@@ -134,8 +159,11 @@ func (s *SQLStore) Releases(ctx context.Context) ([]Published, error) {
 }
 
 // SaveDocument implements ReleaseStore.
-func (s *SQLStore) SaveDocument(ctx context.Context, d Document, evs []events.Event) error {
+func (s *SQLStore) SaveDocument(ctx context.Context, d Document, evs []events.Event, gen int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := bump(ctx, tx, gen); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO catalog_documents (name, kind, data, etag, hash, created) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, data = excluded.data, etag = excluded.etag,
 				hash = excluded.hash, created = excluded.created`,

@@ -2,12 +2,17 @@ package catalogsvc
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/eolwatch/eolwatch/notifier/events"
 )
+
+// ErrStale is returned by a ReleaseStore's Save methods when the stored
+// catalog changed since the generation the change was computed on.
+var ErrStale = errors.New("the stored catalog changed meanwhile")
 
 // Published is a release an admin published through the API or the CLI.
 type Published struct {
@@ -42,17 +47,29 @@ type Document struct {
 // of each change in the same transaction (events.Enqueue), so an event
 // exists exactly when its change was committed.
 //
-// Lifecycle: the service reads Releases and Documents once in New, then
-// calls the Save/Mark methods one at a time (it serialises its changes).
-// Implementations must be safe for concurrent use anyway.
+// The stored catalog has a generation, a counter every change increments.
+// Several servers may share one store: a change names the generation it
+// was computed on and is refused with ErrStale when another server changed
+// the catalog since, so the service reloads, recomputes and tries again;
+// and a server that sees a newer generation (Generation) reloads.
+//
+// Lifecycle: the service reads Generation, Releases and Documents in New
+// (and again to reload), then calls the Save/Mark methods one at a time
+// (it serialises its changes). Implementations must be safe for
+// concurrent use anyway.
 type ReleaseStore interface {
-	// SaveRelease stores a published release and enqueues events, atomically.
-	SaveRelease(ctx context.Context, r Published, evs []events.Event) error
+	// Generation returns the stored catalog's generation (0 before any change).
+	Generation(ctx context.Context) (int64, error)
+	// SaveRelease stores a published release and enqueues events,
+	// atomically, when the stored generation is gen (then it is gen+1);
+	// otherwise it stores nothing and returns ErrStale.
+	SaveRelease(ctx context.Context, r Published, evs []events.Event, gen int64) error
 	// Releases returns every published release, oldest first.
 	Releases(ctx context.Context) ([]Published, error)
 	// SaveDocument stores (or replaces, by Name) a catalog document and
-	// enqueues events, atomically.
-	SaveDocument(ctx context.Context, d Document, evs []events.Event) error
+	// enqueues events, atomically, when the stored generation is gen (then
+	// it is gen+1); otherwise it stores nothing and returns ErrStale.
+	SaveDocument(ctx context.Context, d Document, evs []events.Event, gen int64) error
 	// Documents returns the stored documents, oldest first.
 	Documents(ctx context.Context) ([]Document, error)
 	// MarkMilestones records the milestones whose Key was never recorded
@@ -65,6 +82,7 @@ type ReleaseStore interface {
 // a database. Its Events field collects what would have been enqueued.
 type MemStore struct {
 	mu       sync.Mutex
+	gen      int64
 	releases []Published
 	docs     []Document
 	marks    map[string]bool
@@ -76,13 +94,24 @@ type MemStore struct {
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore { return &MemStore{marks: map[string]bool{}} }
 
+// Generation implements ReleaseStore.
+func (m *MemStore) Generation(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.gen, nil
+}
+
 // SaveRelease implements ReleaseStore.
-func (m *MemStore) SaveRelease(_ context.Context, r Published, evs []events.Event) error {
+func (m *MemStore) SaveRelease(_ context.Context, r Published, evs []events.Event, gen int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.Fail != nil {
 		return m.Fail
 	}
+	if gen != m.gen {
+		return ErrStale
+	}
+	m.gen++
 	m.releases = append(m.releases, r)
 	m.events = append(m.events, evs...)
 	return nil
@@ -96,12 +125,16 @@ func (m *MemStore) Releases(context.Context) ([]Published, error) {
 }
 
 // SaveDocument implements ReleaseStore.
-func (m *MemStore) SaveDocument(_ context.Context, d Document, evs []events.Event) error {
+func (m *MemStore) SaveDocument(_ context.Context, d Document, evs []events.Event, gen int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.Fail != nil {
 		return m.Fail
 	}
+	if gen != m.gen {
+		return ErrStale
+	}
+	m.gen++
 	for i := range m.docs {
 		if m.docs[i].Name == d.Name {
 			m.docs = append(m.docs[:i], m.docs[i+1:]...)

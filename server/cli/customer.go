@@ -19,14 +19,14 @@ import (
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
-// openDomain opens the server's database in dir and the domain service over
-// it, with the server's catalog (the default, extra files, every published
+// openDomain opens the server's database and the domain service over it,
+// with the server's catalog (the default, extra files, every published
 // release). Close the store when done.
-func openDomain(ctx context.Context, dir string, files []string, policy catalog.Policy) (*service.Service, *store.Store, error) {
-	if err := hasDatabase(dir); err != nil {
-		return nil, nil, fmt.Errorf("no database in %s (--data-dir): %w", dir, err)
+func openDomain(ctx context.Context, loc *storeLocation, files []string, policy catalog.Policy) (*service.Service, *store.Store, error) {
+	if err := loc.exists(); err != nil {
+		return nil, nil, fmt.Errorf("no database in %s: %w", loc, err)
 	}
-	st, err := store.Open(ctx, dir)
+	st, err := loc.open(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,7 +151,7 @@ func runCustomer(ctx context.Context, args []string, stdio Stdio) error {
 	sub := args[0]
 	fs := flag.NewFlagSet("customer "+sub, flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	dir := dataDirFlag(fs)
+	loc := storeFlags(fs)
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
 	var cf *customerFlags
 	var rotate, force *bool
@@ -187,7 +187,7 @@ func runCustomer(ctx context.Context, args []string, stdio Stdio) error {
 	case (sub == "update" || sub == "delete") && ref == "":
 		return usageErrorf("customer %s: name the customer (its id or name)", sub)
 	}
-	svc, st, err := openDomain(ctx, *dir, nil, catalog.DefaultPolicy())
+	svc, st, err := openDomain(ctx, loc, nil, catalog.DefaultPolicy())
 	if err != nil {
 		return fmt.Errorf("customer %s: %w", sub, err)
 	}
@@ -276,7 +276,7 @@ func runTicket(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	fs := flag.NewFlagSet("ticket check", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	dir := dataDirFlag(fs)
+	loc := storeFlags(fs)
 	customer := fs.String("customer", "", "customer id or name (with --product and --version)")
 	host := fs.String("host", "", "host id or hostname (with --product; the host's customer and reported versions decide)")
 	product := fs.String("product", "", "catalog product id (python, debian, nginx...)")
@@ -294,7 +294,7 @@ func runTicket(ctx context.Context, args []string, stdio Stdio) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("ticket check: unexpected argument %q", fs.Arg(0))
 	}
-	svc, st, err := openDomain(ctx, *dir, catalogs, catalog.Policy{WarnDays: *warn, GraceDays: *grace})
+	svc, st, err := openDomain(ctx, loc, catalogs, catalog.Policy{WarnDays: *warn, GraceDays: *grace})
 	if err != nil {
 		return fmt.Errorf("ticket check: %w", err)
 	}

@@ -15,19 +15,19 @@ import (
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/service"
-	"github.com/eolwatch/eolwatch/server/store"
 )
 
 // runEligibility answers the support question with the domain service:
-// against the server's database and catalog when --data-dir holds one,
+// against the server's database and catalog when there is one (--database,
+// or --data-dir holding one),
 // else (bare product + version only) against the catalog files.
 func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	fs := flag.NewFlagSet("eligibility", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	dir := dataDirFlag(fs)
+	loc := storeFlags(fs)
 	product := fs.String("product", "", "catalog product id (python, debian, nginx...)")
 	version := fs.String("version", "", "version to judge (as the customer reads it)")
-	host := fs.String("host", "", "host id or hostname (uses its last reported inventory; needs --data-dir)")
+	host := fs.String("host", "", "host id or hostname (uses its last reported inventory; needs the database: --data-dir or --database)")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
 	var catalogs listFlag
 	fs.Var(&catalogs, "catalog", "extra catalog file (repeatable)")
@@ -45,8 +45,8 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	cfg := service.Config{Policy: catalog.Policy{WarnDays: *warn, GraceDays: *grace}, Logger: discardLogger()}
 	// With a database, answer from the server's catalog: the default, the
 	// extra files and every release published through the API.
-	if err := hasDatabase(*dir); err == nil {
-		st, err := store.Open(ctx, *dir)
+	if err := loc.exists(); err == nil {
+		st, err := loc.open(ctx)
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 		}
 		cfg.Store, cfg.Catalog = st, cats.Current
 	} else if *host != "" {
-		return fmt.Errorf("eligibility: no database in %s (--data-dir): %w", *dir, err)
+		return fmt.Errorf("eligibility: no database in %s: %w", loc, err)
 	} else {
 		cat, err := loadCatalog(catalogs)
 		if err != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server"
 	"github.com/eolwatch/eolwatch/server/store"
 )
@@ -33,19 +35,50 @@ func (l *commaList) Set(v string) error {
 	return nil
 }
 
-// dataDirFlag adds --data-dir with its EOLWATCH_DATA_DIR default.
-func dataDirFlag(fs *flag.FlagSet) *string {
+// storeLocation is where a command finds the server's store, as serve
+// does: the PostgreSQL database of --database, or else the SQLite file in
+// --data-dir.
+type storeLocation struct {
+	dataDir  string
+	database string
+}
+
+// storeFlags adds --data-dir (default EOLWATCH_DATA_DIR, else ./data) and
+// --database (default EOLWATCH_DATABASE) to fs.
+func storeFlags(fs *flag.FlagSet) *storeLocation {
+	l := &storeLocation{}
 	def := os.Getenv("EOLWATCH_DATA_DIR")
 	if def == "" {
 		def = server.DefaultConfig().DataDir
 	}
-	return fs.String("data-dir", def, "data directory of the server (env EOLWATCH_DATA_DIR)")
+	fs.StringVar(&l.dataDir, "data-dir", def, "data directory of the server (env EOLWATCH_DATA_DIR)")
+	fs.StringVar(&l.database, "database", os.Getenv("EOLWATCH_DATABASE"),
+		"PostgreSQL URL of the server's database, postgres://... (env EOLWATCH_DATABASE); empty: SQLite in --data-dir")
+	return l
 }
 
-// hasDatabase reports whether dir holds the server's database.
-func hasDatabase(dir string) error {
-	_, err := os.Stat(filepath.Join(dir, store.FileName))
+// exists reports whether the store is there: the SQLite file in the data
+// directory (a missing one is not created), or a valid PostgreSQL URL
+// (open then connects).
+func (l *storeLocation) exists() error {
+	if l.database != "" {
+		return sqldb.CheckURL(l.database)
+	}
+	_, err := os.Stat(filepath.Join(l.dataDir, store.FileName))
 	return err
+}
+
+// open opens the store.
+func (l *storeLocation) open(ctx context.Context) (*store.Store, error) {
+	return store.OpenDatabase(ctx, l.database, l.dataDir)
+}
+
+// String names the store in messages, without a password.
+func (l *storeLocation) String() string {
+	if l.database != "" {
+		return sqldb.Redact(l.database) + " (--database)"
+	}
+	return l.dataDir + " (--data-dir)"
 }
 
 // loadCatalog returns the embedded default catalog with the extra files

@@ -8,13 +8,12 @@ import (
 	"text/tabwriter"
 
 	"github.com/eolwatch/eolwatch/notifier"
-	"github.com/eolwatch/eolwatch/server/store"
 )
 
-// openNotifier opens the server's database in dir and a notifier on it
-// (no SMTP: the running server delivers).
-func openNotifier(ctx context.Context, dir string) (*notifier.Service, func(), error) {
-	st, err := store.Open(ctx, dir)
+// openNotifier opens the server's database and a notifier on it (no
+// SMTP: the running server delivers).
+func openNotifier(ctx context.Context, loc *storeLocation) (*notifier.Service, func(), error) {
+	st, err := loc.open(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -36,7 +35,7 @@ func runGroup(ctx context.Context, args []string, io Stdio) error {
 	}
 	fs := flag.NewFlagSet("group "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	dir := dataDirFlag(fs)
+	loc := storeFlags(fs)
 	name := fs.String("name", "", "group name (a-z, 0-9, '.', '_', '-')")
 	var products, cycles, events commaList
 	fs.Var(&products, "product", "product id covered by the group (repeatable or comma-separated)")
@@ -58,7 +57,7 @@ func runGroup(ctx context.Context, args []string, io Stdio) error {
 	default:
 		return usageErrorf("group: unknown subcommand %q: want create, list or delete", args[0])
 	}
-	n, closeFn, err := openNotifier(ctx, *dir)
+	n, closeFn, err := openNotifier(ctx, loc)
 	if err != nil {
 		return err
 	}
@@ -101,14 +100,14 @@ func runSubscription(ctx context.Context, args []string, io Stdio) error {
 	}
 	fs := flag.NewFlagSet("subscription list", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	dir := dataDirFlag(fs)
+	loc := storeFlags(fs)
 	group := fs.String("group", "", "only this group")
 	state := fs.String("state", "", "only this state: pending, confirmed or unsubscribed")
 	limit := fs.Int("limit", 100, "at most this many, newest first")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErrorf("%s", err)
 	}
-	n, closeFn, err := openNotifier(ctx, *dir)
+	n, closeFn, err := openNotifier(ctx, loc)
 	if err != nil {
 		return err
 	}
@@ -136,13 +135,13 @@ func runOutbox(ctx context.Context, args []string, io Stdio) error {
 	}
 	fs := flag.NewFlagSet("outbox list", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	dir := dataDirFlag(fs)
+	loc := storeFlags(fs)
 	state := fs.String("state", "", "only this state: pending, sent, failed or cancelled")
 	limit := fs.Int("limit", 100, "at most this many, newest first")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErrorf("%s", err)
 	}
-	n, closeFn, err := openNotifier(ctx, *dir)
+	n, closeFn, err := openNotifier(ctx, loc)
 	if err != nil {
 		return err
 	}

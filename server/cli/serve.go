@@ -34,6 +34,7 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&configFile, "config", "", "YAML config file (env EOLWATCH_CONFIG)")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "listen address")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data directory (SQLite database)")
+	fs.StringVar(&cfg.Database, "database", "", "PostgreSQL URL postgres://... for several servers on one database (empty: SQLite in --data-dir)")
 	fs.StringVar(&cfg.EnrollSecret, "enroll-secret", "", "secret agents enroll with")
 	fs.Var((*listFlag)(&catalogs), "catalog", "extra catalog file (repeatable)")
 	fs.StringVar(&cfg.CatalogFeed, "catalog-feed", "", "endoflife.date-format feed URL to sync")

@@ -18,7 +18,7 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	}
 	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	dir := dataDirFlag(fs)
+	loc := storeFlags(fs)
 	role := fs.String("role", "", "role of the new token: admin, support, viewer, or ci (may only upload SBOMs)")
 	name := fs.String("name", "", "a note saying who or what uses the token")
 	customer := fs.String("customer", "", "limit a viewer token to one customer's hosts (the customer's id or name)")
@@ -41,7 +41,7 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	default:
 		return usageErrorf("token: unknown subcommand %q: want create, list or revoke", args[0])
 	}
-	st, err := store.Open(ctx, *dir)
+	st, err := loc.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -134,6 +134,7 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 	if err != nil {
 		return api.SBOMResult{}, err
 	}
+	s.noteJudged(ctx, res.Ref.ID, e.version)
 	if res.Changes > 0 {
 		s.cfg.Notify()
 	}

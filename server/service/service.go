@@ -51,6 +51,18 @@ type Store interface {
 	PruneReports(ctx context.Context, cutoff time.Time) (int64, error)
 	// Optimize lets the database refresh its statistics.
 	Optimize(ctx context.Context) error
+	// RejudgeHosts matches and judges the stored inventory of the given
+	// hosts again with in's catalog (re-matching their items when in.Match
+	// is set), with the events of what changed.
+	RejudgeHosts(ctx context.Context, ids []int64, in store.ReEvalInput) error
+}
+
+// JobRunner runs a scheduled job on at most one of the servers sharing a
+// database at a time (internal/jobs); ran is false when another server
+// holds it, or (DoEvery) when a server ran it less than every ago.
+type JobRunner interface {
+	Do(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
+	DoEvery(ctx context.Context, name string, every time.Duration, fn func(ctx context.Context) error) (ran bool, err error)
 }
 
 // Config is what a Service is built from.
@@ -73,6 +85,15 @@ type Config struct {
 	// ObserveReEval receives the duration of each fleet re-evaluation (for
 	// metrics). Optional.
 	ObserveReEval func(time.Duration)
+	// Jobs runs the fleet re-evaluation and the hourly maintenance on one
+	// server at a time when several share the database; nil runs them here.
+	Jobs JobRunner
+	// Refresh brings the catalog in force up to date with what the other
+	// servers sharing the database changed (catalogsvc.Service.Refresh,
+	// which calls CatalogChanged); run before every fleet re-evaluation,
+	// so no server re-evaluates with a catalog older than the stored one.
+	// Optional.
+	Refresh func(ctx context.Context) (bool, error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives the service's logs (default slog.Default()).
@@ -89,7 +110,19 @@ type Service struct {
 	eng    atomic.Pointer[engine]
 	engMu  sync.Mutex
 	reeval chan struct{}
+
+	// Hosts judged here lately, for when the catalog turns out to have
+	// changed (on another server) while they were judged: see rejudge.
+	judgedMu sync.Mutex
+	judged   map[int64]time.Time // host row id -> when its inventory was last judged here
+	pending  map[int64]bool      // hosts to judge again with the new catalog
 }
+
+// rejudgeWindow is how long after judging a host's inventory this server
+// judges it again if its catalog changes: comfortably longer than it
+// takes a server to notice another's change (catalogsvc's refresh
+// interval) plus a report's transaction.
+const rejudgeWindow = 2 * time.Minute
 
 // New returns a service over cfg's store and catalog.
 func New(cfg Config) (*Service, error) {
@@ -105,7 +138,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Notify == nil {
 		cfg.Notify = func() {}
 	}
-	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("component", "service"), reeval: make(chan struct{}, 1)}
+	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("component", "service"), reeval: make(chan struct{}, 1),
+		judged: map[int64]time.Time{}, pending: map[int64]bool{}}
 	s.CatalogChanged()
 	return s, nil
 }
@@ -126,6 +160,19 @@ func (s *Service) CatalogChanged() {
 	s.eng.Store(e)
 	s.engMu.Unlock()
 	s.log.Info("catalog loaded", "version", e.version, "products", cat.Info().Products)
+	// Inventories judged here in the last moments may have been judged
+	// with the old catalog after the new one was stored (by another
+	// server) and after the fleet re-evaluation read them: judge them again.
+	now := time.Now()
+	s.judgedMu.Lock()
+	for id, at := range s.judged {
+		if now.Sub(at) < rejudgeWindow {
+			s.pending[id] = true
+		} else {
+			delete(s.judged, id)
+		}
+	}
+	s.judgedMu.Unlock()
 	s.kickReEval()
 	s.cfg.Notify()
 }
@@ -172,6 +219,9 @@ func (s *Service) Ingest(ctx context.Context, host store.HostRef, rep api.Report
 	res, err := s.st.ApplyReport(ctx, in) // re-checks the report id in its transaction
 	if err != nil {
 		return res, err
+	}
+	if rep.Kind == api.ReportFull && !res.Duplicate {
+		s.noteJudged(ctx, host.ID, in.CatalogVersion)
 	}
 	if res.Changes > 0 {
 		s.cfg.Notify()
@@ -223,6 +273,49 @@ func (s *Service) ReEvaluateIfStale(ctx context.Context) error {
 	return nil
 }
 
+// noteJudged records that a host's inventory was just judged with catalog
+// version, and judges it again at once when the catalog changed meanwhile
+// (CatalogChanged may have run between the judging and the commit).
+func (s *Service) noteJudged(ctx context.Context, hostID int64, version string) {
+	s.judgedMu.Lock()
+	s.judged[hostID] = time.Now()
+	s.judgedMu.Unlock()
+	if s.engine().version == version {
+		return
+	}
+	if err := s.rejudge(ctx, []int64{hostID}); err != nil {
+		s.log.Error("judging a host again with the new catalog", "host", hostID, "err", err)
+	}
+}
+
+// rejudge judges the stored inventories of hosts again with the catalog in
+// force, re-matching their items.
+func (s *Service) rejudge(ctx context.Context, ids []int64) error {
+	e := s.engine()
+	day := s.Today()
+	return s.st.RejudgeHosts(ctx, ids, store.ReEvalInput{CatalogVersion: e.version, AsOf: day,
+		Evaluate: func(p, v string) catalog.Verdict { return e.evaluate(p, v, day) }, Match: e.match})
+}
+
+// rejudgePending judges again the hosts CatalogChanged queued.
+func (s *Service) rejudgePending(ctx context.Context) {
+	s.judgedMu.Lock()
+	ids := make([]int64, 0, len(s.pending))
+	for id := range s.pending {
+		ids = append(ids, id)
+	}
+	clear(s.pending)
+	s.judgedMu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	if err := s.rejudge(ctx, ids); err != nil {
+		s.log.Error("judging recent hosts again with the new catalog", "hosts", len(ids), "err", err)
+		return
+	}
+	s.log.Info("recently reported hosts judged again with the new catalog", "hosts", len(ids))
+}
+
 func (s *Service) kickReEval() {
 	select {
 	case s.reeval <- struct{}{}:
@@ -233,18 +326,25 @@ func (s *Service) kickReEval() {
 // Run keeps the fleet current until ctx ends: it re-evaluates the fleet when
 // the catalog changed (CatalogChanged) or the day did (checked every 30
 // seconds), and once an hour forgets old report ids and lets the database
-// refresh its statistics.
+// refresh its statistics. With Jobs, each is done by one server at a time
+// (and the hourly work once an hour among all).
 func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	lastPrune := time.Time{}
 	for {
-		if err := s.ReEvaluateIfStale(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			s.log.Error("re-evaluation failed", "err", err)
-		}
+		s.rejudgePending(ctx)
+		s.job(ctx, "fleet-reevaluation", 0, func(ctx context.Context) error {
+			if s.cfg.Refresh != nil {
+				if _, err := s.cfg.Refresh(ctx); err != nil {
+					return err
+				}
+			}
+			return s.ReEvaluateIfStale(ctx)
+		})
 		if time.Since(lastPrune) > time.Hour {
 			lastPrune = time.Now()
-			s.maintain(ctx)
+			s.job(ctx, "maintenance", time.Hour, func(ctx context.Context) error { s.maintain(ctx); return nil })
 		}
 		select {
 		case <-ctx.Done():
@@ -252,6 +352,22 @@ func (s *Service) Run(ctx context.Context) {
 		case <-tick.C:
 		case <-s.reeval:
 		}
+	}
+}
+
+// job runs fn here, or through Jobs (every > 0: DoEvery).
+func (s *Service) job(ctx context.Context, name string, every time.Duration, fn func(ctx context.Context) error) {
+	var err error
+	switch {
+	case s.cfg.Jobs == nil:
+		err = fn(ctx)
+	case every > 0:
+		_, err = s.cfg.Jobs.DoEvery(ctx, name, every, fn)
+	default:
+		_, err = s.cfg.Jobs.Do(ctx, name, fn)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		s.log.Error(name+" failed", "err", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,15 +18,18 @@ import (
 // fakeStore is an in-memory Store: hosts by hostname, each with its
 // installs by product.
 type fakeStore struct {
-	mu       sync.Mutex
-	hosts    map[string]map[string][]store.Install
-	applied  []store.ReportInput
-	assets   []store.AssetInput
-	state    store.FleetState
-	reevals  []store.ReEvalInput
-	changes  int
-	failFind error
-	ids      []string // hostnames by row id - 1
+	mu          sync.Mutex
+	hosts       map[string]map[string][]store.Install
+	applied     []store.ReportInput
+	assets      []store.AssetInput
+	state       store.FleetState
+	reevals     []store.ReEvalInput
+	changes     int
+	failFind    error
+	ids         []string // hostnames by row id - 1
+	onApply     func()   // runs inside ApplyReport (a catalog change mid-report)
+	rejudged    []store.ReEvalInput
+	rejudgedIDs [][]int64
 }
 
 func (f *fakeStore) FindHost(_ context.Context, ref string) (api.Host, int64, error) {
@@ -46,6 +50,9 @@ func (f *fakeStore) HostInstalls(_ context.Context, hostID int64, product string
 func (f *fakeStore) ReportSeen(context.Context, int64, string) (bool, error) { return false, nil }
 
 func (f *fakeStore) ApplyReport(_ context.Context, in store.ReportInput) (store.ReportResult, error) {
+	if f.onApply != nil {
+		f.onApply()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.applied = append(f.applied, in)
@@ -68,6 +75,14 @@ func (f *fakeStore) ReEvaluate(_ context.Context, in store.ReEvalInput) (store.R
 	f.reevals = append(f.reevals, in)
 	f.state = store.FleetState{CatalogVersion: in.CatalogVersion, AsOf: in.AsOf}
 	return store.ReEvalResult{Events: 1}, nil
+}
+
+func (f *fakeStore) RejudgeHosts(_ context.Context, ids []int64, in store.ReEvalInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rejudged = append(f.rejudged, in)
+	f.rejudgedIDs = append(f.rejudgedIDs, slices.Sorted(slices.Values(ids)))
+	return nil
 }
 
 func (f *fakeStore) PruneReports(context.Context, time.Time) (int64, error) { return 0, nil }
@@ -190,4 +205,57 @@ func TestCatalogChangedReEvaluates(t *testing.T) {
 	if err := s.ReEvaluateIfStale(ctx); err != nil || len(st.reevals) != 2 {
 		t.Errorf("after a catalog change: %d runs (%v), want 2", len(st.reevals), err)
 	}
+}
+
+// TestRejudgeAfterCatalogChange: a report judged with a catalog that was
+// replaced before it committed (another server published a release) is
+// judged again with the new one; and a catalog change judges again the
+// hosts judged here in the moments before it.
+func TestRejudgeAfterCatalogChange(t *testing.T) {
+	st := &fakeStore{}
+	s := newTestService(t, st, nil)
+	ctx := context.Background()
+	cur := cat
+	s.cfg.Catalog = func() *catalog.Catalog { return cur }
+	next, err := cat.WithRelease("python", "3.13", "3.13.98", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(id int64, rid string) {
+		t.Helper()
+		host := store.HostRef{ID: id, UID: fmt.Sprint("h", id), InstallID: fmt.Sprint("install-", id)}
+		rep := api.Report{ReportID: rid, Kind: api.ReportFull, Host: api.HostInfo{InstallID: host.InstallID, Hostname: host.UID},
+			Items: []api.Item{{Source: "dpkg", Name: "python3.13", Version: "3.13.1-1"}}}
+		if _, err := s.Ingest(ctx, host, rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("changed while judging", func(t *testing.T) {
+		st.onApply = func() { cur = next; s.CatalogChanged() }
+		report(1, "r1")
+		st.onApply = nil
+		if len(st.rejudged) != 1 || !slices.Equal(st.rejudgedIDs[0], []int64{1}) || st.rejudged[0].CatalogVersion != next.Info().Version || st.rejudged[0].Match == nil {
+			t.Fatalf("rejudged %v with %+v, want host 1 with the new catalog, re-matched", st.rejudgedIDs, st.rejudged)
+		}
+	})
+	t.Run("recent hosts after a change", func(t *testing.T) {
+		report(2, "r2")
+		if len(st.rejudged) != 1 {
+			t.Fatalf("a report judged with the catalog in force was judged again: %v", st.rejudgedIDs)
+		}
+		third, err := next.WithRelease("python", "3.13", "3.13.99", time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur = third
+		s.CatalogChanged()
+		s.rejudgePending(ctx)
+		if len(st.rejudged) != 2 || !slices.Equal(st.rejudgedIDs[1], []int64{1, 2}) || st.rejudged[1].CatalogVersion != third.Info().Version {
+			t.Errorf("after the change: rejudged %v, want hosts 1 and 2 with the third catalog", st.rejudgedIDs)
+		}
+		s.rejudgePending(ctx)
+		if len(st.rejudged) != 2 {
+			t.Errorf("pending hosts judged twice: %v", st.rejudgedIDs)
+		}
+	})
 }

@@ -250,3 +250,26 @@ func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
 // Reader returns the read-only pool, for components that list their own
 // tables (the notifier).
 func (s *Store) Reader() *sql.DB { return s.r }
+
+// SharedKey returns the random n-byte secret kept in the database under
+// name, creating it on first use; servers sharing a database get the same
+// key (the dashboard's session key, for instance).
+func (s *Store) SharedKey(ctx context.Context, name string, n int) ([]byte, error) {
+	key := "key:" + name
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, randomHex(n))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("shared key %s: %w", name, err)
+	}
+	v, err := s.GetMeta(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(v)
+	if err != nil || len(b) != n {
+		return nil, fmt.Errorf("shared key %s: stored value is not %d hex bytes", name, n)
+	}
+	return b, nil
+}

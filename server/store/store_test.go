@@ -641,3 +641,46 @@ func TestReEvaluateHostRanks(t *testing.T) {
 		}
 	}
 }
+
+// TestRejudgeHosts: hosts judged with an old catalog are matched and
+// judged again with the new one, alone, with their events.
+func TestRejudgeHosts(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	var ids []int64
+	for i := range 3 {
+		h := enroll(t, st, fmt.Sprint("i", i), fmt.Sprint("h", i))
+		if _, err := st.ApplyReport(ctx, full(h, "r", item("python3", "3.11.2", "python"), item("zlib", "1.2", "zlib"))); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, h.ID)
+	}
+	before := countEvents(t, st)
+	eol := func(p, v string) catalog.Verdict {
+		return catalog.Verdict{Product: p, Version: v, Status: catalog.StatusEOL, Cycle: "3.11", Reason: "eol now"}
+	}
+	onlyPython := func(it api.Item) Match {
+		if it.Name == "python3" {
+			return Match{Product: "python", Version: it.Version, Rule: "test"}
+		}
+		return Match{}
+	}
+	if err := st.RejudgeHosts(ctx, ids[:2], ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eol, Match: onlyPython}); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{catalog.StatusEOL, catalog.StatusEOL, catalog.StatusCurrent} {
+		d, err := st.HostDetail(ctx, Scope{}, fmt.Sprint("h", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != want {
+			t.Errorf("h%d status %s, want %s", i, d.Status, want)
+		}
+		if i < 2 && (len(d.Verdicts) != 1 || d.Verdicts[0].Product != "python") {
+			t.Errorf("h%d verdicts %+v, want python alone (zlib no longer matches)", i, d.Verdicts)
+		}
+	}
+	if got := countEvents(t, st) - before; got != 2 {
+		t.Errorf("events = %d, want 2 (python turned eol on two hosts)", got)
+	}
+}

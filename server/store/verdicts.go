@@ -708,3 +708,66 @@ func (s *Store) recomputeHost(ctx context.Context, hostID int64, in ReEvalInput,
 		return err
 	})
 }
+
+// RejudgeHosts matches (when in.Match is set) and judges the stored
+// inventory of each host again with in's catalog, with the events of the
+// verdicts that changed: what a server does for the hosts it judged just
+// before it learnt of a newer catalog. Re-matching updates the shared
+// software rows of those hosts whose match changed.
+func (s *Store) RejudgeHosts(ctx context.Context, ids []int64, in ReEvalInput) error {
+	now := s.now()
+	for _, id := range ids {
+		if in.Match != nil {
+			if err := s.rematchHost(ctx, id, in.Match); err != nil {
+				return err
+			}
+		}
+		if err := s.recomputeHost(ctx, id, in, now); err != nil {
+			return fmt.Errorf("judge host %d again: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// rematchHost re-matches the software rows of one host's inventory.
+func (s *Store) rematchHost(ctx context.Context, hostID int64, match func(api.Item) Match) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT s.id, s.source, s.name, s.version, s.arch, s.extra, s.product, s.match_version, s.rule
+		FROM host_software hs JOIN software s ON s.id = hs.software_id WHERE hs.host_id = ?`, hostID)
+	if err != nil {
+		return fmt.Errorf("rematch host: %w", err)
+	}
+	type change struct {
+		id int64
+		m  Match
+	}
+	var changes []change
+	for rows.Next() {
+		var id int64
+		var k swKey
+		var old Match
+		if err := rows.Scan(&id, &k.source, &k.name, &k.version, &k.arch, &k.extra, &old.Product, &old.Version, &old.Rule); err != nil {
+			rows.Close()
+			return fmt.Errorf("rematch host: %w", err)
+		}
+		if m := match(k.item()); m != old {
+			changes = append(changes, change{id, m})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rematch host: %w", err)
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	sort.Slice(changes, func(i, j int) bool { return changes[i].id < changes[j].id })
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, c := range changes {
+			if _, err := tx.ExecContext(ctx, `UPDATE software SET product = ?, match_version = ?, rule = ? WHERE id = ?`,
+				c.m.Product, c.m.Version, c.m.Rule, c.id); err != nil {
+				return fmt.Errorf("rematch host: %w", err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eolwatch/eolwatch/internal/pgtest"
+	"github.com/eolwatch/eolwatch/server/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestServeDatabaseSetting: --database, EOLWATCH_DATABASE and database: in
+// the config file select PostgreSQL, with the usual precedence; a URL of
+// another kind is refused naming the setting, without its password.
+func TestServeDatabaseSetting(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "server.yaml")
+	os.WriteFile(file, []byte("database: postgres://eolwatch@db.example/file\n"), 0o600)
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"none: SQLite", nil, nil, ""},
+		{"file", nil, map[string]string{"EOLWATCH_CONFIG": file}, "postgres://eolwatch@db.example/file"},
+		{"env over file", nil, map[string]string{"EOLWATCH_CONFIG": file, "EOLWATCH_DATABASE": "postgres://e@db/env"}, "postgres://e@db/env"},
+		{"flag over env", []string{"--database", "postgresql://f@db/flag"}, map[string]string{"EOLWATCH_DATABASE": "postgres://e@db/env"}, "postgresql://f@db/flag"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseServeConfig(tc.args, func(k string) string { return tc.env[k] }, &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Database != tc.want {
+				t.Errorf("Database = %q, want %q", cfg.Database, tc.want)
+			}
+		})
+	}
+	_, err := ParseServeConfig([]string{"--database", "mysql://root:hunter2@db/x"}, func(string) string { return "" }, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "postgres://") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("a MySQL URL: err = %v, want a refusal naming postgres:// and hiding the password", err)
+	}
+}
+
+// TestStoreCommandsOnPostgres: the commands that open the store take
+// --database (or EOLWATCH_DATABASE) and then work on PostgreSQL, leaving
+// --data-dir alone.
+func TestStoreCommandsOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	dir := t.TempDir() // must stay empty
+	tok, stderr, err := cliRun(t, "token", "create", "--database", url, "--data-dir", dir, "--role", "admin", "--name", "ops")
+	if err != nil {
+		t.Fatalf("token create: %v\n%s", err, stderr)
+	}
+	tok = strings.TrimSpace(tok)
+	st, err := store.OpenPostgres(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, err := st.Authenticate(context.Background(), tok)
+	st.Close()
+	if err != nil || role.Role != "admin" {
+		t.Errorf("the token made with --database authenticates as %q, %v; want admin in PostgreSQL", role, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("--data-dir got %d files, want none with --database", len(entries))
+	}
+	t.Setenv("EOLWATCH_DATABASE", url)
+	out, _, err := cliRun(t, "token", "list")
+	if err != nil || !strings.Contains(out, "ops") {
+		t.Errorf("token list with EOLWATCH_DATABASE = %q, %v; want the token made before", out, err)
+	}
+	if _, _, err := cliRun(t, "group", "create", "--name", "web", "--product", "nginx", "--events", "release"); err != nil {
+		t.Fatalf("group create: %v", err)
+	}
+	if out, _, err := cliRun(t, "group", "list"); err != nil || !strings.Contains(out, "web") {
+		t.Errorf("group list = %q, %v", out, err)
+	}
+	if _, stderr, err := cliRun(t, "outbox", "list"); err != nil || !strings.Contains(stderr, "pending 0") {
+		t.Errorf("outbox list: %q, %v", stderr, err)
+	}
+	if _, stderr, err := cliRun(t, "customer", "create", "--name", "Acme", "--tier", "standard", "--contract-start", "2025-01-01",
+		"--contract-end", "2099-12-31", "--timezone", "UTC", "--contact", "ops@acme.example"); err != nil {
+		t.Fatalf("customer create: %v\n%s", err, stderr)
+	}
+	if out, _, err := cliRun(t, "customer", "list"); err != nil || !strings.Contains(out, "Acme") {
+		t.Errorf("customer list = %q, %v", out, err)
+	}
+	if _, _, err := cliRun(t, "eligibility", "--host", "nope", "--product", "python"); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("eligibility --host on PostgreSQL: %v, want the unknown host named", err)
+	}
+	if _, _, err := cliRun(t, "token", "list", "--database", "postgres://u:pw@127.0.0.1:1/none?connect_timeout=2"); err == nil || strings.Contains(err.Error(), ":pw@") {
+		t.Errorf("an unreachable database: err = %v, want an error without the password", err)
+	}
+}
