@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"log/slog"
 	"net"
 	"net/mail"
@@ -91,6 +92,10 @@ type Config struct {
 	PollInterval time.Duration
 	// BatchSize is how many events are fanned out, or outbox rows claimed, at once (default 200).
 	BatchSize int
+	// Limits makes the subscription rate limiter (per client address):
+	// nil keeps the counts in memory; ratelimit.InDatabase shares them
+	// among the servers on one database.
+	Limits ratelimit.Factory
 	// Jobs, when several servers share the database, runs the fan-out,
 	// digests and pruning on one server at a time (internal/jobs); nil
 	// runs them here.

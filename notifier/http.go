@@ -99,7 +99,11 @@ func (s *Service) HandleDeleteGroup(w http.ResponseWriter, r *http.Request) erro
 // known. Rate-limited per client IP (429) and, silently, per address.
 func (s *Service) HandleSubscribe(w http.ResponseWriter, r *http.Request) error {
 	ip := s.clientIP(r)
-	if !s.ipLimit.allow(ip, s.now()) {
+	ok, err := s.ipLimit.Allow(r.Context(), ip)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		w.Header().Set("Retry-After", "3600")
 		return fault.New(fault.TooMany, "", "too many subscription requests from this address; try again later")
 	}

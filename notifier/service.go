@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 )
 
@@ -38,7 +39,7 @@ type Service struct {
 	from      *mail.Address
 	msgDomain string
 	kick      chan struct{}
-	ipLimit   *rateLimiter
+	ipLimit   ratelimit.Limiter // subscription requests per client address
 	owner     string
 	// pathPrefix is the public URL's path ("" at the root), for links in pages.
 	pathPrefix string
@@ -68,7 +69,15 @@ func New(ctx context.Context, writer, reader *sql.DB, cfg Config) (*Service, err
 		reader = writer
 	}
 	s := &Service{db: &store{w: writer, r: reader, d: sqldb.DialectOf(writer)}, cfg: cfg, log: cfg.Logger.With("component", "notifier"),
-		kick: make(chan struct{}, 1), bodyCache: map[int64]msgParts{}, ipLimit: newRateLimiter(cfg.SubscribeRatePerIP, time.Hour)}
+		kick: make(chan struct{}, 1), bodyCache: map[int64]msgParts{}}
+	limits := cfg.Limits
+	if limits == nil {
+		limits = ratelimit.InMemory
+	}
+	s.ipLimit = limits("subscribe-ip", cfg.SubscribeRatePerIP, time.Hour)
+	if c, ok := s.ipLimit.(interface{ SetClock(func() time.Time) }); ok {
+		c.SetClock(s.now)
+	}
 	if cfg.SMTPFrom != "" {
 		s.from, _ = mail.ParseAddress(cfg.SMTPFrom)
 	} else {

@@ -20,7 +20,11 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ip := clientIP(r.RemoteAddr)
-	if s.enrollFails.blocked(ip) {
+	blocked, err := s.enrollFails.Exceeded(r.Context(), ip)
+	if err != nil {
+		return err
+	}
+	if blocked {
 		w.Header().Set("Retry-After", "600")
 		return fault.New(fault.TooMany, "", "too many failed enrollments from this address; try again later")
 	}
@@ -34,7 +38,9 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 			if !s.enrollSet && !store.IsEnrollSecret(req.EnrollSecret) {
 				return fault.New(fault.Forbidden, "", "enrollment is disabled: the server has no enroll secret (--enroll-secret) and this is no customer's enroll secret")
 			}
-			s.enrollFails.fail(ip)
+			if _, err := s.enrollFails.Allow(r.Context(), ip); err != nil {
+				return err
+			}
 			s.metrics.enrollFailures.Inc()
 			return fault.New(fault.Unauthorized, "enroll_secret", "wrong enroll secret")
 		case err != nil:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/internal/jobs"
+	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
@@ -100,6 +101,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		catJobs   catalogsvc.JobRunner
 		svcJobs   service.JobRunner
 		notifJobs notifier.JobRunner
+		limits    = ratelimit.InMemory
 	)
 	if cfg.Database != "" {
 		if err := jobs.Migrate(ctx, st.DB()); err != nil {
@@ -107,6 +109,12 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		}
 		l := jobs.New(st.DB(), instance, 0, log)
 		catJobs, svcJobs, notifJobs = l, l, l
+		// Rate limits count across servers: a guesser spread over them
+		// gets one budget.
+		if err := ratelimit.Migrate(ctx, st.DB()); err != nil {
+			return nil, fmt.Errorf("rate limit tables: %w", err)
+		}
+		limits = ratelimit.InDatabase(st.DB())
 	}
 	var feeds []string
 	if cfg.CatalogFeed != "" {
@@ -120,7 +128,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	}
 	p.nt, err = notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom,
 		SMTPTLS: cfg.SMTPTLS, SMTPUsername: cfg.SMTPUsername, SMTPPassword: cfg.SMTPPassword, PublicURL: cfg.PublicURL,
-		Catalog: p.cats.Current, Fleet: st, Jobs: notifJobs, InstanceID: instance, Logger: log})
+		Catalog: p.cats.Current, Fleet: st, Jobs: notifJobs, Limits: limits, InstanceID: instance, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +138,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	p.srv = newServer(options{cfg: cfg, st: st, svc: p.svc, publish: p.cats.Publish, notifier: p.nt, metrics: m, log: log})
+	p.srv = newServer(options{cfg: cfg, st: st, limits: limits, svc: p.svc, publish: p.cats.Publish, notifier: p.nt, metrics: m, log: log})
 	sessionKey, err := sessionKey(ctx, cfg, st)
 	if err != nil {
 		return nil, err

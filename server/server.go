@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/internal/intake"
+	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
@@ -91,7 +92,7 @@ type Server struct {
 
 	enrollHash  [sha256.Size]byte
 	enrollSet   bool
-	enrollFails *failLimiter // wrong enroll secrets per client address
+	enrollFails ratelimit.Limiter // wrong enroll secrets per client address
 
 	reportBudget *intake.Budget // report bytes in flight, all senders together
 
@@ -108,6 +109,9 @@ type options struct {
 	ui       httpUI
 	metrics  *metrics
 	log      *slog.Logger
+	// limits makes the rate limiters (default in memory; in the database
+	// when several servers share it).
+	limits ratelimit.Factory
 }
 
 func newServer(o options) *Server {
@@ -115,7 +119,11 @@ func newServer(o options) *Server {
 		o.log = slog.Default()
 	}
 	s := &Server{cfg: o.cfg, st: o.st, svc: o.svc, log: o.log.With("component", "server"), publish: o.publish, notifier: o.notifier,
-		ui: o.ui, metrics: o.metrics, enrollFails: newFailLimiter(20, 10*time.Minute)}
+		ui: o.ui, metrics: o.metrics}
+	if o.limits == nil {
+		o.limits = ratelimit.InMemory
+	}
+	s.enrollFails = o.limits("enroll-failures", 20, 10*time.Minute)
 	if s.metrics == nil {
 		s.metrics = newMetrics(o.st)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
@@ -321,7 +322,7 @@ func TestEnroll(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("enroll after 25 wrong secrets: status %d, want 429", resp.StatusCode)
 	}
-	e.s.enrollFails = newFailLimiter(20, 10*time.Minute)
+	e.s.enrollFails = ratelimit.NewMemory(20, 10*time.Minute)
 	// Without a configured secret, enrollment is refused.
 	e.s.enrollSet = false
 	resp, _ = e.do(t, "POST", api.PathEnroll, "", strings.NewReader(`{"enroll_secret":"","host":{"install_id":"a","hostname":"h"}}`), nil)

@@ -113,14 +113,15 @@ var sqlCalls = []string{"ExecContext(", "QueryContext(", "QueryRowContext(", "Pr
 // storage files: every other file decides, renders or serves.
 func TestSQLSitsBesideStoreMethods(t *testing.T) {
 	allowed := map[string]func(file string) bool{
-		module + "server/store":      func(string) bool { return true },
-		module + "server/catalogsvc": func(f string) bool { return f == "sqlstore.go" },
-		module + "notifier":          func(f string) bool { return strings.HasPrefix(f, "store") },
-		module + "notifier/events":   func(f string) bool { return f == "events.go" },
-		module + "internal/migrate":  func(string) bool { return true },
-		module + "internal/sqldb":    func(string) bool { return true }, // the engines' database/sql layer
-		module + "internal/pgtest":   func(string) bool { return true }, // the test clusters
-		module + "internal/jobs":     func(string) bool { return true }, // the job leases' table
+		module + "server/store":       func(string) bool { return true },
+		module + "server/catalogsvc":  func(f string) bool { return f == "sqlstore.go" },
+		module + "notifier":           func(f string) bool { return strings.HasPrefix(f, "store") },
+		module + "notifier/events":    func(f string) bool { return f == "events.go" },
+		module + "internal/migrate":   func(string) bool { return true },
+		module + "internal/sqldb":     func(string) bool { return true },   // the engines' database/sql layer
+		module + "internal/pgtest":    func(string) bool { return true },   // the test clusters
+		module + "internal/jobs":      func(string) bool { return true },   // the job leases' table
+		module + "internal/ratelimit": func(f string) bool { return true }, // the shared rate limits' table
 	}
 	// One line per package: import path, directory, Go files.
 	lines := goList(t, `{{.ImportPath}}|{{.Dir}}|{{join .GoFiles "|"}}`, "./server/...", "./notifier/...", "./internal/...")
