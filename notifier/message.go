@@ -42,7 +42,7 @@ var (
 
 func init() {
 	base := htmltemplate.Must(htmltemplate.New("").ParseFS(templateFS, "templates/mail.html.tmpl"))
-	for _, k := range []string{kindConfirm, kindReminder, events.KindRelease, events.KindEOL, events.KindFleet, kindDigest} {
+	for _, k := range []string{kindConfirm, kindReminder, events.KindRelease, events.KindEOL, events.KindFleet, kindDigest, events.KindContract, events.KindRisk} {
 		t := htmltemplate.Must(base.Clone())
 		htmlTmpls[k] = htmltemplate.Must(t.Parse(`{{define "content"}}{{template "` + k + `.html" .}}{{end}}`))
 	}
@@ -72,6 +72,11 @@ type msgData struct {
 	Fleet          []eventView
 	Period         string
 	Count          int
+	// Contract and Risk are the content of direct mail (QueueDirect).
+	Contract *events.ContractNotice
+	Risk     *events.RiskDigest
+	// PublicURL is the server's base URL, for links in direct mail.
+	PublicURL string
 }
 
 // baseData fills the per-subscriber part of msgData.

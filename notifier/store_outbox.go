@@ -52,16 +52,50 @@ func (t *storeTx) insertBody(ctx context.Context, kind string, p msgParts, now t
 // insertOutbox adds one message to the outbox unless a row with the same
 // dedupe key exists (so a re-run of the same fan-out cannot queue twice).
 func (t *storeTx) insertOutbox(ctx context.Context, q queued, now time.Time) error {
+	_, err := t.insertOutboxOnce(ctx, q, now)
+	return err
+}
+
+// insertOutboxOnce is insertOutbox, reporting whether the row was added
+// (false: a message with the same dedupe key was queued before).
+func (t *storeTx) insertOutboxOnce(ctx context.Context, q queued, now time.Time) (bool, error) {
 	var sub any
 	if q.SubID > 0 {
 		sub = q.SubID
 	}
-	if _, err := t.execPrepared(ctx, `INSERT INTO notifier_outbox (dedupe_key, subscription_id, kind, recipient, grp, token, body_id, list_headers, message_id, next_attempt, created)
+	res, err := t.execPrepared(ctx, `INSERT INTO notifier_outbox (dedupe_key, subscription_id, kind, recipient, grp, token, body_id, list_headers, message_id, next_attempt, created)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-		q.Key, sub, q.Kind, q.To, q.Group, q.Token, q.BodyID, q.ListHeaders, q.MessageID, now.UnixMilli(), now.UnixMilli()); err != nil {
-		return fmt.Errorf("queue message: %w", err)
+		q.Key, sub, q.Kind, q.To, q.Group, q.Token, q.BodyID, q.ListHeaders, q.MessageID, now.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("queue message: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// outboxKeys reports which of the dedupe keys are in the outbox already.
+func (t *storeTx) outboxKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	have := map[string]bool{}
+	if len(keys) == 0 {
+		return have, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT dedupe_key FROM notifier_outbox WHERE dedupe_key IN (`+placeholders(len(keys))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("outbox keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("outbox keys: %w", err)
+		}
+		have[k] = true
+	}
+	return have, rows.Err()
 }
 
 // noticesSince counts the confirmation and reminder emails queued for addr

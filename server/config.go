@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
@@ -50,6 +51,11 @@ type Config struct {
 	// PublicURL is the external base URL used in email links (--public-url;
 	// default http(s)://LISTEN).
 	PublicURL string `yaml:"public_url"`
+	// AdminEmails receive every customer's contract mail (60 days before a
+	// contract that does not renew ends, and on its last day) and weekly
+	// risk digest, with the customer's contacts (--admin-email, repeatable
+	// or comma-separated; EOLWATCH_ADMIN_EMAIL comma-separated).
+	AdminEmails []string `yaml:"admin_email"`
 	// WarnDays is the eol-soon window in days (--warn-days, default 90).
 	WarnDays int `yaml:"warn_days"`
 	// GraceDays is the patch grace period in days (--grace-days, default 30).
@@ -113,6 +119,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	for _, a := range c.AdminEmails {
+		if p, err := mail.ParseAddress(a); err != nil || p.Address != a {
+			return fmt.Errorf("admin-email %q: want a bare email address (ops@example.com)", a)
+		}
 	}
 	if c.ReportBudgetMiB < MinReportBudgetMiB {
 		return fmt.Errorf("report-budget-mib %d: at least %d (one report at the size and item limits)", c.ReportBudgetMiB, MinReportBudgetMiB)

@@ -133,7 +133,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		return nil, err
 	}
 	m := newMetrics(st)
-	p.svc, err = service.New(service.Config{Store: st, Customers: st, Catalog: p.cats.Current, Policy: cfg.Policy(), Notify: p.nt.Kick,
+	p.svc, err = service.New(service.Config{Store: st, Customers: st, Mailer: p.nt, AdminEmails: cfg.AdminEmails, Catalog: p.cats.Current, Policy: cfg.Policy(), Notify: p.nt.Kick,
 		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Jobs: svcJobs, Refresh: p.cats.Refresh, Logger: log})
 	if err != nil {
 		return nil, err

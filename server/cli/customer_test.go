@@ -135,3 +135,20 @@ func TestCustomerCommands(t *testing.T) {
 		t.Errorf("customer list without a database: %v", err)
 	}
 }
+
+// TestServeAdminEmail: --admin-email is repeatable and comma-separated, the
+// environment variable too, and a bad address is refused naming the flag.
+func TestServeAdminEmail(t *testing.T) {
+	cfg, err := ParseServeConfig([]string{"--admin-email", "a@x.example,b@x.example", "--admin-email", "c@x.example"}, func(string) string { return "" }, &bytes.Buffer{})
+	if err != nil || strings.Join(cfg.AdminEmails, " ") != "a@x.example b@x.example c@x.example" {
+		t.Errorf("flags: %q, %v", cfg.AdminEmails, err)
+	}
+	env := map[string]string{"EOLWATCH_ADMIN_EMAIL": "ops@x.example,sec@x.example"}
+	cfg, err = ParseServeConfig(nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil || strings.Join(cfg.AdminEmails, " ") != "ops@x.example sec@x.example" {
+		t.Errorf("environment: %q, %v", cfg.AdminEmails, err)
+	}
+	if _, err := ParseServeConfig([]string{"--admin-email", "Ops <ops@x.example>"}, func(string) string { return "" }, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "admin-email") {
+		t.Errorf("a display name: %v, want an error naming admin-email", err)
+	}
+}

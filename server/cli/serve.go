@@ -29,6 +29,7 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	cfg := server.DefaultConfig()
 	var configFile string
 	var catalogs []string
+	var admins commaList
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&configFile, "config", "", "YAML config file (env EOLWATCH_CONFIG)")
@@ -46,6 +47,7 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.SMTPUsername, "smtp-username", "", "SMTP AUTH username")
 	fs.StringVar(&cfg.SMTPPassword, "smtp-password", "", "SMTP AUTH password")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "external base URL for links in emails")
+	fs.Var(&admins, "admin-email", "admin address for contract and risk mail (repeatable or comma-separated)")
 	fs.IntVar(&cfg.WarnDays, "warn-days", cfg.WarnDays, "days before eol an install is eol-soon")
 	fs.IntVar(&cfg.GraceDays, "grace-days", cfg.GraceDays, "days a newer patch may stay uninstalled before patch-overdue")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug|info|warn|error")
@@ -80,7 +82,7 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		}
 		env := "EOLWATCH_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := set[f.Name]; ok {
-			if f.Name != "catalog" {
+			if f.Name != "catalog" && f.Name != "admin-email" {
 				err = fs.Set(f.Name, v)
 			}
 			return
@@ -88,6 +90,12 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		if v := getenv(env); v != "" {
 			if f.Name == "catalog" {
 				cfg.Catalogs = strings.Split(v, string(os.PathListSeparator))
+				return
+			}
+			if f.Name == "admin-email" {
+				var l commaList
+				l.Set(v)
+				cfg.AdminEmails = l
 				return
 			}
 			if e := fs.Set(f.Name, v); e != nil {
@@ -100,6 +108,9 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if len(catalogs) > 0 {
 		cfg.Catalogs = catalogs
+	}
+	if len(admins) > 0 {
+		cfg.AdminEmails = admins
 	}
 	return cfg, cfg.Validate()
 }

@@ -28,6 +28,13 @@ type CustomerStore interface {
 	// DeleteCustomer deletes a customer; with hosts only when force
 	// (detaching them), else store.ErrHasHosts.
 	DeleteCustomer(ctx context.Context, id string, force bool) (int, error)
+	// EachNonCompliant calls fn for each install of the scope's hosts that
+	// is not eligible for support, by hostname (the weekly risk digest).
+	EachNonCompliant(ctx context.Context, sc store.Scope, fn func(store.NonCompliantInstall) error) error
+	// CustomerMailSent reports whether the mail (kind, period) of a
+	// customer was queued already; MarkCustomerMail records that it was.
+	CustomerMailSent(ctx context.Context, customerID, kind, period string) (bool, error)
+	MarkCustomerMail(ctx context.Context, customerID, kind, period string, recipients int) error
 }
 
 // customers returns the customer store, or a fault.Unavailable error.

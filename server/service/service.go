@@ -76,6 +76,16 @@ type Config struct {
 	// Customers stores customers and their contracts. Nil: customer
 	// routes and the ticket check answer fault.Unavailable.
 	Customers CustomerStore
+	// Mailer queues the contract and risk mail (the notifier). Nil: none
+	// is sent.
+	Mailer Mailer
+	// AdminEmails receive every customer's contract and risk mail, with the
+	// customer's contacts.
+	AdminEmails []string
+	// RiskWeekday and RiskHour (UTC) are when each week's risk digests
+	// become due (default Monday, 7).
+	RiskWeekday time.Weekday
+	RiskHour    int
 	// Policy is the support policy (warning window, patch grace period).
 	Policy catalog.Policy
 	// Notify is called after a committed change queued notifier events (a
@@ -137,6 +147,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Notify == nil {
 		cfg.Notify = func() {}
+	}
+	if cfg.RiskWeekday == time.Sunday {
+		cfg.RiskWeekday = time.Monday // the zero value; Sunday is not offered
+	}
+	if cfg.RiskHour <= 0 || cfg.RiskHour > 23 {
+		cfg.RiskHour = 7
 	}
 	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("component", "service"), reeval: make(chan struct{}, 1),
 		judged: map[int64]time.Time{}, pending: map[int64]bool{}}
@@ -325,13 +341,14 @@ func (s *Service) kickReEval() {
 
 // Run keeps the fleet current until ctx ends: it re-evaluates the fleet when
 // the catalog changed (CatalogChanged) or the day did (checked every 30
-// seconds), and once an hour forgets old report ids and lets the database
+// seconds), queues the contract and risk mail that is due (every 10
+// minutes), and once an hour forgets old report ids and lets the database
 // refresh its statistics. With Jobs, each is done by one server at a time
 // (and the hourly work once an hour among all).
 func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
-	lastPrune := time.Time{}
+	lastPrune, lastMail := time.Time{}, time.Time{}
 	for {
 		s.rejudgePending(ctx)
 		s.job(ctx, "fleet-reevaluation", 0, func(ctx context.Context) error {
@@ -342,6 +359,10 @@ func (s *Service) Run(ctx context.Context) {
 			}
 			return s.ReEvaluateIfStale(ctx)
 		})
+		if time.Since(lastMail) > 10*time.Minute {
+			lastMail = time.Now()
+			s.job(ctx, "contract-mail", 10*time.Minute, func(ctx context.Context) error { _, err := s.ContractMail(ctx); return err })
+		}
 		if time.Since(lastPrune) > time.Hour {
 			lastPrune = time.Now()
 			s.job(ctx, "maintenance", time.Hour, func(ctx context.Context) error { s.maintain(ctx); return nil })
