@@ -66,6 +66,14 @@ deps: ## install the tools some tests need (Debian packages; idempotent) and dow
 	./scripts/deps.sh
 	$(GO) mod download
 
+.PHONY: match-review
+match-review: build ## read every product an archive's packages claim: make match-review LISTS="Packages.lz4 rpm-qa.txt APKINDEX..." (default: this machine's apt lists)
+	./scripts/match-review.sh $(or $(LISTS),$(sort $(wildcard /var/lib/apt/lists/*_Packages*)))
+
+.PHONY: match-testdata
+match-testdata: ## regenerate server/match/testdata/debian12-packages.tsv.gz from this machine's bookworm apt lists (main, -updates, -security)
+	./scripts/match-testdata.sh server/match/testdata/debian12-packages.tsv.gz
+
 .PHONY: catalog
 catalog: ## regenerate the embedded default catalog from $(ENDOFLIFE)
 	$(GO) run ./catalog/internal/gencatalog -src $(ENDOFLIFE) -out catalog/data

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/match"
+	"github.com/eolwatch/eolwatch/server/match/pkglist"
 )
 
 const matchUsage = `usage:
@@ -24,9 +26,17 @@ const matchUsage = `usage:
       Prints the steps tried, the rule that matched and why, and the verdict
       with the catalog. For the OS: match explain os "Windows 11 Enterprise" 10.0.22631.3296
   eolwatch-server match coverage [flags] < INVENTORY
-      INVENTORY is "eolwatch-agent inventory --json" output or dpkg-query lines
-      (dpkg-query -W -f='${Package}\t${Version}\t${source:Package}\n').
-      Prints how many items matched a product, per product, and the unmatched ones.
+      INVENTORY is a package list (--input, told apart by default): "eolwatch-agent
+      inventory --json" output, dpkg-query lines (dpkg-query -W -f='${Package}\t${Version}\t${source:Package}\n',
+      optionally \t${Section}\t${binary:Summary}), apt Packages files or dpkg's status file,
+      rpm -qa --qf '%{NEVRA}\t%{VENDOR}\t%{SOURCERPM}\t%{SUMMARY}\n' lines, or an APKINDEX.
+      Prints how many items matched a product, per product, and the unmatched ones;
+      --format jsonl writes one JSON object per input item instead (source, name,
+      version, source_pkg, product, product_version, cycle, rule).
+  eolwatch-server match review [flags] < COVERAGE.jsonl
+      Reads "match coverage --format jsonl" output and prints every claimed product
+      with its counts, versions and the package names each rule claimed, for a
+      person to read a whole archive's claims (make match-review LISTS=...).
   eolwatch-server match rules [flags]
       Lists the rules in the order they are checked.
 
@@ -44,6 +54,9 @@ type matchFlags struct {
 	product   string
 	jsonOut   bool
 	all       bool
+	input     string
+	format    string
+	maxNames  int
 }
 
 func (f *matchFlags) set(fs *flag.FlagSet) {
@@ -56,6 +69,9 @@ func (f *matchFlags) set(fs *flag.FlagSet) {
 	fs.StringVar(&f.product, "product", "", "explain: the item's catalog product hint (probes)")
 	fs.BoolVar(&f.jsonOut, "json", false, "write JSON")
 	fs.BoolVar(&f.all, "all", false, "coverage: list every unmatched item, not only the first 50")
+	fs.StringVar(&f.input, "input", pkglist.FormatAuto, "coverage: the package list's format: "+strings.Join(pkglist.Formats, ", "))
+	fs.StringVar(&f.format, "format", "table", "coverage: table, json or jsonl (one object per input item)")
+	fs.IntVar(&f.maxNames, "max-names", 0, "review: list at most N package names per rule (0: all)")
 }
 
 // parseInterleaved parses flags that may come before, between or after
@@ -101,7 +117,7 @@ func runMatch(ctx context.Context, args []string, stdio Stdio) error {
 		}
 	}
 	switch sub {
-	case "explain", "coverage", "rules":
+	case "explain", "coverage", "rules", "review":
 	default:
 		fmt.Fprint(stdio.Err, matchUsage)
 		return usageErrorf("match: unknown subcommand %q", sub)
@@ -112,6 +128,20 @@ func runMatch(ctx context.Context, args []string, stdio Stdio) error {
 	if sub != "explain" && len(pos) != 0 {
 		return usageErrorf("match %s: unexpected argument %q", sub, pos[0])
 	}
+	if sub == "review" {
+		return matchReview(f, stdio.In, stdio.Out)
+	}
+	if f.jsonOut {
+		f.format = "json"
+	}
+	switch f.format {
+	case "table", "json", "jsonl":
+	default:
+		return usageErrorf("match %s: --format %q: want table, json or jsonl", sub, f.format)
+	}
+	if !slices.Contains(pkglist.Formats, f.input) {
+		return usageErrorf("match %s: --input %q: want %s", sub, f.input, strings.Join(pkglist.Formats, ", "))
+	}
 	m, err := buildMatcher(f.catalogs, f.rules)
 	if err != nil {
 		return err
@@ -120,7 +150,7 @@ func runMatch(ctx context.Context, args []string, stdio Stdio) error {
 	case "explain":
 		return matchExplain(m, f, pos, asOf, stdio.Out)
 	case "coverage":
-		return matchCoverage(m, f, stdio.In, stdio.Out)
+		return matchCoverage(m, f, asOf, stdio.In, stdio.Out)
 	default:
 		return matchRules(m, f, stdio.Out)
 	}
@@ -193,57 +223,30 @@ func matchExplain(m *match.Matcher, f matchFlags, pos []string, asOf time.Time, 
 	return nil
 }
 
-// readInventory reads agent inventory JSON or dpkg-query tab-separated lines.
-func readInventory(r io.Reader) ([]api.Item, error) {
-	data, err := io.ReadAll(io.LimitReader(r, api.MaxReportBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read inventory: %w", err)
+func matchCoverage(m *match.Matcher, f matchFlags, asOf time.Time, in io.Reader, w io.Writer) error {
+	if f.format == "jsonl" {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		enc := json.NewEncoder(bw)
+		cat := m.Catalog()
+		err := pkglist.Read(in, f.input, func(it api.Item) error {
+			r, ok := m.Match(it)
+			cycle := r.Cycle
+			if ok && cycle == "" {
+				cycle = cat.Evaluate(r.Product, r.Version, asOf, catalog.DefaultPolicy()).Cycle
+			}
+			return enc.Encode(match.LineOf(it, r, ok, cycle))
+		})
+		if ferr := bw.Flush(); err == nil {
+			err = ferr
+		}
+		return err
 	}
-	if len(data) > api.MaxReportBytes {
-		return nil, fmt.Errorf("inventory larger than %d bytes", api.MaxReportBytes)
-	}
-	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
-		var inv struct {
-			Host  api.HostInfo `json:"host"`
-			Items []api.Item   `json:"items"`
-		}
-		if err := json.Unmarshal(t, &inv); err != nil {
-			return nil, fmt.Errorf("inventory JSON: %w", err)
-		}
-		items := inv.Items
-		if inv.Host.OSID != "" || inv.Host.OSName != "" {
-			items = append(items, api.Item{Source: match.SourceOS, Name: inv.Host.OSID, Version: inv.Host.OSVersion})
-		}
-		return items, nil
-	}
-	var items []api.Item
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		fields := strings.Split(line, "\t")
-		if len(fields) < 2 {
-			return nil, fmt.Errorf("line %d: want PACKAGE<TAB>VERSION[<TAB>SOURCE], got %q", n, line)
-		}
-		it := api.Item{Source: match.SourceDpkg, Name: fields[0], Version: fields[1]}
-		if len(fields) > 2 {
-			it.SourcePkg = fields[2]
-		}
-		items = append(items, it)
-	}
-	return items, sc.Err()
-}
-
-func matchCoverage(m *match.Matcher, f matchFlags, in io.Reader, w io.Writer) error {
-	items, err := readInventory(in)
+	items, err := pkglist.ReadAll(in, f.input)
 	if err != nil {
 		return err
 	}
 	cov := match.Cover(m, items)
-	if f.jsonOut {
+	if f.format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(cov)
@@ -263,6 +266,51 @@ func matchCoverage(m *match.Matcher, f matchFlags, in io.Reader, w io.Writer) er
 	return nil
 }
 
+// matchReview reads coverage JSON lines and prints every claimed product:
+// its rows, distinct names and versions, and the names each rule claimed.
+func matchReview(f matchFlags, in io.Reader, w io.Writer) error {
+	var lines []match.Line
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var l match.Line
+		if err := json.Unmarshal(b, &l); err != nil {
+			return fmt.Errorf("match review: line %d: %w (want match coverage --format jsonl output)", n, err)
+		}
+		lines = append(lines, l)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("match review: %w", err)
+	}
+	c := match.Summarize(lines)
+	names := 0
+	for _, p := range c.Products {
+		names += p.Names
+	}
+	pct := 0.0
+	if c.Rows > 0 {
+		pct = 100 * float64(c.Claimed) / float64(c.Rows)
+	}
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%d rows, %d claimed (%.2f%%): %d package names for %d products\n", c.Rows, c.Claimed, pct, names, len(c.Products))
+	for _, p := range c.Products {
+		fmt.Fprintf(bw, "\n%s: %d name(s), %d row(s); versions %s\n", p.Product, p.Names, p.Rows, strings.Join(p.Versions, ", "))
+		for _, r := range p.Rules {
+			list := r.Names
+			more := ""
+			if f.maxNames > 0 && len(list) > f.maxNames {
+				list, more = list[:f.maxNames], fmt.Sprintf(" ... and %d more", len(r.Names)-f.maxNames)
+			}
+			fmt.Fprintf(bw, "  %s (%d): %s%s\n", r.Rule, len(r.Names), strings.Join(list, " "), more)
+		}
+	}
+	return bw.Flush()
+}
+
 func matchRules(m *match.Matcher, f matchFlags, w io.Writer) error {
 	rules := m.Rules()
 	if f.jsonOut {
@@ -275,7 +323,7 @@ func matchRules(m *match.Matcher, f matchFlags, w io.Writer) error {
 		if r.Ignore {
 			target = "(ignored)"
 		}
-		sel := r.Name + r.Prefix + r.Pattern + r.SourcePkg + r.BundleID
+		sel := r.Selector()
 		src := strings.Join(r.Sources, ",")
 		if src == "" {
 			src = "dpkg,rpm,apk"

@@ -1,11 +1,15 @@
 package match
 
-// pkgs is shorthand for the package sources in the built-in table.
+import "slices"
+
+// Shorthands for the item sources in the built-in tables.
 var (
 	deb     = []string{SourceDpkg}
 	rpm     = []string{SourceRPM}
 	apk     = []string{SourceAPK}
 	debrpm  = []string{SourceDpkg, SourceRPM}
+	debapk  = []string{SourceDpkg, SourceAPK}
+	rpmapk  = []string{SourceRPM, SourceAPK}
 	win     = []string{SourceWindows}
 	mac     = []string{SourceMacOSApp}
 	allPkgs = packageSources
@@ -19,6 +23,13 @@ var (
 	composer = []string{SourceComposer}
 )
 
+// Program roles for rules that select by source package (Rule.Roles).
+var (
+	programs       = []string{"program"}
+	programsLibs   = []string{"program", "library"}
+	programsModule = []string{"program", "module"}
+)
+
 // BuiltinRules returns a copy of the built-in rules table, in the order it
 // is checked. docs/matching.md describes each group.
 func BuiltinRules() []Rule {
@@ -28,274 +39,6 @@ func BuiltinRules() []Rule {
 }
 
 // builtinRules is the rules table: what the catalog's identifiers miss or
-// get wrong. Ignore rules come first so a meta-package never reaches the
-// identifier index.
-var builtinRules = []Rule{
-	// --- Not products: meta-packages whose version is not the product's,
-	// and language modules named after the language.
-	{ID: "ignore postgresql-common", Sources: deb, SourcePkg: "postgresql-common", Ignore: true,
-		Why: "postgresql, postgresql-contrib and postgresql-client-common are meta-packages from postgresql-common (version like 15+248); the server itself is postgresql-NN"},
-	{ID: "ignore php-defaults", Sources: deb, SourcePkg: "php-defaults", Ignore: true,
-		Why: "php, php-cli, php-fpm... are meta-packages from php-defaults (version like 2:8.2+93); the real packages are phpX.Y-*"},
-	{ID: "ignore postgresql meta-packages", Sources: deb, Pattern: `postgresql(-client|-contrib)?`, Ignore: true,
-		Why: "postgresql, postgresql-client and postgresql-contrib are meta-packages (version like 15+248) even without their source package named; the server itself is postgresql-NN"},
-	{ID: "ignore php meta-package", Sources: deb, Name: "php", Ignore: true,
-		Why: "php is a meta-package (version like 2:8.2+93); the real packages are phpX.Y-*"},
-	{ID: "ignore golang meta-package", Sources: deb, Name: "golang", Ignore: true,
-		Why: "golang is a meta-package; the real toolchain is golang-X.Y-go"},
-	{ID: "ignore spring", Sources: deb, Name: "spring", Ignore: true,
-		Why: "Debian's spring is the Spring RTS game engine, not the Spring Framework"},
-	{ID: "ignore heartbeat", Sources: deb, Name: "heartbeat", Ignore: true,
-		Why: "Debian's heartbeat is the Linux-HA cluster daemon, not Elastic Heartbeat"},
-	{ID: "ignore loki", Sources: deb, Name: "loki", Ignore: true,
-		Why: "Debian's loki is a genetics analysis tool, not Grafana Loki"},
-	{ID: "ignore golang-defaults", Sources: deb, SourcePkg: "golang-defaults", Ignore: true,
-		Why: "golang-go is a meta-package (version 2:1.19~1); the real toolchain is golang-X.Y-go"},
-	// --- Languages.
-	{ID: "python versioned name", Sources: allPkgs, Pattern: `python(\d)\.(\d+)(-minimal)?`, Product: "python",
-		Why: "Debian/Ubuntu/Fedora name the interpreter pythonX.Y; the package version is Python's"},
-	{ID: "python3 default", Sources: deb, Pattern: `python3(-minimal)?`, Product: "python",
-		Why: "python3 (from python3-defaults) carries the default interpreter's version"},
-	{ID: "python3 (rpm/apk)", Sources: []string{SourceRPM, SourceAPK}, Pattern: `python3(\d+)?`, Product: "python",
-		Why: "python3/python39 is the interpreter package"},
-	{ID: "ruby versioned name", Sources: deb, Pattern: `ruby(\d+\.\d+)`, Product: "ruby",
-		Why: "Debian names the interpreter rubyX.Y"},
-	{ID: "go versioned toolchain", Sources: deb, Pattern: `golang-(\d+\.\d+)-go`, Product: "go",
-		Why: "Debian ships the Go toolchain as golang-X.Y-go"},
-	{ID: "go (rpm/apk)", Sources: []string{SourceRPM, SourceAPK}, Pattern: `golang|go`, Product: "go",
-		Why: "the Go toolchain package"},
-	{ID: "lua versioned name", Sources: deb, Pattern: `lua(\d+\.\d+)`, Product: "lua",
-		Why: "Debian names the interpreter luaX.Y"},
-	{ID: "php versioned name", Sources: deb, Pattern: `php(\d+\.\d+)(-(cli|fpm|cgi|common))?`, Product: "php",
-		Why: "Debian/Ubuntu ship PHP as phpX.Y-*; cli, fpm, cgi and common stand for the others (extensions share the version)"},
-	{ID: "php apache module", Sources: deb, Pattern: `libapache2-mod-php(\d+\.\d+)`, Product: "php",
-		Why: "the Apache PHP module is PHP"},
-	{ID: "php (rpm)", Sources: rpm, Pattern: `php(-cli|-fpm|-common)?`, Product: "php",
-		Why: "RHEL/Fedora ship PHP as php-*"},
-	{ID: "php (apk)", Sources: apk, Pattern: `php(\d+)(-cli|-fpm|-common)?`, Product: "php",
-		Why: "Alpine ships PHP as phpNN"},
-	{ID: "perl (rpm)", Sources: rpm, Pattern: `perl(-interpreter|-libs)?`, Product: "perl",
-		Why: "the Perl interpreter package"},
-	{ID: "nodejs", Sources: allPkgs, Pattern: `nodejs(\d+)?`, Product: "nodejs",
-		Why: "the Node.js runtime package"},
-	{ID: "erlang", Sources: allPkgs, Name: "erlang-base", Product: "erlang",
-		Why: "erlang-base is the Erlang/OTP runtime"},
-	{ID: "dotnet runtime", Sources: allPkgs, Pattern: `(dotnet|aspnetcore)-runtime-(\d+\.\d+)`, Product: "dotnet",
-		Why: "Microsoft's .NET runtime packages carry the runtime version"},
-
-	// --- Language modules named after their language: not the language.
-	{ID: "ignore python modules", Sources: allPkgs, Pattern: `python[23]?-.+`, Ignore: true,
-		Why: "python3-* packages are Python modules with their own versions, not Python itself"},
-	{ID: "ignore python3 modules (rpm)", Sources: rpm, Pattern: `python3\d*-.+`, Ignore: true,
-		Why: "python3-*/python39-* packages are Python modules with their own versions, not Python itself"},
-	{ID: "ignore py3 modules (apk)", Sources: apk, Pattern: `py3-.+`, Ignore: true,
-		Why: "py3-* packages are Python modules, not Python itself"},
-	{ID: "ignore perl modules", Sources: deb, Pattern: `lib.+-perl`, Ignore: true,
-		Why: "lib*-perl packages are Perl modules, not Perl"},
-	{ID: "ignore ruby modules", Sources: deb, Pattern: `ruby-.+`, Ignore: true,
-		Why: "ruby-* packages are language modules with their own versions"},
-	{ID: "ignore node modules", Sources: deb, Pattern: `node-.+`, Ignore: true,
-		Why: "node-* packages are language modules with their own versions"},
-	{ID: "ignore golang modules", Sources: deb, Pattern: `golang-.+`, Ignore: true,
-		Why: "golang-* packages are language modules with their own versions"},
-	{ID: "ignore php modules", Sources: deb, Pattern: `php-.+`, Ignore: true,
-		Why: "php-* packages are language modules with their own versions"},
-	{ID: "ignore unity", Sources: deb, Name: "unity", Ignore: true,
-		Why: "Ubuntu's Unity desktop shell, not the Unity game engine"},
-
-	// --- Java: Debian/Ubuntu/Alpine OpenJDK packages are built from the
-	// OpenJDK updates project, whose LTS lines are the ones Eclipse Temurin
-	// tracks with the same version numbers; "OpenJDK builds from Oracle"
-	// ends each release after six months, which is not what distributions do.
-	{ID: "openjdk (deb)", Sources: deb, Pattern: `openjdk-(\d+)-(jre|jdk)(-headless)?`, Product: "eclipse-temurin",
-		Why: "Debian/Ubuntu OpenJDK follows the OpenJDK updates project; its lifecycle and versions are Eclipse Temurin's"},
-	{ID: "openjdk (apk)", Sources: apk, Pattern: `openjdk(\d+)(-jre|-jdk|-jre-headless)?`, Product: "eclipse-temurin",
-		Why: "Alpine OpenJDK follows the OpenJDK updates project; its lifecycle and versions are Eclipse Temurin's"},
-	{ID: "temurin", Sources: allPkgs, Pattern: `temurin-(\d+)-(jdk|jre)`, Product: "eclipse-temurin",
-		Why: "Adoptium's own packages"},
-	{ID: "corretto", Sources: allPkgs, Pattern: `java-(\d+)-amazon-corretto(-jdk|-devel|-headless)?`, Product: "amazon-corretto",
-		Why: "Amazon Corretto packages"},
-	{ID: "microsoft openjdk", Sources: allPkgs, Pattern: `msopenjdk-(\d+)`, Product: "microsoft-build-of-openjdk",
-		Why: "Microsoft Build of OpenJDK packages"},
-
-	// --- Libraries that stand for their product when nothing else is installed.
-	{ID: "openssl library", Sources: []string{SourceDpkg, SourceAPK}, Pattern: `libssl(\d+(\.\d+)*)|libcrypto(\d+)`, Product: "openssl",
-		Why: "libssl is OpenSSL's library; on most hosts it is the only OpenSSL package"},
-	{ID: "openssl library (rpm)", Sources: rpm, Name: "openssl-libs", Product: "openssl",
-		Why: "openssl-libs is OpenSSL's library on RHEL/Fedora"},
-	{ID: "sqlite", Sources: allPkgs, Name: "sqlite3", Product: "sqlite",
-		Why: "the SQLite shell package"},
-
-	// --- Databases and servers whose binary package names differ from the product.
-	{ID: "postgresql versioned server", Sources: deb, Pattern: `postgresql-(client-)?(\d+)`, Product: "postgresql",
-		Why: "Debian/Ubuntu ship each PostgreSQL major as postgresql-NN (and postgresql-client-NN); the meta-package postgresql is ignored"},
-	{ID: "postgresql (rpm/apk)", Sources: []string{SourceRPM, SourceAPK}, Pattern: `postgresql(\d+)?(-server)?`, Product: "postgresql",
-		Why: "PostgreSQL server packages (distribution and PGDG)"},
-	{ID: "mariadb", Sources: allPkgs, Pattern: `mariadb-(server|client)(-core)?(-\d+\.\d+)?`, Product: "mariadb",
-		Why: "MariaDB server/client packages"},
-	{ID: "mysql", Sources: allPkgs, Pattern: `mysql-(community-)?server(-core)?(-\d+\.\d+)?`, Product: "mysql",
-		Why: "MySQL server packages"},
-	{ID: "mongodb", Sources: allPkgs, Pattern: `mongodb-(org|enterprise)-server`, Product: "mongodb",
-		Why: "MongoDB server packages"},
-	{ID: "redis", Sources: allPkgs, Pattern: `redis-(server|tools)`, Product: "redis",
-		Why: "Debian/Ubuntu ship Redis as redis-server and redis-tools"},
-	{ID: "mssql", Sources: debrpm, Name: "mssql-server", Product: "mssqlserver",
-		Why: "Microsoft SQL Server for Linux"},
-	{ID: "nginx", Sources: allPkgs, Pattern: `nginx(-core|-full|-light|-extras)?`, Product: "nginx",
-		Why: "nginx and its Debian flavours"},
-	{ID: "apache2", Sources: []string{SourceDpkg, SourceAPK}, Pattern: `apache2(-bin)?`, Product: "apache-http-server",
-		Why: "Debian/Ubuntu/Alpine ship the Apache HTTP Server as apache2"},
-	{ID: "httpd", Sources: rpm, Pattern: `httpd(-core)?`, Product: "apache-http-server",
-		Why: "RHEL/Fedora ship the Apache HTTP Server as httpd"},
-	{ID: "tomcat versioned name", Sources: allPkgs, Pattern: `tomcat(\d+)?`, Product: "tomcat",
-		Why: "Debian/Ubuntu ship Apache Tomcat as tomcatN"},
-	{ID: "exim", Sources: deb, Pattern: `exim4-daemon-(light|heavy)`, Product: "exim",
-		Why: "the Exim daemon packages"},
-	{ID: "dovecot", Sources: allPkgs, Name: "dovecot-core", Product: "dovecot",
-		Why: "the Dovecot core package"},
-	{ID: "rabbitmq", Sources: allPkgs, Name: "rabbitmq-server", Product: "rabbitmq",
-		Why: "the RabbitMQ server package"},
-	{ID: "zabbix", Sources: allPkgs, Pattern: `zabbix-(server-\w+|agent2?|proxy-\w+)`, Product: "zabbix",
-		Why: "Zabbix server, proxy and agent packages"},
-	{ID: "libreoffice", Sources: allPkgs, Name: "libreoffice-core", Product: "libreoffice",
-		Why: "libreoffice-core carries the LibreOffice version"},
-	{ID: "wireshark", Sources: allPkgs, Pattern: `wireshark|tshark`, Product: "wireshark",
-		Why: "Wireshark and its terminal version"},
-	{ID: "virtualbox", Sources: allPkgs, Pattern: `virtualbox(-\d+\.\d+)?`, Product: "virtualbox",
-		Why: "Oracle VirtualBox packages"},
-	{ID: "git", Sources: allPkgs, Name: "git", Product: "git",
-		Why: "the git package (applies when the catalog has a git product)"},
-	{ID: "docker", Sources: allPkgs, Pattern: `docker-ce(-cli)?|docker\.io|docker-engine|moby-engine`, Product: "docker-engine",
-		Why: "Docker Engine packages (Docker's docker-ce, Debian's docker.io, Microsoft's moby-engine)"},
-	{ID: "containerd", Sources: allPkgs, Pattern: `containerd(\.io)?`, Product: "containerd",
-		Why: "containerd packages (Docker's containerd.io, distribution containerd)"},
-	{ID: "kubernetes", Sources: allPkgs, Pattern: `kubelet|kubeadm|kubectl`, Product: "kubernetes", VersionPattern: `1\.\d+\.\d+.*`,
-		Why: "Kubernetes node and client packages (versioned 1.x; Google Cloud SDK's kubectl carries the SDK's version and is left out)"},
-	{ID: "gitlab", Sources: allPkgs, Pattern: `gitlab-(ce|ee)`, Product: "gitlab",
-		Why: "GitLab Omnibus packages"},
-
-	// --- The kernel.
-	{ID: "linux kernel image", Sources: deb, Pattern: `linux-image-\d.*`, Product: "linux",
-		Why: "linux-image-<abi>-<flavour> is an installed kernel; its package version is the kernel's"},
-	{ID: "linux kernel (rpm)", Sources: rpm, Pattern: `kernel(-core)?`, Product: "linux",
-		Why: "the kernel package (judged by the upstream kernel lifecycle)"},
-	{ID: "linux kernel (apk)", Sources: apk, Pattern: `linux-(lts|virt|edge)`, Product: "linux",
-		Why: "Alpine kernel packages"},
-
-
-	// --- Language ecosystems (SBOM components: pypi, npm, maven, nuget,
-	// golang, gem, composer, cargo). The catalog's purls name one package
-	// per product (pkg:pypi/django, pkg:npm/%40angular/core); these rules
-	// add the other packages a framework ships at its own version.
-	{ID: "go stdlib", Sources: gomod, Name: "stdlib", Product: "go",
-		Why: "a Go binary's stdlib component is the Go toolchain it was built with"},
-	{ID: "angular packages", Sources: npm, Pattern: `@angular/(animations|common|compiler|compiler-cli|core|elements|forms|language-service|localize|platform-browser|platform-browser-dynamic|platform-server|router|service-worker|upgrade)`, Product: "angular",
-		Why: "the @angular/* framework packages are released together at Angular's version (the npm package angular is AngularJS 1.x)"},
-	{ID: "vue packages", Sources: npm, Pattern: `@vue/(compiler-core|compiler-dom|compiler-sfc|compiler-ssr|reactivity|runtime-core|runtime-dom|server-renderer|shared)`, Product: "vue",
-		Why: "Vue's own packages are released together at Vue's version"},
-	{ID: "react-dom", Sources: npm, Name: "react-dom", Product: "react",
-		Why: "react-dom is released with React at the same version"},
-	{ID: "electron", Sources: npm, Name: "electron", Product: "electron",
-		Why: "the electron npm package carries Electron's version"},
-	{ID: "ember-cli is not ember", Sources: npm, Name: "ember-cli", Ignore: true,
-		Why: "ember-cli is versioned apart from Ember itself (ember-source)"},
-	{ID: "spring framework modules", Sources: maven, Pattern: `org\.springframework:spring-.+`, Product: "spring-framework",
-		Why: "every spring-* artifact of group org.springframework is a Spring Framework module at the framework's version"},
-	{ID: "spring boot modules", Sources: maven, Pattern: `org\.springframework\.boot:spring-boot.*`, Product: "spring-boot",
-		Why: "the spring-boot* artifacts of group org.springframework.boot carry Spring Boot's version"},
-	{ID: "spring security modules", Sources: maven, Pattern: `org\.springframework\.security:spring-security-.+`, Product: "spring-security",
-		Why: "the spring-security-* artifacts carry Spring Security's version"},
-	{ID: "log4j 2 modules", Sources: maven, Pattern: `org\.apache\.logging\.log4j:log4j-(core|api|1\.2-api|slf4j-impl|slf4j2-impl|to-slf4j|jul|jcl|web|jakarta-web|iostreams|layout-template-json|appserver|taglib|jmx-gui|jpa|jdbc-dbcp2|mongodb4|cassandra|couchdb|spring-boot|spring-cloud-config-client)`, Product: "log4j",
-		Why: "Log4j 2's modules are released together at Log4j's version (log4j-api-kotlin and log4j-api-scala are versioned apart)"},
-	{ID: "tomcat embedded", Sources: maven, Pattern: `org\.apache\.tomcat\.embed:tomcat-embed-(core|el|websocket|jasper)`, Product: "tomcat",
-		Why: "Tomcat's embedded artifacts carry Tomcat's version"},
-	{ID: "tomcat modules", Sources: maven, Pattern: `org\.apache\.tomcat:tomcat-(catalina|coyote|util|util-scan|api|jasper|jasper-el|el-api|servlet-api|jsp-api|websocket|websocket-api|juli|jni|dbcp|jdbc)`, Product: "tomcat",
-		Why: "Tomcat's own artifacts carry Tomcat's version"},
-	{ID: "jetty modules", Sources: maven, Pattern: `org\.eclipse\.jetty(\.ee\d+|\.http2|\.websocket)?:jetty-.+`, Product: "eclipse-jetty",
-		Why: "Jetty's artifacts are released together at Jetty's version"},
-	{ID: "lucene modules", Sources: maven, Pattern: `org\.apache\.lucene:lucene-.+`, Product: "apache-lucene",
-		Why: "Lucene's artifacts are released together at Lucene's version"},
-	{ID: "solr core", Sources: maven, Pattern: `org\.apache\.solr:solr-(core|solrj)`, Product: "solr",
-		Why: "Solr's artifacts carry Solr's version"},
-	{ID: "quarkus core", Sources: maven, Pattern: `io\.quarkus:quarkus-(core|arc|vertx-http|resteasy|rest)`, Product: "quarkus-framework",
-		Why: "Quarkus's core artifacts carry the platform's version"},
-	{ID: "struts modules", Sources: maven, Pattern: `org\.apache\.struts:struts2-.+`, Product: "apache-struts",
-		Why: "Struts 2's artifacts carry Struts's version"},
-	{ID: "rails gems", Sources: gem, Pattern: `action(cable|mailbox|mailer|pack|text|view)|active(job|model|record|storage|support)|railties`, Product: "rails",
-		Why: "Rails's component gems are released together at the Rails version"},
-	{ID: "symfony packages apart", Sources: composer, Pattern: `symfony/(polyfill-.+|.+-contracts|contracts|flex|maker-bundle|monolog-bundle|webpack-encore-bundle|ux-.+|stimulus-bundle|panther|psr-http-message-bridge|mercure.*|security-acl|thanks|requirements-checker|.+-pack|skeleton|website-skeleton|proxy-manager-bridge|phpunit-bridge)`, Ignore: true,
-		Why: "these symfony/* packages are versioned apart from the Symfony framework"},
-	{ID: "symfony components", Sources: composer, Pattern: `symfony/.+`, Product: "symfony",
-		Why: "Symfony's components and bundles are released together at the framework's version"},
-	{ID: "twig extensions", Sources: composer, Pattern: `twig/(twig|extra-bundle|.+-extra)`, Product: "twig",
-		Why: "Twig and its official extra extensions share Twig's version"},
-	{ID: "laravel components", Sources: composer, Pattern: `illuminate/.+`, Product: "laravel",
-		Why: "the illuminate/* components are split from laravel/framework at its version"},
-	{ID: "drupal core packages", Sources: composer, Pattern: `drupal/core(-recommended)?`, Product: "drupal",
-		Why: "drupal/core carries Drupal's version"},
-	{ID: "dotnet runtime packages", Sources: nuget, Pattern: `microsoft\.(netcore|aspnetcore|windowsdesktop)\.app(\.runtime\..+|\.ref)?`, Product: "dotnet",
-		Why: ".NET's shared framework packages carry the runtime's version"},
-	{ID: "ansible-core (pypi)", Sources: pypi, Name: "ansible-core", Product: "ansible-core",
-		Why: "the ansible-core PyPI package"},
-	{ID: "dbt-core (pypi)", Sources: pypi, Name: "dbt-core", Product: "dbt-core",
-		Why: "the dbt-core PyPI package"},
-
-	// --- Windows programs (DisplayName as in the registry's Uninstall key).
-	{ID: "windows python", Sources: win, Pattern: `python (\d+\.\d+\.\d+) .*`, Product: "python", Version: "${1}",
-		Why: "Python's Windows installer; DisplayVersion is 3.11.5150.0-style, so the version is read from the name"},
-	{ID: "windows python launcher", Sources: win, Prefix: "python launcher", Ignore: true,
-		Why: "the py launcher is not Python itself"},
-	{ID: "windows firefox", Sources: win, Prefix: "mozilla firefox", Product: "firefox",
-		Why: "Mozilla Firefox"},
-	{ID: "windows chrome", Sources: win, Name: "google chrome", Product: "chrome",
-		Why: "Google Chrome"},
-	{ID: "windows node", Sources: win, Name: "node.js", Product: "nodejs",
-		Why: "the Node.js installer"},
-	{ID: "windows git", Sources: win, Name: "git", Product: "git",
-		Why: "Git for Windows"},
-	{ID: "windows postgresql", Sources: win, Pattern: `postgresql \d+.*`, Product: "postgresql",
-		Why: "EDB's PostgreSQL installer"},
-	{ID: "windows mysql", Sources: win, Pattern: `mysql server \d+\.\d+`, Product: "mysql",
-		Why: "MySQL Server installer"},
-	{ID: "windows mariadb", Sources: win, Pattern: `mariadb \d+\.\d+.*`, Product: "mariadb",
-		Why: "MariaDB installer"},
-	{ID: "windows java update", Sources: win, Pattern: `java (\d+) update (\d+).*`, Product: "oracle-jdk", Version: "${1}u${2}",
-		Why: "Oracle Java 8 (\"Java 8 Update 391\"); the version is 8u391"},
-	{ID: "windows oracle jdk", Sources: win, Pattern: `java\(tm\) se development kit (\d+(\.\d+)*).*`, Product: "oracle-jdk", Version: "${1}",
-		Why: "Oracle JDK"},
-	{ID: "windows temurin", Sources: win, Pattern: `eclipse temurin .*?(\d+\.\d+\.\d+(\.\d+)?\+\d+).*`, Product: "eclipse-temurin", Version: "${1}",
-		Why: "Eclipse Temurin's MSI; the name carries the Java version"},
-	{ID: "windows microsoft openjdk", Sources: win, Pattern: `microsoft build of openjdk .*?(\d+\.\d+\.\d+(\.\d+)?\+\d+).*`, Product: "microsoft-build-of-openjdk", Version: "${1}",
-		Why: "Microsoft Build of OpenJDK's MSI"},
-	{ID: "windows corretto", Sources: win, Prefix: "amazon corretto", Product: "amazon-corretto",
-		Why: "Amazon Corretto"},
-	{ID: "windows dotnet", Sources: win, Pattern: `microsoft (\.net|asp\.net core) (runtime - |)(\d+\.\d+\.\d+).*`, Product: "dotnet", Version: "${3}",
-		Why: ".NET runtime installers name the runtime version"},
-	{ID: "windows notepad++", Sources: win, Prefix: "notepad++", Product: "notepad-plus-plus",
-		Why: "Notepad++"},
-	{ID: "windows virtualbox", Sources: win, Prefix: "oracle vm virtualbox", Product: "virtualbox",
-		Why: "Oracle VirtualBox"},
-	{ID: "windows wireshark", Sources: win, Prefix: "wireshark", Product: "wireshark",
-		Why: "Wireshark"},
-	{ID: "windows libreoffice", Sources: win, Prefix: "libreoffice", Product: "libreoffice",
-		Why: "LibreOffice"},
-	{ID: "windows powershell", Sources: win, Pattern: `powershell \d+.*`, Product: "powershell",
-		Why: "PowerShell 7"},
-	{ID: "windows visual studio", Sources: win, Pattern: `visual studio (community|professional|enterprise|build tools) \d{4}`, Product: "visual-studio",
-		Why: "Visual Studio"},
-	{ID: "windows zabbix", Sources: win, Prefix: "zabbix agent", Product: "zabbix",
-		Why: "Zabbix agent"},
-	{ID: "windows tomcat", Sources: win, Prefix: "apache tomcat", Product: "tomcat",
-		Why: "Apache Tomcat"},
-	{ID: "windows ivanti agent", Sources: win, Prefix: "ivanti endpoint manager", Publisher: "ivanti", Product: "ivanti-endpoint-manager",
-		Why: "Ivanti Endpoint Manager agent (needs an ivanti-endpoint-manager product in a catalog file)"},
-
-	// --- macOS applications by bundle identifier.
-	{ID: "macos firefox", Sources: mac, BundleID: "org.mozilla.firefox", Product: "firefox", Why: "Firefox.app"},
-	{ID: "macos chrome", Sources: mac, BundleID: "com.google.Chrome", Product: "chrome", Why: "Google Chrome.app"},
-	{ID: "macos libreoffice", Sources: mac, BundleID: "org.libreoffice.script", Product: "libreoffice", Why: "LibreOffice.app"},
-	{ID: "macos virtualbox", Sources: mac, BundleID: "org.virtualbox.app.VirtualBox", Product: "virtualbox", Why: "VirtualBox.app"},
-	{ID: "macos wireshark", Sources: mac, BundleID: "org.wireshark.Wireshark", Product: "wireshark", Why: "Wireshark.app"},
-	{ID: "macos postgres.app", Sources: mac, Pattern: `postgres`, Product: "postgresql", Why: "Postgres.app"},
-}
-
+// get wrong. Within each table, ignore rules come before the rules they
+// protect.
+var builtinRules = slices.Concat(packageRules, ecosystemRules, programRules)

@@ -59,3 +59,103 @@ func Cover(m *Matcher, items []api.Item) Coverage {
 	})
 	return c
 }
+
+// Line is one item's match, as `match coverage --format jsonl` writes it:
+// one object per input item, so two matchers (or two versions of the
+// rules) can be compared line by line. Product is "" when nothing claimed
+// the item.
+type Line struct {
+	Source    string `json:"source"`
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	SourcePkg string `json:"source_pkg,omitempty"`
+	Product   string `json:"product"`
+	// ProductVersion is the version the verdict reads (the upstream version).
+	ProductVersion string `json:"product_version,omitempty"`
+	// Cycle is the catalog's release cycle for ProductVersion.
+	Cycle string `json:"cycle,omitempty"`
+	Rule  string `json:"rule,omitempty"`
+}
+
+// LineOf builds the coverage line of item it and its match r (ok false:
+// unmatched); cycle is the catalog cycle of the match.
+func LineOf(it api.Item, r Result, ok bool, cycle string) Line {
+	l := Line{Source: it.Source, Name: it.Name, Version: it.Version, SourcePkg: it.SourcePkg}
+	if ok {
+		l.Product, l.ProductVersion, l.Cycle, l.Rule = r.Product, r.Version, cycle, r.Rule
+	}
+	return l
+}
+
+// Claims summarises coverage lines by product, for reading a whole
+// archive's claims: which package names each product claimed, by which
+// rule, at which versions.
+type Claims struct {
+	Rows     int // lines read
+	Claimed  int // lines with a product
+	Products []ProductClaims
+}
+
+// ProductClaims is what one product claimed.
+type ProductClaims struct {
+	Product  string
+	Rows     int
+	Names    int      // distinct package names
+	Versions []string // distinct product versions, sorted
+	Rules    []RuleClaims
+}
+
+// RuleClaims lists the distinct names one rule claimed for a product, sorted.
+type RuleClaims struct {
+	Rule  string
+	Names []string
+}
+
+// Summarize groups coverage lines by product and rule.
+func Summarize(lines []Line) Claims {
+	c := Claims{Rows: len(lines)}
+	type prod struct {
+		rows     int
+		names    map[string]bool
+		versions map[string]bool
+		rules    map[string]map[string]bool
+	}
+	byProduct := map[string]*prod{}
+	for _, l := range lines {
+		if l.Product == "" {
+			continue
+		}
+		c.Claimed++
+		p := byProduct[l.Product]
+		if p == nil {
+			p = &prod{names: map[string]bool{}, versions: map[string]bool{}, rules: map[string]map[string]bool{}}
+			byProduct[l.Product] = p
+		}
+		p.rows++
+		p.names[l.Name] = true
+		p.versions[l.ProductVersion] = true
+		if p.rules[l.Rule] == nil {
+			p.rules[l.Rule] = map[string]bool{}
+		}
+		p.rules[l.Rule][l.Name] = true
+	}
+	for id, p := range byProduct {
+		pc := ProductClaims{Product: id, Rows: p.rows, Names: len(p.names), Versions: sortedKeys(p.versions)}
+		for rule, names := range p.rules {
+			pc.Rules = append(pc.Rules, RuleClaims{Rule: rule, Names: sortedKeys(names)})
+		}
+		sort.Slice(pc.Rules, func(i, j int) bool { return pc.Rules[i].Rule < pc.Rules[j].Rule })
+		c.Products = append(c.Products, pc)
+	}
+	sort.Slice(c.Products, func(i, j int) bool { return c.Products[i].Product < c.Products[j].Product })
+	return c
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

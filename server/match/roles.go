@@ -1,6 +1,9 @@
 package match
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // role is what a package is to the software it comes from. A source
 // package builds many binary packages: the program itself, its libraries,
@@ -71,10 +74,10 @@ var (
 		role   role
 	}{
 		{"-signed-template", roleTemplate},
-		{"-dbgsym", roleDebug}, {"-dbg", roleDebug}, {"-debuginfo", roleDebug}, {"-debugsource", roleDebug}, {"-debug-symbols", roleDebug},
+		{"-dbgsym", roleDebug}, {"-dbg", roleDebug}, {"-debuginfo", roleDebug}, {"-debugsource", roleDebug}, {"-debug-symbols", roleDebug}, {"-debug", roleDebug},
 		{"-doc", roleDoc}, {"-docs", roleDoc}, {"-doc-html", roleDoc}, {"-doc-info", roleDoc}, {"-manpages", roleDoc},
 		{"-man", roleDoc}, {"-manual", roleDoc}, {"-help", roleDoc}, {"-html", roleDoc}, {"-apidoc", roleDoc}, {"-javadoc", roleDoc},
-		{"-dev", roleDev}, {"-devel", roleDev}, {"-headers", roleDev}, {"-static", roleDev},
+		{"-dev", roleDev}, {"-devel", roleDev}, {"-headers", roleDev}, {"-static", roleDev}, {"-dev-tools", roleDev}, {"-dev-bin", roleDev},
 		{"-tests", roleTests}, {"-test", roleTests}, {"-testsuite", roleTests}, {"-testfiles", roleTests},
 		{"-testdata", roleTests}, {"-test-data", roleTests},
 		{"-mode", roleEditor}, {"-el", roleEditor}, {"-vim", roleEditor}, {"-syntax", roleEditor},
@@ -92,7 +95,7 @@ var (
 		role  role
 	}{
 		{"-dbg-", roleDebug}, {"-doc-", roleDoc}, {"-help-", roleDoc}, {"-l10n-", roleL10n}, {"-locale-", roleL10n},
-		{"-langpack-", roleL10n}, {"-examples-", roleExamples},
+		{"-langpack-", roleL10n}, {"-examples-", roleExamples}, {"-theme-", roleData},
 	}
 	rolePrefixes = []struct {
 		prefix string
@@ -139,22 +142,29 @@ func nameRole(source, lname string) role {
 }
 
 // metaRoles decide a role from a package's summary (its one-line
-// description, lowercased): the first phrase found wins.
+// description, lowercased): the first that matches wins. What a package
+// holds is said at the end of its summary ("Apache Tomcat 10 -- documentation",
+// "debug symbols for nginx"), so documentation, examples and translations
+// count only there, not in "module for generating documentation".
 var metaRoles = []struct {
-	phrase string
-	role   role
+	re   *regexp.Regexp
+	role role
 }{
-	{"transitional", roleTransitional}, {"dummy package", roleTransitional},
-	{"debug symbols", roleDebug}, {"debugging symbols", roleDebug}, {"debug information", roleDebug}, {"debuginfo", roleDebug},
-	{"documentation", roleDoc}, {"manual pages", roleDoc}, {"man pages", roleDoc}, {"manpages", roleDoc},
-	{"development files", roleDev}, {"header files", roleDev}, {"development headers", roleDev}, {"static librar", roleDev},
-	{"test suite", roleTests}, {"testsuite", roleTests}, {"test files", roleTests}, {"test data", roleTests},
-	{"syntax highlighting", roleEditor}, {"vim syntax", roleEditor}, {"syntax files", roleEditor},
-	{"emacs mode", roleEditor}, {"major mode", roleEditor},
-	{"translations", roleL10n}, {"language pack", roleL10n}, {"localization files", roleL10n}, {"locale files", roleL10n},
-	{"examples", roleExamples}, {"example files", roleExamples},
-	{"truetype font", roleData}, {"opentype font", roleData},
+	{regexp.MustCompile(`transitional|dummy package|\(dummy\)|dummy transitional`), roleTransitional},
+	{regexp.MustCompile(`debug(ging)? symbols|debug information|debuginfo`), roleDebug},
+	{regexp.MustCompile(docEnding + `(documentation|docs|manual|manual pages|man pages|manpages)\)?$|^(documentation|manual pages|man pages) (for|of)\b`), roleDoc},
+	{regexp.MustCompile(`development files|header files|development headers|static librar`), roleDev},
+	{regexp.MustCompile(`test ?suite|test files|test data`), roleTests},
+	{regexp.MustCompile(`syntax highlighting|vim syntax|syntax files|emacs mode|major mode`), roleEditor},
+	{regexp.MustCompile(docEnding + `(translations|language pack|localization files|locale files)\)?$|^translations (for|of)\b`), roleL10n},
+	{regexp.MustCompile(docEnding + `(examples?|example files|example programs|demos?)\)?$|^examples? (for|of)\b`), roleExamples},
+	{regexp.MustCompile(`truetype font|opentype font`), roleData},
 }
+
+// docEnding is what precedes a summary's last words when they say what
+// the package holds: a separator ("nginx - documentation", "(examples)")
+// and qualifiers ("html/pdf documentation").
+const docEnding = `(^|[-(:,] ?|-- |\(|— )((html|api|pdf|user|developer|reference|online|on-site|offline|full|common|sphinx|html/pdf)[ /])*`
 
 // sectionRoles decide a role from a Debian section (without its area,
 // "main/debug" → "debug").
@@ -184,8 +194,10 @@ func metaRole(r role, section, summary string) (role, string) {
 	if summary != "" {
 		s := strings.ToLower(summary)
 		for _, p := range metaRoles {
-			if p.role > r && strings.Contains(s, p.phrase) {
-				return p.role, "its summary says " + `"` + p.phrase + `"`
+			if p.role > r {
+				if m := p.re.FindString(s); m != "" {
+					return p.role, "its summary says " + `"` + strings.TrimSpace(m) + `"`
+				}
 			}
 		}
 	}
