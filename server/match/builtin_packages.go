@@ -43,6 +43,8 @@ var notProducts = []Rule{
 		Why: "Ubuntu's Unity desktop shell, not the Unity game engine"},
 	{ID: "ignore lemon", Sources: deb, Name: "lemon", Ignore: true,
 		Why: "lemon is SQLite's parser generator, built from its source but not SQLite"},
+	{ID: "ignore snap installers", Sources: deb, Pattern: `firefox|chromium-browser|thunderbird`, VersionPattern: `\d+snap\d+.*`, Ignore: true,
+		Why: "Ubuntu's firefox deb (version 1snap1) only installs the snap: the snap, not this package, is Firefox"},
 	{ID: "ignore transitional packages", Sources: deb, Pattern: `wireshark-gtk|proftpd-basic|puppet|mariadb-server-10\.5|idle3|gstreamer1\.0-pulseaudio|qt5-flatpak-platformtheme|qdbus|php\d+\.\d+-xsl`, Ignore: true,
 		Why: "empty transitional packages kept for upgrades (their summary says so when the collector sends it); some stay at an old version (wireshark-gtk 4.0.6) and would give the host a second, stale verdict"},
 }
@@ -140,7 +142,7 @@ var languageModules = []Rule{
 var languages = []Rule{
 	{ID: "python versioned name", Sources: allPkgs, Pattern: `python(\d)\.(\d+)(-minimal|-venv|-full|-nopie|-libs|-tkinter)?`, Product: "python",
 		Why: "Debian/Ubuntu/Fedora name the interpreter pythonX.Y; its package version is Python's"},
-	{ID: "python library", Sources: deb, Pattern: `libpython(\d)\.(\d+)(-stdlib|-minimal)?`, Product: "python",
+	{ID: "python library", Sources: deb, Pattern: `libpython(\d)\.(\d+)(t64)?(-stdlib|-minimal)?`, Product: "python",
 		Why: "libpythonX.Y and its standard library, built with the interpreter at its version"},
 	{ID: "python3 default", Sources: deb, Pattern: `python3(-minimal)?`, Product: "python",
 		Why: "python3 (from python3-defaults) carries the default interpreter's version"},
@@ -200,8 +202,8 @@ var languages = []Rule{
 // servers are databases, web and mail servers, and other daemons and
 // applications whose package names differ from the product.
 var servers = []Rule{
-	{ID: "openssl library", Sources: debapk, Pattern: `libssl(\d+(\.\d+)*)|libcrypto(\d+)`, Product: "openssl",
-		Why: "libssl is OpenSSL's library; on most hosts it is the only OpenSSL package"},
+	{ID: "openssl library", Sources: debapk, Pattern: `libssl(\d+(\.\d+)*)(t64)?|libcrypto(\d+)`, Product: "openssl",
+		Why: "libssl is OpenSSL's library (libssl3t64 since the 64-bit time_t transition); on most hosts it is the only OpenSSL package"},
 	{ID: "openssl library (rpm)", Sources: rpm, Name: "openssl-libs", Product: "openssl",
 		Why: "openssl-libs is OpenSSL's library on RHEL/Fedora"},
 	{ID: "sqlite", Sources: allPkgs, Pattern: `sqlite3?(-tools|-libs)?|libsqlite3-0`, Product: "sqlite",
@@ -238,7 +240,7 @@ var servers = []Rule{
 	{ID: "exim (rpm/apk)", Sources: rpmapk, Name: "exim", Product: "exim", Why: "Exim"},
 	{ID: "postfix", Sources: allPkgs, Pattern: `postfix(-cdb|-ldap|-lmdb|-mysql|-pcre|-pgsql|-sqlite|-mongodb|-perl-scripts)?`, Product: "postfix",
 		Why: "Postfix and the lookup-table plugins built with it (third-party policy daemons named postfix-* are other projects)"},
-	{ID: "pigeonhole is not dovecot", Sources: allPkgs, Pattern: `dovecot-(sieve|managesieved|pigeonhole)`, Ignore: true,
+	{ID: "pigeonhole is not dovecot", Sources: allPkgs, Pattern: `dovecot-(sieve|managesieved|pigeonhole.*)`, Ignore: true,
 		Why: "Sieve and ManageSieve come from Pigeonhole, a project versioned apart from Dovecot, even where the dovecot source builds them"},
 	{ID: "dovecot", Sources: debrpm, SourcePkg: "dovecot", Product: "dovecot",
 		Why: "the dovecot source builds dovecot-core and its protocol and storage plugins at Dovecot's version"},
@@ -255,7 +257,7 @@ var servers = []Rule{
 	{ID: "clickhouse", Sources: allPkgs, Pattern: `clickhouse-(server|client|tools)`, Product: "clickhouse", Why: "ClickHouse server, client and tools"},
 	{ID: "tarantool", Sources: allPkgs, Name: "tarantool", Product: "tarantool", Why: "Tarantool"},
 	{ID: "memcached", Sources: allPkgs, Name: "memcached", Product: "memcached", Why: "memcached"},
-	{ID: "clamav", Sources: allPkgs, Pattern: `clamav(-daemon|-freshclam|-milter|-update|-scanner|-server|-clamdscan)?|clamdscan|clamd|libclamav\d+|clamav-libs`, Product: "clamav",
+	{ID: "clamav", Sources: allPkgs, Pattern: `clamav(-daemon|-freshclam|-milter|-update|-scanner|-server|-clamdscan)?|clamdscan|clamd|libclamav\d+(t64)?|clamav-libs?`, Product: "clamav",
 		Why: "ClamAV's scanner, daemons and engine library (not clamav-base, clamav-testfiles or the docs)"},
 	{ID: "zabbix", Sources: allPkgs, Pattern: `zabbix(\d*)-(server|proxy|agent2?|frontend|web|java-gateway|web-service|sender|get|js)(-.+)?`, Product: "zabbix",
 		Why: "Zabbix server, proxy, agent, frontend and gateway packages"},
@@ -266,7 +268,7 @@ var servers = []Rule{
 	{ID: "isc dhcp", Sources: allPkgs, Pattern: `isc-dhcp-(client|client-ddns|relay|server|server-ldap)|dhcp-(server|client|relay)|dhclient`, Product: "isc-dhcp",
 		Why: "ISC DHCP client, relay and server"},
 	{ID: "openvpn", Sources: allPkgs, Name: "openvpn", Product: "openvpn", Why: "OpenVPN"},
-	{ID: "wireshark", Sources: allPkgs, Pattern: `wireshark(-qt|-cli)?|tshark|libwireshark\d+|libwiretap\d+|libwsutil\d+`, Product: "wireshark",
+	{ID: "wireshark", Sources: allPkgs, Pattern: `wireshark(-qt|-cli)?|tshark|(libwireshark|libwiretap|libwsutil)\d+(t64)?`, Product: "wireshark",
 		Why: "Wireshark, its terminal version, and the dissection libraries built with it"},
 	{ID: "virtualbox", Sources: allPkgs, Pattern: `virtualbox(-\d+\.\d+)?`, Product: "virtualbox",
 		Why: "Oracle VirtualBox packages"},
@@ -304,8 +306,9 @@ var servers = []Rule{
 		Why: "WeeChat and the plugins built with it"},
 	{ID: "godot", Sources: allPkgs, Pattern: `godot(\d)?(-runner|-server)?`, Product: "godot", Why: "the Godot engine"},
 	{ID: "blender", Sources: allPkgs, Name: "blender", Product: "blender", Why: "Blender"},
-	{ID: "firefox", Sources: allPkgs, Pattern: `firefox(-esr)?`, Product: "firefox", Why: "Firefox and Firefox ESR"},
-	{ID: "ffmpeg", Sources: allPkgs, Pattern: `ffmpeg(-libs)?|lib(avcodec|avformat|avfilter|avdevice|avutil|swscale|swresample|postproc|avresample)(-extra)?\d+`, Product: "ffmpeg",
+	{ID: "firefox", Sources: allPkgs, Pattern: `firefox(-esr)?`, VersionPattern: `\d{2,3}\..*`, Product: "firefox",
+		Why: "Firefox and Firefox ESR (Ubuntu's firefox deb, version 1snap1, only installs the snap)"},
+	{ID: "ffmpeg", Sources: allPkgs, Pattern: `ffmpeg(-libs)?|(ffmpeg-)?lib(avcodec|avformat|avfilter|avdevice|avutil|swscale|swresample|postproc|avresample)(-extra)?(\d+)?`, Product: "ffmpeg",
 		Why: "FFmpeg and its libraries (libavcodec, libavformat...), built from the ffmpeg source at its version"},
 	{ID: "ant", Sources: allPkgs, Pattern: `ant(-optional)?`, Product: "ant", Why: "Apache Ant"},
 	{ID: "maven", Sources: allPkgs, Pattern: `maven(-openjdk\d+)?`, Product: "apache-maven", Why: "Apache Maven"},
@@ -330,6 +333,8 @@ var fences = []Rule{
 		Why: "ghc-prof holds profiling libraries, not the compiler"},
 	{ID: "rest of nix", Sources: deb, SourcePkg: "nix", Ignore: true,
 		Why: "nix-setup-systemd holds the daemon's systemd units, not Nix itself"},
+	{ID: "rest of nginx", Sources: rpmapk, SourcePkg: "nginx", Ignore: true,
+		Why: "RHEL and Alpine build third-party nginx modules (lua, brotli...) from the nginx source at nginx's version; they are other projects"},
 	{ID: "rest of redmine", Sources: deb, SourcePkg: "redmine", Ignore: true,
 		Why: "redmine-mysql, redmine-pgsql and redmine-sqlite only pull in database dependencies"},
 	{ID: "rest of roundcube", Sources: deb, SourcePkg: "roundcube", Ignore: true,
@@ -361,7 +366,7 @@ var desktop = []Rule{
 
 // kernel is the Linux kernel, every installed image.
 var kernel = []Rule{
-	{ID: "linux kernel image", Sources: deb, Pattern: `linux-image-\d+\.\d+\.\d+.*`, Product: "linux",
+	{ID: "linux kernel image", Sources: deb, Pattern: `linux-image-(unsigned-)?\d+\.\d+\.\d+.*`, Product: "linux",
 		Why: "linux-image-<abi>-<flavour> is an installed kernel; its package version is the kernel's (linux-image-6.12-amd64 and the like are meta-packages)"},
 	{ID: "linux kernel (rpm)", Sources: rpm, Pattern: `kernel(-core|-rt-core|-uek-core|-uek)?`, Product: "linux",
 		Why: "the kernel package (judged by the upstream kernel lifecycle)"},

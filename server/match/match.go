@@ -229,6 +229,15 @@ func (m *Matcher) byRules(q *query, t tracer) (Result, decision) {
 		if !ok {
 			continue
 		}
+		if ver == "" {
+			ver = q.upstream()
+		}
+		if r.vre != nil && !r.vre.MatchString(ver) {
+			if t != nil {
+				t.f("rule %q matches (%s) but version %q does not match its version_pattern %q; skipped", r.ID, r.describe(), ver, r.VersionPattern)
+			}
+			continue
+		}
 		if r.Ignore {
 			if t != nil {
 				t.f("rule %q matches (%s) and marks the item as not a product: %s", r.ID, r.describe(), r.Why)
@@ -261,15 +270,6 @@ func (m *Matcher) byRules(q *query, t tracer) (Result, decision) {
 				}
 				continue
 			}
-		}
-		if ver == "" {
-			ver = q.upstream()
-		}
-		if r.vre != nil && !r.vre.MatchString(ver) {
-			if t != nil {
-				t.f("rule %q matches (%s) but version %q does not match its version_pattern %q; skipped", r.ID, r.describe(), ver, r.VersionPattern)
-			}
-			continue
 		}
 		if t != nil {
 			t.f("rule %q matches (%s) → %s %s", r.ID, r.describe(), p.ID, ver)

@@ -59,7 +59,9 @@ type Rule struct {
 	// VersionPattern, when set, is a regular expression the version (after
 	// Version/upstream extraction) must match in full, or the rule does not
 	// apply: it keeps out packages that share a name but not a numbering
-	// (Google Cloud SDK's kubectl is versioned like the SDK, 528.0.0).
+	// (Google Cloud SDK's kubectl is versioned like the SDK, 528.0.0), and
+	// lets an ignore rule apply to some versions only (Ubuntu's firefox
+	// 1snap1).
 	VersionPattern string `yaml:"version_pattern,omitempty" json:"version_pattern,omitempty"`
 	// Ignore marks the items as not being a product (meta-packages,
 	// language modules), so neither later rules nor identifiers match them.

@@ -54,6 +54,14 @@ func debianUpstream(v string) string {
 	if i := strings.LastIndexByte(v, '-'); i > 0 {
 		v = v[:i]
 	}
+	// A release word after the version ("3.2.3-stable", "6.4.2-final")
+	// says it is no pre-release; the version is what precedes it.
+	for _, w := range []string{"-stable", "-final", "-release", "-ga"} {
+		if i := strings.Index(v, w); i > 0 && (i+len(w) == len(v) || !isLetter(v[i+len(w)])) {
+			v = v[:i] + v[i+len(w):]
+			break
+		}
+	}
 	// "+really" means the package carries an older upstream under a newer number.
 	if i := strings.Index(v, "+really"); i >= 0 {
 		v = v[i+len("+really"):]

@@ -31,6 +31,9 @@ func TestUpstream(t *testing.T) {
 		{"dpkg", "4.2~dfsg-1", "4.2"},
 		{"dpkg", "0.9.8+ds-3", "0.9.8"},
 		{"dpkg", "248+deb12u1", "248"},
+		// a release word is not a pre-release
+		{"dpkg", "3.2.3-stable-1+b3", "3.2.3"},
+		{"dpkg", "6.4.2-final+dfsg-1", "6.4.2"},
 		{"dpkg", "3.11.2-1+b1", "3.11.2"},
 		{"dpkg", "  6.1.119-1 ", "6.1.119"},
 		{"dpkg", "", ""},

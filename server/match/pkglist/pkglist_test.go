@@ -65,9 +65,8 @@ o:py3-django
 T:High-level Python Web framework
 `, []api.Item{{Source: "apk", Name: "nginx", Version: "1.24.0-r7", SourcePkg: "nginx", Summary: "HTTP and reverse proxy server (stable version)"},
 			{Source: "apk", Name: "py3-django", Version: "4.2.8-r0", SourcePkg: "py3-django", Summary: "High-level Python Web framework"}}},
-		{"rpm with vendor and source rpm", FormatAuto, "openssl-libs-1:3.0.7-27.el9.x86_64\tRed Hat, Inc.\topenssl-3.0.7-27.el9.src.rpm\tA general purpose cryptography library\n" +
-			"gpg-pubkey-fd431d51-4ae0493b\t(none)\t(none)\n",
-			nil}, // gpg-pubkey has no architecture: an error, tested below
+		{"rpm signing keys are no packages", FormatAuto, "gpg-pubkey-fd431d51-4ae0493b.(none)\t(none)\t(none)\tgpg(Red Hat, Inc.)\nbash-5.1.8-6.el9_1.x86_64\n",
+			[]api.Item{{Source: "rpm", Name: "bash", Version: "5.1.8-6.el9_1", Arch: "x86_64", SourcePkg: "bash"}}},
 		{"plain rpm -qa", FormatRPM, "bash-5.1.8-6.el9_1.x86_64\npython3-django-4.2.7-1.fc39.noarch\n",
 			[]api.Item{{Source: "rpm", Name: "bash", Version: "5.1.8-6.el9_1", Arch: "x86_64", SourcePkg: "bash"},
 				{Source: "rpm", Name: "python3-django", Version: "4.2.7-1.fc39", Arch: "noarch", SourcePkg: "python3-django"}}},

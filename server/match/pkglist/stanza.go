@@ -141,7 +141,7 @@ func (st *stanza) item(apk bool) (api.Item, bool, error) {
 // rpmArches are the architectures a NEVRA ends with.
 var rpmArches = map[string]bool{
 	"x86_64": true, "noarch": true, "aarch64": true, "i686": true, "i386": true, "ppc64le": true, "s390x": true,
-	"armv7hl": true, "src": true, "ppc64": true, "riscv64": true,
+	"armv7hl": true, "src": true, "ppc64": true, "riscv64": true, "(none)": true,
 }
 
 // parseNEVRA splits "openssl-libs-1:3.0.7-27.el9.x86_64" into the name,
@@ -193,6 +193,12 @@ func readRPM(r io.Reader, fn func(api.Item) error) error {
 		name, evr, arch, ok := parseNEVRA(f[0])
 		if !ok {
 			return fmt.Errorf("line %d: want NAME-[EPOCH:]VERSION-RELEASE.ARCH[<TAB>VENDOR[<TAB>SOURCERPM[<TAB>SUMMARY]]], got %q", n, clip(line))
+		}
+		if name == "gpg-pubkey" {
+			continue // an imported signing key, listed like a package
+		}
+		if arch == "(none)" {
+			arch = ""
 		}
 		it := api.Item{Source: "rpm", Name: name, Version: evr, Arch: arch, SourcePkg: name}
 		if len(f) > 1 && f[1] != "(none)" {
