@@ -297,6 +297,38 @@ type HostVerdict struct {
 	Reason         string    `json:"reason"`
 	CatalogVersion string    `json:"catalog_version"` // the catalog that produced this status
 	ChangedAt      time.Time `json:"changed_at"`
+	// Maintainer is whose support the verdict follows: "upstream", or the
+	// distribution whose own archive the package came from ("debian"), with
+	// its release in MaintainerRelease ("12") and the package's candidate
+	// version (what the host's package manager would install) in Candidate.
+	Maintainer        string `json:"maintainer"`
+	MaintainerRelease string `json:"maintainer_release,omitempty"`
+	Candidate         string `json:"candidate,omitempty"`
+	// CatalogDate is the day the catalog data behind the verdict was taken
+	// (YYYY-MM-DD).
+	CatalogDate string `json:"catalog_date"`
+	// Warnings are sentences to show besides the reason: the catalog data's
+	// age past 30 days, the host's repository data's age past 30 days, a
+	// coming end of life the status does not show; [] when none.
+	Warnings []string `json:"warnings"`
+	// Upstream is, for a distribution's package, what the product's own
+	// lifecycle says (kept as context: "Perl 5.36 reached end of life
+	// upstream").
+	Upstream *UpstreamVerdict `json:"upstream,omitempty"`
+}
+
+// UpstreamVerdict is the upstream verdict kept as context beside a
+// distribution's verdict.
+type UpstreamVerdict struct {
+	Support   string `json:"support"`
+	Phase     string `json:"phase"`
+	Patch     string `json:"patch"`
+	Status    string `json:"status"`
+	Cycle     string `json:"cycle,omitempty"`
+	Latest    string `json:"latest,omitempty"`
+	EOL       any    `json:"eol"`
+	UpgradeTo string `json:"upgrade_to,omitempty"`
+	Reason    string `json:"reason"`
 }
 
 // InventoryItem is one installed item with what it matched.

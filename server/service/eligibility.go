@@ -74,7 +74,7 @@ func hostAnswer(e *engine, h api.Host, product string, installs []store.Install,
 	var all []api.Eligibility
 	worst := -1
 	for _, in := range installs {
-		el := eligibility(e.evaluate(product, in.Version, day), day)
+		el := eligibility(e.evaluate(product, in.Version, in.Context, day), day)
 		el.Host, el.HostID, el.Installed, el.LastReportAt = h.Hostname, h.ID, in.Installed, h.LastReportAt
 		all = append(all, el)
 		if worst < 0 || worse(el, all[worst]) {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +29,7 @@ type engine struct {
 	evals   map[evalKey]catalog.Verdict
 }
 
-type evalKey struct{ product, version, asOf string }
+type evalKey struct{ product, version, context, asOf string }
 
 // cacheMax bounds each cache; past it the cache starts over.
 const cacheMax = 1 << 18
@@ -65,9 +66,11 @@ func (e *engine) match(it api.Item) store.Match {
 	return m
 }
 
-// evaluate returns the verdict for product at version on day asOf (YYYY-MM-DD).
-func (e *engine) evaluate(product, version, asOf string) catalog.Verdict {
-	k := evalKey{product, version, asOf}
+// evaluate returns the verdict for product at (upstream) version in the
+// stored context ctxKey (see evalContext; "" judges it upstream for a host
+// enrolled in nothing) on day asOf (YYYY-MM-DD), under the engine's policy.
+func (e *engine) evaluate(product, version, ctxKey, asOf string) catalog.Verdict {
+	k := evalKey{product, version, ctxKey, asOf}
 	e.mu.RLock()
 	v, ok := e.evals[k]
 	e.mu.RUnlock()
@@ -78,12 +81,18 @@ func (e *engine) evaluate(product, version, asOf string) catalog.Verdict {
 	if err != nil {
 		day = time.Now().UTC().Truncate(24 * time.Hour)
 	}
-	v = e.cat.Evaluate(product, version, day, e.policy)
+	c := parseContext(ctxKey)
+	v = e.cat.EvaluateIn(product, version, c.catalogContext(), day, e.policy)
 	if v.Product == "" {
 		v.Product = product
 	}
 	if v.Version == "" {
 		v.Version = version
+	}
+	if c.Distro != "" && v.Maintainer == c.Distro {
+		if w := repoAgeWarning(c.RepoDate, day); w != "" {
+			v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], w)
+		}
 	}
 	e.mu.Lock()
 	if len(e.evals) >= cacheMax {
@@ -135,9 +144,12 @@ func hostFromOSItem(it api.Item) api.HostInfo {
 	return api.HostInfo{OS: id.OS, OSID: id.OSID, OSName: id.OSName, OSVersion: id.OSVersion, OSBuild: id.OSBuild, Arch: it.Arch}
 }
 
-// prepare matches a full report's items (plus the OS) and evaluates every
-// distinct matched (product, version) once.
-func (e *engine) prepare(r *api.Report, asOf string) ([]store.MatchedItem, []store.Verdict) {
+// prepare matches a full report's items (plus the OS, built from the host
+// block) and judges them (judge): seen holds the first-seen time of each
+// package's candidate known for the host, now is the time of a candidate
+// seen for the first time. It returns the matched items, their verdicts
+// and the candidates to remember for the host.
+func (e *engine) prepare(r *api.Report, asOf string, seen map[candidateKey]store.Candidate, now time.Time) ([]store.MatchedItem, []store.Verdict, []store.Candidate) {
 	items := make([]store.MatchedItem, 0, len(r.Items)+1)
 	if it, ok := osItem(r.Host); ok {
 		items = append(items, store.MatchedItem{Item: it, Match: e.match(it)})
@@ -153,19 +165,86 @@ func (e *engine) prepare(r *api.Report, asOf string) ([]store.MatchedItem, []sto
 		seenItem[it] = true
 		items = append(items, store.MatchedItem{Item: it, Match: e.match(it)})
 	}
-	type pv struct{ p, v string }
-	seen := map[pv]bool{}
-	var vs []store.Verdict
+	cands := candidates(items, seen, now)
+	return items, e.judge(r.Host, items, cands, asOf), cands
+}
+
+// candidates returns the packages whose candidate is newer than the
+// installed version, with the time the server first saw that candidate for
+// the host: kept from old while the candidate is unchanged, now when it is
+// new or changed.
+func candidates(items []store.MatchedItem, old map[candidateKey]store.Candidate, now time.Time) []store.Candidate {
+	var out []store.Candidate
+	done := map[candidateKey]bool{}
 	for _, mi := range items {
+		it := &mi.Item
+		if it.Candidate == "" || it.Candidate == it.Version || it.Source == osSource {
+			continue
+		}
+		k := candidateKey{it.Source, it.Name, it.Arch}
+		if done[k] {
+			continue
+		}
+		done[k] = true
+		c := store.Candidate{Source: it.Source, Name: it.Name, Arch: it.Arch, Candidate: it.Candidate, FirstSeen: now.UTC()}
+		if o, ok := old[k]; ok && o.Candidate == it.Candidate && !o.FirstSeen.IsZero() {
+			c.FirstSeen = o.FirstSeen
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// facts returns what the host's verdicts depend on besides each install.
+// items must hold the host's OS item when it has one.
+func (e *engine) facts(info api.HostInfo, items []store.MatchedItem) hostFacts {
+	h := hostFacts{repoDate: info.RepoDataDate}
+	if len(info.ExtendedSupport) > 0 {
+		h.enrolled = slices.Clone(info.ExtendedSupport)
+		slices.Sort(h.enrolled)
+		h.enrolled = slices.Compact(h.enrolled)
+	}
+	for _, mi := range items {
+		if mi.Item.Source == osSource && mi.Match.Product != "" {
+			h.osProduct = mi.Match.Product
+			h.osRelease = e.cat.ParseVersion(mi.Match.Product, mi.Match.Version).Cycle()
+			break
+		}
+	}
+	return h
+}
+
+// judge evaluates a host's matched items, each in its context
+// (contextOf): one verdict per distinct matched (product, version). When
+// several items share one (python3.11 and libpython3.11-stdlib), the
+// verdict is the worst of theirs, so no item's trouble is hidden.
+func (e *engine) judge(info api.HostInfo, items []store.MatchedItem, cands []store.Candidate, asOf string) []store.Verdict {
+	h := e.facts(info, items)
+	seen := make(map[candidateKey]time.Time, len(cands))
+	for _, c := range cands {
+		seen[candidateKey{c.Source, c.Name, c.Arch}] = c.FirstSeen
+	}
+	type pv struct{ p, v string }
+	at := map[pv]int{}
+	var vs []store.Verdict
+	for i := range items {
+		mi := &items[i]
 		if mi.Match.Product == "" {
 			continue
 		}
+		c := contextOf(&h, &mi.Item, seen[candidateKey{mi.Item.Source, mi.Item.Name, mi.Item.Arch}])
+		key := c.key()
+		v := store.Verdict{Installed: mi.Item.Version, Context: key, V: e.evaluate(mi.Match.Product, mi.Match.Version, key, asOf)}
 		k := pv{mi.Match.Product, mi.Match.Version}
-		if seen[k] {
+		j, ok := at[k]
+		if !ok {
+			at[k] = len(vs)
+			vs = append(vs, v)
 			continue
 		}
-		seen[k] = true
-		vs = append(vs, store.Verdict{Installed: mi.Item.Version, V: e.evaluate(k.p, k.v, asOf)})
+		if catalog.StatusRank(v.V.Status) < catalog.StatusRank(vs[j].V.Status) {
+			vs[j] = v
+		}
 	}
-	return items, vs
+	return vs
 }

@@ -121,7 +121,7 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 	}
 	host.Hostname = name
 	day := s.Today()
-	matched, verdicts := e.prepare(&api.Report{Host: host, Items: items}, day)
+	matched, verdicts, _ := e.prepare(&api.Report{Host: host, Items: items}, day, nil, s.cfg.Now())
 	up := api.SBOMUpload{UploadedBy: in.By, Format: doc.Format, SpecVersion: doc.SpecVersion, Document: doc.Name, Serial: doc.Serial,
 		Tools: doc.Tools, SHA256: hex.EncodeToString(hash.Sum(nil)), Bytes: doc.Bytes, Components: doc.Components}
 	for _, mi := range matched {

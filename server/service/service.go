@@ -33,6 +33,9 @@ type Store interface {
 	FindHost(ctx context.Context, ref string) (api.Host, int64, error)
 	// HostInstalls lists a product's versions installed on a host.
 	HostInstalls(ctx context.Context, hostID int64, product string) ([]store.Install, error)
+	// Candidates lists a host's packages whose candidate is newer than the
+	// installed version, with when the server first saw each candidate.
+	Candidates(ctx context.Context, hostID int64) ([]store.Candidate, error)
 	// ReportSeen reports whether a host already sent a report id.
 	ReportSeen(ctx context.Context, hostID int64, reportID string) (bool, error)
 	// ApplyReport stores a matched and judged report in one transaction,
@@ -86,7 +89,9 @@ type Config struct {
 	// become due (default Monday, 7).
 	RiskWeekday time.Weekday
 	RiskHour    int
-	// Policy is the support policy (warning window, patch grace period).
+	// Policy is the support policy (warning window, patch grace period,
+	// which extended-support programmes count, globally and per product),
+	// applied to every evaluation: ingest, fleet re-evaluation, eligibility.
 	Policy catalog.Policy
 	// Notify is called after a committed change queued notifier events (a
 	// report or a re-evaluation changed verdicts, the catalog changed); the
@@ -227,10 +232,18 @@ func (s *Service) Ingest(ctx context.Context, host store.HostRef, rep api.Report
 		if seen { // a repeat: acknowledge without matching anything
 			return store.ReportResult{Duplicate: true}, nil
 		}
+		old, err := s.st.Candidates(ctx, host.ID)
+		if err != nil {
+			return store.ReportResult{}, err
+		}
+		known := make(map[candidateKey]store.Candidate, len(old))
+		for _, c := range old {
+			known[candidateKey{c.Source, c.Name, c.Arch}] = c
+		}
 		e := s.engine()
 		in.AsOf = s.Today()
 		in.CatalogVersion = e.version
-		in.Items, in.Verdicts = e.prepare(&rep, in.AsOf)
+		in.Items, in.Verdicts, in.Candidates = e.prepare(&rep, in.AsOf, known, s.cfg.Now())
 	}
 	res, err := s.st.ApplyReport(ctx, in) // re-checks the report id in its transaction
 	if err != nil {
@@ -270,7 +283,10 @@ func (s *Service) ReEvaluateIfStale(ctx context.Context) error {
 	}
 	start := time.Now()
 	in := store.ReEvalInput{CatalogVersion: e.version, AsOf: day,
-		Evaluate: func(p, v string) catalog.Verdict { return e.evaluate(p, v, day) }}
+		Evaluate: func(p, v, c string) catalog.Verdict { return e.evaluate(p, v, c, day) },
+		Rejudge: func(h store.HostInventory) []store.Verdict {
+			return e.judge(h.Info, h.Items, h.Candidates, day)
+		}}
 	if st.CatalogVersion != e.version {
 		in.Match = e.match
 	}
@@ -310,7 +326,8 @@ func (s *Service) rejudge(ctx context.Context, ids []int64) error {
 	e := s.engine()
 	day := s.Today()
 	return s.st.RejudgeHosts(ctx, ids, store.ReEvalInput{CatalogVersion: e.version, AsOf: day,
-		Evaluate: func(p, v string) catalog.Verdict { return e.evaluate(p, v, day) }, Match: e.match})
+		Evaluate: func(p, v, c string) catalog.Verdict { return e.evaluate(p, v, c, day) }, Match: e.match,
+		Rejudge: func(h store.HostInventory) []store.Verdict { return e.judge(h.Info, h.Items, h.Candidates, day) }})
 }
 
 // rejudgePending judges again the hosts CatalogChanged queued.

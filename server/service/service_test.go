@@ -30,6 +30,7 @@ type fakeStore struct {
 	onApply     func()   // runs inside ApplyReport (a catalog change mid-report)
 	rejudged    []store.ReEvalInput
 	rejudgedIDs [][]int64
+	cands       []store.Candidate
 }
 
 func (f *fakeStore) FindHost(_ context.Context, ref string) (api.Host, int64, error) {
@@ -48,6 +49,12 @@ func (f *fakeStore) HostInstalls(_ context.Context, hostID int64, product string
 }
 
 func (f *fakeStore) ReportSeen(context.Context, int64, string) (bool, error) { return false, nil }
+
+func (f *fakeStore) Candidates(context.Context, int64) ([]store.Candidate, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cands, nil
+}
 
 func (f *fakeStore) ApplyReport(_ context.Context, in store.ReportInput) (store.ReportResult, error) {
 	if f.onApply != nil {

@@ -281,7 +281,7 @@ func BenchmarkReEvaluate(b *testing.B) {
 		loadVerdicts(b, st, n)
 		run := func(version, asOf string, eval func(p, v string) catalog.Verdict) (ReEvalResult, time.Duration, time.Duration) {
 			start, cpu0 := time.Now(), cpuTime()
-			res, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: version, AsOf: asOf, Evaluate: eval})
+			res, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: version, AsOf: asOf, Evaluate: anyContext(eval)})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -164,7 +164,7 @@ func (s *Store) EachNonCompliant(ctx context.Context, sc Scope, fn func(NonCompl
 	cond, args := sc.hosts("h")
 	rows, err := s.r.QueryContext(ctx, `SELECT h.uid, h.hostname, v.product, v.version, v.installed, v.cycle, v.status, COALESCE(e.verdict, '')
 		FROM verdicts v JOIN hosts h ON h.id = v.host_id
-		LEFT JOIN evaluations e ON e.product = v.product AND e.version = v.version
+		LEFT JOIN evaluations e ON e.product = v.product AND e.version = v.version AND e.context = v.context
 		WHERE v.status IN (?, ?, ?, ?)`+cond+` ORDER BY h.hostname, h.uid, v.product, v.version`,
 		append([]any{NonCompliantStatuses[0], NonCompliantStatuses[1], NonCompliantStatuses[2], NonCompliantStatuses[3]}, args...)...)
 	if err != nil {
@@ -201,7 +201,7 @@ func (s *Store) HostVerdictFor(ctx context.Context, hostID int64, product string
 	var match []api.HostVerdict
 	for _, v := range all {
 		if v.Product == product {
-			match = append(match, v)
+			match = append(match, v.HostVerdict)
 		}
 	}
 	if len(match) == 0 {
@@ -214,6 +214,7 @@ func (s *Store) HostVerdictFor(ctx context.Context, hostID int64, product string
 type Install struct {
 	Version   string // upstream version the verdict is for
 	Installed string // as installed
+	Context   string // the context it is judged in (Verdict.Context)
 }
 
 // HostInstalls lists the versions of product installed on a host (from its
@@ -222,7 +223,7 @@ func (s *Store) HostInstalls(ctx context.Context, hostID int64, product string) 
 	// No ORDER BY: sorting by version would steer the planner to the
 	// (product, version, host_id) key and a scan of every install of the
 	// product, instead of the (host_id, product) index.
-	rows, err := s.r.QueryContext(ctx, `SELECT version, installed FROM verdicts WHERE host_id = ? AND product = ?`, hostID, product)
+	rows, err := s.r.QueryContext(ctx, `SELECT version, installed, context FROM verdicts WHERE host_id = ? AND product = ?`, hostID, product)
 	if err != nil {
 		return nil, fmt.Errorf("host installs: %w", err)
 	}
@@ -230,7 +231,7 @@ func (s *Store) HostInstalls(ctx context.Context, hostID int64, product string) 
 	var out []Install
 	for rows.Next() {
 		var in Install
-		if err := rows.Scan(&in.Version, &in.Installed); err != nil {
+		if err := rows.Scan(&in.Version, &in.Installed, &in.Context); err != nil {
 			return nil, fmt.Errorf("host installs: %w", err)
 		}
 		out = append(out, in)

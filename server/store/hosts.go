@@ -518,8 +518,13 @@ func (s *Store) HostDetail(ctx context.Context, sc Scope, ref string) (api.HostD
 		return d, fmt.Errorf("host detail: %w", err)
 	}
 	d.Host, d.Info, d.Errors = r.host, r.info, r.errors
-	if d.Verdicts, err = s.hostVerdicts(ctx, id); err != nil {
+	vs, err := s.hostVerdicts(ctx, id)
+	if err != nil {
 		return d, err
+	}
+	d.Verdicts = make([]api.HostVerdict, len(vs))
+	for i := range vs {
+		d.Verdicts[i] = vs[i].HostVerdict
 	}
 	if d.Inventory, err = s.hostInventory(ctx, id); err != nil {
 		return d, err

@@ -199,6 +199,43 @@ var Schema = migrate.Set{Owner: "store", Table: "schema_version", Postgres: pgSt
 	ALTER TABLE hosts ADD COLUMN pending_at BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE hosts ADD COLUMN pending_from TEXT NOT NULL DEFAULT '';
 	CREATE UNIQUE INDEX hosts_pending_key ON hosts(pending_key_hash)`,
+	// 14: when the server first saw each package's newer candidate on a
+	// host: a distribution's package is patch-overdue once the grace period
+	// has passed since then. Kept while the candidate is unchanged, reset
+	// when it changes, gone when the package is current again.
+	`CREATE TABLE candidates (
+		host_id    BIGINT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+		source     TEXT NOT NULL,
+		name       TEXT NOT NULL,
+		arch       TEXT NOT NULL,
+		candidate  TEXT NOT NULL,
+		first_seen BIGINT NOT NULL,
+		PRIMARY KEY (host_id, source, name, arch)
+	)`,
+	// 15: a verdict depends on the install's context as well as on
+	// (product, version): the distribution that maintains it, the installed
+	// and candidate package versions, the candidate's first sighting, the
+	// host's repository-data day and paid enrolments (service.evalContext,
+	// '' for an upstream install on a host enrolled in nothing). Each host
+	// verdict names its context; evaluations are stored per context.
+	// The fleet's re-evaluation walks the distinct keys on verdicts_context
+	// and reads a key's rows with their status and cycle from it alone.
+	`ALTER TABLE verdicts ADD COLUMN context TEXT NOT NULL DEFAULT '';
+	CREATE INDEX verdicts_context ON verdicts(product, version, context, status, cycle);
+	CREATE TABLE evaluations_ctx (
+		product         TEXT NOT NULL,
+		version         TEXT NOT NULL,
+		context         TEXT NOT NULL,
+		status          TEXT NOT NULL,
+		verdict         TEXT NOT NULL,
+		catalog_version TEXT NOT NULL,
+		as_of           TEXT NOT NULL,
+		PRIMARY KEY (product, version, context)
+	);
+	INSERT INTO evaluations_ctx (product, version, context, status, verdict, catalog_version, as_of)
+		SELECT product, version, '', status, verdict, catalog_version, as_of FROM evaluations;
+	DROP TABLE evaluations;
+	ALTER TABLE evaluations_ctx RENAME TO evaluations`,
 }}
 
 // SchemaVersion is the schema version this build writes: the number of steps.

@@ -28,6 +28,11 @@ type ReportInput struct {
 	// CatalogVersion is the catalog that produced Verdicts.
 	CatalogVersion string
 	AsOf           string // YYYY-MM-DD the verdicts are for
+	// Candidates are the host's packages whose candidate is newer than the
+	// installed version, with when each candidate was first seen: the
+	// host's remembered candidates become these (see Candidates), except
+	// that an unchanged candidate keeps its stored first-seen time.
+	Candidates []Candidate
 }
 
 // ReportResult says what happened to a report.
@@ -73,6 +78,9 @@ func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, 
 		}
 		fresh = inv.fresh
 		res.Added, res.Removed, res.Changes = inv.added, inv.removed, inv.changes
+		if err := diffCandidates(ctx, tx, in.Host.ID, in.Candidates); err != nil {
+			return err
+		}
 		info, err := json.Marshal(in.Report.Host)
 		if err != nil {
 			return fmt.Errorf("host info: %w", err)

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/migrate"
 	"github.com/eolwatch/eolwatch/internal/pgtest"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier"
@@ -76,6 +78,29 @@ func enroll(t testing.TB, st *Store, install, hostname string) HostRef {
 	return h
 }
 
+// anyContext adapts a context-blind verdict function to ReEvalInput.Evaluate.
+func anyContext(f func(p, v string) catalog.Verdict) func(p, v, c string) catalog.Verdict {
+	return func(p, v, _ string) catalog.Verdict { return f(p, v) }
+}
+
+// rejudgeWith is a ReEvalInput.Rejudge judging each distinct matched
+// (product, version) of a host with f.
+func rejudgeWith(f func(p, v string) catalog.Verdict) func(HostInventory) []Verdict {
+	return func(h HostInventory) []Verdict {
+		seen := map[pv]bool{}
+		var vs []Verdict
+		for _, mi := range h.Items {
+			k := pv{mi.Match.Product, mi.Match.Version}
+			if k.product == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			vs = append(vs, Verdict{Installed: mi.Item.Version, V: f(k.product, k.version)})
+		}
+		return vs
+	}
+}
+
 // verdictFor is a tiny stand-in for the catalog: versions starting with "old" are eol.
 func verdictFor(product, version string) catalog.Verdict {
 	st := catalog.StatusCurrent
@@ -138,6 +163,62 @@ func TestMigrationsIdempotentAndVersioned(t *testing.T) {
 	st.Close()
 	if _, err := OpenDatabase(ctx, database, dir); err == nil {
 		t.Fatal("Open of a newer schema succeeded, want an error")
+	}
+}
+
+// TestMigrationToContexts upgrades a database written before verdicts had
+// contexts (schema 13): its verdicts and evaluations read back as upstream
+// ones (context ""), and a host's detail still joins them.
+func TestMigrationToContexts(t *testing.T) {
+	ctx := context.Background()
+	database, dir := testLocation(t)
+	var db *sql.DB
+	var err error
+	if engine == sqldb.Postgres {
+		db, err = sqldb.OpenPostgres(ctx, database, sqldb.Options{MaxConns: 1})
+	} else {
+		db, err = sql.Open("sqlite3", "file:"+filepath.Join(dir, FileName)+"?_foreign_keys=on&_txlock=immediate")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	old := migrate.Set{Owner: Schema.Owner, Table: Schema.Table, Steps: Schema.Steps[:13], Postgres: map[int]string{}}
+	for n, q := range Schema.Postgres {
+		if n <= 13 {
+			old.Postgres[n] = q
+		}
+	}
+	if err := migrate.Apply(ctx, db, old, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO hosts (id, uid, install_id, hostname, info, node_key_hash, enrolled_at) VALUES (1, 'u1', 'i1', 'h1', '{}', 'k', 1)`,
+		`INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at)
+			VALUES (1, 'perl', '5.36.0', '5.36.0-7', '5.36', 'eol', 0, 'c1', 1)`,
+		`INSERT INTO evaluations (product, version, status, verdict, catalog_version, as_of)
+			VALUES ('perl', '5.36.0', 'eol', '{"product":"perl","version":"5.36.0","status":"eol","reason":"old"}', 'c1', '2026-11-30')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	st, err := OpenDatabase(ctx, database, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d, err := st.HostDetail(ctx, Scope{}, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Verdicts) != 1 || d.Verdicts[0].Reason != "old" || d.Verdicts[0].Maintainer != catalog.MaintainerUpstream {
+		t.Errorf("verdicts after the migration = %+v, want the stored perl evaluation, upstream", d.Verdicts)
+	}
+	keys, err := st.verdictKeys(ctx)
+	if err != nil || len(keys) != 1 || keys[0] != (pvc{"perl", "5.36.0", ""}) {
+		t.Errorf("verdictKeys = %v, %v; want perl 5.36.0 in the upstream context", keys, err)
 	}
 }
 
@@ -335,7 +416,7 @@ func TestReEvaluate(t *testing.T) {
 		}
 		return verdictFor(p, v)
 	}
-	res, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval})
+	res, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: anyContext(eval)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,17 +434,17 @@ func TestReEvaluate(t *testing.T) {
 		t.Errorf("compliance = %+v, want 5 eol hosts under c2", c)
 	}
 	// Back to current: the hosts' worst status is recomputed.
-	if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c1b", AsOf: "2025-01-02", Evaluate: verdictFor}); err != nil {
+	if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c1b", AsOf: "2025-01-02", Evaluate: anyContext(verdictFor)}); err != nil {
 		t.Fatal(err)
 	}
 	if c, _ := st.Compliance(ctx, Scope{}); c.HostsByStatus[catalog.StatusCurrent] != 5 {
 		t.Errorf("after python is current again: hosts by status %v, want 5 current", c.HostsByStatus)
 	}
-	if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval}); err != nil {
+	if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: anyContext(eval)}); err != nil {
 		t.Fatal(err)
 	}
 	// Idempotent.
-	res, err = st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval})
+	res, err = st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: anyContext(eval)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +452,7 @@ func TestReEvaluate(t *testing.T) {
 		t.Errorf("second ReEvaluate = %+v, want no changes", res)
 	}
 	// Re-matching: zlib no longer matches anything -> its verdict row goes away.
-	res, err = st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c3", AsOf: "2025-01-02", Evaluate: eval, Match: func(it api.Item) Match {
+	res, err = st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c3", AsOf: "2025-01-02", Evaluate: anyContext(eval), Rejudge: rejudgeWith(eval), Match: func(it api.Item) Match {
 		if it.Name == "python3" {
 			return Match{Product: "python", Version: it.Version, Rule: "test"}
 		}
@@ -559,30 +640,147 @@ func TestCheckinsGroupCommit(t *testing.T) {
 	}
 }
 
-func TestVerdictPairs(t *testing.T) {
+func TestVerdictKeys(t *testing.T) {
 	ctx := context.Background()
 	st := openTest(t)
-	if ps, err := st.verdictPairs(ctx); err != nil || len(ps) != 0 {
-		t.Fatalf("verdictPairs on an empty fleet = %v, %v, want none", ps, err)
+	if ps, err := st.verdictKeys(ctx); err != nil || len(ps) != 0 {
+		t.Fatalf("verdictKeys on an empty fleet = %v, %v, want none", ps, err)
 	}
 	invs := [][]MatchedItem{
 		{item("python3", "3.11.2", "python"), item("zlib", "1.2", "zlib"), item("nginx", "1.22", "nginx")},
 		{item("python3", "3.9.2", "python"), item("zlib", "1.2", "zlib")},
 		{item("python3", "3.11.2", "python"), item("zlib", "1.3", "zlib"), item("nginx", "1.2", "nginx")},
+		{item("python3", "3.11.2", "python"), item("zlib", "1.2", "zlib")},
+		{item("python3", "3.11.2", "python")},
 	}
+	// Hosts 3 and 4 judge python 3.11.2 in contexts of their own (a
+	// distribution's package); host 3's zlib too.
+	contexts := map[int]map[string]string{3: {"python": "B", "zlib": "A"}, 4: {"python": "A"}}
 	for i, inv := range invs {
 		h := enroll(t, st, fmt.Sprint("i", i), fmt.Sprint("h", i))
-		if _, err := st.ApplyReport(ctx, full(h, "r", inv...)); err != nil {
+		in := full(h, "r", inv...)
+		for j := range in.Verdicts {
+			in.Verdicts[j].Context = contexts[i][in.Verdicts[j].V.Product]
+		}
+		if _, err := st.ApplyReport(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := st.verdictPairs(ctx)
+	got, err := st.verdictKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []pv{{"nginx", "1.2"}, {"nginx", "1.22"}, {"python", "3.11.2"}, {"python", "3.9.2"}, {"zlib", "1.2"}, {"zlib", "1.3"}}
+	want := []pvc{{"nginx", "1.2", ""}, {"nginx", "1.22", ""}, {"python", "3.11.2", ""}, {"python", "3.11.2", "A"}, {"python", "3.11.2", "B"},
+		{"python", "3.9.2", ""}, {"zlib", "1.2", ""}, {"zlib", "1.2", "A"}, {"zlib", "1.3", ""}}
 	if !slices.Equal(got, want) {
-		t.Errorf("verdictPairs = %v, want %v", got, want)
+		t.Errorf("verdictKeys = %v, want %v", got, want)
+	}
+}
+
+// TestReEvaluateContexts checks that a re-evaluation judges each stored
+// context on its own and changes only the hosts in the context whose
+// verdict changed.
+func TestReEvaluateContexts(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	var hosts []HostRef
+	for i := range 3 {
+		h := enroll(t, st, fmt.Sprint("i", i), fmt.Sprint("h", i))
+		hosts = append(hosts, h)
+		in := full(h, "r", item("perl-base", "5.36.0", "perl"))
+		in.Verdicts[0].Context = []string{"", "debian-12", "debian-12"}[i]
+		if _, err := st.ApplyReport(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Upstream, perl 5.36 has ended; Debian 12 still maintains it.
+	eval := func(p, v, c string) catalog.Verdict {
+		if c == "debian-12" {
+			return catalog.Verdict{Product: p, Version: v, Status: catalog.StatusCurrent, Cycle: "1", Maintainer: "debian", Reason: "debian"}
+		}
+		return catalog.Verdict{Product: p, Version: v, Status: catalog.StatusEOL, Cycle: "1", Maintainer: "upstream", Reason: "upstream"}
+	}
+	res, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pairs != 2 || res.Rows != 1 || res.Events != 1 {
+		t.Errorf("ReEvaluate = %+v, want 2 keys, 1 row, 1 event", res)
+	}
+	for i, want := range []string{catalog.StatusEOL, catalog.StatusCurrent, catalog.StatusCurrent} {
+		d, err := st.HostDetail(ctx, Scope{}, hosts[i].UID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != want || len(d.Verdicts) != 1 || d.Verdicts[0].Status != want {
+			t.Errorf("host %d: status %s, verdicts %+v; want %s", i, d.Status, d.Verdicts, want)
+			continue
+		}
+		wantM := map[bool]string{true: "upstream", false: "debian"}[i == 0]
+		if v := d.Verdicts[0]; v.Maintainer != wantM || v.Reason != map[bool]string{true: "upstream", false: "debian"}[i == 0] {
+			t.Errorf("host %d: maintainer %q reason %q, want %s's evaluation", i, v.Maintainer, v.Reason, wantM)
+		}
+		ins, err := st.HostInstalls(ctx, hosts[i].ID, "perl")
+		if err != nil || len(ins) != 1 || ins[0].Context != []string{"", "debian-12", "debian-12"}[i] {
+			t.Errorf("host %d: HostInstalls = %+v, %v; want its context", i, ins, err)
+		}
+	}
+}
+
+// TestCandidates checks the first-seen time of a package's candidate: kept
+// across reports while the candidate is unchanged (even when a report
+// claims a later time), reset when it changes, forgotten when the package
+// is current again, and gone with its host.
+func TestCandidates(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	h := enroll(t, st, "i", "h")
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 8, 0, 0, 0, time.UTC) }
+	report := func(id string, cs ...Candidate) {
+		t.Helper()
+		in := full(h, id, item("python3.11", "3.11.2-6+deb12u6", "python"))
+		in.Candidates = cs
+		if _, err := st.ApplyReport(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func() map[string]Candidate {
+		t.Helper()
+		cs, err := st.Candidates(ctx, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]Candidate{}
+		for _, c := range cs {
+			out[c.Name] = c
+		}
+		return out
+	}
+	py := func(cand string, seen time.Time) Candidate {
+		return Candidate{Source: "dpkg", Name: "python3.11", Arch: "amd64", Candidate: cand, FirstSeen: seen}
+	}
+	ssl := Candidate{Source: "dpkg", Name: "openssl", Arch: "amd64", Candidate: "3.0.22-1~deb12u2", FirstSeen: day(2)}
+	report("r1", py("3.11.2-6+deb12u8", day(1)), ssl)
+	if c := get(); len(c) != 2 || !c["python3.11"].FirstSeen.Equal(day(1)) || c["openssl"].Candidate != ssl.Candidate {
+		t.Fatalf("after the first report: %+v", c)
+	}
+	report("r2", py("3.11.2-6+deb12u8", day(5)), ssl)
+	if c := get(); !c["python3.11"].FirstSeen.Equal(day(1)) {
+		t.Errorf("unchanged candidate: first seen %v, want it kept at %v", c["python3.11"].FirstSeen, day(1))
+	}
+	report("r3", py("3.11.2-6+deb12u9", day(9)))
+	c := get()
+	if !c["python3.11"].FirstSeen.Equal(day(9)) || c["python3.11"].Candidate != "3.11.2-6+deb12u9" {
+		t.Errorf("changed candidate: %+v, want 3.11.2-6+deb12u9 first seen %v", c["python3.11"], day(9))
+	}
+	if _, ok := c["openssl"]; ok {
+		t.Errorf("openssl is current again but its candidate is still remembered: %+v", c["openssl"])
+	}
+	if _, err := st.w.Exec(`DELETE FROM hosts WHERE id = ?`, h.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c := get(); len(c) != 0 {
+		t.Errorf("candidates of a deleted host: %+v", c)
 	}
 }
 
@@ -629,7 +827,7 @@ func TestReEvaluateHostRanks(t *testing.T) {
 	}
 	for i, step := range steps {
 		status = step
-		if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: fmt.Sprint("c", i+2), AsOf: "2025-01-02", Evaluate: eval}); err != nil {
+		if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: fmt.Sprint("c", i+2), AsOf: "2025-01-02", Evaluate: anyContext(eval)}); err != nil {
 			t.Fatal(err)
 		}
 		var bad int
@@ -665,7 +863,7 @@ func TestRejudgeHosts(t *testing.T) {
 		}
 		return Match{}
 	}
-	if err := st.RejudgeHosts(ctx, ids[:2], ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: eol, Match: onlyPython}); err != nil {
+	if err := st.RejudgeHosts(ctx, ids[:2], ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: anyContext(eol), Rejudge: rejudgeWith(eol), Match: onlyPython}); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []string{catalog.StatusEOL, catalog.StatusEOL, catalog.StatusCurrent} {

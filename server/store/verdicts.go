@@ -19,11 +19,20 @@ import (
 
 // Verdict is the verdict for one matched (product, version) on a host.
 type Verdict struct {
-	Installed string          // the version as installed (display), e.g. "3.11.2-6+deb12u1"
-	V         catalog.Verdict // V.Product and V.Version (upstream) are the key
+	Installed string // the version as installed (display), e.g. "3.11.2-6+deb12u1"
+	// Context is the install's evaluation context as the domain encodes it
+	// (the distribution maintaining the package, its package versions...;
+	// "" for an upstream install): V depends on it, so evaluations are
+	// stored per (product, version, context) and a re-evaluation passes it
+	// back to ReEvalInput.Evaluate.
+	Context string
+	V       catalog.Verdict // V.Product and V.Version (upstream) are the key
 }
 
 type pv struct{ product, version string }
+
+// pvc is a verdict's evaluation key: (product, version) in a context.
+type pvc struct{ product, version, context string }
 
 // eventWorthy reports whether a newly seen install deserves a fleet event:
 // only when it needs attention (eol-soon or worse).
@@ -33,7 +42,7 @@ func eventWorthy(status string) bool {
 
 // evalKey identifies a stored evaluation: a pair under one catalog and day.
 type evalKey struct {
-	pv
+	pvc
 	catalog, asOf string
 }
 
@@ -44,7 +53,7 @@ func (s *Store) unseenEvaluations(vs []Verdict, catalogVersion, asOf string) []V
 	defer s.mu.RUnlock()
 	out := vs[:0:0]
 	for _, v := range vs {
-		if !s.evalSeen[evalKey{pv{v.V.Product, v.V.Version}, catalogVersion, asOf}] {
+		if !s.evalSeen[evalKey{pvc{v.V.Product, v.V.Version, v.Context}, catalogVersion, asOf}] {
 			out = append(out, v)
 		}
 	}
@@ -59,19 +68,19 @@ func (s *Store) sawEvaluations(vs []Verdict, catalogVersion, asOf string) {
 		s.evalSeen = map[evalKey]bool{}
 	}
 	for _, v := range vs {
-		s.evalSeen[evalKey{pv{v.V.Product, v.V.Version}, catalogVersion, asOf}] = true
+		s.evalSeen[evalKey{pvc{v.V.Product, v.V.Version, v.Context}, catalogVersion, asOf}] = true
 	}
 }
 
-// upsertEvaluations records the verdict of each distinct (product, version)
-// under the catalog version and day that produced it.
+// upsertEvaluations records the verdict of each distinct (product, version,
+// context) under the catalog version and day that produced it.
 func (s *Store) upsertEvaluations(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string) (int, error) {
 	if len(vs) == 0 {
 		return 0, nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO evaluations (product, version, status, verdict, catalog_version, as_of)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (product, version) DO UPDATE SET status = excluded.status, verdict = excluded.verdict,
+	st, err := tx.PrepareContext(ctx, `INSERT INTO evaluations (product, version, context, status, verdict, catalog_version, as_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (product, version, context) DO UPDATE SET status = excluded.status, verdict = excluded.verdict,
 			catalog_version = excluded.catalog_version, as_of = excluded.as_of
 		WHERE evaluations.catalog_version <> excluded.catalog_version OR evaluations.as_of <> excluded.as_of`)
 	if err != nil {
@@ -84,7 +93,7 @@ func (s *Store) upsertEvaluations(ctx context.Context, tx *sql.Tx, vs []Verdict,
 		if err != nil {
 			return n, fmt.Errorf("encode verdict: %w", err)
 		}
-		res, err := st.ExecContext(ctx, v.V.Product, v.V.Version, v.V.Status, string(b), catalogVersion, asOf)
+		res, err := st.ExecContext(ctx, v.V.Product, v.V.Version, v.Context, v.V.Status, string(b), catalogVersion, asOf)
 		if err != nil {
 			return n, fmt.Errorf("store evaluation %s %s: %w", v.V.Product, v.V.Version, err)
 		}
@@ -96,8 +105,8 @@ func (s *Store) upsertEvaluations(ctx context.Context, tx *sql.Tx, vs []Verdict,
 
 type oldVerdict struct {
 	pv
-	cycle, status string
-	used          bool
+	cycle, status, context string
+	used                   bool
 }
 
 // diffVerdicts makes the host's verdict rows equal to vs and enqueues one
@@ -106,7 +115,7 @@ type oldVerdict struct {
 // that install; a new install is news only when eventWorthy. It returns the
 // host's worst status rank.
 func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Verdict, catalogVersion string, now time.Time) (rank, changes int, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT product, version, cycle, status FROM verdicts WHERE host_id = ?`, h.ID)
+	rows, err := tx.QueryContext(ctx, `SELECT product, version, cycle, status, context FROM verdicts WHERE host_id = ?`, h.ID)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read verdicts: %w", err)
 	}
@@ -114,7 +123,7 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 	var oldList []*oldVerdict
 	for rows.Next() {
 		o := &oldVerdict{}
-		if err := rows.Scan(&o.product, &o.version, &o.cycle, &o.status); err != nil {
+		if err := rows.Scan(&o.product, &o.version, &o.cycle, &o.status, &o.context); err != nil {
 			rows.Close()
 			return 0, 0, fmt.Errorf("read verdicts: %w", err)
 		}
@@ -144,7 +153,7 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 		if o.status != v.V.Status {
 			event(v.V, o.status)
 			ups = append(ups, v)
-		} else if o.cycle != v.V.Cycle {
+		} else if o.cycle != v.V.Cycle || o.context != v.Context {
 			ups = append(ups, v)
 		}
 	}
@@ -171,17 +180,17 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 		case eventWorthy(v.V.Status):
 			event(v.V, "")
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.ID, v.V.Product, v.V.Version, v.Installed, v.V.Cycle, v.V.Status,
-			catalog.StatusRank(v.V.Status), catalogVersion, now.UnixNano())
+		_, err := tx.ExecContext(ctx, `INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at, context)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.ID, v.V.Product, v.V.Version, v.Installed, v.V.Cycle, v.V.Status,
+			catalog.StatusRank(v.V.Status), catalogVersion, now.UnixNano(), v.Context)
 		if err != nil {
 			return 0, 0, fmt.Errorf("insert verdict %s %s: %w", v.V.Product, v.V.Version, err)
 		}
 	}
 	for _, v := range ups {
-		_, err := tx.ExecContext(ctx, `UPDATE verdicts SET installed = ?, cycle = ?, status = ?, status_rank = ?, catalog_version = ?, changed_at = ?
+		_, err := tx.ExecContext(ctx, `UPDATE verdicts SET installed = ?, cycle = ?, status = ?, status_rank = ?, catalog_version = ?, changed_at = ?, context = ?
 			WHERE host_id = ? AND product = ? AND version = ?`, v.Installed, v.V.Cycle, v.V.Status, catalog.StatusRank(v.V.Status),
-			catalogVersion, now.UnixNano(), h.ID, v.V.Product, v.V.Version)
+			catalogVersion, now.UnixNano(), v.Context, h.ID, v.V.Product, v.V.Version)
 		if err != nil {
 			return 0, 0, fmt.Errorf("update verdict %s %s: %w", v.V.Product, v.V.Version, err)
 		}
@@ -202,32 +211,58 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 	return rank, len(evs), nil
 }
 
+// StoredVerdict is a host's verdict as stored, with the context it was
+// judged in.
+type StoredVerdict struct {
+	api.HostVerdict
+	Context string // see Verdict.Context
+}
+
+// fillHostVerdict copies a stored evaluation's fields into hv (status and
+// cycle stay those of the host's row).
+func fillHostVerdict(hv *api.HostVerdict, v *catalog.Verdict) {
+	hv.Support, hv.Phase, hv.Patch, hv.Latest, hv.EOL = v.Support, v.Phase, v.Patch, v.Latest, v.EOL
+	hv.DaysToEOL, hv.UpgradeTo, hv.Newest, hv.Reason = v.DaysToEOL, v.UpgradeTo, v.Newest, v.Reason
+	hv.MaintainerRelease, hv.Candidate, hv.CatalogDate = v.MaintainerRelease, v.Candidate, v.CatalogDate
+	if v.Maintainer != "" {
+		hv.Maintainer = v.Maintainer
+	}
+	if v.Warnings != nil {
+		hv.Warnings = v.Warnings
+	}
+	if v.Upstream != nil {
+		hv.Upstream = &api.UpstreamVerdict{Support: v.Upstream.Support, Phase: v.Upstream.Phase, Patch: v.Upstream.Patch,
+			Status: v.Upstream.Status, Cycle: v.Upstream.Cycle, Latest: v.Upstream.Latest, EOL: v.Upstream.EOL,
+			UpgradeTo: v.Upstream.UpgradeTo, Reason: v.Upstream.Reason}
+	}
+}
+
 // hostVerdicts lists a host's verdicts, worst first.
-func (s *Store) hostVerdicts(ctx context.Context, hostID int64) ([]api.HostVerdict, error) {
+func (s *Store) hostVerdicts(ctx context.Context, hostID int64) ([]StoredVerdict, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT v.product, v.version, v.installed, v.cycle, v.status, v.catalog_version, v.changed_at,
-			COALESCE(e.verdict, '')
-		FROM verdicts v LEFT JOIN evaluations e ON e.product = v.product AND e.version = v.version
+			v.context, COALESCE(e.verdict, '')
+		FROM verdicts v LEFT JOIN evaluations e ON e.product = v.product AND e.version = v.version AND e.context = v.context
 		WHERE v.host_id = ? ORDER BY v.status_rank, v.product, v.version`, hostID)
 	if err != nil {
 		return nil, fmt.Errorf("host verdicts: %w", err)
 	}
 	defer rows.Close()
-	out := []api.HostVerdict{}
+	out := []StoredVerdict{}
 	for rows.Next() {
-		var hv api.HostVerdict
+		var hv StoredVerdict
 		var changed int64
 		var js string
-		if err := rows.Scan(&hv.Product, &hv.Version, &hv.Installed, &hv.Cycle, &hv.Status, &hv.CatalogVersion, &changed, &js); err != nil {
+		if err := rows.Scan(&hv.Product, &hv.Version, &hv.Installed, &hv.Cycle, &hv.Status, &hv.CatalogVersion, &changed, &hv.Context, &js); err != nil {
 			return nil, fmt.Errorf("host verdicts: %w", err)
 		}
 		hv.ChangedAt = unixNano(changed)
+		hv.Maintainer, hv.Warnings = catalog.MaintainerUpstream, []string{}
 		if js != "" {
 			var v catalog.Verdict
 			if err := json.Unmarshal([]byte(js), &v); err != nil {
 				return nil, fmt.Errorf("host verdicts %s %s: %w", hv.Product, hv.Version, err)
 			}
-			hv.Support, hv.Phase, hv.Patch, hv.Latest, hv.EOL = v.Support, v.Phase, v.Patch, v.Latest, v.EOL
-			hv.DaysToEOL, hv.UpgradeTo, hv.Newest, hv.Reason = v.DaysToEOL, v.UpgradeTo, v.Newest, v.Reason
+			fillHostVerdict(&hv.HostVerdict, &v)
 		}
 		out = append(out, hv)
 	}
@@ -260,16 +295,30 @@ func (s *Store) FleetState(ctx context.Context) (FleetState, error) {
 type ReEvalInput struct {
 	CatalogVersion string
 	AsOf           string // YYYY-MM-DD
-	// Evaluate returns the verdict for a (product, upstream version).
-	Evaluate func(product, version string) catalog.Verdict
+	// Evaluate returns the verdict for a (product, upstream version) in a
+	// stored context (Verdict.Context).
+	Evaluate func(product, version, context string) catalog.Verdict
 	// Match re-matches an item; nil skips re-matching (the catalog's products
 	// and identifiers did not change).
 	Match func(api.Item) Match
+	// Rejudge judges a host's whole stored inventory again, after some of
+	// its items matched differently: one verdict per distinct matched
+	// (product, version), each with its context. Required with Match.
+	Rejudge func(HostInventory) []Verdict
+}
+
+// HostInventory is a host's stored inventory, as ReEvalInput.Rejudge
+// judges it: what the host last reported of itself, its items with their
+// matches (its OS as a source "os" item) and its remembered candidates.
+type HostInventory struct {
+	Info       api.HostInfo
+	Items      []MatchedItem
+	Candidates []Candidate
 }
 
 // ReEvalResult counts what a re-evaluation did.
 type ReEvalResult struct {
-	Pairs        int // distinct (product, version) evaluated
+	Pairs        int // distinct (product, version, context) evaluated
 	Rows         int // host verdict rows updated
 	Events       int // fleet events enqueued
 	RematchHosts int // hosts whose inventory matched differently
@@ -303,22 +352,22 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 	if err != nil {
 		return res, fmt.Errorf("re-evaluate: %w", err)
 	}
-	pairs, err := s.verdictPairs(ctx)
+	keys, err := s.verdictKeys(ctx)
 	if err != nil {
 		return res, fmt.Errorf("re-evaluate: %w", err)
 	}
 	byProduct := map[string][]Verdict{}
 	var products []string
-	for _, p := range pairs {
+	for _, p := range keys {
 		if _, ok := byProduct[p.product]; !ok {
 			products = append(products, p.product)
 		}
-		v := Verdict{V: in.Evaluate(p.product, p.version)}
+		v := Verdict{Context: p.context, V: in.Evaluate(p.product, p.version, p.context)}
 		res.Pairs++
 		if k, ok := known[p]; ok && k.status == v.V.Status && k.cycle == v.V.Cycle {
-			// Every host row of this pair already has this status and cycle:
+			// Every host row of this key already has this status and cycle:
 			// only the stored evaluation (dates, reason) needs refreshing.
-			byProduct[p.product] = append(byProduct[p.product], Verdict{V: v.V, Installed: unchangedPair})
+			byProduct[p.product] = append(byProduct[p.product], Verdict{V: v.V, Context: p.context, Installed: unchangedPair})
 			continue
 		}
 		byProduct[p.product] = append(byProduct[p.product], v)
@@ -383,8 +432,8 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 // reEvalTxRows bounds the verdict rows one re-evaluation transaction rewrites.
 const reEvalTxRows = 50000
 
-// reEvalProduct applies new verdicts for one product's versions: per
-// changed pair, one read of the rows that will change (for their events and
+// reEvalProduct applies new verdicts for one product's versions (each in
+// its context): per changed key, one read of the rows that will change (for their events and
 // the hosts' worst status) and one UPDATE of those rows; then the product's
 // events in one Enqueue. buf is scratch space for the events, reused across
 // products.
@@ -393,9 +442,9 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		return 0, 0, err
 	}
 	selQ := `SELECT v.host_id, h.uid, h.hostname, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
-		WHERE v.product = ? AND v.version = ? AND (v.status <> ? OR v.cycle <> ?)`
+		WHERE v.product = ? AND v.version = ? AND v.context = ? AND (v.status <> ? OR v.cycle <> ?)`
 	upQ := `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
-		WHERE product = ? AND version = ? AND (status <> ? OR cycle <> ?)`
+		WHERE product = ? AND version = ? AND context = ? AND (status <> ? OR cycle <> ?)`
 	if s.d == sqldb.Postgres {
 		// Other servers write verdicts meanwhile: lock the rows read (in
 		// host order) and update exactly those, so events and host ranks
@@ -421,7 +470,7 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		if v.Installed == unchangedPair {
 			continue
 		}
-		r, err := sel.QueryContext(ctx, v.V.Product, v.V.Version, v.V.Status, v.V.Cycle)
+		r, err := sel.QueryContext(ctx, v.V.Product, v.V.Version, v.Context, v.V.Status, v.V.Cycle)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -453,9 +502,9 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		}
 		args := []any{v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(), v.V.Product, v.V.Version}
 		if s.d == sqldb.Postgres {
-			args = append(args, locked)
+			args = append(args, locked) // the rows read: the key's, whose status or cycle differs
 		} else {
-			args = append(args, v.V.Status, v.V.Cycle)
+			args = append(args, v.Context, v.V.Status, v.V.Cycle)
 		}
 		if _, err := up.ExecContext(ctx, args...); err != nil {
 			return 0, 0, err
@@ -470,11 +519,12 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 	return rowsChanged, len(evs), nil
 }
 
-// verdictPairs lists the distinct (product, version) pairs of the fleet's
-// verdicts in order. It walks the (product, version, host_id) key from one
-// pair to the next (a seek per pair: the next version of the product, else
-// the first version of the next product) instead of reading every row.
-func (s *Store) verdictPairs(ctx context.Context) ([]pv, error) {
+// verdictKeys lists the distinct (product, version, context) keys of the
+// fleet's verdicts in order. It walks the (product, version, context, ...)
+// index from one key to the next (a seek per key: the next context of the
+// pair, else the first context of the product's next version, else the
+// first key of the next product) instead of reading every row.
+func (s *Store) verdictKeys(ctx context.Context) ([]pvc, error) {
 	// One read transaction: the seeks see one snapshot, as one query would
 	// (PostgreSQL needs REPEATABLE READ for that).
 	var opts *sql.TxOptions
@@ -486,19 +536,24 @@ func (s *Store) verdictPairs(ctx context.Context) ([]pv, error) {
 		return nil, err
 	}
 	defer conn.Rollback()
-	nextVersion, err := conn.PrepareContext(ctx, `SELECT version FROM verdicts WHERE product = ? AND version > ? ORDER BY version LIMIT 1`)
+	nextContext, err := conn.PrepareContext(ctx, `SELECT context FROM verdicts WHERE product = ? AND version = ? AND context > ? ORDER BY context LIMIT 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer nextContext.Close()
+	nextVersion, err := conn.PrepareContext(ctx, `SELECT version, context FROM verdicts WHERE product = ? AND version > ? ORDER BY version, context LIMIT 1`)
 	if err != nil {
 		return nil, err
 	}
 	defer nextVersion.Close()
-	nextProduct, err := conn.PrepareContext(ctx, `SELECT product, version FROM verdicts WHERE product > ? ORDER BY product, version LIMIT 1`)
+	nextProduct, err := conn.PrepareContext(ctx, `SELECT product, version, context FROM verdicts WHERE product > ? ORDER BY product, version, context LIMIT 1`)
 	if err != nil {
 		return nil, err
 	}
 	defer nextProduct.Close()
-	var out []pv
-	var p pv
-	err = conn.QueryRowContext(ctx, `SELECT product, version FROM verdicts ORDER BY product, version LIMIT 1`).Scan(&p.product, &p.version)
+	var out []pvc
+	var p pvc
+	err = conn.QueryRowContext(ctx, `SELECT product, version, context FROM verdicts ORDER BY product, version, context LIMIT 1`).Scan(&p.product, &p.version, &p.context)
 	for {
 		if err == sql.ErrNoRows {
 			return out, nil
@@ -506,9 +561,18 @@ func (s *Store) verdictPairs(ctx context.Context) ([]pv, error) {
 		if err != nil {
 			return nil, err
 		}
-		for {
-			out = append(out, p)
-			err := nextVersion.QueryRowContext(ctx, p.product, p.version).Scan(&p.version)
+		for { // the product's versions
+			for { // the version's contexts
+				out = append(out, p)
+				err := nextContext.QueryRowContext(ctx, p.product, p.version, p.context).Scan(&p.context)
+				if err == sql.ErrNoRows {
+					break
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+			err := nextVersion.QueryRowContext(ctx, p.product, p.version).Scan(&p.version, &p.context)
 			if err == sql.ErrNoRows {
 				break
 			}
@@ -516,7 +580,7 @@ func (s *Store) verdictPairs(ctx context.Context) ([]pv, error) {
 				return nil, err
 			}
 		}
-		err = nextProduct.QueryRowContext(ctx, p.product).Scan(&p.product, &p.version)
+		err = nextProduct.QueryRowContext(ctx, p.product).Scan(&p.product, &p.version, &p.context)
 	}
 }
 
@@ -527,24 +591,24 @@ const unchangedPair = "\x00unchanged"
 type knownEval struct{ status, cycle string }
 
 // evaluations returns the stored evaluations that were written under the
-// fleet's current catalog and day: for those, every host row of the pair
+// fleet's current catalog and day: for those, every host row of the key
 // agrees with the evaluation's status and cycle.
-func (s *Store) evaluations(ctx context.Context, st FleetState) (map[pv]knownEval, error) {
-	out := map[pv]knownEval{}
+func (s *Store) evaluations(ctx context.Context, st FleetState) (map[pvc]knownEval, error) {
+	out := map[pvc]knownEval{}
 	if st.CatalogVersion == "" {
 		return out, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT product, version, status, verdict FROM evaluations WHERE catalog_version = ? AND as_of = ?`,
+	rows, err := s.r.QueryContext(ctx, `SELECT product, version, context, status, verdict FROM evaluations WHERE catalog_version = ? AND as_of = ?`,
 		st.CatalogVersion, st.AsOf)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p pv
+		var p pvc
 		var k knownEval
 		var js string
-		if err := rows.Scan(&p.product, &p.version, &k.status, &js); err != nil {
+		if err := rows.Scan(&p.product, &p.version, &p.context, &k.status, &js); err != nil {
 			return nil, err
 		}
 		var v catalog.Verdict
@@ -657,7 +721,7 @@ func updateHostRanks(ctx context.Context, tx *sql.Tx, hostIDs []int64) error {
 }
 
 // recomputeHost rebuilds one host's verdicts from its stored inventory (after
-// its items matched differently).
+// its items matched differently), judged by in.Rejudge.
 func (s *Store) recomputeHost(ctx context.Context, hostID int64, in ReEvalInput, now time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockHost(ctx, tx, hostID); err != nil {
@@ -665,44 +729,47 @@ func (s *Store) recomputeHost(ctx context.Context, hostID int64, in ReEvalInput,
 		}
 		var h HostRef
 		h.ID = hostID
-		if err := tx.QueryRowContext(ctx, `SELECT uid, install_id, hostname FROM hosts WHERE id = ?`, hostID).Scan(&h.UID, &h.InstallID, &h.Hostname); err != nil {
+		var info string
+		if err := tx.QueryRowContext(ctx, `SELECT uid, install_id, hostname, info FROM hosts WHERE id = ?`, hostID).Scan(&h.UID, &h.InstallID, &h.Hostname, &info); err != nil {
 			return fmt.Errorf("recompute host: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT s.product, s.match_version, s.version FROM host_software hs JOIN software s ON s.id = hs.software_id
-			WHERE hs.host_id = ? AND s.product <> '' ORDER BY s.product, s.match_version, s.source, s.name`, hostID)
+		var inv HostInventory
+		if err := json.Unmarshal([]byte(info), &inv.Info); err != nil {
+			return fmt.Errorf("recompute host %s: info: %w", h.UID, err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT s.source, s.name, s.version, s.arch, s.extra, s.product, s.match_version, s.rule
+			FROM host_software hs JOIN software s ON s.id = hs.software_id
+			WHERE hs.host_id = ? ORDER BY s.product, s.match_version, s.source, s.name`, hostID)
 		if err != nil {
 			return fmt.Errorf("recompute host: %w", err)
 		}
-		seen := map[pv]bool{}
-		var vs []Verdict
 		unmatched := 0
 		for rows.Next() {
-			var p pv
-			var installed string
-			if err := rows.Scan(&p.product, &p.version, &installed); err != nil {
+			var k swKey
+			var m Match
+			if err := rows.Scan(&k.source, &k.name, &k.version, &k.arch, &k.extra, &m.Product, &m.Version, &m.Rule); err != nil {
 				rows.Close()
 				return fmt.Errorf("recompute host: %w", err)
 			}
-			if seen[p] {
-				continue
+			if m.Product == "" {
+				unmatched++
 			}
-			seen[p] = true
-			vs = append(vs, Verdict{Installed: installed, V: in.Evaluate(p.product, p.version)})
+			inv.Items = append(inv.Items, MatchedItem{Item: k.item(), Match: m})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("recompute host: %w", err)
 		}
+		if inv.Candidates, err = txCandidates(ctx, tx, hostID); err != nil {
+			return fmt.Errorf("recompute host: %w", err)
+		}
+		vs := in.Rejudge(inv)
 		if _, err := s.upsertEvaluations(ctx, tx, vs, in.CatalogVersion, in.AsOf); err != nil {
 			return err
 		}
 		rank, _, err := s.diffVerdicts(ctx, tx, h, vs, in.CatalogVersion, now)
 		if err != nil {
 			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM host_software hs JOIN software s ON s.id = hs.software_id
-			WHERE hs.host_id = ? AND s.product = ''`, hostID).Scan(&unmatched); err != nil {
-			return fmt.Errorf("recompute host: %w", err)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE hosts SET status_rank = ?, unmatched_count = ? WHERE id = ?`, rank, unmatched, hostID)
 		return err

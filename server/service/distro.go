@@ -1,0 +1,165 @@
+package service
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// distroOrigins says which distributions' own archives a package origin
+// stands for: the key is an item's Origin as agents report it (apt's
+// Release "Origin:" and the rpm Vendor tag, lower-cased; "alpine" for
+// Alpine's repositories), the value the catalog product ids of the host
+// operating systems whose archive that origin is. A package whose origin
+// names the host's own distribution is judged by the distribution release
+// (catalog.EvaluateIn); any other origin (a vendor's repository such as
+// NodeSource, PGDG or Docker, a backports or third-party archive) and an
+// empty one (installed by hand, or from a repository since removed) is
+// judged upstream.
+var distroOrigins = map[string][]string{
+	"debian":   {"debian"},
+	"raspbian": {"debian"},
+	"ubuntu":   {"ubuntu"},
+	// Ubuntu Pro's ESM archives rebuild Ubuntu's own packages.
+	"ubuntuesm":                            {"ubuntu"},
+	"ubuntuesmapps":                        {"ubuntu"},
+	"red hat, inc.":                        {"rhel"},
+	"rocky enterprise software foundation": {"rocky-linux"},
+	"almalinux":                            {"almalinux"},
+	"centos":                               {"centos", "centos-stream"},
+	"fedora project":                       {"fedora"},
+	"amazon linux":                         {"amazon-linux"},
+	"amazon.com":                           {"amazon-linux"},
+	"oracle america":                       {"oracle-linux"},
+	// openSUSE Leap 15.3 and later ship SUSE's own binaries beside its own.
+	"suse llc <https://www.suse.com/>": {"sles", "opensuse"},
+	"opensuse":                         {"opensuse"},
+	"alpine":                           {"alpine-linux"},
+}
+
+// distroOf returns the catalog product id of the host distribution whose
+// own archive origin is, or "" when origin is not the archive of hostOS.
+func distroOf(origin, hostOS string) string {
+	if origin == "" || hostOS == "" {
+		return ""
+	}
+	if slices.Contains(distroOrigins[strings.ToLower(strings.TrimSpace(origin))], hostOS) {
+		return hostOS
+	}
+	return ""
+}
+
+// hostFacts is what a host's verdicts depend on besides each install:
+// its operating system (as the catalog knows it), its paid
+// extended-support enrolments and how fresh its repository data is.
+type hostFacts struct {
+	osProduct string    // catalog product id of the host's OS ("debian"), "" when unknown
+	osRelease string    // the OS release as a cycle of osProduct ("12"), "" when unknown
+	enrolled  []string  // api.HostInfo.ExtendedSupport, sorted
+	repoDate  time.Time // api.HostInfo.RepoDataDate, zero when unknown
+}
+
+// evalContext is what a verdict depends on beyond (product, upstream
+// version): the maintaining distribution and the package versions for a
+// package from the distribution's own archive, the host's repository-data
+// day (its age is a warning), and the host's paid enrolments. Its JSON
+// (contextKey) is stored with each host verdict and keys the stored
+// evaluations, so the fleet's re-evaluation judges each distinct context
+// once; the zero value (key "") is an upstream install on a host enrolled
+// in nothing.
+type evalContext struct {
+	Distro    string   `json:"d,omitempty"`
+	Release   string   `json:"r,omitempty"`
+	Installed string   `json:"i,omitempty"`
+	Candidate string   `json:"c,omitempty"`
+	Seen      string   `json:"s,omitempty"` // YYYY-MM-DD the candidate was first seen, when it is not the install
+	RepoDate  string   `json:"rd,omitempty"`
+	Enrolled  []string `json:"e,omitempty"`
+}
+
+// key is the context's stored form: "" for the zero context, else its JSON.
+func (c evalContext) key() string {
+	if c.Distro == "" && len(c.Enrolled) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(c) // strings only: never fails
+	return string(b)
+}
+
+// parseContext reads a stored context key; an unreadable one is the zero
+// context (judged upstream, as before contexts existed).
+func parseContext(key string) evalContext {
+	var c evalContext
+	if key != "" {
+		_ = json.Unmarshal([]byte(key), &c)
+	}
+	return c
+}
+
+// catalogContext is the catalog's view of the context.
+func (c evalContext) catalogContext() catalog.Context {
+	cc := catalog.Context{Distro: c.Distro, DistroRelease: c.Release, Installed: c.Installed, Candidate: c.Candidate, Enrolled: c.Enrolled}
+	if c.Seen != "" {
+		cc.CandidateSeen, _ = time.Parse(time.DateOnly, c.Seen)
+	}
+	return cc
+}
+
+// candidateKey identifies a package on a host for the first-seen time of
+// its candidate.
+type candidateKey struct{ source, name, arch string }
+
+// contextOf works out how an item on a host is judged: by the host's
+// distribution when the installed version comes from the distribution's
+// own archive, else upstream. seen is when the server first saw the
+// item's candidate for the host (zero when it never has).
+//
+// The installed version comes from the distribution's archive when the
+// item's origin is the host distribution's, or, when no configured
+// repository offers the installed version any more (empty origin), when
+// the candidate replacing it comes from there: the archive carries only
+// the newest update, so an install it superseded lost its origin but is
+// still the distribution's package (python3.11 3.11.2-6+deb12u6 with
+// candidate 3.11.2-6+deb12u9 from bookworm-security).
+func contextOf(h *hostFacts, it *api.Item, seen time.Time) evalContext {
+	c := evalContext{Enrolled: h.enrolled}
+	distro := distroOf(it.Origin, h.osProduct)
+	if distro == "" && it.Origin == "" && it.Candidate != "" && it.Candidate != it.Version {
+		distro = distroOf(it.CandidateOrigin, h.osProduct)
+	}
+	if distro == "" || h.osRelease == "" {
+		return c
+	}
+	c.Distro, c.Release, c.Installed, c.Candidate = distro, h.osRelease, it.Version, it.Candidate
+	if c.Candidate != "" && c.Candidate != c.Installed && !seen.IsZero() {
+		c.Seen = seen.UTC().Format(time.DateOnly)
+	}
+	if !h.repoDate.IsZero() {
+		c.RepoDate = h.repoDate.UTC().Format(time.DateOnly)
+	}
+	return c
+}
+
+// repoAgeWarning is the warning a distribution verdict carries when the
+// host's repository data is older than catalog.StaleAfterDays on day:
+// its candidates (and so "current") may be out of date.
+func repoAgeWarning(repoDate string, day time.Time) string {
+	if repoDate == "" {
+		return ""
+	}
+	d, err := time.Parse(time.DateOnly, repoDate)
+	if err != nil {
+		return ""
+	}
+	age := int(day.Sub(d).Hours() / 24)
+	if age <= catalog.StaleAfterDays {
+		return ""
+	}
+	return "Repository data on this host is " + strconv.Itoa(age) + " days old (last updated " + repoDate +
+		"), so newer packages may exist that the host does not know of: refresh it (apt-get update, dnf makecache, apk update)."
+}
