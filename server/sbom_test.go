@@ -18,11 +18,11 @@ import (
 	"github.com/eolwatch/eolwatch/server/auth"
 )
 
-// imageV1 and imageV2 are two SBOMs of the same image: v2 upgrades Python
-// and drops OpenSSL.
+// imageV1 and imageV2 are two SBOMs of the same image: v2 upgrades the
+// base image from Debian 10 to 12 and Python with it, and drops OpenSSL.
 const imageV1 = `{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"component":{"type":"container","name":"registry.example/app"}},
  "components":[
-  {"bom-ref":"os","type":"operating-system","name":"debian","version":"12"},
+  {"bom-ref":"os","type":"operating-system","name":"debian","version":"10"},
   {"bom-ref":"py","name":"python3.7","version":"3.7.3-2+deb10u7","purl":"pkg:deb/debian/python3.7@3.7.3-2%2Bdeb10u7?arch=amd64&distro=debian-10"},
   {"bom-ref":"ssl","name":"libssl3","version":"3.0.19-1~deb12u2","purl":"pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&upstream=openssl&distro=debian-12"},
   {"bom-ref":"libc","name":"libc6","version":"2.36-9+deb12u14","purl":"pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=amd64&upstream=glibc&distro=debian-12"}
@@ -80,7 +80,7 @@ func TestSBOMAsset(t *testing.T) {
 	zw.Close()
 	code, second, b := e.uploadSBOM(t, e.tokens[auth.RoleAdmin], "?name="+url.QueryEscape("registry.example/app:1.4")+"&label=team=payments",
 		gz.Bytes(), map[string]string{"Content-Encoding": "gzip", "Content-Type": "application/json"})
-	if code != http.StatusOK || second.Created || second.AssetID != first.AssetID || second.Upload.Removed != 2 || second.Upload.Added != 1 {
+	if code != http.StatusOK || second.Created || second.AssetID != first.AssetID || second.Upload.Removed != 3 || second.Upload.Added != 2 {
 		t.Fatalf("second upload: %d %s", code, b)
 	}
 
@@ -139,7 +139,8 @@ func TestSBOMAsset(t *testing.T) {
 		t.Errorf("eligibility by the asset's name as host: %d %+v", code, el)
 	}
 
-	// fleet events name the asset: python 3.7 eol → 3.11 patch-overdue, openssl removed
+	// fleet events name the asset: Debian 10 eol → 12 current (its packages
+	// judged by Debian 12 now: python 3.7 eol → 3.11 current), openssl removed
 	var n int
 	if err := e.st.DB().QueryRow(`SELECT COUNT(*) FROM notifier_events WHERE kind = 'fleet' AND payload LIKE ?`, `%registry.example/app:1.4%`).Scan(&n); err != nil || n < 2 {
 		t.Errorf("fleet events for the asset: %d, %v", n, err)
