@@ -381,6 +381,9 @@ type SBOMResult struct {
 	// ByStatus counts the asset's verdicts (one per product version) per status.
 	ByStatus map[string]int `json:"by_status"`
 	Changes  int            `json:"changes"` // verdicts that changed (one fleet event each)
+	// Warnings are sentences about the document worth reading (components
+	// without a version, naming their fields).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ProductVersion is one version of a product in the fleet.

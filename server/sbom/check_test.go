@@ -121,7 +121,7 @@ func TestCheckTable(t *testing.T) {
 		!strings.HasPrefix(lines[2], "unknown-version ") || !strings.HasPrefix(lines[3], "current ") {
 		t.Fatalf("table rows out of order or unmarked:\n%s", out)
 	}
-	if !strings.Contains(lines[5], "judged 3 of 4 components (1 eol, 1 unknown-version, 1 current) as of 2026-12-01; 1 with a --fail-on status (eol)") {
+	if !strings.Contains(lines[5], "judged 3 of 4 components (1 eol, 1 unknown-version, 1 current) as of 2026-12-01; 1 component(s) without a version; 1 with a --fail-on status (eol)") {
 		t.Fatalf("summary line %q", lines[5])
 	}
 }

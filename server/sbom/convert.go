@@ -173,7 +173,7 @@ func (sm *Matcher) Resolve(c *Component) (Resolved, error) {
 			return r, nil
 		}
 	}
-	if r.PURL != nil || c.Field == SubjectField {
+	if r.PURL != nil || c.Subject {
 		// a purl the catalog does not know is no reason to guess by name,
 		// nor is the document's subject (a directory, an image's name)
 		return r, nil

@@ -107,7 +107,7 @@ func TestResolve(t *testing.T) {
 			api.Item{Source: "generic", Name: "nginx", Version: "1.24.0"}, "nginx", "1.24.0", "", Distro{}},
 		{"npm package the catalog does not know: no name guess", Component{Name: "nginx", Version: "1.24.0", PURL: "pkg:npm/nginx@1.24.0"},
 			api.Item{Source: "npm", Name: "nginx", Version: "1.24.0"}, "", "", "", Distro{}},
-		{"document subject without purl or CPE is not guessed by name", Component{Field: "metadata.component", Type: "container", Name: "nginx", Version: "1.25"},
+		{"document subject without purl or CPE is not guessed by name", Component{Field: "metadata.component", Subject: true, Type: "container", Name: "nginx", Version: "1.25"},
 			api.Item{Source: "generic", Name: "nginx", Version: "1.25"}, "", "", "", Distro{}},
 		{"CPE without purl", Component{Name: "Django", Version: "4.2.7", CPEs: []string{"cpe:2.3:a:djangoproject:django:4.2.7:*:*:*:*:*:*:*"}},
 			api.Item{Source: "generic", Name: "Django", Version: "4.2.7", Product: "django"}, "django", "4.2.7", "cpe cpe:2.3:a:djangoproject:django", Distro{}},

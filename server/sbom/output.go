@@ -60,6 +60,9 @@ func (s Summary) String() string {
 		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, " as of %s", s.AsOf)
+	if n := s.Document.NoVersion; n > 0 {
+		fmt.Fprintf(&b, "; %d component(s) without a version", n)
+	}
 	if len(s.FailOn) > 0 {
 		if s.Failed > 0 {
 			fmt.Fprintf(&b, "; %d with a --fail-on status (%s)", s.Failed, strings.Join(s.FailOn, ","))

@@ -63,6 +63,11 @@ type Component struct {
 	Publisher string   `json:"publisher,omitempty"` // CycloneDX publisher or supplier, SPDX supplier
 	PURL      string   `json:"purl,omitempty"`
 	CPEs      []string `json:"cpes,omitempty"`
+	// Subject marks what the document describes rather than a part of it:
+	// CycloneDX's metadata.component, an SPDX package the document
+	// DESCRIBES (documentDescribes, or syft's "SPDXRef-DocumentRoot-"
+	// packages) — the scanned directory, image or file.
+	Subject bool `json:"subject,omitempty"`
 }
 
 // Limits bound what Read accepts. A zero field means the default.
@@ -601,7 +606,7 @@ func (rd *reader) emit(c *Component) error {
 			return fieldErr(c.Field+"."+f.name, "%d bytes long, at most %d", len(f.v), maxText)
 		}
 	}
-	if c.Version == "" {
+	if c.Version == "" && !c.Subject && c.Type != "file" { // files have no versions
 		rd.doc.NoVersion++
 	}
 	if rd.fn == nil {
@@ -675,7 +680,7 @@ func (rd *reader) cdxEmit(c *cdxComponent, field string, at position, depth int)
 		return err
 	}
 	out := &rd.comp
-	*out = Component{Field: field, Line: at.line, Column: at.col, Ref: c.BomRef, Type: strings.ToLower(c.Type), Group: c.Group, Name: *c.Name,
+	*out = Component{Field: field, Subject: field == SubjectField, Line: at.line, Column: at.col, Ref: c.BomRef, Type: strings.ToLower(c.Type), Group: c.Group, Name: *c.Name,
 		Version: c.Version, Publisher: c.Publisher, PURL: c.Purl, CPEs: out.CPEs[:0]}
 	if out.Publisher == "" && c.Supplier != nil {
 		out.Publisher = c.Supplier.Name
@@ -816,7 +821,7 @@ func (rd *reader) spdxPackage(key string, i int) error {
 		return err
 	}
 	out := &rd.comp
-	*out = Component{Field: field, Line: at.line, Column: at.col, Ref: *p.SPDXID, Type: strings.ToLower(p.Purpose), Name: *p.Name,
+	*out = Component{Field: field, Subject: rd.describes(*p.SPDXID), Line: at.line, Column: at.col, Ref: *p.SPDXID, Type: strings.ToLower(p.Purpose), Name: *p.Name,
 		Version: spdxValue(p.VersionInfo), Publisher: spdxSupplier(p.Supplier), CPEs: out.CPEs[:0]}
 	for j, ref := range p.ExternalRefs {
 		switch strings.ToLower(ref.Type) {
@@ -835,6 +840,13 @@ func (rd *reader) spdxPackage(key string, i int) error {
 		}
 	}
 	return rd.emit(out)
+}
+
+// describes reports whether the document says it describes the package
+// with SPDXID id (documentDescribes read so far, or syft's naming of the
+// scanned root, whose DESCRIBES relationship comes after the packages).
+func (rd *reader) describes(id string) bool {
+	return strings.HasPrefix(id, "SPDXRef-DocumentRoot-") || contains(rd.doc.subjectRefs, id)
 }
 
 // spdxValue maps SPDX's NOASSERTION and NONE to "".

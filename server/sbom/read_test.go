@@ -382,3 +382,36 @@ func TestReadCPEProperties(t *testing.T) {
 		t.Fatalf("CPEs %q, want %q", comps[0].CPEs, want)
 	}
 }
+
+// TestReadSubjects: the component a document describes is marked Subject
+// and not counted among the components without a version.
+func TestReadSubjects(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		subject string
+	}{
+		{"syft/debian12-dpkg.cdx17.json.gz", "metadata.component"},
+		{"syft/debian12-dpkg.spdx23.json.gz", "packages[892]"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			doc, comps, err := readAll(t, openTestdata(t, tc.file), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var subjects []string
+			for _, c := range comps {
+				if c.Subject {
+					subjects = append(subjects, c.Field)
+				}
+			}
+			if len(subjects) != 1 || subjects[0] != tc.subject || doc.NoVersion != 0 {
+				t.Fatalf("subjects %v, %d without a version; want %s alone and none", subjects, doc.NoVersion, tc.subject)
+			}
+		})
+	}
+	_, comps, err := readAll(t, []byte(`{"spdxVersion":"SPDX-2.3","documentDescribes":["SPDXRef-img"],
+		"packages":[{"SPDXID":"SPDXRef-img","name":"app"},{"SPDXID":"SPDXRef-b","name":"b"}]}`), Limits{})
+	if err != nil || len(comps) != 2 || !comps[0].Subject || comps[1].Subject {
+		t.Fatalf("documentDescribes: %+v, %v", comps, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -79,8 +80,10 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 	e := s.engine()
 	hash := sha256.New()
 	var (
-		items []api.Item
-		host  api.HostInfo
+		items     []api.Item
+		host      api.HostInfo
+		noVersion []string // fields of the first components without a version
+		nNoVer    int
 	)
 	doc, err := sbom.Read(io.TeeReader(in.Body, hash), sbom.DefaultLimits(), func(c *sbom.Component) error {
 		r, err := e.sm.Resolve(c)
@@ -93,12 +96,19 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 				host.OSID, host.OSVersion, host.OSName = r.Host.OSID, r.Host.OSVersion, r.Host.OSName
 			}
 			return nil
-		case c.Field == sbom.SubjectField && !r.Matched:
+		case c.Subject && !r.Matched:
 			return nil // the document's subject (a directory, an image name) is the asset itself
+		case c.Type == "file" && !r.Matched:
+			return nil // a file the generator lists (syft lists every file it read) is no software
 		}
 		// validated as an agent's item is, its fields named after the component
 		if err := checkItem(c.Field+".", &r.Item); err != nil {
 			return err
+		}
+		if c.Version == "" {
+			if nNoVer++; len(noVersion) < 5 {
+				noVersion = append(noVersion, c.Field+" ("+c.Name+")")
+			}
 		}
 		items = append(items, r.Item)
 		return nil
@@ -142,6 +152,14 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 		ByStatus: map[string]int{}, Changes: res.Changes}
 	for _, v := range verdicts {
 		out.ByStatus[v.V.Status]++
+	}
+	if nNoVer > 0 {
+		more := ""
+		if nNoVer > len(noVersion) {
+			more = ", ..."
+		}
+		out.Warnings = append(out.Warnings, fmt.Sprintf("%d component(s) have no version (%s%s): those a catalog product claims are judged unknown-version.",
+			nNoVer, strings.Join(noVersion, ", "), more))
 	}
 	s.log.Info("sbom", "asset", name, "asset_id", res.Ref.UID, "created", res.Created, "components", doc.Components,
 		"matched", up.Matched, "added", res.Upload.Added, "removed", res.Upload.Removed, "changes", res.Changes)

@@ -131,3 +131,34 @@ func TestIngestSBOMBadInput(t *testing.T) {
 		t.Fatalf("a bad upload was stored: %+v", st.assets)
 	}
 }
+
+func TestIngestSBOMWarnsOfMissingVersions(t *testing.T) {
+	s := newTestService(t, &fakeStore{}, nil)
+	res, err := s.IngestSBOM(context.Background(), SBOMInput{Name: "a", Body: strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6",
+		"components":[{"name":"nginx"},{"name":"python","version":"3.11.2","purl":"pkg:generic/python@3.11.2"},{"name":"openssl","purl":"pkg:generic/openssl"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "2 component(s) have no version (components[0] (nginx), components[2] (openssl))") ||
+		res.ByStatus[catalog.StatusUnknownVersion] != 2 {
+		t.Fatalf("result %+v, want a warning naming components[0] and components[2], both unknown-version", res)
+	}
+}
+
+func TestIngestSBOMLeavesOutFiles(t *testing.T) {
+	st := &fakeStore{}
+	s := newTestService(t, st, nil)
+	_, err := s.IngestSBOM(context.Background(), SBOMInput{Name: "a", Body: strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6",
+		"components":[{"type":"file","name":"/var/lib/dpkg/status"},{"type":"file","name":"/usr/bin/python3","cpe":"cpe:2.3:a:python:python:3.11.2:*:*:*:*:*:*:*"},
+		{"type":"library","name":"left-pad","version":"1.3.0","purl":"pkg:npm/left-pad@1.3.0"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, mi := range st.assets[0].Items {
+		names = append(names, mi.Item.Name+"="+mi.Match.Product)
+	}
+	if strings.Join(names, " ") != "/usr/bin/python3=python left-pad=" {
+		t.Fatalf("stored items %v: want the file a product claims and the package, not the plain file", names)
+	}
+}
