@@ -48,6 +48,14 @@ type Config struct {
 	// SMTPUsername and SMTPPassword enable SMTP AUTH (--smtp-username, --smtp-password).
 	SMTPUsername string `yaml:"smtp_username"`
 	SMTPPassword string `yaml:"smtp_password"`
+	// SMTPTimeout bounds each step of an SMTP conversation (--smtp-timeout,
+	// default 30s).
+	SMTPTimeout time.Duration `yaml:"smtp_timeout"`
+	// OutboxLease is how long outgoing mail a server claimed stays its own
+	// (--outbox-lease, default 5m, at least 4 times SMTPTimeout): a server
+	// that dies mid-batch holds its unsent messages this long at most,
+	// then another server (or this one restarted) sends them.
+	OutboxLease time.Duration `yaml:"outbox_lease"`
 	// PublicURL is the external base URL used in email links (--public-url;
 	// default http(s)://LISTEN).
 	PublicURL string `yaml:"public_url"`
@@ -85,7 +93,7 @@ const reportBudgetWait = 5 * time.Second
 func DefaultConfig() Config {
 	p := catalog.DefaultPolicy()
 	return Config{Listen: "127.0.0.1:8480", DataDir: "data", SMTPTLS: "starttls", WarnDays: p.WarnDays, GraceDays: p.GraceDays,
-		LogLevel: "info", LogFormat: "text", ReportBudgetMiB: 256}
+		LogLevel: "info", LogFormat: "text", ReportBudgetMiB: 256, SMTPTimeout: 30 * time.Second, OutboxLease: 5 * time.Minute}
 }
 
 // Validate reports the first setting that cannot work, naming it.
@@ -100,6 +108,14 @@ func (c Config) Validate() error {
 		if err := sqldb.CheckURL(c.Database); err != nil {
 			return err
 		}
+	}
+	if c.SMTPTimeout <= 0 {
+		return fmt.Errorf("smtp-timeout %v: must be positive", c.SMTPTimeout)
+	}
+	// A batch stops claiming time 3 SMTP timeouts before its lease ends:
+	// a lease of 4 leaves it at least one timeout to send in.
+	if c.OutboxLease < 4*c.SMTPTimeout {
+		return fmt.Errorf("outbox-lease %v: must be at least 4 times smtp-timeout (%v)", c.OutboxLease, c.SMTPTimeout)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls-cert and tls-key must be given together")

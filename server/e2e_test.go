@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/pgtest"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/store"
 )
@@ -41,7 +42,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m) // stops the PostgreSQL cluster of the replica tests
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -128,7 +128,8 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	}
 	p.nt, err = notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom,
 		SMTPTLS: cfg.SMTPTLS, SMTPUsername: cfg.SMTPUsername, SMTPPassword: cfg.SMTPPassword, PublicURL: cfg.PublicURL,
-		Catalog: p.cats.Current, Fleet: st, Jobs: notifJobs, Limits: limits, InstanceID: instance, Logger: log})
+		Catalog: p.cats.Current, Fleet: st, SMTPTimeout: cfg.SMTPTimeout, LeaseDuration: cfg.OutboxLease,
+		Jobs: notifJobs, Limits: limits, InstanceID: instance, Logger: log})
 	if err != nil {
 		return nil, err
 	}

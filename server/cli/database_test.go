@@ -99,3 +99,23 @@ func TestStoreCommandsOnPostgres(t *testing.T) {
 		t.Errorf("an unreachable database: err = %v, want an error without the password", err)
 	}
 }
+
+// TestServeOutboxSettings: --smtp-timeout and --outbox-lease reach the
+// configuration, and a lease too short for one SMTP step is refused.
+func TestServeOutboxSettings(t *testing.T) {
+	none := func(string) string { return "" }
+	cfg, err := ParseServeConfig([]string{"--smtp-timeout", "2s", "--outbox-lease", "1m"}, none, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SMTPTimeout.String() != "2s" || cfg.OutboxLease.String() != "1m0s" {
+		t.Errorf("smtp timeout %v, outbox lease %v; want 2s and 1m", cfg.SMTPTimeout, cfg.OutboxLease)
+	}
+	if cfg, _ := ParseServeConfig(nil, none, &bytes.Buffer{}); cfg.OutboxLease.String() != "5m0s" || cfg.SMTPTimeout.String() != "30s" {
+		t.Errorf("defaults: lease %v, timeout %v; want 5m and 30s", cfg.OutboxLease, cfg.SMTPTimeout)
+	}
+	_, err = ParseServeConfig([]string{"--smtp-timeout", "30s", "--outbox-lease", "1m"}, none, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "outbox-lease") {
+		t.Errorf("a lease of 2 SMTP timeouts: err = %v, want one naming outbox-lease", err)
+	}
+}

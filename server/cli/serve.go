@@ -52,6 +52,8 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.IntVar(&cfg.GraceDays, "grace-days", cfg.GraceDays, "days a newer patch may stay uninstalled before patch-overdue")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug|info|warn|error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text|json")
+	fs.DurationVar(&cfg.SMTPTimeout, "smtp-timeout", cfg.SMTPTimeout, "bound on each step of an SMTP conversation")
+	fs.DurationVar(&cfg.OutboxLease, "outbox-lease", cfg.OutboxLease, "how long claimed outgoing mail stays a server's (a dead server's is sent by another after this)")
 	fs.IntVar(&cfg.ReportBudgetMiB, "report-budget-mib", cfg.ReportBudgetMiB, "MiB that reports being read and stored may hold at once, all agents together")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageErrorf("%s", err)
