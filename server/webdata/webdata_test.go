@@ -339,15 +339,23 @@ func TestCustomerFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Hosts 0..4 re-enroll with Acme's secret (same install id).
+	// Five more hosts enroll with Acme's secret and report.
 	for i := range 5 {
-		info := api.HostInfo{InstallID: fmt.Sprintf("install-%05d", i), Hostname: fmt.Sprintf("%s-%04d.corp.example", []string{"web", "db", "app"}[i%3], i)}
-		if _, _, err := e.st.EnrollCustomer(ctx, info, c.ID); err != nil {
+		info := api.HostInfo{InstallID: fmt.Sprintf("acme-%d", i), Hostname: fmt.Sprintf("acme-%d.corp.example", i), OSName: "Debian GNU/Linux 12 (bookworm)"}
+		_, key, err := e.st.EnrollCustomer(ctx, info, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := e.st.HostByNodeKey(ctx, key)
+		v := e.cats.Current().Evaluate("python", "3.8.10", e.now, catalog.DefaultPolicy())
+		if _, err := e.st.ApplyReport(ctx, store.ReportInput{Host: ref, Report: api.Report{ReportID: "r1", Kind: api.ReportFull, Host: info, InventoryHash: "h"},
+			Items:    []store.MatchedItem{{Item: api.Item{Source: "dpkg", Name: "python3.8", Version: "3.8.10-1"}, Match: store.Match{Product: "python", Version: "3.8.10", Rule: "test"}}},
+			Verdicts: []store.Verdict{{Installed: "3.8.10-1", V: v}}, CatalogVersion: e.cats.Current().Info().Version, AsOf: e.now.Format(time.DateOnly)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	whole, err := e.b.Overview(ctx, e.now, e.now.Add(-time.Hour))
-	if err != nil || whole.Hosts != 30 {
+	if err != nil || whole.Hosts != 35 {
 		t.Fatalf("whole fleet overview: %d hosts, %v", whole.Hosts, err)
 	}
 	f := e.b.ForCustomer(c.ID)
@@ -359,14 +367,14 @@ func TestCustomerFleet(t *testing.T) {
 	if hosts.Total != 5 {
 		t.Errorf("Acme's hosts: %d, want 5", hosts.Total)
 	}
-	other, _ := e.b.Hosts(ctx, web.HostQuery{Search: "0029", Limit: 1})
+	other, _ := e.b.Hosts(ctx, web.HostQuery{Search: "0029", Limit: 1}) // a seeded host of no customer
 	if _, err := f.Host(ctx, other.Rows[0].ID); !fault.Is(err, fault.NotFound) {
 		t.Errorf("another host through Acme's view: %v, want not found", err)
 	}
 	if _, _, err := f.Inventory(ctx, other.Rows[0].ID, 0, 10); !fault.Is(err, fault.NotFound) {
 		t.Errorf("another host's inventory through Acme's view: %v, want not found", err)
 	}
-	if again, _ := e.b.Overview(ctx, e.now, e.now.Add(-time.Hour)); again.Hosts != 30 {
+	if again, _ := e.b.Overview(ctx, e.now, e.now.Add(-time.Hour)); again.Hosts != 35 {
 		t.Errorf("the whole fleet's cached overview became %d hosts after Acme's", again.Hosts)
 	}
 	if ps, _ := f.Products(ctx); len(ps) == 0 {
