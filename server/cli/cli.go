@@ -32,6 +32,7 @@ type command struct {
 // commands are eolwatch-server's subcommands, one file each.
 var commands = map[string]command{
 	"serve":        {"run the server (API, ingestion, notifier, dashboard)", runServe},
+	"migrate":      {"move a SQLite data directory into PostgreSQL: migrate --from-data-dir DIR --database postgres://...", runMigrate},
 	"token":        {"manage API tokens: token create --role admin|support|viewer|ci [--customer C], token list, token revoke ID", runToken},
 	"customer":     {"manage customers and contracts: customer create --name N --tier T --contract-start D --contract-end D ..., customer list, customer update C ..., customer delete C [--force]", runCustomer},
 	"ticket":       {"may support take this ticket now? ticket check --customer C --product P --version V --severity 1..4 [--at T] | --host H --product P --severity N [--json]", runTicket},
