@@ -131,10 +131,8 @@ func (sm *Matcher) Resolve(c *Component) (Resolved, error) {
 			r.Distro = distroOf(&p)
 			if r.Vendor = vendorOf(r.Distro.ID, r.Item.Version); r.Vendor != "" {
 				r.Distro = Distro{}
-			} else if p.Type != "rpm" {
-				// apt's Origin and Alpine's repository tag name the
-				// distribution as the purl does; an rpm's Vendor tag does not
-				r.Item.Origin = r.Distro.ID
+			} else {
+				r.Item.Origin = originOf(p.Type, r.Distro.ID)
 			}
 			r.Result, r.Matched = sm.m.Match(r.Item)
 			return r, nil
@@ -243,6 +241,25 @@ func srpmName(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// rpmVendors are the Vendor tags (lower-cased, as agents report an rpm's
+// origin) of the distributions a purl's distro qualifier names.
+var rpmVendors = map[string]string{
+	"rhel": "red hat, inc.", "rocky": "rocky enterprise software foundation", "almalinux": "almalinux",
+	"centos": "centos", "fedora": "fedora project", "amzn": "amazon linux", "ol": "oracle america",
+	"sles": "suse llc <https://www.suse.com/>", "sled": "suse llc <https://www.suse.com/>", "opensuse-leap": "opensuse",
+}
+
+// originOf is the origin an agent would report for a package of
+// distribution distro installed from its archive: apt's Origin and
+// Alpine's repository name the distribution as the purl does; an rpm's is
+// the distribution's Vendor tag.
+func originOf(purlType, distro string) string {
+	if purlType == "rpm" {
+		return rpmVendors[distro]
+	}
+	return distro
 }
 
 // vendorMarkers are strings in a distribution package's version that only

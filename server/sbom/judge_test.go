@@ -68,7 +68,7 @@ func TestResolve(t *testing.T) {
 			"nginx", "1.18.0", "rule nginx", Distro{"ubuntu", "22.04"}},
 		{"rpm with epoch and source rpm", Component{Name: "openssl-libs", Version: "1:3.0.7-27.el9",
 			PURL: "pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&epoch=1&upstream=openssl-3.0.7-27.el9.src.rpm&distro=rhel-9.4"},
-			api.Item{Source: "rpm", Name: "openssl-libs", Version: "1:3.0.7-27.el9", Arch: "x86_64", SourcePkg: "openssl"},
+			api.Item{Source: "rpm", Name: "openssl-libs", Version: "1:3.0.7-27.el9", Arch: "x86_64", SourcePkg: "openssl", Origin: "red hat, inc."},
 			"openssl", "3.0.7", "rule openssl library (rpm)", Distro{"rhel", "9.4"}},
 		{"apk", Component{Name: "nginx", Version: "1.24.0-r7",
 			PURL: "pkg:apk/alpine/nginx@1.24.0-r7?arch=x86_64&upstream=nginx&distro=alpine-3.19.1"},

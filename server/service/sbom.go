@@ -84,6 +84,7 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 		host      api.HostInfo
 		noVersion []string // fields of the first components without a version
 		nNoVer    int
+		distro    sbom.Distro // the first distribution a package's purl names
 	)
 	doc, err := sbom.Read(io.TeeReader(in.Body, hash), sbom.DefaultLimits(), func(c *sbom.Component) error {
 		r, err := e.sm.Resolve(c)
@@ -100,6 +101,9 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 			return nil // the document's subject (a directory, an image name) is the asset itself
 		case c.Type == "file" && !r.Matched:
 			return nil // a file the generator lists (syft lists every file it read) is no software
+		}
+		if distro.ID == "" && r.Distro.Version != "" {
+			distro = r.Distro
 		}
 		// validated as an agent's item is, its fields named after the component
 		if err := checkItem(c.Field+".", &r.Item); err != nil {
@@ -128,6 +132,11 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 		if err := CheckText("name", name, MaxAssetName, true); err != nil {
 			return api.SBOMResult{}, fault.Invalidf("name", "the document's subject name cannot be the asset's name (%s): give name", err.Error())
 		}
+	}
+	if host.OSID == "" && distro.ID != "" {
+		// no operating-system component (SPDX has none): the distribution
+		// its packages' purls name is the asset's OS, so they are judged by it
+		host.OSID, host.OSVersion = distro.ID, distro.Version
 	}
 	host.Hostname = name
 	day := s.Today()

@@ -162,3 +162,23 @@ func TestIngestSBOMLeavesOutFiles(t *testing.T) {
 		t.Fatalf("stored items %v: want the file a product claims and the package, not the plain file", names)
 	}
 }
+
+// TestIngestSBOMOSFromPurls: an SPDX document lists no operating system;
+// the distribution its packages' purls name is the asset's, so they are
+// judged by that release as the OS component would have them.
+func TestIngestSBOMOSFromPurls(t *testing.T) {
+	st := &fakeStore{}
+	s := newTestService(t, st, nil)
+	res, err := s.IngestSBOM(context.Background(), SBOMInput{Name: "img", Body: strings.NewReader(`{"spdxVersion":"SPDX-2.3","packages":[
+		{"SPDXID":"SPDXRef-a","name":"perl-base","versionInfo":"5.36.0-7+deb12u4","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:deb/debian/perl-base@5.36.0-7%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=perl"}]}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := st.assets[0]
+	if in.Info.OSID != "debian" || in.Info.OSVersion != "12" {
+		t.Fatalf("asset OS %q %q, want debian 12 from the purls", in.Info.OSID, in.Info.OSVersion)
+	}
+	if perl := verdictOf(t, in.Verdicts, "perl").V; perl.Maintainer != "debian" {
+		t.Errorf("perl maintainer %q, want debian (%+v)", perl.Maintainer, res)
+	}
+}
