@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+)
+
+// asset is an SBOM upload of items for the asset named name.
+func asset(name string, labels map[string]string, items ...MatchedItem) AssetInput {
+	in := full(HostRef{}, "sbom", items...)
+	return AssetInput{Name: name, Labels: labels, Info: api.HostInfo{OSID: "debian", OSVersion: "12", OSName: "debian"},
+		Items: in.Items, Verdicts: in.Verdicts, CatalogVersion: in.CatalogVersion, AsOf: in.AsOf,
+		Upload: api.SBOMUpload{UploadedBy: "api:ci", Format: "cyclonedx", SpecVersion: "1.6", SHA256: "abc", Components: len(items)}}
+}
+
+// TestApplyAsset: the first upload creates the asset, a later one replaces
+// its inventory and verdicts (with fleet events) and both stay in its
+// history; the asset is a host of kind asset for listing, finding,
+// compliance and staleness.
+func TestApplyAsset(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	h := enroll(t, st, "install-1", "web1")
+	if _, err := st.ApplyReport(ctx, full(h, "r1", item("python3.11", "3.11.2", "python"))); err != nil {
+		t.Fatal(err)
+	}
+	first, err := st.ApplyAsset(ctx, asset("registry.example/app:1.4", map[string]string{"team": "payments"},
+		item("python3.7", "old3.7", "python"), item("libc6", "2.36", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Created || first.Ref.UID == "" || first.Upload.Added != 2 || first.Upload.Status != catalog.StatusEOL {
+		t.Fatalf("first upload %+v", first)
+	}
+	events := countEvents(t, st)
+	second, err := st.ApplyAsset(ctx, asset("registry.example/app:1.4", map[string]string{"team": "core"},
+		item("python3.11", "3.11.2", "python"), item("libc6", "2.36", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Created || second.Ref.UID != first.Ref.UID || second.Upload.Added != 1 || second.Upload.Removed != 1 ||
+		second.Changes != 1 || countEvents(t, st) != events+1 {
+		t.Fatalf("second upload %+v, events %d → %d", second, events, countEvents(t, st))
+	}
+
+	d, err := st.HostDetail(ctx, Scope{}, first.Ref.UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != api.KindAsset || d.Hostname != "registry.example/app:1.4" || d.Labels["team"] != "core" || d.Items != 2 ||
+		d.Status != catalog.StatusCurrent || len(d.Uploads) != 2 || d.Uploads[0].Added != 1 || d.Uploads[1].Added != 2 ||
+		d.Uploads[1].Status != catalog.StatusEOL || d.Info.OSID != "debian" {
+		t.Fatalf("asset detail %+v", d)
+	}
+	if h, _, err := st.FindHost(ctx, "asset:registry.example/app:1.4"); err != nil || h.ID != first.Ref.UID {
+		t.Fatalf("FindHost(asset:NAME) = %+v, %v", h, err)
+	}
+	if _, _, err := st.FindHost(ctx, "asset:web1"); err == nil {
+		t.Fatal("FindHost(asset:web1) found a host that is no asset")
+	}
+
+	for _, tc := range []struct {
+		kind  string
+		names []string
+	}{{"", []string{"registry.example/app:1.4", "web1"}}, {api.KindAsset, []string{"registry.example/app:1.4"}}, {api.KindHost, []string{"web1"}}} {
+		list, err := st.ListHosts(ctx, HostFilter{Kind: tc.kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := st.SearchHosts(ctx, HostSearch{Kind: tc.kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if list.Total != len(tc.names) || page.Total != len(tc.names) {
+			t.Errorf("kind %q: ListHosts %d, SearchHosts %d, want %d", tc.kind, list.Total, page.Total, len(tc.names))
+		}
+		for i, n := range tc.names {
+			if list.Hosts[i].Hostname != n || page.Hosts[i].Hostname != n {
+				t.Errorf("kind %q: row %d = %s / %s, want %s", tc.kind, i, list.Hosts[i].Hostname, page.Hosts[i].Hostname, n)
+			}
+		}
+	}
+
+	c, err := st.Compliance(ctx, Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Hosts != 1 || c.Assets != 1 || c.AssetsByStatus[catalog.StatusCurrent] != 1 || c.Installs != 2 {
+		t.Errorf("compliance %+v", c)
+	}
+	hosts, _ := st.CountHosts(ctx)
+	assets, _ := st.CountAssets(ctx)
+	stale, _ := st.CountStaleHosts(ctx, Scope{}, time.Now().Add(time.Hour))
+	page, _ := st.SearchHosts(ctx, HostSearch{StaleBefore: time.Now().Add(time.Hour)})
+	if hosts != 1 || assets != 1 || stale != 1 || page.Total != 1 || page.Hosts[0].Hostname != "web1" {
+		t.Errorf("hosts %d, assets %d, stale %d (%d listed); want 1, 1, 1: an asset is never stale", hosts, assets, stale, page.Total)
+	}
+}
