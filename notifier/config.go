@@ -7,6 +7,7 @@ import (
 	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -135,6 +136,10 @@ type Config struct {
 	// per address per day (default 3).
 	SubscribeRatePerIP      int
 	SubscribeRatePerAddress int
+	// IsAdmin reports whether a request to the notifier's JSON routes comes
+	// from an admin, who alone sees webhook URLs (they may hold
+	// credentials). Nil: nobody sees them.
+	IsAdmin func(r *http.Request) bool
 	// ClientIP extracts the client address used for rate limiting (default: RemoteAddr's host).
 	ClientIP func(remoteAddr string, header map[string][]string) string
 }

@@ -68,6 +68,7 @@ func (s *Service) HandleCreateGroup(w http.ResponseWriter, r *http.Request) erro
 }
 
 // HandleListGroups serves GET /api/v1/groups?limit=&offset= → {"groups": [...], "total": N}.
+// Webhook URLs are shown only to callers Config.IsAdmin approves.
 func (s *Service) HandleListGroups(w http.ResponseWriter, r *http.Request) error {
 	p, err := pageParam(r)
 	if err != nil {
@@ -76,6 +77,11 @@ func (s *Service) HandleListGroups(w http.ResponseWriter, r *http.Request) error
 	gs, total, err := s.ListGroups(r.Context(), p)
 	if err != nil {
 		return err
+	}
+	if s.cfg.IsAdmin == nil || !s.cfg.IsAdmin(r) {
+		for i := range gs { // the URL may hold credentials: admins only
+			gs[i].Webhook = ""
+		}
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"groups": gs, "total": total})
 	return nil

@@ -415,3 +415,28 @@ func TestAgentReEnrollmentEndToEnd(t *testing.T) {
 		t.Errorf("hosts after the re-enrolments: %d, want 1", len(hosts.Hosts))
 	}
 }
+
+// TestGroupsHideWebhooksFromNonAdmins: a group's webhook URL (which may
+// carry credentials) is shown to admins only; subscribers and the outbox
+// stay admin-only (issue 13, item 6).
+func TestGroupsHideWebhooksFromNonAdmins(t *testing.T) {
+	e := newTestEnv(t)
+	body := `{"name":"web","products":["nginx"],"events":["release"],"webhook":"https://user:pw@hooks.example/in"}`
+	if resp, b := e.do(t, "POST", "/api/v1/groups", e.tokens["admin"], strings.NewReader(body), nil); resp.StatusCode != 201 {
+		t.Fatalf("create group: %d %s", resp.StatusCode, b)
+	}
+	for role, see := range map[string]bool{"admin": true, "support": false, "viewer": false} {
+		resp, b := e.do(t, "GET", "/api/v1/groups", e.tokens[role], nil, nil)
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `"name":"web"`) {
+			t.Fatalf("%s: GET /api/v1/groups = %d %s", role, resp.StatusCode, b)
+		}
+		if got := strings.Contains(string(b), "hooks.example"); got != see {
+			t.Errorf("%s sees the webhook URL: %t, want %t (%s)", role, got, see, b)
+		}
+		for _, path := range []string{"/api/v1/subscriptions", "/api/v1/outbox"} {
+			if resp, _ := e.do(t, "GET", path, e.tokens[role], nil, nil); (resp.StatusCode == 200) != see {
+				t.Errorf("%s: GET %s = %d", role, path, resp.StatusCode)
+			}
+		}
+	}
+}

@@ -1,9 +1,19 @@
 package server
 
 import (
+	"net/http"
+
 	"github.com/eolwatch/eolwatch/internal/httpjson"
+	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/auth"
 )
+
+// notifierHTTP completes the notifier's configuration with what only the
+// HTTP surface knows: who is an admin (webhook URLs are for admins only).
+func notifierHTTP(cfg Config, nc notifier.Config) notifier.Config {
+	nc.IsAdmin = func(r *http.Request) bool { return principal(r).May(auth.Admin) }
+	return nc
+}
 
 // notifierRoutes are the notifier's routes (its handlers, our access rules).
 // They are part of routeTable; kept apart only because they exist only when

@@ -126,10 +126,10 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	p.nt, err = notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom,
+	p.nt, err = notifier.New(ctx, st.DB(), st.Reader(), notifierHTTP(cfg, notifier.Config{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom,
 		SMTPTLS: cfg.SMTPTLS, SMTPUsername: cfg.SMTPUsername, SMTPPassword: cfg.SMTPPassword, PublicURL: cfg.PublicURL,
 		Catalog: p.cats.Current, Fleet: st, SMTPTimeout: cfg.SMTPTimeout, LeaseDuration: cfg.OutboxLease,
-		Jobs: notifJobs, Limits: limits, InstanceID: instance, Logger: log})
+		Jobs: notifJobs, Limits: limits, InstanceID: instance, Logger: log}))
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +152,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 			return err
 		}}
 	p.srv.ui = web.New(web.Config{Auth: backend, Fleet: backend, CustomerFleet: backend.ForCustomer, Checker: backend, Customers: backend, Notifications: backend, Settings: backend,
+		Sessions: backend, Hosts: backend,
 		SessionKey: sessionKey, SecureCookies: cfg.TLSCert != "", Logger: log})
 	return p, nil
 }

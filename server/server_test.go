@@ -65,7 +65,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	nt, err := notifier.New(ctx, st.DB(), st.Reader(), notifier.Config{PublicURL: "http://127.0.0.1", Fleet: st, Logger: log})
+	nt, err := notifier.New(ctx, st.DB(), st.Reader(), notifierHTTP(DefaultConfig(), notifier.Config{PublicURL: "http://127.0.0.1", Fleet: st, Logger: log}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -236,6 +236,14 @@ var Schema = migrate.Set{Owner: "store", Table: "schema_version", Postgres: pgSt
 		SELECT product, version, '', status, verdict, catalog_version, as_of FROM evaluations;
 	DROP TABLE evaluations;
 	ALTER TABLE evaluations_ctx RENAME TO evaluations`,
+	// 16: dashboard sessions ended by a logout (the sha256 of the session
+	// id), kept until the session would have expired: a logout holds
+	// across restarts and server instances (issue 13).
+	`CREATE TABLE sessions_revoked (
+		id_hash    TEXT PRIMARY KEY,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE INDEX sessions_revoked_expires ON sessions_revoked(expires_at)`,
 }}
 
 // SchemaVersion is the schema version this build writes: the number of steps.

@@ -882,3 +882,46 @@ func TestRejudgeHosts(t *testing.T) {
 		t.Errorf("events = %d, want 2 (python turned eol on two hosts)", got)
 	}
 }
+
+// TestSessionRevocations: a logged-out session stays refused (through a
+// reopened store, as after a restart) until it would have expired anyway.
+func TestSessionRevocations(t *testing.T) {
+	ctx := context.Background()
+	database, dir := testLocation(t)
+	st, err := OpenDatabase(ctx, database, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	st.now = func() time.Time { return now }
+	if err := st.RevokeSession(ctx, "sess-1", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RevokeSession(ctx, "sess-1", now.Add(time.Hour)); err != nil {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	st.Close()
+	st, err = OpenDatabase(ctx, database, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for id, want := range map[string]bool{"sess-1": true, "sess-2": false} {
+		if got, err := st.SessionRevoked(ctx, id); err != nil || got != want {
+			t.Errorf("SessionRevoked(%s) = %t, %v; want %t", id, got, err, want)
+		}
+	}
+	// Past its expiry the record is pruned by the next revocation.
+	st.now = func() time.Time { return now.Add(2 * time.Hour) }
+	if err := st.RevokeSession(ctx, "sess-3", now.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.SessionRevoked(ctx, "sess-1"); got {
+		t.Error("an expired revocation was kept")
+	}
+	var stored string
+	st.r.QueryRow(`SELECT id_hash FROM sessions_revoked`).Scan(&stored)
+	if stored == "sess-3" {
+		t.Error("the session id is stored in the clear")
+	}
+}

@@ -117,6 +117,46 @@ type Notifications interface {
 	PublishRelease(ctx context.Context, r ReleaseRequest) (PublishResult, error)
 }
 
+// SessionStore remembers ended sessions (logouts), so a copied cookie stops
+// working for good: across restarts and across server instances sharing a
+// database. Revocations may be forgotten once their session would have
+// expired anyway.
+type SessionStore interface {
+	// RevokeSession records that session id ended; expires is when it would
+	// have ended by itself.
+	RevokeSession(ctx context.Context, id string, expires time.Time) error
+	// SessionRevoked reports whether session id was revoked.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
+}
+
+// Host actions (HostAdmin.HostAction).
+const (
+	HostApprove = "approve" // grant the pending re-enrolment: its key becomes the host's
+	HostDeny    = "deny"    // drop the pending re-enrolment
+	HostRevoke  = "revoke"  // the host's key stops working until restored
+	HostRestore = "restore" // lift a revocation
+)
+
+// HostAdmin is an admin's control over hosts' credentials.
+type HostAdmin interface {
+	// PendingEnrollments lists the hosts whose re-enrolment awaits an
+	// admin, oldest request first.
+	PendingEnrollments(ctx context.Context) ([]PendingHost, error)
+	// HostAction applies one of the Host* actions to host id: a
+	// fault.NotFound for an unknown host, a fault.Conflict when there is
+	// nothing to approve, deny or restore.
+	HostAction(ctx context.Context, id, action string) error
+}
+
+// PendingHost is a host with a re-enrolment waiting for an admin.
+type PendingHost struct {
+	ID       string // host id
+	Hostname string // as the host reported it last
+	OSName   string
+	LastSeen time.Time
+	Request  api.PendingEnrollment
+}
+
 // Settings is token, enroll secret and catalog administration.
 type Settings interface {
 	// Tokens returns every API token (never the secret), newest first.
@@ -230,6 +270,12 @@ type HostDetail struct {
 	Items     int                  // raw inventory size
 	Errors    []api.CollectorError // from the last report
 	Verdicts  []InstallVerdict     // matched products, worst first
+	// Revoked: the host's node key was revoked; it stays so until an admin
+	// restores it.
+	Revoked bool
+	// Pending is a request to enroll the host's install id again without
+	// its node key, waiting for an admin; nil when there is none.
+	Pending *api.PendingEnrollment
 }
 
 // InstallVerdict is one matched product on a host.
@@ -266,7 +312,10 @@ type VersionCount struct {
 
 // Group is a notification group.
 type Group struct {
-	Name        string
+	Name string
+	// Webhook is the group's webhook URL (it may hold credentials): only
+	// admins see it.
+	Webhook     string
 	Products    []string
 	Cycles      []string // when set, the group covers only these cycles
 	Events      []string // notifier.Kind*

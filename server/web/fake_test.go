@@ -168,6 +168,9 @@ type fake struct {
 	nextCust int
 	tickets  []TicketQuery       // every ticket check asked
 	patches  []api.CustomerPatch // every customer update asked
+
+	endedSessions map[string]time.Time // SessionStore
+	actions       map[string]string    // host id -> last HostAction
 }
 
 var fakeOSes = []struct{ name, id, ver string }{
@@ -750,6 +753,68 @@ func (f *fake) DeleteCustomer(_ context.Context, ref string, force bool) (int, e
 
 func (f *fake) Groups(context.Context) ([]Group, error) { return f.groups, nil }
 
+// RevokeSession implements SessionStore.
+func (f *fake) RevokeSession(_ context.Context, id string, expires time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.endedSessions == nil {
+		f.endedSessions = map[string]time.Time{}
+	}
+	f.endedSessions[id] = expires
+	return nil
+}
+
+// SessionRevoked implements SessionStore.
+func (f *fake) SessionRevoked(_ context.Context, id string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.endedSessions[id]
+	return ok, nil
+}
+
+// PendingEnrollments implements HostAdmin.
+func (f *fake) PendingEnrollments(context.Context) ([]PendingHost, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []PendingHost
+	for _, h := range f.hosts {
+		if h.d.Pending != nil {
+			out = append(out, PendingHost{ID: h.d.ID, Hostname: h.d.Info.Hostname, OSName: h.d.Info.OSName, LastSeen: h.d.LastSeen, Request: *h.d.Pending})
+		}
+	}
+	return out, nil
+}
+
+// HostAction implements HostAdmin.
+func (f *fake) HostAction(_ context.Context, id, action string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, ok := f.byID[id]
+	if !ok {
+		return fmt.Errorf("host %q: %w", id, errNotFound)
+	}
+	conflict := &fault.Error{Code: fault.Conflict, Msg: "nothing to " + action}
+	switch action {
+	case HostApprove, HostDeny:
+		if h.d.Pending == nil {
+			return conflict
+		}
+		h.d.Pending = nil
+	case HostRestore:
+		if !h.d.Revoked {
+			return conflict
+		}
+		h.d.Revoked = false
+	case HostRevoke:
+		h.d.Revoked = true
+	}
+	if f.actions == nil {
+		f.actions = map[string]string{}
+	}
+	f.actions[id] = action
+	return nil
+}
+
 func (f *fake) Subscribers(_ context.Context, offset, limit int) ([]Subscriber, int, error) {
 	if offset >= len(f.subs) {
 		return nil, len(f.subs), nil
@@ -839,7 +904,7 @@ func (f *fake) CatalogInfo(context.Context) (CatalogStatus, error) {
 
 // newTestUI returns a dashboard over f with the fake clock.
 func newTestUI(f *fake) *UI {
-	return New(Config{Auth: f, Fleet: f, CustomerFleet: f.forCustomer, Checker: f, Customers: f, Notifications: f, Settings: f, Now: func() time.Time { return fakeNow },
+	return New(Config{Auth: f, Fleet: f, CustomerFleet: f.forCustomer, Checker: f, Customers: f, Notifications: f, Settings: f, Sessions: f, Hosts: f, Now: func() time.Time { return fakeNow },
 		SessionKey: []byte("0123456789abcdef0123456789abcdef"), Logger: slog.New(slog.DiscardHandler)})
 }
 

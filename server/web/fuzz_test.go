@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,7 +14,7 @@ import (
 // FuzzOpenSession feeds arbitrary cookie values to the session decoder: it
 // must never panic and never accept anything not sealed with its key.
 func FuzzOpenSession(f *testing.F) {
-	ss, err := newSessions([]byte("0123456789abcdef0123456789abcdef"), time.Hour, func() time.Time { return fakeNow })
+	ss, err := newSessions([]byte("0123456789abcdef0123456789abcdef"), time.Hour, func() time.Time { return fakeNow }, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -26,7 +27,7 @@ func FuzzOpenSession(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) {
 		// Only values sealed with this key open, and every one of them
 		// was sealed by create (here or in another fuzz worker).
-		s, err := ss.open(v)
+		s, err := ss.open(context.Background(), v)
 		if err == nil && (s.Token != "ewt_token" || s.ID == "" || s.CSRF == "") {
 			t.Fatalf("open(%q) accepted a value it did not seal: %+v", v, s)
 		}

@@ -134,6 +134,8 @@ type hostsView struct {
 	Sorts    map[string]sortLink
 	Stale    time.Time
 	Filtered bool
+	// Pending are the re-enrolments awaiting an admin (admins only).
+	Pending []PendingHost
 }
 
 var hostSorts = []string{SortHostname, SortStatus, SortOS, SortLastSeen}
@@ -190,6 +192,12 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 	if q.Kind == api.KindAsset {
 		v.Noun = "asset"
 	}
+	if u.cfg.Hosts != nil && s.Can("hosts") {
+		if v.Pending, err = u.cfg.Hosts.PendingEnrollments(r.Context()); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+	}
 	for _, key := range hostSorts {
 		sq := r.URL.Query()
 		sq.Del("page")
@@ -213,12 +221,36 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 type hostView struct {
+	Done      string // the host action just applied
+	Admin     bool   // the session may approve, deny, revoke, restore
 	H         HostDetail
 	Items     []api.Item
 	Pager     pager
 	StaleFrom time.Time
 	Stale     bool
 	Asset     bool // an asset registered by SBOM, not an agent's host
+}
+
+// hostAction answers a host's pending re-enrolment (approve, deny) or
+// revokes or restores the host, then shows the host.
+func (u *UI) hostAction(w http.ResponseWriter, r *http.Request, s *session) {
+	id, action := r.PathValue("id"), r.PathValue("action")
+	switch action {
+	case HostApprove, HostDeny, HostRevoke, HostRestore:
+	default:
+		u.errorPage(w, r, s, http.StatusNotFound, "Not found", "Nothing here by that name.")
+		return
+	}
+	if err := u.cfg.Hosts.HostAction(r.Context(), id, action); err != nil {
+		if fault.Is(err, fault.Conflict) {
+			u.errorPage(w, r, s, http.StatusConflict, "Nothing to "+action, err.Error())
+			return
+		}
+		u.fail(w, r, s, err)
+		return
+	}
+	u.log.Info("host "+action, "host_id", id, "by", "dashboard")
+	http.Redirect(w, r, "/hosts/"+url.PathEscape(id)+"?done="+action, http.StatusSeeOther)
 }
 
 func (u *UI) host(w http.ResponseWriter, r *http.Request, s *session) {
@@ -236,7 +268,12 @@ func (u *UI) host(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	stale := u.cfg.Now().Add(-u.cfg.StaleAfter)
 	v := hostView{H: h, Items: items, Pager: newPager(r.URL, "inv", page, inventoryPage, total), StaleFrom: stale,
-		Stale: h.Kind != api.KindAsset && h.LastSeen.Before(stale), Asset: h.Kind == api.KindAsset}
+		Stale: h.Kind != api.KindAsset && h.LastSeen.Before(stale), Asset: h.Kind == api.KindAsset,
+		Admin: u.cfg.Hosts != nil && s.Can("hosts")}
+	switch d := r.URL.Query().Get("done"); d {
+	case HostApprove, HostDeny, HostRevoke, HostRestore:
+		v.Done = d
+	}
 	u.render(w, r, http.StatusOK, "host", view{Title: h.Info.Hostname, Nav: "hosts", Session: s, Page: v})
 }
 
@@ -327,6 +364,7 @@ func cycleState(m catalog.Milestone, asOf time.Time, warnDays int) string {
 // ---- notifications ----
 
 type notificationsView struct {
+	Admin      bool // subscribers, the outbox and webhook URLs are shown
 	Groups     []Group
 	Subs       []Subscriber
 	SubsPager  pager
@@ -365,6 +403,15 @@ func (u *UI) showNotifications(w http.ResponseWriter, r *http.Request, s *sessio
 	var err error
 	if v.Groups, err = u.cfg.Notifications.Groups(ctx); err != nil {
 		u.fail(w, r, s, err)
+		return
+	}
+	v.Admin = s.Can("subscribers")
+	if !v.Admin { // addresses, the outbox and webhook URLs are for admins only
+		v.Groups = slices.Clone(v.Groups)
+		for i := range v.Groups {
+			v.Groups[i].Webhook = ""
+		}
+		u.render(w, r, code, "notifications", view{Title: "Notifications", Nav: "notifications", Session: s, Page: v})
 		return
 	}
 	sp := intParam(qs, "subs", 1, maxPage)

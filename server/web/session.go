@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -68,7 +70,7 @@ func (s *session) Can(action string) bool {
 	switch action {
 	case "check":
 		return p.May(auth.Support)
-	case "publish", "tokens", "customers":
+	case "publish", "tokens", "customers", "hosts", "subscribers":
 		return p.May(auth.Admin)
 	case "notifications", "settings":
 		return p.May(auth.Viewer)
@@ -80,17 +82,19 @@ func (s *session) Can(action string) bool {
 func (s *session) Scoped() bool { return s != nil && s.Customer != "" }
 
 // sessions seals and opens session cookies and remembers logged-out
-// session ids until they would have expired anyway.
+// session ids until they would have expired anyway: in store when there is
+// one (a logout then holds across restarts), else in memory.
 type sessions struct {
-	aead cipher.AEAD
-	ttl  time.Duration
-	now  func() time.Time
+	aead  cipher.AEAD
+	ttl   time.Duration
+	now   func() time.Time
+	store SessionStore
 
 	mu      sync.Mutex
 	revoked map[string]int64 // session id -> expiry
 }
 
-func newSessions(key []byte, ttl time.Duration, now func() time.Time) (*sessions, error) {
+func newSessions(key []byte, ttl time.Duration, now func() time.Time, store SessionStore) (*sessions, error) {
 	if len(key) != 16 && len(key) != 24 && len(key) != 32 {
 		return nil, fmt.Errorf("session key must be 16, 24 or 32 bytes, got %d", len(key))
 	}
@@ -102,7 +106,7 @@ func newSessions(key []byte, ttl time.Duration, now func() time.Time) (*sessions
 	if err != nil {
 		return nil, fmt.Errorf("session key: %w", err)
 	}
-	return &sessions{aead: aead, ttl: ttl, now: now, revoked: map[string]int64{}}, nil
+	return &sessions{aead: aead, ttl: ttl, now: now, store: store, revoked: map[string]int64{}}, nil
 }
 
 func randomToken() string {
@@ -127,8 +131,9 @@ func (ss *sessions) create(token string) (*session, string) {
 
 var errNoSession = errors.New("no valid session")
 
-// open returns the session sealed in value, or errNoSession.
-func (ss *sessions) open(value string) (*session, error) {
+// open returns the session sealed in value, or errNoSession (also for a
+// logged-out session).
+func (ss *sessions) open(ctx context.Context, value string) (*session, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(value)
 	if err != nil || len(raw) < ss.aead.NonceSize() {
 		return nil, errNoSession
@@ -147,24 +152,38 @@ func (ss *sessions) open(value string) (*session, error) {
 		return nil, errNoSession
 	}
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if _, gone := ss.revoked[s.ID]; gone {
+	_, gone := ss.revoked[s.ID]
+	ss.mu.Unlock()
+	if gone {
 		return nil, errNoSession
+	}
+	if ss.store != nil {
+		revoked, err := ss.store.SessionRevoked(ctx, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		if revoked {
+			return nil, errNoSession
+		}
 	}
 	return &s, nil
 }
 
 // revoke ends a session before its expiry (logout).
-func (ss *sessions) revoke(s *session) {
+func (ss *sessions) revoke(ctx context.Context, s *session) error {
 	now := ss.now().Unix()
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	for id, exp := range ss.revoked {
 		if exp <= now {
 			delete(ss.revoked, id)
 		}
 	}
 	ss.revoked[s.ID] = s.Expires
+	ss.mu.Unlock()
+	if ss.store != nil {
+		return ss.store.RevokeSession(ctx, s.ID, time.Unix(s.Expires, 0))
+	}
+	return nil
 }
 
 func (u *UI) secure(r *http.Request) bool { return r.TLS != nil || u.cfg.SecureCookies }
@@ -182,8 +201,11 @@ func (u *UI) current(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
-	s, err := u.sessions.open(c.Value)
+	s, err := u.sessions.open(r.Context(), c.Value)
 	if err != nil {
+		if !errors.Is(err, errNoSession) {
+			u.log.Error("session store", "path", r.URL.Path, "err", err)
+		}
 		return nil
 	}
 	p, err := u.cfg.Auth.Authenticate(r.Context(), s.Token)
@@ -258,9 +280,24 @@ type loginView struct {
 	Error string
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: a path, in printable
+// ASCII without backslashes or spaces (browsers drop tabs and newlines and
+// read "\\" as "/"), that does not start with "//" and parses to no scheme
+// and no host. Anything else goes to "/".
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if len(next) < 1 || len(next) > 2048 || next[0] != '/' {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	if strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next
@@ -330,12 +367,16 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	_ = r.ParseForm()
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if s, err := u.sessions.open(c.Value); err == nil {
+		if s, err := u.sessions.open(r.Context(), c.Value); err == nil {
 			if !sameToken(r.PostForm.Get("csrf"), s.CSRF) {
 				u.errorPage(w, r, nil, http.StatusForbidden, "Form expired", "Reload the page and log out again.")
 				return
 			}
-			u.sessions.revoke(s)
+			if err := u.sessions.revoke(r.Context(), s); err != nil {
+				u.log.Error("logout: storing the revocation", "err", err)
+				u.errorPage(w, r, nil, http.StatusInternalServerError, "Logout failed", "The server could not record the logout; try again.")
+				return
+			}
 		}
 	}
 	u.setCookie(w, r, sessionCookie, "", -1, http.SameSiteLaxMode)

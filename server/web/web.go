@@ -41,6 +41,13 @@ type Config struct {
 	Notifications Notifications
 	// Settings serves the settings page.
 	Settings Settings
+	// Sessions stores logouts so they hold across restarts and instances.
+	// Nil keeps them in this process's memory only (tests, a dashboard on
+	// its own).
+	Sessions SessionStore
+	// Hosts lets admins answer pending re-enrolments and revoke or restore
+	// hosts. Nil: the dashboard shows no such controls.
+	Hosts HostAdmin
 	// SessionKey encrypts and authenticates session cookies (32 bytes, e.g.
 	// stored in the data directory so sessions survive a restart and are
 	// shared by several instances). When empty a random key is used and
@@ -97,7 +104,7 @@ func New(cfg Config) *UI {
 			panic(fmt.Sprintf("web: session key: %v", err))
 		}
 	}
-	ss, err := newSessions(key, cfg.SessionTTL, cfg.Now)
+	ss, err := newSessions(key, cfg.SessionTTL, cfg.Now, cfg.Sessions)
 	if err != nil {
 		panic(fmt.Sprintf("web: %v", err))
 	}
@@ -130,6 +137,9 @@ func (u *UI) Register(mux *http.ServeMux) {
 	h("GET /{$}", auth.CustomerViewer, u.overview)
 	h("GET /hosts", auth.CustomerViewer, u.hosts)
 	h("GET /hosts/{id}", auth.CustomerViewer, u.host)
+	if u.cfg.Hosts != nil {
+		h("POST /hosts/{id}/{action}", auth.Admin, u.hostAction)
+	}
 	h("GET /products", auth.CustomerViewer, u.products)
 	h("GET /products/{id}", auth.CustomerViewer, u.product)
 	h("GET /eligibility", auth.Support, u.ticketCheck) // the ticket check

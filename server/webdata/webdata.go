@@ -50,6 +50,13 @@ type Store interface {
 	ListTokens(ctx context.Context) ([]store.Token, error)
 	CreateToken(ctx context.Context, role, name string) (store.Token, string, error)
 	RevokeToken(ctx context.Context, id string) error
+	RevokeSession(ctx context.Context, id string, expires time.Time) error
+	SessionRevoked(ctx context.Context, id string) (bool, error)
+	PendingEnrollments(ctx context.Context) ([]api.Host, error)
+	ApproveEnrollment(ctx context.Context, uid string) error
+	DenyEnrollment(ctx context.Context, uid string) error
+	RevokeHost(ctx context.Context, uid string) error
+	RestoreHost(ctx context.Context, uid string) error
 }
 
 // Domain is what the dashboard asks of the domain service: the ticket
@@ -357,7 +364,7 @@ func (fv *fleetView) Host(ctx context.Context, id string) (web.HostDetail, error
 		return web.HostDetail{}, err
 	}
 	h := web.HostDetail{ID: d.ID, Kind: d.Kind, Labels: d.Labels, Uploads: d.Uploads, Info: d.Info, FirstSeen: d.EnrolledAt,
-		LastSeen: d.LastCheckinAt, Status: d.Status, Items: d.Items, Errors: d.Errors}
+		LastSeen: d.LastCheckinAt, Status: d.Status, Items: d.Items, Errors: d.Errors, Revoked: d.Revoked, Pending: d.PendingEnrollment}
 	if h.Info.Hostname == "" {
 		h.Info.Hostname = d.Hostname
 	}
@@ -374,6 +381,45 @@ func (fv *fleetView) Host(ctx context.Context, id string) (web.HostDetail, error
 		h.Verdicts = append(h.Verdicts, iv)
 	}
 	return h, nil
+}
+
+// RevokeSession implements web.SessionStore in the store, so a logout holds
+// across restarts and instances.
+func (b *Backend) RevokeSession(ctx context.Context, id string, expires time.Time) error {
+	return b.Store.RevokeSession(ctx, id, expires)
+}
+
+// SessionRevoked implements web.SessionStore.
+func (b *Backend) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	return b.Store.SessionRevoked(ctx, id)
+}
+
+// PendingEnrollments implements web.HostAdmin.
+func (b *Backend) PendingEnrollments(ctx context.Context) ([]web.PendingHost, error) {
+	hs, err := b.Store.PendingEnrollments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.PendingHost, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, web.PendingHost{ID: h.ID, Hostname: h.Hostname, OSName: h.OSName, LastSeen: h.LastCheckinAt, Request: *h.PendingEnrollment})
+	}
+	return out, nil
+}
+
+// HostAction implements web.HostAdmin with the store's enrolment methods.
+func (b *Backend) HostAction(ctx context.Context, id, action string) error {
+	switch action {
+	case web.HostApprove:
+		return b.Store.ApproveEnrollment(ctx, id)
+	case web.HostDeny:
+		return b.Store.DenyEnrollment(ctx, id)
+	case web.HostRevoke:
+		return b.Store.RevokeHost(ctx, id)
+	case web.HostRestore:
+		return b.Store.RestoreHost(ctx, id)
+	}
+	return fault.New(fault.Invalid, "action", "unknown host action %q", action)
 }
 
 // Inventory implements Fleet with the store's inventory page (one paged SQL
@@ -591,7 +637,8 @@ func (b *Backend) Groups(ctx context.Context) ([]web.Group, error) {
 	}
 	out := make([]web.Group, 0, len(gs))
 	for _, g := range gs {
-		out = append(out, web.Group{Name: g.Name, Products: g.Products, Cycles: g.Cycles, Events: g.Events, Subscribers: g.Confirmed, Pending: g.Pending})
+		out = append(out, web.Group{Name: g.Name, Webhook: g.Webhook, Products: g.Products, Cycles: g.Cycles, Events: g.Events,
+			Subscribers: g.Confirmed, Pending: g.Pending})
 	}
 	return out, nil
 }

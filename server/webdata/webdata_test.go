@@ -114,6 +114,16 @@ func domain(t testing.TB, st *store.Store, cats func() *catalog.Catalog, now tim
 	return svc
 }
 
+// sessionKey is the key of every UI of a realEnv: a second UI is the same
+// server after a restart.
+var sessionKey = []byte("0123456789abcdef0123456789abcdef")
+
+// newUI builds the dashboard over e's backend, as the server does.
+func (e *realEnv) newUI() *web.UI {
+	return web.New(web.Config{Auth: e.b, Fleet: e.b, CustomerFleet: e.b.ForCustomer, Checker: e.b, Customers: e.b, Notifications: e.b,
+		Settings: e.b, Sessions: e.b, Hosts: e.b, SessionKey: sessionKey, Logger: slog.New(slog.DiscardHandler)})
+}
+
 func newRealEnv(t testing.TB, hosts int) *realEnv {
 	t.Helper()
 	ctx := context.Background()
@@ -151,8 +161,7 @@ func newRealEnv(t testing.TB, hosts int) *realEnv {
 			_, err := cats.Publish(ctx, catalogsvc.Release{Product: product, Cycle: cycle, Version: version, Date: date.Format(time.DateOnly), Link: link, By: "dashboard"})
 			return err
 		}}
-	ui := web.New(web.Config{Auth: e.b, Fleet: e.b, CustomerFleet: e.b.ForCustomer, Checker: e.b, Customers: e.b, Notifications: e.b, Settings: e.b, Logger: quiet})
-	e.srv = httptest.NewServer(ui.Handler())
+	e.srv = httptest.NewServer(e.newUI().Handler())
 	t.Cleanup(e.srv.Close)
 	for _, r := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		_, secret, err := st.CreateToken(ctx, r, r+" person")
@@ -480,4 +489,91 @@ func nextPatch(v string) string {
 	n := 0
 	fmt.Sscanf(v[i+1:], "%d", &n)
 	return fmt.Sprintf("%s.%d", v[:i], n+1)
+}
+
+// TestLogoutHoldsAcrossRestart: after a logout, a copy of the session
+// cookie is refused by the same server and by a restarted one (the
+// revocation is in the database) (issue 13, item 4).
+func TestLogoutHoldsAcrossRestart(t *testing.T) {
+	e := newRealEnv(t, 2)
+	b := webtest.NewBrowser(t, e.srv.URL)
+	b.Login(e.tokens[auth.RoleViewer])
+	u, _ := url.Parse(e.srv.URL)
+	stolen := b.Client.Jar.Cookies(u)
+	if resp, _ := b.Post("/logout", url.Values{"csrf": {b.CSRF("/settings")}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	restarted := httptest.NewServer(e.newUI().Handler())
+	defer restarted.Close()
+	for name, base := range map[string]string{"same server": e.srv.URL, "restarted": restarted.URL} {
+		req, _ := http.NewRequest("GET", base+"/hosts", nil)
+		for _, c := range stolen {
+			req.AddCookie(c)
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s: the logged-out cookie = %d, want a redirect to the login", name, resp.StatusCode)
+		}
+	}
+}
+
+// TestHostActionsOverTheStore: an admin approves a pending re-enrolment
+// and restores a revoked host from the dashboard, over the real store.
+func TestHostActionsOverTheStore(t *testing.T) {
+	e := newRealEnv(t, 3)
+	ctx := context.Background()
+	list, err := e.st.ListHosts(ctx, store.HostFilter{})
+	if err != nil || len(list.Hosts) < 2 {
+		t.Fatalf("hosts: %v", err)
+	}
+	h := list.Hosts[0]
+	d, _ := e.st.HostDetail(ctx, store.Scope{}, h.ID)
+	res, err := e.st.EnrollHost(ctx, store.EnrollInput{Host: api.HostInfo{InstallID: d.Info.InstallID, Hostname: "reinstalled"}, From: "198.51.100.4"})
+	if err != nil || !res.Pending {
+		t.Fatalf("pending request: %+v %v", res, err)
+	}
+	admin := webtest.NewBrowser(t, e.srv.URL)
+	admin.Login(e.tokens[auth.RoleAdmin])
+	if _, body := admin.Get("/hosts"); !strings.Contains(body, "198.51.100.4") || !strings.Contains(body, "reinstalled") {
+		t.Errorf("hosts page lacks the pending request")
+	}
+	if resp, _ := admin.Post("/hosts/"+h.ID+"/approve", url.Values{"csrf": {admin.CSRF("/settings")}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %d", resp.StatusCode)
+	}
+	if ref, err := e.st.HostByNodeKey(ctx, res.NodeKey); err != nil || ref.UID != h.ID {
+		t.Errorf("the approved key: %+v %v", ref, err)
+	}
+	if resp, _ := admin.Post("/hosts/"+h.ID+"/revoke", url.Values{"csrf": {admin.CSRF("/settings")}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if _, body := admin.Get("/hosts/" + h.ID); !strings.Contains(body, "/restore") {
+		t.Errorf("revoked host's page lacks Restore")
+	}
+	if resp, _ := admin.Post("/hosts/"+h.ID+"/restore", url.Values{"csrf": {admin.CSRF("/settings")}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("restore: %d", resp.StatusCode)
+	}
+	if _, err := e.st.HostByNodeKey(ctx, res.NodeKey); err != nil {
+		t.Errorf("the restored host's key: %v", err)
+	}
+	if resp, _ := admin.Post("/hosts/"+h.ID+"/restore", url.Values{"csrf": {admin.CSRF("/settings")}}); resp.StatusCode != http.StatusConflict {
+		t.Errorf("restore a host that is not revoked: %d, want 409", resp.StatusCode)
+	}
+}
+
+// TestNotificationsPageHidesAddressesFromViewers: over the real notifier,
+// only admins see subscriber addresses and the outbox (issue 13, item 6).
+func TestNotificationsPageHidesAddressesFromViewers(t *testing.T) {
+	e := newRealEnv(t, 1)
+	for role, see := range map[string]bool{auth.RoleAdmin: true, auth.RoleSupport: false, auth.RoleViewer: false} {
+		b := webtest.NewBrowser(t, e.srv.URL)
+		b.Login(e.tokens[role])
+		_, body := b.Get("/notifications")
+		if got := strings.Contains(body, "ops@example.com"); got != see {
+			t.Errorf("%s sees subscriber addresses: %t, want %t", role, got, see)
+		}
+	}
 }

@@ -1,0 +1,169 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
+	"github.com/eolwatch/eolwatch/server/web/webtest"
+)
+
+// TestSafeNextRefusesOffSite: the post-login redirect only goes to a path
+// on this site (issue 13, item 3).
+func TestSafeNextRefusesOffSite(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/hosts?status=eol", "/hosts?status=eol"},
+		{"/hosts/h1?x=%2F%2Fevil", "/hosts/h1?x=%2F%2Fevil"},
+		{"/\t/evil.example/x", "/"},
+		{"/%09/evil.example/x", "/%09/evil.example/x"}, // percent-encoded: a path on this site
+		{"\t//evil.example", "/"},
+		{" //evil.example", "/"},
+		{"/ /evil.example", "/"},
+		{"//evil.example", "/"},
+		{"///evil.example", "/"},
+		{"/\\evil.example", "/"},
+		{"\\\\evil.example", "/"},
+		{"/x\\y", "/"},
+		{"https://evil.example/", "/"},
+		{"javascript:alert(1)", "/"},
+		{"/\x00/evil", "/"},
+		{"/\u3000/evil", "/"},
+		{"/ok\r\nSet-Cookie: x", "/"},
+		{"hosts", "/"},
+		{"", "/"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := safeNext(tc.in); got != tc.want {
+				t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+	// Through the login form: the phishing link of the report.
+	e := newEnv(t, 1)
+	b := webtest.NewBrowser(t, e.srv.URL)
+	_, body := b.Get("/login?next=" + url.QueryEscape("/\t/evil.example/x"))
+	if strings.Contains(body, "evil.example") {
+		t.Errorf("the login form carries the off-site next")
+	}
+	form := url.Values{"token": {e.tokens[auth.RoleViewer]}, "next": {"/\t/evil.example/x"}, "csrf": {b.CSRF("/login")}}
+	resp, _ := b.Post("/login", form)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/" {
+		t.Errorf("login with an off-site next: %d Location %q, want 303 to /", resp.StatusCode, loc)
+	}
+}
+
+// TestLogoutSurvivesRestart: a copied session cookie stops working at
+// logout, also after the server restarts (the revocation is stored, not
+// held in memory) (issue 13, item 4).
+func TestLogoutSurvivesRestart(t *testing.T) {
+	f := newFake(3)
+	key := make([]byte, 32)
+	mk := func() *httptest.Server {
+		ui := New(Config{Auth: f, Fleet: f, Checker: f, Customers: f, Notifications: f, Settings: f, Sessions: f, SessionKey: key,
+			Now: func() time.Time { return fakeNow }})
+		srv := httptest.NewServer(ui.Handler())
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	srv := mk()
+	tok := f.addToken(auth.RoleAdmin, "admin")
+	b := webtest.NewBrowser(t, srv.URL)
+	b.Login(tok)
+	u, _ := url.Parse(srv.URL)
+	stolen := b.Client.Jar.Cookies(u)
+	csrf := b.CSRF("/settings")
+	if resp, _ := b.Post("/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	srv2 := mk() // a restart: the same session key, a new process
+	for name, s := range map[string]*httptest.Server{"same process": srv, "after a restart": srv2} {
+		req, _ := http.NewRequest("GET", s.URL+"/settings", nil)
+		for _, c := range stolen {
+			req.AddCookie(c)
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("%s: the logged-out cookie = %d, want a redirect to /login", name, resp.StatusCode)
+		}
+	}
+}
+
+// TestNotificationsAdminOnlyParts: subscriber addresses, the outbox and
+// webhook URLs are for admins; other roles see the groups and counts only
+// (issue 13, item 6).
+func TestNotificationsAdminOnlyParts(t *testing.T) {
+	e := newEnv(t, 3)
+	e.f.groups[1].Webhook = "https://user:secret@hooks.example/x"
+	for _, tc := range []struct {
+		role string
+		see  bool
+	}{{auth.RoleAdmin, true}, {auth.RoleSupport, false}, {auth.RoleViewer, false}} {
+		t.Run(tc.role, func(t *testing.T) {
+			code, body := e.as(t, tc.role).Get("/notifications?state=failed")
+			if code != 200 || !strings.Contains(body, "platform") {
+				t.Fatalf("GET /notifications = %d", code)
+			}
+			for _, secret := range []string{"ops@example.com", "web-team@example.com", "Recipient address rejected", "hooks.example", "secret@"} {
+				if got := strings.Contains(body, secret); got != tc.see {
+					t.Errorf("page shows %q: %t, want %t", secret, got, tc.see)
+				}
+			}
+		})
+	}
+}
+
+// TestPendingReEnrolmentOnTheDashboard: hosts awaiting approval are listed
+// for admins with approve and deny; a host's page shows the request, and
+// revoked hosts can be restored (issue 13, item 2).
+func TestPendingReEnrolmentOnTheDashboard(t *testing.T) {
+	e := newEnv(t, 5)
+	h := e.f.byID["h00002"]
+	h.d.Pending = &api.PendingEnrollment{RequestedAt: fakeNow.Add(-time.Hour), Hostname: "URGENT-login-at-evil.example", From: "203.0.113.9"}
+	e.f.byID["h00003"].d.Revoked = true
+	admin := e.as(t, auth.RoleAdmin)
+	_, body := admin.Get("/hosts")
+	if !strings.Contains(body, "Re-enrolments awaiting approval") || !strings.Contains(body, "203.0.113.9") ||
+		!strings.Contains(body, `action="/hosts/h00002/approve"`) || !strings.Contains(body, `action="/hosts/h00002/deny"`) {
+		t.Errorf("admin's hosts page lacks the pending request and its buttons")
+	}
+	_, body = admin.Get("/hosts/h00002")
+	if !strings.Contains(body, "awaiting approval") || !strings.Contains(body, `action="/hosts/h00002/approve"`) {
+		t.Errorf("host page lacks the pending request")
+	}
+	_, body = admin.Get("/hosts/h00003")
+	if !strings.Contains(body, "revoked") || !strings.Contains(body, `action="/hosts/h00003/restore"`) {
+		t.Errorf("revoked host's page lacks Restore")
+	}
+	viewer := e.as(t, auth.RoleViewer)
+	if _, body := viewer.Get("/hosts/h00002"); !strings.Contains(body, "awaiting approval") || strings.Contains(body, "/approve") {
+		t.Errorf("viewer's host page: the request should show, its buttons not")
+	}
+	for _, tc := range []struct {
+		role, path string
+		code       int
+		after      func() bool
+	}{
+		{auth.RoleViewer, "/hosts/h00002/approve", 403, func() bool { return h.d.Pending != nil }},
+		{auth.RoleSupport, "/hosts/h00002/deny", 403, func() bool { return h.d.Pending != nil }},
+		{auth.RoleAdmin, "/hosts/h00002/approve", 303, func() bool { return h.d.Pending == nil && e.f.actions["h00002"] == "approve" }},
+		{auth.RoleAdmin, "/hosts/h00002/approve", 409, func() bool { return true }},
+		{auth.RoleAdmin, "/hosts/h00003/restore", 303, func() bool { return !e.f.byID["h00003"].d.Revoked }},
+		{auth.RoleAdmin, "/hosts/h00004/revoke", 303, func() bool { return e.f.byID["h00004"].d.Revoked }},
+		{auth.RoleAdmin, "/hosts/h00004/explode", 404, func() bool { return true }},
+	} {
+		b := e.as(t, tc.role)
+		resp, _ := b.Post(tc.path, url.Values{"csrf": {b.CSRF("/settings")}})
+		if resp.StatusCode != tc.code || !tc.after() {
+			t.Errorf("%s: POST %s = %d, want %d (and its effect)", tc.role, tc.path, resp.StatusCode, tc.code)
+		}
+	}
+}
