@@ -421,7 +421,7 @@ func TestBackendPages(t *testing.T) {
 		{"/eligibility?customer=Acme&product=python&version=3.8.10&severity=2", webtest.Roles(200, 200, 403), "REFUSE"},
 		{"/eligibility?host=" + host.Hostname + "&product=debian&severity=1", webtest.Roles(200, 200, 403), "belongs to no customer"},
 		{"/customers", webtest.Roles(200, 403, 403), "Acme"},
-		{"/notifications", webtest.All(200), "ops@example.com"},
+		{"/notifications", webtest.All(200), "platform"},
 		{"/settings", webtest.All(200), "Catalog"},
 	}
 	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
