@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -337,8 +338,8 @@ func TestFleetBatchedPerGroup(t *testing.T) {
 	var evs []events.Event
 	for i, h := range []string{"web-1", "web-2", "web-3", "db-1", "db-2"} {
 		evs = append(evs, events.Event{Kind: events.KindFleet, Product: "openssl", Cycle: "1.1.1", Version: "1.1.1w", HostID: "h" + h, Host: h,
-			From: "eol-soon", To: "eol", Reason: "OpenSSL 1.1.1 reached end of life on 2023-09-11."})
-		_ = i
+			From: "eol-soon", To: "eol", Reason: "OpenSSL 1.1.1 reached end of life on 2023-09-11.", Maintainer: "upstream",
+			CatalogDate: "2026-08-22", Warnings: []string{fmt.Sprintf("The catalog data is %d days old (taken on 2026-08-22).", 101+i)}})
 	}
 	// Getting better is not an alert.
 	evs = append(evs, events.Event{Kind: events.KindFleet, Product: "debian", Cycle: "12", Version: "12.9", HostID: "hx", Host: "fixed-1", From: "eol", To: "current"})
@@ -367,6 +368,12 @@ func TestFleetBatchedPerGroup(t *testing.T) {
 	}
 	if strings.Contains(pm.Text, "fixed-1") {
 		t.Errorf("fleet alert lists a host that got better:\n%s", pm.Text)
+	}
+	// every verdict in the alert carries its catalog date and warnings
+	for _, want := range []string{"Warning: The catalog data is 101 days old", "Warning: The catalog data is 105 days old", "(catalog data of 2026-08-22)"} {
+		if !strings.Contains(pm.Text, want) || !strings.Contains(pm.HTML, strings.TrimPrefix(strings.Trim(want, "()"), "Warning: ")) {
+			t.Errorf("fleet alert lacks %q:\ntext:\n%s\nhtml:\n%s", want, pm.Text, pm.HTML)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestEnqueueLargeBatch(t *testing.T) {
 		if err := json.Unmarshal(want, &wantBack); err != nil {
 			t.Fatal(err)
 		}
-		if back != wantBack {
+		if !reflect.DeepEqual(back, wantBack) {
 			t.Fatalf("row %d: decoded %+v, want %+v", i, back, wantBack)
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
@@ -36,6 +38,14 @@ type Config struct {
 	Catalogs []string `yaml:"catalog"`
 	// CatalogFeed is a URL of an endoflife.date-format feed synced periodically (--catalog-feed).
 	CatalogFeed string `yaml:"catalog_feed"`
+	// CatalogFeedInterval is how often the feed is synced (--catalog-feed-interval,
+	// a Go duration such as 24h or 90m; default 24h): at start-up, then every
+	// interval (on one server at a time when several share a database).
+	CatalogFeedInterval time.Duration `yaml:"catalog_feed_interval"`
+	// CatalogFeedSync turns the scheduled feed sync on (--catalog-feed-sync,
+	// default true). With false the feed is never fetched; the snapshot last
+	// synced stays in force.
+	CatalogFeedSync bool `yaml:"catalog_feed_sync"`
 	// TLSCert and TLSKey serve HTTPS when both are set (--tls-cert, --tls-key).
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
@@ -68,6 +78,19 @@ type Config struct {
 	WarnDays int `yaml:"warn_days"`
 	// GraceDays is the patch grace period in days (--grace-days, default 30).
 	GraceDays int `yaml:"grace_days"`
+	// ExtendedSupport says which extended-support programmes keep a
+	// release supported past its regular end of life (--extended-support,
+	// default free): free (free programmes shipped through the normal
+	// archive, such as Debian LTS; a paid one, such as Ubuntu Pro ESM or
+	// RHEL ELS, only for a host that reports being enrolled in it), all
+	// (every programme, enrolled or not) or none (the regular end of life is
+	// final).
+	ExtendedSupport string `yaml:"extended_support"`
+	// ExtendedSupportFor overrides ExtendedSupport for single catalog
+	// products (--extended-support-for PRODUCT=free|all|none, repeatable or
+	// comma-separated; EOLWATCH_EXTENDED_SUPPORT_FOR=ubuntu=all,rhel=none;
+	// in the config file a map: extended_support_for: {ubuntu: all}).
+	ExtendedSupportFor map[string]string `yaml:"extended_support_for"`
 	// LogLevel is debug, info, warn or error (--log-level, default info).
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json (--log-format, default text).
@@ -93,8 +116,12 @@ const reportBudgetWait = 5 * time.Second
 func DefaultConfig() Config {
 	p := catalog.DefaultPolicy()
 	return Config{Listen: "127.0.0.1:8480", DataDir: "data", SMTPTLS: "starttls", WarnDays: p.WarnDays, GraceDays: p.GraceDays,
+		ExtendedSupport: p.ExtendedSupport, CatalogFeedInterval: DefaultFeedInterval, CatalogFeedSync: true,
 		LogLevel: "info", LogFormat: "text", ReportBudgetMiB: 256, SMTPTimeout: 30 * time.Second, OutboxLease: 5 * time.Minute}
 }
+
+// DefaultFeedInterval is how often the catalog feed is synced by default.
+const DefaultFeedInterval = 24 * time.Hour
 
 // Validate reports the first setting that cannot work, naming it.
 func (c Config) Validate() error {
@@ -128,6 +155,12 @@ func (c Config) Validate() error {
 	if c.WarnDays < 0 || c.GraceDays < 0 {
 		return fmt.Errorf("warn-days %d, grace-days %d: must not be negative", c.WarnDays, c.GraceDays)
 	}
+	if err := c.Policy().Validate(); err != nil {
+		return errors.New(strings.NewReplacer("extended support for ", "extended-support-for ", "extended support ", "extended-support ").Replace(err.Error()))
+	}
+	if c.CatalogFeedInterval <= 0 {
+		return fmt.Errorf("catalog-feed-interval %s: must be positive (24h syncs daily; --catalog-feed-sync=false turns the sync off)", c.CatalogFeedInterval)
+	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -147,9 +180,12 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Policy returns the support policy the configuration asks for.
+// Policy returns the support policy the configuration asks for: every
+// evaluation of the server (ingest, the fleet's re-evaluation, eligibility,
+// the dashboard, SBOM uploads) applies it.
 func (c Config) Policy() catalog.Policy {
-	return catalog.Policy{WarnDays: c.WarnDays, GraceDays: c.GraceDays}
+	return catalog.Policy{WarnDays: c.WarnDays, GraceDays: c.GraceDays, ExtendedSupport: c.ExtendedSupport,
+		ExtendedSupportFor: maps.Clone(c.ExtendedSupportFor)}
 }
 
 // scheme is https when the server has a certificate, else http.

@@ -3,7 +3,10 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/eolwatch/eolwatch/catalog"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,9 +22,11 @@ type metrics struct {
 	enrollFailures prometheus.Counter
 }
 
+// newMetrics registers the server's metrics; cat returns the catalog in
+// force (nil: no catalog metrics).
 func newMetrics(st interface {
 	HostsByStatus(ctx context.Context) (map[string]int, error)
-}) *metrics {
+}, cat func() *catalog.Catalog) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -47,7 +52,52 @@ func newMetrics(st interface {
 	m.reg.MustRegister(m.reports, m.ingestSeconds, m.reevalSeconds, m.enrollFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		hostCollector{desc: hosts, st: st})
+	if cat != nil {
+		m.reg.MustRegister(catalogCollector{cat: cat, now: time.Now})
+	}
 	return m
+}
+
+// Catalog metrics: how old the data behind every verdict is.
+var (
+	catalogDateDesc = prometheus.NewDesc("eolwatch_catalog_date_timestamp_seconds",
+		"The day the catalog data in force was taken (catalog_date), as a Unix time at 00:00 UTC.", nil, nil)
+	catalogAgeDesc = prometheus.NewDesc("eolwatch_catalog_age_days",
+		"Days from the catalog data's date to today (UTC); verdicts warn past "+strconv.Itoa(catalog.StaleAfterDays)+".", nil, nil)
+)
+
+// catalogCollector reports the catalog's date and age at scrape time, so
+// the age grows by the day and a feed sync resets it. A catalog without a
+// date reports neither.
+type catalogCollector struct {
+	cat func() *catalog.Catalog
+	now func() time.Time
+}
+
+func (c catalogCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- catalogDateDesc
+	ch <- catalogAgeDesc
+}
+
+func (c catalogCollector) Collect(ch chan<- prometheus.Metric) {
+	cat := c.cat()
+	if cat == nil {
+		return
+	}
+	date := cat.Info().Date
+	if date.IsZero() {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(catalogDateDesc, prometheus.GaugeValue, float64(date.Unix()))
+	ch <- prometheus.MustNewConstMetric(catalogAgeDesc, prometheus.GaugeValue, float64(catalogAgeDays(date.Time, c.now())))
+}
+
+// catalogAgeDays is how many whole days lie between the catalog's date and
+// now's day (UTC).
+func catalogAgeDays(date, now time.Time) int {
+	now = now.UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	return int(today.Sub(date.UTC()).Hours() / 24)
 }
 
 func (m *metrics) handler() http.Handler {

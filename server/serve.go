@@ -116,13 +116,16 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		}
 		limits = ratelimit.InDatabase(st.DB())
 	}
+	// The feed sync is the job "catalog-feeds": at start-up, then every
+	// --catalog-feed-interval, under catJobs' lease when servers share a
+	// database. Turned off, the last snapshot synced stays in force.
 	var feeds []string
-	if cfg.CatalogFeed != "" {
+	if cfg.CatalogFeed != "" && cfg.CatalogFeedSync {
 		feeds = []string{cfg.CatalogFeed}
 	}
 	var err error
 	p.cats, err = catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Files: cfg.Catalogs, FeedURLs: feeds,
-		Logger: log, Jobs: catJobs, OnChange: func(_, _ *catalog.Catalog) { p.catalogChanged() }})
+		FeedInterval: cfg.CatalogFeedInterval, Logger: log, Jobs: catJobs, OnChange: func(_, _ *catalog.Catalog) { p.catalogChanged() }})
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +136,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	m := newMetrics(st)
+	m := newMetrics(st, p.cats.Current)
 	p.svc, err = service.New(service.Config{Store: st, Customers: st, Mailer: p.nt, AdminEmails: cfg.AdminEmails, Catalog: p.cats.Current, Policy: cfg.Policy(), Notify: p.nt.Kick,
 		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Jobs: svcJobs, Refresh: p.cats.Refresh, Logger: log})
 	if err != nil {
@@ -152,7 +155,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 			return err
 		}}
 	p.srv.ui = web.New(web.Config{Auth: backend, Fleet: backend, CustomerFleet: backend.ForCustomer, Checker: backend, Customers: backend, Notifications: backend, Settings: backend,
-		Sessions: backend, Hosts: backend,
+		Sessions: backend, Hosts: backend, CatalogDate: backend.CatalogDate,
 		SessionKey: sessionKey, SecureCookies: cfg.TLSCert != "", Logger: log})
 	return p, nil
 }

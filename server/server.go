@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/internal/intake"
 	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"github.com/eolwatch/eolwatch/notifier"
@@ -125,7 +126,11 @@ func newServer(o options) *Server {
 	}
 	s.enrollFails = o.limits("enroll-failures", 20, 10*time.Minute)
 	if s.metrics == nil {
-		s.metrics = newMetrics(o.st)
+		var cat func() *catalog.Catalog
+		if o.svc != nil {
+			cat = o.svc.Catalog
+		}
+		s.metrics = newMetrics(o.st, cat)
 	}
 	budget := o.cfg.ReportBudgetMiB
 	if budget <= 0 {

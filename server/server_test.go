@@ -603,6 +603,32 @@ func TestFleetViews(t *testing.T) {
 		!bytes.Contains(b, []byte(`eolwatch_hosts{status="eol"} 2`)) || !bytes.Contains(b, []byte("eolwatch_ingest_duration_seconds_bucket")) {
 		t.Errorf("metrics = %d\n%s", resp.StatusCode, b)
 	}
+	// the catalog's date and age, as verdicts name them
+	date := testCatalog(t).Info().Date
+	wantDate := fmt.Sprintf("eolwatch_catalog_date_timestamp_seconds %g\n", float64(date.Unix()))
+	wantAge := fmt.Sprintf("eolwatch_catalog_age_days %d\n", catalogAgeDays(date.Time, time.Now()))
+	if !bytes.Contains(b, []byte(wantDate)) || !bytes.Contains(b, []byte(wantAge)) {
+		t.Errorf("metrics lack %q and %q", wantDate, wantAge)
+	}
+}
+
+func TestCatalogAgeDays(t *testing.T) {
+	taken := time.Date(2026, 8, 22, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		want int
+	}{
+		{"same day", time.Date(2026, 8, 22, 23, 59, 0, 0, time.UTC), 0},
+		{"101 days later", time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC), 101},
+		{"late evening west of UTC", time.Date(2026, 11, 30, 20, 0, 0, 0, time.FixedZone("EST", -5*3600)), 101},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := catalogAgeDays(taken, tc.now); got != tc.want {
+				t.Errorf("catalogAgeDays(%v) = %d, want %d", tc.now, got, tc.want)
+			}
+		})
+	}
 }
 
 func TestCSVSafe(t *testing.T) {

@@ -30,20 +30,30 @@ var Kinds = []string{KindRelease, KindEOL, KindFleet}
 // Event is something subscribers may hear about. Events are written by the
 // server in the same transaction as the change that caused them.
 type Event struct {
-	Kind    string    `json:"kind"`
-	Product string    `json:"product"`
-	Cycle   string    `json:"cycle,omitempty"`
-	Version string    `json:"version,omitempty"` // release: the new version; fleet: the installed version
-	Date    string    `json:"date,omitempty"`    // release date or eol date, YYYY-MM-DD
-	Days    int       `json:"days,omitempty"`    // eol warnings: days before eol (90, 30, 7); 0 = reached
-	Link    string    `json:"link,omitempty"`    // release notes link
-	HostID  string    `json:"host_id,omitempty"` // fleet events
-	Host    string    `json:"host,omitempty"`    // fleet events: hostname
-	From    string    `json:"from,omitempty"`    // fleet events: previous status
-	To      string    `json:"to,omitempty"`      // fleet events: new status
-	Reason  string    `json:"reason,omitempty"`
-	Created time.Time `json:"created"`
+	Kind    string `json:"kind"`
+	Product string `json:"product"`
+	Cycle   string `json:"cycle,omitempty"`
+	Version string `json:"version,omitempty"` // release: the new version; fleet: the installed version
+	Date    string `json:"date,omitempty"`    // release date or eol date, YYYY-MM-DD
+	Days    int    `json:"days,omitempty"`    // eol warnings: days before eol (90, 30, 7); 0 = reached
+	Link    string `json:"link,omitempty"`    // release notes link
+	HostID  string `json:"host_id,omitempty"` // fleet events
+	Host    string `json:"host,omitempty"`    // fleet events: hostname
+	From    string `json:"from,omitempty"`    // fleet events: previous status
+	To      string `json:"to,omitempty"`      // fleet events: new status
+	Reason  string `json:"reason,omitempty"`
+	// Maintainer, CatalogDate and Warnings are a fleet event's verdict's:
+	// whose support it follows ("upstream" or a distribution, "debian"),
+	// the day its catalog data was taken, and the sentences to show beside
+	// the reason (the catalog's or the host's repository data's age...).
+	Maintainer  string    `json:"maintainer,omitempty"`
+	CatalogDate string    `json:"catalog_date,omitempty"`
+	Warnings    []string  `json:"warnings,omitempty"`
+	Created     time.Time `json:"created"`
 }
+
+// maxWarnings bounds an event's warnings.
+const maxWarnings = 16
 
 // maxEventField bounds every text field of an event, so a hostile catalog
 // or agent cannot bloat the outbox.
@@ -61,10 +71,18 @@ func (ev Event) Validate() error {
 	}
 	fields := [...]struct{ name, v string }{{"product", ev.Product}, {"cycle", ev.Cycle}, {"version", ev.Version},
 		{"date", ev.Date}, {"link", ev.Link}, {"host_id", ev.HostID}, {"host", ev.Host}, {"from", ev.From}, {"to", ev.To},
-		{"reason", ev.Reason}}
+		{"reason", ev.Reason}, {"maintainer", ev.Maintainer}, {"catalog_date", ev.CatalogDate}}
 	for _, f := range fields {
 		if len(f.v) > maxEventField {
 			return fmt.Errorf("event: %s is longer than %d bytes", f.name, maxEventField)
+		}
+	}
+	if len(ev.Warnings) > maxWarnings {
+		return fmt.Errorf("event: %d warnings, at most %d", len(ev.Warnings), maxWarnings)
+	}
+	for i, w := range ev.Warnings {
+		if len(w) > maxEventField {
+			return fmt.Errorf("event: warnings[%d] is longer than %d bytes", i, maxEventField)
 		}
 	}
 	if ev.Kind == KindRelease && ev.Version == "" {
@@ -198,6 +216,18 @@ func appendEventJSON(dst []byte, ev *Event, created time.Time) ([]byte, error) {
 	dst = appendOptString(dst, `,"from":`, ev.From)
 	dst = appendOptString(dst, `,"to":`, ev.To)
 	dst = appendOptString(dst, `,"reason":`, ev.Reason)
+	dst = appendOptString(dst, `,"maintainer":`, ev.Maintainer)
+	dst = appendOptString(dst, `,"catalog_date":`, ev.CatalogDate)
+	if len(ev.Warnings) > 0 {
+		dst = append(dst, `,"warnings":[`...)
+		for i, w := range ev.Warnings {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, w)
+		}
+		dst = append(dst, ']')
+	}
 	dst = append(dst, `,"created":"`...)
 	dst = created.AppendFormat(dst, time.RFC3339Nano)
 	return append(dst, `"}`...), nil

@@ -243,6 +243,80 @@ func TestRunSyncsAndTicks(t *testing.T) {
 	}
 }
 
+// jobCounter is a JobRunner that runs every job here and counts them by
+// name, as a lease holder that always wins would.
+type jobCounter struct {
+	mu   sync.Mutex
+	runs map[string]int
+}
+
+func (j *jobCounter) Do(ctx context.Context, name string, fn func(context.Context) error) (bool, error) {
+	j.mu.Lock()
+	j.runs[name]++
+	j.mu.Unlock()
+	return true, fn(ctx)
+}
+
+func (j *jobCounter) count(name string) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.runs[name]
+}
+
+// TestRunSyncsOnSchedule keeps a running service fresh from a feed served
+// over loopback HTTP: the feed is fetched at start and again every
+// FeedInterval through the Jobs hook ("catalog-feeds"), so a change
+// published after start reaches the catalog without a restart.
+func TestRunSyncsOnSchedule(t *testing.T) {
+	v1, v2 := fixture(t)
+	fs := &feedServer{}
+	fs.set(v1, http.StatusOK)
+	srv := httptest.NewServer(fs)
+	defer srv.Close()
+	jobs := &jobCounter{runs: map[string]int{}}
+	changed := make(chan struct{}, 8)
+	s, err := New(context.Background(), Config{Store: NewMemStore(), Base: mustParse(t, "base.json", string(v1)), FeedURLs: []string{srv.URL},
+		FeedInterval: 50 * time.Millisecond, Jobs: jobs, Now: func() time.Time { return testNow }, Logger: quietLogger(),
+		OnChange: func(_, _ *catalog.Catalog) { changed <- struct{}{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	requests := func() int {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		return fs.requests
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for requests() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if requests() < 2 {
+		t.Fatalf("feed fetched %d times in 10 s with a 50 ms interval", requests())
+	}
+	if s.Current().Product("nginx").Cycles[0].Name == "1.32" {
+		t.Fatal("the catalog has nginx 1.32 before the feed published it")
+	}
+	fs.set(v2, http.StatusOK) // published after start
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a scheduled sync did not bring the feed's change")
+	}
+	if c := s.Current().Product("nginx").Cycles[0].Name; c != "1.32" {
+		t.Errorf("nginx's newest cycle after the scheduled sync = %s, want 1.32", c)
+	}
+	if n := jobs.count("catalog-feeds"); n < 2 {
+		t.Errorf("the feed sync ran %d times through the Jobs hook, want at start and on schedule", n)
+	}
+}
+
 // FuzzPublish checks that no request makes Publish panic, and that what
 // it accepts yields valid events.
 func FuzzPublish(f *testing.F) {

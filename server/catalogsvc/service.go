@@ -44,7 +44,7 @@ type Config struct {
 	// FeedURLs are endoflife.date-format feeds (--catalog-feed): the
 	// extract's products.json format or an API v1 product response.
 	FeedURLs []string
-	// FeedInterval is how often Run polls the feeds (default 6h).
+	// FeedInterval is how often Run polls the feeds (default 24h).
 	FeedInterval time.Duration
 	// MilestoneInterval is how often Run checks for due eol milestones
 	// (default 1h; each milestone is still sent once).
@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
 	}
 	if cfg.FeedInterval <= 0 {
-		cfg.FeedInterval = 6 * time.Hour
+		cfg.FeedInterval = 24 * time.Hour
 	}
 	if cfg.MilestoneInterval <= 0 {
 		cfg.MilestoneInterval = time.Hour

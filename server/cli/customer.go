@@ -286,15 +286,18 @@ func runTicket(ctx context.Context, args []string, stdio Stdio) error {
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
 	var catalogs listFlag
 	fs.Var(&catalogs, "catalog", "extra catalog file (repeatable)")
-	warn := fs.Int("warn-days", server.DefaultConfig().WarnDays, "eol-soon window in days")
-	grace := fs.Int("grace-days", server.DefaultConfig().GraceDays, "patch grace period in days")
+	pol := server.DefaultConfig()
+	policyFlags(fs, &pol.WarnDays, &pol.GraceDays, &pol.ExtendedSupport, &pol.ExtendedSupportFor)
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErrorf("%s", err)
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("ticket check: unexpected argument %q", fs.Arg(0))
 	}
-	svc, st, err := openDomain(ctx, loc, catalogs, catalog.Policy{WarnDays: *warn, GraceDays: *grace})
+	if err := pol.Policy().Validate(); err != nil {
+		return usageErrorf("ticket check: %s", err)
+	}
+	svc, st, err := openDomain(ctx, loc, catalogs, pol.Policy())
 	if err != nil {
 		return fmt.Errorf("ticket check: %w", err)
 	}

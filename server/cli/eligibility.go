@@ -31,8 +31,8 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
 	var catalogs listFlag
 	fs.Var(&catalogs, "catalog", "extra catalog file (repeatable)")
-	warn := fs.Int("warn-days", server.DefaultConfig().WarnDays, "eol-soon window in days")
-	grace := fs.Int("grace-days", server.DefaultConfig().GraceDays, "patch grace period in days")
+	pol := server.DefaultConfig()
+	policyFlags(fs, &pol.WarnDays, &pol.GraceDays, &pol.ExtendedSupport, &pol.ExtendedSupportFor)
 	if err := fs.Parse(args); err != nil {
 		return usageErrorf("%s", err)
 	}
@@ -42,7 +42,10 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	if *product == "" || (*version == "") == (*host == "") {
 		return usageErrorf("eligibility: want --product P --version V, or --host H --product P")
 	}
-	cfg := service.Config{Policy: catalog.Policy{WarnDays: *warn, GraceDays: *grace}, Logger: discardLogger()}
+	if err := pol.Policy().Validate(); err != nil {
+		return usageErrorf("eligibility: %s", err)
+	}
+	cfg := service.Config{Policy: pol.Policy(), Logger: discardLogger()}
 	// With a database, answer from the server's catalog: the default, the
 	// extra files and every release published through the API.
 	if err := loc.exists(); err == nil {
@@ -119,7 +122,20 @@ func printEligibility(w io.Writer, e api.Eligibility) {
 	if e.Installed != "" {
 		fmt.Fprintf(w, "  installed:  %s (reported %s)\n", e.Installed, e.LastReportAt.Format("2006-01-02 15:04 MST"))
 	}
+	if e.Maintainer != "" && e.Maintainer != catalog.MaintainerUpstream {
+		m := e.Maintainer + " " + e.MaintainerRelease
+		if e.Candidate != "" {
+			m += " (candidate " + e.Candidate + ")"
+		}
+		if e.Upstream != nil {
+			m += "; upstream: " + e.Upstream.Status
+		}
+		fmt.Fprintf(w, "  maintainer: %s\n", m)
+	}
 	fmt.Fprintf(w, "  reason:     %s\n", e.Reason)
+	for _, wa := range e.Warnings {
+		fmt.Fprintf(w, "  warning:    %s\n", wa)
+	}
 	if len(e.Installs) > 1 {
 		var vs []string
 		for _, i := range e.Installs {
@@ -127,5 +143,9 @@ func printEligibility(w io.Writer, e api.Eligibility) {
 		}
 		fmt.Fprintf(w, "  installs:   %s\n", strings.Join(vs, ", "))
 	}
-	fmt.Fprintf(w, "  as of:      %s\n", e.AsOf)
+	fmt.Fprintf(w, "  as of:      %s", e.AsOf)
+	if e.CatalogDate != "" {
+		fmt.Fprintf(w, " (catalog data of %s)", e.CatalogDate)
+	}
+	fmt.Fprintln(w)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/eolwatch/eolwatch/catalog"
@@ -33,6 +34,59 @@ func (l *commaList) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// extendedForFlag is --extended-support-for PRODUCT=MODE: repeatable, and
+// each value may list several settings separated by commas
+// ("ubuntu=all,rhel=none", as the environment variable gives them). A later
+// setting of a product replaces an earlier one.
+type extendedForFlag map[string]string
+
+func (e *extendedForFlag) String() string {
+	if e == nil || len(*e) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(*e))
+	for k, v := range *e {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+func (e *extendedForFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		id, mode, ok := strings.Cut(s, "=")
+		id, mode = strings.ToLower(strings.TrimSpace(id)), strings.TrimSpace(mode)
+		if !ok || id == "" {
+			return fmt.Errorf("want PRODUCT=free|all|none, got %q", s)
+		}
+		switch mode {
+		case catalog.ExtendedFree, catalog.ExtendedAll, catalog.ExtendedNone:
+		default:
+			return fmt.Errorf("%s: want free, all or none, got %q", id, mode)
+		}
+		if *e == nil {
+			*e = map[string]string{}
+		}
+		(*e)[id] = mode
+	}
+	return nil
+}
+
+// policyFlags adds the support-policy flags of the commands that judge
+// versions against the fleet's settings (serve, eligibility): --warn-days,
+// --grace-days, --extended-support and --extended-support-for, starting
+// from the values the pointers hold.
+func policyFlags(fs *flag.FlagSet, warn, grace *int, extended *string, extendedFor *map[string]string) {
+	fs.IntVar(warn, "warn-days", *warn, "days before eol an install is eol-soon")
+	fs.IntVar(grace, "grace-days", *grace, "days a newer patch may stay uninstalled before patch-overdue")
+	fs.StringVar(extended, "extended-support", *extended,
+		"which extended-support programmes keep a release supported: free (free ones such as Debian LTS; paid ones only for enrolled hosts), all, none")
+	fs.Var((*extendedForFlag)(extendedFor), "extended-support-for", "PRODUCT=free|all|none: --extended-support for one product (repeatable or comma-separated)")
 }
 
 // storeLocation is where a command finds the server's store, as serve

@@ -137,8 +137,7 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 	rank = rankNone
 	var evs []events.Event
 	event := func(v catalog.Verdict, from string) {
-		evs = append(evs, events.Event{Kind: events.KindFleet, Product: v.Product, Cycle: v.Cycle, Version: v.Version,
-			HostID: h.UID, Host: h.Hostname, From: from, To: v.Status, Reason: v.Reason, Created: now.UTC()})
+		evs = append(evs, fleetEvent(&v, h.UID, h.Hostname, from, now.UTC()))
 	}
 	var fresh []Verdict
 	var ups []Verdict
@@ -235,6 +234,19 @@ func fillHostVerdict(hv *api.HostVerdict, v *catalog.Verdict) {
 			Status: v.Upstream.Status, Cycle: v.Upstream.Cycle, Latest: v.Upstream.Latest, EOL: v.Upstream.EOL,
 			UpgradeTo: v.Upstream.UpgradeTo, Reason: v.Upstream.Reason}
 	}
+}
+
+// fleetEvent is the fleet event of a host's verdict v that changed from
+// status from ("" for a new install): it carries the verdict's reason,
+// maintainer, catalog date and warnings for the alert email.
+func fleetEvent(v *catalog.Verdict, hostUID, hostname, from string, created time.Time) events.Event {
+	ev := events.Event{Kind: events.KindFleet, Product: v.Product, Cycle: v.Cycle, Version: v.Version,
+		HostID: hostUID, Host: hostname, From: from, To: v.Status, Reason: v.Reason, Maintainer: v.Maintainer,
+		CatalogDate: v.CatalogDate, Created: created}
+	if len(v.Warnings) > 0 {
+		ev.Warnings = v.Warnings[:min(len(v.Warnings), 16)]
+	}
+	return ev
 }
 
 // hostVerdicts lists a host's verdicts, worst first.
@@ -489,8 +501,7 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 			locked = append(locked, id)
 			ranks.note(id, hostRank, catalog.StatusRank(status), newRank)
 			if status != v.V.Status {
-				evs = append(evs, events.Event{Kind: events.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
-					HostID: uid, Host: hostname, From: status, To: v.V.Status, Reason: v.V.Reason, Created: created})
+				evs = append(evs, fleetEvent(&v.V, uid, hostname, status, created))
 			}
 		}
 		r.Close()

@@ -48,6 +48,10 @@ type Config struct {
 	// Hosts lets admins answer pending re-enrolments and revoke or restore
 	// hosts. Nil: the dashboard shows no such controls.
 	Hosts HostAdmin
+	// CatalogDate returns the day the catalog data in force was taken
+	// (catalog.Info.Date; zero when unknown). Every page shows it with its
+	// age, in amber once it is older than StaleCatalogDays. Optional.
+	CatalogDate func() time.Time
 	// SessionKey encrypts and authenticates session cookies (32 bytes, e.g.
 	// stored in the data directory so sessions survive a restart and are
 	// shared by several instances). When empty a random key is used and
@@ -198,7 +202,36 @@ type view struct {
 	Session *session
 	Flash   string
 	Now     time.Time
+	Catalog catalogAge // shown in every page's header
 	Page    any
+}
+
+// StaleCatalogDays is the catalog age, in days, past which the dashboard
+// shows it in amber (as verdicts start warning: catalog.StaleAfterDays).
+const StaleCatalogDays = 30
+
+// catalogAge is the catalog data's date and age on the day a page is shown.
+type catalogAge struct {
+	Known bool
+	Date  string // YYYY-MM-DD
+	Days  int
+	Stale bool // older than StaleCatalogDays
+}
+
+// catalogAgeOn returns the catalog's age on now's day (UTC).
+func (u *UI) catalogAgeOn(now time.Time) catalogAge {
+	if u.cfg.CatalogDate == nil {
+		return catalogAge{}
+	}
+	d := u.cfg.CatalogDate()
+	if d.IsZero() {
+		return catalogAge{}
+	}
+	now = now.UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+	days := int(today.Sub(day).Hours() / 24)
+	return catalogAge{Known: true, Date: day.Format(time.DateOnly), Days: days, Stale: days > StaleCatalogDays}
 }
 
 // render writes a page with status code.
@@ -210,6 +243,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, code int, name strin
 	if v.Now.IsZero() {
 		v.Now = u.cfg.Now()
 	}
+	v.Catalog = u.catalogAgeOn(v.Now)
 	securityHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

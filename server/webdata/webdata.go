@@ -371,7 +371,14 @@ func (fv *fleetView) Host(ctx context.Context, id string) (web.HostDetail, error
 	for _, v := range d.Verdicts {
 		iv := web.InstallVerdict{Item: api.Item{Version: v.Installed}, Verdict: catalog.Verdict{Product: v.Product, Version: v.Version,
 			Support: v.Support, Phase: v.Phase, Patch: v.Patch, Status: v.Status, Cycle: v.Cycle, Latest: v.Latest, EOL: v.EOL,
-			DaysToEOL: v.DaysToEOL, UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: v.Reason}}
+			DaysToEOL: v.DaysToEOL, UpgradeTo: v.UpgradeTo, Newest: v.Newest, Reason: v.Reason, Maintainer: v.Maintainer,
+			MaintainerRelease: v.MaintainerRelease, Installed: v.Installed, Candidate: v.Candidate, CatalogDate: v.CatalogDate,
+			Warnings: v.Warnings}}
+		if u := v.Upstream; u != nil {
+			iv.Verdict.Upstream = &catalog.Verdict{Product: v.Product, Version: v.Version, Support: u.Support, Phase: u.Phase, Patch: u.Patch,
+				Status: u.Status, Cycle: u.Cycle, Latest: u.Latest, EOL: u.EOL, UpgradeTo: u.UpgradeTo, Reason: u.Reason,
+				Maintainer: catalog.MaintainerUpstream, CatalogDate: v.CatalogDate, Warnings: []string{}}
+		}
 		for _, it := range d.Inventory {
 			if it.MatchProduct == v.Product && it.MatchVersion == v.Version {
 				iv.Item = it.Item
@@ -753,6 +760,16 @@ func (b *Backend) EnrollSecrets(ctx context.Context) ([]web.EnrollSecret, error)
 		return nil, err
 	}
 	return []web.EnrollSecret{{ID: "config", Name: "--enroll-secret (server configuration)", Hosts: n}}, nil
+}
+
+// CatalogDate is web.Config.CatalogDate: the day the catalog data in force
+// was taken, zero when it carries none.
+func (b *Backend) CatalogDate() time.Time {
+	cat := b.Catalog()
+	if cat == nil {
+		return time.Time{}
+	}
+	return cat.Info().Date.Time
 }
 
 // CatalogInfo implements Settings.
