@@ -36,7 +36,7 @@ func (apkCollector) Collect(ctx context.Context, env *Env) ([]api.Item, error) {
 }
 
 // parseAPKInstalled parses apk's installed database: blank-line separated
-// stanzas of "X:value" lines (P name, V version, A arch, o origin).
+// stanzas of "X:value" lines (P name, V version, A arch, o origin, T description).
 func parseAPKInstalled(r io.Reader) ([]api.Item, error) {
 	var items []api.Item
 	sc := bufio.NewScanner(r)
@@ -78,6 +78,8 @@ func parseAPKInstalled(r io.Reader) ([]api.Item, error) {
 			it.Version = string(b[2:])
 		case 'A':
 			it.Arch = string(b[2:])
+		case 'T':
+			it.Summary = string(b[2:])
 		case 'o':
 			it.SourcePkg = string(b[2:])
 		}

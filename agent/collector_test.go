@@ -29,12 +29,18 @@ func collect(t *testing.T, c Collector, env *Env) []api.Item {
 func TestDpkgCollectorFixture(t *testing.T) {
 	got := collect(t, dpkgCollector{}, &Env{Root: "testdata/debian"})
 	want := []api.Item{
-		{Source: "dpkg", Name: "curl", Version: "7.88.1-10+deb12u12", Arch: "amd64", SourcePkg: "curl"},
-		{Source: "dpkg", Name: "git", Version: "1:2.39.5-0+deb12u3", Arch: "amd64", SourcePkg: "git"},
-		{Source: "dpkg", Name: "libc6", Version: "2.36-9+deb12u10", Arch: "amd64", SourcePkg: "glibc"},
-		{Source: "dpkg", Name: "libc6", Version: "2.36-9+deb12u10", Arch: "i386", SourcePkg: "glibc"},
-		{Source: "dpkg", Name: "man-db", Version: "2.11.2-2", Arch: "amd64", SourcePkg: "man-db"},
-		{Source: "dpkg", Name: "postgresql-15", Version: "15.18-0+deb12u1", Arch: "amd64", SourcePkg: "postgresql-15"},
+		{Source: "dpkg", Name: "curl", Version: "7.88.1-10+deb12u12", Arch: "amd64", SourcePkg: "curl",
+			Summary: "command line tool for transferring data with URL syntax"},
+		{Source: "dpkg", Name: "git", Version: "1:2.39.5-0+deb12u3", Arch: "amd64", SourcePkg: "git",
+			Summary: "fast, scalable, distributed revision control system"},
+		{Source: "dpkg", Name: "libc6", Version: "2.36-9+deb12u10", Arch: "amd64", SourcePkg: "glibc",
+			Section: "libs", Summary: "GNU C Library: Shared libraries"},
+		{Source: "dpkg", Name: "libc6", Version: "2.36-9+deb12u10", Arch: "i386", SourcePkg: "glibc",
+			Summary: "GNU C Library: Shared libraries"},
+		{Source: "dpkg", Name: "man-db", Version: "2.11.2-2", Arch: "amd64", SourcePkg: "man-db",
+			Summary: "tools for reading manual pages"},
+		{Source: "dpkg", Name: "postgresql-15", Version: "15.18-0+deb12u1", Arch: "amd64", SourcePkg: "postgresql-15",
+			Summary: "The World's Most Advanced Open Source Relational Database"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("dpkg items:\n got %+v\nwant %+v", got, want)
@@ -131,8 +137,10 @@ func TestRPMParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []api.Item{
-		{Source: "rpm", Name: "bash", Version: "5.1.8-9.el9", Arch: "x86_64", SourcePkg: "bash", Origin: "red hat, inc."},
-		{Source: "rpm", Name: "openssl", Version: "1:3.0.7-27.el9", Arch: "x86_64", SourcePkg: "openssl", Origin: "red hat, inc."},
+		{Source: "rpm", Name: "bash", Version: "5.1.8-9.el9", Arch: "x86_64", SourcePkg: "bash", Origin: "red hat, inc.",
+			Summary: "The GNU Bourne Again shell"},
+		{Source: "rpm", Name: "openssl", Version: "1:3.0.7-27.el9", Arch: "x86_64", SourcePkg: "openssl", Origin: "red hat, inc.",
+			Summary: "Utilities from the general purpose cryptography library with TLS implementation"},
 		{Source: "rpm", Name: "python3-libs", Version: "3.9.18-3.el9", Arch: "x86_64", SourcePkg: "python3.9", Origin: "red hat, inc."},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -184,7 +192,8 @@ func TestAPKCollector(t *testing.T) {
 	got := collect(t, apkCollector{}, &Env{Root: "testdata/alpine"})
 	want := []api.Item{
 		{Source: "apk", Name: "libcrypto3", Version: "3.3.2-r0", Arch: "x86_64", SourcePkg: "openssl"},
-		{Source: "apk", Name: "musl", Version: "1.2.5-r0", Arch: "x86_64", SourcePkg: "musl"},
+		{Source: "apk", Name: "musl", Version: "1.2.5-r0", Arch: "x86_64", SourcePkg: "musl",
+			Summary: "the musl c library (libc) implementation"},
 		{Source: "apk", Name: "openssl", Version: "3.3.2-r0", Arch: "x86_64", SourcePkg: "openssl"},
 	}
 	if !reflect.DeepEqual(got, want) {

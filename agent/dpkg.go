@@ -77,7 +77,8 @@ func (dpkgCollector) Collect(ctx context.Context, env *Env) ([]api.Item, error) 
 		if !dpkgInstalled(e.State) {
 			continue
 		}
-		items = append(items, api.Item{Source: "dpkg", Name: e.Name, Version: e.Version, Arch: e.Arch, SourcePkg: e.Source})
+		items = append(items, api.Item{Source: "dpkg", Name: e.Name, Version: e.Version, Arch: e.Arch, SourcePkg: e.Source,
+			Section: e.Section, Summary: e.Summary})
 		hashes = append(hashes, e.Hash)
 	}
 	// Where each package came from and what apt would install: the items
@@ -101,6 +102,9 @@ func dpkgInstalled(state string) bool {
 // dpkgEntry is one stanza of the dpkg status file.
 type dpkgEntry struct {
 	Name, Arch, Version, Source string
+	// Section and Summary (the first line of Description) let the matcher
+	// tell debug, documentation and transitional packages from the product.
+	Section, Summary string
 	// State is the third word of Status: installed, config-files, ...
 	State string
 	// Hash is apt's hash of the fields that tell two builds of one version
@@ -114,6 +118,8 @@ var (
 	keyArch    = []byte("Architecture:")
 	keyVersion = []byte("Version:")
 	keySource  = []byte("Source:")
+	keySection = []byte("Section:")
+	keyDescr   = []byte("Description:")
 )
 
 // parseDpkgStatus parses dpkg status stanzas from r and calls fn for each
@@ -184,6 +190,10 @@ func parseDpkgStatus(r io.Reader, fn func(dpkgEntry)) error {
 			e.Arch = fieldValue(b, len(keyArch))
 		case bytes.HasPrefix(b, keyVersion):
 			e.Version = fieldValue(b, len(keyVersion))
+		case bytes.HasPrefix(b, keySection):
+			e.Section = internSection(bytes.TrimSpace(b[len(keySection):]))
+		case bytes.HasPrefix(b, keyDescr):
+			e.Summary = fieldValue(b, len(keyDescr))
 		case bytes.HasPrefix(b, keySource):
 			src := fieldValue(b, len(keySource))
 			if i := strings.IndexByte(src, ' '); i >= 0 {
@@ -200,6 +210,28 @@ func parseDpkgStatus(r io.Reader, fn func(dpkgEntry)) error {
 		return fmt.Errorf("line %d: %w", line+1, err)
 	}
 	return flush()
+}
+
+// commonSections are Debian's sections, shared by many packages: interned
+// so a thousand packages cost no allocation for them.
+var commonSections = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range strings.Fields("admin cli-mono comm database debug devel doc editors education electronics embedded " +
+		"fonts games gnome gnu-r gnustep golang graphics hamradio haskell httpd interpreters introspection java javascript " +
+		"kde kernel libdevel libs lisp localization mail math metapackages misc net news ocaml oldlibs otherosfs perl php " +
+		"python ruby rust science shells sound tasks tex text utils vcs video web x11 xfce zope") {
+		m[s] = s
+	}
+	return m
+}()
+
+// internSection returns a package's section, without allocating for the
+// common ones.
+func internSection(b []byte) string {
+	if s, ok := commonSections[string(b)]; ok {
+		return s
+	}
+	return string(b)
 }
 
 // internState returns the dpkg state as a constant string for the known

@@ -14,7 +14,7 @@ import (
 )
 
 // rpmQueryFormat asks rpm for one tab-separated line per package.
-const rpmQueryFormat = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\t%{VENDOR}\n`
+const rpmQueryFormat = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\t%{VENDOR}\t%{SUMMARY}\n`
 
 // rpmDBPaths are where rpm keeps its database (the newer location first).
 var rpmDBPaths = []string{"/usr/lib/sysimage/rpm", "/var/lib/rpm"}
@@ -67,8 +67,8 @@ func rpmDBExists(env *Env) bool {
 
 // parseRPMQuery parses the output of rpm -qa --queryformat rpmQueryFormat.
 // gpg-pubkey pseudo-packages are skipped. Version is [epoch:]version-release;
-// Origin is the Vendor tag, lower-cased (a line without it, from an older
-// query format, has none).
+// Origin is the Vendor tag, lower-cased, and Summary the package's summary
+// (a line without them, from an older query format, has none).
 func parseRPMQuery(r io.Reader) ([]api.Item, error) {
 	var items []api.Item
 	sc := bufio.NewScanner(r)
@@ -81,13 +81,17 @@ func parseRPMQuery(r io.Reader) ([]api.Item, error) {
 			continue
 		}
 		f := strings.Split(s, "\t")
-		if len(f) != 7 && len(f) != 6 {
-			return nil, fmt.Errorf("rpm line %d: %d tab-separated fields, want 7", line, len(f))
+		if len(f) < 6 || len(f) > 8 {
+			return nil, fmt.Errorf("rpm line %d: %d tab-separated fields, want 8", line, len(f))
 		}
 		name, epoch, ver, rel, arch, srpm := f[0], f[1], f[2], f[3], f[4], f[5]
 		vendor := ""
-		if len(f) == 7 && f[6] != "(none)" {
+		if len(f) >= 7 && f[6] != "(none)" {
 			vendor = strings.ToLower(strings.TrimSpace(f[6]))
+		}
+		summary := ""
+		if len(f) == 8 && f[7] != "(none)" {
+			summary = f[7]
 		}
 		if name == "" || ver == "" {
 			return nil, fmt.Errorf("rpm line %d: empty name or version", line)
@@ -105,7 +109,7 @@ func parseRPMQuery(r io.Reader) ([]api.Item, error) {
 		if arch == "(none)" {
 			arch = ""
 		}
-		items = append(items, api.Item{Source: "rpm", Name: name, Version: v, Arch: arch, SourcePkg: rpmSourceName(srpm), Origin: vendor})
+		items = append(items, api.Item{Source: "rpm", Name: name, Version: v, Arch: arch, SourcePkg: rpmSourceName(srpm), Origin: vendor, Summary: summary})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("rpm line %d: %w", line+1, err)
