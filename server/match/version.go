@@ -23,6 +23,8 @@ const (
 //     "1:2.39.5-0+deb12u3" → "2.39.5", "17.0.15+6-1~deb12u1" → "17.0.15+6".
 //   - rpm: drop the epoch and the release ("2.4.57-5.el9" → "2.4.57").
 //   - apk: drop the "-rN" package release ("1.24.0-r7" → "1.24.0").
+//   - windows-registry, macos-app: drop a build number in parentheses
+//     ("5.17.5 (31030)" → "5.17.5").
 //   - golang: drop a module version's "v" and the toolchain's "go"
 //     ("v1.8.0" → "1.8.0", "go1.22.1" → "1.22.1").
 //   - anything else: the version with surrounding spaces trimmed.
@@ -31,6 +33,12 @@ func Upstream(source, version string) string {
 	switch source {
 	case SourceGolang:
 		return ecoUpstream(source, v)
+	case SourceWindows, SourceMacOSApp:
+		// "5.17.5 (31030)": a build number in parentheses after the version.
+		if i := strings.Index(v, " ("); i > 0 && strings.HasSuffix(v, ")") {
+			v = strings.TrimSpace(v[:i])
+		}
+		return v
 	case SourceDpkg:
 		return debianUpstream(v)
 	case SourceRPM:
