@@ -95,3 +95,56 @@ func BenchmarkNewMatcher(b *testing.B) {
 		New(cat)
 	}
 }
+
+// BenchmarkMatchArchive matches every row of the Debian 12 archive
+// (66,555 package/version/source rows, names and source packages only) and
+// reports rows/s next to a bare map lookup per row measured in the same
+// run: go test -run '^$' -bench MatchArchive ./server/match/
+func BenchmarkMatchArchive(b *testing.B) {
+	m := defaultMatcher(b)
+	rows := debianRows(b, false)
+	names := make(map[string]string, len(rows))
+	for _, it := range rows {
+		names[it.Name] = it.Version
+	}
+	// Baseline: one map lookup by name per row, over the whole archive.
+	const passes = 20
+	start, startCPU := time.Now(), cpuTime()
+	hits := 0
+	for p := 0; p < passes; p++ {
+		for i := range rows {
+			if _, ok := names[rows[i].Name]; ok {
+				hits++
+			}
+		}
+	}
+	n := float64(passes * len(rows))
+	baseNs := float64(time.Since(start).Nanoseconds()) / n
+	baseCPU := float64((cpuTime() - startCPU).Nanoseconds()) / n
+	_ = hits
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	claimed := 0
+	for i := 0; i < b.N; i++ {
+		for j := range rows {
+			if _, ok := m.Match(rows[j]); ok {
+				claimed++
+			}
+		}
+	}
+	b.StopTimer()
+	total := float64(b.N) * float64(len(rows))
+	perRow := float64(b.Elapsed().Nanoseconds()) / total
+	b.ReportMetric(perRow, "ns/row")
+	b.ReportMetric(1e9/perRow, "rows/s")
+	if baseNs > 0 {
+		b.ReportMetric(perRow/baseNs, "x-maplookup")
+	}
+	if cpu := cpuTime() - cpu0; cpu > 0 && baseCPU > 0 {
+		perCPU := float64(cpu.Nanoseconds()) / total
+		b.ReportMetric(1e9/perCPU, "cpu-rows/s")
+		b.ReportMetric(perCPU/baseCPU, "cpu-x-maplookup")
+	}
+	b.ReportMetric(float64(claimed)/float64(b.N), "claimed-rows")
+}

@@ -15,7 +15,8 @@ type keyIndex struct {
 	scan  []*Rule
 }
 
-func (x *keyIndex) add(key string, ok bool, r *Rule) {
+func (x *keyIndex) add(r *Rule, keys func() ([]string, bool)) {
+	ks, ok := keys()
 	if !ok {
 		x.scan = append(x.scan, r)
 		return
@@ -23,9 +24,11 @@ func (x *keyIndex) add(key string, ok bool, r *Rule) {
 	if x.byKey == nil {
 		x.byKey = map[string][]*Rule{}
 	}
-	x.byKey[key] = append(x.byKey[key], r)
-	if len(key) < 64 {
-		x.lens |= 1 << len(key)
+	for _, k := range ks {
+		x.byKey[k] = append(x.byKey[k], r)
+		if len(k) < 64 {
+			x.lens |= 1 << len(k)
+		}
 	}
 }
 
@@ -52,15 +55,9 @@ func (m *Matcher) add(r *Rule) {
 			k := strings.ToLower(r.BundleID)
 			m.byBundle[src][k] = append(m.byBundle[src][k], r)
 		case r.bySource():
-			k, ok := stem(r.lower), true
-			if r.re != nil {
-				k = stem(r.lit)
-				ok = k != ""
-			}
-			indexOf(m.srcs, src).add(k, ok, r)
+			indexOf(m.srcs, src).add(r, r.keys)
 		default:
-			k, ok := r.key()
-			indexOf(m.names, src).add(k, ok, r)
+			indexOf(m.names, src).add(r, r.keys)
 		}
 	}
 }

@@ -211,10 +211,14 @@ func (m *Matcher) byHint(q *query, t tracer) (Result, decision) {
 	}
 	p := m.cat.Product(q.it.Product)
 	if p == nil {
-		t.f("the item names product %q, which the catalog does not hold", q.it.Product)
+		if t != nil {
+			t.f("the item names product %q, which the catalog does not hold", q.it.Product)
+		}
 		return Result{}, undecided
 	}
-	t.f("the item names catalog product %q itself", q.it.Product)
+	if t != nil {
+		t.f("the item names catalog product %q itself", q.it.Product)
+	}
 	return Result{Product: p.ID, Version: q.upstream(), Rule: "product hint",
 		Why: "the collector named the catalog product " + p.ID}, matched
 }
@@ -279,7 +283,9 @@ func (m *Matcher) byRules(q *query, t tracer) (Result, decision) {
 	if len(cands) == 0 {
 		t.f("no rule is indexed under this name")
 	} else if t != nil {
-		t.f("%d rule(s) checked, none applies", len(cands))
+		if t != nil {
+			t.f("%d rule(s) checked, none applies", len(cands))
+		}
 	}
 	return Result{}, undecided
 }
@@ -324,43 +330,59 @@ func (m *Matcher) byPackageIdentifiers(q *query, typ string, t tracer) (Result, 
 	if h, ok := m.lookupID(typ, q.lname); ok {
 		ro, why := q.packageRole()
 		if !ro.claimable() {
-			t.f("identifier %s matches the package name, but by %s the package is %s, which is never the product installed", h.rule, why, ro)
+			if t != nil {
+				t.f("identifier %s matches the package name, but by %s the package is %s, which is never the product installed", h.rule, why, ro)
+			}
 			return Result{}, rejected
 		}
-		t.f("identifier %s matches the package name", h.rule)
+		if t != nil {
+			t.f("identifier %s matches the package name", h.rule)
+		}
 		return Result{Product: h.product, Version: q.upstream(), Rule: h.rule, Why: h.why}, matched
 	}
 	if q.lsrc != "" && q.lsrc != q.lname {
 		if h, ok := m.lookupID(typ, q.lsrc); ok {
 			if ro, why := q.packageRole(); ro != roleProgram {
-				t.f("identifier %s matches source package %q, but by %s %q is %s, not the product itself; not matched", h.rule, q.it.SourcePkg, why, q.it.Name, ro)
+				if t != nil {
+					t.f("identifier %s matches source package %q, but by %s %q is %s, not the product itself; not matched", h.rule, q.it.SourcePkg, why, q.it.Name, ro)
+				}
 				return Result{}, rejected
 			}
-			t.f("identifier %s matches source package %q", h.rule, q.it.SourcePkg)
+			if t != nil {
+				t.f("identifier %s matches source package %q", h.rule, q.it.SourcePkg)
+			}
 			return Result{Product: h.product, Version: q.upstream(), Rule: h.rule + " (source package)",
 				Why: h.why + ", and this package is built from it"}, matched
 		}
 	}
-	t.f("no catalog identifier (purl, repology, product id or alias) names %q or its source package", q.it.Name)
+	if t != nil {
+		t.f("no catalog identifier (purl, repology, product id or alias) names %q or its source package", q.it.Name)
+	}
 	return Result{}, rejected
 }
 
 func (m *Matcher) byEcosystemIdentifiers(q *query, t tracer) (Result, decision) {
 	src, name := q.it.Source, q.lname
 	if h, ok := m.eco[src][name]; ok {
-		t.f("identifier %s names the %s package %q", h.rule, src, name)
+		if t != nil {
+			t.f("identifier %s names the %s package %q", h.rule, src, name)
+		}
 		return Result{Product: h.product, Version: q.upstream(), Rule: h.rule, Why: h.why}, matched
 	}
 	if src == SourceGeneric {
 		// A component known only by its name: the product ids, aliases and
 		// repology names of software products, then product names.
 		if h, ok := m.ids["*"][q.lname]; ok {
-			t.f("identifier %s matches the component's name", h.rule)
+			if t != nil {
+				t.f("identifier %s matches the component's name", h.rule)
+			}
 			return Result{Product: h.product, Version: q.upstream(), Rule: h.rule, Why: h.why}, matched
 		}
 		return Result{}, undecided
 	}
-	t.f("no catalog identifier names the %s package %q", src, name)
+	if t != nil {
+		t.f("no catalog identifier names the %s package %q", src, name)
+	}
 	return Result{}, rejected
 }
 
@@ -374,16 +396,22 @@ func (m *Matcher) byProductName(q *query, t tracer) (Result, decision) {
 	}
 	if src == SourceProbe {
 		if p := m.product(q.lname); p != nil {
-			t.f("the item is named like catalog product %s", p.ID)
+			if t != nil {
+				t.f("the item is named like catalog product %s", p.ID)
+			}
 			return Result{Product: p.ID, Version: q.upstream(), Rule: "product id " + q.lname,
 				Why: "the item is named like catalog product " + p.ID}, matched
 		}
 	}
 	if h, ok := m.lookupLabel(q.lname); ok {
-		t.f("%s", h.why)
+		if t != nil {
+			t.f("%s", h.why)
+		}
 		return Result{Product: h.product, Version: q.upstream(), Rule: h.rule, Why: h.why}, matched
 	}
-	t.f("no catalog product is named %q", cleanName(q.lname))
+	if t != nil {
+		t.f("no catalog product is named %q", cleanName(q.lname))
+	}
 	return Result{}, rejected
 }
 

@@ -163,23 +163,18 @@ func (r *Rule) sources() []string {
 	return r.Sources
 }
 
-// key is the index key of a name-based rule: the leading letters of its
-// name, prefix or the literal start of its pattern. ok is false for a
-// pattern without a literal start; such rules are checked for every item.
-func (r *Rule) key() (k string, ok bool) {
+// keys are the index keys of a name- or source-based rule: the leading
+// letters of its name, prefix or source package, or of each alternative of
+// its pattern. ok is false for a pattern with an alternative without a
+// literal start; such rules are checked for every item.
+func (r *Rule) keys() (ks []string, ok bool) {
 	switch {
-	case r.Name != "":
-		return stem(strings.ToLower(r.Name)), true
-	case r.Prefix != "":
-		return stem(strings.ToLower(r.Prefix)), true
-	case r.Pattern != "":
-		lp, _ := r.re.LiteralPrefix()
-		if lp == "" {
-			return "", false
-		}
-		return stem(lp), true
+	case r.Name != "" || r.Prefix != "" || r.SourcePkg != "":
+		return []string{stem(r.lower)}, true
+	case r.Pattern != "" || r.SourcePattern != "":
+		return patternStems(r.Pattern + r.SourcePattern)
 	}
-	return "", false
+	return nil, false
 }
 
 // matches reports whether the rule selects the item q, and returns the

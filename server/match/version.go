@@ -180,12 +180,13 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// stem returns the lowercase run of leading letters of s: the key rules are
-// indexed by ("python3.11" → "python", "linux-image-6.1" → "linux",
-// "Ivanti Endpoint Manager" → "ivanti"). s must already be lowercase.
+// stem returns the leading run of lowercase letters, digits and "@" of s:
+// the key rules are indexed by ("python3.11" → "python3", "linux-image-6.1"
+// → "linux", "Ivanti Endpoint Manager" → "ivanti", "@angular/core" →
+// "@angular"). s must already be lowercase.
 func stem(s string) string {
 	i := 0
-	for i < len(s) && s[i] >= 'a' && s[i] <= 'z' {
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= '0' && s[i] <= '9' || s[i] == '@') {
 		i++
 	}
 	return s[:i]

@@ -61,8 +61,9 @@ func TestUpstream(t *testing.T) {
 
 func TestStem(t *testing.T) {
 	for in, want := range map[string]string{
-		"python3.11": "python", "linux-image-6.1.0-28-amd64": "linux", "libssl3": "libssl",
-		"ivanti endpoint manager agent": "ivanti", "7-zip": "", "tomcat10": "tomcat",
+		"python3.11": "python3", "linux-image-6.1.0-28-amd64": "linux", "libssl3": "libssl3",
+		"ivanti endpoint manager agent": "ivanti", "7-zip": "7", "tomcat10": "tomcat10", "@angular/core": "@angular",
+		".net": "",
 	} {
 		if got := stem(in); got != want {
 			t.Errorf("stem(%q) = %q, want %q", in, got, want)
