@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 )
 
 // Event kinds.
@@ -116,6 +118,55 @@ func Enqueue(ctx context.Context, tx *sql.Tx, evs ...Event) error {
 			return fmt.Errorf("enqueue event %d: %w", i, err)
 		}
 	}
+	return insertRows(ctx, tx, evs)
+}
+
+// EnqueueOn is Enqueue for a transaction on engine d. On PostgreSQL each
+// statement carries up to pgChunk events as four arrays (one round trip
+// for a few thousand events, where Enqueue's portable multi-row INSERT
+// needs one per 200); on SQLite it is Enqueue.
+func EnqueueOn(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, evs ...Event) error {
+	if d != sqldb.Postgres || len(evs) <= enqueueChunk {
+		return Enqueue(ctx, tx, evs...)
+	}
+	for i := range evs {
+		if err := evs[i].Validate(); err != nil {
+			return fmt.Errorf("enqueue event %d: %w", i, err)
+		}
+	}
+	now := time.Now().UTC()
+	var buf []byte
+	for start := 0; start < len(evs); start += pgChunk {
+		part := evs[start:min(start+pgChunk, len(evs))]
+		kinds, products, payloads := make([]string, len(part)), make([]string, len(part)), make([]string, len(part))
+		created := make([]int64, len(part))
+		for i := range part {
+			ev := &part[i]
+			at := ev.Created
+			if at.IsZero() {
+				at = now
+			}
+			var err error
+			if buf, err = appendEventJSON(buf[:0], ev, at); err != nil {
+				return fmt.Errorf("enqueue event %d: %w", start+i, err)
+			}
+			kinds[i], products[i], payloads[i], created[i] = ev.Kind, ev.Product, string(buf), at.UnixMilli()
+		}
+		// WITH ORDINALITY ... ORDER BY n: ids in the events' order.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifier_events (kind, product, payload, created)
+			SELECT k, p, pl, c FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[]) WITH ORDINALITY AS u(k, p, pl, c, n) ORDER BY n`,
+			kinds, products, payloads, created); err != nil {
+			return fmt.Errorf("enqueue events %d-%d: %w", start, start+len(part)-1, err)
+		}
+	}
+	return nil
+}
+
+// pgChunk is the number of events one PostgreSQL statement carries.
+const pgChunk = 5000
+
+// insertRows writes validated events with portable multi-row INSERTs.
+func insertRows(ctx context.Context, tx *sql.Tx, evs []Event) error {
 	now := time.Now().UTC()
 	chunk := min(len(evs), enqueueChunk)
 	full, err := tx.PrepareContext(ctx, insertEventsSQL(chunk))

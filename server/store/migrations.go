@@ -324,6 +324,10 @@ var pgSteps = map[int]string{
 	);
 	CREATE INDEX verdicts_product ON verdicts(product, version);
 	CREATE INDEX verdicts_status ON verdicts(status_rank)`,
+	// 7: the primary key (product, version, host_id) serves reads by
+	// (product, version) from step 9 on; an index holding status and cycle
+	// would make every status change of a re-evaluation a non-HOT update.
+	7: `DROP INDEX verdicts_product`,
 	9: `ALTER TABLE verdicts DROP CONSTRAINT verdicts_pkey;
 	ALTER TABLE verdicts ADD PRIMARY KEY (product, version, host_id);
 	CREATE INDEX verdicts_host ON verdicts(host_id, product)`,
@@ -349,4 +353,24 @@ var pgSteps = map[int]string{
 		status_rank  INTEGER NOT NULL
 	);
 	CREATE INDEX sbom_uploads_host ON sbom_uploads(host_id, uploaded_at)`,
+	// 15: the key index without status and cycle (see 7), and room on each
+	// page so a re-evaluation's status changes are HOT updates (no index
+	// writes).
+	15: `ALTER TABLE verdicts ADD COLUMN context TEXT NOT NULL DEFAULT '';
+	CREATE INDEX verdicts_context ON verdicts(product, version, context);
+	ALTER TABLE verdicts SET (fillfactor = 85);
+	CREATE TABLE evaluations_ctx (
+		product         TEXT NOT NULL,
+		version         TEXT NOT NULL,
+		context         TEXT NOT NULL,
+		status          TEXT NOT NULL,
+		verdict         TEXT NOT NULL,
+		catalog_version TEXT NOT NULL,
+		as_of           TEXT NOT NULL,
+		PRIMARY KEY (product, version, context)
+	);
+	INSERT INTO evaluations_ctx (product, version, context, status, verdict, catalog_version, as_of)
+		SELECT product, version, '', status, verdict, catalog_version, as_of FROM evaluations;
+	DROP TABLE evaluations;
+	ALTER TABLE evaluations_ctx RENAME TO evaluations`,
 }

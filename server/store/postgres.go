@@ -13,11 +13,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
@@ -256,10 +258,64 @@ func pgCheckins(ctx context.Context, tx *sql.Tx, batch []checkinReq, now time.Ti
 	return nil
 }
 
-// pgReEvalUpdate updates the verdict rows reEvalProduct locked: the pair's
-// rows of the listed hosts.
-const pgReEvalUpdate = `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
-	WHERE product = ? AND version = ? AND host_id = ANY(?::bigint[])`
+// pgReEvalPair updates one key's verdict rows whose status or cycle
+// differs, and returns each updated row's host and previous status (from
+// the self-join: the row as the statement found it) for the events and the
+// hosts' worst status. One statement instead of a read and a write.
+const pgReEvalPair = `UPDATE verdicts v SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
+	FROM verdicts o JOIN hosts h ON h.id = o.host_id
+	WHERE v.product = ? AND v.version = ? AND v.context = ? AND (v.status <> ? OR v.cycle <> ?)
+	  AND o.product = v.product AND o.version = v.version AND o.context = v.context AND o.host_id = v.host_id
+	RETURNING v.host_id, h.uid, h.hostname, o.status, h.status_rank`
+
+// pgReEvalPairs is reEvalProduct's update on PostgreSQL: one statement per
+// changed key, its events then enqueued in bulk.
+func (s *Store) pgReEvalPairs(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion string, now time.Time, ranks *rankChanges, buf *[]events.Event) (rowsChanged, queued int, err error) {
+	up, err := tx.PrepareContext(ctx, pgReEvalPair)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer up.Close()
+	created := now.UTC()
+	evs := (*buf)[:0]
+	defer func() { *buf = evs[:0] }()
+	for _, v := range vs {
+		if v.Installed == unchangedPair {
+			continue
+		}
+		newRank := catalog.StatusRank(v.V.Status)
+		r, err := up.QueryContext(ctx, v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(), v.V.Product, v.V.Version,
+			v.Context, v.V.Status, v.V.Cycle)
+		if err != nil {
+			return 0, 0, err
+		}
+		for r.Next() {
+			var id int64
+			var uid, hostname, status string
+			var hostRank int
+			if err := r.Scan(&id, &uid, &hostname, &status, &hostRank); err != nil {
+				r.Close()
+				return 0, 0, err
+			}
+			rowsChanged++
+			ranks.note(id, hostRank, catalog.StatusRank(status), newRank)
+			if status != v.V.Status {
+				evs = append(evs, events.Event{Kind: events.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
+					HostID: uid, Host: hostname, From: status, To: v.V.Status, Reason: v.V.Reason, Created: created})
+			}
+		}
+		r.Close()
+		if err := r.Err(); err != nil {
+			return 0, 0, err
+		}
+	}
+	if len(evs) > 0 {
+		if err := s.enqueue(ctx, tx, evs); err != nil {
+			return 0, 0, err
+		}
+	}
+	return rowsChanged, len(evs), nil
+}
 
 // pgReEvaluate is the end of ReEvaluate on PostgreSQL: one transaction per
 // product (retried after a deadlock with a report), then one for the hosts'
@@ -292,4 +348,68 @@ func (s *Store) pgReEvaluate(ctx context.Context, in ReEvalInput, products []str
 		return res, fmt.Errorf("re-evaluate: %w", err)
 	}
 	return res, nil
+}
+
+// pgUpsertEvaluations is upsertEvaluations in one statement, keys sorted
+// (and each once) so concurrent reports lock them in the same order.
+func pgUpsertEvaluations(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string) (int, error) {
+	type key struct{ p, v, c string }
+	seen := make(map[key]bool, len(vs))
+	sorted := make([]Verdict, 0, len(vs))
+	for _, v := range vs {
+		k := key{v.V.Product, v.V.Version, v.Context}
+		if !seen[k] {
+			seen[k] = true
+			sorted = append(sorted, v)
+		}
+	}
+	slices.SortFunc(sorted, func(a, b Verdict) int {
+		return cmp.Or(strings.Compare(a.V.Product, b.V.Product), strings.Compare(a.V.Version, b.V.Version), strings.Compare(a.Context, b.Context))
+	})
+	n := len(sorted)
+	products, versions, contexts, statuses, verdicts := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, v := range sorted {
+		b, err := json.Marshal(v.V)
+		if err != nil {
+			return 0, fmt.Errorf("encode verdict: %w", err)
+		}
+		products[i], versions[i], contexts[i], statuses[i], verdicts[i] = v.V.Product, v.V.Version, v.Context, v.V.Status, string(b)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO evaluations (product, version, context, status, verdict, catalog_version, as_of)
+		SELECT p, v, c, st, vd, ?, ? FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS u(p, v, c, st, vd)
+		ON CONFLICT (product, version, context) DO UPDATE SET status = excluded.status, verdict = excluded.verdict,
+			catalog_version = excluded.catalog_version, as_of = excluded.as_of
+		WHERE evaluations.catalog_version <> excluded.catalog_version OR evaluations.as_of <> excluded.as_of`,
+		catalogVersion, asOf, products, versions, contexts, statuses, verdicts)
+	if err != nil {
+		return 0, fmt.Errorf("store evaluations: %w", err)
+	}
+	c, _ := res.RowsAffected()
+	return int(c), nil
+}
+
+// pgDeleteVerdicts deletes a host's verdict rows of the (product, version) pairs.
+func pgDeleteVerdicts(ctx context.Context, tx *sql.Tx, host int64, products, versions []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM verdicts v USING unnest(?::text[], ?::text[]) AS d(p, ver)
+		WHERE v.host_id = ? AND v.product = d.p AND v.version = d.ver`, products, versions, host); err != nil {
+		return fmt.Errorf("delete verdicts: %w", err)
+	}
+	return nil
+}
+
+// pgInsertVerdicts inserts a host's new verdict rows in one statement.
+func pgInsertVerdicts(ctx context.Context, tx *sql.Tx, host int64, vs []Verdict, catalogVersion string, now time.Time) error {
+	n := len(vs)
+	products, versions, installed, cycles, statuses, contexts := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ranks := make([]int64, n)
+	for i, v := range vs {
+		products[i], versions[i], installed[i], cycles[i], statuses[i], contexts[i] = v.V.Product, v.V.Version, v.Installed, v.V.Cycle, v.V.Status, v.Context
+		ranks[i] = int64(catalog.StatusRank(v.V.Status))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at, context)
+		SELECT ?, p, v, i, c, st, r, ?, ?, ctx FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[]) AS u(p, v, i, c, st, r, ctx)`,
+		host, catalogVersion, now.UnixNano(), products, versions, installed, cycles, statuses, ranks, contexts); err != nil {
+		return fmt.Errorf("insert verdicts: %w", err)
+	}
+	return nil
 }

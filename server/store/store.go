@@ -35,6 +35,7 @@ import (
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/internal/migrate"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
+	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/mattn/go-sqlite3" // also registers the database/sql driver "sqlite3"
 )
 
@@ -272,4 +273,13 @@ func (s *Store) SharedKey(ctx context.Context, name string, n int) ([]byte, erro
 		return nil, fmt.Errorf("shared key %s: stored value is not %d hex bytes", name, n)
 	}
 	return b, nil
+}
+
+// enqueue writes fleet events in tx (events.EnqueueOn: in one statement
+// per few thousand events on PostgreSQL).
+func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, evs []events.Event) error {
+	if err := events.EnqueueOn(ctx, tx, s.d, evs...); err != nil {
+		return fmt.Errorf("enqueue events: %w", err)
+	}
+	return nil
 }

@@ -78,6 +78,9 @@ func (s *Store) upsertEvaluations(ctx context.Context, tx *sql.Tx, vs []Verdict,
 	if len(vs) == 0 {
 		return 0, nil
 	}
+	if s.d == sqldb.Postgres {
+		return pgUpsertEvaluations(ctx, tx, vs, catalogVersion, asOf)
+	}
 	st, err := tx.PrepareContext(ctx, `INSERT INTO evaluations (product, version, context, status, verdict, catalog_version, as_of)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (product, version, context) DO UPDATE SET status = excluded.status, verdict = excluded.verdict,
@@ -134,6 +137,7 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 	if err := rows.Err(); err != nil {
 		return 0, 0, fmt.Errorf("read verdicts: %w", err)
 	}
+	vw := &verdictWriter{s: s, tx: tx, host: h.ID, catalogVersion: catalogVersion, now: now}
 	rank = rankNone
 	var evs []events.Event
 	event := func(v catalog.Verdict, from string) {
@@ -173,17 +177,14 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 			if pair.status != v.V.Status {
 				event(v.V, pair.status)
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM verdicts WHERE host_id = ? AND product = ? AND version = ?`, h.ID, pair.product, pair.version); err != nil {
-				return 0, 0, fmt.Errorf("delete verdict: %w", err)
+			if err := vw.remove(ctx, pair.product, pair.version); err != nil {
+				return 0, 0, err
 			}
 		case eventWorthy(v.V.Status):
 			event(v.V, "")
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at, context)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.ID, v.V.Product, v.V.Version, v.Installed, v.V.Cycle, v.V.Status,
-			catalog.StatusRank(v.V.Status), catalogVersion, now.UnixNano(), v.Context)
-		if err != nil {
-			return 0, 0, fmt.Errorf("insert verdict %s %s: %w", v.V.Product, v.V.Version, err)
+		if err := vw.insert(ctx, v); err != nil {
+			return 0, 0, err
 		}
 	}
 	for _, v := range ups {
@@ -198,13 +199,16 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 		if o.used {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM verdicts WHERE host_id = ? AND product = ? AND version = ?`, h.ID, o.product, o.version); err != nil {
-			return 0, 0, fmt.Errorf("delete verdict: %w", err)
+		if err := vw.remove(ctx, o.product, o.version); err != nil {
+			return 0, 0, err
 		}
 	}
+	if err := vw.flush(ctx); err != nil {
+		return 0, 0, err
+	}
 	if len(evs) > 0 {
-		if err := events.Enqueue(ctx, tx, evs...); err != nil {
-			return 0, 0, fmt.Errorf("enqueue events: %w", err)
+		if err := s.enqueue(ctx, tx, evs); err != nil {
+			return 0, 0, err
 		}
 	}
 	return rank, len(evs), nil
@@ -453,28 +457,21 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 	if _, err := s.upsertEvaluations(ctx, tx, vs, catalogVersion, asOf); err != nil {
 		return 0, 0, err
 	}
-	selQ := `SELECT v.host_id, h.uid, h.hostname, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
-		WHERE v.product = ? AND v.version = ? AND v.context = ? AND (v.status <> ? OR v.cycle <> ?)`
-	upQ := `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
-		WHERE product = ? AND version = ? AND context = ? AND (status <> ? OR cycle <> ?)`
 	if s.d == sqldb.Postgres {
-		// Other servers write verdicts meanwhile: lock the rows read (in
-		// host order) and update exactly those, so events and host ranks
-		// match what changed.
-		selQ += ` ORDER BY v.host_id FOR UPDATE OF v`
-		upQ = pgReEvalUpdate
+		return s.pgReEvalPairs(ctx, tx, vs, catalogVersion, now, ranks, buf)
 	}
-	sel, err := tx.PrepareContext(ctx, selQ)
+	sel, err := tx.PrepareContext(ctx, `SELECT v.host_id, h.uid, h.hostname, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
+		WHERE v.product = ? AND v.version = ? AND v.context = ? AND (v.status <> ? OR v.cycle <> ?)`)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer sel.Close()
-	up, err := tx.PrepareContext(ctx, upQ)
+	up, err := tx.PrepareContext(ctx, `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
+		WHERE product = ? AND version = ? AND context = ? AND (status <> ? OR cycle <> ?)`)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer up.Close()
-	var locked []int64 // PostgreSQL: the host ids of the rows read
 	created := now.UTC()
 	evs := (*buf)[:0]
 	defer func() { *buf = evs[:0] }()
@@ -488,7 +485,6 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		}
 		newRank := catalog.StatusRank(v.V.Status)
 		n := 0
-		locked = locked[:0]
 		for r.Next() {
 			var id int64
 			var uid, hostname, status string
@@ -498,7 +494,6 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 				return 0, 0, err
 			}
 			n++
-			locked = append(locked, id)
 			ranks.note(id, hostRank, catalog.StatusRank(status), newRank)
 			if status != v.V.Status {
 				evs = append(evs, fleetEvent(&v.V, uid, hostname, status, created))
@@ -511,20 +506,15 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		if n == 0 {
 			continue
 		}
-		args := []any{v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(), v.V.Product, v.V.Version}
-		if s.d == sqldb.Postgres {
-			args = append(args, locked) // the rows read: the key's, whose status or cycle differs
-		} else {
-			args = append(args, v.Context, v.V.Status, v.V.Cycle)
-		}
-		if _, err := up.ExecContext(ctx, args...); err != nil {
+		if _, err := up.ExecContext(ctx, v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(), v.V.Product, v.V.Version,
+			v.Context, v.V.Status, v.V.Cycle); err != nil {
 			return 0, 0, err
 		}
 		rowsChanged += n
 	}
 	if len(evs) > 0 {
-		if err := events.Enqueue(ctx, tx, evs...); err != nil {
-			return 0, 0, fmt.Errorf("enqueue events: %w", err)
+		if err := s.enqueue(ctx, tx, evs); err != nil {
+			return 0, 0, err
 		}
 	}
 	return rowsChanged, len(evs), nil
@@ -848,4 +838,56 @@ func (s *Store) rematchHost(ctx context.Context, hostID int64, match func(api.It
 		}
 		return nil
 	})
+}
+
+// verdictWriter inserts and deletes a host's verdict rows for diffVerdicts:
+// at once on SQLite; on PostgreSQL gathered and written by flush in two
+// statements (deletes, then inserts).
+type verdictWriter struct {
+	s              *Store
+	tx             *sql.Tx
+	host           int64
+	catalogVersion string
+	now            time.Time
+	delProducts    []string
+	delVersions    []string
+	ins            []Verdict
+}
+
+func (w *verdictWriter) remove(ctx context.Context, product, version string) error {
+	if w.s.d == sqldb.Postgres {
+		w.delProducts, w.delVersions = append(w.delProducts, product), append(w.delVersions, version)
+		return nil
+	}
+	if _, err := w.tx.ExecContext(ctx, `DELETE FROM verdicts WHERE host_id = ? AND product = ? AND version = ?`, w.host, product, version); err != nil {
+		return fmt.Errorf("delete verdict: %w", err)
+	}
+	return nil
+}
+
+func (w *verdictWriter) insert(ctx context.Context, v Verdict) error {
+	if w.s.d == sqldb.Postgres {
+		w.ins = append(w.ins, v)
+		return nil
+	}
+	_, err := w.tx.ExecContext(ctx, `INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at, context)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, w.host, v.V.Product, v.V.Version, v.Installed, v.V.Cycle, v.V.Status,
+		catalog.StatusRank(v.V.Status), w.catalogVersion, w.now.UnixNano(), v.Context)
+	if err != nil {
+		return fmt.Errorf("insert verdict %s %s: %w", v.V.Product, v.V.Version, err)
+	}
+	return nil
+}
+
+// flush writes what PostgreSQL gathered.
+func (w *verdictWriter) flush(ctx context.Context) error {
+	if len(w.delProducts) > 0 {
+		if err := pgDeleteVerdicts(ctx, w.tx, w.host, w.delProducts, w.delVersions); err != nil {
+			return err
+		}
+	}
+	if len(w.ins) > 0 {
+		return pgInsertVerdicts(ctx, w.tx, w.host, w.ins, w.catalogVersion, w.now)
+	}
+	return nil
 }
