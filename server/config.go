@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 
@@ -102,6 +103,14 @@ type Config struct {
 	// one that finds the budget spent for 5 seconds is answered 503 with
 	// Retry-After. At least MinReportBudgetMiB, one worst-case report.
 	ReportBudgetMiB int `yaml:"report_budget_mib"`
+	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose
+	// X-Forwarded-For and X-Forwarded-Proto headers the server believes
+	// (--trusted-proxies 10.0.0.0/8,192.0.2.10; YAML a list;
+	// EOLWATCH_TRUSTED_PROXIES comma-separated): the rate limits count the
+	// client's address from X-Forwarded-For and the dashboard's cookies are
+	// Secure when X-Forwarded-Proto is https. From any other peer the
+	// headers are ignored. Default: none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // MinReportBudgetMiB is the smallest report budget: one report at both
@@ -174,6 +183,14 @@ func (c Config) Validate() error {
 			return fmt.Errorf("admin-email %q: want a bare email address (ops@example.com)", a)
 		}
 	}
+	if _, err := parseTrustedProxies(c.TrustedProxies); err != nil {
+		return err
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public-url %q: want an http:// or https:// URL", c.PublicURL)
+		}
+	}
 	if c.ReportBudgetMiB < MinReportBudgetMiB {
 		return fmt.Errorf("report-budget-mib %d: at least %d (one report at the size and item limits)", c.ReportBudgetMiB, MinReportBudgetMiB)
 	}
@@ -186,6 +203,13 @@ func (c Config) Validate() error {
 func (c Config) Policy() catalog.Policy {
 	return catalog.Policy{WarnDays: c.WarnDays, GraceDays: c.GraceDays, ExtendedSupport: c.ExtendedSupport,
 		ExtendedSupportFor: maps.Clone(c.ExtendedSupportFor)}
+}
+
+// httpsPublic reports whether the server's public URL is https (then its
+// cookies are Secure and its answers carry HSTS, whatever the scheme of
+// the hop from a TLS-terminating proxy).
+func (c Config) httpsPublic() bool {
+	return strings.HasPrefix(strings.ToLower(c.PublicURL), "https://")
 }
 
 // scheme is https when the server has a certificate, else http.

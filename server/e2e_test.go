@@ -540,3 +540,62 @@ func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
 		t.Errorf("no shutdown log:\n%s", logs.String())
 	}
 }
+
+// TestServeBehindTLSProxy: the real server behind a TLS-terminating proxy
+// (--public-url https://..., --trusted-proxies): every answer carries HSTS,
+// the dashboard's cookies are Secure, and the enroll limiter counts the
+// client's address from X-Forwarded-For (issue 13, items 5 and 9).
+func TestServeBehindTLSProxy(t *testing.T) {
+	srvBin, _ := buildBinaries(t)
+	p := startServer(t, srvBin, t.TempDir(), "--public-url", "https://eolwatch.example.com", "--trusted-proxies", "127.0.0.1/32,::1/128")
+	get := func(path string, hdr map[string]string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", p.url+path, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, path := range []string{"/login", "/healthz", "/api/v1/hosts"} {
+		if h := get(path, nil).Header.Get("Strict-Transport-Security"); !strings.Contains(h, "max-age=") {
+			t.Errorf("GET %s: Strict-Transport-Security %q", path, h)
+		}
+	}
+	resp := get("/login", map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.9"})
+	if len(resp.Cookies()) == 0 {
+		t.Fatal("GET /login set no cookie")
+	}
+	for _, c := range resp.Cookies() {
+		if !c.Secure {
+			t.Errorf("cookie %s is not Secure behind the TLS proxy", c.Name)
+		}
+	}
+	enroll := func(secret, from string) int {
+		body := `{"enroll_secret":"` + secret + `","host":{"install_id":"i-` + from + `","hostname":"h"}}`
+		req, _ := http.NewRequest("POST", p.url+"/api/v1/enroll", strings.NewReader(body))
+		req.Header.Set("X-Forwarded-For", from)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range 21 {
+		enroll("guess", "198.51.100.1")
+	}
+	if c := enroll("guess", "198.51.100.1"); c != http.StatusTooManyRequests {
+		t.Errorf("the guesser: %d, want 429", c)
+	}
+	if c := enroll(testSecret, "198.51.100.1"); c != http.StatusOK {
+		t.Errorf("the correct secret from the guesser's address: %d, want 200", c)
+	}
+	if c := enroll(testSecret, "198.51.100.2"); c != http.StatusOK {
+		t.Errorf("another agent behind the proxy: %d, want 200", c)
+	}
+}

@@ -19,24 +19,26 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 	if err := httpjson.Decode(w, r, maxJSONBody, &req); err != nil {
 		return err
 	}
-	ip := clientIP(r.RemoteAddr)
-	blocked, err := s.enrollFails.Exceeded(r.Context(), ip)
-	if err != nil {
-		return err
-	}
-	if blocked {
-		w.Header().Set("Retry-After", "600")
-		return fault.New(fault.TooMany, "", "too many failed enrollments from this address; try again later")
-	}
-	// The server-wide secret enrolls a host of no customer; a customer's
-	// own secret enrolls a host of that customer.
+	ip := s.proxies.clientIP(r)
+	// The secret is judged first: a correct one is never refused because
+	// others guessed wrong from the same address (a proxy, a NAT).
 	customer := ""
 	if !s.checkEnrollSecret(req.EnrollSecret) {
+		// The server-wide secret enrolls a host of no customer; a
+		// customer's own secret enrolls a host of that customer.
 		id, err := s.st.CustomerByEnrollSecret(r.Context(), req.EnrollSecret)
 		switch {
 		case errors.Is(err, store.ErrUnauthorized):
 			if !s.enrollSet && !store.IsEnrollSecret(req.EnrollSecret) {
 				return fault.New(fault.Forbidden, "", "enrollment is disabled: the server has no enroll secret (--enroll-secret) and this is no customer's enroll secret")
+			}
+			blocked, err := s.enrollFails.Exceeded(r.Context(), ip)
+			if err != nil {
+				return err
+			}
+			if blocked {
+				w.Header().Set("Retry-After", "600")
+				return fault.New(fault.TooMany, "", "too many failed enrollments from this address; try again later")
 			}
 			if _, err := s.enrollFails.Allow(r.Context(), ip); err != nil {
 				return err

@@ -76,7 +76,20 @@ func (s *Server) handler() http.Handler {
 	if s.ui != nil {
 		s.ui.Register(mux)
 	}
-	return s.logRequests(mux)
+	var h http.Handler = mux
+	if s.cfg.httpsPublic() {
+		h = hsts(h)
+	}
+	return s.logRequests(h)
+}
+
+// hsts makes browsers use https for this site for a year: every answer
+// says so (Strict-Transport-Security), when the public URL is https.
+func hsts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
 }
 
 type ctxKey int
@@ -190,7 +203,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 				lvl = slog.LevelWarn
 			}
 			s.log.Log(r.Context(), lvl, "http", "method", r.Method, "path", r.URL.Path, "status", sr.status,
-				"dur", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)
+				"dur", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr, "client", s.proxies.clientIP(r))
 		}()
 		next.ServeHTTP(sr, r)
 	})

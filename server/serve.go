@@ -156,7 +156,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		}}
 	p.srv.ui = web.New(web.Config{Auth: backend, Fleet: backend, CustomerFleet: backend.ForCustomer, Checker: backend, Customers: backend, Notifications: backend, Settings: backend,
 		Sessions: backend, Hosts: backend, CatalogDate: backend.CatalogDate,
-		SessionKey: sessionKey, SecureCookies: cfg.TLSCert != "", Logger: log})
+		SessionKey: sessionKey, SecureCookies: cfg.TLSCert != "" || cfg.httpsPublic(), Scheme: p.srv.proxies.scheme, Logger: log})
 	return p, nil
 }
 

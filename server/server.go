@@ -96,6 +96,7 @@ type Server struct {
 	enrollFails ratelimit.Limiter // wrong enroll secrets per client address
 
 	reportBudget *intake.Budget // report bytes in flight, all senders together
+	proxies      trustedProxies // whose X-Forwarded-* headers count
 
 	ready atomic.Bool
 }
@@ -131,6 +132,9 @@ func newServer(o options) *Server {
 			cat = o.svc.Catalog
 		}
 		s.metrics = newMetrics(o.st, cat)
+	}
+	if p, err := parseTrustedProxies(o.cfg.TrustedProxies); err == nil { // Validate refused bad ones
+		s.proxies = p
 	}
 	budget := o.cfg.ReportBudgetMiB
 	if budget <= 0 {

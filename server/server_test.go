@@ -55,7 +55,19 @@ type testEnv struct {
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, nil)
+}
+
+// newTestEnvWith is newTestEnv with the server's configuration changed by
+// mod (nil: the defaults and the test enroll secret).
+func newTestEnvWith(t testing.TB, mod func(*Config)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.EnrollSecret = testSecret
+	if mod != nil {
+		mod(&cfg)
+	}
 	st, err := store.Open(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +77,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	nt, err := notifier.New(ctx, st.DB(), st.Reader(), notifierHTTP(DefaultConfig(), notifier.Config{PublicURL: "http://127.0.0.1", Fleet: st, Logger: log}))
+	nt, err := notifier.New(ctx, st.DB(), st.Reader(), notifierHTTP(cfg, notifier.Config{PublicURL: "http://127.0.0.1", Fleet: st, Logger: log}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +94,6 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig()
-	cfg.EnrollSecret = testSecret
 	current := func() *catalog.Catalog {
 		if c := e.cat.Load(); c != nil {
 			return c
@@ -318,9 +328,14 @@ func TestEnroll(t *testing.T) {
 			t.Fatalf("guess %d: status %d, want %d", i, resp.StatusCode, want)
 		}
 	}
-	resp, _ := e.do(t, "POST", api.PathEnroll, "", strings.NewReader(`{"enroll_secret":"`+testSecret+`","host":{"install_id":"a","hostname":"h"}}`), nil)
+	resp, _ := e.do(t, "POST", api.PathEnroll, "", strings.NewReader(`{"enroll_secret":"guess","host":{"install_id":"a","hostname":"h"}}`), nil)
 	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("enroll after 25 wrong secrets: status %d, want 429", resp.StatusCode)
+		t.Errorf("a wrong secret after 25 wrong secrets: status %d, want 429", resp.StatusCode)
+	}
+	// The correct secret is judged before the limiter: never refused by it.
+	resp, _ = e.do(t, "POST", api.PathEnroll, "", strings.NewReader(`{"enroll_secret":"`+testSecret+`","host":{"install_id":"c","hostname":"h"}}`), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the correct secret after 25 wrong secrets: status %d, want 200", resp.StatusCode)
 	}
 	e.s.enrollFails = ratelimit.NewMemory(20, 10*time.Minute)
 	// Without a configured secret, enrollment is refused.

@@ -80,6 +80,32 @@ func TestServeHardeningSettings(t *testing.T) {
 	if err != nil || cfg.ReportBudgetMiB != 100 {
 		t.Errorf("EOLWATCH_REPORT_BUDGET_MIB=100: %d, %v", cfg.ReportBudgetMiB, err)
 	}
+	// Trusted proxies: a YAML list, EOLWATCH_TRUSTED_PROXIES and the flag
+	// (comma-separated), each replacing the one before.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s.yaml")
+	os.WriteFile(file, []byte("trusted_proxies: [10.0.0.0/8, 192.0.2.1]\n"), 0o600)
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"file", nil, map[string]string{"EOLWATCH_CONFIG": file}, "10.0.0.0/8,192.0.2.1"},
+		{"env over file", nil, map[string]string{"EOLWATCH_CONFIG": file, "EOLWATCH_TRUSTED_PROXIES": "172.16.0.0/12, ::1"}, "172.16.0.0/12,::1"},
+		{"flag over env", []string{"--trusted-proxies", "127.0.0.1/32"}, map[string]string{"EOLWATCH_TRUSTED_PROXIES": "172.16.0.0/12"}, "127.0.0.1/32"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseServeConfig(tc.args, func(k string) string { return tc.env[k] }, &bytes.Buffer{})
+			if got := strings.Join(cfg.TrustedProxies, ","); err != nil || got != tc.want {
+				t.Errorf("trusted proxies = %q (%v), want %q", got, err, tc.want)
+			}
+		})
+	}
+	if _, err := ParseServeConfig([]string{"--trusted-proxies", "10.0.0.0/40"}, func(string) string { return "" }, &bytes.Buffer{}); err == nil ||
+		!strings.Contains(err.Error(), "trusted-proxies") {
+		t.Errorf("a bad CIDR: %v, want an error naming trusted-proxies", err)
+	}
 }
 
 func TestTokenCommands(t *testing.T) {

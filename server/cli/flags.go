@@ -21,6 +21,22 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+// csvFlag is a comma-separated list flag whose value replaces the list
+// (the config file's list, then the environment's, then the flag's).
+type csvFlag []string
+
+func (l *csvFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *csvFlag) Set(v string) error {
+	*l = nil
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
 // commaList is a repeatable flag that also splits on commas
 // (--events release,eol --product nginx --product nodejs).
 type commaList []string

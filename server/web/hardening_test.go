@@ -167,3 +167,45 @@ func TestPendingReEnrolmentOnTheDashboard(t *testing.T) {
 		}
 	}
 }
+
+// TestSecureCookieBehindTLSProxy: behind a TLS-terminating proxy the
+// cookies are Secure when the proxy says the client used https (Scheme),
+// or always with SecureCookies (a public URL in https) (issue 13, item 5).
+func TestSecureCookieBehindTLSProxy(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		secure   bool   // Config.SecureCookies
+		proto    string // X-Forwarded-Proto the (trusted) proxy sends
+		wantFlag bool
+	}{
+		{"plain http", false, "", false},
+		{"proxy says https", false, "https", true},
+		{"https public URL", true, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(1)
+			ui := New(Config{Auth: f, Fleet: f, Checker: f, Customers: f, Notifications: f, Settings: f, SecureCookies: tc.secure,
+				Scheme: func(r *http.Request) string {
+					if r.Header.Get("X-Forwarded-Proto") == "https" {
+						return "https"
+					}
+					return "http"
+				}})
+			req := httptest.NewRequest("GET", "/login", nil)
+			if tc.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tc.proto)
+			}
+			rec := httptest.NewRecorder()
+			ui.Handler().ServeHTTP(rec, req)
+			cs := rec.Result().Cookies()
+			if len(cs) == 0 {
+				t.Fatal("GET /login set no cookie")
+			}
+			for _, c := range cs {
+				if c.Secure != tc.wantFlag {
+					t.Errorf("cookie %s Secure = %t, want %t", c.Name, c.Secure, tc.wantFlag)
+				}
+			}
+		})
+	}
+}

@@ -186,7 +186,11 @@ func (ss *sessions) revoke(ctx context.Context, s *session) error {
 	return nil
 }
 
-func (u *UI) secure(r *http.Request) bool { return r.TLS != nil || u.cfg.SecureCookies }
+// secure reports whether the request's cookies are Secure: over TLS, with
+// SecureCookies, or when a trusted proxy says the client used https.
+func (u *UI) secure(r *http.Request) bool {
+	return r.TLS != nil || u.cfg.SecureCookies || (u.cfg.Scheme != nil && u.cfg.Scheme(r) == "https")
+}
 
 func (u *UI) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int, sameSite http.SameSite) {
 	http.SetCookie(w, &http.Cookie{

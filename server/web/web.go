@@ -62,9 +62,13 @@ type Config struct {
 	// StaleAfter is how long without a report makes an agent stale (default 72 hours).
 	StaleAfter time.Duration
 	// SecureCookies marks cookies Secure even on plain-HTTP requests, for a
-	// server behind a TLS-terminating proxy. Requests over TLS always get
-	// Secure cookies.
+	// server behind a TLS-terminating proxy (the server sets it when its
+	// public URL is https). Requests over TLS always get Secure cookies.
 	SecureCookies bool
+	// Scheme, when set, says which scheme the client used, honouring
+	// X-Forwarded-Proto from trusted proxies only; "https" makes the
+	// request's cookies Secure.
+	Scheme func(r *http.Request) string
 	// Now returns the current time (default time.Now); tests fix it.
 	Now func() time.Time
 	// Logger receives the dashboard's logs (default slog.Default()).
