@@ -60,6 +60,7 @@ func distroOf(origin, hostOS string) string {
 type hostFacts struct {
 	osProduct string    // catalog product id of the host's OS ("debian"), "" when unknown
 	osRelease string    // the OS release as a cycle of osProduct ("12"), "" when unknown
+	codename  string    // the release's code name, lower-cased first word ("bookworm"), "" when the catalog has none
 	enrolled  []string  // api.HostInfo.ExtendedSupport, sorted
 	repoDate  time.Time // api.HostInfo.RepoDataDate, zero when unknown
 }
@@ -129,8 +130,12 @@ type candidateKey struct{ source, name, arch string }
 func contextOf(h *hostFacts, it *api.Item, seen time.Time) evalContext {
 	c := evalContext{Enrolled: h.enrolled}
 	distro := distroOf(it.Origin, h.osProduct)
-	if distro == "" && it.Origin == "" && it.Candidate != "" && it.Candidate != it.Version {
-		distro = distroOf(it.CandidateOrigin, h.osProduct)
+	if distro != "" && !h.suiteFits(it.Suite) {
+		distro = ""
+	}
+	if distro == "" && it.Origin == "" && it.Candidate != "" && it.Candidate != it.Version &&
+		distroOf(it.CandidateOrigin, h.osProduct) != "" && h.suiteFits(it.CandidateSuite) {
+		distro = h.osProduct
 	}
 	if distro == "" || h.osRelease == "" {
 		return c
@@ -143,6 +148,36 @@ func contextOf(h *hostFacts, it *api.Item, seen time.Time) evalContext {
 		c.RepoDate = h.repoDate.UTC().Format(time.DateOnly)
 	}
 	return c
+}
+
+// suiteFits reports whether a package from the distribution's archive in
+// suite belongs to the host's own release, so that release maintains it:
+// apt's suite is the release's code name, with a pocket after a dash
+// ("bookworm", "bookworm-security", "jammy-updates"), Alpine's the branch
+// and repository ("v3.20/main"). A package the host pinned from another
+// release (trixie on bookworm, Alpine's edge on v3.20) is not the host
+// release's to maintain: it is judged upstream. An unknown suite, or a
+// release without a known code name, fits.
+func (h *hostFacts) suiteFits(suite string) bool {
+	suite = strings.ToLower(strings.TrimSpace(suite))
+	if suite == "" {
+		return true
+	}
+	if h.osProduct == "alpine-linux" {
+		branch, _, _ := strings.Cut(suite, "/")
+		if branch == "edge" {
+			return false
+		}
+		if v, ok := strings.CutPrefix(branch, "v"); ok {
+			return v == h.osRelease
+		}
+		return true
+	}
+	if h.codename == "" {
+		return true
+	}
+	name, _, _ := strings.Cut(suite, "-")
+	return name == h.codename
 }
 
 // repoAgeWarning is the warning a distribution verdict carries when the

@@ -43,7 +43,7 @@ func TestDistroOf(t *testing.T) {
 func TestContextOf(t *testing.T) {
 	seen := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	repo := time.Date(2026, 11, 30, 2, 21, 0, 0, time.UTC)
-	h := &hostFacts{osProduct: "debian", osRelease: "12", repoDate: repo}
+	h := &hostFacts{osProduct: "debian", osRelease: "12", codename: "bookworm", repoDate: repo}
 	for _, tc := range []struct {
 		name string
 		it   api.Item
@@ -58,6 +58,12 @@ func TestContextOf(t *testing.T) {
 		{"installed by hand", api.Item{Source: "dpkg", Name: "nodejs", Version: "20.20.2-1nodesource1+repack1", Candidate: "20.20.2-1nodesource1+repack1"},
 			evalContext{}},
 		{"by hand, the archive offers nothing newer", api.Item{Source: "dpkg", Name: "tool", Version: "2.0-1", Candidate: "2.0-1", CandidateOrigin: "debian"},
+			evalContext{}},
+		{"pinned from another release", api.Item{Source: "dpkg", Name: "curl", Version: "8.14.1-2", Origin: "debian", Suite: "trixie", Candidate: "8.14.1-2"},
+			evalContext{}},
+		{"from the security pocket", api.Item{Source: "dpkg", Name: "curl", Version: "7.88.1-10+deb12u14", Origin: "debian", Suite: "bookworm-security", Candidate: "7.88.1-10+deb12u14"},
+			evalContext{Distro: "debian", Release: "12", Installed: "7.88.1-10+deb12u14", Candidate: "7.88.1-10+deb12u14", RepoDate: "2026-11-30"}},
+		{"superseded, the update from another release", api.Item{Source: "dpkg", Name: "curl", Version: "7.88.1-10+deb12u12", Candidate: "8.14.1-2", CandidateOrigin: "debian", CandidateSuite: "trixie"},
 			evalContext{}},
 		{"a vendor's update for a distribution package", api.Item{Source: "dpkg", Name: "pg", Version: "15.18-0+deb12u1", Origin: "debian", Candidate: "15.20-1.pgdg120+1", CandidateOrigin: "apt.postgresql.org"},
 			evalContext{Distro: "debian", Release: "12", Installed: "15.18-0+deb12u1", Candidate: "15.20-1.pgdg120+1", Seen: "2026-11-02", RepoDate: "2026-11-30"}},
@@ -77,6 +83,18 @@ func TestContextOf(t *testing.T) {
 		got := contextOf(e, &api.Item{Source: "dpkg", Name: "x", Version: "1"}, time.Time{})
 		if got.Distro != "" || !slices.Equal(got.Enrolled, e.enrolled) || got.key() == "" {
 			t.Errorf("contextOf = %+v (key %q), want an upstream context with the enrolments", got, got.key())
+		}
+	})
+	t.Run("alpine branches", func(t *testing.T) {
+		a := &hostFacts{osProduct: "alpine-linux", osRelease: "3.20"}
+		for _, tc := range []struct {
+			suite string
+			want  bool
+		}{{"v3.20/main", true}, {"v3.20/community", true}, {"edge/main", false}, {"v3.21/main", false}, {"", true}} {
+			it := api.Item{Source: "apk", Name: "nodejs", Version: "22.11.0-r0", Origin: "alpine", Suite: tc.suite, Candidate: "22.11.0-r0"}
+			if got := contextOf(a, &it, time.Time{}).Distro != ""; got != tc.want {
+				t.Errorf("suite %q on Alpine 3.20: judged by the distribution %v, want %v", tc.suite, got, tc.want)
+			}
 		}
 	})
 	t.Run("no OS release known", func(t *testing.T) {

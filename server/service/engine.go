@@ -208,10 +208,26 @@ func (e *engine) facts(info api.HostInfo, items []store.MatchedItem) hostFacts {
 		if mi.Item.Source == osSource && mi.Match.Product != "" {
 			h.osProduct = mi.Match.Product
 			h.osRelease = e.cat.ParseVersion(mi.Match.Product, mi.Match.Version).Cycle()
+			h.codename = codenameOf(e.cat.Product(h.osProduct), h.osRelease)
 			break
 		}
 	}
 	return h
+}
+
+// codenameOf is the first word of a release's code name, lower-cased
+// ("Bookworm" → "bookworm", "Jammy Jellyfish" → "jammy"), or "".
+func codenameOf(p *catalog.Product, release string) string {
+	if p == nil || release == "" {
+		return ""
+	}
+	for _, c := range p.Cycles {
+		if c.Name == release {
+			w, _, _ := strings.Cut(strings.TrimSpace(c.Codename), " ")
+			return strings.ToLower(w)
+		}
+	}
+	return ""
 }
 
 // judge evaluates a host's matched items, each in its context
