@@ -204,9 +204,18 @@ func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := s.svc.Policy()
+	ext := p.ExtendedSupport
+	if ext == "" {
+		ext = catalog.ExtendedFree
+	}
+	extFor := p.ExtendedSupportFor
+	if extFor == nil {
+		extFor = map[string]string{}
+	}
 	httpjson.Write(w, http.StatusOK, map[string]any{
-		"catalog":               s.svc.Catalog().Info(),
-		"policy":                map[string]int{"warn_days": p.WarnDays, "grace_days": p.GraceDays},
+		"catalog": s.svc.Catalog().Info(),
+		"policy": map[string]any{"warn_days": p.WarnDays, "grace_days": p.GraceDays, "extended_support": ext,
+			"extended_support_for": extFor},
 		"fleet_catalog_version": st.CatalogVersion,
 		"fleet_as_of":           st.AsOf,
 	})

@@ -124,3 +124,58 @@ func TestReportRepositoryFields(t *testing.T) {
 		t.Errorf("after bad reports curl = %+v", got)
 	}
 }
+
+// TestPolicySettingReachesEveryPath: the serve policy settings reach the
+// verdicts of ingest, the host's detail, host eligibility and
+// GET /api/v1/catalog. perl-base from Debian's archive on a Debian 12 host
+// is supported through Debian LTS by default, and not with
+// --extended-support-for debian=none.
+func TestPolicySettingReachesEveryPath(t *testing.T) {
+	now := time.Now().UTC()
+	if now.Before(time.Date(2026, 7, 12, 0, 0, 0, 0, time.UTC)) || now.After(time.Date(2028, 6, 30, 0, 0, 0, 0, time.UTC)) {
+		t.Skip("the example needs a day inside Debian 12's LTS phase")
+	}
+	perl := api.Item{Source: "dpkg", Name: "perl-base", Version: "5.36.0-7+deb12u4", Arch: "amd64", SourcePkg: "perl",
+		Origin: "debian", Suite: "bookworm-security", Candidate: "5.36.0-7+deb12u4"}
+	for _, tc := range []struct {
+		name    string
+		mod     func(*Config)
+		support string
+		policy  string
+	}{
+		{"default", nil, "supported", `"extended_support":"free","extended_support_for":{}`},
+		{"debian=none", func(c *Config) { c.ExtendedSupportFor = map[string]string{"debian": "none"} }, "eol",
+			`"extended_support":"free","extended_support_for":{"debian":"none"}`},
+		{"none", func(c *Config) { c.ExtendedSupport = "none" }, "eol", `"extended_support":"none"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnvWith(t, tc.mod)
+			hostID, key := e.enroll(t, "i-perl", "perl-host")
+			if code, _, b := e.report(t, key, fullReport("r1", "i-perl", "perl-host", perl)); code != 200 {
+				t.Fatalf("report: %d %s", code, b)
+			}
+			resp, b := e.do(t, "GET", api.PathHosts+"/"+hostID, e.tokens["viewer"], nil, nil)
+			var d api.HostDetail
+			if resp.StatusCode != 200 || json.Unmarshal(b, &d) != nil {
+				t.Fatalf("host: %d %s", resp.StatusCode, b)
+			}
+			var v api.HostVerdict
+			for _, hv := range d.Verdicts {
+				if hv.Product == "perl" {
+					v = hv
+				}
+			}
+			if v.Support != tc.support || v.Maintainer != "debian" {
+				t.Errorf("stored perl verdict: %s by %s, want %s by debian (%s)", v.Support, v.Maintainer, tc.support, v.Reason)
+			}
+			resp, b = e.do(t, "GET", api.PathEligibility+"?host=perl-host&product=perl", e.tokens["support"], nil, nil)
+			var el api.Eligibility
+			if resp.StatusCode != 200 || json.Unmarshal(b, &el) != nil || el.Support != tc.support || el.Maintainer != "debian" {
+				t.Errorf("eligibility: %d %s, want support %s by debian", resp.StatusCode, b, tc.support)
+			}
+			if _, b = e.do(t, "GET", api.PathCatalog, e.tokens["viewer"], nil, nil); !bytes.Contains(b, []byte(tc.policy)) {
+				t.Errorf("GET /api/v1/catalog = %s, want the policy %s", b, tc.policy)
+			}
+		})
+	}
+}
