@@ -122,6 +122,13 @@ var Schema = migrate.Set{Owner: "notifier", Table: "notifier_schema_version", Po
 		UNIQUE (group_id, event_id)
 	);
 	CREATE INDEX notifier_webhooks_due ON notifier_webhooks (next_attempt) WHERE state = 'pending';`,
+
+	// 3: the per-address cap counts an address whatever the case of its
+	// letters (issue 13): the lower-cased recipient, filled for the rows
+	// already there.
+	`ALTER TABLE notifier_outbox ADD COLUMN recipient_key TEXT NOT NULL DEFAULT '';
+	UPDATE notifier_outbox SET recipient_key = LOWER(recipient);
+	CREATE INDEX notifier_outbox_recipient_key ON notifier_outbox (recipient_key, created);`,
 }}
 
 // pgSteps are the PostgreSQL texts of the notifier's steps: identity ids,

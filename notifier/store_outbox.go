@@ -63,9 +63,9 @@ func (t *storeTx) insertOutboxOnce(ctx context.Context, q queued, now time.Time)
 	if q.SubID > 0 {
 		sub = q.SubID
 	}
-	res, err := t.execPrepared(ctx, `INSERT INTO notifier_outbox (dedupe_key, subscription_id, kind, recipient, grp, token, body_id, list_headers, message_id, next_attempt, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-		q.Key, sub, q.Kind, q.To, q.Group, q.Token, q.BodyID, q.ListHeaders, q.MessageID, now.UnixMilli(), now.UnixMilli())
+	res, err := t.execPrepared(ctx, `INSERT INTO notifier_outbox (dedupe_key, subscription_id, kind, recipient, recipient_key, grp, token, body_id, list_headers, message_id, next_attempt, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+		q.Key, sub, q.Kind, q.To, addressKey(q.To), q.Group, q.Token, q.BodyID, q.ListHeaders, q.MessageID, now.UnixMilli(), now.UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("queue message: %w", err)
 	}
@@ -99,16 +99,17 @@ func (t *storeTx) outboxKeys(ctx context.Context, keys []string) (map[string]boo
 }
 
 // noticesSince counts the confirmation and reminder emails queued for addr
-// after since.
+// (whatever the case of its letters: addressKey) after since.
 func (t *storeTx) noticesSince(ctx context.Context, addr string, since time.Time) (int, error) {
+	key := addressKey(addr)
 	// PostgreSQL: requests for one address through several servers take
 	// turns, so a count checked against a limit cannot be raced past.
-	if err := sqldb.LockXact(ctx, t.tx, t.s.d, "subscribe:"+addr); err != nil {
+	if err := sqldb.LockXact(ctx, t.tx, t.s.d, "subscribe:"+key); err != nil {
 		return 0, fmt.Errorf("subscribe: %w", err)
 	}
 	var n int
-	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_outbox WHERE recipient = ? AND kind IN ('confirm', 'reminder') AND created > ?`,
-		addr, since.UnixMilli()).Scan(&n); err != nil {
+	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifier_outbox WHERE recipient_key = ? AND kind IN ('confirm', 'reminder') AND created > ?`,
+		key, since.UnixMilli()).Scan(&n); err != nil {
 		return 0, fmt.Errorf("subscribe: %w", err)
 	}
 	return n, nil

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
 )
@@ -89,12 +91,38 @@ func ParseEmail(s string) (string, error) {
 	if err != nil || a.Name != "" || a.Address != s || !strings.Contains(a.Address, "@") {
 		return "", fault.InvalidField("email", fmt.Sprintf("%q is not a plain email address", s))
 	}
-	local, domain, _ := strings.Cut(a.Address, "@")
-	if local == "" || !strings.Contains(domain, ".") && domain != "localhost" {
-		return "", fault.InvalidField("email", fmt.Sprintf("%q has no valid domain", s))
+	at := strings.LastIndexByte(a.Address, '@')
+	local, domain := a.Address[:at], strings.ToLower(a.Address[at+1:])
+	if local == "" || !strings.Contains(domain, ".") && domain != "localhost" || !mailDomain(domain) {
+		return "", fault.InvalidField("email", fmt.Sprintf("%q has no valid domain (a host name; not an address or a [literal])", s))
 	}
-	return local + "@" + strings.ToLower(domain), nil
+	return local + "@" + domain, nil
 }
+
+// mailDomain reports whether d is a host name: dot-separated labels of
+// letters (internationalised ones too), digits and inner hyphens. Domain
+// literals ("[127.0.0.1]") and bare IP addresses are not.
+func mailDomain(d string) bool {
+	if _, err := netip.ParseAddr(d); err == nil {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if c != '-' && !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// addressKey is the per-address cap's key of an address: the whole
+// address lower-cased, so Bomb@x and bOmb@x count as one mailbox (most
+// mail systems ignore the local part's case).
+func addressKey(addr string) string { return strings.ToLower(addr) }
 
 func newNonce() string {
 	b := make([]byte, 12)
