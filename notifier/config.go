@@ -136,6 +136,13 @@ type Config struct {
 	// per address per day (default 3).
 	SubscribeRatePerIP      int
 	SubscribeRatePerAddress int
+	// WebhookAllow names the internal destinations (loopback, link-local,
+	// private, unique-local) webhooks may reach anyway: host names, addresses
+	// or CIDRs (--webhook-allow). Any other internal address is refused when
+	// a group is saved and again when a delivery is sent.
+	WebhookAllow []string
+	// Resolver looks webhook host names up (default net.DefaultResolver).
+	Resolver Resolver
 	// IsAdmin reports whether a request to the notifier's JSON routes comes
 	// from an admin, who alone sees webhook URLs (they may hold
 	// credentials). Nil: nobody sees them.

@@ -124,10 +124,18 @@ func (g *Group) covers(ev *events.Event) bool {
 	return slices.Contains(g.Cycles, ev.Cycle) || slices.Contains(g.Cycles, ev.Product+"@"+ev.Cycle)
 }
 
-// CreateGroup stores a new group after validating it.
+// CreateGroup stores a new group after validating it. A webhook may not
+// target an internal address (loopback, link-local, private, unique-local;
+// a literal or a name that resolves there) unless Config.WebhookAllow
+// names it.
 func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, error) {
 	if err := g.Normalize(); err != nil {
 		return g, err
+	}
+	if g.Webhook != "" {
+		if err := s.hooks.checkURL(ctx, g.Webhook); err != nil {
+			return g, err
+		}
 	}
 	if g.Cycles == nil {
 		g.Cycles = []string{}

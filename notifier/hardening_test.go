@@ -1,11 +1,20 @@
 package notifier
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/notifier/events"
+	"github.com/eolwatch/eolwatch/server/api"
 )
 
 // TestParseEmailRefusesDomainLiterals: an address must name a mail domain,
@@ -42,5 +51,115 @@ func TestPerAddressCapIgnoresCase(t *testing.T) {
 	drain(t, e.svc)
 	if n := len(e.mb.all()); n != 2 {
 		t.Errorf("%d confirmation emails to one mailbox spelled four ways, want the per-address limit of 2", n)
+	}
+}
+
+// fakeResolver answers from a map, and can change its answers (DNS
+// rebinding).
+type fakeResolver struct {
+	mu  sync.Mutex
+	ips map[string][]netip.Addr
+}
+
+func (f *fakeResolver) set(host string, ips ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var as []netip.Addr
+	for _, s := range ips {
+		as = append(as, netip.MustParseAddr(s))
+	}
+	f.ips[host] = as
+}
+
+func (f *fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if as, ok := f.ips[host]; ok {
+		return as, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// TestWebhookToPrivateAddressRefused: a group's webhook may not target
+// loopback, link-local, private or unique-local addresses (a literal, or
+// a name that resolves there) unless the admin allow-list names it
+// (issue 13, item 8).
+func TestWebhookToPrivateAddressRefused(t *testing.T) {
+	res := &fakeResolver{ips: map[string][]netip.Addr{}}
+	res.set("internal.example", "10.0.0.5")
+	res.set("mixed.example", "203.0.113.5", "192.168.1.9")
+	res.set("public.example", "203.0.113.5", "2001:db8::5")
+	res.set("allowed.example", "10.9.9.9")
+	res.set("nat.example", "100.64.1.1")
+	e := newEnv(t, Config{Resolver: res, WebhookAllow: []string{"allowed.example", "172.16.0.0/12"}})
+	for i, tc := range []struct {
+		url  string
+		code int
+	}{
+		{"http://127.0.0.1:9/x", 400},
+		{"http://[::1]/x", 400},
+		{"http://10.1.2.3/x", 400},
+		{"http://169.254.169.254/latest/meta-data", 400},
+		{"http://192.168.1.1/x", 400},
+		{"http://[fd00::1]/x", 400},
+		{"http://[fe80::1]/x", 400},
+		{"http://0.0.0.0:8480/x", 400},
+		{"http://[::ffff:127.0.0.1]/x", 400},
+		{"http://localhost:8480/x", 400},
+		{"https://internal.example/hook", 400},
+		{"https://mixed.example/hook", 400},
+		{"https://nat.example/hook", 400},
+		{"https://nowhere.example/hook", 400},
+		{"https://public.example/hook", 201},
+		{"https://allowed.example/hook", 201},
+		{"http://172.20.1.1/x", 201},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			var fe api.Error
+			body := `{"name":"g` + strconv.Itoa(i) + `","products":["nginx"],"events":["release"],"webhook":"` + tc.url + `"}`
+			if c := e.do("POST", "/api/v1/groups", body, &fe); c != tc.code || (c == 400 && fe.Field != "webhook") {
+				t.Errorf("webhook %s: %d %+v, want %d", tc.url, c, fe, tc.code)
+			}
+		})
+	}
+}
+
+// TestWebhookCheckedAgainAtSendTime: a name that resolved to a public
+// address when the group was saved but resolves to loopback when the
+// delivery is sent (DNS rebinding) is not connected to (issue 13, item 8).
+func TestWebhookCheckedAgainAtSendTime(t *testing.T) {
+	var mu sync.Mutex
+	hits := 0
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	_, port, _ := net.SplitHostPort(hook.Listener.Addr().String())
+	res := &fakeResolver{ips: map[string][]netip.Addr{}}
+	res.set("rebind.example", "203.0.113.5")
+	e := newEnv(t, Config{Resolver: res})
+	if c := e.do("POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"],"webhook":"http://rebind.example:`+port+`/hook"}`, nil); c != 201 {
+		t.Fatalf("create group: %d", c)
+	}
+	res.set("rebind.example", "127.0.0.1")
+	ctx := context.Background()
+	enqueue(t, e.svc.db.w, events.Event{Kind: events.KindRelease, Product: "nginx", Cycle: "1.26", Version: "1.26.9"})
+	if _, err := e.svc.ProcessEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.svc.SendWebhooks(ctx); err != nil || n != 1 {
+		t.Fatalf("SendWebhooks = %d, %v", n, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits != 0 {
+		t.Errorf("the webhook reached a loopback address after DNS rebinding (%d requests)", hits)
+	}
+	var last string
+	e.svc.db.r.QueryRowContext(ctx, `SELECT last_error FROM notifier_webhooks`).Scan(&last)
+	if !strings.Contains(last, "not allowed") {
+		t.Errorf("delivery error %q, want one saying the address is not allowed", last)
 	}
 }

@@ -40,6 +40,7 @@ type Service struct {
 	msgDomain string
 	kick      chan struct{}
 	ipLimit   ratelimit.Limiter // subscription requests per client address
+	hooks     *webhookGuard     // which addresses webhooks may reach
 	owner     string
 	// pathPrefix is the public URL's path ("" at the root), for links in pages.
 	pathPrefix string
@@ -75,6 +76,9 @@ func New(ctx context.Context, writer, reader *sql.DB, cfg Config) (*Service, err
 		limits = ratelimit.InMemory
 	}
 	s.ipLimit = limits("subscribe-ip", cfg.SubscribeRatePerIP, time.Hour)
+	if s.hooks, err = newWebhookGuard(cfg.WebhookAllow, cfg.Resolver, cfg.SMTPTimeout); err != nil {
+		return nil, fmt.Errorf("notifier config: %w", err)
+	}
 	if c, ok := s.ipLimit.(interface{ SetClock(func() time.Time) }); ok {
 		c.SetClock(s.now)
 	}

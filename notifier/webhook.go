@@ -65,7 +65,8 @@ func (s *Service) SendWebhooks(ctx context.Context) (int, error) {
 	for i := range ds {
 		ds[i].secret = s.db.webhookSecret(ctx, ds[i].group)
 	}
-	client := &http.Client{Timeout: s.cfg.SMTPTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := s.hooks.client(s.cfg.SMTPTimeout)
+	defer client.CloseIdleConnections()
 	for _, d := range ds {
 		status, err := s.postWebhook(ctx, client, d.url, d.secret, []byte(d.payload), fmt.Sprint(d.id))
 		if err := s.recordWebhook(context.WithoutCancel(ctx), token, d, status, err); err != nil {

@@ -45,7 +45,8 @@ func TestWebhook(t *testing.T) {
 	}))
 	defer hook.Close()
 	admin := true
-	e := newEnv(t, Config{RetryBase: time.Minute, IsAdmin: func(*http.Request) bool { return admin }})
+	// The receiver listens on loopback: an admin allows it.
+	e := newEnv(t, Config{RetryBase: time.Minute, IsAdmin: func(*http.Request) bool { return admin }, WebhookAllow: []string{"127.0.0.1"}})
 	var g Group
 	if c := e.do("POST", "/api/v1/groups", `{"name":"chat","products":["nginx"],"events":["release","eol"],"webhook":"`+hook.URL+`/hook"}`, &g); c != 201 || g.WebhookSecret == "" {
 		t.Fatalf("create group with webhook = %d %+v", c, g)

@@ -111,6 +111,12 @@ type Config struct {
 	// Secure when X-Forwarded-Proto is https. From any other peer the
 	// headers are ignored. Default: none.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// WebhookAllow names internal destinations (loopback, link-local,
+	// private, unique-local) that group webhooks may reach anyway: host
+	// names, addresses or CIDRs (--webhook-allow, comma-separated; YAML a
+	// list; EOLWATCH_WEBHOOK_ALLOW). Any other internal address is refused
+	// when a group is saved (400) and again when a delivery is sent.
+	WebhookAllow []string `yaml:"webhook_allow"`
 }
 
 // MinReportBudgetMiB is the smallest report budget: one report at both

@@ -420,7 +420,7 @@ func TestAgentReEnrollmentEndToEnd(t *testing.T) {
 // carry credentials) is shown to admins only; subscribers and the outbox
 // stay admin-only (issue 13, item 6).
 func TestGroupsHideWebhooksFromNonAdmins(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnvWith(t, func(c *Config) { c.WebhookAllow = []string{"hooks.example"} }) // resolves nowhere here
 	body := `{"name":"web","products":["nginx"],"events":["release"],"webhook":"https://user:pw@hooks.example/in"}`
 	if resp, b := e.do(t, "POST", "/api/v1/groups", e.tokens["admin"], strings.NewReader(body), nil); resp.StatusCode != 201 {
 		t.Fatalf("create group: %d %s", resp.StatusCode, b)
@@ -437,6 +437,21 @@ func TestGroupsHideWebhooksFromNonAdmins(t *testing.T) {
 			if resp, _ := e.do(t, "GET", path, e.tokens[role], nil, nil); (resp.StatusCode == 200) != see {
 				t.Errorf("%s: GET %s = %d", role, path, resp.StatusCode)
 			}
+		}
+	}
+}
+
+// TestWebhookAllowSetting: --webhook-allow lets a group's webhook reach an
+// internal address that is refused without it (issue 13, item 8).
+func TestWebhookAllowSetting(t *testing.T) {
+	body := `{"name":"ops","products":["nginx"],"events":["release"],"webhook":"http://10.20.30.40/hook"}`
+	for _, tc := range []struct {
+		allow []string
+		code  int
+	}{{nil, 400}, {[]string{"10.20.0.0/16"}, 201}} {
+		e := newTestEnvWith(t, func(c *Config) { c.WebhookAllow = tc.allow })
+		if resp, b := e.do(t, "POST", "/api/v1/groups", e.tokens["admin"], strings.NewReader(body), nil); resp.StatusCode != tc.code {
+			t.Errorf("webhook-allow %v: %d %s, want %d", tc.allow, resp.StatusCode, b, tc.code)
 		}
 	}
 }

@@ -11,8 +11,9 @@ import (
 // notifierHTTP completes the notifier's configuration with what only the
 // HTTP surface knows: who is an admin (webhook URLs are for admins only)
 // and the client's address behind trusted proxies (the subscription
-// limit per address).
+// limit per address); and with the webhook allow-list.
 func notifierHTTP(cfg Config, nc notifier.Config) notifier.Config {
+	nc.WebhookAllow = cfg.WebhookAllow
 	nc.IsAdmin = func(r *http.Request) bool { return principal(r).May(auth.Admin) }
 	proxies, _ := parseTrustedProxies(cfg.TrustedProxies) // Validate refused bad ones
 	nc.ClientIP = func(remoteAddr string, header map[string][]string) string {

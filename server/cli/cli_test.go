@@ -102,6 +102,10 @@ func TestServeHardeningSettings(t *testing.T) {
 			}
 		})
 	}
+	cfg, err = ParseServeConfig([]string{"--webhook-allow", "hooks.internal, 10.20.0.0/16"}, func(string) string { return "" }, &bytes.Buffer{})
+	if got := strings.Join(cfg.WebhookAllow, ","); err != nil || got != "hooks.internal,10.20.0.0/16" {
+		t.Errorf("--webhook-allow = %q, %v", got, err)
+	}
 	if _, err := ParseServeConfig([]string{"--trusted-proxies", "10.0.0.0/40"}, func(string) string { return "" }, &bytes.Buffer{}); err == nil ||
 		!strings.Contains(err.Error(), "trusted-proxies") {
 		t.Errorf("a bad CIDR: %v, want an error naming trusted-proxies", err)

@@ -56,6 +56,7 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.DurationVar(&cfg.SMTPTimeout, "smtp-timeout", cfg.SMTPTimeout, "bound on each step of an SMTP conversation")
 	fs.DurationVar(&cfg.OutboxLease, "outbox-lease", cfg.OutboxLease, "how long claimed outgoing mail stays a server's (a dead server's is sent by another after this)")
 	fs.Var((*csvFlag)(&cfg.TrustedProxies), "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto count")
+	fs.Var((*csvFlag)(&cfg.WebhookAllow), "webhook-allow", "comma-separated host names, addresses or CIDRs of internal webhook targets to allow")
 	fs.IntVar(&cfg.ReportBudgetMiB, "report-budget-mib", cfg.ReportBudgetMiB, "MiB that reports being read and stored may hold at once, all agents together")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageErrorf("%s", err)
