@@ -328,3 +328,50 @@ func TestEnrolledHost(t *testing.T) {
 		})
 	}
 }
+
+// TestReEvaluationJudgesStoredContexts: the fleet's re-evaluation on a
+// later day judges each stored context as ingest did, so a candidate first
+// seen at ingest turns patch-overdue once the grace period has passed, with
+// no new report; re-judging a host's stored inventory (after re-matching)
+// gives ingest's verdicts.
+func TestReEvaluationJudgesStoredContexts(t *testing.T) {
+	ctx := context.Background()
+	st := &fakeStore{}
+	now := time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)
+	s := newServiceAt(t, st, &now, catalog.DefaultPolicy())
+	rep := api.Report{ReportID: "r1", Kind: api.ReportFull, Host: debianHost(), Items: debianItems}
+	if _, err := s.Ingest(ctx, store.HostRef{ID: 1, InstallID: "i-deb"}, rep); err != nil {
+		t.Fatal(err)
+	}
+	in := st.applied[0]
+	py := verdictOf(t, in.Verdicts, "python")
+	for _, tc := range []struct {
+		name string
+		days int
+		want string
+	}{
+		{"the same day", 0, catalog.StatusPatchAvailable},
+		{"30 days later", 30, catalog.StatusPatchAvailable},
+		{"31 days later", 31, catalog.StatusPatchOverdue},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now = time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC).AddDate(0, 0, tc.days)
+			st.state = store.FleetState{}
+			if err := s.ReEvaluateIfStale(ctx); err != nil {
+				t.Fatal(err)
+			}
+			re := st.reevals[len(st.reevals)-1]
+			if v := re.Evaluate("python", py.V.Version, py.Context); v.Status != tc.want || v.Maintainer != "debian" {
+				t.Errorf("python re-evaluated on %s = %s by %s, want %s by debian", re.AsOf, v.Status, v.Maintainer, tc.want)
+			}
+			if tc.days == 0 {
+				again := re.Rejudge(store.HostInventory{Info: rep.Host, Items: in.Items, Candidates: in.Candidates})
+				for _, v := range in.Verdicts {
+					if w := verdictOf(t, again, v.V.Product); w.Context != v.Context || w.V.Status != v.V.Status {
+						t.Errorf("%s re-judged: %s in %s, at ingest %s in %s", v.V.Product, w.V.Status, w.Context, v.V.Status, v.Context)
+					}
+				}
+			}
+		})
+	}
+}
