@@ -57,8 +57,8 @@ func TestQueueDirect(t *testing.T) {
 				t.Errorf("contract notice text:\n%s", pm.Text)
 			}
 		default:
-			if !strings.Contains(pm.Text, "web1 (h1)") || !strings.Contains(pm.Text, "python 3.8.10 (installed 3.8.10-0ubuntu1): eol, move to 3.9.21") ||
-				!strings.Contains(pm.Text, "postgresql 16.2: patch-overdue, move to 16.10") || !strings.Contains(pm.HTML, "<td>db1</td>") {
+			if !strings.Contains(pm.Text, `host "web1" (h1)`) || !strings.Contains(pm.Text, "python 3.8.10 (installed 3.8.10-0ubuntu1): eol, move to 3.9.21") ||
+				!strings.Contains(pm.Text, "postgresql 16.2: patch-overdue, move to 16.10") || !strings.Contains(pm.HTML, "<td>&#34;db1&#34;<br>") {
 				t.Errorf("risk digest text:\n%s", pm.Text)
 			}
 		}

@@ -362,7 +362,7 @@ func TestFleetBatchedPerGroup(t *testing.T) {
 		t.Errorf("subject = %q, want %q", got, want)
 	}
 	for _, h := range []string{"web-1", "web-2", "web-3", "db-1", "db-2"} {
-		if !strings.Contains(pm.Text, h+": openssl 1.1.1w") {
+		if !strings.Contains(pm.Text, `host "`+h+`" (h`+h+`): openssl 1.1.1w`) {
 			t.Errorf("fleet alert lacks host %s:\n%s", h, pm.Text)
 		}
 	}

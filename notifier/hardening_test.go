@@ -163,3 +163,47 @@ func TestWebhookCheckedAgainAtSendTime(t *testing.T) {
 		t.Errorf("delivery error %q, want one saying the address is not allowed", last)
 	}
 }
+
+// TestFleetMailShowsHostnamesAsPlainData: a hostname reaches alert emails
+// quoted, length-capped and defanged (no link a mail client would make),
+// next to the host id, which stays the key (issue 13, item 10).
+func TestFleetMailShowsHostnamesAsPlainData(t *testing.T) {
+	evil := "URGENT: re-authenticate at http://evil.example/login?u=admin@corp.example " + strings.Repeat("A", 300)
+	d := msgData{Group: "ops", Fleet: []eventView{{Event: events.Event{Kind: events.KindFleet, Product: "python", Version: "3.8.10",
+		HostID: "0f896ace78c46948", Host: evil, To: "eol"}, ProductLabel: "Python"},
+		{Event: events.Event{Kind: events.KindFleet, Product: "nginx", Version: "1.22.1", HostID: "42bc0d39c00aed38", Host: "web1.corp.example", To: "eol"},
+			ProductLabel: "nginx"}}}
+	for _, kind := range []string{events.KindFleet, kindDigest} {
+		t.Run(kind, func(t *testing.T) {
+			dd := d
+			if kind == kindDigest {
+				dd.Period, dd.Count = "daily", 2
+			}
+			p, err := renderParts(kind, dd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, body := range map[string]string{"text": p.Text, "html": p.HTML} {
+				for _, bad := range []string{"http://", "evil.example", "admin@corp", strings.Repeat("A", 100), "web1.corp"} {
+					if strings.Contains(body, bad) {
+						t.Errorf("%s body holds %q", name, bad)
+					}
+				}
+				for _, want := range []string{"0f896ace78c46948", "42bc0d39c00aed38", "web1[.]corp[.]example", "URGENT"} {
+					if !strings.Contains(body, want) {
+						t.Errorf("%s body lacks %q", name, want)
+					}
+				}
+				if strings.Count(body, "href=") > strings.Count(body, "unsubscribe")+strings.Count(body, "preferences")+2 {
+					t.Errorf("%s body has unexpected links", name)
+				}
+			}
+		})
+	}
+	if got := plainHost("web1.corp.example"); got != `"web1[.]corp[.]example"` {
+		t.Errorf("plainHost = %s", got)
+	}
+	if got := []rune(plainHost(evil)); len(got) > maxHostShown+20 {
+		t.Errorf("plainHost of a long name is %d runes", len(got))
+	}
+}

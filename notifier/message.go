@@ -36,12 +36,43 @@ const (
 )
 
 var (
-	textTmpl  = template.Must(template.New("").ParseFS(templateFS, "templates/mail.txt.tmpl"))
+	textTmpl  = template.Must(template.New("").Funcs(template.FuncMap{"host": plainHost}).ParseFS(templateFS, "templates/mail.txt.tmpl"))
 	htmlTmpls = map[string]*htmltemplate.Template{}
 )
 
+// maxHostShown is how many characters of a hostname an email shows.
+const maxHostShown = 64
+
+// plainHost shows a hostname, which an agent reports and anyone enrolled
+// can choose, as plain data in an email: cut to maxHostShown characters,
+// defanged so that no mail client turns it into a link ("." "[.]", ":"
+// "[:]", "@" "[@]", "/" "[/]"), control characters replaced, and quoted.
+// Emails show the host id beside it: the id, not the name, is the host.
+func plainHost(name string) string {
+	r := []rune(name)
+	cut := len(r) > maxHostShown
+	if cut {
+		r = r[:maxHostShown]
+	}
+	var b strings.Builder
+	for _, c := range r {
+		switch {
+		case c == '.' || c == ':' || c == '@' || c == '/':
+			b.WriteString("[" + string(c) + "]")
+		case c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029':
+			b.WriteByte('?')
+		default:
+			b.WriteRune(c)
+		}
+	}
+	if cut {
+		b.WriteString("…")
+	}
+	return strconv.Quote(b.String())
+}
+
 func init() {
-	base := htmltemplate.Must(htmltemplate.New("").ParseFS(templateFS, "templates/mail.html.tmpl"))
+	base := htmltemplate.Must(htmltemplate.New("").Funcs(htmltemplate.FuncMap{"host": plainHost}).ParseFS(templateFS, "templates/mail.html.tmpl"))
 	for _, k := range []string{kindConfirm, kindReminder, events.KindRelease, events.KindEOL, events.KindFleet, kindDigest, events.KindContract, events.KindRisk} {
 		t := htmltemplate.Must(base.Clone())
 		htmlTmpls[k] = htmltemplate.Must(t.Parse(`{{define "content"}}{{template "` + k + `.html" .}}{{end}}`))

@@ -455,3 +455,25 @@ func TestWebhookAllowSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestAmbiguousHostnameListsCandidates: a hostname is not an identity: when
+// two hosts report the same one, asking by it lists each candidate (id,
+// system, last report) so the caller can ask by host id (issue 13, item 10).
+func TestAmbiguousHostnameListsCandidates(t *testing.T) {
+	e := newTestEnv(t)
+	id1, key1 := e.enroll(t, "install-1", "web1")
+	e.report(t, key1, fullReport("r1", "install-1", "web1", api.Item{Source: "dpkg", Name: "python3.11", Version: "3.11.2-6+deb12u6"}))
+	id2, _ := e.enroll(t, "install-2", "web1") // another host claims the name
+	resp, b := e.do(t, "GET", "/api/v1/eligibility?host=web1&product=python", e.tokens["support"], nil, nil)
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("eligibility by a shared hostname: %d %s, want 409", resp.StatusCode, b)
+	}
+	for _, want := range []string{id1, id2, "Debian GNU/Linux 12", "last report", "never reported", "host id"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("409 answer lacks %q: %s", want, b)
+		}
+	}
+	if resp, b := e.do(t, "GET", "/api/v1/eligibility?host="+id1+"&product=python", e.tokens["support"], nil, nil); resp.StatusCode != 200 {
+		t.Errorf("eligibility by host id: %d %s", resp.StatusCode, b)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -392,11 +393,23 @@ func (s *Store) FindHostIn(ctx context.Context, sc Scope, ref string) (api.Host,
 	case 1:
 		return found[0].host, found[0].id, nil
 	}
-	ids := make([]string, len(found))
+	// A hostname is whatever an agent reports: list the candidates so the
+	// caller can ask by host id, the identity.
+	cands := make([]string, len(found))
 	for i, f := range found {
-		ids[i] = f.host.ID
+		os := cmp.Or(f.host.OSName, f.host.OS, "unknown system")
+		seen := "never reported"
+		if !f.host.LastReportAt.IsZero() {
+			seen = "last report " + f.host.LastReportAt.Format("2006-01-02 15:04 UTC")
+		}
+		cands[i] = fmt.Sprintf("%s (%s, enrolled %s, %s)", f.host.ID, os, f.host.EnrolledAt.Format(time.DateOnly), seen)
 	}
-	return api.Host{}, 0, fmt.Errorf("%w: hostname %q is shared by hosts %s; use a host id", ErrAmbiguous, ref, strings.Join(ids, ", "))
+	more := ""
+	if len(found) == 10 {
+		more = " (the first 10)"
+	}
+	return api.Host{}, 0, fmt.Errorf("%w: hostname %q is reported by %d hosts%s; ask by host id: %s", ErrAmbiguous, ref, len(found), more,
+		strings.Join(cands, "; "))
 }
 
 // ErrAmbiguous is returned when a hostname names several hosts (a
