@@ -197,6 +197,9 @@ func readDpkgQuery(r io.Reader, fn func(api.Item) error) error {
 			continue // only configuration files left: not installed
 		}
 		it := api.Item{Source: "dpkg", Name: f[0], Version: f[1]}
+		if name, arch, ok := strings.Cut(it.Name, ":"); ok && name != "" {
+			it.Name, it.Arch = name, arch // ${binary:Package} spells "libc6:amd64"
+		}
 		if len(f) > 2 {
 			it.SourcePkg = sourceName(f[2])
 		}

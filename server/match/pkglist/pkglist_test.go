@@ -21,6 +21,8 @@ func TestRead(t *testing.T) {
 			[]api.Item{{Source: "dpkg", Name: "haproxy-dbgsym", Version: "2.6.12-1", SourcePkg: "haproxy", Section: "debug", Summary: "debug symbols for haproxy"}}},
 		{"dpkg-query two columns, config-files only skipped, blank lines", FormatAuto, "\n\nbash\t5.2.15-2\nold\t\t\n",
 			[]api.Item{{Source: "dpkg", Name: "bash", Version: "5.2.15-2"}}},
+		{"dpkg-query binary:Package names", FormatAuto, "libc6:amd64\t2.36-9+deb12u10\tglibc\n",
+			[]api.Item{{Source: "dpkg", Name: "libc6", Arch: "amd64", Version: "2.36-9+deb12u10", SourcePkg: "glibc"}}},
 		{"dpkg-query source with version", FormatDpkgQuery, "libfoo1\t1.0-1+b1\tfoo (1.0-1)\n",
 			[]api.Item{{Source: "dpkg", Name: "libfoo1", Version: "1.0-1+b1", SourcePkg: "foo"}}},
 		{"apt Packages stanzas", FormatAuto, `Package: 0ad-data-common
