@@ -87,7 +87,7 @@ var (
 		{"-perl", roleModule}, {"-java", roleModule}, {"-jni", roleModule}, {"-cil", roleModule}, {"-ocaml", roleModule},
 		{"-clojure", roleModule}, {"-jinterface", roleModule},
 		{"-data", roleData}, {"-common", roleData}, {"-theme", roleData}, {"-themes", roleData}, {"-icons", roleData},
-		{"-wallpapers", roleData}, {"-sounds", roleData}, {"-filesystem", roleData},
+		{"-wallpapers", roleData}, {"-sounds", roleData}, {"-filesystem", roleData}, {"-config", roleData},
 		{"-libs", roleLibrary},
 	}
 	roleInfixes = []struct {
