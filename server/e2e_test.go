@@ -599,3 +599,39 @@ func TestServeBehindTLSProxy(t *testing.T) {
 		t.Errorf("another agent behind the proxy: %d, want 200", c)
 	}
 }
+
+// TestDataDirFilesPrivate: in a pre-existing world-readable data
+// directory, the real server keeps the database (and -wal, -shm) and the
+// session key 0600, also a session key an older version left readable
+// (issue 13, item 11).
+func TestDataDirFilesPrivate(t *testing.T) {
+	srvBin, agentBin := buildBinaries(t)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "session.key"), bytes.Repeat([]byte{7}, 32), 0o644)
+	os.Chmod(filepath.Join(dir, "session.key"), 0o644)
+	p := startServer(t, srvBin, dir)
+	if out, err := exec.Command(agentBin, "once", "--server", p.url, "--enroll-secret", testSecret, "--state-dir", t.TempDir()).CombinedOutput(); err != nil {
+		t.Fatalf("agent once: %v\n%s", err, out)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || e.IsDir() {
+			continue
+		}
+		seen[e.Name()] = true
+		if info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v: readable by others", e.Name(), info.Mode().Perm())
+		}
+	}
+	for _, want := range []string{"eolwatch.db", "eolwatch.db-wal", "eolwatch.db-shm", "session.key"} {
+		if !seen[want] {
+			t.Errorf("%s missing from the data directory (%v)", want, seen)
+		}
+	}
+}

@@ -269,16 +269,35 @@ func sessionKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error
 }
 
 // loadOrCreateKey returns the 32-byte key kept in path, creating it (mode
-// 0600) on first use, so dashboard sessions survive a restart.
+// 0600) on first use, so dashboard sessions survive a restart. An existing
+// key file is made 0600 too (an older version, or a copy, may have left it
+// readable).
 func loadOrCreateKey(path string) ([]byte, error) {
 	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, fmt.Errorf("session key: %w", err)
+		}
 		return b, nil
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("session key: %w", err)
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	tmp := path + ".new"
+	os.Remove(tmp)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return nil, fmt.Errorf("session key: %w", err)
 	}
 	return b, nil

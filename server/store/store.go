@@ -89,8 +89,14 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	return OpenFile(ctx, filepath.Join(dir, FileName))
 }
 
-// OpenFile opens (creating if needed) the database file at path.
+// OpenFile opens (creating if needed) the database file at path. The file
+// and its -wal and -shm companions are private (0600) whatever the
+// directory's mode: it holds node key hashes, the notifier's signing key,
+// webhook secrets and subscriber addresses.
 func OpenFile(ctx context.Context, path string) (*Store, error) {
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "10000")
@@ -167,6 +173,23 @@ func start(ctx context.Context, w, r *sql.DB, d sqldb.Dialect) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// privateFiles creates the database file at path with mode 0600 before
+// SQLite does (SQLite gives its -wal and -shm files the database file's
+// mode), and makes an existing database and its -wal and -shm files 0600.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // Close closes both connection pools.

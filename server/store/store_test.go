@@ -925,3 +925,52 @@ func TestSessionRevocations(t *testing.T) {
 		t.Error("the session id is stored in the clear")
 	}
 }
+
+// TestDatabaseFilesPrivate: the database and its -wal and -shm files are
+// 0600 even in a pre-existing world-readable directory, and a database
+// left readable by an older version is made private when opened (issue 13,
+// item 11).
+func TestDatabaseFilesPrivate(t *testing.T) {
+	if engine != sqldb.SQLite {
+		t.Skip("files are SQLite's")
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, name := range []string{FileName, FileName + "-wal", FileName + "-shm"} {
+			st, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Errorf("%s: %v", when, err)
+				continue
+			}
+			if st.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %s mode %v, want 0600", when, name, st.Mode().Perm())
+			}
+		}
+	}
+	ctx := context.Background()
+	st, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Enroll(ctx, api.HostInfo{InstallID: "i", Hostname: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	check("new database")
+	st.Close()
+	for _, name := range []string{FileName, FileName + "-wal", FileName + "-shm"} {
+		os.Chmod(filepath.Join(dir, name), 0o644)
+	}
+	st, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, _, err := st.Enroll(ctx, api.HostInfo{InstallID: "j", Hostname: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	check("database made readable by an older version")
+}
