@@ -22,7 +22,9 @@ import (
 
 const matchUsage = `usage:
   eolwatch-server match explain [flags] SOURCE NAME VERSION
-      SOURCE is dpkg, rpm, apk, os, windows-registry, macos-app or probe.
+      SOURCE is dpkg, rpm, apk, os, windows-registry, macos-app, probe, or a package
+      ecosystem: pypi, npm, maven (NAME group:artifact), nuget, golang, gem, composer,
+      cargo, generic.
       Prints the steps tried, the rule that matched and why, and the verdict
       with the catalog. For the OS: match explain os "Windows 11 Enterprise" 10.0.22631.3296
   eolwatch-server match coverage [flags] < INVENTORY
