@@ -49,12 +49,16 @@ func TestParseServeConfigPrecedence(t *testing.T) {
 		{"stray argument", []string{"extra"}, "", "extra"},
 		{"unknown flag", []string{"--colour"}, "", "colour"},
 		{"report budget below one report", []string{"--report-budget-mib", "16"}, "", "report-budget-mib"},
+		// issue 13, item 12: a config file without settings is a mistake, not the defaults.
+		{"empty config file", nil, "\x00", "no settings"},
+		{"whitespace-only config file", nil, " \n\t\n", "no settings"},
+		{"comments-only config file", nil, "# listen: 0.0.0.0:8480\n", "no settings"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := ""
 			if tc.yaml != "" {
 				f = filepath.Join(dir, "bad.yaml")
-				os.WriteFile(f, []byte(tc.yaml), 0o600)
+				os.WriteFile(f, []byte(strings.TrimPrefix(tc.yaml, "\x00")), 0o600) // "\x00" alone: a 0-byte file
 			}
 			_, err := ParseServeConfig(tc.args, func(k string) string {
 				if k == "EOLWATCH_CONFIG" {

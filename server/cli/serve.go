@@ -74,9 +74,17 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		if err != nil {
 			return cfg, fmt.Errorf("config: %w", err)
 		}
+		// A file without settings is a mistake (a truncated copy, the wrong
+		// path), not a request for the defaults (a new ./data, no enrolment).
+		noSettings := fmt.Errorf("config %s: holds no settings (empty, blank or only comments): add settings or drop --config/EOLWATCH_CONFIG", configFile)
+		if len(bytes.TrimSpace(data)) == 0 {
+			return cfg, noSettings
+		}
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		if err := dec.Decode(&cfg); errors.Is(err, io.EOF) {
+			return cfg, noSettings
+		} else if err != nil {
 			return cfg, fmt.Errorf("config %s: %w", configFile, err)
 		}
 	}
