@@ -477,3 +477,46 @@ func TestAmbiguousHostnameListsCandidates(t *testing.T) {
 		t.Errorf("eligibility by host id: %d %s", resp.StatusCode, b)
 	}
 }
+
+// TestDiskFullAnswers507AndNotReady: when the database cannot grow (a full
+// disk: SQLite's SQLITE_FULL, injected with max_page_count), a report is
+// answered 507 and /readyz reports the failing store until writes work
+// again (issue 13, item 12).
+func TestDiskFullAnswers507AndNotReady(t *testing.T) {
+	e := newTestEnv(t)
+	_, key := e.enroll(t, "install-1", "web1")
+	ready := func() int {
+		resp, _ := e.do(t, "GET", "/readyz", "", nil, nil)
+		return resp.StatusCode
+	}
+	if c := ready(); c != 200 {
+		t.Fatalf("readyz before: %d", c)
+	}
+	var pages int
+	if err := e.st.DB().QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.DB().Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	items := make([]api.Item, 3000)
+	for i := range items {
+		items[i] = api.Item{Source: "dpkg", Name: fmt.Sprintf("package-%05d", i), Version: "1.0-1", Publisher: strings.Repeat("x", 200)}
+	}
+	code, _, b := e.report(t, key, fullReport("full-1", "install-1", "web1", items...))
+	if code != http.StatusInsufficientStorage {
+		t.Errorf("report on a full disk: %d %s, want 507", code, b)
+	}
+	if c := ready(); c != http.StatusServiceUnavailable {
+		t.Errorf("readyz while writes fail: %d, want 503", c)
+	}
+	if _, err := e.st.DB().Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, b := e.report(t, key, fullReport("full-2", "install-1", "web1", items...)); code != 200 {
+		t.Errorf("report once the disk has room: %d %s", code, b)
+	}
+	if c := ready(); c != 200 {
+		t.Errorf("readyz once writes work again: %d, want 200", c)
+	}
+}

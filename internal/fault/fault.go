@@ -28,7 +28,10 @@ const (
 	TooLarge     Code = "too_large"    // a body or a list past its limit (413)
 	Unsupported  Code = "unsupported"  // a content type or encoding not accepted (415)
 	TooMany      Code = "too_many"     // rate-limited (429)
-	Unavailable  Code = "unavailable"  // the feature is off in this server (503)
+	Unavailable  Code = "unavailable"  // the feature is off in this server, or it is busy (503)
+	// InsufficientStorage: the server cannot store the request because its
+	// disk (or its database's quota) is full (507).
+	InsufficientStorage Code = "insufficient_storage"
 )
 
 // Error is a failure with a code, the input field at fault ("" for none)

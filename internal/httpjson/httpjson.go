@@ -72,6 +72,9 @@ var statuses = map[fault.Code]int{
 	fault.Unsupported:  http.StatusUnsupportedMediaType,
 	fault.TooMany:      http.StatusTooManyRequests,
 	fault.Unavailable:  http.StatusServiceUnavailable,
+	// A full disk: 507 says more than 500 (the request may be retried once
+	// an operator made room).
+	fault.InsufficientStorage: http.StatusInsufficientStorage,
 }
 
 // Status returns the HTTP status of err: its fault code's, 413 for a body

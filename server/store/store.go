@@ -53,6 +53,8 @@ type Store struct {
 	w *sql.DB // writer: SQLite, one connection, immediate transactions; PostgreSQL, the pool
 	r *sql.DB // readers: SQLite, a read-only pool; PostgreSQL, the same pool as w
 	d sqldb.Dialect
+	// health remembers a write that failed for want of disk or I/O (Ping).
+	health writeHealth
 	// swIDs caches software row ids by identity; software rows are never
 	// deleted, so a cached id stays valid.
 	mu       sync.RWMutex
@@ -212,20 +214,25 @@ func (s *Store) DB() *sql.DB { return s.w }
 // Dialect says which engine the store runs on.
 func (s *Store) Dialect() sqldb.Dialect { return s.d }
 
-// Ping checks that both pools answer (for /readyz).
+// Ping checks that both pools answer and, when the last write failed
+// for want of disk or for an I/O error, that a write works again (for
+// /readyz: a store whose writes fail is not ready).
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.r.PingContext(ctx); err != nil {
 		return err
 	}
 	var n int
-	return s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&n)
+	if err := s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&n); err != nil {
+		return err
+	}
+	return s.checkWrites(ctx)
 }
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.
 // On PostgreSQL a deadlock or serialization failure runs fn again (see
 // sqldb.InTx): fn must reset whatever it computes.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return sqldb.InTx(ctx, s.w, fn)
+	return s.noteWrite(sqldb.InTx(ctx, s.w, fn))
 }
 
 // HashSecret returns the hex sha256 of a high-entropy secret (node keys, API

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/internal/migrate"
 	"github.com/eolwatch/eolwatch/internal/pgtest"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
@@ -973,4 +975,54 @@ func TestDatabaseFilesPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("database made readable by an older version")
+}
+
+// TestWriteHealth: a write that fails for want of disk makes Ping fail
+// (readiness) and is a fault.InsufficientStorage; a write that works
+// clears it, and without traffic Ping tries a write itself after
+// writeRetryAfter.
+func TestWriteHealth(t *testing.T) {
+	if engine != sqldb.SQLite {
+		t.Skip("injects SQLITE_FULL with max_page_count")
+	}
+	ctx := context.Background()
+	st := openTest(t)
+	now := time.Unix(1_800_000_000, 0)
+	st.now = func() time.Time { return now }
+	var pages int
+	st.w.QueryRow(`PRAGMA page_count`).Scan(&pages)
+	st.w.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages))
+	big := strings.Repeat("x", 1<<20)
+	err := st.SetMeta(ctx, "big", big)
+	if !fault.Is(err, fault.InsufficientStorage) {
+		t.Fatalf("write on a full database: %v, want InsufficientStorage", err)
+	}
+	if err := st.Ping(ctx); err == nil {
+		t.Error("Ping after a failed write: nil, want the failure")
+	}
+	// A constraint error says nothing about the disk.
+	st.noteWrite(errors.New("UNIQUE constraint failed"))
+	if err := st.Ping(ctx); err == nil {
+		t.Error("Ping after an unrelated error: nil, want the disk failure still")
+	}
+	st.w.Exec(`PRAGMA max_page_count = 1073741823`)
+	if err := st.Ping(ctx); err == nil {
+		t.Error("Ping right after the failure: nil, want failing until a write works or the retry delay passes")
+	}
+	now = now.Add(writeRetryAfter)
+	if err := st.Ping(ctx); err != nil {
+		t.Errorf("Ping after the retry delay with room again: %v", err)
+	}
+	st.w.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages))
+	st.SetMeta(ctx, "big2", big)
+	if st.Ping(ctx) == nil {
+		t.Fatal("Ping after a second failure: nil")
+	}
+	st.w.Exec(`PRAGMA max_page_count = 1073741823`)
+	if err := st.SetMeta(ctx, "small", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Ping(ctx); err != nil {
+		t.Errorf("Ping after a write worked: %v", err)
+	}
 }
