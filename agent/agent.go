@@ -122,8 +122,13 @@ func (a *Agent) Collect(ctx context.Context) *Inventory {
 
 func (a *Agent) open() error {
 	if a.state == nil {
-		st, err := OpenState(a.cfg.StateDir)
+		st, err := OpenState(a.cfg.StateDir, a.log)
 		if err != nil {
+			return err
+		}
+		// A spool left corrupt by a crash is found (and dropped, with its
+		// log line) now, before a new report is written over it.
+		if _, err := st.Pending(); err != nil {
 			return err
 		}
 		a.state = st

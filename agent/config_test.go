@@ -79,7 +79,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 }
 
 func TestStateRefusesSharedDir(t *testing.T) {
-	if _, err := OpenState(os.TempDir()); err == nil || !strings.Contains(err.Error(), "shared directory") {
+	if _, err := OpenState(os.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "shared directory") {
 		t.Errorf("OpenState(%s) = %v, want a shared-directory error", os.TempDir(), err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -45,10 +46,22 @@ type Identity struct {
 }
 
 // State is the agent's state directory.
-type State struct{ dir string }
+type State struct {
+	dir string
+	log *slog.Logger
+}
 
-// OpenState creates dir (0700) if needed.
-func OpenState(dir string) (*State, error) {
+// staleAfter is how old a temp file of ours must be to be left over from
+// a run that was killed mid-write (rather than being written right now).
+const staleAfter = time.Minute
+
+// OpenState creates dir (0700) if needed and removes the temp files an
+// earlier run left when it was killed mid-write (logged to log, which may
+// be nil).
+func OpenState(dir string, log *slog.Logger) (*State, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if dir == "" {
 		return nil, errors.New("state_dir: empty")
 	}
@@ -63,17 +76,43 @@ func OpenState(dir string) (*State, error) {
 	if err := restrictDir(dir); err != nil {
 		return nil, err
 	}
-	return &State{dir: dir}, nil
+	st := &State{dir: dir, log: log}
+	st.removeStaleTemps()
+	return st, nil
+}
+
+// removeStaleTemps removes writeFileAtomic's temp files of the state files
+// that are older than staleAfter: a run killed between creating and
+// renaming one leaves it behind, and nothing else would ever remove it.
+func (s *State) removeStaleTemps() {
+	for _, name := range []string{identityFile, pendingFile} {
+		matches, _ := filepath.Glob(filepath.Join(s.dir, "."+name+".tmp*"))
+		for _, p := range matches {
+			st, err := os.Lstat(p)
+			if err != nil || !st.Mode().IsRegular() || time.Since(st.ModTime()) < staleAfter {
+				continue
+			}
+			if err := os.Remove(p); err != nil {
+				s.log.Warn("state: cannot remove a stale temporary file", "file", p, "err", err)
+				continue
+			}
+			s.log.Info("state: removed a stale temporary file left by an interrupted write", "file", p)
+		}
+	}
 }
 
 // Dir is the state directory's path.
 func (s *State) Dir() string { return s.dir }
 
 // LoadIdentity reads the identity; on the first run it creates one with a
-// new InstallID and saves it.
+// new InstallID and saves it. An identity file that cannot be read as
+// JSON or holds no install id is set aside (identity.json.corrupt-TIME),
+// logged once, and replaced by a new identity, saved at once: the agent
+// then enrolls as a new host, once (see docs/agent.md).
 func (s *State) LoadIdentity() (Identity, error) {
 	var id Identity
-	b, err := os.ReadFile(filepath.Join(s.dir, identityFile))
+	p := filepath.Join(s.dir, identityFile)
+	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		// First run: the install id is born now and kept, so every report
 		// and the enrollment (even one that must wait for the server) carry
@@ -84,13 +123,22 @@ func (s *State) LoadIdentity() (Identity, error) {
 	if err != nil {
 		return id, fmt.Errorf("state: %w", err)
 	}
-	if err := json.Unmarshal(b, &id); err != nil {
-		return id, fmt.Errorf("state: %s: %w", identityFile, err)
+	jerr := json.Unmarshal(b, &id)
+	if jerr == nil && id.InstallID != "" {
+		return id, nil
 	}
-	if id.InstallID == "" {
-		id.InstallID = newID()
+	why := "it holds no install id"
+	if jerr != nil {
+		why = jerr.Error()
 	}
-	return id, nil
+	aside := fmt.Sprintf("%s.corrupt-%s", p, time.Now().UTC().Format("20060102T150405Z"))
+	if err := os.Rename(p, aside); err != nil {
+		return Identity{}, fmt.Errorf("state: %s is unusable (%s) and cannot be set aside: %w", identityFile, why, err)
+	}
+	id = Identity{InstallID: newID()}
+	s.log.Warn("state: the identity file was corrupt; kept aside, starting as a new host (an admin may revoke the old one)",
+		"file", p, "problem", why, "kept_as", aside, "install_id", id.InstallID)
+	return id, s.SaveIdentity(id)
 }
 
 // SaveIdentity writes the identity atomically with 0600 permissions.
@@ -103,7 +151,8 @@ func (s *State) SaveIdentity(id Identity) error {
 }
 
 // Pending returns the spooled report, or nil when there is none. A corrupt
-// spool file is removed and reported.
+// spool file is removed and logged (once: it is gone after), and reads as
+// none.
 func (s *State) Pending() (*api.Report, error) {
 	p := filepath.Join(s.dir, pendingFile)
 	b, err := os.ReadFile(p)
@@ -115,8 +164,15 @@ func (s *State) Pending() (*api.Report, error) {
 	}
 	var r api.Report
 	if err := json.Unmarshal(b, &r); err != nil || r.ReportID == "" {
+		why := "it holds no report id"
+		if err != nil {
+			why = err.Error()
+		}
 		os.Remove(p)
-		return nil, fmt.Errorf("spool: %s was corrupt and is dropped: %v", pendingFile, err)
+		// Logged here, where it is dropped, so it is said once whoever
+		// looked; the next inventory makes a new report.
+		s.log.Warn("state: the spool file was corrupt and is dropped; the next inventory is sent instead", "file", p, "problem", why)
+		return nil, nil
 	}
 	return &r, nil
 }
