@@ -205,6 +205,7 @@ setup_signing() {
 	return 0
 }
 sign() {
+	rm -f "$2"
 	osslsigncode sign "${sign_args[@]}" -h sha256 -n "eolwatch agent" -i https://github.com/eolwatch/eolwatch \
 		-in "$1" -out "$2" >/dev/null || die "osslsigncode sign $1 failed"
 }
@@ -233,7 +234,10 @@ build_windows() {
 	else
 		msibuild "$w/unsigned.msi" -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ('SecureCustomProperties', 'SERVER_URL;ENROLL_SECRET')"
 	fi
-	sign "$w/unsigned.msi" "$DIST/eolwatch-agent_${PKG_VERSION}_windows_amd64.msi"
+	# Signed in the work directory, then copied: osslsigncode refuses to
+	# overwrite its output, and dist/ may hold a previous run's MSI.
+	sign "$w/unsigned.msi" "$w/eolwatch-agent.msi"
+	cp "$w/eolwatch-agent.msi" "$DIST/eolwatch-agent_${PKG_VERSION}_windows_amd64.msi"
 	cp installers/windows/install.ps1 "$DIST/eolwatch-agent-install.ps1"
 }
 

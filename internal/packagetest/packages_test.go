@@ -896,3 +896,39 @@ grep -c EOLWATCH_ENROLL_SECRET= /etc/default/eolwatch-agent
 		t.Errorf("refused value touched the settings file:\n%s", rest)
 	}
 }
+
+// TestRebuildIntoExistingDist: a second `make packages` into a dist/ that
+// holds the first run's packages works (osslsigncode refuses to overwrite
+// its output: the script must not ask it to) and replaces them (issue 13,
+// item 12).
+func TestRebuildIntoExistingDist(t *testing.T) {
+	first := packages(t, "windows")
+	dist := filepath.Join(t.TempDir(), "dist")
+	if err := os.MkdirAll(dist, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(first, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dist, e.Name()), b, 0o644)
+	}
+	root, _ := filepath.Abs("../..")
+	msi := filepath.Join(dist, "eolwatch-agent_"+v1+"_windows_amd64.msi")
+	before, _ := os.Stat(msi)
+	out, err := runErr([]string{"DIST=" + dist, "ARCHES=" + runtime.GOARCH, "PKG_VERSION=" + v1, "SIGN_PKCS12=", "SIGN_PASSWORD=", "TARGETS=windows"},
+		filepath.Join(root, "scripts", "packages.sh"))
+	if err != nil {
+		t.Fatalf("second packages.sh into the same dist: %v\n%s", err, out)
+	}
+	after, err := os.Stat(msi)
+	if err != nil || !after.ModTime().After(before.ModTime()) {
+		t.Errorf("the MSI was not rebuilt: %v", err)
+	}
+	run(t, nil, "osslsigncode", "verify", "-CAfile", filepath.Join(dist, "eolwatch-test-codesign.crt"), "-in", msi)
+}
