@@ -263,10 +263,14 @@ func pgCheckins(ctx context.Context, tx *sql.Tx, batch []checkinReq, now time.Ti
 // the self-join: the row as the statement found it) for the events and the
 // hosts' worst status. One statement instead of a read and a write.
 const pgReEvalPair = `UPDATE verdicts v SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
-	FROM verdicts o JOIN hosts h ON h.id = o.host_id
+	FROM verdicts o
 	WHERE v.product = ? AND v.version = ? AND v.context = ? AND (v.status <> ? OR v.cycle <> ?)
 	  AND o.product = v.product AND o.version = v.version AND o.context = v.context AND o.host_id = v.host_id
-	RETURNING v.host_id, h.uid, h.hostname, o.status, h.status_rank`
+	RETURNING v.host_id, o.status`
+
+// pgHostsOf reads the public id, name and worst status of the hosts of
+// updated verdict rows.
+const pgHostsOf = `SELECT id, uid, hostname, status_rank FROM hosts WHERE id = ANY(?::bigint[])`
 
 // pgReEvalPairs is reEvalProduct's update on PostgreSQL: one statement per
 // changed key, its events then enqueued in bulk.
@@ -289,24 +293,58 @@ func (s *Store) pgReEvalPairs(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		if err != nil {
 			return 0, 0, err
 		}
+		type changed struct {
+			id     int64
+			status string
+		}
+		var rows []changed
+		ids := make([]int64, 0)
 		for r.Next() {
-			var id int64
-			var uid, hostname, status string
-			var hostRank int
-			if err := r.Scan(&id, &uid, &hostname, &status, &hostRank); err != nil {
+			var c changed
+			if err := r.Scan(&c.id, &c.status); err != nil {
 				r.Close()
 				return 0, 0, err
 			}
-			rowsChanged++
-			ranks.note(id, hostRank, catalog.StatusRank(status), newRank)
-			if status != v.V.Status {
-				evs = append(evs, events.Event{Kind: events.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
-					HostID: uid, Host: hostname, From: status, To: v.V.Status, Reason: v.V.Reason, Created: created})
-			}
+			rows = append(rows, c)
+			ids = append(ids, c.id)
 		}
 		r.Close()
 		if err := r.Err(); err != nil {
 			return 0, 0, err
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		type hostInfo struct {
+			uid, name string
+			rank      int
+		}
+		hosts := make(map[int64]hostInfo, len(ids))
+		hr, err := tx.QueryContext(ctx, pgHostsOf, ids)
+		if err != nil {
+			return 0, 0, err
+		}
+		for hr.Next() {
+			var id int64
+			var h hostInfo
+			if err := hr.Scan(&id, &h.uid, &h.name, &h.rank); err != nil {
+				hr.Close()
+				return 0, 0, err
+			}
+			hosts[id] = h
+		}
+		hr.Close()
+		if err := hr.Err(); err != nil {
+			return 0, 0, err
+		}
+		for _, c := range rows {
+			h := hosts[c.id]
+			rowsChanged++
+			ranks.note(c.id, h.rank, catalog.StatusRank(c.status), newRank)
+			if c.status != v.V.Status {
+				evs = append(evs, events.Event{Kind: events.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
+					HostID: h.uid, Host: h.name, From: c.status, To: v.V.Status, Reason: v.V.Reason, Created: created})
+			}
 		}
 	}
 	if len(evs) > 0 {
