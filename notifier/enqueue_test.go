@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier/events"
+	"github.com/jackc/pgx/v5"
 )
 
 // eventRow is one notifier_events row.
@@ -201,7 +203,7 @@ func BenchmarkEnqueue(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := events.Enqueue(ctx, tx, evs...); err != nil {
+				if err := events.EnqueueOn(ctx, tx, engine, evs...); err != nil {
 					b.Fatal(err)
 				}
 				if err := tx.Commit(); err != nil {
@@ -210,6 +212,10 @@ func BenchmarkEnqueue(b *testing.B) {
 				enq += time.Since(start)
 
 				w2, _, _ := openTestDB(b)
+				if engine == sqldb.Postgres {
+					raw += copyEvents(b, w2, evs)
+					continue
+				}
 				start = time.Now()
 				tx, err = w2.Begin()
 				if err != nil {
@@ -239,4 +245,44 @@ func BenchmarkEnqueue(b *testing.B) {
 			b.ReportMetric(raw.Seconds()/enq.Seconds(), "ratio")
 		})
 	}
+}
+
+// copyEvents is the PostgreSQL baseline: the same event rows written with
+// a raw pgx COPY in one transaction.
+func copyEvents(b *testing.B, db *sql.DB, evs []events.Event) time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	var d time.Duration
+	err = conn.Raw(func(dc any) error {
+		c, _ := sqldb.PgxConn(dc)
+		start := time.Now()
+		rows := make([][]any, len(evs))
+		for i, ev := range evs {
+			payload, err := json.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			rows[i] = []any{ev.Kind, ev.Product, string(payload), ev.Created.UnixMilli()}
+		}
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"notifier_events"}, []string{"kind", "product", "payload", "created"}, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		err = tx.Commit(ctx)
+		d = time.Since(start)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
 }
