@@ -101,9 +101,12 @@ type Config struct {
 	// digests and pruning on one server at a time (internal/jobs); nil
 	// runs them here.
 	Jobs JobRunner
-	// LeaseDuration is how long a claimed outbox row belongs to this
-	// instance before another may take it over (default 5m; it must exceed
-	// one batch's worst-case send time).
+	// LeaseDuration is how long a claimed outbox row or webhook delivery
+	// stays this instance's without a renewal (default 45s). The lease is
+	// renewed every third of it while the batch is worked on, however long
+	// that takes; an instance that dies stops renewing, so its rows are
+	// sent by another instance (or by it, restarted) at most this long
+	// after it died. At least 3 seconds.
 	LeaseDuration time.Duration
 	// MaxUnrecorded is how many messages the mail server may have accepted
 	// before they are recorded as sent (default 1). A crash can resend at
@@ -220,10 +223,10 @@ func (c Config) withDefaults() (Config, error) {
 		c.BatchSize = 200
 	}
 	if c.LeaseDuration <= 0 {
-		c.LeaseDuration = 5 * time.Minute
+		c.LeaseDuration = 45 * time.Second
 	}
-	if c.LeaseDuration < 3*c.SMTPTimeout {
-		return c, fmt.Errorf("lease duration %v must be at least 3 times the SMTP timeout %v", c.LeaseDuration, c.SMTPTimeout)
+	if c.LeaseDuration < time.Second {
+		return c, fmt.Errorf("lease duration %v: at least 1s (it is renewed every third of it)", c.LeaseDuration)
 	}
 	if c.MaxUnrecorded <= 0 {
 		c.MaxUnrecorded = 1

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/notifier/events"
@@ -205,5 +206,54 @@ func TestFleetMailShowsHostnamesAsPlainData(t *testing.T) {
 	}
 	if got := []rune(plainHost(evil)); len(got) > maxHostShown+20 {
 		t.Errorf("plainHost of a long name is %d runes", len(got))
+	}
+}
+
+// TestDeadInstanceLeaseReclaimedWithinAMinute: rows claimed by an instance
+// that died (its lease is no longer renewed) are claimed by another within
+// a minute with the default settings, while a live instance's renewed
+// lease keeps them its own (issue 13, item 12).
+func TestDeadInstanceLeaseReclaimedWithinAMinute(t *testing.T) {
+	w, r, _ := openTestDB(t)
+	clock := newClock("2026-03-02T10:00:00Z")
+	a := newTestService(t, w, r, Config{Now: clock.Now, InstanceID: "a", SMTPTimeout: 30 * time.Second})
+	b := newTestService(t, w, r, Config{Now: clock.Now, InstanceID: "b", SMTPTimeout: 30 * time.Second})
+	ctx := context.Background()
+	if _, err := a.CreateGroup(ctx, Group{Name: "g", Products: []string{"nginx"}, Events: []string{"release"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{"one@example.com", "two@example.com"} {
+		if err := a.Subscribe(ctx, "g", addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, rows, err := a.claim(ctx) // a claims the batch, then dies (no renewal ever)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("claim: %d rows, %v", len(rows), err)
+	}
+	if _, _, got, _ := b.claim(ctx); len(got) != 0 {
+		t.Fatalf("b claimed %d rows a holds", len(got))
+	}
+	clock.Advance(time.Minute)
+	if _, _, got, err := b.claim(ctx); err != nil || len(got) != 2 {
+		t.Errorf("a minute after a died, b claimed %d rows (%v), want 2", len(got), err)
+	}
+	// A live instance renews: its rows stay its own past the first lease.
+	clock.Advance(2 * time.Minute) // b's claim lapses too
+	token, until, rows, err := a.claim(ctx)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("claim: %d rows, %v", len(rows), err)
+	}
+	l := a.holdLease(until, func(ctx context.Context, until time.Time) (int64, error) { return a.db.renewOutbox(ctx, token, until) })
+	defer l.end()
+	for range 4 {
+		clock.Advance(a.cfg.LeaseDuration / 2)
+		l.renewNow(ctx)
+		if _, _, got, _ := b.claim(ctx); len(got) != 0 {
+			t.Fatalf("b claimed %d rows of a live instance", len(got))
+		}
+	}
+	if !l.ok() {
+		t.Error("a renewed lease is not ok")
 	}
 }

@@ -67,6 +67,8 @@ func (s *Service) SendPending(ctx context.Context) (int, error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
+	hold := s.holdLease(until, func(ctx context.Context, until time.Time) (int64, error) { return s.db.renewOutbox(ctx, token, until) })
+	defer hold.end()
 	conn, err := s.dial(ctx)
 	if err != nil {
 		err = fmt.Errorf("connect to %s: %w", s.cfg.SMTPAddr, err)
@@ -105,8 +107,10 @@ func (s *Service) SendPending(ctx context.Context) (int, error) {
 		}
 	}()
 	for i, r := range rows {
-		// Stop early enough that the lease cannot expire mid-message.
-		if ctx.Err() != nil || s.now().Add(s.cfg.SMTPTimeout*3).After(until) {
+		// Stop while the lease is safely held: its renewals work and a
+		// third of it is left (a message takes longer only while renewals
+		// go on, so no other instance can claim it meanwhile).
+		if ctx.Err() != nil || !hold.ok() {
 			if err := m.flush(); err != nil {
 				return i, err
 			}

@@ -217,6 +217,16 @@ func (s *store) claimOutbox(ctx context.Context, owner, token string, now, until
 	return rows, nil
 }
 
+// renewOutbox moves the lease of the rows claimed under token to until
+// (lease.renewNow), and returns how many it still holds.
+func (s *store) renewOutbox(ctx context.Context, token string, until time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE notifier_outbox SET lease_until = ? WHERE lease_token = ? AND state = 'pending'`, until.UnixMilli(), token)
+	if err != nil {
+		return 0, fmt.Errorf("renew outbox lease: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // body reads a message's stored parts.
 func (s *store) body(ctx context.Context, id int64) (msgParts, error) {
 	var p msgParts

@@ -73,3 +73,13 @@ func (s *store) webhookRetry(ctx context.Context, token string, id int64, state 
 		last_error = ?, lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?`, state, next.UnixMilli(), lastError, id, token)
 	return err
 }
+
+// renewWebhooks moves the lease of the deliveries claimed under token to
+// until (lease.renewNow), and returns how many it still holds.
+func (s *store) renewWebhooks(ctx context.Context, token string, until time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE notifier_webhooks SET lease_until = ? WHERE lease_token = ? AND state = 'pending'`, until.UnixMilli(), token)
+	if err != nil {
+		return 0, fmt.Errorf("renew webhook lease: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -59,15 +59,23 @@ func (s *Service) SendWebhooks(ctx context.Context) (int, error) {
 	token := newLeaseToken()
 	now := s.now()
 	ds, err := s.db.claimWebhooks(ctx, token, now, now.Add(s.cfg.LeaseDuration), s.cfg.BatchSize)
-	if err != nil {
+	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
+	hold := s.holdLease(now.Add(s.cfg.LeaseDuration), func(ctx context.Context, until time.Time) (int64, error) {
+		return s.db.renewWebhooks(ctx, token, until)
+	})
+	defer hold.end()
 	for i := range ds {
 		ds[i].secret = s.db.webhookSecret(ctx, ds[i].group)
 	}
 	client := s.hooks.client(s.cfg.SMTPTimeout)
 	defer client.CloseIdleConnections()
-	for _, d := range ds {
+	for i, d := range ds {
+		if ctx.Err() != nil || !hold.ok() {
+			// The rest stay leased and come back once the lease lapses.
+			return i, ctx.Err()
+		}
 		status, err := s.postWebhook(ctx, client, d.url, d.secret, []byte(d.payload), fmt.Sprint(d.id))
 		if err := s.recordWebhook(context.WithoutCancel(ctx), token, d, status, err); err != nil {
 			return 0, fmt.Errorf("record webhook %d: %w", d.id, err)

@@ -62,10 +62,12 @@ type Config struct {
 	// SMTPTimeout bounds each step of an SMTP conversation (--smtp-timeout,
 	// default 30s).
 	SMTPTimeout time.Duration `yaml:"smtp_timeout"`
-	// OutboxLease is how long outgoing mail a server claimed stays its own
-	// (--outbox-lease, default 5m, at least 4 times SMTPTimeout): a server
-	// that dies mid-batch holds its unsent messages this long at most,
-	// then another server (or this one restarted) sends them.
+	// OutboxLease is how long outgoing mail (and webhook deliveries) a
+	// server claimed stays its own without a renewal (--outbox-lease,
+	// default 45s, at least 3s). A live server renews it every third of
+	// that while it sends, however slow the mail server; a server that dies
+	// mid-batch holds its unsent messages this long at most, then another
+	// server (or this one restarted) sends them.
 	OutboxLease time.Duration `yaml:"outbox_lease"`
 	// PublicURL is the external base URL used in email links (--public-url;
 	// default http(s)://LISTEN).
@@ -132,7 +134,7 @@ func DefaultConfig() Config {
 	p := catalog.DefaultPolicy()
 	return Config{Listen: "127.0.0.1:8480", DataDir: "data", SMTPTLS: "starttls", WarnDays: p.WarnDays, GraceDays: p.GraceDays,
 		ExtendedSupport: p.ExtendedSupport, CatalogFeedInterval: DefaultFeedInterval, CatalogFeedSync: true,
-		LogLevel: "info", LogFormat: "text", ReportBudgetMiB: 256, SMTPTimeout: 30 * time.Second, OutboxLease: 5 * time.Minute}
+		LogLevel: "info", LogFormat: "text", ReportBudgetMiB: 256, SMTPTimeout: 30 * time.Second, OutboxLease: 45 * time.Second}
 }
 
 // DefaultFeedInterval is how often the catalog feed is synced by default.
@@ -156,8 +158,8 @@ func (c Config) Validate() error {
 	}
 	// A batch stops claiming time 3 SMTP timeouts before its lease ends:
 	// a lease of 4 leaves it at least one timeout to send in.
-	if c.OutboxLease < 4*c.SMTPTimeout {
-		return fmt.Errorf("outbox-lease %v: must be at least 4 times smtp-timeout (%v)", c.OutboxLease, c.SMTPTimeout)
+	if c.OutboxLease < 3*time.Second {
+		return fmt.Errorf("outbox-lease %v: at least 3s (it is renewed every third of it while mail is sent)", c.OutboxLease)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls-cert and tls-key must be given together")
