@@ -61,7 +61,9 @@ type Config struct {
 	// Catalog supplies the versions (default catalog.Default()).
 	Catalog *catalog.Catalog
 	// Seed makes the fleet reproducible; the same seed re-uses the same
-	// install ids (a second run against the same server re-enrolls them).
+	// install ids, which a server that enrolled them before only takes
+	// with an admin's approval (re-enrolling needs the previous node key):
+	// give each run against one server its own seed.
 	Seed uint64
 	// NoGzip sends report bodies uncompressed.
 	NoGzip bool
@@ -388,7 +390,11 @@ func (l *loader) enroll(i int, rec *recorder) {
 	start := time.Now()
 	var er api.EnrollResponse
 	n, err := l.post(api.PathEnroll, "", api.EnrollRequest{EnrollSecret: l.cfg.EnrollSecret, Host: l.gen.Host(i)}, false, &er)
-	if err == nil && er.NodeKey == "" {
+	switch {
+	case err == nil && er.Status == api.EnrollPending:
+		err = fmt.Errorf("enroll: install id %s is enrolled on this server already (the same seed as an earlier run?): "+
+			"re-enrolling needs its previous node key or an admin's approval; run with another --seed", l.gen.Host(i).InstallID)
+	case err == nil && er.NodeKey == "":
 		err = errors.New("enroll: answer has no node_key")
 	}
 	if err != nil {

@@ -113,6 +113,17 @@ func TestLoadgenAgainstRealServer(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "load-") {
 		t.Errorf("GET /hosts = %d %s, want the simulated hosts", resp.StatusCode, body)
 	}
+	// The same seed again: its install ids are enrolled, and re-enrolling
+	// without their keys only asks an admin; the generator says so.
+	again, err := loadtest.Run(context.Background(), loadtest.Config{Server: url, EnrollSecret: secret, Hosts: 2, Items: 10,
+		Concurrency: 2, Checkins: 0, Seed: 11})
+	if err == nil {
+		if p := again.Phase("enroll"); p.Errors != 2 || !strings.Contains(p.FirstError, "another --seed") {
+			t.Errorf("a second run with the same seed: enroll phase %+v, want 2 errors naming the seed", p)
+		}
+	} else if !strings.Contains(err.Error(), "another --seed") {
+		t.Errorf("a second run with the same seed: %v, want an error naming the seed", err)
+	}
 }
 
 // BenchmarkLoadgen runs the generator against the real server and reports
