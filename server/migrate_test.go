@@ -119,6 +119,17 @@ func TestMigrateMakeRunDataDir(t *testing.T) {
 			t.Fatalf("POST %s: %d %s %v", c.path, code, b, err)
 		}
 	}
+	// The published release made the server re-evaluate the fleet: wait for
+	// the stored verdicts to be the catalog's in force.
+	waitFor(t, 60*time.Second, "the fleet re-evaluated with the published release", func() bool {
+		var ready struct {
+			CatalogVersion string `json:"catalog_version"`
+		}
+		var c api.Compliance
+		getJSON(t, url+"/readyz", token, &ready)
+		getJSON(t, url+api.PathCompliance, token, &c)
+		return ready.CatalogVersion != "" && c.CatalogVersion == ready.CatalogVersion
+	})
 	var hosts api.HostList
 	if code := getJSON(t, url+api.PathHosts, token, &hosts); code != 200 || hosts.Total != 1 {
 		t.Fatalf("make run's server has %d hosts (%d), want this machine", hosts.Total, code)
