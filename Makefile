@@ -53,7 +53,7 @@ bench-catalog: ## catalog figures on one core: evaluations/s, comparison cost, l
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./catalog/
 
 .PHONY: bench-full
-bench-full: ## run the server benchmarks at the goal sizes (10,000 hosts x 1,000 items; 100,000 hosts x 20 products; slow)
+bench-full: ## run the server benchmarks at the goal sizes (10,000 hosts x 1,000 items; 100,000 hosts x 20 products), on SQLite then PostgreSQL (EOLWATCH_TEST_ENGINES=sqlite|postgres for one; slow)
 	EOLWATCH_BENCH_FULL=1 $(GO) test -run '^$$' -bench . -benchtime=1x -timeout 2h ./server/store/ ./server/ | tee bench-full.out
 
 .PHONY: lint
