@@ -194,6 +194,12 @@ type Context struct {
 	// CandidateSeen is when Candidate was first seen for this host (the
 	// patch grace period runs from it); zero when unknown.
 	CandidateSeen time.Time
+	// Package is, when the product is the distribution itself (the host's
+	// OS), the name of the release package Installed and Candidate are
+	// versions of ("base-files", "redhat-release", "rocky-release"); empty
+	// means the first of ReleasePackages(Distro). It only names the package
+	// in the reason.
+	Package string
 	// Enrolled lists the paid extended-support programmes the host is
 	// enrolled in, by the ids of Programme.Enrolment; the ids agents report
 	// in api.HostInfo.ExtendedSupport ("ubuntu-esm-infra", "ubuntu-esm-apps",

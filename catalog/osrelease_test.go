@@ -1,0 +1,209 @@
+package catalog
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEvaluateInOwnRelease checks the host OS's verdict when the host
+// reports its release package's candidate (base-files on Debian): the
+// release's support stays the catalog's, but the patch status follows the
+// candidate as for any package of the distribution's archive, instead of
+// the catalog's point-release dates.
+func TestEvaluateInOwnRelease(t *testing.T) {
+	cat := distroCat(t)
+	asOf := day("2026-12-01")
+	seen := func(daysAgo int) time.Time { return asOf.AddDate(0, 0, -daysAgo).Add(9 * time.Hour) }
+	deb := func(installed, candidate string, seenDaysAgo int) Context {
+		ctx := Context{Distro: "debian", DistroRelease: "12", Installed: installed, Candidate: candidate}
+		if seenDaysAgo >= 0 {
+			ctx.CandidateSeen = seen(seenDaysAgo)
+		}
+		return ctx
+	}
+	tests := []struct {
+		name             string
+		product, version string
+		ctx              Context
+		asOf             string
+		pol              Policy
+		support, phase   string
+		patch, status    string
+		latest, upgrade  string
+		reason           []string
+		warning          string
+	}{
+		{name: "Debian 12.11 whose base-files is its candidate: current, although the catalog knows 12.12",
+			product: "debian", version: "12.11", ctx: deb("12.4+deb12u11", "12.4+deb12u11", -1),
+			support: SupportSupported, phase: PhaseExtended, patch: PatchCurrent, status: StatusCurrent, latest: "12.11",
+			reason: []string{"Debian 12 is supported by Debian LTS until 2028-06-30", " and 12.11 is the newest point release available to the host (its base-files 12.4+deb12u11 is the candidate)."}},
+		{name: "a newer base-files seen 10 days ago: Debian 12.12 available, due at the end of the grace period",
+			product: "debian", version: "12.11", ctx: deb("12.4+deb12u11", "12.4+deb12u12", 10),
+			support: SupportSupported, phase: PhaseExtended, patch: PatchAvailable, status: StatusPatchAvailable, latest: "12.12", upgrade: "12.12",
+			reason: []string{"; Debian 12.12 (base-files 12.4+deb12u12) is available to the host, install it by 2026-12-21."}},
+		{name: "a newer base-files seen 40 days ago: overdue from when the server first saw it",
+			product: "debian", version: "12.11", ctx: deb("12.4+deb12u11", "12.4+deb12u15", 40),
+			support: SupportSupported, phase: PhaseExtended, patch: PatchOverdue, status: StatusPatchOverdue, latest: "12.15", upgrade: "12.15",
+			reason: []string{"; Debian 12.15 (base-files 12.4+deb12u15) has been available to the host since 2026-10-22, more than 30 days ago: install it."}},
+		{name: "grace days 60: 40 days is still only available",
+			product: "debian", version: "12.11", ctx: deb("12.4+deb12u11", "12.4+deb12u15", 40), pol: Policy{WarnDays: 90, GraceDays: 60},
+			support: SupportSupported, phase: PhaseExtended, patch: PatchAvailable, status: StatusPatchAvailable, latest: "12.15", upgrade: "12.15",
+			reason: []string{"install it by 2026-12-21"}},
+		{name: "a newer base-files first seen at an unknown time: available, never overdue",
+			product: "debian", version: "12.11", ctx: deb("12.4+deb12u11", "12.4+deb12u15", -1),
+			support: SupportSupported, phase: PhaseExtended, patch: PatchAvailable, status: StatusPatchAvailable, latest: "12.15", upgrade: "12.15",
+			reason: []string{"; Debian 12.15 (base-files 12.4+deb12u15) is available to the host, install it."}},
+		{name: "the install is newer than the candidate: current",
+			product: "debian", version: "12.12", ctx: deb("12.4+deb12u12", "12.4+deb12u11", 40),
+			support: SupportSupported, phase: PhaseExtended, patch: PatchCurrent, status: StatusCurrent, latest: "12.12"},
+		{name: "extended support none: Debian 12 ended with its regular support, whatever the candidate",
+			product: "debian", version: "12.11", ctx: deb("12.4+deb12u11", "12.4+deb12u11", -1), pol: Policy{ExtendedSupport: ExtendedNone},
+			support: SupportEOL, phase: PhaseExtended, patch: PatchCurrent, status: StatusEOL, latest: "12.11", upgrade: "13.2",
+			reason: []string{"Debian 12 reached end of life on 2026-06-10"}},
+		{name: "Debian 10 past LTS: eol and upgrade the host, the pending point release as patch",
+			product: "debian", version: "10.12", ctx: Context{Distro: "debian", DistroRelease: "10", Installed: "10.3+deb10u12", Candidate: "10.3+deb10u13"},
+			support: SupportEOL, phase: PhaseEOL, patch: PatchAvailable, status: StatusEOL, latest: "10.13", upgrade: "12.12",
+			reason: []string{"upgrade to 12.12 or later"}},
+		{name: "the release's end within the warning window: eol-soon",
+			product: "debian", version: "12.11", ctx: deb("12.4+deb12u11", "12.4+deb12u11", -1), asOf: "2028-05-01",
+			support: SupportSupported, phase: PhaseExtended, patch: PatchCurrent, status: StatusEOLSoon, latest: "12.11",
+			reason: []string{"(in 60 days); plan an upgrade to 13.2 or later", "12.11 is the newest point release available to the host"}},
+		{name: "overdue within the warning window: patch-overdue, and a warning names the end",
+			product: "debian", version: "12.11", ctx: Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11", Candidate: "12.4+deb12u15", CandidateSeen: day("2028-03-01")}, asOf: "2028-05-01",
+			support: SupportSupported, phase: PhaseExtended, patch: PatchOverdue, status: StatusPatchOverdue, latest: "12.15", upgrade: "12.15",
+			reason: []string{"(in 60 days); plan an upgrade to 13.2 or later"}, warning: "Debian 12 reaches end of support (Debian LTS) on 2028-06-30 (in 60 days)"},
+		{name: "RHEL 9.4 with redhat-release 9.6 available for 40 days: overdue, upgrade to 9.6",
+			product: "rhel", version: "9.4", ctx: Context{Distro: "rhel", DistroRelease: "9", Installed: "9.4-0.5.el9", Candidate: "9.6-0.1.el9", CandidateSeen: seen(40), Package: "redhat-release"},
+			support: SupportSupported, phase: PhaseActive, patch: PatchOverdue, status: StatusPatchOverdue, latest: "9.6", upgrade: "9.6",
+			reason: []string{"RHEL 9.6 (redhat-release 9.6-0.1.el9) has been available to the host since 2026-10-22"}},
+		{name: "RHEL: a rebuilt release package of the same point release is no update",
+			product: "rhel", version: "9.4", ctx: Context{Distro: "rhel", DistroRelease: "9", Installed: "9.4-0.5.el9", Candidate: "9.4-0.6.el9", CandidateSeen: seen(40)},
+			support: SupportSupported, phase: PhaseActive, patch: PatchCurrent, status: StatusCurrent, latest: "9.4",
+			reason: []string{"9.4 is the newest point release available to the host (its redhat-release 9.4-0.6.el9 is the same point release)."}},
+		{name: "the release package is named by the context: Rocky's rocky-release",
+			product: "rhel", version: "9.6", ctx: Context{Distro: "rhel", DistroRelease: "9", Installed: "9.6-1.2.el9", Candidate: "9.6-1.2.el9", Package: "rocky-release"},
+			support: SupportSupported, phase: PhaseActive, patch: PatchCurrent, status: StatusCurrent, latest: "9.6",
+			reason: []string{"(its rocky-release 9.6-1.2.el9 is the candidate)"}},
+		{name: "Ubuntu: base-files carries no point release number, the package update is what is pending",
+			product: "ubuntu", version: "24.04.3", ctx: Context{Distro: "ubuntu", DistroRelease: "24.04", Installed: "13ubuntu10.2", Candidate: "13ubuntu10.3", CandidateSeen: seen(5)},
+			support: SupportSupported, phase: PhaseActive, patch: PatchAvailable, status: StatusPatchAvailable, latest: "13ubuntu10.3", upgrade: "13ubuntu10.3",
+			reason: []string{"; base-files 13ubuntu10.3 is available to the host, install it by 2026-12-26."}},
+		{name: "Alpine: alpine-base 3.22.1 available",
+			product: "alpine-linux", version: "3.22.0", ctx: Context{Distro: "alpine-linux", DistroRelease: "3.22", Installed: "3.22.0-r0", Candidate: "3.22.1-r0", CandidateSeen: seen(3)},
+			support: SupportSupported, phase: PhaseActive, patch: PatchAvailable, status: StatusPatchAvailable, latest: "3.22.1", upgrade: "3.22.1",
+			reason: []string{"; Alpine Linux 3.22.1 (alpine-base 3.22.1-r0) is available to the host, install it by 2026-12-28."}},
+		{name: "Alpine: alpine-base is the candidate",
+			product: "alpine-linux", version: "3.22.1", ctx: Context{Distro: "alpine-linux", DistroRelease: "3.22", Installed: "3.22.1-r0", Candidate: "3.22.1-r0"},
+			support: SupportSupported, phase: PhaseActive, patch: PatchCurrent, status: StatusCurrent, latest: "3.22.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			when := asOf
+			if tt.asOf != "" {
+				when = day(tt.asOf)
+			}
+			v := cat.EvaluateIn(tt.product, tt.version, tt.ctx, when, tt.pol)
+			got := []string{v.Support, v.Phase, v.Patch, v.Status, v.Latest, v.UpgradeTo, v.Maintainer}
+			want := []string{tt.support, tt.phase, tt.patch, tt.status, tt.latest, tt.upgrade, tt.product}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("EvaluateIn = support/phase/patch/status/latest/upgrade/maintainer %q, want %q\nreason: %s", got, want, v.Reason)
+			}
+			for _, r := range tt.reason {
+				if !strings.Contains(v.Reason, r) {
+					t.Errorf("reason %q does not contain %q", v.Reason, r)
+				}
+			}
+			checkSentence(t, v.Reason)
+			if tt.warning != "" && !containsPart(v.Warnings, tt.warning) {
+				t.Errorf("warnings %q lack %q", v.Warnings, tt.warning)
+			}
+			up := cat.Evaluate(tt.product, tt.version, when, tt.pol)
+			if v.Upstream == nil || !reflect.DeepEqual(*v.Upstream, up) {
+				t.Errorf("upstream context = %+v, want the catalog's own verdict %+v", v.Upstream, up)
+			}
+			if v.Cycle != up.Cycle || v.Newest != up.Newest || v.EOL != up.EOL || v.Version != tt.version ||
+				v.Installed != tt.ctx.Installed || v.Candidate != tt.ctx.Candidate || v.MaintainerRelease != up.Cycle {
+				t.Errorf("cycle %q newest %q eol %v version %q installed %q candidate %q maintainer_release %q; upstream cycle %q newest %q eol %v",
+					v.Cycle, v.Newest, v.EOL, v.Version, v.Installed, v.Candidate, v.MaintainerRelease, up.Cycle, up.Newest, up.EOL)
+			}
+		})
+	}
+}
+
+// TestEvaluateInOwnReleaseWithoutCandidate checks that the OS verdict is
+// the catalog's own, as before, when the host reports no usable
+// candidate of its release package.
+func TestEvaluateInOwnReleaseWithoutCandidate(t *testing.T) {
+	cat := distroCat(t)
+	asOf := day("2026-12-01")
+	up := cat.Evaluate("debian", "12.11", asOf, Policy{})
+	if up.Patch == PatchCurrent || up.Maintainer != MaintainerUpstream {
+		t.Fatalf("the fixture's Debian 12.11 upstream is patch %s by %s, want a newer patch upstream (the catalog knows 12.12)", up.Patch, up.Maintainer)
+	}
+	for _, tc := range []struct {
+		name    string
+		ctx     Context
+		warning string
+	}{
+		{name: "no candidate", ctx: Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11"}},
+		{name: "no installed package", ctx: Context{Distro: "debian", DistroRelease: "12", Candidate: "12.4+deb12u11"}},
+		{name: "an unreadable candidate", ctx: Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11", Candidate: "not a version!"},
+			warning: `The candidate version "not a version!" could not be read`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := cat.EvaluateIn("debian", "12.11", tc.ctx, asOf, Policy{})
+			if tc.warning != "" {
+				if !containsPart(v.Warnings, tc.warning) {
+					t.Errorf("warnings %q lack %q", v.Warnings, tc.warning)
+				}
+				v.Warnings = up.Warnings
+			}
+			if !reflect.DeepEqual(v, up) {
+				t.Errorf("EvaluateIn = %+v\nwant the catalog's own verdict %+v", v, up)
+			}
+		})
+	}
+}
+
+// TestPointRelease checks which point release a release package's version
+// stands for.
+func TestPointRelease(t *testing.T) {
+	for _, tc := range []struct{ distro, version, want string }{
+		{"debian", "12.4+deb12u11", "12.11"},
+		{"debian", "12.4+deb12u15", "12.15"},
+		{"debian", "13.8+deb13u1", "13.1"},
+		{"debian", "10.3+deb10u13", "10.13"},
+		{"debian", "12.4", ""},              // 12.0 or a testing upload: not said
+		{"debian", "12.4+deb11u3", ""},      // another release's suffix
+		{"debian", "12.4+deb12u11~bpo", ""}, // not an archive build
+		{"ubuntu", "13ubuntu10.3", ""},
+		{"rhel", "9.4-0.5.el9", "9.4"},
+		{"rocky-linux", "9.6-1.2.el9", "9.6"},
+		{"almalinux", "9.6-1.el9", "9.6"},
+		{"oracle-linux", "9.6-1.0.1.el9", "9.6"},
+		{"rhel", "1:9.4-0.5.el9", "9.4"},
+		{"rhel", "9-0.5.el9", ""},
+		{"centos-stream", "9.0-26.el9", ""}, // no point releases
+		{"alpine-linux", "3.22.1-r0", "3.22.1"},
+		{"alpine-linux", "3.22.1_rc1-r0", ""},
+		{"fedora", "40-40", ""},
+		{"plan9", "4", ""},
+	} {
+		if got := pointRelease(tc.distro, tc.version); got != tc.want {
+			t.Errorf("pointRelease(%q, %q) = %q, want %q", tc.distro, tc.version, got, tc.want)
+		}
+	}
+	for _, d := range []string{"debian", "ubuntu", "rhel", "rocky-linux", "almalinux", "alpine-linux"} {
+		if len(ReleasePackages(d)) == 0 {
+			t.Errorf("ReleasePackages(%q) is empty", d)
+		}
+	}
+	if got := ReleasePackages("debian"); !reflect.DeepEqual(got, []string{"base-files"}) {
+		t.Errorf("ReleasePackages(debian) = %q", got)
+	}
+	if got := ReleasePackages("plan9"); got != nil {
+		t.Errorf("ReleasePackages(plan9) = %q, want none", got)
+	}
+}
