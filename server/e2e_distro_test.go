@@ -197,6 +197,38 @@ func TestEndToEndDistroVerdictsThisMachine(t *testing.T) {
 		}
 	}
 
+	// The host's OS follows its release package (base-files) as the
+	// distribution's packages do: at its candidate the OS is current,
+	// whatever point releases the catalog knows; behind it, the candidate's
+	// point release is available from today (the server first saw it now).
+	osV, ok := verdictFor(d, distro)
+	if !ok {
+		t.Fatalf("no verdict for the host's OS %s", distro)
+	}
+	for _, it := range d.Inventory {
+		if it.Source != "dpkg" || it.Name != "base-files" || it.Candidate == "" {
+			continue
+		}
+		fromArchive := it.Origin == distro || (it.Origin == "" && it.CandidateOrigin == distro)
+		if !fromArchive {
+			t.Logf("base-files %s is not from %s's archive (origin %q, candidate origin %q): the OS is judged by the catalog", it.Version, distro, it.Origin, it.CandidateOrigin)
+			break
+		}
+		wantPatch, wantStatus := catalog.PatchCurrent, catalog.StatusCurrent
+		if it.Candidate != it.Version {
+			wantPatch, wantStatus = catalog.PatchAvailable, catalog.StatusPatchAvailable
+		}
+		if osV.Maintainer != distro || osV.Patch != wantPatch || osV.Candidate != it.Candidate || osV.Upstream == nil ||
+			(osV.Support == catalog.SupportSupported && osV.Status != wantStatus && osV.Status != catalog.StatusEOLSoon) {
+			t.Errorf("%s %s with base-files %s (candidate %s) = %s, patch %s, by %s, candidate %q; want patch %s (%s) by %s: %s",
+				distro, osV.Version, it.Version, it.Candidate, osV.Status, osV.Patch, osV.Maintainer, osV.Candidate, wantPatch, wantStatus, distro, osV.Reason)
+		}
+		if m := regexp.MustCompile(`^12\.4\+deb12u(\d+)$`).FindStringSubmatch(it.Candidate); m != nil && it.Candidate != it.Version && osV.UpgradeTo != "12."+m[1] {
+			t.Errorf("Debian with base-files %s as the candidate: upgrade_to %q, want 12.%s", it.Candidate, osV.UpgradeTo, m[1])
+		}
+		t.Logf("the OS: %s %s, base-files %s, candidate %s: %s (%s)", distro, osV.Version, it.Version, it.Candidate, osV.Status, osV.Reason)
+	}
+
 	// Every path agrees: the eligibility API and CLI, and the dashboard.
 	b := webtest.NewBrowser(t, e.p.url)
 	b.Login(e.token)
@@ -320,6 +352,7 @@ func TestEndToEndDistroFixtures(t *testing.T) {
 		{"python", "rocky-linux", fx.Items[2]},
 		{"nginx", "rocky-linux", fx.Items[3]},
 		{"postgresql", catalog.MaintainerUpstream, fx.Items[4]},
+		{"rocky-linux", "rocky-linux", fx.Items[7]}, // the OS, by rocky-release at its candidate
 	} {
 		t.Run("rocky9 "+tc.product, func(t *testing.T) {
 			v, ok := verdictFor(rocky, tc.product)
@@ -360,6 +393,7 @@ func TestEndToEndDistroFixtures(t *testing.T) {
 		{"openssl", "alpine-linux", "openssl"}, // from v3.20/main (and libcrypto3, superseded, with it)
 		{"nginx", "alpine-linux", "nginx"},
 		{"nodejs", catalog.MaintainerUpstream, "nodejs"}, // pinned from edge/main: not Alpine 3.20's to maintain
+		{"alpine-linux", "alpine-linux", "alpine-base"},  // the OS follows alpine-base, its candidate
 	} {
 		t.Run("alpine "+tc.product, func(t *testing.T) {
 			v, ok := verdictFor(alpine, tc.product)
@@ -385,8 +419,8 @@ func TestEndToEndDistroFixtures(t *testing.T) {
 func expectVerdict(cat *catalog.Catalog, d api.HostDetail, product, maintainer, release string, it api.Item, today time.Time) catalog.Verdict {
 	version := ""
 	for _, inv := range d.Inventory {
-		if inv.Name == it.Name && inv.MatchProduct == product {
-			version = inv.MatchVersion
+		if (inv.Name == it.Name || inv.Source == "os") && inv.MatchProduct == product {
+			version = inv.MatchVersion // the OS's verdict is its OS item's, judged with its release package
 		}
 	}
 	ctx := catalog.Context{Enrolled: d.Info.ExtendedSupport}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/store"
 )
 
 // distroOrigins says which distributions' own archives a package origin
@@ -79,6 +80,7 @@ type evalContext struct {
 	Installed string   `json:"i,omitempty"`
 	Candidate string   `json:"c,omitempty"`
 	Seen      string   `json:"s,omitempty"` // YYYY-MM-DD the candidate was first seen, when it is not the install
+	Package   string   `json:"p,omitempty"` // for the host's OS: the release package Installed and Candidate are versions of
 	RepoDate  string   `json:"rd,omitempty"`
 	Enrolled  []string `json:"e,omitempty"`
 }
@@ -104,7 +106,7 @@ func parseContext(key string) evalContext {
 
 // catalogContext is the catalog's view of the context.
 func (c evalContext) catalogContext() catalog.Context {
-	cc := catalog.Context{Distro: c.Distro, DistroRelease: c.Release, Installed: c.Installed, Candidate: c.Candidate, Enrolled: c.Enrolled}
+	cc := catalog.Context{Distro: c.Distro, DistroRelease: c.Release, Installed: c.Installed, Candidate: c.Candidate, Package: c.Package, Enrolled: c.Enrolled}
 	if c.Seen != "" {
 		cc.CandidateSeen, _ = time.Parse(time.DateOnly, c.Seen)
 	}
@@ -148,6 +150,33 @@ func contextOf(h *hostFacts, it *api.Item, seen time.Time) evalContext {
 		c.RepoDate = h.repoDate.UTC().Format(time.DateOnly)
 	}
 	return c
+}
+
+// osContext is the context of the host's OS item: the distribution's
+// rule, as for its packages, when the host reports the release package
+// (catalog.ReleasePackages: base-files on Debian and Ubuntu,
+// redhat-release or rocky-release on RHEL and its rebuilds, alpine-base on
+// Alpine) with a candidate and contextOf finds that package to be the
+// host distribution's own; then the OS verdict's patch status follows that
+// candidate (a point release ships as an update of it) from when the
+// server first saw it. Otherwise the OS is judged by the catalog alone
+// (its point releases' dates), with the host's enrolments.
+func osContext(h *hostFacts, items []store.MatchedItem, seen map[candidateKey]time.Time) evalContext {
+	for _, name := range catalog.ReleasePackages(h.osProduct) {
+		for i := range items {
+			it := &items[i].Item
+			if it.Name != name || it.Source == osSource || it.Candidate == "" {
+				continue
+			}
+			c := contextOf(h, it, seen[candidateKey{it.Source, it.Name, it.Arch}])
+			if c.Distro != h.osProduct || c.Distro == "" {
+				continue
+			}
+			c.Package = name
+			return c
+		}
+	}
+	return evalContext{Enrolled: h.enrolled}
 }
 
 // suiteFits reports whether a package from the distribution's archive in

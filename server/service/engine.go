@@ -248,7 +248,12 @@ func (e *engine) judge(info api.HostInfo, items []store.MatchedItem, cands []sto
 		if mi.Match.Product == "" {
 			continue
 		}
-		c := contextOf(&h, &mi.Item, seen[candidateKey{mi.Item.Source, mi.Item.Name, mi.Item.Arch}])
+		var c evalContext
+		if mi.Item.Source == osSource {
+			c = osContext(&h, items, seen)
+		} else {
+			c = contextOf(&h, &mi.Item, seen[candidateKey{mi.Item.Source, mi.Item.Name, mi.Item.Arch}])
+		}
 		key := c.key()
 		v := store.Verdict{Installed: mi.Item.Version, Context: key, V: e.evaluate(mi.Match.Product, mi.Match.Version, key, asOf)}
 		k := pv{mi.Match.Product, mi.Match.Version}
