@@ -71,8 +71,29 @@ func (d Day) DaysUntil(e Day) int {
 }
 
 // at is the instant of minute minutes after midnight on d in loc. A local
-// time skipped by a daylight-saving change resolves as time.Date does (an
-// hour later).
+// time that a daylight-saving change skips (02:30 on a spring-forward
+// night) resolves as the zone's clocks read it: with the offset in force
+// before the change, so an hour (the gap) later, 03:30. time.Date alone
+// does not promise this: west of Greenwich it picks the offset after the
+// change, an hour earlier (01:30), which would open before the opening
+// time.
 func (d Day) at(minute int, loc *time.Location) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, 0, minute, 0, 0, loc)
+	if minute >= 24*60 { // 24:00 closes at the next day's midnight
+		return d.AddDays(1).at(minute-24*60, loc)
+	}
+	t := time.Date(d.Year, d.Month, d.Day, 0, minute, 0, 0, loc)
+	if l := t.In(loc); DayOf(l) == d && l.Hour()*60+l.Minute() == minute {
+		return t // the local time exists
+	}
+	// Skipped: of the readings with the offsets in force around the
+	// change, the latest.
+	wall := time.Date(d.Year, d.Month, d.Day, 0, minute, 0, 0, time.UTC)
+	best := t
+	for _, probe := range []time.Time{t.Add(-26 * time.Hour), t.Add(26 * time.Hour)} {
+		_, off := probe.In(loc).Zone()
+		if c := wall.Add(-time.Duration(off) * time.Second); c.After(best) {
+			best = c
+		}
+	}
+	return best
 }

@@ -363,15 +363,46 @@ func TestDaylightSavingWeek(t *testing.T) {
 	}
 }
 
-// TestOpeningInSkippedHour: an opening time that a spring-forward change
-// skips resolves an hour later (as time.Date does), never earlier.
+// TestOpeningInSkippedHour: an opening (or closing) time that a
+// spring-forward change skips resolves an hour later, as the zone's clocks
+// read it, never earlier, east and west of Greenwich and in the southern
+// hemisphere; an instant before it is not inside business hours.
 func TestOpeningInSkippedHour(t *testing.T) {
-	c := mustContract(t, api.CustomerSpec{Name: "x", Tier: "standard", ContractStart: "2025-01-01", ContractEnd: "2025-12-31",
-		Timezone: "Europe/Berlin", BusinessHours: &api.BusinessHours{Days: []string{"sun"}, Open: "02:30", Close: "06:00"}})
-	at := mustTime(t, "2025-03-30T00:00:00Z") // Sunday 01:00 CET
-	got := c.NextOpening(at)
-	if want := mustTime(t, "2025-03-30T01:30:00Z"); !got.Equal(want) { // 03:30 CEST
-		t.Errorf("NextOpening = %s, want %s", got.UTC(), want)
+	tests := []struct {
+		name, zone  string
+		days        []string
+		open, close string
+		at          string // UTC
+		next        string // UTC: the next opening
+		inHours     bool   // at is inside business hours
+	}{
+		// Berlin: 2025-03-30 02:00 CET → 03:00 CEST.
+		{"Berlin 02:30 opens 03:30 CEST", "Europe/Berlin", []string{"sun"}, "02:30", "06:00", "2025-03-30T00:00:00Z", "2025-03-30T01:30:00Z", false},
+		// New York: 2025-03-09 02:00 EST → 03:00 EDT.
+		{"New York 02:00 opens 03:00 EDT", "America/New_York", []string{"sun", "mon"}, "02:00", "03:00", "2025-03-08T17:00:00Z", "2025-03-09T07:00:00Z", false},
+		{"New York 02:30 opens 03:30 EDT", "America/New_York", []string{"sun"}, "02:30", "06:00", "2025-03-09T05:00:00Z", "2025-03-09T07:30:00Z", false},
+		{"New York 01:30 EST is before a skipped 02:00 opening", "America/New_York", []string{"sun"}, "02:00", "06:00", "2025-03-09T06:30:00Z", "2025-03-09T07:00:00Z", false},
+		{"New York 03:10 EDT after a skipped 02:00 opening", "America/New_York", []string{"sun"}, "02:00", "06:00", "2025-03-09T07:10:00Z", "2025-03-16T06:00:00Z", true},
+		// Santiago: 2025-09-07 00:00 (-04) → 01:00 (-03), midnight skipped.
+		{"Santiago 00:00 opens 01:00", "America/Santiago", []string{"sun"}, "00:00", "06:00", "2025-09-06T12:00:00Z", "2025-09-07T04:00:00Z", false},
+		{"Santiago Saturday 23:30 inside hours closing at 24:00", "America/Santiago", []string{"sat"}, "20:00", "24:00", "2025-09-07T03:30:00Z", "2025-09-13T23:00:00Z", true},
+		// Sydney: 2025-10-05 02:00 AEST → 03:00 AEDT.
+		{"Sydney 02:30 opens 03:30 AEDT", "Australia/Sydney", []string{"sun"}, "02:30", "06:00", "2025-10-04T14:00:00Z", "2025-10-04T16:30:00Z", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustContract(t, api.CustomerSpec{Name: "x", Tier: "standard", ContractStart: "2025-01-01", ContractEnd: "2025-12-31",
+				Timezone: tt.zone, BusinessHours: &api.BusinessHours{Days: tt.days, Open: tt.open, Close: tt.close}})
+			at := mustTime(t, tt.at)
+			got := c.NextOpening(at)
+			if want := mustTime(t, tt.next); !got.Equal(want) {
+				t.Errorf("NextOpening(%s) = %s (%s), want %s (%s)", at.In(c.Loc).Format("Mon 15:04 MST"), got.UTC(), got.In(c.Loc).Format("Mon 15:04 MST"),
+					want, want.In(c.Loc).Format("Mon 15:04 MST"))
+			}
+			if in := c.InHours(at); in != tt.inHours {
+				t.Errorf("InHours(%s) = %v, want %v", at.In(c.Loc).Format("Mon 15:04 MST"), in, tt.inHours)
+			}
+		})
 	}
 }
 
