@@ -117,8 +117,14 @@ func VersionReason(e api.Eligibility) string {
 			s += " (" + eol + ")"
 		}
 		s += " and is not eligible for support."
-		if e.UpgradeTo != "" {
+		switch why := catalogWhy(e.Reason); {
+		case e.UpgradeTo != "":
 			return s + " The customer must upgrade to " + e.UpgradeTo + " or later first."
+		case e.Newest != "" && why != "":
+			// Supported releases exist, but none is this install's way
+			// out: a distribution's package follows the host's release,
+			// and the catalog's reason says what to upgrade.
+			return s + " " + why
 		}
 		return s + " No release of " + e.Product + " is still supported to upgrade to."
 	case e.Support == "unknown-product":
@@ -129,6 +135,21 @@ func VersionReason(e api.Eligibility) string {
 		s += " The customer must move to " + e.UpgradeTo + " or later first."
 	}
 	return s
+}
+
+// catalogWhy is the catalog's explanation in an eligibility reason
+// ("Not eligible: DECISION. WHY"), ending with a full stop; "" when there
+// is none.
+func catalogWhy(reason string) string {
+	_, why, ok := strings.Cut(reason, ". ")
+	why = strings.TrimSpace(why)
+	if !ok || why == "" {
+		return ""
+	}
+	if !strings.HasSuffix(why, ".") {
+		why += "."
+	}
+	return why
 }
 
 // coverage decides whether the severity is covered at t and when work
