@@ -270,11 +270,22 @@ func TestScopedViewerSeesOnlyItsCustomer(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("upload SBOM: %d %s", code, b)
 	}
+	// Assets uploaded for a customer: Acme's is Acme's to see, Globex's is not.
+	code, ownAsset, b := e.uploadSBOM(t, e.tokens[auth.RoleCI], "?name=registry.example%2Facme-image%3A1&customer=Acme", []byte(imageV1),
+		map[string]string{"Content-Type": "application/vnd.cyclonedx+json"})
+	if code != http.StatusCreated {
+		t.Fatalf("upload Acme's SBOM: %d %s", code, b)
+	}
+	code, otherAsset, b := e.uploadSBOM(t, e.tokens[auth.RoleCI], "?name=registry.example%2Fglobex-image%3A1&customer=Globex", []byte(imageV1),
+		map[string]string{"Content-Type": "application/vnd.cyclonedx+json"})
+	if code != http.StatusCreated {
+		t.Fatalf("upload Globex's SBOM: %d %s", code, b)
+	}
 	_, scoped, err := e.st.CreateCustomerToken(ctx, "acme it", acme.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	forbidden := []string{other.id, other.name, none.id, none.name, "globex", "nginx", "redis", asset.AssetID, "secret-image"}
+	forbidden := []string{other.id, other.name, none.id, none.name, "globex", "nginx", "redis", asset.AssetID, "secret-image", otherAsset.AssetID}
 	checkBody := func(what string, b []byte) {
 		t.Helper()
 		low := strings.ToLower(string(b))
@@ -287,7 +298,7 @@ func TestScopedViewerSeesOnlyItsCustomer(t *testing.T) {
 	// Every route open to the limited token, with every way to name a host.
 	calls := map[string][]string{
 		"GET /api/v1/hosts":                 {"", "?product=nginx", "?status=eol", "?limit=1000", "?kind=asset"},
-		"GET /api/v1/hosts/{id}":            {own.id, own.name},
+		"GET /api/v1/hosts/{id}":            {own.id, own.name, ownAsset.AssetID, "asset:registry.example/acme-image:1"},
 		"GET /api/v1/products":              {""},
 		"GET /api/v1/compliance":            {""},
 		"GET /api/v1/compliance/export.csv": {""},
@@ -328,7 +339,8 @@ func TestScopedViewerSeesOnlyItsCustomer(t *testing.T) {
 	// Another customer's host, by id or hostname, and a host of no
 	// customer, do not exist for the limited token: the answer is the one
 	// for a host that does not exist at all (it repeats only what was asked).
-	for _, ref := range []string{other.id, other.name, none.id, none.name, asset.AssetID, "asset:registry.example/secret-image:1"} {
+	for _, ref := range []string{other.id, other.name, none.id, none.name, asset.AssetID, "asset:registry.example/secret-image:1",
+		otherAsset.AssetID, "asset:registry.example/globex-image:1"} {
 		resp, b := e.do(t, "GET", api.PathHosts+"/"+url.PathEscape(ref), scoped, nil, nil)
 		if want := `{"error":"host \"` + ref + `\": not found"}`; resp.StatusCode != http.StatusNotFound || strings.TrimSpace(string(b)) != want {
 			t.Errorf("GET host %s as Acme's viewer: %d %s, want 404 %s", ref, resp.StatusCode, b, want)
@@ -337,13 +349,14 @@ func TestScopedViewerSeesOnlyItsCustomer(t *testing.T) {
 	// The limited views do show the customer's own host and counts.
 	var list api.HostList
 	e.call(t, "GET", api.PathHosts, scoped, "", 200, &list)
-	if list.Total != 1 || list.Hosts[0].ID != own.id {
-		t.Errorf("hosts as Acme's viewer = %+v", list)
+	if list.Total != 2 || !slices.ContainsFunc(list.Hosts, func(h api.Host) bool { return h.ID == own.id }) ||
+		!slices.ContainsFunc(list.Hosts, func(h api.Host) bool { return h.ID == ownAsset.AssetID }) {
+		t.Errorf("hosts as Acme's viewer = %+v, want its host and its asset", list)
 	}
 	var c api.Compliance
 	e.call(t, "GET", api.PathCompliance, scoped, "", 200, &c)
-	if c.Hosts != 1 {
-		t.Errorf("compliance hosts as Acme's viewer = %d, want 1", c.Hosts)
+	if c.Hosts != 1 || c.Assets != 1 {
+		t.Errorf("compliance as Acme's viewer = %d hosts, %d assets; want 1, 1", c.Hosts, c.Assets)
 	}
 	var un struct{ Unmatched []struct{ Name string } }
 	e.call(t, "GET", "/api/v1/unmatched", scoped, "", 200, &un)
@@ -352,7 +365,97 @@ func TestScopedViewerSeesOnlyItsCustomer(t *testing.T) {
 	}
 	// An unlimited viewer still sees everything.
 	e.call(t, "GET", api.PathHosts, e.tokens[auth.RoleViewer], "", 200, &list)
-	if list.Total != 4 {
-		t.Errorf("hosts and assets as an unlimited viewer: %d, want 4", list.Total)
+	if list.Total != 6 {
+		t.Errorf("hosts and assets as an unlimited viewer: %d, want 6", list.Total)
+	}
+}
+
+// TestSBOMOfCustomer: an SBOM upload names the customer its asset belongs
+// to (?customer=, a name or id); that customer's limited viewers see the
+// asset through every route, other customers' do not, the ticket check by
+// asset uses the customer's contract, and an upload without customer
+// leaves the asset to no customer (as labels, each upload says it anew).
+func TestSBOMOfCustomer(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := t.Context()
+	acme := e.createCustomer(t, `{"name":"Acme","tier":"premium","contract_start":"2025-01-01","contract_end":"2099-12-31"}`)
+	globex := e.createCustomer(t, `{"name":"Globex","tier":"standard","contract_start":"2025-01-01","contract_end":"2099-12-31"}`)
+	ci := e.tokens[auth.RoleCI]
+	cdx := map[string]string{"Content-Type": "application/vnd.cyclonedx+json"}
+	code, mine, b := e.uploadSBOM(t, ci, "?name=registry.example%2Facme-app%3A1&customer=acme", []byte(imageV1), cdx)
+	if code != http.StatusCreated || mine.CustomerID != acme.ID || mine.Customer != "Acme" {
+		t.Fatalf("upload for Acme: %d %s", code, b)
+	}
+	code, theirs, b := e.uploadSBOM(t, ci, "?name=registry.example%2Fglobex-app%3A1&customer="+globex.ID, []byte(imageV1), cdx)
+	if code != http.StatusCreated || theirs.CustomerID != globex.ID || theirs.Customer != "Globex" {
+		t.Fatalf("upload for Globex by id: %d %s", code, b)
+	}
+	// Bad input: the field is named and nothing is stored.
+	for _, q := range []string{"?name=x1&customer=Nobody", "?name=x2&customer=" + url.QueryEscape("a\x01b")} {
+		code, _, b := e.uploadSBOM(t, ci, q, []byte(imageV1), cdx)
+		var fe struct{ Field string }
+		json.Unmarshal(b, &fe)
+		if code != http.StatusBadRequest || fe.Field != "customer" {
+			t.Errorf("upload %s = %d %s, want 400 naming customer", q, code, b)
+		}
+	}
+	var all api.HostList
+	e.call(t, "GET", api.PathHosts+"?kind=asset", e.tokens[auth.RoleAdmin], "", 200, &all)
+	if all.Total != 2 {
+		t.Errorf("assets after refused uploads: %d, want 2", all.Total)
+	}
+	var h api.HostDetail
+	e.call(t, "GET", api.PathHosts+"/"+mine.AssetID, e.tokens[auth.RoleAdmin], "", 200, &h)
+	if h.CustomerID != acme.ID || h.Customer != "Acme" {
+		t.Errorf("asset detail: customer %q (%q), want Acme", h.Customer, h.CustomerID)
+	}
+
+	_, scoped, err := e.st.CreateCustomerToken(ctx, "acme it", acme.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list api.HostList
+	e.call(t, "GET", api.PathHosts+"?kind=asset", scoped, "", 200, &list)
+	if list.Total != 1 || list.Hosts[0].ID != mine.AssetID {
+		t.Errorf("assets as Acme's viewer = %+v, want Acme's only", list.Hosts)
+	}
+	e.call(t, "GET", api.PathHosts+"/"+mine.AssetID, scoped, "", 200, nil)
+	e.call(t, "GET", api.PathHosts+"/"+url.PathEscape("asset:registry.example/acme-app:1"), scoped, "", 200, nil)
+	e.call(t, "GET", api.PathHosts+"/"+theirs.AssetID, scoped, "", 404, nil)
+	var c api.Compliance
+	e.call(t, "GET", api.PathCompliance, scoped, "", 200, &c)
+	if c.Assets != 1 || c.Hosts != 0 {
+		t.Errorf("compliance as Acme's viewer: %d hosts, %d assets; want 0, 1", c.Hosts, c.Assets)
+	}
+	csv := string(e.call(t, "GET", "/api/v1/compliance/export.csv", scoped, "", 200, nil))
+	if !strings.Contains(csv, "acme-app") || strings.Contains(csv, "globex") {
+		t.Errorf("compliance CSV as Acme's viewer:\n%s", csv)
+	}
+
+	// The ticket check by asset: the customer's contract decides.
+	var tc api.TicketCheck
+	e.call(t, "GET", api.PathTicketCheck+"?host="+mine.AssetID+"&product=python&severity=1", e.tokens[auth.RoleSupport], "", 200, &tc)
+	if tc.Customer == nil || tc.Customer.ID != acme.ID {
+		t.Errorf("ticket check by Acme's asset: customer %+v, want Acme", tc.Customer)
+	}
+
+	// A new upload without customer: the asset belongs to no customer.
+	code, again, b := e.uploadSBOM(t, ci, "?name=registry.example%2Facme-app%3A1", []byte(imageV1), cdx)
+	if code != http.StatusOK || again.CustomerID != "" || again.Customer != "" {
+		t.Fatalf("upload again without customer: %d %s", code, b)
+	}
+	e.call(t, "GET", api.PathHosts+"/"+mine.AssetID, scoped, "", 404, nil)
+	e.call(t, "GET", api.PathTicketCheck+"?host="+mine.AssetID+"&product=python&severity=1", e.tokens[auth.RoleSupport], "", 200, &tc)
+	if tc.Customer != nil || tc.Accept || !strings.Contains(tc.Reasons[0], "was uploaded without a customer") {
+		t.Errorf("ticket check by an asset of no customer: %+v", tc)
+	}
+
+	// Deleting a customer with assets: refused unless force, which detaches them.
+	e.call(t, "DELETE", api.PathCustomers+"/"+globex.ID, e.tokens[auth.RoleAdmin], "", 409, nil)
+	e.call(t, "DELETE", api.PathCustomers+"/"+globex.ID+"?force=true", e.tokens[auth.RoleAdmin], "", 200, nil)
+	h = api.HostDetail{}
+	e.call(t, "GET", api.PathHosts+"/"+theirs.AssetID, e.tokens[auth.RoleAdmin], "", 200, &h)
+	if h.CustomerID != "" {
+		t.Errorf("Globex's asset after the forced delete belongs to %q", h.CustomerID)
 	}
 }

@@ -16,8 +16,8 @@ var sbomTypes = map[string]bool{"application/json": true, "application/vnd.cyclo
 
 // handleSBOM registers an asset from its SBOM, the request body as the
 // generator wrote it (CycloneDX or SPDX JSON, gzip accepted), or replaces
-// the asset's previous SBOM. The asset's name and labels come from the
-// query: ?name=registry.example/app:1.4&label=team=payments. The budget is
+// the asset's previous SBOM. The asset's name, labels and customer come
+// from the query: ?name=registry.example/app:1.4&label=team=payments&customer=Acme. The budget is
 // an agent report's (api.MaxReportBytes on the wire and decompressed,
 // api.MaxItems components).
 func (s *Server) handleSBOM(w http.ResponseWriter, r *http.Request) error {
@@ -44,7 +44,7 @@ func (s *Server) handleSBOM(w http.ResponseWriter, r *http.Request) error {
 		}
 		labels[k] = v
 	}
-	res, err := s.svc.IngestSBOM(r.Context(), service.SBOMInput{Name: q.Get("name"), Labels: labels,
+	res, err := s.svc.IngestSBOM(r.Context(), service.SBOMInput{Name: q.Get("name"), Labels: labels, Customer: q.Get("customer"),
 		Body: http.MaxBytesReader(w, r.Body, api.MaxReportBytes), By: "api:" + principal(r).Role})
 	if err != nil {
 		return err

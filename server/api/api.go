@@ -250,9 +250,12 @@ type Host struct {
 	PendingEnrollment *PendingEnrollment `json:"pending_enrollment,omitempty"`
 	// Labels are an asset's labels ("team": "payments"), as last uploaded.
 	Labels map[string]string `json:"labels,omitempty"`
-	// CustomerID is the customer whose enroll secret the host enrolled
-	// with; empty for the server-wide secret.
+	// CustomerID is the customer the host belongs to: the one whose enroll
+	// secret it enrolled with, or the one an asset's last SBOM upload named;
+	// empty for none (the server-wide secret, an upload without customer).
 	CustomerID string `json:"customer_id,omitempty"`
+	// Customer is that customer's name.
+	Customer string `json:"customer,omitempty"`
 }
 
 // Kinds of Host: an endpoint running the agent, or an asset (a container
@@ -378,6 +381,10 @@ type SBOMResult struct {
 	Created bool              `json:"created"`
 	Upload  SBOMUpload        `json:"upload"`
 	Labels  map[string]string `json:"labels,omitempty"`
+	// CustomerID and Customer are the customer the upload assigned the
+	// asset to (?customer=), empty for none.
+	CustomerID string `json:"customer_id,omitempty"`
+	Customer   string `json:"customer,omitempty"`
 	// ByStatus counts the asset's verdicts (one per product version) per status.
 	ByStatus map[string]int `json:"by_status"`
 	Changes  int            `json:"changes"` // verdicts that changed (one fleet event each)

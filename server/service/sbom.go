@@ -31,6 +31,10 @@ type SBOMInput struct {
 	Name string
 	// Labels are the asset's labels; they replace the previous upload's.
 	Labels map[string]string
+	// Customer names the customer the asset belongs to (a name or id), so
+	// that customer's limited viewers see it; "" for none. Like the labels,
+	// each upload says it anew.
+	Customer string
 	// Body is the document: CycloneDX or SPDX JSON, gzip accepted, bounded
 	// on the wire by the caller; it is read to the end or to the first
 	// problem.
@@ -76,6 +80,15 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 	}
 	if s.st == nil {
 		return api.SBOMResult{}, fault.New(fault.Unavailable, "", "no fleet database to store the asset in")
+	}
+	var cust api.Customer
+	if in.Customer != "" {
+		var err error
+		if cust, err = s.Customer(ctx, in.Customer); fault.Is(err, fault.NotFound) {
+			return api.SBOMResult{}, fault.Invalidf("customer", "customer %q: no customer has this name or id", in.Customer)
+		} else if err != nil {
+			return api.SBOMResult{}, err
+		}
 	}
 	e := s.engine()
 	hash := sha256.New()
@@ -148,7 +161,7 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 			up.Matched++
 		}
 	}
-	res, err := s.st.ApplyAsset(ctx, store.AssetInput{Name: name, Labels: in.Labels, Info: host, Items: matched, Verdicts: verdicts,
+	res, err := s.st.ApplyAsset(ctx, store.AssetInput{Name: name, Labels: in.Labels, Customer: cust.ID, Info: host, Items: matched, Verdicts: verdicts,
 		CatalogVersion: e.version, AsOf: day, Upload: up})
 	if err != nil {
 		return api.SBOMResult{}, err
@@ -158,7 +171,7 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 		s.cfg.Notify()
 	}
 	out := api.SBOMResult{AssetID: res.Ref.UID, Name: name, Created: res.Created, Upload: res.Upload, Labels: in.Labels,
-		ByStatus: map[string]int{}, Changes: res.Changes}
+		CustomerID: cust.ID, Customer: cust.Name, ByStatus: map[string]int{}, Changes: res.Changes}
 	for _, v := range verdicts {
 		out.ByStatus[v.V.Status]++
 	}
@@ -170,7 +183,7 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 		out.Warnings = append(out.Warnings, fmt.Sprintf("%d component(s) have no version (%s%s): those a catalog product claims are judged unknown-version.",
 			nNoVer, strings.Join(noVersion, ", "), more))
 	}
-	s.log.Info("sbom", "asset", name, "asset_id", res.Ref.UID, "created", res.Created, "components", doc.Components,
+	s.log.Info("sbom", "asset", name, "asset_id", res.Ref.UID, "customer", cust.ID, "created", res.Created, "components", doc.Components,
 		"matched", up.Matched, "added", res.Upload.Added, "removed", res.Upload.Removed, "changes", res.Changes)
 	return out, nil
 }

@@ -119,16 +119,21 @@ func (s *Service) TicketCheck(ctx context.Context, q TicketQuery) (api.TicketChe
 		Reasons: d.Reasons, Eligibility: el, Severity: sev, At: at}, nil
 }
 
-// noCustomer answers for a host that enrolled with the server-wide secret:
-// no contract covers it, so the ticket is refused.
+// noCustomer answers for a host of no customer (enrolled with the
+// server-wide secret, or detached) or an asset uploaded without one: no
+// contract covers it, so the ticket is refused.
 func (s *Service) noCustomer(ctx context.Context, h api.Host, product string, sev int, at time.Time) (api.TicketCheck, error) {
 	el, _, err := s.judge(ctx, product, "", h.ID, at.Format(time.DateOnly))
 	if err != nil {
 		return api.TicketCheck{}, err
 	}
+	why := fmt.Sprintf("Host %s (%s) belongs to no customer (it enrolled with the server-wide enroll secret, or its customer was deleted), so no contract covers it: enroll it with the customer's own secret, or check by customer, product and version.", h.Hostname, h.ID)
+	if h.Kind == api.KindAsset {
+		why = fmt.Sprintf("Asset %s (%s) was uploaded without a customer, so it belongs to no customer and no contract covers it: upload its SBOM again naming the customer (POST /api/v1/sboms?customer=...), or check by customer, product and version.", h.Hostname, h.ID)
+	}
 	return api.TicketCheck{Accept: false, WorkStarts: at, Route: api.RouteVendor, Severity: sev, At: at, Eligibility: el,
 		Reasons: []string{
-			fmt.Sprintf("Host %s (%s) enrolled with the server-wide enroll secret, so it belongs to no customer and no contract covers it: enroll it with the customer's own secret, or check by customer, product and version.", h.Hostname, h.ID),
+			why,
 			contract.VersionReason(el),
 			"The ticket is refused: no work starts and no phone callback is offered until the reasons above are resolved.",
 		}}, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -28,6 +29,10 @@ const assetPrefix = "asset:"
 type AssetInput struct {
 	Name   string
 	Labels map[string]string
+	// Customer is the id of the customer the asset belongs to from this
+	// upload on ("" for none); an id that names no customer is a
+	// fault.Invalid error naming "customer".
+	Customer string
 	// Info is the asset's identity as a host: Hostname is the name; OSID,
 	// OSVersion and OSName come from the document's operating-system component.
 	Info api.HostInfo
@@ -54,8 +59,8 @@ type AssetResult struct {
 // ApplyAsset stores an SBOM upload in one transaction: it creates the asset
 // on its first upload, replaces its inventory and verdicts with the
 // upload's (the inventory diff, the verdict diff, one events.KindFleet event
-// per changed verdict, as for a host's full report), updates its labels and
-// OS, and appends the upload to the asset's history.
+// per changed verdict, as for a host's full report), updates its labels,
+// customer and OS, and appends the upload to the asset's history.
 func (s *Store) ApplyAsset(ctx context.Context, in AssetInput) (AssetResult, error) {
 	var res AssetResult
 	var fresh map[swKey]int64
@@ -73,8 +78,20 @@ func (s *Store) ApplyAsset(ctx context.Context, in AssetInput) (AssetResult, err
 	if err != nil {
 		return res, fmt.Errorf("asset info: %w", err)
 	}
+	var customer any // NULL: no customer
+	if in.Customer != "" {
+		customer = in.Customer
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, fresh = AssetResult{}, nil
+		if in.Customer != "" {
+			var x int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = ?`, in.Customer).Scan(&x); errors.Is(err, sql.ErrNoRows) {
+				return fault.Invalidf("customer", "customer %q: no such customer", in.Customer)
+			} else if err != nil {
+				return fmt.Errorf("find customer: %w", err)
+			}
+		}
 		ref, created, err := upsertAsset(ctx, tx, in.Name, now)
 		if err != nil {
 			return err
@@ -90,8 +107,8 @@ func (s *Store) ApplyAsset(ctx context.Context, in AssetInput) (AssetResult, err
 		}
 		fresh, res.Changes = inv.fresh, inv.changes
 		_, err = tx.ExecContext(ctx, `UPDATE hosts SET info = ?, labels = ?, last_report_at = ?, last_checkin_at = ?,
-			item_count = ?, unmatched_count = ?, collector_errors = '', status_rank = ? WHERE id = ?`,
-			string(info), labels, now.UnixNano(), now.UnixNano(), inv.items, inv.unmatched, inv.rank, ref.ID)
+			item_count = ?, unmatched_count = ?, collector_errors = '', status_rank = ?, customer_id = ? WHERE id = ?`,
+			string(info), labels, now.UnixNano(), now.UnixNano(), inv.items, inv.unmatched, inv.rank, customer, ref.ID)
 		if err != nil {
 			return fmt.Errorf("update asset: %w", err)
 		}
@@ -110,6 +127,9 @@ func (s *Store) ApplyAsset(ctx context.Context, in AssetInput) (AssetResult, err
 		return nil
 	})
 	if err != nil {
+		if fault.CodeOf(err) != "" {
+			return AssetResult{}, err
+		}
 		return AssetResult{}, fmt.Errorf("apply sbom of asset %q: %w", in.Name, err)
 	}
 	s.remember(fresh)

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -98,5 +100,42 @@ func TestApplyAsset(t *testing.T) {
 	page, _ := st.SearchHosts(ctx, HostSearch{StaleBefore: time.Now().Add(time.Hour)})
 	if hosts != 1 || assets != 1 || stale != 1 || page.Total != 1 || page.Hosts[0].Hostname != "web1" {
 		t.Errorf("hosts %d, assets %d, stale %d (%d listed); want 1, 1, 1: an asset is never stale", hosts, assets, stale, page.Total)
+	}
+}
+
+// TestAssetCustomer: an upload assigns its asset to a customer (scoped
+// reads then show it to that customer only) or to none; an id that names
+// no customer is refused naming the field, with nothing stored.
+func TestAssetCustomer(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	acme, _ := createCustomer(t, st, "Acme")
+	in := asset("registry.example/app:1", nil, item("python3.11", "3.11.2", "python"))
+	in.Customer = acme.ID
+	res, err := st.ApplyAsset(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.HostDetail(ctx, Scope{Customer: acme.ID}, res.Ref.UID)
+	if err != nil || d.CustomerID != acme.ID || d.Customer != "Acme" {
+		t.Fatalf("Acme's asset in Acme's scope: %+v, %v", d.Host, err)
+	}
+	if c, _ := st.Customer(ctx, acme.ID); c.Hosts != 1 {
+		t.Errorf("Acme counts %d hosts and assets, want 1", c.Hosts)
+	}
+	bad := asset("registry.example/other:1", nil, item("python3.11", "3.11.2", "python"))
+	bad.Customer = "nobody"
+	if _, err := st.ApplyAsset(ctx, bad); !fault.Is(err, fault.Invalid) || func() string { fe, _ := fault.As(err); return fe.Field }() != "customer" {
+		t.Errorf("ApplyAsset for an unknown customer: %v, want invalid customer", err)
+	}
+	if _, _, err := st.FindHost(ctx, "asset:registry.example/other:1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the refused upload stored its asset: %v", err)
+	}
+	in.Customer = ""
+	if _, err := st.ApplyAsset(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.HostDetail(ctx, Scope{Customer: acme.ID}, res.Ref.UID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the asset uploaded again without customer is still in Acme's scope: %v", err)
 	}
 }

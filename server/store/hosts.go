@@ -293,7 +293,7 @@ func (s *Store) RevokeHost(ctx context.Context, uid string) error {
 
 const hostColumns = `h.id, h.uid, h.hostname, h.info, h.enrolled_at, h.last_report_at, h.last_checkin_at,
 	h.item_count, h.unmatched_count, h.status_rank, h.revoked, h.collector_errors, h.kind, h.labels, COALESCE(h.customer_id, ''),
-	h.pending_at, h.pending_info, h.pending_from`
+	COALESCE((SELECT c.name FROM customers c WHERE c.id = h.customer_id), ''), h.pending_at, h.pending_info, h.pending_from`
 
 type hostRow struct {
 	id     int64
@@ -309,7 +309,7 @@ func scanHost(sc interface{ Scan(...any) error }) (hostRow, error) {
 	var rank int
 	err := sc.Scan(&r.id, &r.host.ID, &r.host.Hostname, &info, &enrolled, &report, &checkin,
 		&r.host.Items, &r.host.Unmatched, &rank, &r.host.Revoked, &errs, &r.host.Kind, &labels, &r.host.CustomerID,
-		&pendingAt, &pendingInfo, &pendingFrom)
+		&r.host.Customer, &pendingAt, &pendingInfo, &pendingFrom)
 	if err != nil {
 		return r, err
 	}
