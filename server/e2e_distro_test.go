@@ -236,6 +236,11 @@ func TestEndToEndDistroVerdictsThisMachine(t *testing.T) {
 	if !strings.Contains(page, `id="catalog-age"`) {
 		t.Error("the dashboard's host page does not show the catalog's age")
 	}
+	// The OS row names no package candidate beside the OS version (the
+	// reason names the release package and its candidate).
+	if m := regexp.MustCompile(`os: [^<]*`).FindString(page); m == "" || strings.Contains(m, "candidate") {
+		t.Errorf("the host page's OS row: %q, want the OS without a package candidate", m)
+	}
 	for _, v := range d.Verdicts {
 		var el api.Eligibility
 		e.get(t, "/api/v1/eligibility?host="+d.ID+"&product="+v.Product, &el)
