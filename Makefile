@@ -48,6 +48,10 @@ bench-agent: ## agent figures: `inventory --json` CPU and peak RSS next to dpkg-
 	$(GO) test -run '^$$' -bench . -benchmem ./agent/
 	./scripts/bench-agent.sh
 
+.PHONY: bench-hostile
+bench-hostile: ## server peak RSS under hostile reports (a gzip item bomb; 6 concurrent million-item reports): scripts/report-bomb.sh
+	./scripts/report-bomb.sh
+
 .PHONY: bench-catalog
 bench-catalog: ## catalog figures on one core: evaluations/s, comparison cost, load time (docs/catalog.md)
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./catalog/
