@@ -78,7 +78,9 @@ func pointRelease(distro, version string) string {
 // current; a newer point release is available, and overdue once the grace
 // period has passed since ctx.CandidateSeen. latest and upgrade_to name
 // the candidate's point release ("12.15"), or the candidate package
-// version when it does not carry one (Ubuntu). A release past its support
+// version when it does not carry one (Ubuntu); when current, latest is
+// the point release installed (by the release package, else the OS
+// version). A release past its support
 // keeps the catalog's status, upgrade_to (the release to move the host
 // to) and reason.
 func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context, day int32, pol *Policy) Verdict {
@@ -106,6 +108,9 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 
 	newer := Compare(cand, inst) > 0
 	candRel := pointRelease(ix.p.ID, cand.Raw)
+	// the point release installed: as the release package says, else the
+	// OS version (which may be the catalog's latest when the host reported
+	// its release alone)
 	instRel := pointRelease(ix.p.ID, inst.Raw)
 	if instRel == "" {
 		instRel = pv.Version.Raw
@@ -121,7 +126,7 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 	}
 	switch {
 	case !newer || sameRelease:
-		v.Patch, v.Latest = PatchCurrent, pv.Version.Raw
+		v.Patch, v.Latest = PatchCurrent, instRel
 	case seenKnown && day-seen > int32(pol.GraceDays):
 		v.Patch, v.Latest = PatchOverdue, target
 	default:
@@ -162,7 +167,7 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 	}
 	switch v.Patch {
 	case PatchCurrent:
-		r += " and " + pv.Version.Raw + " is the newest point release available to the host (its " + pkg + " " + cand.Raw
+		r += " and " + instRel + " is the newest point release available to the host (its " + pkg + " " + cand.Raw
 		if sameRelease {
 			r += " is the same point release)."
 		} else {
