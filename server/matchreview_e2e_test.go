@@ -33,11 +33,12 @@ func TestMatchReviewScript(t *testing.T) {
 	}
 	review := string(b)
 	for _, want := range []string{
-		"211 rows, 149 claimed",
+		"211 rows, 152 claimed",
 		"apache-http-server: 6 name(s), 6 row(s); versions 2.4.57, 2.4.58",
 		"  rule httpd (4): httpd httpd-core httpd-tools mod_ssl",
 		"django: 2 name(s), 2 row(s); versions 4.2.11, 5.0.9",
 		"  rule openssl library (3): libcrypto3 libssl3 libssl3t64",
+		"pigeonhole: 2 name(s), 2 row(s); versions 0.5.16, 0.5.21",
 	} {
 		if !strings.Contains(review, want) {
 			t.Errorf("review lacks %q:\n%s", want, review)

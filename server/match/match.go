@@ -233,14 +233,30 @@ func (m *Matcher) byRules(q *query, t tracer) (Result, decision) {
 		if !ok {
 			continue
 		}
-		if ver == "" {
-			ver = q.upstream()
-		}
-		if r.vre != nil && !r.vre.MatchString(ver) {
-			if t != nil {
-				t.f("rule %q matches (%s) but version %q does not match its version_pattern %q; skipped", r.ID, r.describe(), ver, r.VersionPattern)
+		var from string // how a version built from the item's version was read, for explanations
+		if r.fromVersion {
+			up := q.upstream()
+			v, ok := r.versionFrom(up)
+			if !ok {
+				if t != nil {
+					t.f("rule %q matches (%s) but version %q does not match its version_pattern %q; skipped", r.ID, r.describe(), up, r.VersionPattern)
+				}
+				continue
 			}
-			continue
+			ver = v
+			if t != nil {
+				from = fmt.Sprintf(" (version %s read from %s by version_pattern %q and template %q)", v, up, r.VersionPattern, r.Version)
+			}
+		} else {
+			if ver == "" {
+				ver = q.upstream()
+			}
+			if r.vre != nil && !r.vre.MatchString(ver) {
+				if t != nil {
+					t.f("rule %q matches (%s) but version %q does not match its version_pattern %q; skipped", r.ID, r.describe(), ver, r.VersionPattern)
+				}
+				continue
+			}
 		}
 		if r.Ignore {
 			if t != nil {
@@ -276,7 +292,7 @@ func (m *Matcher) byRules(q *query, t tracer) (Result, decision) {
 			}
 		}
 		if t != nil {
-			t.f("rule %q matches (%s) → %s %s", r.ID, r.describe(), p.ID, ver)
+			t.f("rule %q matches (%s) → %s %s%s", r.ID, r.describe(), p.ID, ver, from)
 		}
 		return Result{Product: p.ID, Version: ver, Rule: "rule " + r.ID, Why: r.Why}, matched
 	}

@@ -78,6 +78,24 @@ func TestMatch(t *testing.T) {
 		{api.Item{Source: "dpkg", Name: "kubectl", Version: "1:528.0.0-0", SourcePkg: "kubectl"}, "", "", ""}, // Google Cloud SDK's
 		{api.Item{Source: "dpkg", Name: "kubectl", Version: "1.29.1-1.1", SourcePkg: "kubernetes"}, "kubernetes", "1.29.1", "kubernetes"},
 		{api.Item{Source: "dpkg", Name: "bash", Version: "5.2.15-2+b8", SourcePkg: "bash"}, "", "", ""},
+		// A second reading of the whole Debian 12 archive: ruby-defaults' ruby is a meta-package at the
+		// series' number (1:3.1), like php-defaults' php; Pigeonhole, built by the dovecot source at
+		// Dovecot's version, is Pigeonhole at its own (Dovecot 2.3.N ships Pigeonhole 0.5.N, 2.4 both
+		// at one version); PHP components named *-config and *-filesystem are components, not
+		// configuration; nginx's embedded-Perl module is an nginx module, not a Perl module.
+		{api.Item{Source: "dpkg", Name: "ruby", Version: "1:3.1", SourcePkg: "ruby-defaults"}, "", "", ""},
+		{api.Item{Source: "dpkg", Name: "ruby", Version: "1:3.1"}, "", "", ""}, // no source package given
+		{api.Item{Source: "dpkg", Name: "ruby3.1", Version: "3.1.2-7+deb12u1", SourcePkg: "ruby3.1"}, "ruby", "3.1.2", "ruby versioned name"},
+		{api.Item{Source: "dpkg", Name: "dovecot-sieve", Version: "1:2.3.19.1+dfsg1-2.1+deb12u7", SourcePkg: "dovecot"}, "pigeonhole", "0.5.19", "pigeonhole"},
+		{api.Item{Source: "dpkg", Name: "dovecot-managesieved", Version: "1:2.3.19.1+dfsg1-2.1+deb12u7", SourcePkg: "dovecot"}, "pigeonhole", "0.5.19", "pigeonhole"},
+		{api.Item{Source: "dpkg", Name: "dovecot-sieve", Version: "1:2.4.1+dfsg1-6", SourcePkg: "dovecot"}, "pigeonhole", "2.4.1", "pigeonhole"},
+		{api.Item{Source: "dpkg", Name: "dovecot-sieve", Version: "1:2.2.27-3+deb9u7", SourcePkg: "dovecot"}, "", "", ""}, // Pigeonhole 0.4 is not numbered after Dovecot 2.2
+		{api.Item{Source: "dpkg", Name: "dovecot-core", Version: "1:2.3.19.1+dfsg1-2.1+deb12u7", SourcePkg: "dovecot"}, "dovecot", "2.3.19.1", "dovecot"},
+		{api.Item{Source: "dpkg", Name: "php-symfony-config", Version: "5.4.53+dfsg-0+deb12u1", SourcePkg: "symfony"}, "symfony", "5.4.53", "symfony"},
+		{api.Item{Source: "dpkg", Name: "php-symfony-filesystem", Version: "5.4.53+dfsg-0+deb12u1", SourcePkg: "symfony"}, "symfony", "5.4.53", "symfony"},
+		{api.Item{Source: "dpkg", Name: "php-illuminate-filesystem", Version: "8.83.26+dfsg-2", SourcePkg: "php-laravel-framework"}, "laravel", "8.83.26", "laravel"},
+		{api.Item{Source: "dpkg", Name: "libnginx-mod-http-perl", Version: "1.22.1-9+deb12u9", SourcePkg: "nginx"}, "nginx", "1.22.1", "nginx"},
+		{api.Item{Source: "dpkg", Name: "gstreamer1.0-omx-generic-config", Version: "1.22.0-1", SourcePkg: "gst-omx"}, "", "", ""},
 		// RHEL/Fedora.
 		{api.Item{Source: "rpm", Name: "httpd", Version: "2.4.57-5.el9", SourcePkg: "httpd"}, "apache-http-server", "2.4.57", "httpd"},
 		{api.Item{Source: "rpm", Name: "java-17-openjdk-headless", Version: "1:17.0.9.0.9-2.el9", SourcePkg: "java-17-openjdk"}, "redhat-build-of-openjdk", "17.0.9.0.9", "purl pkg:rpm/redhat/java-17-openjdk-headless"},
@@ -86,11 +104,16 @@ func TestMatch(t *testing.T) {
 		{api.Item{Source: "rpm", Name: "openssl-libs", Version: "1:3.0.7-27.el9", SourcePkg: "openssl"}, "openssl", "3.0.7", "openssl library"},
 		{api.Item{Source: "rpm", Name: "kernel-core", Version: "5.14.0-362.8.1.el9_3", SourcePkg: "kernel"}, "linux", "5.14.0", "kernel"},
 		{api.Item{Source: "rpm", Name: "python3-requests", Version: "2.25.1-8.el9", SourcePkg: "python-requests"}, "", "", ""},
+		{api.Item{Source: "rpm", Name: "php-mysqlnd", Version: "8.0.30-1.el9_2", SourcePkg: "php"}, "php", "8.0.30", "php"},
+		{api.Item{Source: "rpm", Name: "php-devel", Version: "8.0.30-1.el9_2", SourcePkg: "php"}, "", "", ""},
+		{api.Item{Source: "rpm", Name: "dovecot-pigeonhole", Version: "1:2.3.16-11.el9", SourcePkg: "dovecot"}, "pigeonhole", "0.5.16", "pigeonhole"},
 		// Alpine.
 		{api.Item{Source: "apk", Name: "nginx", Version: "1.24.0-r7"}, "nginx", "1.24.0", "nginx"},
 		{api.Item{Source: "apk", Name: "libssl3", Version: "3.1.4-r0", SourcePkg: "openssl"}, "openssl", "3.1.4", "openssl"},
 		{api.Item{Source: "apk", Name: "postgresql15", Version: "15.5-r0"}, "postgresql", "15.5", "postgresql"},
 		{api.Item{Source: "apk", Name: "python3", Version: "3.11.6-r0"}, "python", "3.11.6", "python3"},
+		{api.Item{Source: "apk", Name: "php83-pdo", Version: "8.3.10-r0", SourcePkg: "php83"}, "php", "8.3.10", "php"},
+		{api.Item{Source: "apk", Name: "dovecot-pigeonhole-plugin", Version: "2.3.21.1-r0", SourcePkg: "dovecot"}, "pigeonhole", "0.5.21", "pigeonhole"},
 		// Windows programs.
 		{api.Item{Source: "windows-registry", Name: "Python 3.11.5 (64-bit)", Version: "3.11.5150.0", Publisher: "Python Software Foundation"}, "python", "3.11.5", "windows python"},
 		{api.Item{Source: "windows-registry", Name: "Python Launcher", Version: "3.11.5150.0"}, "", "", ""},
@@ -247,6 +270,13 @@ rules:
     sources: [dpkg]
     prefix: acme-
     ignore: true
+  - id: acme updater
+    sources: [windows-registry]
+    name: ACME Updater
+    version_pattern: '(\d+)\.(\d+)'
+    version: "11.0.${v1}.${v2}"
+    product: ivanti-endpoint-manager
+    why: the ACME updater is numbered after the agent's last two parts
 `))
 	if err != nil {
 		t.Fatalf("ParseRules: %v", err)
@@ -266,6 +296,8 @@ rules:
 		{"built-in git rule", api.Item{Source: "dpkg", Name: "git", Version: "1:2.39.5-0+deb12u3", SourcePkg: "git"}, "git", "2.39.5"},
 		{"user pattern with version template", api.Item{Source: "windows-registry", Name: "ACME Agent 5.361", Version: "1"}, "ivanti-endpoint-manager", "11.0.5.361"},
 		{"user ignore rule", api.Item{Source: "dpkg", Name: "acme-nginx", Version: "1.0", SourcePkg: "nginx"}, "", ""},
+		{"user version template from the version", api.Item{Source: "windows-registry", Name: "ACME Updater", Version: "5.361"}, "ivanti-endpoint-manager", "11.0.5.361"},
+		{"version that does not match version_pattern", api.Item{Source: "windows-registry", Name: "ACME Updater", Version: "beta"}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -297,6 +329,9 @@ func TestParseRulesErrors(t *testing.T) {
 		{"unknown role", "rules:\n  - id: x\n    source_pkg: a\n    product: p\n    roles: [debug]\n", `unknown role "debug"`},
 		{"unknown field", "rules:\n  - id: x\n    name: a\n    product: p\n    colour: red\n", "colour"},
 		{"template without pattern", "rules:\n  - id: x\n    name: a\n    product: p\n    version: '${1}'\n", "needs a pattern"},
+		{"version groups without version_pattern", "rules:\n  - id: x\n    name: a\n    product: p\n    version: '0.5.${v1}'\n", "version_pattern"},
+		{"version group beyond version_pattern's", "rules:\n  - id: x\n    name: a\n    product: p\n    version: '${v2}'\n    version_pattern: '2\\.3\\.(\\d+)'\n", "1 group"},
+		{"name and version groups mixed", "rules:\n  - id: x\n    pattern: 'a(\\d)'\n    product: p\n    version: '${1}.${v1}'\n    version_pattern: '(\\d+)'\n", "mixes"},
 		{"not yaml", "rules: [", "rules.yaml"},
 	}
 	for _, tt := range tests {
@@ -334,6 +369,7 @@ func FuzzParseRules(f *testing.F) {
 	f.Add("rules:\n  - id: x\n    pattern: 'foo(\\d+)'\n    product: python\n    version: '${1}'\n")
 	f.Add("rules:\n  - id: y\n    prefix: bar\n    ignore: true\n")
 	f.Add("rules: []\n")
+	f.Add("rules:\n  - id: z\n    name: foo12\n    version_pattern: '(\\d+)\\.(\\d+)'\n    version: '0.${v2}.${v1}'\n    product: python\n")
 	f.Fuzz(func(t *testing.T, doc string) {
 		rules, err := ParseRules("fuzz.yaml", strings.NewReader(doc))
 		if err != nil {
@@ -396,6 +432,8 @@ func TestNameRole(t *testing.T) {
 		{"dpkg", "linux-source-6.1", roleSource}, {"dpkg", "golang-1.19-src", roleSource}, {"dpkg", "qtbase5-examples", roleExamples},
 		{"dpkg", "perl-base", roleProgram}, {"rpm", "perl-interpreter", roleModule}, {"rpm", "openssl-libs", roleLibrary},
 		{"apk", "nginx-doc", roleDoc}, {"apk", "py3-django", roleModule},
+		{"dpkg", "php-symfony-config", roleModule}, {"dpkg", "php-illuminate-filesystem", roleModule},
+		{"dpkg", "gstreamer1.0-omx-generic-config", roleData}, {"rpm", "httpd-filesystem", roleData}, {"rpm", "perl-filesystem", roleData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.source+"/"+tt.name, func(t *testing.T) {

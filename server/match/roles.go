@@ -90,7 +90,11 @@ var (
 		{"-wallpapers", roleData}, {"-sounds", roleData}, {"-filesystem", roleData}, {"-config", roleData},
 		{"-libs", roleLibrary},
 	}
-	roleInfixes = []struct {
+	// weakSuffixes name a part of a language module as often as a role
+	// (php-symfony-config is Symfony's Config component, not configuration):
+	// a language-module prefix decides over them.
+	weakSuffixes = map[string]bool{"-filesystem": true, "-config": true}
+	roleInfixes  = []struct {
 		infix string
 		role  role
 	}{
@@ -121,6 +125,9 @@ var (
 func nameRole(source, lname string) role {
 	for _, s := range roleSuffixes {
 		if strings.HasSuffix(lname, s.suffix) {
+			if weakSuffixes[s.suffix] && hasModulePrefix(lname) {
+				continue
+			}
 			return s.role
 		}
 	}
@@ -139,6 +146,17 @@ func nameRole(source, lname string) role {
 		}
 	}
 	return roleProgram
+}
+
+// hasModulePrefix reports whether a lowercased package name starts like a
+// language module's (php-, python3-, node-...).
+func hasModulePrefix(lname string) bool {
+	for _, p := range rolePrefixes {
+		if p.role == roleModule && strings.HasPrefix(lname, p.prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // metaRoles decide a role from a package's summary (its one-line

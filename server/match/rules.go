@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"strconv"
 	"strings"
 )
 
@@ -53,15 +54,18 @@ type Rule struct {
 	Product string `yaml:"product,omitempty" json:"product,omitempty"`
 	// Version is a template for the version used in the verdict, expanded
 	// with Pattern's or SourcePattern's groups ("${1}u${2}" turns "java 8
-	// update 391" into "8u391"). Empty means the upstream part of the
-	// item's version.
+	// update 391" into "8u391"), or with VersionPattern's groups matched
+	// against the item's upstream version, written ${v1}, ${v2}...
+	// ("0.5.${v1}" with version_pattern `2\.3\.(\d+).*` turns Dovecot's
+	// 2.3.19.1 into Pigeonhole's 0.5.19); one template uses one kind. Empty
+	// means the upstream part of the item's version.
 	Version string `yaml:"version,omitempty" json:"version,omitempty"`
 	// VersionPattern, when set, is a regular expression the version (after
-	// Version/upstream extraction) must match in full, or the rule does not
-	// apply: it keeps out packages that share a name but not a numbering
-	// (Google Cloud SDK's kubectl is versioned like the SDK, 528.0.0), and
-	// lets an ignore rule apply to some versions only (Ubuntu's firefox
-	// 1snap1).
+	// Version/upstream extraction; the upstream version itself when Version
+	// uses ${v1}...) must match in full, or the rule does not apply: it
+	// keeps out packages that share a name but not a numbering (Google
+	// Cloud SDK's kubectl is versioned like the SDK, 528.0.0), and lets an
+	// ignore rule apply to some versions only (Ubuntu's firefox 1snap1).
 	VersionPattern string `yaml:"version_pattern,omitempty" json:"version_pattern,omitempty"`
 	// Ignore marks the items as not being a product (meta-packages,
 	// language modules), so neither later rules nor identifiers match them.
@@ -71,6 +75,9 @@ type Rule struct {
 
 	re  *regexp.Regexp // Pattern or SourcePattern
 	vre *regexp.Regexp
+	// fromVersion: Version takes VersionPattern's groups (${v1}...), not
+	// the name's.
+	fromVersion bool
 	// lit and suf are literal text every name the pattern matches starts
 	// and ends with: cheap checks before running the regexp.
 	lit, suf string
@@ -115,6 +122,7 @@ func (r *Rule) compile() error {
 		}
 	}
 	r.lower = strings.ToLower(r.Name + r.Prefix + r.SourcePkg) // at most one of them is set
+	r.fromVersion = versionGroupRef.MatchString(r.Version)
 	pattern := r.Pattern + r.SourcePattern
 	if pattern != "" {
 		re, err := regexp.Compile("^(?:" + pattern + ")$")
@@ -124,7 +132,7 @@ func (r *Rule) compile() error {
 		r.re = re
 		r.lit, _ = re.LiteralPrefix()
 		r.suf = literalSuffix(pattern)
-	} else if strings.Contains(r.Version, "$") {
+	} else if !r.fromVersion && strings.Contains(r.Version, "$") {
 		return fmt.Errorf("rule %q: version template %q needs a pattern", r.ID, r.Version)
 	}
 	if r.VersionPattern != "" {
@@ -133,6 +141,19 @@ func (r *Rule) compile() error {
 			return fmt.Errorf("rule %q: version_pattern: %w", r.ID, err)
 		}
 		r.vre = re
+	}
+	if r.fromVersion {
+		if r.vre == nil {
+			return fmt.Errorf("rule %q: version template %q takes the groups of a version_pattern (${v1}...), and the rule has none", r.ID, r.Version)
+		}
+		if strings.Contains(versionGroupRef.ReplaceAllString(r.Version, ""), "$") {
+			return fmt.Errorf("rule %q: version template %q mixes the name's groups (${1}) and the version's (${v1}); use one kind", r.ID, r.Version)
+		}
+		for _, m := range versionGroupRef.FindAllStringSubmatch(r.Version, -1) {
+			if n, _ := strconv.Atoi(m[1]); n < 1 || n > r.vre.NumSubexp() {
+				return fmt.Errorf("rule %q: version template %q uses ${v%s}, but version_pattern %q has %d group(s)", r.ID, r.Version, m[1], r.VersionPattern, r.vre.NumSubexp())
+			}
+		}
 	}
 	r.roles = 0
 	for _, s := range r.Roles {
@@ -197,10 +218,28 @@ func (r *Rule) matches(q *query) (version string, ok bool) {
 	if ok && r.Publisher != "" && !containsFold(q.it.Publisher, r.Publisher) {
 		return "", false
 	}
-	if ok && version == "" && r.Version != "" && r.re == nil {
+	if ok && version == "" && r.Version != "" && r.re == nil && !r.fromVersion {
 		version = r.Version
 	}
 	return version, ok
+}
+
+// versionGroupRef is a reference to a version_pattern group in a version
+// template: ${v1}.
+var versionGroupRef = regexp.MustCompile(`\$\{v(\d+)\}`)
+
+// versionFrom builds the version from the item's upstream version with the
+// rule's version_pattern groups (fromVersion rules); ok is false when the
+// version does not match the pattern.
+func (r *Rule) versionFrom(upstream string) (string, bool) {
+	m := r.vre.FindStringSubmatch(upstream)
+	if m == nil {
+		return "", false
+	}
+	return versionGroupRef.ReplaceAllStringFunc(r.Version, func(ref string) string {
+		n, _ := strconv.Atoi(ref[3 : len(ref)-1])
+		return m[n]
+	}), true
 }
 
 // matchPattern runs the rule's regexp on s (the item or source name) and
@@ -209,7 +248,7 @@ func (r *Rule) matchPattern(s string) (version string, ok bool) {
 	if s == "" || !strings.HasPrefix(s, r.lit) || !strings.HasSuffix(s, r.suf) {
 		return "", false
 	}
-	if r.Version == "" {
+	if r.Version == "" || r.fromVersion {
 		return "", r.re.MatchString(s)
 	}
 	m := r.re.FindStringSubmatchIndex(s)
