@@ -13,14 +13,27 @@ if [ $# -eq 0 ]; then
 	echo "usage: $0 LIST..." >&2
 	exit 2
 fi
+# unpack FILE TOOL PACKAGE: TOOL -dc FILE, or, when TOOL is not installed
+# (lz4 and zstd are not by default, yet apt may keep its lists so), apt's own
+# reader, which knows every compression apt uses.
+unpack() {
+	if command -v "$2" >/dev/null; then
+		"$2" -dc "$1"
+	elif [ -x /usr/lib/apt/apt-helper ]; then
+		/usr/lib/apt/apt-helper cat-file "$1"
+	else
+		echo "match-review: $1: needs $2 (apt-get install $3)" >&2
+		return 1
+	fi
+}
 decompress() {
 	case "$1" in
 	*.tar.gz) tar -xzOf "$1" APKINDEX ;;
-	*.gz) gzip -dc "$1" ;;
-	*.xz) xz -dc "$1" ;;
-	*.lz4) lz4 -dc "$1" ;;
-	*.zst) zstd -dc "$1" ;;
-	*.bz2) bzip2 -dc "$1" ;;
+	*.gz) unpack "$1" gzip gzip ;;
+	*.xz) unpack "$1" xz xz-utils ;;
+	*.lz4) unpack "$1" lz4 lz4 ;;
+	*.zst) unpack "$1" zstd zstd ;;
+	*.bz2) unpack "$1" bzip2 bzip2 ;;
 	*) cat "$1" ;;
 	esac
 }

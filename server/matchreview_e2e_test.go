@@ -45,3 +45,45 @@ func TestMatchReviewScript(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchReviewWithoutDecompressor runs the review over one of this
+// machine's apt lists as apt keeps it (lz4- or otherwise compressed) with a
+// PATH that lacks the decompressor, as on a fresh Debian 12 host where lz4's
+// and zstd's command-line tools are not installed: the script reads the list
+// through apt's own apt-helper instead.
+func TestMatchReviewWithoutDecompressor(t *testing.T) {
+	srv, _ := buildBinaries(t)
+	var list string
+	for _, pat := range []string{"*_Packages.lz4", "*_Packages.zst", "*_Packages.xz", "*_Packages.gz"} {
+		if m, _ := filepath.Glob(filepath.Join("/var/lib/apt/lists", pat)); len(m) > 0 {
+			list = m[0]
+			break
+		}
+	}
+	if list == "" {
+		t.Skip("no compressed apt list in /var/lib/apt/lists (apt keeps them plain here)")
+	}
+	if _, err := os.Stat("/usr/lib/apt/apt-helper"); err != nil {
+		t.Skip("no /usr/lib/apt/apt-helper (not a Debian host)")
+	}
+	// A PATH with the few tools the script needs, and no decompressor.
+	bin := t.TempDir()
+	for _, tool := range []string{"bash", "mktemp", "rm", "cat"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatalf("%s: %v", tool, err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("../scripts/match-review.sh", list)
+	cmd.Env = append(os.Environ(), "EOLWATCH_SERVER="+srv, "PATH="+bin)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("match-review.sh %s without a decompressor: %v\n%s", list, err, b)
+	}
+	if !strings.Contains(string(b), " rows, ") || !strings.Contains(string(b), " claimed (") {
+		t.Errorf("review of %s lacks its summary line:\n%s", list, b)
+	}
+}
