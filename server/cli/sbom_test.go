@@ -94,8 +94,8 @@ func TestSBOMCheckFlags(t *testing.T) {
 		{"with-default merges", []string{day, "--catalog", acme, "--with-default", "-"}, "acme-erp eol-soon; python eol; python patch-overdue", 0},
 		{"warn-days", []string{day, "--catalog", acme, "--warn-days", "30", "-"}, "acme-erp current", 0},
 		{"max-bytes", []string{day, "--max-bytes", "100", "-"}, "", 2},
-		// JSON lines stream: what was judged before the budget ran out is written, and the exit status says the input is unusable
-		{"max-components", []string{day, "--max-components", "2", "-"}, "python eol; python patch-overdue", 2},
+		// over the budget: nothing is written, not even what was judged before the budget ran out
+		{"max-components", []string{day, "--max-components", "2", "-"}, "", 2},
 		{"max-components enough", []string{day, "--max-components", "3", "-"}, "python eol; python patch-overdue", 0},
 		{"bad fail-on", []string{day, "--fail-on", "dead", "-"}, "", 2},
 		{"bad as-of", []string{"--as-of", "2026-13-01", "-"}, "", 2},

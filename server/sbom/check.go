@@ -28,9 +28,11 @@ type CheckOptions struct {
 
 // Check reads one SBOM from r, judges every component with j and writes
 // the findings to out in opt.Format. Problems with the document are
-// *Error (exit code ExitUnusable); with the jsonl format, findings before
-// the problem have been written, the table and SARIF formats write nothing. Summary.Failed counts the findings with a
-// FailOn status (exit code ExitFailed when it is not zero).
+// *Error (exit code ExitUnusable); then nothing is written to out, in any
+// format: the findings are written once the whole document has been read
+// (JSON lines wait in memory, then in a temporary file past a few MiB).
+// Summary.Failed counts the findings with a FailOn status (exit code
+// ExitFailed when it is not zero).
 func Check(r io.Reader, j *Judge, opt CheckOptions, out io.Writer) (Summary, error) {
 	uri := opt.URI
 	if uri == "" || uri == "-" {
@@ -63,11 +65,11 @@ func Check(r io.Reader, j *Judge, opt CheckOptions, out io.Writer) (Summary, err
 	})
 	s.Document = doc
 	if err != nil {
+		w.abort()
 		var we *writeError
 		if errors.As(err, &we) {
 			return s, we
 		}
-		w.abort()
 		return s, err
 	}
 	if err := w.close(&s); err != nil {

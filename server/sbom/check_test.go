@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -222,12 +224,56 @@ func TestCheckSARIF(t *testing.T) {
 	}
 }
 
-func TestCheckUnusableWritesNoTable(t *testing.T) {
-	for _, f := range []string{FormatTable, FormatSARIF} {
-		out, _, err := runCheck(t, `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"python3.7","version":"3.7.3","purl":"pkg:deb/debian/python3.7@3.7.3"},{"name":"x"},{"name":"y"`, f, "")
-		if err == nil || out != "" {
-			t.Fatalf("%s: output %q, error %v; want nothing written and an error", f, out, err)
+// TestCheckUnusableWritesNothing: whatever the format, a document that
+// turns out unusable after components were judged (truncated, over the
+// budget, a bad purl further on, its format named after its components)
+// leaves stdout empty, so a pipeline never keeps findings of a document it
+// refused; JSON lines past the spool's memory go through a temporary file,
+// which is removed either way.
+func TestCheckUnusableWritesNothing(t *testing.T) {
+	defer func(n int) { spoolMemory = n }(spoolMemory)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	py := `{"name":"python3.7","version":"3.7.3","purl":"pkg:deb/debian/python3.7@3.7.3"}`
+	many := strings.TrimSuffix(strings.Repeat(py+",", 50), ",")
+	bad := map[string]string{
+		"truncated":         `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + many + `,{"name":"x"},{"name":"y"`,
+		"bad purl at last":  `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + many + `,{"name":"a","purl":"pkg:npm/a@1%zz"}]}`,
+		"format at the end": `{"components":[` + many + `],"specVersion":"1.2","bomFormat":"CycloneDX"}`,
+		"over the budget":   `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + many + `,` + many + `,` + many + `]}`,
+	}
+	for _, memory := range []int{4 << 20, 1 << 10} { // in memory; spilled to a file after 1 KiB
+		spoolMemory = memory
+		for _, f := range []string{FormatJSONL, FormatTable, FormatSARIF} {
+			for name, doc := range bad {
+				t.Run(fmt.Sprintf("%s/%s/spool %d", f, name, memory), func(t *testing.T) {
+					var out bytes.Buffer
+					_, err := Check(strings.NewReader(doc), NewJudge(testMatcher(t), testDay, catalog.Policy{}),
+						CheckOptions{Format: f, Limits: Limits{MaxComponents: 120}}, &out)
+					var de *Error
+					if !errors.As(err, &de) || out.Len() != 0 {
+						t.Fatalf("output %d bytes, error %v; want nothing written and a document error", out.Len(), err)
+					}
+				})
+			}
 		}
+		// the same findings, from a usable document, all come out in order
+		var out bytes.Buffer
+		s, err := Check(strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[`+many+`]}`),
+			NewJudge(testMatcher(t), testDay, catalog.Policy{}), CheckOptions{}, &out)
+		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+		if err != nil || s.Judged != 50 || len(lines) != 50 {
+			t.Fatalf("spool %d: %d lines, judged %d, %v", memory, len(lines), s.Judged, err)
+		}
+		for i, l := range lines {
+			var f Finding
+			if err := json.Unmarshal([]byte(l), &f); err != nil || f.Component.Field != fmt.Sprintf("components[%d]", i) {
+				t.Fatalf("spool %d: line %d = %.80s (%v), want the finding of components[%d]", memory, i+1, l, err, i)
+			}
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
 	}
 	if _, _, err := runCheck(t, handDoc, "xml", ""); err == nil || !strings.Contains(err.Error(), `unknown format "xml"`) {
 		t.Fatalf("format xml: error %v", err)

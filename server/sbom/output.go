@@ -2,9 +2,11 @@ package sbom
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,16 +89,17 @@ func (s Summary) statusCounts() string {
 type writer interface {
 	write(f *Finding, failing bool) error
 	close(s *Summary) error
-	abort() // the input turned out unusable: keep what was streamed, write nothing more
+	abort() // the input turned out unusable: write nothing, drop what is held
 }
 
 func newWriter(format string, out io.Writer, uri string) (writer, error) {
 	switch format {
 	case FormatJSONL, "":
-		bw := bufio.NewWriterSize(out, 64<<10)
+		sp := &spool{}
+		bw := bufio.NewWriterSize(sp, 64<<10)
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
-		return &jsonlWriter{bw: bw, enc: enc}, nil
+		return &jsonlWriter{out: out, sp: sp, bw: bw, enc: enc}, nil
 	case FormatTable:
 		return &tableWriter{out: out}, nil
 	case FormatSARIF:
@@ -105,15 +108,85 @@ func newWriter(format string, out io.Writer, uri string) (writer, error) {
 	return nil, fmt.Errorf("unknown format %q: want %s", format, strings.Join(OutputFormats, ", "))
 }
 
-// jsonlWriter streams one finding per line.
+// jsonlWriter writes one finding per line. The lines are held back (in a
+// spool) until the whole document has been read, so that, as with the
+// other formats, nothing reaches the output for a document that turns out
+// unusable.
 type jsonlWriter struct {
+	out io.Writer
+	sp  *spool
 	bw  *bufio.Writer
 	enc *json.Encoder
 }
 
 func (w *jsonlWriter) write(f *Finding, _ bool) error { return w.enc.Encode(f) }
-func (w *jsonlWriter) close(*Summary) error           { return w.bw.Flush() }
-func (w *jsonlWriter) abort()                         { _ = w.bw.Flush() }
+
+func (w *jsonlWriter) close(*Summary) error {
+	defer w.sp.discard()
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	return w.sp.copyTo(w.out)
+}
+
+func (w *jsonlWriter) abort() { w.sp.discard() }
+
+// spoolMemory is how many bytes of findings a spool keeps in memory before
+// it moves them to a temporary file (a variable for tests).
+var spoolMemory = 4 << 20
+
+// spool holds output until it may be written: in memory up to spoolMemory
+// bytes, then in a temporary file, so that memory stays bounded however
+// many components a document has.
+type spool struct {
+	mem  bytes.Buffer
+	file *os.File
+}
+
+// Write implements io.Writer.
+func (s *spool) Write(p []byte) (int, error) {
+	if s.file == nil && s.mem.Len()+len(p) <= spoolMemory {
+		return s.mem.Write(p)
+	}
+	if s.file == nil {
+		f, err := os.CreateTemp("", "eolwatch-sbom-*.jsonl")
+		if err != nil {
+			return 0, fmt.Errorf("findings past %d bytes wait in a temporary file until the document is read whole (set TMPDIR): %w", spoolMemory, err)
+		}
+		s.file = f
+		if _, err := s.mem.WriteTo(f); err != nil {
+			return 0, fmt.Errorf("spool findings: %w", err)
+		}
+	}
+	n, err := s.file.Write(p)
+	if err != nil {
+		err = fmt.Errorf("spool findings: %w", err)
+	}
+	return n, err
+}
+
+// copyTo writes everything spooled to out.
+func (s *spool) copyTo(out io.Writer) error {
+	if s.file == nil {
+		_, err := s.mem.WriteTo(out)
+		return err
+	}
+	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("spool findings: %w", err)
+	}
+	_, err := io.Copy(out, s.file)
+	return err
+}
+
+// discard drops what is spooled and removes the temporary file.
+func (s *spool) discard() {
+	s.mem.Reset()
+	if s.file != nil {
+		s.file.Close()
+		os.Remove(s.file.Name())
+		s.file = nil
+	}
+}
 
 // tableWriter prints an aligned table, worst status first, and the summary.
 type tableWriter struct {
