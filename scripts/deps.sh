@@ -21,6 +21,7 @@ pkgs=(chromium msitools lintian systemd rpm osslsigncode
       postgresql                   # the PostgreSQL test clusters (internal/pgtest)
       wixl openssl gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # packages: MSI build, test cert, arm64 cgo server
       apt                          # the agent's apt tests compare with apt-cache policy
+      curl                         # the SBOM pipeline of docs/sbom.md, run as written
       createrepo-c zchunk dnf)     # ... and its rpm tests with dnf on repositories they build
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

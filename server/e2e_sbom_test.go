@@ -2,8 +2,11 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -73,6 +76,17 @@ func TestEndToEndSBOM(t *testing.T) {
 	}
 	ci, viewer := token("ci"), token("viewer")
 
+	// The pipeline of docs/sbom.md, run verbatim by bash (steps 2 and 3:
+	// syft's step 1 is replaced by syft's output checked into testdata),
+	// with the server's URL for eolwatch.example: the gate fails on
+	// NodeSource's Node.js 20, and curl registers the image.
+	runDocsPipeline(t, srvBin, p.url, ci, doc)
+	var list api.HostList
+	if err := getWithToken(p.url+"/api/v1/hosts?kind=asset", viewer, &list); err != nil || len(list.Hosts) != 1 ||
+		list.Hosts[0].Hostname != "registry.example/app:1.4" || list.Hosts[0].Labels["team"] != "payments" {
+		t.Fatalf("after the docs' pipeline: %+v, %v", list, err)
+	}
+
 	body, err := os.ReadFile(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +111,7 @@ func TestEndToEndSBOM(t *testing.T) {
 	b := webtest.NewBrowser(t, p.url)
 	b.Login(viewer)
 	code, page := b.Get("/hosts?kind=asset")
-	if code != 200 || !strings.Contains(page, name) || !strings.Contains(page, "1 asset match") {
+	if code != 200 || !strings.Contains(page, name) || !strings.Contains(page, "2 assets match") {
 		t.Fatalf("GET /hosts?kind=asset = %d; the asset %s is not listed:\n%s", code, name, page)
 	}
 	code, page = b.Get("/hosts/" + res.AssetID)
@@ -109,4 +123,112 @@ func TestEndToEndSBOM(t *testing.T) {
 	if code, page = b.Get("/"); code != 200 || !strings.Contains(page, "assets (images and artefacts, from SBOMs)") {
 		t.Errorf("GET / = %d; the overview does not count the asset", code)
 	}
+}
+
+// runDocsPipeline runs the shell example under "## A pipeline" in
+// docs/sbom.md with bash -eo pipefail, as written, in a directory holding doc as
+// sbom.cdx.json: the syft line is left out, eolwatch-server is srvBin, and
+// https://eolwatch.example is url. It wants exit status 1 (a component
+// with a --fail-on status), SARIF in eolwatch.sarif, and curl's answer
+// saying the asset was created.
+func runDocsPipeline(t *testing.T, srvBin, url, ciToken, doc string) {
+	t.Helper()
+	bash, curl := needTool(t, "bash"), needTool(t, "curl")
+	md, err := os.ReadFile(filepath.Join("..", "docs", "sbom.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(md), "\n## A pipeline\n")
+	_, rest, ok2 := strings.Cut(rest, "```sh\n")
+	block, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("docs/sbom.md has no sh block under \"## A pipeline\"")
+	}
+	var script []string
+	for _, l := range strings.Split(block, "\n") {
+		if strings.HasPrefix(l, "syft ") {
+			continue
+		}
+		script = append(script, strings.ReplaceAll(l, "https://eolwatch.example", url))
+	}
+	if !strings.Contains(block, "eolwatch-server sbom check") || !strings.Contains(block, "curl ") {
+		t.Fatalf("the pipeline example lost its steps:\n%s", block)
+	}
+	dir := t.TempDir()
+	raw := readGzip(t, doc)
+	if err := os.WriteFile(filepath.Join(dir, "sbom.cdx.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// as CI runners' shells run scripts: stop at the first failing command
+	cmd := exec.Command(bash, "-eo", "pipefail", "-c", strings.Join(script, "\n"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "EOLWATCH_CI_TOKEN="+ciToken,
+		"PATH="+filepath.Dir(srvBin)+string(os.PathListSeparator)+filepath.Dir(curl)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("the docs' pipeline: %v, want exit status 1\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), `"created":true`) || !strings.Contains(errb.String(), "with a --fail-on status (eol,patch-overdue)") {
+		t.Fatalf("the docs' pipeline did not gate and upload:\nstdout: %s\nstderr: %s", out.String(), errb.String())
+	}
+	var sarif struct {
+		Version string `json:"version"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "eolwatch.sarif")); err != nil || json.Unmarshal(b, &sarif) != nil || sarif.Version != "2.1.0" {
+		t.Fatalf("eolwatch.sarif: %v %.200s", err, b)
+	}
+}
+
+// readGzip returns the decompressed content of a gzip file.
+func readGzip(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// getWithToken GETs url with a bearer token and decodes the JSON answer into v.
+func getWithToken(url, token string, v any) error {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// needTool returns the path of a tool, skipping the test when it is
+// missing (it fails instead under CI=true, where `make deps` installed it).
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found (run make deps)", name)
+		}
+		t.Skipf("%s not found: run make deps", name)
+	}
+	return p
 }

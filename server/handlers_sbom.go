@@ -12,7 +12,33 @@ import (
 )
 
 // sbomTypes are the content types an SBOM upload may declare (or none).
-var sbomTypes = map[string]bool{"application/json": true, "application/vnd.cyclonedx+json": true, "application/spdx+json": true}
+// The body is recognised by its content, so besides the JSON and SBOM media
+// types the route takes what HTTP clients send for a file by default:
+// curl --data-binary's application/x-www-form-urlencoded (a form can never
+// carry the route's bearer token, so this opens nothing to other sites),
+// application/octet-stream, and gzip for a compressed file.
+var sbomTypes = map[string]bool{"application/json": true, "application/vnd.cyclonedx+json": true, "application/spdx+json": true,
+	"application/x-www-form-urlencoded": true, "application/octet-stream": true, "application/gzip": true, "application/x-gzip": true}
+
+// checkSBOMType refuses a content type no SBOM upload has, saying what to
+// send instead.
+func checkSBOMType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+		return fault.New(fault.Unsupported, "", "content type %q: %v", ct, err)
+	case sbomTypes[mt]:
+		return nil
+	case strings.HasSuffix(mt, "+xml") || strings.HasSuffix(mt, "/xml"):
+		return fault.New(fault.Unsupported, "", "content type %q: an XML SBOM; eolwatch reads the JSON forms of CycloneDX and SPDX (syft: -o cyclonedx-json or -o spdx-json)", ct)
+	case mt == "multipart/form-data":
+		return fault.New(fault.Unsupported, "", "content type %q: send the SBOM itself as the body (curl --data-binary @sbom.cdx.json), not a form (curl -F)", ct)
+	}
+	return fault.New(fault.Unsupported, "", "content type %q: want application/vnd.cyclonedx+json, application/spdx+json, application/json or none", ct)
+}
 
 // handleSBOM registers an asset from its SBOM, the request body as the
 // generator wrote it (CycloneDX or SPDX JSON, gzip accepted), or replaces
@@ -21,11 +47,8 @@ var sbomTypes = map[string]bool{"application/json": true, "application/vnd.cyclo
 // an agent report's (api.MaxReportBytes on the wire and decompressed,
 // api.MaxItems components).
 func (s *Server) handleSBOM(w http.ResponseWriter, r *http.Request) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || !sbomTypes[mt] {
-			return fault.New(fault.Unsupported, "", "content type %q: want application/json, application/vnd.cyclonedx+json or application/spdx+json", ct)
-		}
+	if err := checkSBOMType(r.Header.Get("Content-Type")); err != nil {
+		return err
 	}
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity", "gzip": // a gzip body is recognised by its content and bounded decompressed

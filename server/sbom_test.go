@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -264,5 +265,52 @@ func TestSBOMAssetReEvaluated(t *testing.T) {
 	}
 	if after := events(); after != before+1 {
 		t.Errorf("fleet events for the asset: %d → %d, want one more", before, after)
+	}
+}
+
+// TestSBOMUploadContentTypes: a pipeline's upload is taken whatever content
+// type its HTTP client sends for a file — none, curl's default for
+// --data-binary (application/x-www-form-urlencoded), a generic binary type,
+// gzip, or one of the SBOM media types with parameters — since the body is
+// recognised by its content; an XML SBOM and a multipart form (curl -F)
+// get a 415 that says what to send instead.
+func TestSBOMUploadContentTypes(t *testing.T) {
+	e := newTestEnv(t)
+	ci := e.tokens[auth.RoleCI]
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(imageV2))
+	zw.Close()
+	for i, tc := range []struct {
+		ctype string
+		body  []byte
+		code  int
+		want  string // in the error
+	}{
+		{"", []byte(imageV2), 201, ""},
+		{"application/x-www-form-urlencoded", []byte(imageV2), 201, ""},
+		{"application/json", []byte(imageV2), 201, ""},
+		{"application/json; charset=utf-8", []byte(imageV2), 201, ""},
+		{"application/vnd.cyclonedx+json; version=1.6", []byte(imageV2), 201, ""},
+		{"application/spdx+json", []byte(imageV2), 201, ""},
+		{"application/octet-stream", []byte(imageV2), 201, ""},
+		{"application/gzip", gz.Bytes(), 201, ""},
+		{"application/x-gzip", gz.Bytes(), 201, ""},
+		{"application/vnd.cyclonedx+xml", []byte("<bom/>"), 415, "XML"},
+		{"text/xml", []byte("<bom/>"), 415, "XML"},
+		{"multipart/form-data; boundary=x", []byte("--x--"), 415, "--data-binary"},
+		{"image/png", []byte(imageV2), 415, "application/vnd.cyclonedx+json"},
+		{"application/json; charset=utf-8; =", []byte(imageV2), 415, "content type"},
+	} {
+		t.Run(tc.ctype, func(t *testing.T) {
+			hdr := map[string]string{}
+			if tc.ctype != "" {
+				hdr["Content-Type"] = tc.ctype
+			}
+			code, _, b := e.uploadSBOM(t, ci, fmt.Sprintf("?name=app-%d", i), tc.body, hdr)
+			if code != tc.code || (tc.want != "" && !strings.Contains(string(b), tc.want)) {
+				t.Fatalf("Content-Type %q: %d %s, want %d with %q", tc.ctype, code, b, tc.code, tc.want)
+			}
+		})
 	}
 }
