@@ -68,7 +68,7 @@ func TestEndToEndSBOM(t *testing.T) {
 	dir := t.TempDir()
 	p := startServer(t, srvBin, dir)
 	token := func(role string) string {
-		b, err := exec.Command(srvBin, "token", "create", "--data-dir", dir, "--role", role, "--name", role).Output()
+		b, err := exec.Command(srvBin, "token", "create", "--data-dir", dir, "--role", role, "--name", role+" token of the e2e test").Output()
 		if err != nil {
 			t.Fatalf("token create --role %s: %v", role, err)
 		}
@@ -115,7 +115,7 @@ func TestEndToEndSBOM(t *testing.T) {
 		t.Fatalf("GET /hosts?kind=asset = %d; the asset %s is not listed:\n%s", code, name, page)
 	}
 	code, page = b.Get("/hosts/" + res.AssetID)
-	for _, want := range []string{name, "SBOM uploads", "api:ci", "cyclonedx 1.7", "team=platform", `href="/products/python"`, `href="/products/perl"`} {
+	for _, want := range []string{name, "SBOM uploads", "ci token of the e2e test", "cyclonedx 1.7", "team=platform", `href="/products/python"`, `href="/products/perl"`} {
 		if code != 200 || !strings.Contains(page, want) {
 			t.Errorf("GET /hosts/%s = %d; the asset page lacks %q", res.AssetID, code, want)
 		}

@@ -67,8 +67,13 @@ func (s *Server) handleSBOM(w http.ResponseWriter, r *http.Request) error {
 		}
 		labels[k] = v
 	}
+	p := principal(r)
+	by := p.TokenName
+	if by == "" {
+		by = "token " + p.TokenID
+	}
 	res, err := s.svc.IngestSBOM(r.Context(), service.SBOMInput{Name: q.Get("name"), Labels: labels, Customer: q.Get("customer"),
-		Body: http.MaxBytesReader(w, r.Body, api.MaxReportBytes), By: "api:" + principal(r).Role})
+		Body: http.MaxBytesReader(w, r.Body, api.MaxReportBytes), By: by, TokenID: p.TokenID})
 	if err != nil {
 		return err
 	}

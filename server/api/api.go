@@ -357,7 +357,8 @@ type HostDetail struct {
 // one per upload.
 type SBOMUpload struct {
 	UploadedAt  time.Time `json:"uploaded_at"`
-	UploadedBy  string    `json:"uploaded_by,omitempty"` // the token's name (or id) that uploaded it
+	UploadedBy  string    `json:"uploaded_by,omitempty"` // the name of the token that uploaded it ("token ID" for a token without a name)
+	TokenID     string    `json:"token_id,omitempty"`    // the id of that token (token list, token revoke ID)
 	Format      string    `json:"format"`                // cyclonedx | spdx
 	SpecVersion string    `json:"spec_version"`          // "1.6", "2.3"
 	Document    string    `json:"document,omitempty"`    // the name the document gives its subject

@@ -32,6 +32,10 @@ type Principal struct {
 	// Customer, when set, limits a viewer token to one customer's hosts:
 	// the customer's id.
 	Customer string
+	// TokenID and TokenName are the API token's id and name (a note saying
+	// who or what uses it), for records of who did what; empty for a
+	// dashboard session.
+	TokenID, TokenName string
 }
 
 // Scoped reports whether p is limited to one customer.

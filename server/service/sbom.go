@@ -39,8 +39,9 @@ type SBOMInput struct {
 	// on the wire by the caller; it is read to the end or to the first
 	// problem.
 	Body io.Reader
-	// By names who uploaded it (a token's name), for the history.
-	By string
+	// By names who uploaded it (a token's name), and TokenID is that
+	// token's id, for the history.
+	By, TokenID string
 }
 
 // CheckLabels validates an asset's labels: at most MaxLabels, keys of
@@ -154,7 +155,7 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 	host.Hostname = name
 	day := s.Today()
 	matched, verdicts, _ := e.prepare(&api.Report{Host: host, Items: items}, day, nil, s.cfg.Now())
-	up := api.SBOMUpload{UploadedBy: in.By, Format: doc.Format, SpecVersion: doc.SpecVersion, Document: doc.Name, Serial: doc.Serial,
+	up := api.SBOMUpload{UploadedBy: in.By, TokenID: in.TokenID, Format: doc.Format, SpecVersion: doc.SpecVersion, Document: doc.Name, Serial: doc.Serial,
 		Tools: doc.Tools, SHA256: hex.EncodeToString(hash.Sum(nil)), Bytes: doc.Bytes, Components: doc.Components}
 	for _, mi := range matched {
 		if mi.Match.Product != "" && mi.Item.Source != osSource {

@@ -115,10 +115,10 @@ func (s *Store) ApplyAsset(ctx context.Context, in AssetInput) (AssetResult, err
 		up := in.Upload
 		up.UploadedAt = now.UTC()
 		up.Added, up.Removed, up.Status = inv.added, inv.removed, statusOfRank(inv.rank)
-		_, err = tx.ExecContext(ctx, `INSERT INTO sbom_uploads (host_id, uploaded_at, uploaded_by, format, spec_version,
+		_, err = tx.ExecContext(ctx, `INSERT INTO sbom_uploads (host_id, uploaded_at, uploaded_by, token_id, format, spec_version,
 			document, serial, tools, sha256, bytes, components, matched, added, removed, status_rank)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ref.ID, now.UnixNano(), up.UploadedBy, up.Format, up.SpecVersion, up.Document, up.Serial, strings.Join(up.Tools, "\n"),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ref.ID, now.UnixNano(), up.UploadedBy, up.TokenID, up.Format, up.SpecVersion, up.Document, up.Serial, strings.Join(up.Tools, "\n"),
 			up.SHA256, up.Bytes, up.Components, up.Matched, up.Added, up.Removed, inv.rank)
 		if err != nil {
 			return fmt.Errorf("record upload: %w", err)
@@ -173,7 +173,7 @@ const maxUploads = 100
 
 // assetUploads lists an asset's SBOM uploads, newest first.
 func (s *Store) assetUploads(ctx context.Context, hostID int64) ([]api.SBOMUpload, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT uploaded_at, uploaded_by, format, spec_version, document, serial, tools, sha256,
+	rows, err := s.r.QueryContext(ctx, `SELECT uploaded_at, uploaded_by, token_id, format, spec_version, document, serial, tools, sha256,
 		bytes, components, matched, added, removed, status_rank FROM sbom_uploads WHERE host_id = ?
 		ORDER BY uploaded_at DESC, id DESC LIMIT ?`, hostID, maxUploads)
 	if err != nil {
@@ -186,7 +186,7 @@ func (s *Store) assetUploads(ctx context.Context, hostID int64) ([]api.SBOMUploa
 		var at int64
 		var tools string
 		var rank int
-		if err := rows.Scan(&at, &u.UploadedBy, &u.Format, &u.SpecVersion, &u.Document, &u.Serial, &tools, &u.SHA256,
+		if err := rows.Scan(&at, &u.UploadedBy, &u.TokenID, &u.Format, &u.SpecVersion, &u.Document, &u.Serial, &tools, &u.SHA256,
 			&u.Bytes, &u.Components, &u.Matched, &u.Added, &u.Removed, &rank); err != nil {
 			return nil, fmt.Errorf("asset uploads: %w", err)
 		}

@@ -196,7 +196,7 @@ func TestCustomerTokens(t *testing.T) {
 	if err != nil || tok.Role != auth.RoleViewer || tok.Customer != acme.ID {
 		t.Fatalf("CreateCustomerToken = %+v, %v", tok, err)
 	}
-	if p, err := st.Authenticate(ctx, secret); err != nil || p != (auth.Principal{Role: auth.RoleViewer, Customer: acme.ID}) {
+	if p, err := st.Authenticate(ctx, secret); err != nil || p != (auth.Principal{Role: auth.RoleViewer, Customer: acme.ID, TokenID: tok.ID, TokenName: "acme it"}) {
 		t.Errorf("Authenticate = %+v, %v", p, err)
 	}
 	if _, _, err := st.CreateCustomerToken(ctx, "x", "nope"); !errors.Is(err, ErrNotFound) {

@@ -244,6 +244,9 @@ var Schema = migrate.Set{Owner: "store", Table: "schema_version", Postgres: pgSt
 		expires_at BIGINT NOT NULL
 	);
 	CREATE INDEX sessions_revoked_expires ON sessions_revoked(expires_at)`,
+	// 17: the id of the API token that uploaded an SBOM (uploaded_by is
+	// its name), so an upload leads to the token to revoke.
+	`ALTER TABLE sbom_uploads ADD COLUMN token_id TEXT NOT NULL DEFAULT ''`,
 }}
 
 // SchemaVersion is the schema version this build writes: the number of steps.

@@ -486,7 +486,7 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err := st.Authenticate(ctx, secret); err != nil || p != (auth.Principal{Role: auth.RoleSupport}) {
+	if p, err := st.Authenticate(ctx, secret); err != nil || p != (auth.Principal{Role: auth.RoleSupport, TokenID: tok.ID, TokenName: "desk"}) {
 		t.Errorf("Authenticate = %+v, %v; want support", p, err)
 	}
 	if _, err := st.Authenticate(ctx, secret+"x"); !errors.Is(err, ErrUnauthorized) {

@@ -81,7 +81,8 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Principal
 		return auth.Principal{}, ErrUnauthorized
 	}
 	var p auth.Principal
-	err := s.r.QueryRowContext(ctx, `SELECT role, customer_id FROM tokens WHERE hash = ? AND revoked_at = 0`, HashSecret(secret)).Scan(&p.Role, &p.Customer)
+	err := s.r.QueryRowContext(ctx, `SELECT role, customer_id, id, name FROM tokens WHERE hash = ? AND revoked_at = 0`,
+		HashSecret(secret)).Scan(&p.Role, &p.Customer, &p.TokenID, &p.TokenName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Principal{}, ErrUnauthorized
 	}
