@@ -111,7 +111,7 @@ func TestCustomerCommands(t *testing.T) {
 	st, _ = store.Open(context.Background(), dir)
 	p, err := st.Authenticate(context.Background(), strings.TrimSpace(tok))
 	st.Close()
-	if err != nil || p != (auth.Principal{Role: auth.RoleViewer, Customer: id}) {
+	if err != nil || p.Role != auth.RoleViewer || p.Customer != id || p.TokenName != "acme it" {
 		t.Errorf("the limited token authenticates as %+v, %v", p, err)
 	}
 	if out, _, _ := cliRun(t, "token", "list", "--data-dir", dir); !strings.Contains(out, id) {
