@@ -36,6 +36,9 @@ type Principal struct {
 	// who or what uses it), for records of who did what; empty for a
 	// dashboard session.
 	TokenID, TokenName string
+	// CustomerName is that customer's name, for people to read (Customer
+	// alone decides what the principal may see).
+	CustomerName string
 }
 
 // Scoped reports whether p is limited to one customer.

@@ -111,11 +111,11 @@ func TestCustomerCommands(t *testing.T) {
 	st, _ = store.Open(context.Background(), dir)
 	p, err := st.Authenticate(context.Background(), strings.TrimSpace(tok))
 	st.Close()
-	if err != nil || p.Role != auth.RoleViewer || p.Customer != id || p.TokenName != "acme it" {
+	if err != nil || p.Role != auth.RoleViewer || p.Customer != id || p.TokenName != "acme it" || p.CustomerName != "Acme GmbH" {
 		t.Errorf("the limited token authenticates as %+v, %v", p, err)
 	}
-	if out, _, _ := cliRun(t, "token", "list", "--data-dir", dir); !strings.Contains(out, id) {
-		t.Errorf("token list does not show the customer:\n%s", out)
+	if out, _, _ := cliRun(t, "token", "list", "--data-dir", dir); !strings.Contains(out, "Acme GmbH ("+id+")") {
+		t.Errorf("token list does not show the customer by name and id:\n%s", out)
 	}
 	if _, _, err := cliRun(t, "token", "create", "--data-dir", dir, "--role", "viewer", "--customer", "nobody"); err == nil {
 		t.Error("token for an unknown customer was created")

@@ -82,7 +82,10 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 				rev = t.RevokedAt.Format("2006-01-02 15:04")
 			}
 			if t.Customer != "" {
-				cust = t.Customer
+				cust = t.CustomerName + " (" + t.Customer + ")"
+				if t.CustomerName == "" { // the customer was deleted (its tokens were revoked then)
+					cust = t.Customer
+				}
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, cust, t.CreatedAt.Format("2006-01-02 15:04"), rev, t.Name)
 		}

@@ -196,7 +196,7 @@ func TestCustomerTokens(t *testing.T) {
 	if err != nil || tok.Role != auth.RoleViewer || tok.Customer != acme.ID {
 		t.Fatalf("CreateCustomerToken = %+v, %v", tok, err)
 	}
-	if p, err := st.Authenticate(ctx, secret); err != nil || p != (auth.Principal{Role: auth.RoleViewer, Customer: acme.ID, TokenID: tok.ID, TokenName: "acme it"}) {
+	if p, err := st.Authenticate(ctx, secret); err != nil || p != (auth.Principal{Role: auth.RoleViewer, Customer: acme.ID, TokenID: tok.ID, TokenName: "acme it", CustomerName: "Acme"}) {
 		t.Errorf("Authenticate = %+v, %v", p, err)
 	}
 	if _, _, err := st.CreateCustomerToken(ctx, "x", "nope"); !errors.Is(err, ErrNotFound) {
@@ -206,8 +206,8 @@ func TestCustomerTokens(t *testing.T) {
 		t.Errorf("a support token limited to a customer: %v, want invalid", err)
 	}
 	ts, _ := st.ListTokens(ctx)
-	if len(ts) != 1 || ts[0].Customer != acme.ID {
-		t.Errorf("ListTokens = %+v", ts)
+	if len(ts) != 1 || ts[0].Customer != acme.ID || ts[0].CustomerName != "Acme" {
+		t.Errorf("ListTokens = %+v, want the customer's id and name", ts)
 	}
 }
 

@@ -21,7 +21,9 @@ type Token struct {
 	Role string `json:"role"`
 	Name string `json:"name,omitempty"`
 	// Customer is the id of the customer a viewer token is limited to ("" for none).
-	Customer  string    `json:"customer,omitempty"`
+	Customer string `json:"customer,omitempty"`
+	// CustomerName is that customer's name.
+	CustomerName string    `json:"customer_name,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 }
@@ -81,8 +83,9 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Principal
 		return auth.Principal{}, ErrUnauthorized
 	}
 	var p auth.Principal
-	err := s.r.QueryRowContext(ctx, `SELECT role, customer_id, id, name FROM tokens WHERE hash = ? AND revoked_at = 0`,
-		HashSecret(secret)).Scan(&p.Role, &p.Customer, &p.TokenID, &p.TokenName)
+	err := s.r.QueryRowContext(ctx, `SELECT t.role, t.customer_id, t.id, t.name, COALESCE(c.name, '') FROM tokens t
+		LEFT JOIN customers c ON c.id = t.customer_id WHERE t.hash = ? AND t.revoked_at = 0`,
+		HashSecret(secret)).Scan(&p.Role, &p.Customer, &p.TokenID, &p.TokenName, &p.CustomerName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Principal{}, ErrUnauthorized
 	}
@@ -94,7 +97,8 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Principal
 
 // ListTokens lists every token, oldest first.
 func (s *Store) ListTokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, role, name, customer_id, created_at, revoked_at FROM tokens ORDER BY created_at, id`)
+	rows, err := s.r.QueryContext(ctx, `SELECT t.id, t.role, t.name, t.customer_id, COALESCE(c.name, ''), t.created_at, t.revoked_at
+		FROM tokens t LEFT JOIN customers c ON c.id = t.customer_id ORDER BY t.created_at, t.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -103,7 +107,7 @@ func (s *Store) ListTokens(ctx context.Context) ([]Token, error) {
 	for rows.Next() {
 		var t Token
 		var created, revoked int64
-		if err := rows.Scan(&t.ID, &t.Role, &t.Name, &t.Customer, &created, &revoked); err != nil {
+		if err := rows.Scan(&t.ID, &t.Role, &t.Name, &t.Customer, &t.CustomerName, &created, &revoked); err != nil {
 			return nil, fmt.Errorf("list tokens: %w", err)
 		}
 		t.CreatedAt = time.Unix(created, 0).UTC()

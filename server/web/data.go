@@ -162,7 +162,9 @@ type Settings interface {
 	// Tokens returns every API token (never the secret), newest first.
 	Tokens(ctx context.Context) ([]Token, error)
 	// CreateToken creates a token and returns its secret, shown only once.
-	CreateToken(ctx context.Context, role, name string) (secret string, t Token, err error)
+	// A customer id limits a viewer token to that customer's hosts ("" for
+	// none); an unknown customer is a fault.Invalid error naming "customer".
+	CreateToken(ctx context.Context, role, name, customer string) (secret string, t Token, err error)
 	// RevokeToken revokes a token by id; unknown ids yield a fault.NotFound error.
 	RevokeToken(ctx context.Context, id string) error
 	// EnrollSecrets lists the enroll secrets agents may use (never the secret).
@@ -398,7 +400,8 @@ type Token struct {
 	ID       string
 	Name     string
 	Role     string
-	Customer string // the customer a viewer token is limited to ("" for none)
+	Customer     string // the id of the customer a viewer token is limited to ("" for none)
+	CustomerName string // that customer's name
 	Created  time.Time
 	LastUsed time.Time // zero when never used
 }

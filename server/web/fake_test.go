@@ -288,7 +288,7 @@ func (f *fake) Authenticate(_ context.Context, token string) (auth.Principal, er
 	if !ok {
 		return auth.Principal{}, fmt.Errorf("token: %w", errUnauthorized)
 	}
-	return auth.Principal{Role: t.Role, Customer: t.Customer}, nil
+	return auth.Principal{Role: t.Role, Customer: t.Customer, CustomerName: t.CustomerName}, nil
 }
 
 // addCustomerToken registers a viewer token limited to a customer.
@@ -297,7 +297,7 @@ func (f *fake) addCustomerToken(name, customer string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.tokens[secret]
-	t.Customer = customer
+	t.Customer, t.CustomerName = customer, f.custs[customer].Name
 	f.tokens[secret] = t
 	return secret
 }
@@ -874,11 +874,24 @@ func (f *fake) Tokens(context.Context) ([]Token, error) {
 	return out, nil
 }
 
-func (f *fake) CreateToken(_ context.Context, role, name string) (string, Token, error) {
+func (f *fake) CreateToken(_ context.Context, role, name, customer string) (string, Token, error) {
+	var cname string
+	if customer != "" {
+		f.mu.Lock()
+		c, ok := f.custs[customer]
+		f.mu.Unlock()
+		if !ok {
+			return "", Token{}, fault.Invalidf("customer", "No such customer (it may have been deleted).")
+		}
+		cname = c.Name
+	}
 	s := f.addToken(role, name)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return s, f.tokens[s], nil
+	t := f.tokens[s]
+	t.Customer, t.CustomerName = customer, cname
+	f.tokens[s] = t
+	return s, t, nil
 }
 
 func (f *fake) RevokeToken(_ context.Context, id string) error {

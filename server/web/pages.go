@@ -526,6 +526,10 @@ type settingsView struct {
 	Revoked    bool
 	FieldErr   map[string]string
 	Name, Role string
+	// Customers are offered to limit a viewer token to; Customer is the
+	// chosen one's id.
+	Customers []api.Customer
+	Customer  string
 }
 
 func (u *UI) settings(w http.ResponseWriter, r *http.Request, s *session) {
@@ -548,6 +552,10 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, co
 			u.fail(w, r, s, err)
 			return
 		}
+		if v.Customers, err = u.cfg.Customers.Customers(ctx); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
 		if v.Secrets, err = u.cfg.Settings.EnrollSecrets(ctx); err != nil {
 			u.fail(w, r, s, err)
 			return
@@ -557,9 +565,12 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, co
 }
 
 func (u *UI) createToken(w http.ResponseWriter, r *http.Request, s *session) {
-	v := &settingsView{FieldErr: map[string]string{}, Name: strings.TrimSpace(r.PostForm.Get("name")), Role: r.PostForm.Get("role")}
+	v := &settingsView{FieldErr: map[string]string{}, Name: strings.TrimSpace(r.PostForm.Get("name")), Role: r.PostForm.Get("role"),
+		Customer: strings.TrimSpace(r.PostForm.Get("customer"))}
 	if !slices.Contains([]string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer, auth.RoleCI}, v.Role) {
 		v.FieldErr["role"] = "Choose admin, support or viewer, or ci for a build pipeline that only uploads SBOMs."
+	} else if v.Customer != "" && !auth.CanScope(v.Role) {
+		v.FieldErr["customer"] = "Only viewer tokens can be limited to one customer (its own IT team): choose the viewer role, or no customer."
 	}
 	if v.Name == "" {
 		v.FieldErr["name"] = "Name the token after who or what uses it."
@@ -570,13 +581,18 @@ func (u *UI) createToken(w http.ResponseWriter, r *http.Request, s *session) {
 		u.showSettings(w, r, s, http.StatusBadRequest, v)
 		return
 	}
-	secret, t, err := u.cfg.Settings.CreateToken(r.Context(), v.Role, v.Name)
+	secret, t, err := u.cfg.Settings.CreateToken(r.Context(), v.Role, v.Name, v.Customer)
+	if fe, ok := fault.As(err); ok && fe.Code == fault.Invalid && fe.Field != "" {
+		v.FieldErr[fe.Field] = fe.Msg
+		u.showSettings(w, r, s, http.StatusBadRequest, v)
+		return
+	}
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	u.log.Info("token created", "id", t.ID, "role", t.Role, "by", s.Role)
-	v.NewToken, v.NewTokenOf, v.Name, v.Role = secret, t, "", ""
+	u.log.Info("token created", "id", t.ID, "role", t.Role, "customer", t.Customer, "by", s.Role)
+	v.NewToken, v.NewTokenOf, v.Name, v.Role, v.Customer = secret, t, "", "", ""
 	u.showSettings(w, r, s, http.StatusOK, v)
 }
 

@@ -40,8 +40,9 @@ type session struct {
 	Expires int64  `json:"e"` // unix seconds
 	// Role and Customer are filled by Authenticate on each request:
 	// Customer is set for a token limited to one customer.
-	Role     string `json:"-"`
-	Customer string `json:"-"`
+	Role         string `json:"-"`
+	Customer     string `json:"-"`
+	CustomerName string `json:"-"` // the customer's name, for the page header
 }
 
 // principal is who the session speaks for.
@@ -219,7 +220,7 @@ func (u *UI) current(r *http.Request) *session {
 		}
 		return nil
 	}
-	s.Role, s.Customer = p.Role, p.Customer
+	s.Role, s.Customer, s.CustomerName = p.Role, p.Customer, p.CustomerName
 	return s
 }
 

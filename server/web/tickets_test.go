@@ -189,7 +189,7 @@ func TestScopedViewerDashboard(t *testing.T) {
 			t.Errorf("hosts page shows %s, another customer's host", r[2])
 		}
 	}
-	if !strings.Contains(body, "viewer · one customer") || strings.Contains(body, `href="/settings"`) || strings.Contains(body, `href="/notifications"`) {
+	if !strings.Contains(body, "viewer · Webshop AG") || strings.Contains(body, `href="/settings"`) || strings.Contains(body, `href="/notifications"`) {
 		t.Error("the navigation of a limited session offers pages it cannot open")
 	}
 	for path, want := range map[string]int{
@@ -227,4 +227,54 @@ func newBrowserWith(t *testing.T, e *testEnv, token string) *webtest.Browser {
 	b := webtest.NewBrowser(t, e.srv.URL)
 	b.Login(token)
 	return b
+}
+
+// TestTokenForCustomer: an admin creates, on the settings page, a viewer
+// token limited to one customer (the customer's own IT team); the token
+// list and the limited session name the customer; a limit on another role
+// or an unknown customer is refused next to the field, creating nothing.
+func TestTokenForCustomer(t *testing.T) {
+	e := newEnv(t, 40)
+	b := e.as(t, auth.RoleAdmin)
+	csrf := b.CSRF("/settings")
+	if _, body := b.Get("/settings"); !strings.Contains(body, `<option value="c-web">Webshop AG</option>`) {
+		t.Fatal("the token form does not offer the customers")
+	}
+	before, _ := e.f.Tokens(t.Context())
+	for _, tc := range []struct {
+		name, role, customer, text string
+	}{
+		{"support limited", auth.RoleSupport, "c-web", "Only viewer tokens can be limited"},
+		{"admin limited", auth.RoleAdmin, "c-web", "Only viewer tokens can be limited"},
+		{"unknown customer", auth.RoleViewer, "c-nope", "No such customer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"x"}, "role": {tc.role}, "customer": {tc.customer}})
+			if resp.StatusCode != 400 || !strings.Contains(body, tc.text) || !strings.Contains(body, `id="t-customer" name="customer" aria-invalid="true"`) {
+				t.Errorf("create %s token for %s = %d, want 400 with %q next to the customer field", tc.role, tc.customer, resp.StatusCode, tc.text)
+			}
+		})
+	}
+	if after, _ := e.f.Tokens(t.Context()); len(after) != len(before) {
+		t.Fatalf("refused tokens were created: %d → %d", len(before), len(after))
+	}
+	resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"webshop it"}, "role": {auth.RoleViewer}, "customer": {"c-web"}})
+	m := regexp.MustCompile(`id="newtoken" class="secret" readonly value="([^"]+)"`).FindStringSubmatch(body)
+	if resp.StatusCode != 200 || m == nil || !strings.Contains(body, "(viewer, limited to Webshop AG)") {
+		t.Fatalf("create a limited viewer token = %d", resp.StatusCode)
+	}
+	if _, body := b.Get("/settings"); !strings.Contains(body, "viewer · Webshop AG only") {
+		t.Error("the token list does not name the token's customer")
+	}
+	it := newBrowserWith(t, e, m[1])
+	if _, body := it.Get("/"); !strings.Contains(body, "viewer · Webshop AG") {
+		t.Error("the limited session does not say whose hosts it sees")
+	}
+	code, body := it.Get("/hosts?per=200")
+	if n := strings.Count(body, `<th scope="row"><a href="/hosts/`); code != 200 || n != 10 || strings.Contains(body, "db-0002") {
+		t.Errorf("the new limited token's hosts page = %d with %d hosts, want Webshop AG's 10", code, n)
+	}
+	if code, _ := it.Get("/eligibility"); code != 403 {
+		t.Errorf("the new limited token opens the ticket check: %d", code)
+	}
 }

@@ -49,6 +49,7 @@ type Store interface {
 	ProductVersions(ctx context.Context, sc store.Scope, product string) ([]api.ProductVersion, error)
 	ListTokens(ctx context.Context) ([]store.Token, error)
 	CreateToken(ctx context.Context, role, name string) (store.Token, string, error)
+	CreateCustomerToken(ctx context.Context, name, customer string) (store.Token, string, error)
 	RevokeToken(ctx context.Context, id string) error
 	RevokeSession(ctx context.Context, id string, expires time.Time) error
 	SessionRevoked(ctx context.Context, id string) (bool, error)
@@ -728,20 +729,44 @@ func (b *Backend) Tokens(ctx context.Context) ([]web.Token, error) {
 	var out []web.Token
 	for _, t := range ts {
 		if t.RevokedAt.IsZero() {
-			out = append(out, web.Token{ID: t.ID, Name: t.Name, Role: t.Role, Customer: t.Customer, Created: t.CreatedAt})
+			out = append(out, web.Token{ID: t.ID, Name: t.Name, Role: t.Role, Customer: t.Customer, CustomerName: t.CustomerName, Created: t.CreatedAt})
 		}
 	}
 	slices.Reverse(out) // newest first
 	return out, nil
 }
 
-// CreateToken implements Settings.
-func (b *Backend) CreateToken(ctx context.Context, role, name string) (string, web.Token, error) {
-	t, secret, err := b.Store.CreateToken(ctx, role, name)
+// CreateToken implements Settings: with a customer id, a viewer token
+// limited to that customer's hosts.
+func (b *Backend) CreateToken(ctx context.Context, role, name, customer string) (string, web.Token, error) {
+	var (
+		t      store.Token
+		secret string
+		err    error
+		cname  string
+	)
+	if customer == "" {
+		t, secret, err = b.Store.CreateToken(ctx, role, name)
+	} else {
+		if role != auth.RoleViewer {
+			return "", web.Token{}, inputError("customer", "Only viewer tokens can be limited to one customer.")
+		}
+		c, cerr := b.Domain.Customer(ctx, customer)
+		if fault.Is(cerr, fault.NotFound) {
+			return "", web.Token{}, inputError("customer", "No such customer (it may have been deleted).")
+		} else if cerr != nil {
+			return "", web.Token{}, cerr
+		}
+		cname = c.Name
+		t, secret, err = b.Store.CreateCustomerToken(ctx, name, c.ID)
+		if fault.Is(err, fault.NotFound) { // deleted meanwhile
+			return "", web.Token{}, inputError("customer", "No such customer (it may have been deleted).")
+		}
+	}
 	if err != nil {
 		return "", web.Token{}, err
 	}
-	return secret, web.Token{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.CreatedAt}, nil
+	return secret, web.Token{ID: t.ID, Name: t.Name, Role: t.Role, Customer: t.Customer, CustomerName: cname, Created: t.CreatedAt}, nil
 }
 
 // RevokeToken implements Settings.

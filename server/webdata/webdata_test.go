@@ -577,3 +577,111 @@ func TestNotificationsPageHidesAddressesFromViewers(t *testing.T) {
 		}
 	}
 }
+
+// TestScopedDashboardRealStore: over the real store, an admin creates on
+// the settings page a viewer token limited to Acme; the session it opens
+// shows Acme's hosts and asset on every page it may open (the overview,
+// host search and filters, host and asset pages, products and product
+// pages) and nothing of Globex's or of hosts of no customer, and every
+// other page refuses it.
+func TestScopedDashboardRealStore(t *testing.T) {
+	e := newRealEnv(t, 12) // web-0000, db-0001, app-0002, ...: hosts of no customer
+	ctx := t.Context()
+	cat := e.cats.Current()
+	spec := func(name string) api.CustomerSpec {
+		return api.CustomerSpec{Name: name, Tier: "standard", ContractStart: "2020-01-01", ContractEnd: "2099-12-31"}
+	}
+	acme, err := e.b.CreateCustomer(ctx, spec("Acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	globex, err := e.b.CreateCustomer(ctx, spec("Globex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(customer, install, hostname, product, version string) string {
+		info := api.HostInfo{InstallID: install, Hostname: hostname, OSName: "Debian GNU/Linux 12 (bookworm)", OSID: "debian", OSVersion: "12"}
+		_, key, err := e.st.EnrollCustomer(ctx, info, customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := e.st.HostByNodeKey(ctx, key)
+		v := cat.Evaluate(product, version, e.now, catalog.DefaultPolicy())
+		if _, err := e.st.ApplyReport(ctx, store.ReportInput{Host: ref, Report: api.Report{ReportID: "r1", Kind: api.ReportFull, Host: info, InventoryHash: "h"},
+			Items:    []store.MatchedItem{{Item: api.Item{Source: "dpkg", Name: product, Version: version + "-1"}, Match: store.Match{Product: product, Version: version, Rule: "test"}}},
+			Verdicts: []store.Verdict{{Installed: version + "-1", V: v}}, CatalogVersion: cat.Info().Version, AsOf: e.now.Format(time.DateOnly)}); err != nil {
+			t.Fatal(err)
+		}
+		return ref.UID
+	}
+	ownHost := report(acme.ID, "acme-1", "acme-1.corp.example", "python", "3.8.10")
+	otherHost := report(globex.ID, "globex-1", "globex-1.corp.example", "ruby", "2.7.8")
+	asset := func(customer, name string) string {
+		v := cat.Evaluate("erlang", "24.3", e.now, catalog.DefaultPolicy())
+		res, err := e.st.ApplyAsset(ctx, store.AssetInput{Name: name, Customer: customer, Info: api.HostInfo{OSID: "debian", OSVersion: "12"},
+			Items:    []store.MatchedItem{{Item: api.Item{Source: "sbom", Name: "erlang", Version: "24.3"}, Match: store.Match{Product: "erlang", Version: "24.3", Rule: "test"}}},
+			Verdicts: []store.Verdict{{Installed: "24.3", V: v}}, CatalogVersion: cat.Info().Version, AsOf: e.now.Format(time.DateOnly)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Ref.UID
+	}
+	ownAsset := asset(acme.ID, "registry.example/acme-shop:1")
+	otherAsset := asset(globex.ID, "registry.example/globex-crm:1")
+
+	admin := e.as(t, auth.RoleAdmin)
+	resp, body := admin.Post("/settings/tokens", url.Values{"csrf": {admin.CSRF("/settings")}, "name": {"acme it"}, "role": {auth.RoleViewer}, "customer": {acme.ID}})
+	m := regexp.MustCompile(`id="newtoken" class="secret" readonly value="([^"]+)"`).FindStringSubmatch(body)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("create Acme's token on the settings page = %d", resp.StatusCode)
+	}
+	if _, body := admin.Get("/settings"); !strings.Contains(body, "viewer · Acme only") {
+		t.Error("the settings page does not name the token's customer")
+	}
+	it := webtest.NewBrowser(t, e.srv.URL)
+	it.Login(m[1])
+
+	forbidden := []string{"globex", otherHost, otherAsset, "web-0000", "db-0001", "app-0002", "ruby", "Ruby"}
+	for path, want := range map[string]int{
+		"/":                   200,
+		"/hosts":              200,
+		"/hosts?per=200":      200,
+		"/hosts?q=globex":     200,
+		"/hosts?q=0000":       200,
+		"/hosts?kind=asset":   200,
+		"/hosts?product=ruby": 200,
+		"/hosts?status=eol":   200,
+		"/hosts?os=Debian+GNU%2FLinux+13+%28trixie%29": 200,
+		"/hosts/" + ownHost:                            200,
+		"/hosts/" + ownAsset:                           200,
+		"/hosts/" + otherHost:                          404,
+		"/hosts/" + otherAsset:                         404,
+		"/products":                                    200,
+		"/products/python":                             200,
+		"/products/nginx":                              200,
+		"/products/erlang":                             200,
+		"/eligibility":                                 403,
+		"/eligibility?host=globex-1.corp.example&product=ruby&severity=1": 403,
+		"/customers":     403,
+		"/notifications": 403,
+		"/settings":      403,
+	} {
+		code, body := it.Get(path)
+		if code != want {
+			t.Errorf("GET %s as Acme's viewer = %d, want %d", path, code, want)
+		}
+		low := strings.ToLower(body)
+		for _, f := range forbidden {
+			if strings.Contains(low, strings.ToLower(f)) && !(strings.Contains(path, "globex") && f == "globex") {
+				t.Errorf("GET %s as Acme's viewer shows %q", path, f)
+			}
+		}
+	}
+	_, body = it.Get("/hosts?per=200")
+	if n := strings.Count(body, `<th scope="row"><a href="/hosts/`); n != 2 || !strings.Contains(body, "acme-1.corp.example") || !strings.Contains(body, "registry.example/acme-shop:1") {
+		t.Errorf("Acme's hosts page lists %d rows, want its host and its asset", n)
+	}
+	if _, body := it.Get("/"); !strings.Contains(body, "viewer · Acme") {
+		t.Error("the limited session does not name its customer")
+	}
+}
