@@ -278,6 +278,9 @@ type HostDetail struct {
 	// Pending is a request to enroll the host's install id again without
 	// its node key, waiting for an admin; nil when there is none.
 	Pending *api.PendingEnrollment
+	// CustomerID and Customer (its name) are the customer the host or
+	// asset belongs to; empty for none.
+	CustomerID, Customer string
 }
 
 // InstallVerdict is one matched product on a host.

@@ -472,7 +472,11 @@ func (f *fake) Host(_ context.Context, id string) (HostDetail, error) {
 	if h == nil {
 		return HostDetail{}, fmt.Errorf("host %q: %w", id, errNotFound)
 	}
-	return h.d, nil
+	d := h.d
+	if d.CustomerID = fakeCustomerOf(h); d.CustomerID != "" {
+		d.Customer = fakeCustomers()[d.CustomerID].Name
+	}
+	return d, nil
 }
 
 func (f *fake) Inventory(_ context.Context, id string, offset, limit int) ([]api.Item, int, error) {

@@ -32,6 +32,7 @@ type ticketView struct {
 	A          api.TicketCheck
 	StartsNow  bool
 	Starts     string // when work starts, for people: local time and UTC
+	AskedAt    string // the ticket's moment, for people: local time and UTC
 	TierLabel  string
 	SevName    string
 	FieldErr   map[string]string
@@ -116,6 +117,7 @@ func (u *UI) ticketCheck(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	v.Starts = localAndUTC(a.WorkStarts, zone)
+	v.AskedAt = localAndUTC(a.At, zone)
 	if a.Severity >= 1 && a.Severity <= len(contract.Severities) {
 		v.SevName = contract.Severities[a.Severity-1].Name
 	}
@@ -131,7 +133,7 @@ func localAndUTC(t time.Time, zone string) string {
 	}
 	l := t.In(loc)
 	utc := t.UTC().Format("15:04 UTC")
-	if l.YearDay() != t.UTC().YearDay() {
+	if l.Format(time.DateOnly) != t.UTC().Format(time.DateOnly) { // another day in UTC: say which
 		utc = t.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	return l.Format("Monday 2006-01-02 15:04") + " " + zone + " (" + utc + ")"

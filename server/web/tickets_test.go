@@ -25,7 +25,8 @@ func TestTicketCheckPage(t *testing.T) {
 		not   []string
 	}{
 		{"premium sev1 on a saturday night", url.Values{"customer": {"Webshop AG"}, "product": {"python"}, "version": {"3.13.7"}, "severity": {"1"}, "at": {sat}},
-			200, []string{"✔</span> ACCEPT", `<strong id="work-starts">now</strong>`, `<dd id="phone-now">yes</dd>`, "covered 24x7", "Webshop AG — Premium contract"},
+			200, []string{"✔</span> ACCEPT", `<strong id="work-starts">now</strong>`, `<dd id="phone-now">yes</dd>`, "covered 24x7", "Webshop AG — Premium contract",
+				`<dd id="asked-at">Saturday 2025-09-13 23:00 Europe/Berlin (21:00 UTC)</dd>`},
 			[]string{"REFUSE"}},
 		{"premium sev2 waits for monday", url.Values{"customer": {"Webshop AG"}, "product": {"python"}, "version": {"3.13.7"}, "severity": {"2"}, "at": {sat}},
 			200, []string{"ACCEPT", "Monday 2025-09-15 09:00 Europe/Berlin (07:00 UTC)", `<dd id="phone-now">no</dd>`, "business hours only"},
@@ -276,5 +277,23 @@ func TestTokenForCustomer(t *testing.T) {
 	}
 	if code, _ := it.Get("/eligibility"); code != 403 {
 		t.Errorf("the new limited token opens the ticket check: %d", code)
+	}
+}
+
+// TestHostPageCustomer: a host's page says whose it is (a link to the
+// customer for admins, the name for others, "none" for a host of no
+// customer).
+func TestHostPageCustomer(t *testing.T) {
+	e := newEnv(t, 5)
+	for _, tc := range []struct {
+		role, host, want string
+	}{
+		{auth.RoleAdmin, "h00001", `<dd id="customer"><a href="/customers/c-web">Webshop AG</a></dd>`},
+		{auth.RoleSupport, "h00001", `<dd id="customer">Webshop AG</dd>`},
+		{auth.RoleViewer, "h00003", `<dd id="customer">none</dd>`},
+	} {
+		if code, body := e.as(t, tc.role).Get("/hosts/" + tc.host); code != 200 || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: GET /hosts/%s = %d, want %s", tc.role, tc.host, code, tc.want)
+		}
 	}
 }

@@ -365,7 +365,8 @@ func (fv *fleetView) Host(ctx context.Context, id string) (web.HostDetail, error
 		return web.HostDetail{}, err
 	}
 	h := web.HostDetail{ID: d.ID, Kind: d.Kind, Labels: d.Labels, Uploads: d.Uploads, Info: d.Info, FirstSeen: d.EnrolledAt,
-		LastSeen: d.LastCheckinAt, Status: d.Status, Items: d.Items, Errors: d.Errors, Revoked: d.Revoked, Pending: d.PendingEnrollment}
+		LastSeen: d.LastCheckinAt, Status: d.Status, Items: d.Items, Errors: d.Errors, Revoked: d.Revoked, Pending: d.PendingEnrollment,
+		CustomerID: d.CustomerID, Customer: d.Customer}
 	if h.Info.Hostname == "" {
 		h.Info.Hostname = d.Hostname
 	}

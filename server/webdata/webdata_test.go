@@ -684,4 +684,10 @@ func TestScopedDashboardRealStore(t *testing.T) {
 	if _, body := it.Get("/"); !strings.Contains(body, "viewer · Acme") {
 		t.Error("the limited session does not name its customer")
 	}
+	if _, body := it.Get("/hosts/" + ownHost); !strings.Contains(body, `<dd id="customer">Acme</dd>`) {
+		t.Error("Acme's host page does not name its customer")
+	}
+	if _, body := admin.Get("/hosts/" + otherAsset); !strings.Contains(body, `<dd id="customer"><a href="/customers/`+globex.ID+`">Globex</a></dd>`) {
+		t.Error("Globex's asset page does not name its customer to the admin")
+	}
 }
