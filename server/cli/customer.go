@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
@@ -234,6 +236,9 @@ func runCustomer(ctx context.Context, args []string, stdio Stdio) error {
 		printCustomers(stdio.Err, []api.Customer{c})
 	case "delete":
 		c, n, err := svc.DeleteCustomer(ctx, ref, *force)
+		if fe, ok := fault.As(err); ok && fe.Code == fault.Conflict && fe.Field == "force" {
+			return fmt.Errorf("customer delete: customer %s has %d host(s): add --force to detach them (they become hosts of no customer)", c.Name, c.Hosts)
+		}
 		if err != nil {
 			return fmt.Errorf("customer delete: %w", err)
 		}
@@ -329,11 +334,20 @@ func printTicket(w io.Writer, a api.TicketCheck) {
 		who += ")"
 	}
 	fmt.Fprintf(w, "%s: severity %d ticket for %s %s, %s\n", verdict, a.Severity, a.Eligibility.Product, a.Eligibility.Version, who)
-	starts := a.WorkStarts.Format("2006-01-02 15:04 UTC")
-	if a.WorkStarts.Equal(a.At) {
-		starts = "now (" + starts + ")"
+	starts := a.WorkStarts.UTC().Format("2006-01-02 15:04 UTC")
+	if a.Customer != nil {
+		if loc, err := time.LoadLocation(a.Customer.Timezone); err == nil && loc != time.UTC {
+			starts = a.WorkStarts.In(loc).Format("Monday 2006-01-02 15:04 ") + a.Customer.Timezone + " (" + starts + ")"
+		}
 	}
-	fmt.Fprintf(w, "  work starts: %s\n", starts)
+	if a.WorkStarts.Equal(a.At) {
+		starts = "now (" + a.WorkStarts.UTC().Format("2006-01-02 15:04 UTC") + ")"
+	}
+	label := "work starts:"
+	if !a.Accept {
+		label = "work would start:" // once the reasons are resolved
+	}
+	fmt.Fprintf(w, "  %-12s %s\n", label, starts)
 	phone := "no"
 	if a.PhoneNow {
 		phone = "yes"

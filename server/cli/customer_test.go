@@ -97,6 +97,11 @@ func TestCustomerCommands(t *testing.T) {
 		t.Errorf("ticket check = %v\n%s", err, out)
 	}
 	out, _, err = cliRun(t, "ticket", "check", "--data-dir", dir, "--customer", "Acme GmbH", "--product", "python", "--version", "2.7.18",
+		"--severity", "3", "--at", "2026-03-07T22:00:00Z")
+	if err != nil || !strings.HasPrefix(out, "REFUSE: severity 3") || !strings.Contains(out, "work would start: Monday 2026-03-09 08:00 Europe/Berlin (2026-03-09 07:00 UTC)") {
+		t.Errorf("ticket check (eol version, Saturday) = %v\n%s", err, out)
+	}
+	out, _, err = cliRun(t, "ticket", "check", "--data-dir", dir, "--customer", "Acme GmbH", "--product", "python", "--version", "2.7.18",
 		"--severity", "3", "--at", "2026-03-07T22:00:00Z", "--json")
 	var a api.TicketCheck
 	if err != nil || json.Unmarshal([]byte(out), &a) != nil || a.Accept || a.WorkStarts.Format("2006-01-02T15:04") != "2026-03-09T07:00" {
@@ -125,7 +130,7 @@ func TestCustomerCommands(t *testing.T) {
 	st, _ = store.Open(context.Background(), dir)
 	st.EnrollCustomer(context.Background(), api.HostInfo{InstallID: "i", Hostname: "h"}, id)
 	st.Close()
-	if _, _, err := cliRun(t, "customer", "delete", "acme gmbh", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "force") {
+	if _, _, err := cliRun(t, "customer", "delete", "acme gmbh", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "add --force to detach them") {
 		t.Errorf("delete with hosts: %v", err)
 	}
 	if _, stderr, err := cliRun(t, "customer", "delete", "acme gmbh", "--data-dir", dir, "--force"); err != nil || !strings.Contains(stderr, "1 host(s) detached") {

@@ -24,8 +24,8 @@ type Token struct {
 	Customer string `json:"customer,omitempty"`
 	// CustomerName is that customer's name.
 	CustomerName string    `json:"customer_name,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	CreatedAt    time.Time `json:"created_at"`
+	RevokedAt    time.Time `json:"revoked_at,omitzero"`
 }
 
 // CreateToken creates a token with a role and returns the secret once; only

@@ -400,13 +400,13 @@ type PublishResult struct {
 
 // Token is an API token, without its secret.
 type Token struct {
-	ID       string
-	Name     string
-	Role     string
+	ID           string
+	Name         string
+	Role         string
 	Customer     string // the id of the customer a viewer token is limited to ("" for none)
 	CustomerName string // that customer's name
-	Created  time.Time
-	LastUsed time.Time // zero when never used
+	Created      time.Time
+	LastUsed     time.Time // zero when never used
 }
 
 // EnrollSecret is an enroll secret, without the secret itself.
