@@ -121,7 +121,12 @@ func TestAssetCustomer(t *testing.T) {
 		t.Fatalf("Acme's asset in Acme's scope: %+v, %v", d.Host, err)
 	}
 	if c, _ := st.Customer(ctx, acme.ID); c.Hosts != 1 {
-		t.Errorf("Acme counts %d hosts and assets, want 1", c.Hosts)
+		t.Errorf("Acme counts %d hosts and assets, want 1 (its asset)", c.Hosts)
+	}
+	enrollFor(t, st, "i-acme", "acme-1", acme.ID)
+	enroll(t, st, "i-none", "none-1")
+	if per, err := st.HostsPerCustomer(ctx); err != nil || len(per) != 2 || per[acme.ID] != 1 || per[""] != 1 {
+		t.Errorf("HostsPerCustomer = %v, %v; want one host of Acme's and one of no customer (assets not counted)", per, err)
 	}
 	bad := asset("registry.example/other:1", nil, item("python3.11", "3.11.2", "python"))
 	bad.Customer = "nobody"

@@ -780,6 +780,26 @@ func (s *Store) CountHosts(ctx context.Context) (int, error) {
 	return s.countKind(ctx, api.KindHost)
 }
 
+// HostsPerCustomer counts the hosts (not assets) of each customer by its
+// id; "" counts the hosts of no customer.
+func (s *Store) HostsPerCustomer(ctx context.Context) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT COALESCE(customer_id, ''), COUNT(*) FROM hosts WHERE kind = ? GROUP BY COALESCE(customer_id, '')`, api.KindHost)
+	if err != nil {
+		return nil, fmt.Errorf("hosts per customer: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("hosts per customer: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
 // CountAssets returns how many assets have been registered by SBOM.
 func (s *Store) CountAssets(ctx context.Context) (int, error) {
 	return s.countKind(ctx, api.KindAsset)

@@ -50,6 +50,7 @@ type Store interface {
 	ListTokens(ctx context.Context) ([]store.Token, error)
 	CreateToken(ctx context.Context, role, name string) (store.Token, string, error)
 	CreateCustomerToken(ctx context.Context, name, customer string) (store.Token, string, error)
+	HostsPerCustomer(ctx context.Context) (map[string]int, error)
 	RevokeToken(ctx context.Context, id string) error
 	RevokeSession(ctx context.Context, id string, expires time.Time) error
 	SessionRevoked(ctx context.Context, id string) (bool, error)
@@ -775,17 +776,29 @@ func (b *Backend) RevokeToken(ctx context.Context, id string) error {
 	return b.Store.RevokeToken(ctx, id)
 }
 
-// EnrollSecrets implements Settings: the server has one enroll secret, from
-// its configuration, stored only as a hash.
+// EnrollSecrets implements Settings: the server-wide secret from the
+// configuration (its hosts are those of no customer) and each customer's
+// own secret with the customer's hosts; all stored only as hashes.
 func (b *Backend) EnrollSecrets(ctx context.Context) ([]web.EnrollSecret, error) {
-	if !b.EnrollSecretSet {
-		return nil, nil
-	}
-	n, err := b.Store.CountHosts(ctx)
+	per, err := b.Store.HostsPerCustomer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return []web.EnrollSecret{{ID: "config", Name: "--enroll-secret (server configuration)", Hosts: n}}, nil
+	var out []web.EnrollSecret
+	if b.EnrollSecretSet {
+		out = append(out, web.EnrollSecret{ID: "config", Name: "--enroll-secret (server configuration): hosts of no customer", Hosts: per[""]})
+	}
+	if b.Domain == nil {
+		return out, nil
+	}
+	cs, err := b.Domain.Customers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		out = append(out, web.EnrollSecret{ID: "customer:" + c.ID, Name: "customer " + c.Name + "'s own secret", Created: c.CreatedAt, Hosts: per[c.ID]})
+	}
+	return out, nil
 }
 
 // CatalogDate is web.Config.CatalogDate: the day the catalog data in force

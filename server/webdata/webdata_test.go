@@ -635,8 +635,16 @@ func TestScopedDashboardRealStore(t *testing.T) {
 	if resp.StatusCode != 200 || m == nil {
 		t.Fatalf("create Acme's token on the settings page = %d", resp.StatusCode)
 	}
-	if _, body := admin.Get("/settings"); !strings.Contains(body, "viewer · Acme only") {
+	_, body = admin.Get("/settings")
+	if !strings.Contains(body, "viewer · Acme only") {
 		t.Error("the settings page does not name the token's customer")
+	}
+	// The enroll secrets: the server's enrolled the 12 hosts of no customer, Acme's its one.
+	for _, want := range []string{`--enroll-secret (server configuration): hosts of no customer</th><td>—</td><td class="n">12</td>`,
+		`customer Acme&#39;s own secret</th><td>` + acme.CreatedAt.UTC().Format(time.DateOnly) + `</td><td class="n">1</td>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the settings page's enroll secrets lack %s", want)
+		}
 	}
 	it := webtest.NewBrowser(t, e.srv.URL)
 	it.Login(m[1])
