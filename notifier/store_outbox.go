@@ -184,18 +184,21 @@ func (s *store) listOutbox(ctx context.Context, state string, p Page) ([]OutboxE
 // in its own WHERE, so two instances can never hold the same row; on
 // PostgreSQL the inner SELECT adds FOR UPDATE SKIP LOCKED, so servers
 // claiming at the same moment take different rows instead of queueing
-// behind each other. RETURNING (SQLite 3.35+, PostgreSQL) hands back
+// behind each other. The inner SELECT is a MATERIALIZED CTE, run once: as
+// a plain IN (SELECT ... LIMIT n) subquery PostgreSQL may run it again
+// for every row it updates, each run skipping the rows the statement has
+// just leased, and so lease every due row, not n. RETURNING (SQLite 3.35+, PostgreSQL) hands back
 // exactly the rows this claim took, and the token guards every later
 // update of them. A server that dies keeps its rows until their lease
 // passes; then any server claims them again.
 func (s *store) claimOutbox(ctx context.Context, owner, token string, now, until time.Time, limit int) ([]outboxRow, error) {
 	nowMs := now.UnixMilli()
-	q, err := s.w.QueryContext(ctx, `UPDATE notifier_outbox SET lease_owner = ?, lease_token = ?, lease_until = ?
-		WHERE id IN (SELECT id FROM notifier_outbox WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ?
-		             ORDER BY next_attempt, id LIMIT ?`+s.skipLocked()+`)
-		  AND state = 'pending' AND lease_until < ?
+	q, err := s.w.QueryContext(ctx, `WITH due AS MATERIALIZED (SELECT id FROM notifier_outbox
+		    WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ? ORDER BY next_attempt, id LIMIT ?`+s.skipLocked()+`)
+		UPDATE notifier_outbox SET lease_owner = ?, lease_token = ?, lease_until = ?
+		WHERE id IN (SELECT id FROM due) AND state = 'pending' AND lease_until < ?
 		RETURNING id, recipient, kind, grp, token, body_id, list_headers, message_id, attempts, created`,
-		owner, token, until.UnixMilli(), nowMs, nowMs, limit, nowMs)
+		nowMs, nowMs, limit, owner, token, until.UnixMilli(), nowMs)
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}

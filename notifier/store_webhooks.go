@@ -25,13 +25,14 @@ func (t *storeTx) insertWebhook(ctx context.Context, groupID, evID int64, url, p
 }
 
 // claimWebhooks leases up to limit deliveries due at now under token until
-// until (as claimOutbox does for mail).
+// until (as claimOutbox does for mail, in one batch of at most limit).
 func (s *store) claimWebhooks(ctx context.Context, token string, now, until time.Time, limit int) ([]delivery, error) {
 	nowMs := now.UnixMilli()
-	rows, err := s.w.QueryContext(ctx, `UPDATE notifier_webhooks SET lease_token = ?, lease_until = ?
-		WHERE id IN (SELECT id FROM notifier_webhooks WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ? ORDER BY next_attempt, id LIMIT ?`+s.skipLocked()+`)
-		  AND state = 'pending' AND lease_until < ?
-		RETURNING id, group_id, url, payload, attempts, created`, token, until.UnixMilli(), nowMs, nowMs, limit, nowMs)
+	rows, err := s.w.QueryContext(ctx, `WITH due AS MATERIALIZED (SELECT id FROM notifier_webhooks
+		    WHERE state = 'pending' AND next_attempt <= ? AND lease_until < ? ORDER BY next_attempt, id LIMIT ?`+s.skipLocked()+`)
+		UPDATE notifier_webhooks SET lease_token = ?, lease_until = ?
+		WHERE id IN (SELECT id FROM due) AND state = 'pending' AND lease_until < ?
+		RETURNING id, group_id, url, payload, attempts, created`, nowMs, nowMs, limit, token, until.UnixMilli(), nowMs)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhooks: %w", err)
 	}
