@@ -1,12 +1,14 @@
 package server
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/internal/httpjson"
+	"github.com/eolwatch/eolwatch/internal/intake"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/service"
 )
@@ -43,9 +45,11 @@ func checkSBOMType(ct string) error {
 // handleSBOM registers an asset from its SBOM, the request body as the
 // generator wrote it (CycloneDX or SPDX JSON, gzip accepted), or replaces
 // the asset's previous SBOM. The asset's name, labels and customer come
-// from the query: ?name=registry.example/app:1.4&label=team=payments&customer=Acme. The budget is
+// from the query: ?name=registry.example/app:1.4&label=team=payments&customer=Acme. The limits are
 // an agent report's (api.MaxReportBytes on the wire and decompressed,
-// api.MaxItems components).
+// api.MaxItems components), and it is charged to the same global budget of
+// report bytes in flight (--report-budget-mib): 503 with Retry-After when
+// that stays spent.
 func (s *Server) handleSBOM(w http.ResponseWriter, r *http.Request) error {
 	if err := checkSBOMType(r.Header.Get("Content-Type")); err != nil {
 		return err
@@ -72,9 +76,17 @@ func (s *Server) handleSBOM(w http.ResponseWriter, r *http.Request) error {
 	if by == "" {
 		by = "token " + p.TokenID
 	}
+	// The upload holds the agent reports' budget of bytes in flight while it
+	// is read and stored: its document's bytes after decompression and each
+	// component kept are charged as a report's are.
+	held := s.reportBudget.Reader(r.Context(), nil)
+	defer held.Close()
 	res, err := s.svc.IngestSBOM(r.Context(), service.SBOMInput{Name: q.Get("name"), Labels: labels, Customer: q.Get("customer"),
-		Body: http.MaxBytesReader(w, r.Body, api.MaxReportBytes), By: by, TokenID: p.TokenID})
+		Body: http.MaxBytesReader(w, r.Body, api.MaxReportBytes), By: by, TokenID: p.TokenID, Charge: held.Charge})
 	if err != nil {
+		if errors.Is(err, intake.ErrBusy) {
+			w.Header().Set("Retry-After", "30")
+		}
 		return err
 	}
 	code := http.StatusOK

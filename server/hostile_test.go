@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/eolwatch/eolwatch/agent"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
+	"github.com/eolwatch/eolwatch/server/service"
 )
 
 // itemBomb is a gzip report for install whose items array holds n copies
@@ -518,5 +521,75 @@ func TestDiskFullAnswers507AndNotReady(t *testing.T) {
 	}
 	if c := ready(); c != 200 {
 		t.Errorf("readyz once writes work again: %d, want 200", c)
+	}
+}
+
+// TestSBOMUploadUsesReportBudget: SBOM uploads are held to the agent
+// reports' budget rules (issue 15's "same budget rules as agent reports",
+// issue 13 item 1): an upload that finds the global budget spent waits,
+// then gets a 503 with Retry-After, and works once the budget comes back;
+// a gzip upload is charged what it inflates to, not its bytes on the wire,
+// so a small gzip body that inflates past the whole budget is refused.
+func TestSBOMUploadUsesReportBudget(t *testing.T) {
+	t.Run("spent budget", func(t *testing.T) {
+		e := newTestEnv(t)
+		e.s.setReportBudget(4<<20, 300*time.Millisecond)
+		hold := e.s.reportBudget.Reader(context.Background(), nil) // another upload holding the whole budget
+		if err := hold.Charge(4 << 20); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		resp, b := e.do(t, "POST", api.PathSBOMs+"?name=app", e.tokens[auth.RoleCI], strings.NewReader(imageV2), nil)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("upload while the budget is spent: %d (Retry-After %q) %s, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+		}
+		if waited := time.Since(start); waited < 250*time.Millisecond {
+			t.Errorf("refused after %v: the budget's wait is 300ms", waited)
+		}
+		hold.Close()
+		if resp, b := e.do(t, "POST", api.PathSBOMs+"?name=app", e.tokens[auth.RoleCI], strings.NewReader(imageV2), nil); resp.StatusCode != http.StatusCreated {
+			t.Errorf("upload once the budget came back: %d %s, want 201", resp.StatusCode, b)
+		}
+		if used := e.s.reportBudget.InUse(); used != 0 {
+			t.Errorf("budget in use after the upload finished: %d bytes", used)
+		}
+	})
+	t.Run("charged inflated", func(t *testing.T) {
+		// a 6 MiB document (one component and a long annotation) in a gzip body of a few KB
+		doc := strings.Replace(imageV2, `"components":[`, `"annotations":"`+strings.Repeat("a", 6<<20)+`","components":[`, 1)
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		io.WriteString(zw, doc)
+		zw.Close()
+		for _, tc := range []struct {
+			budget int64
+			code   int
+		}{{4 << 20, http.StatusRequestEntityTooLarge}, {64 << 20, http.StatusCreated}} {
+			e := newTestEnv(t)
+			e.s.setReportBudget(tc.budget, 300*time.Millisecond)
+			resp, b := e.do(t, "POST", api.PathSBOMs+"?name=app", e.tokens[auth.RoleCI], bytes.NewReader(gz.Bytes()), map[string]string{"Content-Encoding": "gzip"})
+			if resp.StatusCode != tc.code {
+				t.Errorf("budget %d MiB: a %d-byte gzip body inflating to %d bytes: %d %s, want %d", tc.budget>>20, gz.Len(), len(doc), resp.StatusCode, b, tc.code)
+			}
+			if used := e.s.reportBudget.InUse(); used != 0 {
+				t.Errorf("budget in use after the upload finished: %d bytes", used)
+			}
+		}
+	})
+}
+
+// TestDocsReportBudgetFigures: docs/api.md gives the report budget's real
+// figures (the per-item charge and the smallest budget), which move when
+// api.Item grows.
+func TestDocsReportBudgetFigures(t *testing.T) {
+	b, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{fmt.Sprintf("at\nleast %d:", MinReportBudgetMiB), fmt.Sprintf("plus %d bytes per\nitem", service.ItemCharge),
+		fmt.Sprintf("%d bytes per component", service.ItemCharge)} {
+		if !strings.Contains(strings.ReplaceAll(string(b), "\n", " "), strings.ReplaceAll(want, "\n", " ")) {
+			t.Errorf("docs/api.md does not say %q", want)
+		}
 	}
 }

@@ -103,11 +103,17 @@ func (b *Body) Read(p []byte) (int, error) {
 
 // Charge declares n more bytes held because of this body (the decoded
 // form of an element beyond its bytes on the wire), waiting for the budget
-// as Read does. It fails with ErrBusy when the budget stays spent.
+// as Read does. It fails with ErrBusy when the budget stays spent, and at
+// once with ErrOverBudget when this body alone would hold more than the
+// whole budget (waiting could never make it fit).
 func (b *Body) Charge(n int64) error {
 	b.used += n
 	if b.budget == nil || b.used <= b.held {
 		return nil
+	}
+	if b.used > b.budget.total {
+		b.used -= n
+		return ErrOverBudget
 	}
 	need := max(b.used-b.held, min(max(b.held, minStep), maxStep))
 	if need > b.budget.total-b.held {

@@ -19,8 +19,9 @@ import (
 // wait: the server answers 503 and the sender retries later.
 var ErrBusy error = &fault.Error{Code: fault.Unavailable, Msg: "server busy: too many report bytes in flight; retry later"}
 
-// ErrOverBudget is returned for a single charge larger than the whole
-// budget (a configuration whose budget is smaller than one body's limit).
+// ErrOverBudget is returned when one body alone would hold more than the
+// whole budget (a configuration whose budget is smaller than one body's
+// limits): it could never fit, so it does not wait.
 var ErrOverBudget error = &fault.Error{Code: fault.TooLarge, Msg: "body larger than the server's whole report budget"}
 
 // Budget is a semaphore of bytes: the memory that bodies being read and

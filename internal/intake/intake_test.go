@@ -94,6 +94,33 @@ func TestBudgetWaitsThenBusy(t *testing.T) {
 	big.Close()
 }
 
+// TestBodyOverWholeBudget: a body whose own charges add up to more than
+// the whole budget can never fit, so it fails at once with ErrOverBudget
+// (413) instead of waiting and answering 503 (retry later), even when it
+// charges in small steps and nothing else holds the budget.
+func TestBodyOverWholeBudget(t *testing.T) {
+	b := NewBudget(100<<10, 5*time.Second)
+	body := b.Reader(context.Background(), nil)
+	start := time.Now()
+	var err error
+	for i := 0; i < 200 && err == nil; i++ {
+		err = body.Charge(1 << 10)
+	}
+	if !errors.Is(err, ErrOverBudget) || fault.CodeOf(err) != fault.TooLarge {
+		t.Errorf("charging past the whole budget = %v, want ErrOverBudget", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("gave up after %v: a body larger than the budget need not wait", d)
+	}
+	if c := body.Charged(); c > 100<<10 {
+		t.Errorf("charged %d, more than the budget", c)
+	}
+	body.Close()
+	if u := b.InUse(); u != 0 {
+		t.Errorf("in use = %d, want 0", u)
+	}
+}
+
 // TestNilBudgetCharges nothing.
 func TestNilBudget(t *testing.T) {
 	var b *Budget

@@ -78,6 +78,11 @@ type Limits struct {
 	// MaxComponents bounds the number of components or packages (default
 	// api.MaxItems, the agent report budget).
 	MaxComponents int
+	// Charge, when set, is called with the size of each chunk of the
+	// document read (after decompression) before it is parsed: the server
+	// charges it to its budget of report bytes in flight (intake.Body).
+	// Its error ends the read and is returned, wrapped.
+	Charge func(n int64) error
 }
 
 // DefaultLimits are the agent report budget: api.MaxReportBytes and api.MaxItems.
@@ -156,7 +161,7 @@ func Read(r io.Reader, lim Limits, fn func(*Component) error) (Document, error) 
 	if err := sniff(br); err != nil {
 		return doc, err
 	}
-	cr := &countingReader{r: br, max: lim.MaxBytes, last: -1}
+	cr := &countingReader{r: br, max: lim.MaxBytes, last: -1, charge: lim.Charge}
 	rd := &reader{dec: json.NewDecoder(cr), cr: cr, lim: lim, fn: fn, doc: &doc, refs: map[string]string{}}
 	err := rd.document()
 	doc.Bytes = cr.n
@@ -224,9 +229,16 @@ type countingReader struct {
 	line int     // newlines before the last offset asked
 	last int64   // offset of the last newline passed, -1 before the first
 	over bool    // the document went past max: every later Read fails
+	// charge is Limits.Charge (nil: nothing charged); its error is
+	// returned from Read and every later Read.
+	charge    func(int64) error
+	chargeErr error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.chargeErr != nil {
+		return 0, c.chargeErr
+	}
 	if c.over {
 		return 0, errTooLarge
 	}
@@ -243,6 +255,12 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		p = p[:c.max-c.n]
 	}
 	k, err := c.r.Read(p)
+	if k > 0 && c.charge != nil {
+		if cerr := c.charge(int64(k)); cerr != nil {
+			c.chargeErr = cerr
+			return 0, cerr
+		}
+	}
 	b := p[:k]
 	for i := 0; ; {
 		j := bytes.IndexByte(b[i:], '\n')
@@ -309,6 +327,8 @@ func (rd *reader) wrap(err error) error {
 	switch {
 	case errors.As(err, &cb):
 		return cb.err
+	case rd.cr.chargeErr != nil:
+		return rd.cr.chargeErr // the caller's budget, as it said it
 	case errors.As(err, &de):
 		return de
 	case errors.Is(err, errTooLarge), rd.cr.over:

@@ -42,6 +42,12 @@ type SBOMInput struct {
 	// By names who uploaded it (a token's name), and TokenID is that
 	// token's id, for the history.
 	By, TokenID string
+	// Charge, when set, is charged the memory the upload holds as it is
+	// read: each chunk of the document after decompression and ItemCharge
+	// per component kept, as an agent report is (the server's report
+	// budget, intake.Body.Charge). Its error ends the upload and is
+	// returned as is.
+	Charge func(n int64) error
 }
 
 // CheckLabels validates an asset's labels: at most MaxLabels, keys of
@@ -66,8 +72,8 @@ func CheckLabels(labels map[string]string) error {
 // previous SBOM (kept in its history): the document is read as a stream,
 // each component turned into the inventory item an agent would report
 // (sbom.Matcher), matched and judged like a host's inventory, and stored
-// with the fleet events of the verdicts that changed. The budget is the
-// agent report's (sbom.DefaultLimits). A problem with the document is a
+// with the fleet events of the verdicts that changed. The limits are the
+// agent report's (sbom.DefaultLimits), and so is the budget (in.Charge). A problem with the document is a
 // *fault.Error naming its field (fault.TooLarge past the budget); nothing
 // stored changes then.
 func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult, error) {
@@ -100,7 +106,9 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 		nNoVer    int
 		distro    sbom.Distro // the first distribution a package's purl names
 	)
-	doc, err := sbom.Read(io.TeeReader(in.Body, hash), sbom.DefaultLimits(), func(c *sbom.Component) error {
+	lim := sbom.DefaultLimits()
+	lim.Charge = in.Charge
+	doc, err := sbom.Read(io.TeeReader(in.Body, hash), lim, func(c *sbom.Component) error {
 		r, err := e.sm.Resolve(c)
 		if err != nil {
 			return err
@@ -126,6 +134,11 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 		if c.Version == "" {
 			if nNoVer++; len(noVersion) < 5 {
 				noVersion = append(noVersion, c.Field+" ("+c.Name+")")
+			}
+		}
+		if in.Charge != nil {
+			if err := in.Charge(ItemCharge); err != nil {
+				return err
 			}
 		}
 		items = append(items, r.Item)
