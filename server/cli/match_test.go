@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -134,5 +136,172 @@ func TestMatchUsageErrors(t *testing.T) {
 				t.Errorf("%v: error %v (exit %d), want a usage error containing %q", tc.args, err, ExitCode(err), tc.want)
 			}
 		})
+	}
+}
+
+// TestMatchExplainAndFlags runs match explain, rules and coverage with the
+// flags they share, each changing what is printed: --source-pkg and
+// --publisher feed the item, --rules adds user rules (MATCH_FLAGS passes it
+// through make match-review), --catalog adds products, --json and --all
+// change the output, --as-of the verdict.
+func TestMatchExplainAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	rules := dir + "/rules.yaml"
+	cat := dir + "/acme.json"
+	writeFile(t, rules, `rules:
+  - id: acme sieve
+    name: acme-sieve
+    product: pigeonhole
+    version_pattern: '2\.3\.(\d+).*'
+    version: "0.5.${v1}"
+    why: our own Sieve build
+  - id: acme erp
+    name: acme-erp
+    product: acme-erp
+    why: our ERP
+`)
+	writeFile(t, cat, `{"format": "eolwatch-catalog/v1", "source": "test", "products": [
+ {"id": "acme-erp", "label": "ACME ERP", "category": "app",
+  "cycles": [{"name": "3", "release": "2024-01-10", "eol": "2026-06-30", "latest": "3.4.1"}]}]}`)
+
+	// --source-pkg feeds the item; the version read from Dovecot's is explained.
+	out, err := runCmd(t, "", "match", "explain", "dpkg", "dovecot-sieve", "1:2.3.19.1+dfsg1-2.1+deb12u7", "--source-pkg", "dovecot", "--as-of", "2026-01-15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`(source package dovecot)`, "match:   pigeonhole 0.5.19 (rule pigeonhole with dovecot 2.3)", "read from 2.3.19.1", "verdict: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain dovecot-sieve lacks %q:\n%s", want, out)
+		}
+	}
+	// Without --source-pkg, a PHP extension is not known for one.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"match", "explain", "dpkg", "php8.2-mysql", "8.2.26-1~deb12u1"}, "match:   none"},
+		{[]string{"match", "explain", "dpkg", "php8.2-mysql", "8.2.26-1~deb12u1", "--source-pkg", "php8.2"}, "match:   php 8.2.26 (rule php)"},
+	} {
+		out, err := runCmd(t, "", tc.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("%v lacks %q:\n%s", tc.args, tc.want, out)
+		}
+	}
+	// --as-of: the day of the verdict (Python 3.11 ends in October 2027).
+	for _, tc := range []struct{ day, want string }{{"2024-01-15", "verdict: patch-overdue"}, {"2028-01-15", "verdict: eol"}} {
+		out, err := runCmd(t, "", "match", "explain", "dpkg", "python3.11", "3.11.2-6+deb12u6", "--source-pkg", "python3.11", "--as-of", tc.day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("explain python3.11 --as-of %s lacks %q:\n%s", tc.day, tc.want, out)
+		}
+	}
+	// --json: the same explanation as JSON, with the verdict.
+	out, err = runCmd(t, "", "match", "explain", "dpkg", "dovecot-sieve", "1:2.3.19.1+dfsg1-2.1+deb12u7", "--source-pkg", "dovecot", "--json", "--as-of", "2026-01-15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Matched bool   `json:"matched"`
+		Product string `json:"product"`
+		Version string `json:"version"`
+		Verdict *struct {
+			Cycle string `json:"cycle"`
+		} `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(out), &e); err != nil || !e.Matched || e.Product != "pigeonhole" || e.Version != "0.5.19" || e.Verdict == nil || e.Verdict.Cycle != "0.5" {
+		t.Errorf("explain --json = %+v (%v), want pigeonhole 0.5.19 in cycle 0.5:\n%s", e, err, out)
+	}
+	// --publisher narrows a Windows rule.
+	for _, tc := range []struct{ publisher string }{{"Ivanti"}, {"Someone Else"}} {
+		out, err = runCmd(t, "", "match", "explain", "windows-registry", "Ivanti Endpoint Manager Agent", "11.0.5.361", "--publisher", tc.publisher)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.publisher == "Ivanti" && !strings.Contains(out, "no product") {
+			t.Errorf("explain with publisher Ivanti should reach the Ivanti rule (skipped: no product):\n%s", out)
+		}
+		if tc.publisher != "Ivanti" && strings.Contains(out, "no product") {
+			t.Errorf("explain with another publisher reached the Ivanti rule:\n%s", out)
+		}
+	}
+	// --rules and --catalog: user rules claim items, a catalog file adds their product.
+	in := "acme-sieve\t2.3.21-1\tacme-sieve\nacme-erp\t3.2.0-1\tacme-erp\nbash\t5.2.15-2+b8\tbash\n"
+	out, err = runCmd(t, in, "match", "coverage", "--format", "jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, `"product":"pigeonhole"`) || strings.Contains(out, `"product":"acme-erp"`) {
+		t.Errorf("coverage without --rules claimed acme packages:\n%s", out)
+	}
+	out, err = runCmd(t, in, "match", "coverage", "--format", "jsonl", "--rules", rules, "--catalog", cat, "--as-of", "2026-01-15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"name":"acme-sieve","version":"2.3.21-1","source_pkg":"acme-sieve","product":"pigeonhole","product_version":"0.5.21","cycle":"0.5","rule":"rule acme sieve"`,
+		`"product":"acme-erp","product_version":"3.2.0","cycle":"3","rule":"rule acme erp"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("coverage --rules --catalog lacks %s:\n%s", want, out)
+		}
+	}
+	// Without the catalog file the acme-erp rule is skipped (no such product).
+	out, err = runCmd(t, in, "match", "coverage", "--format", "jsonl", "--rules", rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, `"product":"acme-erp"`) || !strings.Contains(out, `"product":"pigeonhole"`) {
+		t.Errorf("coverage --rules without --catalog:\n%s", out)
+	}
+	// --json: the coverage summary as JSON.
+	out, err = runCmd(t, in, "match", "coverage", "--json", "--rules", rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cov match.Coverage
+	if err := json.Unmarshal([]byte(out), &cov); err != nil || cov.Items != 3 || cov.Matched != 1 {
+		t.Errorf("coverage --json = %+v (%v), want 3 items, 1 matched:\n%s", cov, err, out)
+	}
+	// --all lists every unmatched name, not only the first 50.
+	var many strings.Builder
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&many, "acme-tool%02d\t1.0-1\tacme\n", i)
+	}
+	out, err = runCmd(t, many.String(), "match", "coverage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "acme-tool59") {
+		t.Errorf("coverage without --all lists the 60th unmatched name:\n%s", out)
+	}
+	out, err = runCmd(t, many.String(), "match", "coverage", "--all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "acme-tool59") {
+		t.Errorf("coverage --all lacks the 60th unmatched name:\n%s", out)
+	}
+	// match rules lists the user rules first, then the built-in table.
+	out, err = runCmd(t, "", "match", "rules", "--rules", rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i, j := strings.Index(out, "acme sieve"), strings.Index(out, "pigeonhole with dovecot 2.3"); i < 0 || j < 0 || i > j {
+		t.Errorf("match rules --rules: user rule at %d, built-in at %d, want the user rule first:\n%.2000s", i, j, out)
+	}
+	// A bad rules file is an error naming the file and the rule.
+	writeFile(t, rules, "rules:\n  - id: bad\n    name: x\n    product: p\n    version: '${v1}'\n")
+	if _, err := runCmd(t, "", "match", "rules", "--rules", rules); err == nil || !strings.Contains(err.Error(), "rules.yaml: rule 1") {
+		t.Errorf("bad rules file: %v, want an error naming rules.yaml: rule 1", err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
