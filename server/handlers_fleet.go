@@ -182,14 +182,16 @@ func (s *Server) handleComplianceCSV(w http.ResponseWriter, r *http.Request) err
 // bare product + version or for a product on a host.
 func (s *Server) handleEligibility(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	host := q.Get("host")
+	var e api.Eligibility
+	var err error
 	if a := q.Get("asset"); a != "" {
-		if host != "" {
-			return fault.Invalidf("asset", "give either host or asset, not both")
+		if q.Get("host") != "" || q.Get("version") != "" {
+			return fault.Invalidf("asset", "give one of version, host and asset")
 		}
-		host = "asset:" + a // an asset by its name, even when a host has the same name
+		e, err = s.svc.AssetEligibility(r.Context(), q.Get("product"), a)
+	} else {
+		e, err = s.svc.Eligibility(r.Context(), q.Get("product"), q.Get("version"), q.Get("host"))
 	}
-	e, err := s.svc.Eligibility(r.Context(), q.Get("product"), q.Get("version"), host)
 	if err != nil {
 		return err
 	}

@@ -349,3 +349,47 @@ func TestSBOMUploadRecordsToken(t *testing.T) {
 		}
 	}
 }
+
+// TestSBOMAssetNameLimit: an asset's name may be up to 255 bytes (the
+// documented limit); a name of that length is stored and found by every
+// question that takes an asset's name, and a longer one is refused at
+// upload, and when asked about, with a 400 naming the field.
+func TestSBOMAssetNameLimit(t *testing.T) {
+	e := newTestEnv(t)
+	name := "registry.example/" + strings.Repeat("a", 255-len("registry.example/")-len(":1.4")) + ":1.4"
+	if len(name) != 255 {
+		t.Fatalf("name of %d bytes", len(name))
+	}
+	code, res, b := e.uploadSBOM(t, e.tokens[auth.RoleCI], "?name="+url.QueryEscape(name), []byte(imageV2), nil)
+	if code != http.StatusCreated || res.Name != name {
+		t.Fatalf("upload of a 255-byte name: %d %s", code, b)
+	}
+	var el api.Eligibility
+	for _, q := range []string{"asset=" + url.QueryEscape(name), "host=" + url.QueryEscape(name), "host=" + res.AssetID} {
+		if c := e.getJSON(t, "/api/v1/eligibility?product=python&"+q, &el); c != 200 || el.HostID != res.AssetID || el.Cycle != "3.11" {
+			t.Errorf("eligibility?%.40s...: %d %+v", q, c, el)
+		}
+	}
+	var d api.HostDetail
+	if c := e.getJSON(t, "/api/v1/hosts/"+url.PathEscape(name), &d); c != 200 || d.ID != res.AssetID {
+		t.Errorf("GET /hosts/{255-byte name}: %d", c)
+	}
+
+	long := name + "x"
+	for _, tc := range []struct{ path, field string }{
+		{api.PathSBOMs + "?name=" + url.QueryEscape(long), "name"},
+		{"/api/v1/eligibility?product=python&asset=" + url.QueryEscape(long), "asset"},
+	} {
+		var resp *http.Response
+		if strings.HasPrefix(tc.path, api.PathSBOMs) {
+			resp, b = e.do(t, "POST", tc.path, e.tokens[auth.RoleCI], strings.NewReader(imageV2), nil)
+		} else {
+			resp, b = e.do(t, "GET", tc.path, e.tokens[auth.RoleAdmin], nil, nil)
+		}
+		var ae api.Error
+		json.Unmarshal(b, &ae)
+		if resp.StatusCode != 400 || ae.Field != tc.field || !strings.Contains(ae.Error, "256 bytes long, at most 255") {
+			t.Errorf("%.60s...: %d %s, want 400 naming %s and the limit", tc.path, resp.StatusCode, b, tc.field)
+		}
+	}
+}

@@ -38,6 +38,20 @@ func (s *Service) Eligibility(ctx context.Context, product, version, host string
 	return el, err
 }
 
+// AssetEligibility is Eligibility for the product's installs on an asset,
+// by its name (even when a host has that name). A name longer than an
+// asset's name may be (MaxAssetName) is a fault.Invalid naming "asset".
+func (s *Service) AssetEligibility(ctx context.Context, product, asset string) (api.Eligibility, error) {
+	if err := CheckText("product", product, 128, true); err != nil {
+		return api.Eligibility{}, fault.Invalidf("product", "product is required (a catalog product id such as python or debian)")
+	}
+	if err := CheckText("asset", asset, MaxAssetName, true); err != nil {
+		return api.Eligibility{}, err
+	}
+	el, _, err := s.judge(ctx, product, "", store.AssetRef(asset), s.Today())
+	return el, err
+}
+
 // judge answers a checked eligibility question as of day (YYYY-MM-DD): a
 // bare product + version, or the product's installs on host (then also
 // returned).

@@ -23,6 +23,11 @@ import (
 // asset in FindHost.
 const assetPrefix = "asset:"
 
+// AssetRef is how FindHost and the questions that take a host (eligibility,
+// the ticket check) name the asset called name, and only it, even when a
+// host has the same name.
+func AssetRef(name string) string { return assetPrefix + name }
+
 // AssetInput is an SBOM upload ready to store: the asset's name, labels and
 // OS (from the document), its components already turned into matched
 // inventory items, and the verdict of every matched (product, version).
