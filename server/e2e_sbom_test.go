@@ -123,6 +123,21 @@ func TestEndToEndSBOM(t *testing.T) {
 	if code, page = b.Get("/"); code != 200 || !strings.Contains(page, "assets (images and artefacts, from SBOMs)") {
 		t.Errorf("GET / = %d; the overview does not count the asset", code)
 	}
+
+	// An admin deletes the asset from its page; it is gone from the API.
+	adm := webtest.NewBrowser(t, p.url)
+	adm.Login(token("admin"))
+	if resp, _ := adm.Post("/hosts/"+res.AssetID+"/delete", url.Values{"csrf": {adm.CSRF("/hosts/" + res.AssetID)}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /hosts/%s/delete = %d", res.AssetID, resp.StatusCode)
+	}
+	if code, page = adm.Get("/hosts?kind=asset&done=delete"); !strings.Contains(page, "The asset was deleted") || strings.Contains(page, name) ||
+		!strings.Contains(page, "1 asset match") {
+		t.Errorf("GET /hosts?kind=asset after the delete = %d:\n%s", code, page)
+	}
+	var d api.HostDetail
+	if err := getWithToken(p.url+"/api/v1/hosts/"+res.AssetID, viewer, &d); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("GET the deleted asset: %v", err)
+	}
 }
 
 // runDocsPipeline runs the shell example under "## A pipeline" in

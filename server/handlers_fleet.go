@@ -108,6 +108,18 @@ func (s *Server) handleHostAction(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// handleDeleteAsset deletes an asset (by id or name) with its inventory,
+// verdicts and upload history; a host is refused (it is revoked instead).
+func (s *Server) handleDeleteAsset(w http.ResponseWriter, r *http.Request) error {
+	h, err := s.st.DeleteAsset(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	s.log.Info("asset deleted", "asset_id", h.ID, "asset", h.Hostname, "token", principal(r).TokenID, "by", "api")
+	httpjson.Write(w, http.StatusOK, map[string]any{"deleted": true, "id": h.ID, "name": h.Hostname, "kind": h.Kind})
+	return nil
+}
+
 // handleRevokeHost invalidates a host's node key.
 func (s *Server) handleRevokeHost(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.RevokeHost(r.Context(), r.PathValue("id")); err != nil {

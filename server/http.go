@@ -35,6 +35,7 @@ func (s *Server) routeTable() []route {
 		// customer only that customer's hosts (scope(r)).
 		{"GET /api/v1/hosts", auth.CustomerViewer, s.handleHosts},
 		{"GET /api/v1/hosts/{id}", auth.CustomerViewer, s.handleHost},
+		{"DELETE /api/v1/hosts/{id}", auth.Admin, s.handleDeleteAsset}, // assets only: a host is revoked
 		{"POST /api/v1/hosts/{id}/revoke", auth.Admin, s.handleRevokeHost},
 		{"POST /api/v1/hosts/{id}/restore", auth.Admin, s.handleHostAction},
 		{"POST /api/v1/hosts/{id}/approve", auth.Admin, s.handleHostAction}, // a pending re-enrolment

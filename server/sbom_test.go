@@ -393,3 +393,66 @@ func TestSBOMAssetNameLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestSBOMAssetDelete: an admin deletes an asset by id or by name; it
+// leaves the lists, the compliance counts and eligibility, and its name
+// may be uploaded again as a new asset. Other roles may not, a host is
+// revoked rather than deleted (409), an unknown asset is 404.
+func TestSBOMAssetDelete(t *testing.T) {
+	e := newTestEnv(t)
+	hostID, _ := e.enroll(t, "install-1", "web1")
+	name := "registry.example/app:1.4"
+	_, first, _ := e.uploadSBOM(t, e.tokens[auth.RoleCI], "?name="+url.QueryEscape(name), []byte(imageV2), nil)
+	_, second, _ := e.uploadSBOM(t, e.tokens[auth.RoleCI], "?name=app:2", []byte(imageV2), nil)
+	if first.AssetID == "" || second.AssetID == "" {
+		t.Fatal("uploads failed")
+	}
+	for _, role := range []string{auth.RoleCI, auth.RoleViewer, auth.RoleSupport} {
+		if resp, b := e.do(t, "DELETE", "/api/v1/hosts/"+first.AssetID, e.tokens[role], nil, nil); resp.StatusCode != 403 {
+			t.Errorf("DELETE as %s: %d %s, want 403", role, resp.StatusCode, b)
+		}
+	}
+	admin := e.tokens[auth.RoleAdmin]
+	for _, tc := range []struct {
+		ref, id string
+	}{{first.AssetID, first.AssetID}, {url.PathEscape("app:2"), second.AssetID}} {
+		resp, b := e.do(t, "DELETE", "/api/v1/hosts/"+tc.ref, admin, nil, nil)
+		var got struct {
+			Deleted bool   `json:"deleted"`
+			ID      string `json:"id"`
+			Name    string `json:"name"`
+			Kind    string `json:"kind"`
+		}
+		json.Unmarshal(b, &got)
+		if resp.StatusCode != 200 || !got.Deleted || got.ID != tc.id || got.Kind != api.KindAsset {
+			t.Fatalf("DELETE /hosts/%s: %d %s", tc.ref, resp.StatusCode, b)
+		}
+		if c := e.getJSON(t, "/api/v1/hosts/"+tc.id, &api.HostDetail{}); c != 404 {
+			t.Errorf("GET the deleted asset: %d, want 404", c)
+		}
+	}
+	var c api.Compliance
+	e.getJSON(t, "/api/v1/compliance", &c)
+	var list api.HostList
+	e.getJSON(t, "/api/v1/hosts", &list)
+	if c.Assets != 0 || c.Hosts != 1 || list.Total != 1 || list.Hosts[0].ID != hostID {
+		t.Errorf("after deleting the assets: compliance %+v, hosts %+v", c, list)
+	}
+	if code := e.getJSON(t, "/api/v1/eligibility?product=python&asset="+url.QueryEscape(name), &api.Eligibility{}); code != 404 {
+		t.Errorf("eligibility of a deleted asset: %d, want 404", code)
+	}
+	for _, tc := range []struct {
+		ref  string
+		code int
+		want string
+	}{{hostID, 409, "revoke"}, {"nope", 404, "nope"}, {first.AssetID, 404, first.AssetID}} {
+		resp, b := e.do(t, "DELETE", "/api/v1/hosts/"+tc.ref, admin, nil, nil)
+		if resp.StatusCode != tc.code || !strings.Contains(string(b), tc.want) {
+			t.Errorf("DELETE /hosts/%s: %d %s, want %d naming %q", tc.ref, resp.StatusCode, b, tc.code, tc.want)
+		}
+	}
+	if code, again, b := e.uploadSBOM(t, e.tokens[auth.RoleCI], "?name="+url.QueryEscape(name), []byte(imageV2), nil); code != 201 ||
+		!again.Created || again.AssetID == first.AssetID {
+		t.Errorf("upload after delete: %d %s, want a new asset", code, b)
+	}
+}

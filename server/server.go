@@ -56,6 +56,8 @@ type enrolment interface {
 	// CustomerByEnrollSecret finds the customer whose enroll secret this is.
 	CustomerByEnrollSecret(ctx context.Context, secret string) (customerID string, err error)
 	RevokeHost(ctx context.Context, uid string) error
+	// DeleteAsset deletes an asset by id or name (a host is a conflict).
+	DeleteAsset(ctx context.Context, ref string) (api.Host, error)
 }
 
 // fleetViews are the fleet's read views (handlers_fleet.go, metrics.go).

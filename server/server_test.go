@@ -189,6 +189,7 @@ func TestRouteAccess(t *testing.T) {
 		"POST /api/v1/sboms":                auth.Upload,
 		"GET /api/v1/hosts":                 auth.CustomerViewer,
 		"GET /api/v1/hosts/{id}":            auth.CustomerViewer,
+		"DELETE /api/v1/hosts/{id}":         auth.Admin,
 		"POST /api/v1/hosts/{id}/revoke":    auth.Admin,
 		"POST /api/v1/hosts/{id}/restore":   auth.Admin,
 		"POST /api/v1/hosts/{id}/approve":   auth.Admin,

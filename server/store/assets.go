@@ -204,3 +204,38 @@ func (s *Store) assetUploads(ctx context.Context, hostID int64) ([]api.SBOMUploa
 	}
 	return out, rows.Err()
 }
+
+// DeleteAsset deletes an asset, by its id or its name, with its inventory,
+// verdicts and upload history (the fleet events already sent stay). A host
+// enrolled by an agent is no asset: deleting one is a fault.Conflict (an
+// admin revokes a host). ErrNotFound when no asset has that id or name.
+func (s *Store) DeleteAsset(ctx context.Context, ref string) (api.Host, error) {
+	var h api.Host
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		h = api.Host{}
+		err := tx.QueryRowContext(ctx, `SELECT id, uid, hostname, kind FROM hosts WHERE uid = ?`, ref).Scan(&id, &h.ID, &h.Hostname, &h.Kind)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && h.Kind != api.KindAsset) {
+			host := h
+			err = tx.QueryRowContext(ctx, `SELECT id, uid, hostname, kind FROM hosts WHERE install_id = ? AND kind = ?`,
+				AssetRef(ref), api.KindAsset).Scan(&id, &h.ID, &h.Hostname, &h.Kind)
+			if errors.Is(err, sql.ErrNoRows) && host.ID != "" {
+				return &fault.Error{Code: fault.Conflict, Msg: fmt.Sprintf("%s (%s) is a host enrolled by an agent, not an asset: revoke it instead", host.ID, host.Hostname)}
+			}
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("asset %q: %w", ref, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("find asset: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM hosts WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete asset: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return api.Host{}, err
+	}
+	return h, nil
+}

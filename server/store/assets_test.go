@@ -144,3 +144,73 @@ func TestAssetCustomer(t *testing.T) {
 		t.Errorf("the asset uploaded again without customer is still in Acme's scope: %v", err)
 	}
 }
+
+// TestDeleteAsset: an asset is deleted by id or by name with everything
+// that hangs off it (inventory, verdicts, upload history), so it leaves the
+// lists and the compliance counts; a host enrolled by an agent is not an
+// asset and is not deleted (409), an unknown one is not found.
+func TestDeleteAsset(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	h := enroll(t, st, "install-1", "web1")
+	if _, err := st.ApplyReport(ctx, full(h, "r1", item("python3.11", "3.11.2", "python"))); err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.ApplyAsset(ctx, asset("registry.example/app:1.4", nil, item("python3.7", "old3.7", "python"), item("libc6", "2.36", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.ApplyAsset(ctx, asset("registry.example/app:1.5", nil, item("python3.11", "3.11.2", "python")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := func(id int64) int {
+		var n int
+		for _, table := range []string{"hosts WHERE id = ?", "host_software WHERE host_id = ?", "verdicts WHERE host_id = ?", "sbom_uploads WHERE host_id = ?"} {
+			var k int
+			if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table, id).Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			n += k
+		}
+		return n
+	}
+	if rows(a.Ref.ID) == 0 {
+		t.Fatal("the asset has no rows to delete")
+	}
+	for _, tc := range []struct {
+		name, ref string
+		id        int64
+	}{{"by id", a.Ref.UID, a.Ref.ID}, {"by name", "registry.example/app:1.5", b.Ref.ID}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := st.DeleteAsset(ctx, tc.ref)
+			if err != nil || got.Kind != api.KindAsset || got.ID == "" {
+				t.Fatalf("DeleteAsset(%q) = %+v, %v", tc.ref, got, err)
+			}
+			if n := rows(tc.id); n != 0 {
+				t.Errorf("%d rows of the deleted asset left", n)
+			}
+			if _, err := st.DeleteAsset(ctx, tc.ref); !errors.Is(err, ErrNotFound) {
+				t.Errorf("deleting it again: %v, want ErrNotFound", err)
+			}
+		})
+	}
+	if _, err := st.DeleteAsset(ctx, h.UID); !fault.Is(err, fault.Conflict) {
+		t.Errorf("DeleteAsset(a host's id) = %v, want a conflict", err)
+	}
+	if _, err := st.DeleteAsset(ctx, "web1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("DeleteAsset(a host's name) = %v, want ErrNotFound", err)
+	}
+	c, err := st.Compliance(ctx, Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Assets != 0 || c.Hosts != 1 || c.Installs != 1 {
+		t.Errorf("compliance after deleting both assets: %+v", c)
+	}
+	// the name is free again: a new upload creates a new asset
+	again, err := st.ApplyAsset(ctx, asset("registry.example/app:1.4", nil, item("libc6", "2.36", "")))
+	if err != nil || !again.Created || again.Ref.UID == a.Ref.UID {
+		t.Errorf("upload after delete: %+v, %v", again, err)
+	}
+}

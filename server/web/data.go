@@ -135,16 +135,19 @@ const (
 	HostDeny    = "deny"    // drop the pending re-enrolment
 	HostRevoke  = "revoke"  // the host's key stops working until restored
 	HostRestore = "restore" // lift a revocation
+	HostDelete  = "delete"  // delete an asset with its inventory, verdicts and upload history
 )
 
-// HostAdmin is an admin's control over hosts' credentials.
+// HostAdmin is an admin's control over hosts' credentials, and over
+// whether an asset is kept.
 type HostAdmin interface {
 	// PendingEnrollments lists the hosts whose re-enrolment awaits an
 	// admin, oldest request first.
 	PendingEnrollments(ctx context.Context) ([]PendingHost, error)
 	// HostAction applies one of the Host* actions to host id: a
 	// fault.NotFound for an unknown host, a fault.Conflict when there is
-	// nothing to approve, deny or restore.
+	// nothing to approve, deny or restore, or HostDelete names a host
+	// rather than an asset.
 	HostAction(ctx context.Context, id, action string) error
 }
 

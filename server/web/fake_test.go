@@ -811,6 +811,12 @@ func (f *fake) HostAction(_ context.Context, id, action string) error {
 		h.d.Revoked = false
 	case HostRevoke:
 		h.d.Revoked = true
+	case HostDelete:
+		if h.d.Kind != api.KindAsset {
+			return &fault.Error{Code: fault.Conflict, Msg: id + " is a host, not an asset: revoke it instead"}
+		}
+		delete(f.byID, id)
+		f.hosts = slices.DeleteFunc(f.hosts, func(x *fakeHost) bool { return x == h })
 	}
 	if f.actions == nil {
 		f.actions = map[string]string{}

@@ -209,3 +209,52 @@ func TestSecureCookieBehindTLSProxy(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteAssetOnTheDashboard: an admin deletes an asset from its page
+// (a confirmed form); the button is not shown to other roles nor on a
+// host's page, other roles are refused, a host cannot be deleted (409), and
+// the hosts page says the asset was deleted.
+func TestDeleteAssetOnTheDashboard(t *testing.T) {
+	e := newEnv(t, 3)
+	e.f.addAsset("a00001", "registry.example/app:1.4")
+	e.f.addAsset("a00002", "registry.example/app:1.5")
+	admin := e.as(t, auth.RoleAdmin)
+	if _, body := admin.Get("/hosts/a00001"); !strings.Contains(body, `action="/hosts/a00001/delete"`) || !strings.Contains(body, `data-confirm="Delete registry.example/app:1.4?`) {
+		t.Errorf("admin's asset page lacks the confirmed delete form")
+	}
+	if _, body := admin.Get("/hosts/h00001"); strings.Contains(body, "/delete") {
+		t.Errorf("a host's page offers to delete it")
+	}
+	for _, role := range []string{auth.RoleViewer, auth.RoleSupport} {
+		if _, body := e.as(t, role).Get("/hosts/a00001"); strings.Contains(body, "/delete") {
+			t.Errorf("%s sees the delete form", role)
+		}
+	}
+	gone := func(id string) func() bool { return func() bool { _, ok := e.f.byID[id]; return !ok } }
+	for _, tc := range []struct {
+		role, path string
+		code       int
+		after      func() bool
+	}{
+		{auth.RoleViewer, "/hosts/a00001/delete", 403, func() bool { return !gone("a00001")() }},
+		{auth.RoleSupport, "/hosts/a00001/delete", 403, func() bool { return !gone("a00001")() }},
+		{auth.RoleAdmin, "/hosts/h00001/delete", 409, func() bool { return !gone("h00001")() }},
+		{auth.RoleAdmin, "/hosts/a00001/delete", 303, gone("a00001")},
+		{auth.RoleAdmin, "/hosts/a00001/delete", 404, gone("a00001")},
+	} {
+		b := e.as(t, tc.role)
+		resp, _ := b.Post(tc.path, url.Values{"csrf": {b.CSRF("/settings")}})
+		if resp.StatusCode != tc.code || !tc.after() {
+			t.Errorf("%s: POST %s = %d, want %d (and its effect)", tc.role, tc.path, resp.StatusCode, tc.code)
+		}
+		if tc.code == 303 {
+			if loc := resp.Header.Get("Location"); loc != "/hosts?kind=asset&done=delete" {
+				t.Errorf("after deleting: redirected to %q", loc)
+			}
+		}
+	}
+	if _, body := admin.Get("/hosts?kind=asset&done=delete"); !strings.Contains(body, "The asset was deleted") ||
+		strings.Contains(body, "registry.example/app:1.4") || !strings.Contains(body, "registry.example/app:1.5") {
+		t.Errorf("hosts page after the delete:\n%s", body)
+	}
+}

@@ -136,6 +136,8 @@ type hostsView struct {
 	Filtered bool
 	// Pending are the re-enrolments awaiting an admin (admins only).
 	Pending []PendingHost
+	// Deleted says an asset was just deleted (?done=delete).
+	Deleted bool
 }
 
 var hostSorts = []string{SortHostname, SortStatus, SortOS, SortLastSeen}
@@ -192,6 +194,7 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 	if q.Kind == api.KindAsset {
 		v.Noun = "asset"
 	}
+	v.Deleted = qs.Get("done") == HostDelete
 	if u.cfg.Hosts != nil && s.Can("hosts") {
 		if v.Pending, err = u.cfg.Hosts.PendingEnrollments(r.Context()); err != nil {
 			u.fail(w, r, s, err)
@@ -222,7 +225,7 @@ func (u *UI) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 
 type hostView struct {
 	Done      string // the host action just applied
-	Admin     bool   // the session may approve, deny, revoke, restore
+	Admin     bool   // the session may approve, deny, revoke, restore, delete an asset
 	H         HostDetail
 	Items     []api.Item
 	Pager     pager
@@ -231,12 +234,13 @@ type hostView struct {
 	Asset     bool // an asset registered by SBOM, not an agent's host
 }
 
-// hostAction answers a host's pending re-enrolment (approve, deny) or
-// revokes or restores the host, then shows the host.
+// hostAction answers a host's pending re-enrolment (approve, deny),
+// revokes or restores the host, then shows the host; or deletes an asset,
+// then shows the assets.
 func (u *UI) hostAction(w http.ResponseWriter, r *http.Request, s *session) {
 	id, action := r.PathValue("id"), r.PathValue("action")
 	switch action {
-	case HostApprove, HostDeny, HostRevoke, HostRestore:
+	case HostApprove, HostDeny, HostRevoke, HostRestore, HostDelete:
 	default:
 		u.errorPage(w, r, s, http.StatusNotFound, "Not found", "Nothing here by that name.")
 		return
@@ -250,6 +254,10 @@ func (u *UI) hostAction(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	u.log.Info("host "+action, "host_id", id, "by", "dashboard")
+	if action == HostDelete { // the asset's page is gone: back to the assets
+		http.Redirect(w, r, "/hosts?kind=asset&done="+HostDelete, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/hosts/"+url.PathEscape(id)+"?done="+action, http.StatusSeeOther)
 }
 

@@ -59,6 +59,7 @@ type Store interface {
 	DenyEnrollment(ctx context.Context, uid string) error
 	RevokeHost(ctx context.Context, uid string) error
 	RestoreHost(ctx context.Context, uid string) error
+	DeleteAsset(ctx context.Context, ref string) (api.Host, error)
 }
 
 // Domain is what the dashboard asks of the domain service: the ticket
@@ -428,6 +429,9 @@ func (b *Backend) HostAction(ctx context.Context, id, action string) error {
 		return b.Store.RevokeHost(ctx, id)
 	case web.HostRestore:
 		return b.Store.RestoreHost(ctx, id)
+	case web.HostDelete:
+		_, err := b.Store.DeleteAsset(ctx, id)
+		return err
 	}
 	return fault.New(fault.Invalid, "action", "unknown host action %q", action)
 }
