@@ -435,8 +435,9 @@ func (c *Contract) InHours(t time.Time) bool {
 }
 
 // NextOpening is the first business-hours opening after t, skipping
-// weekends and holidays; daylight-saving changes are the zone's. Zero only
-// if the next ten years hold no business day.
+// weekends and holidays; daylight-saving changes are the zone's (a day
+// whose hours fall wholly in a skipped hour does not open). Zero only if
+// the next ten years hold no business day.
 func (c *Contract) NextOpening(t time.Time) time.Time {
 	d := c.Today(t)
 	for i := range 3660 {
@@ -444,7 +445,8 @@ func (c *Contract) NextOpening(t time.Time) time.Time {
 		if !c.BusinessDay(day) {
 			continue
 		}
-		if open := day.at(c.Hours.Open, c.Loc); open.After(t) {
+		open := day.at(c.Hours.Open, c.Loc)
+		if open.After(t) && day.at(c.Hours.Close, c.Loc).After(open) {
 			return open
 		}
 	}

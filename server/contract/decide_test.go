@@ -383,7 +383,8 @@ func TestOpeningInSkippedHour(t *testing.T) {
 		// Berlin: 2025-03-30 02:00 CET → 03:00 CEST.
 		{"Berlin 02:30 opens 03:30 CEST", "Europe/Berlin", []string{"sun"}, "02:30", "06:00", "2025-03-30T00:00:00Z", "2025-03-30T01:30:00Z", false},
 		// New York: 2025-03-09 02:00 EST → 03:00 EDT.
-		{"New York 02:00 opens 03:00 EDT", "America/New_York", []string{"sun", "mon"}, "02:00", "03:00", "2025-03-08T17:00:00Z", "2025-03-09T07:00:00Z", false},
+		{"New York 02:00 opens 03:00 EDT", "America/New_York", []string{"sun", "mon"}, "02:00", "04:00", "2025-03-08T17:00:00Z", "2025-03-09T07:00:00Z", false},
+		{"New York 02:00–03:00 wholly skipped: no opening that Sunday", "America/New_York", []string{"sun", "mon"}, "02:00", "03:00", "2025-03-08T17:00:00Z", "2025-03-10T06:00:00Z", false},
 		{"New York 02:30 opens 03:30 EDT", "America/New_York", []string{"sun"}, "02:30", "06:00", "2025-03-09T05:00:00Z", "2025-03-09T07:30:00Z", false},
 		{"New York 01:30 EST is before a skipped 02:00 opening", "America/New_York", []string{"sun"}, "02:00", "06:00", "2025-03-09T06:30:00Z", "2025-03-09T07:00:00Z", false},
 		{"New York 03:10 EDT after a skipped 02:00 opening", "America/New_York", []string{"sun"}, "02:00", "06:00", "2025-03-09T07:10:00Z", "2025-03-16T06:00:00Z", true},
@@ -474,4 +475,58 @@ func TestTiersTable(t *testing.T) {
 			t.Errorf("severity %d has level %d", i+1, s.Level)
 		}
 	}
+}
+
+// fuzzZones are the zones FuzzNextOpening picks from: both hemispheres,
+// both sides of Greenwich, half-hour offsets and a skipped midnight.
+var fuzzZones = []string{"UTC", "America/New_York", "Europe/Berlin", "Australia/Sydney", "America/Santiago", "Asia/Kolkata",
+	"Australia/Lord_Howe", "America/St_Johns", "Pacific/Chatham", "Asia/Tokyo"}
+
+// FuzzNextOpening: for any zone, business hours and instant outside them,
+// the next opening is later, inside business hours, and no instant before
+// it is; an instant inside business hours is covered now.
+func FuzzNextOpening(f *testing.F) {
+	// unix counts seconds from 2020-01-01 UTC; days has bit 0 for Sunday.
+	f.Add(uint8(1), int64(163616400), uint16(120), uint16(180), uint8(0x01))  // New York, Sat 2025-03-08 12:00 EST; Sundays 02:00–03:00, all skipped on the 9th
+	f.Add(uint8(2), int64(183486600), uint16(540), uint16(1080), uint8(0x3e)) // Berlin, Fri 2025-10-24 18:30 CEST; Mon–Fri 09:00–18:00
+	f.Add(uint8(4), int64(179323200), uint16(0), uint16(360), uint8(0x01))    // Santiago, Sat 2025-09-06 08:00; Sundays from a skipped midnight
+	f.Fuzz(func(t *testing.T, zone uint8, unix int64, open, close uint16, days uint8) {
+		open, close = open%1440, close%1441
+		if close <= open || days&0x7f == 0 {
+			return
+		}
+		at := time.Unix(1577836800+((unix%473040000)+473040000)%473040000, 0).UTC() // 2020 to 2034
+		var dayNames []string
+		for i, n := range []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"} {
+			if days&(1<<i) != 0 {
+				dayNames = append(dayNames, n)
+			}
+		}
+		c, err := New(api.CustomerSpec{Name: "x", Tier: "premium", ContractStart: "2020-01-01", ContractEnd: "2040-12-31",
+			Timezone: fuzzZones[int(zone)%len(fuzzZones)], BusinessHours: &api.BusinessHours{Days: dayNames, Open: clock(int(open)), Close: clock(int(close))}}, Tiers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.InHours(at) {
+			if d := c.Decide(Ticket{Severity: 4, At: at, Eligibility: eligible}); !d.Covered || !d.WorkStarts.Equal(at) {
+				t.Fatalf("inside business hours at %s, but covered %v from %s", at.In(c.Loc), d.Covered, d.WorkStarts)
+			}
+			return
+		}
+		o := c.NextOpening(at)
+		if o.IsZero() {
+			t.Fatalf("no opening after %s", at.In(c.Loc))
+		}
+		if !o.After(at) || !c.InHours(o) {
+			t.Fatalf("NextOpening(%s) = %s: after %v, in hours %v", at.In(c.Loc), o.In(c.Loc), o.After(at), c.InHours(o))
+		}
+		for _, x := range []time.Time{at.Add(o.Sub(at) / 3), at.Add(o.Sub(at) / 2), o.Add(-time.Minute)} {
+			if x.After(at) && c.InHours(x) {
+				t.Fatalf("NextOpening(%s) = %s, but %s is inside business hours", at.In(c.Loc), o.In(c.Loc), x.In(c.Loc))
+			}
+		}
+		if d := c.Decide(Ticket{Severity: 4, At: at, Eligibility: eligible}); d.Covered || !d.WorkStarts.Equal(o) {
+			t.Fatalf("outside business hours at %s: covered %v, work starts %s, want %s", at.In(c.Loc), d.Covered, d.WorkStarts, o)
+		}
+	})
 }
