@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
+	"github.com/eolwatch/eolwatch/server/store"
 	"github.com/eolwatch/eolwatch/server/web/webtest"
 )
 
@@ -64,6 +67,52 @@ func TestBrowserRealStore(t *testing.T) {
 		t.Errorf("reasons for python 3.8.10:\n%s", why)
 	}
 	c.Shot("real-05-ticket-check")
+
+	// By host: a host enrolled with Acme's secret reports a current python;
+	// the form asked by host (no version) accepts with Acme's contract, and
+	// the same host's end-of-life debian refuses.
+	acme, err := e.b.Customer(t.Context(), "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := e.cats.Current()
+	newest := cat.Product("python").Cycles[0].Latest
+	info := api.HostInfo{InstallID: "acme-web", Hostname: "acme-web.corp.example", OSName: "Debian GNU/Linux 10 (buster)", OSID: "debian", OSVersion: "10"}
+	_, key, err := e.st.EnrollCustomer(t.Context(), info, acme.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := e.st.HostByNodeKey(t.Context(), key)
+	var items []store.MatchedItem
+	var vs []store.Verdict
+	for _, pv := range [][2]string{{"python", newest}, {"debian", "10"}} {
+		items = append(items, store.MatchedItem{Item: api.Item{Source: "dpkg", Name: pv[0], Version: pv[1]}, Match: store.Match{Product: pv[0], Version: pv[1], Rule: "test"}})
+		vs = append(vs, store.Verdict{Installed: pv[1], V: cat.Evaluate(pv[0], pv[1], e.now, catalog.DefaultPolicy())})
+	}
+	if _, err := e.st.ApplyReport(t.Context(), store.ReportInput{Host: ref, Report: api.Report{ReportID: "r1", Kind: api.ReportFull, Host: info, InventoryHash: "h"},
+		Items: items, Verdicts: vs, CatalogVersion: cat.Info().Version, AsOf: e.now.Format(time.DateOnly)}); err != nil {
+		t.Fatal(err)
+	}
+	c.Open("/eligibility")
+	c.Do("fill host", chromedp.SendKeys(chromedp.ID("e-host"), "acme-web.corp.example"), chromedp.SendKeys(chromedp.ID("e-product"), "python"),
+		chromedp.SetValue(chromedp.ID("e-sev"), "3"))
+	c.Submit(".elig button.primary", "host=acme-web")
+	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "ACCEPT") {
+		t.Errorf("python %s on Acme's host = %q, want ACCEPT\n%s", newest, v, c.Text("#reasons"))
+	}
+	if why := c.Text("#reasons"); !strings.Contains(why, "Acme has an active Premium contract") || !strings.Contains(why, "python "+newest+" on acme-web.corp.example") {
+		t.Errorf("reasons for the host's python:\n%s", why)
+	}
+	c.Shot("real-06-ticket-check-host-accept")
+	c.Do("product debian", chromedp.SetValue(chromedp.ID("e-product"), "debian"))
+	c.Submit(".elig button.primary", "product=debian")
+	if v := c.Text(".answer .verdict"); !strings.HasSuffix(v, "REFUSE") {
+		t.Errorf("debian 10 on Acme's host = %q, want REFUSE", v)
+	}
+	if why := c.Text("#reasons"); !strings.Contains(why, "debian 10 on acme-web.corp.example is past its end of life") {
+		t.Errorf("reasons for the host's debian:\n%s", why)
+	}
+	c.Shot("real-07-ticket-check-host-refuse")
 
 	py := e.cats.Current().Product("python").Cycles[0]
 	next := nextPatch(py.Latest)
