@@ -29,7 +29,7 @@ func mustTime(t testing.TB, s string) time.Time {
 }
 
 var (
-	eligible = api.Eligibility{Eligible: true, Product: "python", Version: "3.12.4", Support: "supported", Patch: "current", Status: "current", Cycle: "3.12"}
+	eligible = api.Eligibility{Eligible: true, Product: "python", Version: "3.12.12", Support: "supported", Patch: "current", Status: "current", Cycle: "3.12"}
 	pastEOL  = api.Eligibility{Eligible: false, Product: "python", Version: "3.8.10", Support: "eol", Patch: "overdue", Status: "eol", Cycle: "3.8",
 		EOL: "2024-10-07", UpgradeTo: "3.9.21"}
 )
@@ -164,7 +164,7 @@ func TestDecideReasons(t *testing.T) {
 			accept: true, phone: true, workStarts: "2025-12-13T21:30:00Z", route: "vendor",
 			wantReasons: []string{
 				"Acme GmbH has an active Premium contract until 2025-12-31; it does not renew.",
-				"python 3.12.4 is a supported version (release 3.12), so it is eligible for support.",
+				"python 3.12.12 is a supported version (release 3.12), so it is eligible for support.",
 				"The contract is direct: the vendor's support team takes the ticket.",
 				"It is Saturday 2025-12-13 22:30 in Europe/Berlin, outside business hours (Monday to Friday, 09:00–18:00).",
 				"Severity 1 (Urgent) on a Premium contract is covered 24x7: work starts now, with a phone callback.",
@@ -176,7 +176,7 @@ func TestDecideReasons(t *testing.T) {
 			accept: true, phone: false, workStarts: "2025-12-15T08:00:00Z", route: "vendor",
 			wantReasons: []string{
 				"Acme GmbH has an active Standard contract until 2025-12-31; it does not renew.",
-				"python 3.12.4 is a supported version (release 3.12), so it is eligible for support.",
+				"python 3.12.12 is a supported version (release 3.12), so it is eligible for support.",
 				"The contract is direct: the vendor's support team takes the ticket.",
 				"It is Saturday 2025-12-13 22:30 in Europe/Berlin, outside business hours (Monday to Friday, 09:00–18:00).",
 				"Severity 1 (Urgent) on a Standard contract is worked in business hours only (24x7 cover for it needs a Premium, Enterprise or Success Squad contract): work starts Monday 2025-12-15 09:00 Europe/Berlin (2025-12-15 08:00 UTC); no phone callback before then.",
@@ -188,7 +188,7 @@ func TestDecideReasons(t *testing.T) {
 			accept: true, phone: false, workStarts: "2025-12-10T08:00:00Z", route: "vendor",
 			wantReasons: []string{
 				"Acme GmbH has an active Enterprise contract until 2025-12-31; it does not renew.",
-				"python 3.12.4 is a supported version (release 3.12), so it is eligible for support.",
+				"python 3.12.12 is a supported version (release 3.12), so it is eligible for support.",
 				"The contract is direct: the vendor's support team takes the ticket.",
 				"It is Tuesday 2025-12-09 20:00 in Europe/Berlin, outside business hours (Monday to Friday, 09:00–18:00).",
 				"Severity 2 (High impact) on an Enterprise contract is worked in business hours only (24x7 cover is for Severity 1 only): work starts Wednesday 2025-12-10 09:00 Europe/Berlin (2025-12-10 08:00 UTC); no phone callback before then.",
@@ -200,7 +200,7 @@ func TestDecideReasons(t *testing.T) {
 			accept: true, phone: true, workStarts: "2025-12-25T10:00:00Z", route: "partner",
 			wantReasons: []string{
 				"Acme GmbH has an active Success Squad contract until 2025-12-31; it does not renew.",
-				"python 3.12.4 is a supported version (release 3.12), so it is eligible for support.",
+				"python 3.12.12 is a supported version (release 3.12), so it is eligible for support.",
 				"The contract was sold by Contoso Ltd: Contoso Ltd gives first-line support, so the ticket goes to Contoso Ltd first.",
 				"Thursday 2025-12-25 is a holiday at Acme GmbH's support centre (Europe/Berlin): on holidays only Severity 1 on Premium, Enterprise or Success Squad contracts is handled.",
 				"Severity 1 (Urgent) on a Success Squad contract is handled on holidays: work starts now, with a phone callback.",
@@ -212,7 +212,7 @@ func TestDecideReasons(t *testing.T) {
 			accept: true, phone: false, workStarts: "2025-12-29T08:00:00Z", route: "vendor",
 			wantReasons: []string{
 				"Acme GmbH has an active Premium contract until 2025-12-31; it does not renew.",
-				"python 3.12.4 is a supported version (release 3.12), so it is eligible for support.",
+				"python 3.12.12 is a supported version (release 3.12), so it is eligible for support.",
 				"The contract is direct: the vendor's support team takes the ticket.",
 				"Thursday 2025-12-25 is a holiday at Acme GmbH's support centre (Europe/Berlin): on holidays only Severity 1 on Premium, Enterprise or Success Squad contracts is handled.",
 				"Severity 3 (Moderate impact) on a Premium contract waits for the next business day: work starts Monday 2025-12-29 09:00 Europe/Berlin (2025-12-29 08:00 UTC); no phone callback before then.",
@@ -224,7 +224,7 @@ func TestDecideReasons(t *testing.T) {
 			accept: false, phone: false, workStarts: "2025-03-04T10:00:00Z", route: "vendor",
 			wantReasons: []string{
 				"Acme GmbH's Premium contract ended on 2024-12-31: support needs an active contract, so the customer must renew before the ticket can be accepted.",
-				"python 3.12.4 is a supported version (release 3.12), so it is eligible for support.",
+				"python 3.12.12 is a supported version (release 3.12), so it is eligible for support.",
 				"The contract is direct: the vendor's support team takes the ticket.",
 				"It is Tuesday 2025-03-04 11:00 in Europe/Berlin, inside business hours (Monday to Friday, 09:00–18:00): work would start now.",
 				"The ticket is refused: no work starts and no phone callback is offered until the reasons above are resolved.",
@@ -248,7 +248,7 @@ func TestDecideReasons(t *testing.T) {
 			accept: false, phone: false, workStarts: "2025-12-30T10:00:00Z", route: "vendor",
 			wantReasons: []string{
 				"Acme GmbH's Premium contract starts on 2026-01-01: no ticket is covered before then.",
-				"python 3.12.4 is a supported version (release 3.12), so it is eligible for support.",
+				"python 3.12.12 is a supported version (release 3.12), so it is eligible for support.",
 				"The contract is direct: the vendor's support team takes the ticket.",
 				"It is Tuesday 2025-12-30 11:00 in Europe/Berlin, inside business hours (Monday to Friday, 09:00–18:00): work would start now.",
 				"The ticket is refused: no work starts and no phone callback is offered until the reasons above are resolved.",
@@ -280,7 +280,7 @@ func TestDecideVersionReasons(t *testing.T) {
 		e    api.Eligibility
 		want string
 	}{
-		{"eligible", eligible, "python 3.12.4 is a supported version (release 3.12), so it is eligible for support."},
+		{"eligible", eligible, "python 3.12.12 is a supported version (release 3.12), so it is eligible for support."},
 		{"patch available", api.Eligibility{Eligible: true, Product: "python", Version: "3.12.3", Support: "supported", Patch: "available", Latest: "3.12.4", Cycle: "3.12"},
 			"python 3.12.3 is a supported version (release 3.12), so it is eligible for support. Patch 3.12.4 is available; the customer should install it within the grace period."},
 		{"patch overdue", api.Eligibility{Product: "python", Version: "3.11.2", Support: "supported", Patch: "overdue", Latest: "3.11.14", Status: "patch-overdue"},
