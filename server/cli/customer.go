@@ -23,10 +23,11 @@ import (
 
 // openDomain opens the server's database and the domain service over it,
 // with the server's catalog (the default, extra files, every published
-// release). Close the store when done.
-func openDomain(ctx context.Context, loc *storeLocation, files []string, policy catalog.Policy) (*service.Service, *store.Store, error) {
-	if err := loc.exists(); err != nil {
-		return nil, nil, fmt.Errorf("no database in %s: %w", loc, err)
+// release); a database that does not exist yet is created only when
+// create is set. Close the store when done.
+func openDomain(ctx context.Context, loc *storeLocation, files []string, policy catalog.Policy, create bool) (*service.Service, *store.Store, error) {
+	if err := loc.exists(); err != nil && !create {
+		return nil, nil, fmt.Errorf("no database in %s (start the server once, or create a token or a customer there first): %w", loc, err)
 	}
 	st, err := loc.open(ctx)
 	if err != nil {
@@ -189,7 +190,7 @@ func runCustomer(ctx context.Context, args []string, stdio Stdio) error {
 	case (sub == "update" || sub == "delete") && ref == "":
 		return usageErrorf("customer %s: name the customer (its id or name)", sub)
 	}
-	svc, st, err := openDomain(ctx, loc, nil, catalog.DefaultPolicy())
+	svc, st, err := openDomain(ctx, loc, nil, catalog.DefaultPolicy(), sub == "create")
 	if err != nil {
 		return fmt.Errorf("customer %s: %w", sub, err)
 	}
@@ -302,7 +303,7 @@ func runTicket(ctx context.Context, args []string, stdio Stdio) error {
 	if err := pol.Policy().Validate(); err != nil {
 		return usageErrorf("ticket check: %s", err)
 	}
-	svc, st, err := openDomain(ctx, loc, catalogs, pol.Policy())
+	svc, st, err := openDomain(ctx, loc, catalogs, pol.Policy(), false)
 	if err != nil {
 		return fmt.Errorf("ticket check: %w", err)
 	}
