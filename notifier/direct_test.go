@@ -24,6 +24,7 @@ func TestQueueDirect(t *testing.T) {
 		Risk: &events.RiskDigest{Customer: "Acme GmbH", Week: "2026-W10", Hosts: []events.RiskHost{
 			{Hostname: "web1", HostID: "h1", Installs: []events.RiskInstall{{Product: "python", Version: "3.8.10", Installed: "3.8.10-0ubuntu1", Status: "eol", UpgradeTo: "3.9.21", Reason: "Python 3.8 reached end of life."}}},
 			{Hostname: "db1", HostID: "h2", Installs: []events.RiskInstall{{Product: "postgresql", Version: "16.2", Status: "patch-overdue", UpgradeTo: "16.10"}}},
+			{Hostname: "registry.example/shop:1", HostID: "a3", Kind: events.KindAssetHost, Installs: []events.RiskInstall{{Product: "nodejs", Version: "16.20.2", Status: "eol", UpgradeTo: "20.19.5"}}},
 		}}}
 	for _, m := range []events.DirectMail{contract, risk} {
 		n, err := s.QueueDirect(ctx, m)
@@ -58,13 +59,15 @@ func TestQueueDirect(t *testing.T) {
 			}
 		default:
 			if !strings.Contains(pm.Text, `host "web1" (h1)`) || !strings.Contains(pm.Text, "python 3.8.10 (installed 3.8.10-0ubuntu1): eol, move to 3.9.21") ||
-				!strings.Contains(pm.Text, "postgresql 16.2: patch-overdue, move to 16.10") || !strings.Contains(pm.HTML, "<td>&#34;db1&#34;<br>") {
+				!strings.Contains(pm.Text, "postgresql 16.2: patch-overdue, move to 16.10") || !strings.Contains(pm.HTML, "<td>&#34;db1&#34;<br>") ||
+				!strings.Contains(pm.Text, "these hosts and assets of Acme GmbH run software") || !strings.Contains(pm.Text, `asset "registry[.]example[/]shop[:]1" (a3)`) ||
+				!strings.Contains(pm.HTML, "<td>asset &#34;registry[.]example[/]shop[:]1&#34;<br>") {
 				t.Errorf("risk digest text:\n%s", pm.Text)
 			}
 		}
 	}
 	want := map[string][]string{
-		"it@acme.example":      {"Acme GmbH: the Premium support contract ends in 60 days, on 2026-05-01", "Acme GmbH: 2 hosts not eligible for support (2026-W10)"},
+		"it@acme.example":      {"Acme GmbH: the Premium support contract ends in 60 days, on 2026-05-01", "Acme GmbH: 3 hosts and assets not eligible for support (2026-W10)"},
 		"admin@vendor.example": {"Acme GmbH: the Premium support contract ends in 60 days, on 2026-05-01"},
 		"cto@acme.example":     {"Acme GmbH: the Premium support contract ends in 60 days, on 2026-05-01"},
 	}

@@ -40,8 +40,8 @@ type ContractNotice struct {
 	SoldBy   string // the partner that sold it, "" for direct
 }
 
-// RiskDigest lists a customer's hosts whose installs are not eligible
-// for support.
+// RiskDigest lists a customer's hosts (and assets) whose installs are not
+// eligible for support.
 type RiskDigest struct {
 	Customer string // the customer's name
 	Week     string // ISO week, "2026-W03"
@@ -49,10 +49,42 @@ type RiskDigest struct {
 	More     int // hosts not listed (the list is bounded)
 }
 
-// RiskHost is one host of a RiskDigest.
+// Total is how many hosts and assets the digest is about, listed or not.
+func (d *RiskDigest) Total() int { return len(d.Hosts) + d.More }
+
+// Noun names what the digest lists, for its subject and first sentence:
+// "host", "hosts", "asset", "assets" or "hosts and assets".
+func (d *RiskDigest) Noun() string {
+	hosts, assets := false, false
+	for _, h := range d.Hosts {
+		if h.Kind == KindAssetHost {
+			assets = true
+		} else {
+			hosts = true
+		}
+	}
+	switch {
+	case hosts && assets:
+		return "hosts and assets"
+	case assets && d.Total() == 1:
+		return "asset"
+	case assets:
+		return "assets"
+	case d.Total() == 1:
+		return "host"
+	}
+	return "hosts"
+}
+
+// KindAssetHost is RiskHost.Kind for an asset (a container image or build
+// artefact registered by its SBOM).
+const KindAssetHost = "asset"
+
+// RiskHost is one host (or asset) of a RiskDigest.
 type RiskHost struct {
 	Hostname string
 	HostID   string
+	Kind     string // KindAssetHost for an asset, else a host
 	Installs []RiskInstall
 }
 

@@ -133,7 +133,11 @@ func (s *Service) riskDigest(ctx context.Context, c api.Customer, week string) (
 			if skipping {
 				d.More++
 			} else {
-				d.Hosts = append(d.Hosts, events.RiskHost{Hostname: n.Hostname, HostID: n.HostID})
+				rh := events.RiskHost{Hostname: n.Hostname, HostID: n.HostID}
+				if n.Kind == api.KindAsset {
+					rh.Kind = events.KindAssetHost
+				}
+				d.Hosts = append(d.Hosts, rh)
 			}
 		}
 		if skipping {

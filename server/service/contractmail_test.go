@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,12 +200,24 @@ func TestRiskDigest(t *testing.T) {
 	report("acme-new", acme.ID, api.Item{Source: "probe", Name: "python", Product: "python", Version: py})
 	report("clean-1", clean.ID, api.Item{Source: "probe", Name: "python", Product: "python", Version: py})
 	report("nobody", "", api.Item{Source: "probe", Name: "python", Product: "python", Version: "2.7.18"})
+	// An image uploaded for Imageco runs an ended Debian release's python: its digest lists an asset.
+	if _, err := s.CreateCustomer(ctx, api.CustomerSpec{Name: "Imageco", Tier: "standard", ContractStart: "2025-01-01", ContractEnd: "2099-12-31",
+		AutoRenew: true, Contacts: []string{"it@image.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IngestSBOM(ctx, SBOMInput{Name: "registry.example/shop:1", Customer: "Imageco", By: "test", Body: strings.NewReader(
+		`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"operating-system","name":"debian","version":"10"},` +
+			`{"name":"python3.7","version":"3.7.3-2+deb10u7","purl":"pkg:deb/debian/python3.7@3.7.3-2%2Bdeb10u7?arch=amd64&distro=debian-10"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
 	n, err := s.ContractMail(ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("ContractMail in week 10 = %d, %v; want 1 digest", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("ContractMail in week 10 = %d, %v; want 2 digests", n, err)
 	}
 	got := e.outbox(t)
-	if len(got) != 1 || got[0] != "it@acme.example: Acme: 1 host not eligible for support (2026-W10)" {
+	slices.Sort(got)
+	if len(got) != 2 || got[0] != "it@acme.example: Acme: 1 host not eligible for support (2026-W10)" ||
+		got[1] != "it@image.example: Imageco: 1 asset not eligible for support (2026-W10)" {
 		t.Fatalf("outbox: %q", got)
 	}
 	if n, _ := s.ContractMail(ctx); n != 0 {
@@ -216,8 +229,8 @@ func TestRiskDigest(t *testing.T) {
 		t.Errorf("before Monday 07:00 UTC: %d queued", n)
 	}
 	e.clock = day("2026-03-09T07:00:00Z")
-	if n, _ := e.svc(t).ContractMail(ctx); n != 1 {
-		t.Errorf("Monday 07:00 UTC of week 11: %d queued, want 1", n)
+	if n, _ := e.svc(t).ContractMail(ctx); n != 2 {
+		t.Errorf("Monday 07:00 UTC of week 11: %d queued, want 2 (Acme's, Imageco's)", n)
 	}
 	if sent, _ := e.st.CustomerMailSent(ctx, clean.ID, mailRisk, "2026-W11"); !sent {
 		t.Error("a customer without risk is not recorded as done for the week")

@@ -152,7 +152,7 @@ func (s *Store) HostsByStatus(ctx context.Context) (map[string]int, error) {
 
 // NonCompliantInstall is one row of the non-compliance export.
 type NonCompliantInstall struct {
-	HostID, Hostname, Product, Version, Installed, Cycle, Status string
+	HostID, Hostname, Kind, Product, Version, Installed, Cycle, Status string
 	EOL                                                          any
 	UpgradeTo, Reason                                            string
 }
@@ -162,7 +162,7 @@ type NonCompliantInstall struct {
 // stops at fn's first error.
 func (s *Store) EachNonCompliant(ctx context.Context, sc Scope, fn func(NonCompliantInstall) error) error {
 	cond, args := sc.hosts("h")
-	rows, err := s.r.QueryContext(ctx, `SELECT h.uid, h.hostname, v.product, v.version, v.installed, v.cycle, v.status, COALESCE(e.verdict, '')
+	rows, err := s.r.QueryContext(ctx, `SELECT h.uid, h.hostname, h.kind, v.product, v.version, v.installed, v.cycle, v.status, COALESCE(e.verdict, '')
 		FROM verdicts v JOIN hosts h ON h.id = v.host_id
 		LEFT JOIN evaluations e ON e.product = v.product AND e.version = v.version AND e.context = v.context
 		WHERE v.status IN (?, ?, ?, ?)`+cond+` ORDER BY h.hostname, h.uid, v.product, v.version`,
@@ -174,7 +174,7 @@ func (s *Store) EachNonCompliant(ctx context.Context, sc Scope, fn func(NonCompl
 	for rows.Next() {
 		var r NonCompliantInstall
 		var js string
-		if err := rows.Scan(&r.HostID, &r.Hostname, &r.Product, &r.Version, &r.Installed, &r.Cycle, &r.Status, &js); err != nil {
+		if err := rows.Scan(&r.HostID, &r.Hostname, &r.Kind, &r.Product, &r.Version, &r.Installed, &r.Cycle, &r.Status, &js); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		if js != "" {
