@@ -25,7 +25,6 @@ import (
 // fakeServer is an httptest server that checks the agent's wire format
 // strictly and remembers what it applied.
 type fakeServer struct {
-	t      *testing.T
 	secret string
 
 	mu        sync.Mutex
@@ -42,7 +41,7 @@ type fakeServer struct {
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
-	return &fakeServer{t: t, secret: "s3cret", keys: map[string]string{}, applied: map[string]int{},
+	return &fakeServer{secret: "s3cret", keys: map[string]string{}, applied: map[string]int{},
 		knownHash: map[string]string{}, fail5xx: map[string]bool{}, pending: map[string]string{}}
 }
 

@@ -251,17 +251,17 @@ func TestHeaderInjection(t *testing.T) {
 	for _, email := range []string{"a@example.com\r\nBcc: evil@example.com", "a@example.com\nBcc: evil@example.com", "Evil <a@example.com>", "a@example.com, b@example.com"} {
 		var fe api.Error
 		body := fmt.Sprintf(`{"group":"x","email":%q}`, email)
-		if code := e.do("POST", "/api/v1/subscriptions", body, &fe); code != 400 || fe.Field != "email" {
+		if code := e.do(t, "POST", "/api/v1/subscriptions", body, &fe); code != 400 || fe.Field != "email" {
 			t.Errorf("subscribe %q = %d %+v, want 400 naming email", email, code, fe)
 		}
 	}
 	var fe api.Error
-	if code := e.do("POST", "/api/v1/groups", `{"name":"x\r\nBcc: a@b.c","products":["p"],"events":["release"]}`, &fe); code != 400 || fe.Field != "name" {
+	if code := e.do(t, "POST", "/api/v1/groups", `{"name":"x\r\nBcc: a@b.c","products":["p"],"events":["release"]}`, &fe); code != 400 || fe.Field != "name" {
 		t.Errorf("group with CRLF = %d %+v, want 400 naming name", code, fe)
 	}
 	// Catalog and agent data: encoded, never a header.
-	e.do("POST", "/api/v1/groups", `{"name":"inj","products":["redis"],"events":["release","fleet"]}`, nil)
-	e.subscribe("inj", "victim@example.com")
+	e.do(t, "POST", "/api/v1/groups", `{"name":"inj","products":["redis"],"events":["release","fleet"]}`, nil)
+	e.subscribe(t, "inj", "victim@example.com")
 	evil := "7.4.3\r\nBcc: evil@example.com\r\nX-Injected: yes\r\n\r\nbody"
 	enqueue(t, e.svc.db.w,
 		events.Event{Kind: events.KindRelease, Product: "redis", Cycle: "7.4\nBcc: evil2@example.com", Version: evil, Link: "javascript:alert(1)"},

@@ -20,8 +20,10 @@ import (
 
 // testEnv is a notifier behind a real HTTP server, mailing a real go-smtp
 // server over loopback with STARTTLS and AUTH.
+//
+// Its helpers take the *testing.T they report to (the test's, or a
+// subtest's inside t.Run): the env keeps none.
 type testEnv struct {
-	t     *testing.T
 	svc   *Service
 	mb    *mailbox
 	smtp  *smtpServer
@@ -52,7 +54,7 @@ func routes(get func() *Service) *http.ServeMux {
 
 func newEnv(t *testing.T, cfg Config) *testEnv {
 	t.Helper()
-	e := &testEnv{t: t, mb: &mailbox{user: "mailer", pass: "s3cret"}, clock: newClock("2026-03-02T10:00:00Z")}
+	e := &testEnv{mb: &mailbox{user: "mailer", pass: "s3cret"}, clock: newClock("2026-03-02T10:00:00Z")}
 	cert, pool, _, _ := testCert(t)
 	e.smtp = startSMTP(t, e.mb, "", &cert, false)
 	e.http = httptest.NewServer(routes(func() *Service { return e.svc }))
@@ -69,24 +71,24 @@ func newEnv(t *testing.T, cfg Config) *testEnv {
 }
 
 // do sends a JSON request to the test server and decodes the answer.
-func (e *testEnv) do(method, path, body string, out any) int {
-	e.t.Helper()
+func (e *testEnv) do(t testing.TB, method, path, body string, out any) int {
+	t.Helper()
 	req, err := http.NewRequest(method, e.http.URL+path, strings.NewReader(body))
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
-			e.t.Fatalf("%s %s: decode %q: %v", method, path, b, err)
+			t.Fatalf("%s %s: decode %q: %v", method, path, b, err)
 		}
 	}
 	return resp.StatusCode
@@ -94,39 +96,39 @@ func (e *testEnv) do(method, path, body string, out any) int {
 
 // subscribe runs the whole double opt-in for email in group and returns
 // the confirmation message.
-func (e *testEnv) subscribe(group, email string) parsedMail {
-	e.t.Helper()
+func (e *testEnv) subscribe(t testing.TB, group, email string) parsedMail {
+	t.Helper()
 	before := len(e.mb.all())
-	if code := e.do("POST", "/api/v1/subscriptions", `{"group":"`+group+`","email":"`+email+`"}`, nil); code != http.StatusAccepted {
-		e.t.Fatalf("POST /api/v1/subscriptions = %d, want 202", code)
+	if code := e.do(t, "POST", "/api/v1/subscriptions", `{"group":"`+group+`","email":"`+email+`"}`, nil); code != http.StatusAccepted {
+		t.Fatalf("POST /api/v1/subscriptions = %d, want 202", code)
 	}
-	drain(e.t, e.svc)
+	drain(t, e.svc)
 	msgs := e.mb.all()
 	if len(msgs) != before+1 {
-		e.t.Fatalf("after subscribing: %d messages, want %d", len(msgs), before+1)
+		t.Fatalf("after subscribing: %d messages, want %d", len(msgs), before+1)
 	}
-	pm := parseMail(e.t, msgs[len(msgs)-1].Data)
-	link := pm.link(e.t, e.http.URL+PathConfirm)
+	pm := parseMail(t, msgs[len(msgs)-1].Data)
+	link := pm.link(t, e.http.URL+PathConfirm)
 	resp, err := http.Get(link)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "is confirmed") {
-		e.t.Fatalf("GET confirmation link = %d\n%s", resp.StatusCode, body)
+		t.Fatalf("GET confirmation link = %d\n%s", resp.StatusCode, body)
 	}
 	return pm
 }
 
 func TestEndToEndReleaseFlow(t *testing.T) {
 	e := newEnv(t, Config{})
-	if code := e.do("POST", "/api/v1/groups", `{"name":"Python-Team","products":["python"],"events":["release","eol"]}`, nil); code != http.StatusCreated {
+	if code := e.do(t, "POST", "/api/v1/groups", `{"name":"Python-Team","products":["python"],"events":["release","eol"]}`, nil); code != http.StatusCreated {
 		t.Fatalf("POST /api/v1/groups = %d, want 201", code)
 	}
 
 	// Before confirmation nothing but the confirmation itself is sent.
-	if code := e.do("POST", "/api/v1/subscriptions", `{"group":"python-team","email":"alice@example.com"}`, nil); code != http.StatusAccepted {
+	if code := e.do(t, "POST", "/api/v1/subscriptions", `{"group":"python-team","email":"alice@example.com"}`, nil); code != http.StatusAccepted {
 		t.Fatalf("subscribe = %d, want 202", code)
 	}
 	enqueue(t, e.svc.db.w, events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.9", Date: "2026-03-01"})
@@ -199,14 +201,14 @@ func TestEndToEndReleaseFlow(t *testing.T) {
 		Counts   OutboxCounts  `json:"counts"`
 		Messages []OutboxEntry `json:"messages"`
 	}
-	if code := e.do("GET", "/api/v1/outbox", "", &out); code != 200 || out.Counts.Sent != 2 || out.Counts.Pending != 0 {
+	if code := e.do(t, "GET", "/api/v1/outbox", "", &out); code != 200 || out.Counts.Sent != 2 || out.Counts.Pending != 0 {
 		t.Errorf("GET /api/v1/outbox = %d %+v, want 2 sent", code, out.Counts)
 	}
 	var subs struct {
 		Subscriptions []Subscription `json:"subscriptions"`
 		Total         int            `json:"total"`
 	}
-	if code := e.do("GET", "/api/v1/subscriptions?group=python-team", "", &subs); code != 200 || subs.Total != 1 || subs.Subscriptions[0].State != StateConfirmed {
+	if code := e.do(t, "GET", "/api/v1/subscriptions?group=python-team", "", &subs); code != 200 || subs.Total != 1 || subs.Subscriptions[0].State != StateConfirmed {
 		t.Errorf("GET /api/v1/subscriptions = %d %+v", code, subs)
 	}
 
@@ -239,8 +241,8 @@ func TestEndToEndReleaseFlow(t *testing.T) {
 
 func TestUnsubscribePageNeedsPost(t *testing.T) {
 	e := newEnv(t, Config{})
-	e.do("POST", "/api/v1/groups", `{"name":"g","products":["nodejs"],"events":["release"]}`, nil)
-	e.subscribe("g", "bob@example.com")
+	e.do(t, "POST", "/api/v1/groups", `{"name":"g","products":["nodejs"],"events":["release"]}`, nil)
+	e.subscribe(t, "g", "bob@example.com")
 	enqueue(t, e.svc.db.w, events.Event{Kind: events.KindRelease, Product: "nodejs", Cycle: "22", Version: "22.14.0"})
 	drain(t, e.svc)
 	pm := parseMail(t, e.mb.all()[1].Data)
@@ -275,8 +277,8 @@ func TestUnsubscribePageNeedsPost(t *testing.T) {
 
 func TestDigestMode(t *testing.T) {
 	e := newEnv(t, Config{DigestHour: 7})
-	e.do("POST", "/api/v1/groups", `{"name":"web","products":["nginx","nodejs"],"events":["release","eol"]}`, nil)
-	confirm := e.subscribe("web", "carol@example.com")
+	e.do(t, "POST", "/api/v1/groups", `{"name":"web","products":["nginx","nodejs"],"events":["release","eol"]}`, nil)
+	confirm := e.subscribe(t, "web", "carol@example.com")
 	_ = confirm
 	// Switch to a daily digest through the preferences page (a form POST).
 	subs, _, _ := e.svc.ListSubscriptions(context.Background(), SubscriptionFilter{})
@@ -333,8 +335,8 @@ func TestDigestMode(t *testing.T) {
 
 func TestFleetBatchedPerGroup(t *testing.T) {
 	e := newEnv(t, Config{FleetBatchWindow: 10 * time.Minute})
-	e.do("POST", "/api/v1/groups", `{"name":"ops","products":["debian","openssl"],"events":["fleet"]}`, nil)
-	e.subscribe("ops", "ops@example.com")
+	e.do(t, "POST", "/api/v1/groups", `{"name":"ops","products":["debian","openssl"],"events":["fleet"]}`, nil)
+	e.subscribe(t, "ops", "ops@example.com")
 	var evs []events.Event
 	for i, h := range []string{"web-1", "web-2", "web-3", "db-1", "db-2"} {
 		evs = append(evs, events.Event{Kind: events.KindFleet, Product: "openssl", Cycle: "1.1.1", Version: "1.1.1w", HostID: "h" + h, Host: h,
@@ -379,18 +381,18 @@ func TestFleetBatchedPerGroup(t *testing.T) {
 
 func TestPreferencesFilterReleases(t *testing.T) {
 	e := newEnv(t, Config{Fleet: fleetSet{"python@3.12": true}})
-	e.do("POST", "/api/v1/groups", `{"name":"py","products":["python"],"cycles":["python@3.12","3.13"],"events":["release"]}`, nil)
-	e.subscribe("py", "dave@example.com")
+	e.do(t, "POST", "/api/v1/groups", `{"name":"py","products":["python"],"cycles":["python@3.12","3.13"],"events":["release"]}`, nil)
+	e.subscribe(t, "py", "dave@example.com")
 	subs, _, _ := e.svc.ListSubscriptions(context.Background(), SubscriptionFilter{})
 	sub, _ := e.svc.db.subscription(context.Background(), subs[0].ID)
 	tok := strings.SplitN(e.svc.baseData(sub).PreferencesURL, "token=", 2)[1]
 	var got Preferences
-	code := e.do("POST", PathPreferences+"?token="+tok, `{"mode":"immediate","levels":["minor","major"],"prereleases":false}`, &got)
+	code := e.do(t, "POST", PathPreferences+"?token="+tok, `{"mode":"immediate","levels":["minor","major"],"prereleases":false}`, &got)
 	if code != 200 || len(got.Levels) != 2 {
 		t.Fatalf("POST preferences JSON = %d %+v", code, got)
 	}
 	var fe api.Error
-	if code := e.do("POST", PathPreferences+"?token="+tok, `{"mode":"hourly","levels":["patch"]}`, &fe); code != 400 || fe.Field != "mode" {
+	if code := e.do(t, "POST", PathPreferences+"?token="+tok, `{"mode":"hourly","levels":["patch"]}`, &fe); code != 400 || fe.Field != "mode" {
 		t.Errorf("bad mode = %d %+v, want 400 naming mode", code, fe)
 	}
 	enqueue(t, e.svc.db.w,
@@ -408,7 +410,7 @@ func TestPreferencesFilterReleases(t *testing.T) {
 		t.Errorf("subject = %q", s)
 	}
 	// Fleet only: the fleet runs 3.12 but not 3.13.
-	e.do("POST", PathPreferences+"?token="+tok, `{"mode":"immediate","levels":["major","minor","patch"],"fleet_only":true}`, &got)
+	e.do(t, "POST", PathPreferences+"?token="+tok, `{"mode":"immediate","levels":["major","minor","patch"],"fleet_only":true}`, &got)
 	enqueue(t, e.svc.db.w,
 		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.13", Version: "3.13.1"},
 		events.Event{Kind: events.KindRelease, Product: "python", Cycle: "3.12", Version: "3.12.11"},

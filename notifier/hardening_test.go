@@ -43,9 +43,9 @@ func TestParseEmailRefusesDomainLiterals(t *testing.T) {
 // Bomb@x, bOmb@x and BOMB@X as one mailbox (issue 13, item 7).
 func TestPerAddressCapIgnoresCase(t *testing.T) {
 	e := newEnv(t, Config{SubscribeRatePerIP: 100, SubscribeRatePerAddress: 2})
-	e.do("POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"]}`, nil)
+	e.do(t, "POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"]}`, nil)
 	for _, addr := range []string{"Bomb@x.example", "bOmb@x.example", "BOMB@X.EXAMPLE", "bomb@x.example"} {
-		if c := e.do("POST", "/api/v1/subscriptions", `{"group":"g","email":"`+addr+`"}`, nil); c != http.StatusAccepted {
+		if c := e.do(t, "POST", "/api/v1/subscriptions", `{"group":"g","email":"`+addr+`"}`, nil); c != http.StatusAccepted {
 			t.Fatalf("subscribe %s: %d", addr, c)
 		}
 	}
@@ -118,7 +118,7 @@ func TestWebhookToPrivateAddressRefused(t *testing.T) {
 		t.Run(tc.url, func(t *testing.T) {
 			var fe api.Error
 			body := `{"name":"g` + strconv.Itoa(i) + `","products":["nginx"],"events":["release"],"webhook":"` + tc.url + `"}`
-			if c := e.do("POST", "/api/v1/groups", body, &fe); c != tc.code || (c == 400 && fe.Field != "webhook") {
+			if c := e.do(t, "POST", "/api/v1/groups", body, &fe); c != tc.code || (c == 400 && fe.Field != "webhook") {
 				t.Errorf("webhook %s: %d %+v, want %d", tc.url, c, fe, tc.code)
 			}
 		})
@@ -141,7 +141,7 @@ func TestWebhookCheckedAgainAtSendTime(t *testing.T) {
 	res := &fakeResolver{ips: map[string][]netip.Addr{}}
 	res.set("rebind.example", "203.0.113.5")
 	e := newEnv(t, Config{Resolver: res})
-	if c := e.do("POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"],"webhook":"http://rebind.example:`+port+`/hook"}`, nil); c != 201 {
+	if c := e.do(t, "POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"],"webhook":"http://rebind.example:`+port+`/hook"}`, nil); c != 201 {
 		t.Fatalf("create group: %d", c)
 	}
 	res.set("rebind.example", "127.0.0.1")

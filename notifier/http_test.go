@@ -14,8 +14,8 @@ import (
 
 func TestSubscribeNoEnumeration(t *testing.T) {
 	e := newEnv(t, Config{})
-	e.do("POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"]}`, nil)
-	e.subscribe("g", "known@example.com")
+	e.do(t, "POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"]}`, nil)
+	e.subscribe(t, "g", "known@example.com")
 	answer := func(email string) (int, string) {
 		req, _ := http.NewRequest("POST", e.http.URL+"/api/v1/subscriptions", strings.NewReader(`{"group":"g","email":"`+email+`"}`))
 		resp, err := http.DefaultClient.Do(req)
@@ -42,10 +42,10 @@ func TestSubscribeNoEnumeration(t *testing.T) {
 
 func TestSubscribeRateLimits(t *testing.T) {
 	e := newEnv(t, Config{SubscribeRatePerIP: 5, SubscribeRatePerAddress: 2})
-	e.do("POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"]}`, nil)
+	e.do(t, "POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"]}`, nil)
 	codes := []int{}
 	for range 7 {
-		codes = append(codes, e.do("POST", "/api/v1/subscriptions", `{"group":"g","email":"target@example.com"}`, nil))
+		codes = append(codes, e.do(t, "POST", "/api/v1/subscriptions", `{"group":"g","email":"target@example.com"}`, nil))
 	}
 	for i, c := range codes {
 		want := http.StatusAccepted
@@ -61,7 +61,7 @@ func TestSubscribeRateLimits(t *testing.T) {
 		t.Errorf("%d confirmation emails to one address, want the per-address limit of 2", n)
 	}
 	e.clock.Advance(25 * time.Hour)
-	if c := e.do("POST", "/api/v1/subscriptions", `{"group":"g","email":"target@example.com"}`, nil); c != http.StatusAccepted {
+	if c := e.do(t, "POST", "/api/v1/subscriptions", `{"group":"g","email":"target@example.com"}`, nil); c != http.StatusAccepted {
 		t.Errorf("after the window: %d, want 202", c)
 	}
 }
@@ -87,31 +87,31 @@ func TestHTTPValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path[:min(len(tc.path), 40)], func(t *testing.T) {
 			var ae api.Error
-			code := e.do(tc.method, tc.path, tc.body, &ae)
+			code := e.do(t, tc.method, tc.path, tc.body, &ae)
 			if code != tc.code || ae.Field != tc.field {
 				t.Errorf("%s %s = %d %+v, want %d naming %q", tc.method, tc.path[:min(len(tc.path), 40)], code, ae, tc.code, tc.field)
 			}
 		})
 	}
-	if c := e.do("POST", "/api/v1/groups", `{"name":"g","products":["p"],"events":["release"]}`, nil); c != 201 {
+	if c := e.do(t, "POST", "/api/v1/groups", `{"name":"g","products":["p"],"events":["release"]}`, nil); c != 201 {
 		t.Fatalf("create = %d", c)
 	}
-	if c := e.do("POST", "/api/v1/groups", `{"name":"g","products":["p"],"events":["release"]}`, nil); c != 409 {
+	if c := e.do(t, "POST", "/api/v1/groups", `{"name":"g","products":["p"],"events":["release"]}`, nil); c != 409 {
 		t.Errorf("create twice = %d, want 409", c)
 	}
 	var list struct {
 		Groups []GroupInfo
 		Total  int
 	}
-	if c := e.do("GET", "/api/v1/groups", "", &list); c != 200 || list.Total != 1 || list.Groups[0].Name != "g" {
+	if c := e.do(t, "GET", "/api/v1/groups", "", &list); c != 200 || list.Total != 1 || list.Groups[0].Name != "g" {
 		t.Errorf("GET groups = %d %+v", c, list)
 	}
 }
 
 func TestConfirmLinkExpires(t *testing.T) {
 	e := newEnv(t, Config{ConfirmTTL: time.Hour})
-	e.do("POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"]}`, nil)
-	e.do("POST", "/api/v1/subscriptions", `{"group":"g","email":"late@example.com"}`, nil)
+	e.do(t, "POST", "/api/v1/groups", `{"name":"g","products":["nginx"],"events":["release"]}`, nil)
+	e.do(t, "POST", "/api/v1/subscriptions", `{"group":"g","email":"late@example.com"}`, nil)
 	drain(t, e.svc)
 	link := parseMail(t, e.mb.all()[0].Data).link(t, e.http.URL+PathConfirm)
 	e.clock.Advance(2 * time.Hour)

@@ -48,24 +48,24 @@ func TestWebhook(t *testing.T) {
 	// The receiver listens on loopback: an admin allows it.
 	e := newEnv(t, Config{RetryBase: time.Minute, IsAdmin: func(*http.Request) bool { return admin }, WebhookAllow: []string{"127.0.0.1"}})
 	var g Group
-	if c := e.do("POST", "/api/v1/groups", `{"name":"chat","products":["nginx"],"events":["release","eol"],"webhook":"`+hook.URL+`/hook"}`, &g); c != 201 || g.WebhookSecret == "" {
+	if c := e.do(t, "POST", "/api/v1/groups", `{"name":"chat","products":["nginx"],"events":["release","eol"],"webhook":"`+hook.URL+`/hook"}`, &g); c != 201 || g.WebhookSecret == "" {
 		t.Fatalf("create group with webhook = %d %+v", c, g)
 	}
 	secret = g.WebhookSecret
 	var list struct{ Groups []GroupInfo }
-	e.do("GET", "/api/v1/groups", "", &list)
+	e.do(t, "GET", "/api/v1/groups", "", &list)
 	if list.Groups[0].WebhookSecret != "" || list.Groups[0].Webhook == "" {
 		t.Errorf("listing shows %+v; want the URL and never the secret", list.Groups[0])
 	}
 	admin = false
 	var other struct{ Groups []GroupInfo }
-	e.do("GET", "/api/v1/groups", "", &other)
+	e.do(t, "GET", "/api/v1/groups", "", &other)
 	if other.Groups[0].Webhook != "" {
 		t.Errorf("listing for a caller who is not an admin shows the webhook URL %q", other.Groups[0].Webhook)
 	}
 	admin = true
 	var fe api.Error
-	if c := e.do("POST", "/api/v1/groups", `{"name":"bad","products":["nginx"],"events":["release"],"webhook":"file:///etc/passwd"}`, &fe); c != 400 || fe.Field != "webhook" {
+	if c := e.do(t, "POST", "/api/v1/groups", `{"name":"bad","products":["nginx"],"events":["release"],"webhook":"file:///etc/passwd"}`, &fe); c != 400 || fe.Field != "webhook" {
 		t.Errorf("bad webhook URL = %d %+v", c, fe)
 	}
 	enqueue(t, e.svc.db.w, events.Event{Kind: events.KindRelease, Product: "nginx", Cycle: "1.27", Version: "1.27.5"})

@@ -231,8 +231,8 @@ func TestEndToEndDistroVerdictsThisMachine(t *testing.T) {
 
 	// Every path agrees: the eligibility API and CLI, and the dashboard.
 	b := webtest.NewBrowser(t, e.p.url)
-	b.Login(e.token)
-	_, page := b.Get("/hosts/" + d.ID)
+	b.Login(t, e.token)
+	_, page := b.Get(t, "/hosts/"+d.ID)
 	if !strings.Contains(page, `id="catalog-age"`) {
 		t.Error("the dashboard's host page does not show the catalog's age")
 	}

@@ -109,18 +109,18 @@ func TestEndToEndSBOM(t *testing.T) {
 
 	// The dashboard, as a person would see it.
 	b := webtest.NewBrowser(t, p.url)
-	b.Login(viewer)
-	code, page := b.Get("/hosts?kind=asset")
+	b.Login(t, viewer)
+	code, page := b.Get(t, "/hosts?kind=asset")
 	if code != 200 || !strings.Contains(page, name) || !strings.Contains(page, "2 assets match") {
 		t.Fatalf("GET /hosts?kind=asset = %d; the asset %s is not listed:\n%s", code, name, page)
 	}
-	code, page = b.Get("/hosts/" + res.AssetID)
+	code, page = b.Get(t, "/hosts/"+res.AssetID)
 	for _, want := range []string{name, "SBOM uploads", "ci token of the e2e test", "cyclonedx 1.7", "team=platform", `href="/products/python"`, `href="/products/perl"`} {
 		if code != 200 || !strings.Contains(page, want) {
 			t.Errorf("GET /hosts/%s = %d; the asset page lacks %q", res.AssetID, code, want)
 		}
 	}
-	if code, page = b.Get("/"); code != 200 || !strings.Contains(page, "assets (images and artefacts, from SBOMs)") {
+	if code, page = b.Get(t, "/"); code != 200 || !strings.Contains(page, "assets (images and artefacts, from SBOMs)") {
 		t.Errorf("GET / = %d; the overview does not count the asset", code)
 	}
 

@@ -490,7 +490,7 @@ func TestEligibilityAPI(t *testing.T) {
 	e.enroll(t, "install-3", "twin")
 	sup := e.tokens[auth.RoleSupport]
 	debianLatest := testCatalog(t).Evaluate("debian", "13", time.Now(), catalog.DefaultPolicy()).Latest
-	get := func(q string) (int, api.Eligibility, api.Error) {
+	get := func(t *testing.T, q string) (int, api.Eligibility, api.Error) {
 		resp, b := e.do(t, "GET", api.PathEligibility+"?"+q, sup, nil, nil)
 		var el api.Eligibility
 		var ae api.Error
@@ -520,7 +520,7 @@ func TestEligibilityAPI(t *testing.T) {
 		{"product=python&version=3.8&host=web1", 400, false, "", "host"},
 	} {
 		t.Run(tc.q, func(t *testing.T) {
-			code, el, ae := get(tc.q)
+			code, el, ae := get(t, tc.q)
 			if code != tc.code || (code == 200 && (el.Eligible != tc.eligible || (tc.status != "" && el.Status != tc.status) || el.Reason == "")) || ae.Field != tc.field {
 				t.Errorf("eligibility?%s = %d %+v %+v, want %d eligible=%v status=%q field=%q", tc.q, code, el, ae, tc.code, tc.eligible, tc.status, tc.field)
 			}
@@ -534,10 +534,12 @@ func TestEligibilityAPI(t *testing.T) {
 		{Support: catalog.SupportEOL, Patch: catalog.PatchCurrent},
 		{Support: catalog.SupportUnknownVersion, Patch: catalog.PatchUnknown},
 	} {
-		want := v.Support == catalog.SupportSupported && v.Patch != catalog.PatchOverdue
-		if got := service.Eligible(v); got != want {
-			t.Errorf("Eligible(%s, patch %s) = %v, want %v", v.Support, v.Patch, got, want)
-		}
+		t.Run(fmt.Sprintf("%s/patch-%s", v.Support, v.Patch), func(t *testing.T) {
+			want := v.Support == catalog.SupportSupported && v.Patch != catalog.PatchOverdue
+			if got := service.Eligible(v); got != want {
+				t.Errorf("Eligible(%s, patch %s) = %v, want %v", v.Support, v.Patch, got, want)
+			}
+		})
 	}
 }
 
@@ -694,7 +696,7 @@ func TestPublishReleaseReEvaluates(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := e.tokens[auth.RoleAdmin]
-	post := func(body string) (int, api.Error) {
+	post := func(t *testing.T, body string) (int, api.Error) {
 		resp, b := e.do(t, "POST", api.PathCatalogReleases, admin, strings.NewReader(body), nil)
 		var ae api.Error
 		json.Unmarshal(b, &ae)
@@ -702,10 +704,10 @@ func TestPublishReleaseReEvaluates(t *testing.T) {
 	}
 	today := time.Now().UTC().Format(time.DateOnly)
 	rel := `{"product":"python","cycle":"3.13","version":"3.13.99","date":"` + today + `"}`
-	if code, ae := post(rel); code != http.StatusCreated {
+	if code, ae := post(t, rel); code != http.StatusCreated {
 		t.Fatalf("publish: %d %+v", code, ae)
 	}
-	if code, ae := post(rel); code != http.StatusConflict {
+	if code, ae := post(t, rel); code != http.StatusConflict {
 		t.Errorf("publish again: %d %+v, want 409", code, ae)
 	}
 	for _, tc := range []struct{ body, field string }{
@@ -714,7 +716,7 @@ func TestPublishReleaseReEvaluates(t *testing.T) {
 		{`{"product":"python","cycle":"3.13","version":"3.13.100","colour":"red"}`, "colour"},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
-			if code, ae := post(tc.body); code != 400 || ae.Field != tc.field {
+			if code, ae := post(t, tc.body); code != 400 || ae.Field != tc.field {
 				t.Errorf("publish %s: %d %+v, want 400 naming %q", tc.body, code, ae, tc.field)
 			}
 		})

@@ -31,7 +31,7 @@ func TestIngestOwnRelease(t *testing.T) {
 	now := time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)
 	s := newServiceAt(t, st, &now, catalog.DefaultPolicy())
 	ref := store.HostRef{ID: 1, InstallID: "i-deb"}
-	ingest := func(id string, host api.HostInfo, items ...api.Item) catalog.Verdict {
+	ingest := func(t *testing.T, id string, host api.HostInfo, items ...api.Item) catalog.Verdict {
 		t.Helper()
 		if _, err := s.Ingest(ctx, ref, api.Report{ReportID: id, Kind: api.ReportFull, Host: host, Items: items}); err != nil {
 			t.Fatal(err)
@@ -40,12 +40,12 @@ func TestIngestOwnRelease(t *testing.T) {
 		st.cands = in.Candidates
 		return verdictOf(t, in.Verdicts, "debian").V
 	}
-	upstream := ingest("r0", debianHost(), debianItems...)
+	upstream := ingest(t, "r0", debianHost(), debianItems...)
 	if upstream.Maintainer != catalog.MaintainerUpstream || upstream.Status != catalog.StatusPatchOverdue {
 		t.Fatalf("Debian 12.11 without base-files = %s by %s, want patch-overdue by upstream (the catalog's point releases): %s", upstream.Status, upstream.Maintainer, upstream.Reason)
 	}
 
-	v := ingest("r1", debianHost(), append(slices.Clone(debianItems), baseFilesBehind)...)
+	v := ingest(t, "r1", debianHost(), append(slices.Clone(debianItems), baseFilesBehind)...)
 	if v.Status != catalog.StatusPatchAvailable || v.Support != catalog.SupportSupported || v.Phase != catalog.PhaseExtended ||
 		v.Maintainer != "debian" || v.MaintainerRelease != "12" || v.UpgradeTo != "12.15" || v.Candidate != "12.4+deb12u15" || v.Upstream == nil {
 		t.Errorf("Debian 12.11 with base-files 12.4+deb12u15 first seen now = %s/%s/%s by %s %s, upgrade to %q, candidate %q; want patch-available, supported, extended by debian 12, to 12.15: %s",
@@ -70,7 +70,7 @@ func TestIngestOwnRelease(t *testing.T) {
 	if v := re.Evaluate("debian", stored.V.Version, stored.Context); v.Status != catalog.StatusPatchOverdue || v.Maintainer != "debian" {
 		t.Errorf("Debian 12.11 re-evaluated 31 days after base-files 12.4+deb12u15 was first seen = %s by %s, want patch-overdue by debian: %s", v.Status, v.Maintainer, v.Reason)
 	}
-	if v := ingest("r2", debianHost(), append(slices.Clone(debianItems), baseFilesBehind)...); v.Status != catalog.StatusPatchOverdue || Eligible(v) ||
+	if v := ingest(t, "r2", debianHost(), append(slices.Clone(debianItems), baseFilesBehind)...); v.Status != catalog.StatusPatchOverdue || Eligible(v) ||
 		!strings.Contains(v.Reason, "has been available to the host since 2026-12-01, more than 30 days ago") {
 		t.Errorf("Debian 12.11 reported again 31 days later = %s: %s; want patch-overdue since 2026-12-01", v.Status, v.Reason)
 	}
@@ -79,14 +79,14 @@ func TestIngestOwnRelease(t *testing.T) {
 	h := debianHost()
 	h.OSVersion = "12.15"
 	current := api.Item{Source: "dpkg", Name: "base-files", Version: "12.4+deb12u15", Arch: "amd64", Origin: "debian", Suite: "bookworm", Candidate: "12.4+deb12u15"}
-	if v := ingest("r3", h, append(slices.Clone(debianItems), current)...); v.Status != catalog.StatusCurrent || v.Maintainer != "debian" || !Eligible(v) {
+	if v := ingest(t, "r3", h, append(slices.Clone(debianItems), current)...); v.Status != catalog.StatusCurrent || v.Maintainer != "debian" || !Eligible(v) {
 		t.Errorf("Debian 12.15 with base-files at its candidate = %s by %s: %s; want current by debian", v.Status, v.Maintainer, v.Reason)
 	}
 	// 12.11 with base-files at its candidate (the mirror has no newer point
 	// release): current, whatever the catalog's dates say.
 	at := baseFilesBehind
 	at.Origin, at.Suite, at.Candidate, at.CandidateOrigin, at.CandidateSuite = "debian", "bookworm", at.Version, "", ""
-	if v := ingest("r4", debianHost(), at); v.Status != catalog.StatusCurrent || v.Patch != catalog.PatchCurrent || v.Maintainer != "debian" {
+	if v := ingest(t, "r4", debianHost(), at); v.Status != catalog.StatusCurrent || v.Patch != catalog.PatchCurrent || v.Maintainer != "debian" {
 		t.Errorf("Debian 12.11 with base-files 12.4+deb12u11 as the candidate = %s/%s by %s: %s; want current by debian", v.Status, v.Patch, v.Maintainer, v.Reason)
 	}
 
@@ -105,7 +105,7 @@ func TestIngestOwnRelease(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			it := baseFilesBehind
 			tc.edit(&it)
-			if v := ingest("r-"+tc.name, debianHost(), it); v.Maintainer != catalog.MaintainerUpstream || v.Status != upstream.Status || v.Reason != upstream.Reason {
+			if v := ingest(t, "r-"+tc.name, debianHost(), it); v.Maintainer != catalog.MaintainerUpstream || v.Status != upstream.Status || v.Reason != upstream.Reason {
 				t.Errorf("Debian 12.11 with %+v = %s by %s: %s; want the catalog's own verdict %s", it, v.Status, v.Maintainer, v.Reason, upstream.Status)
 			}
 		})

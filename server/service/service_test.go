@@ -228,7 +228,7 @@ func TestRejudgeAfterCatalogChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := func(id int64, rid string) {
+	report := func(t *testing.T, id int64, rid string) {
 		t.Helper()
 		host := store.HostRef{ID: id, UID: fmt.Sprint("h", id), InstallID: fmt.Sprint("install-", id)}
 		rep := api.Report{ReportID: rid, Kind: api.ReportFull, Host: api.HostInfo{InstallID: host.InstallID, Hostname: host.UID},
@@ -239,14 +239,14 @@ func TestRejudgeAfterCatalogChange(t *testing.T) {
 	}
 	t.Run("changed while judging", func(t *testing.T) {
 		st.onApply = func() { cur = next; s.CatalogChanged() }
-		report(1, "r1")
+		report(t, 1, "r1")
 		st.onApply = nil
 		if len(st.rejudged) != 1 || !slices.Equal(st.rejudgedIDs[0], []int64{1}) || st.rejudged[0].CatalogVersion != next.Info().Version || st.rejudged[0].Match == nil {
 			t.Fatalf("rejudged %v with %+v, want host 1 with the new catalog, re-matched", st.rejudgedIDs, st.rejudged)
 		}
 	})
 	t.Run("recent hosts after a change", func(t *testing.T) {
-		report(2, "r2")
+		report(t, 2, "r2")
 		if len(st.rejudged) != 1 {
 			t.Fatalf("a report judged with the catalog in force was judged again: %v", st.rejudgedIDs)
 		}

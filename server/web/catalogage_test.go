@@ -51,11 +51,11 @@ func TestCatalogAgeOnEveryPage(t *testing.T) {
 					t.Errorf("%s: %q stale = %v, want %v", path, tag, got, tc.stale)
 				}
 			}
-			_, body := b.Get("/login")
+			_, body := b.Get(t, "/login")
 			check("/login", body)
-			b.Login(f.addToken(auth.RoleAdmin, "admin"))
+			b.Login(t, f.addToken(auth.RoleAdmin, "admin"))
 			for _, p := range pages {
-				code, body := b.Get(p)
+				code, body := b.Get(t, p)
 				if code != 200 {
 					t.Errorf("GET %s = %d", p, code)
 					continue
@@ -68,7 +68,7 @@ func TestCatalogAgeOnEveryPage(t *testing.T) {
 		f := newFake(1)
 		srv := httptest.NewServer(newTestUI(f).Handler())
 		defer srv.Close()
-		if _, body := webtest.NewBrowser(t, srv.URL).Get("/login"); strings.Contains(body, `id="catalog-age"`) {
+		if _, body := webtest.NewBrowser(t, srv.URL).Get(t, "/login"); strings.Contains(body, `id="catalog-age"`) {
 			t.Error("a catalog without a date shows an age")
 		}
 	})
@@ -84,7 +84,7 @@ func TestHostPageShowsMaintainerAndWarnings(t *testing.T) {
 		Support: catalog.SupportSupported, Status: catalog.StatusCurrent, Cycle: "5.36", Maintainer: "debian", MaintainerRelease: "12",
 		Installed: it.Version, Candidate: it.Version, Reason: "Perl 5.36 reached end of life upstream on 2025-06-30; Debian 12 maintains it until 2028-06-30.",
 		Warnings: []string{"Repository data on this host is 45 days old (last updated 2026-10-17)."}}})
-	_, body := e.as(t, auth.RoleViewer).Get("/hosts/h00001")
+	_, body := e.as(t, auth.RoleViewer).Get(t, "/hosts/h00001")
 	for _, want := range []string{"maintained by debian 12", "Debian 12 maintains it", "Repository data on this host is 45 days old", "from debian"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("host page lacks %q", want)

@@ -46,12 +46,12 @@ func TestSafeNextRefusesOffSite(t *testing.T) {
 	// Through the login form: the phishing link of the report.
 	e := newEnv(t, 1)
 	b := webtest.NewBrowser(t, e.srv.URL)
-	_, body := b.Get("/login?next=" + url.QueryEscape("/\t/evil.example/x"))
+	_, body := b.Get(t, "/login?next="+url.QueryEscape("/\t/evil.example/x"))
 	if strings.Contains(body, "evil.example") {
 		t.Errorf("the login form carries the off-site next")
 	}
-	form := url.Values{"token": {e.tokens[auth.RoleViewer]}, "next": {"/\t/evil.example/x"}, "csrf": {b.CSRF("/login")}}
-	resp, _ := b.Post("/login", form)
+	form := url.Values{"token": {e.tokens[auth.RoleViewer]}, "next": {"/\t/evil.example/x"}, "csrf": {b.CSRF(t, "/login")}}
+	resp, _ := b.Post(t, "/login", form)
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/" {
 		t.Errorf("login with an off-site next: %d Location %q, want 303 to /", resp.StatusCode, loc)
 	}
@@ -73,11 +73,11 @@ func TestLogoutSurvivesRestart(t *testing.T) {
 	srv := mk()
 	tok := f.addToken(auth.RoleAdmin, "admin")
 	b := webtest.NewBrowser(t, srv.URL)
-	b.Login(tok)
+	b.Login(t, tok)
 	u, _ := url.Parse(srv.URL)
 	stolen := b.Client.Jar.Cookies(u)
-	csrf := b.CSRF("/settings")
-	if resp, _ := b.Post("/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+	csrf := b.CSRF(t, "/settings")
+	if resp, _ := b.Post(t, "/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", resp.StatusCode)
 	}
 	srv2 := mk() // a restart: the same session key, a new process
@@ -108,7 +108,7 @@ func TestNotificationsAdminOnlyParts(t *testing.T) {
 		see  bool
 	}{{auth.RoleAdmin, true}, {auth.RoleSupport, false}, {auth.RoleViewer, false}} {
 		t.Run(tc.role, func(t *testing.T) {
-			code, body := e.as(t, tc.role).Get("/notifications?state=failed")
+			code, body := e.as(t, tc.role).Get(t, "/notifications?state=failed")
 			if code != 200 || !strings.Contains(body, "platform") {
 				t.Fatalf("GET /notifications = %d", code)
 			}
@@ -130,21 +130,21 @@ func TestPendingReEnrolmentOnTheDashboard(t *testing.T) {
 	h.d.Pending = &api.PendingEnrollment{RequestedAt: fakeNow.Add(-time.Hour), Hostname: "URGENT-login-at-evil.example", From: "203.0.113.9"}
 	e.f.byID["h00003"].d.Revoked = true
 	admin := e.as(t, auth.RoleAdmin)
-	_, body := admin.Get("/hosts")
+	_, body := admin.Get(t, "/hosts")
 	if !strings.Contains(body, "Re-enrolments awaiting approval") || !strings.Contains(body, "203.0.113.9") ||
 		!strings.Contains(body, `action="/hosts/h00002/approve"`) || !strings.Contains(body, `action="/hosts/h00002/deny"`) {
 		t.Errorf("admin's hosts page lacks the pending request and its buttons")
 	}
-	_, body = admin.Get("/hosts/h00002")
+	_, body = admin.Get(t, "/hosts/h00002")
 	if !strings.Contains(body, "awaiting approval") || !strings.Contains(body, `action="/hosts/h00002/approve"`) {
 		t.Errorf("host page lacks the pending request")
 	}
-	_, body = admin.Get("/hosts/h00003")
+	_, body = admin.Get(t, "/hosts/h00003")
 	if !strings.Contains(body, "revoked") || !strings.Contains(body, `action="/hosts/h00003/restore"`) {
 		t.Errorf("revoked host's page lacks Restore")
 	}
 	viewer := e.as(t, auth.RoleViewer)
-	if _, body := viewer.Get("/hosts/h00002"); !strings.Contains(body, "awaiting approval") || strings.Contains(body, "/approve") {
+	if _, body := viewer.Get(t, "/hosts/h00002"); !strings.Contains(body, "awaiting approval") || strings.Contains(body, "/approve") {
 		t.Errorf("viewer's host page: the request should show, its buttons not")
 	}
 	for _, tc := range []struct {
@@ -161,7 +161,7 @@ func TestPendingReEnrolmentOnTheDashboard(t *testing.T) {
 		{auth.RoleAdmin, "/hosts/h00004/explode", 404, func() bool { return true }},
 	} {
 		b := e.as(t, tc.role)
-		resp, _ := b.Post(tc.path, url.Values{"csrf": {b.CSRF("/settings")}})
+		resp, _ := b.Post(t, tc.path, url.Values{"csrf": {b.CSRF(t, "/settings")}})
 		if resp.StatusCode != tc.code || !tc.after() {
 			t.Errorf("%s: POST %s = %d, want %d (and its effect)", tc.role, tc.path, resp.StatusCode, tc.code)
 		}

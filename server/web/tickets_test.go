@@ -53,7 +53,7 @@ func TestTicketCheckPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, body := b.Get("/eligibility?" + tt.query.Encode())
+			code, body := b.Get(t, "/eligibility?"+tt.query.Encode())
 			if code != tt.code {
 				t.Fatalf("GET /eligibility?%s = %d, want %d", tt.query.Encode(), code, tt.code)
 			}
@@ -70,7 +70,7 @@ func TestTicketCheckPage(t *testing.T) {
 		})
 	}
 	// The form keeps what was asked, the severity included, and offers the customers' names.
-	_, body := b.Get("/eligibility?customer=Webshop+AG&product=python&version=3.13.7&severity=2")
+	_, body := b.Get(t, "/eligibility?customer=Webshop+AG&product=python&version=3.13.7&severity=2")
 	if !strings.Contains(body, `<option value="2" selected>`) || !strings.Contains(body, `<option value="Databank BV">`) {
 		t.Error("the form does not keep the severity or offer the customer names")
 	}
@@ -87,11 +87,11 @@ func TestTicketCheckPage(t *testing.T) {
 func TestCustomersPages(t *testing.T) {
 	e := newEnv(t, 5)
 	b := e.as(t, auth.RoleAdmin)
-	csrf := b.CSRF("/customers")
+	csrf := b.CSRF(t, "/customers")
 	form := url.Values{"csrf": {csrf}, "name": {"Initech"}, "tier": {"enterprise"}, "contract_start": {"2025-01-01"}, "contract_end": {"2025-12-31"},
 		"auto_renew": {"on"}, "timezone": {"America/New_York"}, "days": {"mon", "tue", "wed", "thu", "fri"}, "open": {"08:00"}, "close": {"17:00"},
 		"holidays": {"2025-07-04\n2025-11-27"}, "contacts": {"it@initech.example, boss@initech.example"}}
-	resp, body := b.Post("/customers", form)
+	resp, body := b.Post(t, "/customers", form)
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create customer = %d", resp.StatusCode)
 	}
@@ -123,7 +123,7 @@ func TestCustomersPages(t *testing.T) {
 				f.Set("name", "Other "+tc.name)
 			}
 			f.Set(tc.key, tc.value)
-			resp, body := b.Post("/customers", f)
+			resp, body := b.Post(t, "/customers", f)
 			if resp.StatusCode != tc.code || !strings.Contains(body, tc.text) || !strings.Contains(body, `aria-invalid="true"`) {
 				t.Errorf("POST /customers = %d, want %d with %q next to the field", resp.StatusCode, tc.code, tc.text)
 			}
@@ -137,7 +137,7 @@ func TestCustomersPages(t *testing.T) {
 	edit := url.Values{"csrf": {csrf}, "name": {c.Name}, "tier": {c.Tier}, "contract_start": {c.ContractStart}, "contract_end": {c.ContractEnd},
 		"timezone": {c.Timezone}, "days": c.BusinessHours.Days, "open": {c.BusinessHours.Open}, "close": {c.BusinessHours.Close},
 		"holidays": {strings.Join(c.Holidays, "\n")}, "contacts": {strings.Join(c.Contacts, "\n")}}
-	resp, _ = b.Post("/customers/"+c.ID, edit)
+	resp, _ = b.Post(t, "/customers/"+c.ID, edit)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("edit = %d, want 303", resp.StatusCode)
 	}
@@ -148,25 +148,25 @@ func TestCustomersPages(t *testing.T) {
 		t.Errorf("edit sent %+v, want only auto_renew=false", p)
 	}
 	edit.Set("rotate", "on")
-	resp, body = b.Post("/customers/"+c.ID, edit)
+	resp, body = b.Post(t, "/customers/"+c.ID, edit)
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="newsecret"`) {
 		t.Errorf("rotate the secret = %d, want the new secret shown", resp.StatusCode)
 	}
 	edit.Del("rotate")
 	edit.Set("open", "25:00")
-	if resp, body := b.Post("/customers/"+c.ID, edit); resp.StatusCode != 400 || !strings.Contains(body, "business_hours.open") {
+	if resp, body := b.Post(t, "/customers/"+c.ID, edit); resp.StatusCode != 400 || !strings.Contains(body, "business_hours.open") {
 		t.Errorf("edit with a bad opening time = %d", resp.StatusCode)
 	}
 	// Delete: a customer with hosts needs the detach box.
-	resp, body = b.Post("/customers/c-web/delete", url.Values{"csrf": {csrf}})
+	resp, body = b.Post(t, "/customers/c-web/delete", url.Values{"csrf": {csrf}})
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "detach its hosts") {
 		t.Errorf("delete with hosts = %d, want 409 saying how", resp.StatusCode)
 	}
-	resp, _ = b.Post("/customers/c-web/delete", url.Values{"csrf": {csrf}, "force": {"on"}})
+	resp, _ = b.Post(t, "/customers/c-web/delete", url.Values{"csrf": {csrf}, "force": {"on"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("forced delete = %d, want 303", resp.StatusCode)
 	}
-	if _, body := b.Get(resp.Header.Get("Location")); !strings.Contains(body, "Customer Webshop AG deleted; 2 host(s) detached") {
+	if _, body := b.Get(t, resp.Header.Get("Location")); !strings.Contains(body, "Customer Webshop AG deleted; 2 host(s) detached") {
 		t.Error("the customers page does not confirm the deletion")
 	}
 }
@@ -177,7 +177,7 @@ func TestScopedViewerDashboard(t *testing.T) {
 	e := newEnv(t, 40)
 	tok := e.f.addCustomerToken("webshop it", "c-web")
 	b := newBrowserWith(t, e, tok)
-	code, body := b.Get("/hosts?per=200")
+	code, body := b.Get(t, "/hosts?per=200")
 	if code != 200 {
 		t.Fatalf("GET /hosts = %d", code)
 	}
@@ -208,7 +208,7 @@ func TestScopedViewerDashboard(t *testing.T) {
 		"/hosts?q=db-":      200,
 		"/hosts?status=eol": 200,
 	} {
-		code, body := b.Get(path)
+		code, body := b.Get(t, path)
 		if code != want {
 			t.Errorf("GET %s = %d, want %d", path, code, want)
 		}
@@ -218,7 +218,7 @@ func TestScopedViewerDashboard(t *testing.T) {
 			}
 		}
 	}
-	if _, body := b.Get("/"); !strings.Contains(body, `<p class="num">10</p>`) && !strings.Contains(body, ">10<") {
+	if _, body := b.Get(t, "/"); !strings.Contains(body, `<p class="num">10</p>`) && !strings.Contains(body, ">10<") {
 		t.Error("the overview does not count the customer's 10 hosts")
 	}
 }
@@ -226,7 +226,7 @@ func TestScopedViewerDashboard(t *testing.T) {
 // newBrowserWith is a browser logged in with a given token.
 func newBrowserWith(t *testing.T, e *testEnv, token string) *webtest.Browser {
 	b := webtest.NewBrowser(t, e.srv.URL)
-	b.Login(token)
+	b.Login(t, token)
 	return b
 }
 

@@ -36,7 +36,7 @@ func newEnv(t *testing.T, hosts int) *testEnv {
 
 func (e *testEnv) as(t *testing.T, role string) *webtest.Browser {
 	b := webtest.NewBrowser(t, e.srv.URL)
-	b.Login(e.tokens[role])
+	b.Login(t, e.tokens[role])
 	return b
 }
 
@@ -57,7 +57,7 @@ func TestLoginRequired(t *testing.T) {
 			t.Errorf("GET %s: next = %q, want the page itself", path, next)
 		}
 	}
-	resp, _ := b.Post("/notifications/releases", url.Values{"product": {"python"}})
+	resp, _ := b.Post(t, "/notifications/releases", url.Values{"product": {"python"}})
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("POST without session = %d, want 401", resp.StatusCode)
 	}
@@ -66,7 +66,7 @@ func TestLoginRequired(t *testing.T) {
 func TestLoginFlow(t *testing.T) {
 	e := newEnv(t, 10)
 	b := webtest.NewBrowser(t, e.srv.URL)
-	code, body := b.Get("/login")
+	code, body := b.Get(t, "/login")
 	if code != http.StatusOK || !strings.Contains(body, `name="token"`) || !strings.Contains(body, `<label for="token">`) {
 		t.Fatalf("GET /login = %d, want 200 with a labelled token field", code)
 	}
@@ -85,16 +85,16 @@ func TestLoginFlow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.csrf {
-				tt.form.Set("csrf", b.CSRF("/login"))
+				tt.form.Set("csrf", b.CSRF(t, "/login"))
 			}
-			resp, body := b.Post("/login", tt.form)
+			resp, body := b.Post(t, "/login", tt.form)
 			if resp.StatusCode != tt.code || !strings.Contains(body, tt.inMsg) {
 				t.Errorf("%s: POST /login = %d, want %d with %q", tt.name, resp.StatusCode, tt.code, tt.inMsg)
 			}
 		})
 	}
 
-	resp, _ := b.Post("/login", url.Values{"token": {e.tokens[auth.RoleViewer]}, "csrf": {b.CSRF("/login?next=/hosts")}, "next": {"/hosts"}})
+	resp, _ := b.Post(t, "/login", url.Values{"token": {e.tokens[auth.RoleViewer]}, "csrf": {b.CSRF(t, "/login?next=/hosts")}, "next": {"/hosts"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/hosts" {
 		t.Fatalf("POST /login = %d to %q, want 303 to /hosts", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -113,19 +113,19 @@ func TestLoginFlow(t *testing.T) {
 	if strings.Contains(sc.Value, e.tokens[auth.RoleViewer]) {
 		t.Error("session cookie holds the token in clear")
 	}
-	if code, body := b.Get("/"); code != http.StatusOK || !strings.Contains(body, "Fleet overview") {
+	if code, body := b.Get(t, "/"); code != http.StatusOK || !strings.Contains(body, "Fleet overview") {
 		t.Errorf("GET / after login = %d, want the overview", code)
 	}
 
 	// Logout ends the session even if someone kept the cookie.
-	csrf := b.CSRF("/")
-	if resp, _ := b.Post("/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+	csrf := b.CSRF(t, "/")
+	if resp, _ := b.Post(t, "/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("POST /logout = %d, want 303", resp.StatusCode)
 	}
 	replay := webtest.NewBrowser(t, e.srv.URL)
 	u, _ := url.Parse(e.srv.URL)
 	replay.Client.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: sc.Value}})
-	if code, _ := replay.Get("/"); code != http.StatusSeeOther {
+	if code, _ := replay.Get(t, "/"); code != http.StatusSeeOther {
 		t.Errorf("GET / with a logged-out cookie = %d, want 303 to login", code)
 	}
 }
@@ -137,7 +137,7 @@ func TestSecureCookieOverTLS(t *testing.T) {
 	defer srv.Close()
 	b := webtest.NewBrowser(t, srv.URL)
 	b.Client.Transport = srv.Client().Transport
-	resp, _ := b.Post("/login", url.Values{"token": {tok}, "csrf": {b.CSRF("/login")}})
+	resp, _ := b.Post(t, "/login", url.Values{"token": {tok}, "csrf": {b.CSRF(t, "/login")}})
 	for _, c := range resp.Cookies() {
 		if c.Name == sessionCookie && (!c.Secure || !c.HttpOnly) {
 			t.Errorf("session cookie over TLS Secure=%v HttpOnly=%v, want both", c.Secure, c.HttpOnly)
@@ -163,7 +163,7 @@ func TestSessionTampering(t *testing.T) {
 	for name, v := range map[string]string{"flipped": string(flipped), "garbage": "abc", "empty": "", "truncated": val[:10]} {
 		x := webtest.NewBrowser(t, e.srv.URL)
 		x.Client.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: v}})
-		if code, _ := x.Get("/"); code != http.StatusSeeOther {
+		if code, _ := x.Get(t, "/"); code != http.StatusSeeOther {
 			t.Errorf("%s cookie: GET / = %d, want 303 to login", name, code)
 		}
 	}
@@ -171,7 +171,7 @@ func TestSessionTampering(t *testing.T) {
 	ui := e.ui
 	later := fakeNow.Add(13 * time.Hour)
 	ui.sessions.now = func() time.Time { return later }
-	if code, _ := b.Get("/"); code != http.StatusSeeOther {
+	if code, _ := b.Get(t, "/"); code != http.StatusSeeOther {
 		t.Errorf("GET / after the session TTL = %d, want 303", code)
 	}
 }
@@ -179,13 +179,13 @@ func TestSessionTampering(t *testing.T) {
 func TestRevokedTokenEndsSession(t *testing.T) {
 	e := newEnv(t, 1)
 	b := e.as(t, auth.RoleSupport)
-	if code, _ := b.Get("/"); code != http.StatusOK {
+	if code, _ := b.Get(t, "/"); code != http.StatusOK {
 		t.Fatalf("GET / = %d", code)
 	}
 	e.f.mu.Lock()
 	delete(e.f.tokens, e.tokens[auth.RoleSupport])
 	e.f.mu.Unlock()
-	if code, _ := b.Get("/"); code != http.StatusSeeOther {
+	if code, _ := b.Get(t, "/"); code != http.StatusSeeOther {
 		t.Errorf("GET / after the token was revoked = %d, want 303 to login", code)
 	}
 }
@@ -221,7 +221,7 @@ func TestPagesByRole(t *testing.T) {
 	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
 		for _, p := range pages {
-			code, body := b.Get(p.path)
+			code, body := b.Get(t, p.path)
 			if code != p.want[role] {
 				t.Errorf("%s: GET %s = %d, want %d", role, p.path, code, p.want[role])
 				continue
@@ -251,26 +251,26 @@ func TestFormsByRole(t *testing.T) {
 	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
 		for _, f := range forms {
-			resp, _ := b.Post(f.path, f.form)
+			resp, _ := b.Post(t, f.path, f.form)
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s: POST %s without csrf = %d, want 403", role, f.path, resp.StatusCode)
 			}
 			bad := cloneValues(f.form)
 			bad.Set("csrf", "forged")
-			if resp, _ := b.Post(f.path, bad); resp.StatusCode != http.StatusForbidden {
+			if resp, _ := b.Post(t, f.path, bad); resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s: POST %s with a wrong csrf = %d, want 403", role, f.path, resp.StatusCode)
 			}
 			good := cloneValues(f.form)
-			good.Set("csrf", b.CSRF("/settings"))
-			if resp, _ := b.Post(f.path, good); resp.StatusCode != f.want[role] {
+			good.Set("csrf", b.CSRF(t, "/settings"))
+			if resp, _ := b.Post(t, f.path, good); resp.StatusCode != f.want[role] {
 				t.Errorf("%s: POST %s = %d, want %d", role, f.path, resp.StatusCode, f.want[role])
 			}
 		}
 	}
 	// Another session's CSRF token does not work either.
 	a, v := e.as(t, auth.RoleAdmin), e.as(t, auth.RoleAdmin)
-	form := url.Values{"name": {"x"}, "role": {"viewer"}, "csrf": {v.CSRF("/settings")}}
-	if resp, _ := a.Post("/settings/tokens", form); resp.StatusCode != http.StatusForbidden {
+	form := url.Values{"name": {"x"}, "role": {"viewer"}, "csrf": {v.CSRF(t, "/settings")}}
+	if resp, _ := a.Post(t, "/settings/tokens", form); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST with another session's csrf = %d, want 403", resp.StatusCode)
 	}
 }
@@ -286,7 +286,7 @@ func cloneValues(v url.Values) url.Values {
 func TestCrossOriginPostRefused(t *testing.T) {
 	e := newEnv(t, 1)
 	b := e.as(t, auth.RoleAdmin)
-	form := url.Values{"name": {"x"}, "role": {"admin"}, "csrf": {b.CSRF("/settings")}}
+	form := url.Values{"name": {"x"}, "role": {"admin"}, "csrf": {b.CSRF(t, "/settings")}}
 	req, _ := http.NewRequest("POST", e.srv.URL+"/settings/tokens", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
@@ -303,12 +303,12 @@ func TestCrossOriginPostRefused(t *testing.T) {
 func TestPublishReleaseShowsInOutbox(t *testing.T) {
 	e := newEnv(t, 5)
 	b := e.as(t, auth.RoleAdmin)
-	csrf := b.CSRF("/notifications")
-	resp, _ := b.Post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}})
+	csrf := b.CSRF(t, "/notifications")
+	resp, _ := b.Post(t, "/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {"3.12"}, "version": {"3.12.12"}, "date": {"2025-09-15"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("publish = %d, want 303", resp.StatusCode)
 	}
-	code, body := b.Get(resp.Header.Get("Location"))
+	code, body := b.Get(t, resp.Header.Get("Location"))
 	if code != 200 || !strings.Contains(body, "Release python 3.12.12 published. 1 event recorded, 2 emails queued.") || !strings.Contains(body, "Python 3.12.12 released") {
 		t.Errorf("after publish: GET %s = %d, want the confirmation and the queued messages", resp.Header.Get("Location"), code)
 	}
@@ -325,7 +325,7 @@ func TestPublishReleaseShowsInOutbox(t *testing.T) {
 	for _, tt := range bad {
 		t.Run(tt.field, func(t *testing.T) {
 			tt.form.Set("csrf", csrf)
-			resp, body := b.Post("/notifications/releases", tt.form)
+			resp, body := b.Post(t, "/notifications/releases", tt.form)
 			if resp.StatusCode != tt.code || !strings.Contains(body, tt.field) || !strings.Contains(body, `aria-invalid="true"`) {
 				t.Errorf("publish %v = %d, want %d with %q next to the field", tt.form, resp.StatusCode, tt.code, tt.field)
 			}
@@ -336,8 +336,8 @@ func TestPublishReleaseShowsInOutbox(t *testing.T) {
 func TestTokensCreateAndRevoke(t *testing.T) {
 	e := newEnv(t, 1)
 	b := e.as(t, auth.RoleAdmin)
-	csrf := b.CSRF("/settings")
-	resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
+	csrf := b.CSRF(t, "/settings")
+	resp, body := b.Post(t, "/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create token = %d Cache-Control %q, want 200 no-store", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
@@ -346,11 +346,11 @@ func TestTokensCreateAndRevoke(t *testing.T) {
 		t.Fatal("the new token is not shown")
 	}
 	desk := webtest.NewBrowser(t, e.srv.URL)
-	desk.Login(m[1])
-	if code, _ := desk.Get("/eligibility"); code != 200 {
+	desk.Login(t, m[1])
+	if code, _ := desk.Get(t, "/eligibility"); code != 200 {
 		t.Errorf("new support token: GET /eligibility = %d, want 200", code)
 	}
-	if resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {""}, "role": {"root"}}); resp.StatusCode != 400 || !strings.Contains(body, "Choose admin, support or viewer") {
+	if resp, body := b.Post(t, "/settings/tokens", url.Values{"csrf": {csrf}, "name": {""}, "role": {"root"}}); resp.StatusCode != 400 || !strings.Contains(body, "Choose admin, support or viewer") {
 		t.Errorf("create token with bad input = %d, want 400 naming the role field", resp.StatusCode)
 	}
 	// Revoke it: the desk's session ends.
@@ -361,14 +361,14 @@ func TestTokensCreateAndRevoke(t *testing.T) {
 			id = tk.ID
 		}
 	}
-	resp, _ = b.Post("/settings/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}})
+	resp, _ = b.Post(t, "/settings/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke = %d, want 303", resp.StatusCode)
 	}
-	if code, _ := desk.Get("/"); code != http.StatusSeeOther {
+	if code, _ := desk.Get(t, "/"); code != http.StatusSeeOther {
 		t.Errorf("revoked token's session: GET / = %d, want 303 to login", code)
 	}
-	if resp, _ := b.Post("/settings/tokens/nope/revoke", url.Values{"csrf": {csrf}}); resp.StatusCode != 404 {
+	if resp, _ := b.Post(t, "/settings/tokens/nope/revoke", url.Values{"csrf": {csrf}}); resp.StatusCode != 404 {
 		t.Errorf("revoke unknown = %d, want 404", resp.StatusCode)
 	}
 }
@@ -394,7 +394,7 @@ func TestHostsFilterSortPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			code, body := b.Get("/hosts?" + tt.query)
+			code, body := b.Get(t, "/hosts?"+tt.query)
 			rows := rowRE.FindAllStringSubmatch(body, -1)
 			if code != 200 || len(rows) != tt.rows {
 				t.Errorf("GET /hosts?%s = %d with %d rows, want 200 with %d", tt.query, code, len(rows), tt.rows)
@@ -413,7 +413,7 @@ func TestHostsFilterSortPage(t *testing.T) {
 			t.Errorf("Hosts was asked for %d rows, want 1..%d", l, MaxPerPage)
 		}
 	}
-	if _, body := b.Get("/hosts?per=100000"); len(rowRE.FindAllString(body, -1)) != MaxPerPage {
+	if _, body := b.Get(t, "/hosts?per=100000"); len(rowRE.FindAllString(body, -1)) != MaxPerPage {
 		t.Errorf("per=100000 was not capped at %d rows", MaxPerPage)
 	}
 }
@@ -446,7 +446,7 @@ func TestDataSourceErrors(t *testing.T) {
 	b := e.as(t, auth.RoleAdmin)
 	e.f.failWith = errors.New("database is locked")
 	for _, p := range []string{"/", "/hosts"} {
-		if code, body := b.Get(p); code != 500 || strings.Contains(body, "database is locked") {
+		if code, body := b.Get(t, p); code != 500 || strings.Contains(body, "database is locked") {
 			t.Errorf("GET %s with a failing store = %d, want 500 without internals", p, code)
 		}
 	}
@@ -493,7 +493,7 @@ func TestAssetsOnTheDashboard(t *testing.T) {
 		{"/", 200, []string{"assets (images and artefacts, from SBOMs)", "30 hosts, 1 asset,", `href="/hosts?kind=asset"`}, nil},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			code, body := b.Get(tc.path)
+			code, body := b.Get(t, tc.path)
 			if code != tc.code {
 				t.Fatalf("GET %s = %d, want %d", tc.path, code, tc.code)
 			}
@@ -516,17 +516,17 @@ func TestAssetsOnTheDashboard(t *testing.T) {
 func TestCITokenFromSettings(t *testing.T) {
 	e := newEnv(t, 1)
 	b := e.as(t, auth.RoleAdmin)
-	csrf := b.CSRF("/settings")
-	if !strings.Contains(func() string { _, body := b.Get("/settings"); return body }(), `<option value="ci"`) {
+	csrf := b.CSRF(t, "/settings")
+	if !strings.Contains(func() string { _, body := b.Get(t, "/settings"); return body }(), `<option value="ci"`) {
 		t.Fatal("the settings page offers no ci role")
 	}
-	resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"pipeline"}, "role": {auth.RoleCI}})
+	resp, body := b.Post(t, "/settings/tokens", url.Values{"csrf": {csrf}, "name": {"pipeline"}, "role": {auth.RoleCI}})
 	m := regexp.MustCompile(`id="newtoken" class="secret" readonly value="([^"]+)"`).FindStringSubmatch(body)
 	if resp.StatusCode != 200 || m == nil {
 		t.Fatalf("create ci token = %d, token shown %v", resp.StatusCode, m != nil)
 	}
 	pipe := webtest.NewBrowser(t, e.srv.URL)
-	resp, body = pipe.Post("/login", url.Values{"token": {m[1]}, "csrf": {pipe.CSRF("/login")}, "next": {"/"}})
+	resp, body = pipe.Post(t, "/login", url.Values{"token": {m[1]}, "csrf": {pipe.CSRF(t, "/login")}, "next": {"/"}})
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "it may only upload SBOMs") {
 		t.Fatalf("login with a ci token = %d, want 403 saying what the token may do", resp.StatusCode)
 	}

@@ -189,7 +189,7 @@ func newRealEnv(t testing.TB, hosts int) *realEnv {
 
 func (e *realEnv) as(t *testing.T, role string) *webtest.Browser {
 	b := webtest.NewBrowser(t, e.srv.URL)
-	b.Login(e.tokens[role])
+	b.Login(t, e.tokens[role])
 	return b
 }
 
@@ -427,7 +427,7 @@ func TestBackendPages(t *testing.T) {
 	for _, role := range []string{auth.RoleAdmin, auth.RoleSupport, auth.RoleViewer} {
 		b := e.as(t, role)
 		for _, p := range pages {
-			code, body := b.Get(p.path)
+			code, body := b.Get(t, p.path)
 			if code != p.want[role] {
 				t.Errorf("%s: GET %s = %d, want %d", role, p.path, code, p.want[role])
 			} else if code == 200 && !strings.Contains(body, p.text) {
@@ -437,11 +437,11 @@ func TestBackendPages(t *testing.T) {
 	}
 
 	admin := e.as(t, auth.RoleAdmin)
-	csrf := admin.CSRF("/notifications")
+	csrf := admin.CSRF(t, "/notifications")
 	py := e.cats.Current().Product("python")
 	cycle := py.Cycles[0]
 	next := nextPatch(cycle.Latest)
-	resp, body := admin.Post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}, "date": {e.now.Format(time.DateOnly)}})
+	resp, body := admin.Post(t, "/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}, "date": {e.now.Format(time.DateOnly)}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("publish python %s %s = %d:\n%s", cycle.Name, next, resp.StatusCode, body)
 	}
@@ -451,7 +451,7 @@ func TestBackendPages(t *testing.T) {
 	// The notifier fans the release out in the background: the outbox shows it soon.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		_, body := admin.Get("/notifications")
+		_, body := admin.Get(t, "/notifications")
 		if strings.Contains(body, next) {
 			break
 		}
@@ -461,24 +461,24 @@ func TestBackendPages(t *testing.T) {
 		e.nt.Kick()
 		time.Sleep(100 * time.Millisecond)
 	}
-	if resp, body := admin.Post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}}); resp.StatusCode != 400 || !strings.Contains(body, "already in the catalog") {
+	if resp, body := admin.Post(t, "/notifications/releases", url.Values{"csrf": {csrf}, "product": {"python"}, "cycle": {cycle.Name}, "version": {next}}); resp.StatusCode != 400 || !strings.Contains(body, "already in the catalog") {
 		t.Errorf("publishing the same release again = %d, want 400 naming the conflict", resp.StatusCode)
 	}
-	if resp, body := admin.Post("/notifications/releases", url.Values{"csrf": {csrf}, "product": {"no-such-product"}, "cycle": {"1"}, "version": {"1.0"}}); resp.StatusCode != 400 || !strings.Contains(body, `aria-invalid="true"`) {
+	if resp, body := admin.Post(t, "/notifications/releases", url.Values{"csrf": {csrf}, "product": {"no-such-product"}, "cycle": {"1"}, "version": {"1.0"}}); resp.StatusCode != 400 || !strings.Contains(body, `aria-invalid="true"`) {
 		t.Errorf("publishing for an unknown product = %d, want 400 with the field marked", resp.StatusCode)
 	}
 
-	if _, body := admin.Get("/settings"); !strings.Contains(body, "Releases published here") || !strings.Contains(body, next) {
+	if _, body := admin.Get(t, "/settings"); !strings.Contains(body, "Releases published here") || !strings.Contains(body, next) {
 		t.Errorf("settings does not list the published release python %s", next)
 	}
-	resp, body = admin.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
+	resp, body = admin.Post(t, "/settings/tokens", url.Values{"csrf": {csrf}, "name": {"desk"}, "role": {"support"}})
 	m := regexp.MustCompile(`value="(ewt_[0-9a-f]+)"`).FindStringSubmatch(body)
 	if resp.StatusCode != 200 || m == nil {
 		t.Fatalf("create token = %d, secret shown: %v", resp.StatusCode, m != nil)
 	}
 	desk := webtest.NewBrowser(t, e.srv.URL)
-	desk.Login(m[1])
-	if code, body := desk.Get("/eligibility?customer=Acme&severity=1&product=python&version=" + next); code != 200 || !strings.Contains(body, "ACCEPT") {
+	desk.Login(t, m[1])
+	if code, body := desk.Get(t, "/eligibility?customer=Acme&severity=1&product=python&version="+next); code != 200 || !strings.Contains(body, "ACCEPT") {
 		t.Errorf("new support token: ticket check of the new release = %d", code)
 	}
 }
@@ -497,10 +497,10 @@ func nextPatch(v string) string {
 func TestLogoutHoldsAcrossRestart(t *testing.T) {
 	e := newRealEnv(t, 2)
 	b := webtest.NewBrowser(t, e.srv.URL)
-	b.Login(e.tokens[auth.RoleViewer])
+	b.Login(t, e.tokens[auth.RoleViewer])
 	u, _ := url.Parse(e.srv.URL)
 	stolen := b.Client.Jar.Cookies(u)
-	if resp, _ := b.Post("/logout", url.Values{"csrf": {b.CSRF("/settings")}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := b.Post(t, "/logout", url.Values{"csrf": {b.CSRF(t, "/settings")}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", resp.StatusCode)
 	}
 	restarted := httptest.NewServer(e.newUI().Handler())
@@ -537,29 +537,29 @@ func TestHostActionsOverTheStore(t *testing.T) {
 		t.Fatalf("pending request: %+v %v", res, err)
 	}
 	admin := webtest.NewBrowser(t, e.srv.URL)
-	admin.Login(e.tokens[auth.RoleAdmin])
-	if _, body := admin.Get("/hosts"); !strings.Contains(body, "198.51.100.4") || !strings.Contains(body, "reinstalled") {
+	admin.Login(t, e.tokens[auth.RoleAdmin])
+	if _, body := admin.Get(t, "/hosts"); !strings.Contains(body, "198.51.100.4") || !strings.Contains(body, "reinstalled") {
 		t.Errorf("hosts page lacks the pending request")
 	}
-	if resp, _ := admin.Post("/hosts/"+h.ID+"/approve", url.Values{"csrf": {admin.CSRF("/settings")}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := admin.Post(t, "/hosts/"+h.ID+"/approve", url.Values{"csrf": {admin.CSRF(t, "/settings")}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve: %d", resp.StatusCode)
 	}
 	if ref, err := e.st.HostByNodeKey(ctx, res.NodeKey); err != nil || ref.UID != h.ID {
 		t.Errorf("the approved key: %+v %v", ref, err)
 	}
-	if resp, _ := admin.Post("/hosts/"+h.ID+"/revoke", url.Values{"csrf": {admin.CSRF("/settings")}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := admin.Post(t, "/hosts/"+h.ID+"/revoke", url.Values{"csrf": {admin.CSRF(t, "/settings")}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", resp.StatusCode)
 	}
-	if _, body := admin.Get("/hosts/" + h.ID); !strings.Contains(body, "/restore") {
+	if _, body := admin.Get(t, "/hosts/"+h.ID); !strings.Contains(body, "/restore") {
 		t.Errorf("revoked host's page lacks Restore")
 	}
-	if resp, _ := admin.Post("/hosts/"+h.ID+"/restore", url.Values{"csrf": {admin.CSRF("/settings")}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := admin.Post(t, "/hosts/"+h.ID+"/restore", url.Values{"csrf": {admin.CSRF(t, "/settings")}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("restore: %d", resp.StatusCode)
 	}
 	if _, err := e.st.HostByNodeKey(ctx, res.NodeKey); err != nil {
 		t.Errorf("the restored host's key: %v", err)
 	}
-	if resp, _ := admin.Post("/hosts/"+h.ID+"/restore", url.Values{"csrf": {admin.CSRF("/settings")}}); resp.StatusCode != http.StatusConflict {
+	if resp, _ := admin.Post(t, "/hosts/"+h.ID+"/restore", url.Values{"csrf": {admin.CSRF(t, "/settings")}}); resp.StatusCode != http.StatusConflict {
 		t.Errorf("restore a host that is not revoked: %d, want 409", resp.StatusCode)
 	}
 }
@@ -570,8 +570,8 @@ func TestNotificationsPageHidesAddressesFromViewers(t *testing.T) {
 	e := newRealEnv(t, 1)
 	for role, see := range map[string]bool{auth.RoleAdmin: true, auth.RoleSupport: false, auth.RoleViewer: false} {
 		b := webtest.NewBrowser(t, e.srv.URL)
-		b.Login(e.tokens[role])
-		_, body := b.Get("/notifications")
+		b.Login(t, e.tokens[role])
+		_, body := b.Get(t, "/notifications")
 		if got := strings.Contains(body, "ops@example.com"); got != see {
 			t.Errorf("%s sees subscriber addresses: %t, want %t", role, got, see)
 		}

@@ -20,10 +20,13 @@ import (
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // Browser is an HTTP client with a cookie jar that does not follow redirects.
+// It holds no *testing.T: every method takes the test (or subtest) it
+// reports to, so a browser made in a test is used safely inside its t.Run
+// subtests (a failure fails the subtest, not its parent from the wrong
+// goroutine).
 type Browser struct {
 	// Client is the browser's HTTP client (its Jar holds the cookies).
 	Client *http.Client
-	t      testing.TB
 	base   string
 }
 
@@ -35,15 +38,15 @@ func NewBrowser(t testing.TB, base string) *Browser {
 		t.Fatal(err)
 	}
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &Browser{Client: c, t: t, base: base}
+	return &Browser{Client: c, base: base}
 }
 
 // Get returns the status and body of GET path.
-func (b *Browser) Get(path string) (int, string) {
-	b.t.Helper()
+func (b *Browser) Get(t testing.TB, path string) (int, string) {
+	t.Helper()
 	resp, err := b.Client.Get(b.base + path)
 	if err != nil {
-		b.t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("GET %s: %v", path, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
@@ -51,11 +54,11 @@ func (b *Browser) Get(path string) (int, string) {
 }
 
 // Post posts form to path and returns the answer and its body.
-func (b *Browser) Post(path string, form url.Values) (*http.Response, string) {
-	b.t.Helper()
+func (b *Browser) Post(t testing.TB, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
 	resp, err := b.Client.PostForm(b.base+path, form)
 	if err != nil {
-		b.t.Fatalf("POST %s: %v", path, err)
+		t.Fatalf("POST %s: %v", path, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
@@ -63,22 +66,22 @@ func (b *Browser) Post(path string, form url.Values) (*http.Response, string) {
 }
 
 // CSRF returns the CSRF token of the form on page path.
-func (b *Browser) CSRF(path string) string {
-	b.t.Helper()
-	code, body := b.Get(path)
+func (b *Browser) CSRF(t testing.TB, path string) string {
+	t.Helper()
+	code, body := b.Get(t, path)
 	m := csrfRE.FindStringSubmatch(body)
 	if m == nil {
-		b.t.Fatalf("GET %s (%d): no csrf field in page", path, code)
+		t.Fatalf("GET %s (%d): no csrf field in page", path, code)
 	}
 	return m[1]
 }
 
 // Login logs in with token and fails the test unless it works.
-func (b *Browser) Login(token string) {
-	b.t.Helper()
-	resp, body := b.Post("/login", url.Values{"token": {token}, "csrf": {b.CSRF("/login")}, "next": {"/"}})
+func (b *Browser) Login(t testing.TB, token string) {
+	t.Helper()
+	resp, body := b.Post(t, "/login", url.Values{"token": {token}, "csrf": {b.CSRF(t, "/login")}, "next": {"/"}})
 	if resp.StatusCode != http.StatusSeeOther {
-		b.t.Fatalf("POST /login = %d, want 303; body:\n%s", resp.StatusCode, body)
+		t.Fatalf("POST /login = %d, want 303; body:\n%s", resp.StatusCode, body)
 	}
 }
 
