@@ -403,9 +403,11 @@ func TestGlobMatch(t *testing.T) {
 		{"a*b*c", "aXbY", false}, {"[", "[", true}, {"stable*", "stable-updates", true},
 	}
 	for _, tt := range tests {
-		if got := globMatch(tt.p, tt.s); got != tt.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tt.p, tt.s, got, tt.want)
-		}
+		t.Run(tt.p+" on "+tt.s, func(t *testing.T) {
+			if got := globMatch(tt.p, tt.s); got != tt.want {
+				t.Errorf("globMatch(%q, %q) = %v, want %v", tt.p, tt.s, got, tt.want)
+			}
+		})
 	}
 	if !aptExprMatch("/^Deb/", "debian") || aptExprMatch("/^x/", "debian") || !aptExprMatch("DEB*", "debian") {
 		t.Error("aptExprMatch: regex or case-insensitive glob")

@@ -41,9 +41,11 @@ func TestRPMVerCmp(t *testing.T) {
 	}{
 		{"1:1.0-1", "2.0-1", 1}, {"0:1.0-1", "1.0-1", 0}, {"1.0-2", "1.0-10", -1}, {"1.0", "1.0-5", 0},
 	} {
-		if got := compareRPMEVR(parseRPMEVR(tt.a), parseRPMEVR(tt.b)); got != tt.want {
-			t.Errorf("compareRPMEVR(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
+		t.Run(tt.a+" vs "+tt.b, func(t *testing.T) {
+			if got := compareRPMEVR(parseRPMEVR(tt.a), parseRPMEVR(tt.b)); got != tt.want {
+				t.Errorf("compareRPMEVR(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+			}
+		})
 	}
 	if s := parseRPMEVR("0:1.2-3").String(); s != "1.2-3" {
 		t.Errorf("EVR 0:1.2-3 spelled %q, want 1.2-3 (no zero epoch, as the rpm collector)", s)
@@ -162,9 +164,11 @@ func TestDnfModulesVisible(t *testing.T) {
 		{"ruby", "3.1.4-1.module+el8+4", false, true},       // default stream, module untouched
 		{"bash", "5.1-1.el8", false, true},
 	} {
-		if got := m.visible(tc.name, pkg(tc.evr, "x86_64"), tc.hotfix); got != tc.want {
-			t.Errorf("visible(%s %s, hotfix %v) = %v, want %v", tc.name, tc.evr, tc.hotfix, got, tc.want)
-		}
+		t.Run(tc.name+" "+tc.evr, func(t *testing.T) {
+			if got := m.visible(tc.name, pkg(tc.evr, "x86_64"), tc.hotfix); got != tc.want {
+				t.Errorf("visible(%s %s, hotfix %v) = %v, want %v", tc.name, tc.evr, tc.hotfix, got, tc.want)
+			}
+		})
 	}
 	if n := nevraName("perl-DBI-0:1.641-9.module+el8.x86_64"); n != "perl-DBI" {
 		t.Errorf("nevraName = %q", n)

@@ -195,9 +195,11 @@ func TestPointRelease(t *testing.T) {
 		{"fedora", "40-40", ""},
 		{"plan9", "4", ""},
 	} {
-		if got := pointRelease(tc.distro, tc.version); got != tc.want {
-			t.Errorf("pointRelease(%q, %q) = %q, want %q", tc.distro, tc.version, got, tc.want)
-		}
+		t.Run(tc.distro+" "+tc.version, func(t *testing.T) {
+			if got := pointRelease(tc.distro, tc.version); got != tc.want {
+				t.Errorf("pointRelease(%q, %q) = %q, want %q", tc.distro, tc.version, got, tc.want)
+			}
+		})
 	}
 	for _, d := range []string{"debian", "ubuntu", "rhel", "rocky-linux", "almalinux", "alpine-linux"} {
 		if len(ReleasePackages(d)) == 0 {

@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -92,13 +93,15 @@ func TestContractNoticeWording(t *testing.T) {
 		{0, "ends today", "ends today, 2026-05-01"},
 		{-3, "ended on 2026-05-01", "ended on 2026-05-01"},
 	} {
-		p, err := renderParts(events.KindContract, msgData{Contract: &events.ContractNotice{Customer: "Acme", Tier: "Standard", End: "2026-05-01", DaysLeft: tc.days}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(p.Subject, tc.subject) || !strings.Contains(p.Text, tc.text) {
-			t.Errorf("days %d: subject %q, text %q", tc.days, p.Subject, p.Text)
-		}
+		t.Run(fmt.Sprint("days=", tc.days), func(t *testing.T) {
+			p, err := renderParts(events.KindContract, msgData{Contract: &events.ContractNotice{Customer: "Acme", Tier: "Standard", End: "2026-05-01", DaysLeft: tc.days}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(p.Subject, tc.subject) || !strings.Contains(p.Text, tc.text) {
+				t.Errorf("days %d: subject %q, text %q", tc.days, p.Subject, p.Text)
+			}
+		})
 	}
 }
 

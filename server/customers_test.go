@@ -230,12 +230,14 @@ func TestTicketCheckAPI(t *testing.T) {
 		{"customer=acme&host=acme-web&product=python&severity=1", "host"},
 		{"customer=acme&product=python&severity=1", "version"},
 	} {
-		resp, b := e.do(t, "GET", api.PathTicketCheck+"?"+tc.query, support, nil, nil)
-		var ae api.Error
-		json.Unmarshal(b, &ae)
-		if resp.StatusCode != 400 || ae.Field != tc.field {
-			t.Errorf("?%s: %d %s, want 400 naming %q", tc.query, resp.StatusCode, b, tc.field)
-		}
+		t.Run(tc.query, func(t *testing.T) {
+			resp, b := e.do(t, "GET", api.PathTicketCheck+"?"+tc.query, support, nil, nil)
+			var ae api.Error
+			json.Unmarshal(b, &ae)
+			if resp.StatusCode != 400 || ae.Field != tc.field {
+				t.Errorf("?%s: %d %s, want 400 naming %q", tc.query, resp.StatusCode, b, tc.field)
+			}
+		})
 	}
 	if resp, _ := e.do(t, "GET", api.PathTicketCheck+"?customer=nobody&product=python&version=3.12.1&severity=1", support, nil, nil); resp.StatusCode != 404 {
 		t.Errorf("unknown customer: %d, want 404", resp.StatusCode)

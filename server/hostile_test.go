@@ -452,10 +452,12 @@ func TestWebhookAllowSetting(t *testing.T) {
 		allow []string
 		code  int
 	}{{nil, 400}, {[]string{"10.20.0.0/16"}, 201}} {
-		e := newTestEnvWith(t, func(c *Config) { c.WebhookAllow = tc.allow })
-		if resp, b := e.do(t, "POST", "/api/v1/groups", e.tokens["admin"], strings.NewReader(body), nil); resp.StatusCode != tc.code {
-			t.Errorf("webhook-allow %v: %d %s, want %d", tc.allow, resp.StatusCode, b, tc.code)
-		}
+		t.Run("allow="+strings.Join(tc.allow, ","), func(t *testing.T) {
+			e := newTestEnvWith(t, func(c *Config) { c.WebhookAllow = tc.allow })
+			if resp, b := e.do(t, "POST", "/api/v1/groups", e.tokens["admin"], strings.NewReader(body), nil); resp.StatusCode != tc.code {
+				t.Errorf("webhook-allow %v: %d %s, want %d", tc.allow, resp.StatusCode, b, tc.code)
+			}
+		})
 	}
 }
 

@@ -99,21 +99,23 @@ func TestHSTSWhenPublicURLIsHTTPS(t *testing.T) {
 		url  string
 		hsts bool
 	}{{"https://eolwatch.example.com", true}, {"http://127.0.0.1:8480", false}} {
-		e := newTestEnv(t)
-		e.s.cfg.PublicURL = tc.url
-		ts := httptest.NewServer(e.s.handler())
-		defer ts.Close()
-		for _, path := range []string{"/healthz", "/api/v1/hosts", "/api/v1/nope"} {
-			resp, err := http.Get(ts.URL + path)
-			if err != nil {
-				t.Fatal(err)
+		t.Run(tc.url, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.s.cfg.PublicURL = tc.url
+			ts := httptest.NewServer(e.s.handler())
+			defer ts.Close()
+			for _, path := range []string{"/healthz", "/api/v1/hosts", "/api/v1/nope"} {
+				resp, err := http.Get(ts.URL + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				got := resp.Header.Get("Strict-Transport-Security")
+				if (got != "") != tc.hsts || (tc.hsts && !strings.Contains(got, "max-age=")) {
+					t.Errorf("public URL %s: GET %s: Strict-Transport-Security %q", tc.url, path, got)
+				}
 			}
-			resp.Body.Close()
-			got := resp.Header.Get("Strict-Transport-Security")
-			if (got != "") != tc.hsts || (tc.hsts && !strings.Contains(got, "max-age=")) {
-				t.Errorf("public URL %s: GET %s: Strict-Transport-Security %q", tc.url, path, got)
-			}
-		}
+		})
 	}
 }
 

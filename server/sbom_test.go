@@ -109,17 +109,19 @@ func TestSBOMAsset(t *testing.T) {
 		{"?kind=asset", []string{"registry.example/app:1.4"}},
 		{"?kind=host", []string{"web1"}},
 	} {
-		var list api.HostList
-		if c := e.getJSON(t, "/api/v1/hosts"+tc.query, &list); c != 200 {
-			t.Fatalf("GET /hosts%s: %d", tc.query, c)
-		}
-		var names []string
-		for _, h := range list.Hosts {
-			names = append(names, h.Hostname+"/"+h.Kind)
-		}
-		if len(list.Hosts) != len(tc.want) || list.Total != len(tc.want) {
-			t.Errorf("GET /hosts%s = %v, want %v", tc.query, names, tc.want)
-		}
+		t.Run("hosts"+tc.query, func(t *testing.T) {
+			var list api.HostList
+			if c := e.getJSON(t, "/api/v1/hosts"+tc.query, &list); c != 200 {
+				t.Fatalf("GET /hosts%s: %d", tc.query, c)
+			}
+			var names []string
+			for _, h := range list.Hosts {
+				names = append(names, h.Hostname+"/"+h.Kind)
+			}
+			if len(list.Hosts) != len(tc.want) || list.Total != len(tc.want) {
+				t.Errorf("GET /hosts%s = %v, want %v", tc.query, names, tc.want)
+			}
+		})
 	}
 	if resp, b := e.do(t, "GET", "/api/v1/hosts?kind=vm", e.tokens[auth.RoleAdmin], nil, nil); resp.StatusCode != 400 || !strings.Contains(string(b), `"field":"kind"`) {
 		t.Errorf("kind=vm: %d %s", resp.StatusCode, b)

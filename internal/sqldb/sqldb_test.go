@@ -39,9 +39,11 @@ func TestRedact(t *testing.T) {
 		{"postgres://u@db/e?password=secret&sslmode=require", "postgres://u@db/e?password=xxxxx&sslmode=require"},
 		{"postgres://db/e", "postgres://db/e"},
 	} {
-		if got := sqldb.Redact(tc.in); got != tc.want {
-			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
-		}
+		t.Run(tc.in, func(t *testing.T) {
+			if got := sqldb.Redact(tc.in); got != tc.want {
+				t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
 	}
 }
 

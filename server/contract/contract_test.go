@@ -240,9 +240,11 @@ func TestDayArithmetic(t *testing.T) {
 		{"leap to leap", d("2024-02-29").AddYears(4), "2028-02-29"},
 		{"ordinary anniversary", d("2025-06-30").AddYears(2), "2027-06-30"},
 	} {
-		if tt.got.String() != tt.want {
-			t.Errorf("%s: %s, want %s", tt.name, tt.got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got.String() != tt.want {
+				t.Errorf("%s: %s, want %s", tt.name, tt.got, tt.want)
+			}
+		})
 	}
 	if n := d("2025-01-01").DaysUntil(d("2024-12-30")); n != -2 {
 		t.Errorf("DaysUntil backwards = %d, want -2", n)

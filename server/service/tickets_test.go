@@ -78,10 +78,12 @@ func TestCustomerLifecycle(t *testing.T) {
 		{api.CustomerSpec{Name: "X", Tier: "standard", ContractStart: "2025-01-01", ContractEnd: "2025-12-31", Holidays: []string{"xmas"}}, fault.Invalid, "holidays[0]"},
 		{api.CustomerSpec{Name: "ACME", Tier: "standard", ContractStart: "2025-01-01", ContractEnd: "2025-12-31"}, fault.Conflict, "name"},
 	} {
-		_, err := s.CreateCustomer(ctx, tc.spec)
-		if fe, _ := fault.As(err); fault.CodeOf(err) != tc.code || fe.Field != tc.field {
-			t.Errorf("CreateCustomer(%+v) = %v, want %s naming %q", tc.spec, err, tc.code, tc.field)
-		}
+		t.Run(tc.field, func(t *testing.T) {
+			_, err := s.CreateCustomer(ctx, tc.spec)
+			if fe, _ := fault.As(err); fault.CodeOf(err) != tc.code || fe.Field != tc.field {
+				t.Errorf("CreateCustomer(%+v) = %v, want %s naming %q", tc.spec, err, tc.code, tc.field)
+			}
+		})
 	}
 	// Turning auto-renew off gives notice today (in Berlin): too late for the
 	// current term? No: 2026-01-15 is more than 60 days before 2026-05-31.

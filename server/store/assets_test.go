@@ -69,22 +69,24 @@ func TestApplyAsset(t *testing.T) {
 		kind  string
 		names []string
 	}{{"", []string{"registry.example/app:1.4", "web1"}}, {api.KindAsset, []string{"registry.example/app:1.4"}}, {api.KindHost, []string{"web1"}}} {
-		list, err := st.ListHosts(ctx, HostFilter{Kind: tc.kind})
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, err := st.SearchHosts(ctx, HostSearch{Kind: tc.kind})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if list.Total != len(tc.names) || page.Total != len(tc.names) {
-			t.Errorf("kind %q: ListHosts %d, SearchHosts %d, want %d", tc.kind, list.Total, page.Total, len(tc.names))
-		}
-		for i, n := range tc.names {
-			if list.Hosts[i].Hostname != n || page.Hosts[i].Hostname != n {
-				t.Errorf("kind %q: row %d = %s / %s, want %s", tc.kind, i, list.Hosts[i].Hostname, page.Hosts[i].Hostname, n)
+		t.Run("kind="+tc.kind, func(t *testing.T) {
+			list, err := st.ListHosts(ctx, HostFilter{Kind: tc.kind})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			page, err := st.SearchHosts(ctx, HostSearch{Kind: tc.kind})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if list.Total != len(tc.names) || page.Total != len(tc.names) {
+				t.Errorf("kind %q: ListHosts %d, SearchHosts %d, want %d", tc.kind, list.Total, page.Total, len(tc.names))
+			}
+			for i, n := range tc.names {
+				if list.Hosts[i].Hostname != n || page.Hosts[i].Hostname != n {
+					t.Errorf("kind %q: row %d = %s / %s, want %s", tc.kind, i, list.Hosts[i].Hostname, page.Hosts[i].Hostname, n)
+				}
+			}
+		})
 	}
 
 	c, err := st.Compliance(ctx, Scope{})

@@ -227,10 +227,12 @@ func TestHostCountsAndOSNames(t *testing.T) {
 		{24 * time.Hour, 3},
 		{1000 * time.Hour, 1},
 	} {
-		before := browseNow.Add(-tt.before)
-		if n, err := st.CountStaleHosts(ctx, Scope{}, before); err != nil || n != tt.want {
-			t.Errorf("CountStaleHosts(now-%v) = %d, %v; want %d, nil", tt.before, n, err, tt.want)
-		}
+		t.Run(fmt.Sprint("before=", tt.before), func(t *testing.T) {
+			before := browseNow.Add(-tt.before)
+			if n, err := st.CountStaleHosts(ctx, Scope{}, before); err != nil || n != tt.want {
+				t.Errorf("CountStaleHosts(now-%v) = %d, %v; want %d, nil", tt.before, n, err, tt.want)
+			}
+		})
 	}
 }
 
