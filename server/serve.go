@@ -254,18 +254,26 @@ func instanceName() string {
 	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
 }
 
+// The dashboard's session key: with SQLite, the file SessionKeyFile in the
+// data directory; with PostgreSQL, the shared key SessionKeyName in the
+// database (store.Store.SharedKey).
+const (
+	SessionKeyFile = "session.key"
+	SessionKeyName = "session_key"
+)
+
 // sessionKey returns the key dashboard session cookies are sealed with:
 // kept in the data directory with SQLite, in the database with PostgreSQL
 // (every server behind the load balancer opens every other's cookies).
 func sessionKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error) {
 	if cfg.Database != "" {
-		k, err := st.SharedKey(ctx, "session_key", 32)
+		k, err := st.SharedKey(ctx, SessionKeyName, 32)
 		if err != nil {
 			return nil, fmt.Errorf("session key: %w", err)
 		}
 		return k, nil
 	}
-	return loadOrCreateKey(filepath.Join(cfg.DataDir, "session.key"))
+	return loadOrCreateKey(filepath.Join(cfg.DataDir, SessionKeyFile))
 }
 
 // loadOrCreateKey returns the 32-byte key kept in path, creating it (mode

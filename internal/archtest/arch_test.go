@@ -106,8 +106,11 @@ func TestDashboardDependsOnItsInterfaces(t *testing.T) {
 	}
 }
 
-// sqlCalls are the database/sql calls that run a statement.
-var sqlCalls = []string{"ExecContext(", "QueryContext(", "QueryRowContext(", "PrepareContext(", "BeginTx("}
+// sqlCalls are the calls that run a statement: database/sql's, and pgx's
+// (a pgx.Tx or *pgx.Conn reached through sqldb.PgxConn or a CopyOptions
+// hook runs SQL just the same).
+var sqlCalls = []string{"ExecContext(", "QueryContext(", "QueryRowContext(", "PrepareContext(", "BeginTx(",
+	".Exec(ctx", ".Query(ctx", ".QueryRow(ctx", ".CopyFrom(", ".SendBatch("}
 
 // TestSQLSitsBesideStoreMethods checks that statements run only in the
 // storage files: every other file decides, renders or serves.
@@ -124,7 +127,7 @@ func TestSQLSitsBesideStoreMethods(t *testing.T) {
 		module + "internal/ratelimit": func(f string) bool { return true }, // the shared rate limits' table
 	}
 	// One line per package: import path, directory, Go files.
-	lines := goList(t, `{{.ImportPath}}|{{.Dir}}|{{join .GoFiles "|"}}`, "./server/...", "./notifier/...", "./internal/...")
+	lines := goList(t, `{{.ImportPath}}|{{.Dir}}|{{join .GoFiles "|"}}`, "./server/...", "./notifier/...", "./internal/...", "./cmd/...")
 	for _, line := range lines {
 		parts := strings.Split(line, "|")
 		pkg, dir, files := parts[0], parts[1], parts[2:]

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,9 +14,9 @@ import (
 	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/server"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
-	"github.com/jackc/pgx/v5"
 )
 
 // seededTables may hold rows in a PostgreSQL database no server has used
@@ -66,17 +65,13 @@ func runMigrate(ctx context.Context, args []string, io Stdio) error {
 	if err := migrateOwners(ctx, dst, true); err != nil {
 		return fmt.Errorf("migrate: %s: %w", sqldb.Redact(*database), err)
 	}
-	// The dashboard's session key is a file beside SQLite and a row with
-	// PostgreSQL: moved, sessions stay valid.
-	var extra func(ctx context.Context, tx pgx.Tx) error
-	if key, err := os.ReadFile(filepath.Join(*from, "session.key")); err == nil && len(key) == 32 {
-		extra = func(ctx context.Context, tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('key:session_key', $1)
-				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, hex.EncodeToString(key))
-			return err
-		}
+	// The dashboard's session key is a file beside SQLite and a shared key
+	// in the database with PostgreSQL: moved, sessions stay valid.
+	keys := map[string][]byte{}
+	if key, err := os.ReadFile(filepath.Join(*from, server.SessionKeyFile)); err == nil && len(key) == 32 {
+		keys[server.SessionKeyName] = key
 	}
-	tables, err := sqldb.CopyToPostgres(ctx, src.Reader(), dst.DB(), sqldb.CopyOptions{Seeded: seededTables, Extra: extra})
+	tables, err := src.CopyToPostgres(ctx, dst, seededTables, keys)
 	if errors.Is(err, sqldb.ErrTargetInUse) {
 		return fmt.Errorf("migrate: %w (nothing was changed)", err)
 	}

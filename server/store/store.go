@@ -286,7 +286,7 @@ func (s *Store) Reader() *sql.DB { return s.r }
 // name, creating it on first use; servers sharing a database get the same
 // key (the dashboard's session key, for instance).
 func (s *Store) SharedKey(ctx context.Context, name string, n int) ([]byte, error) {
-	key := "key:" + name
+	key := sharedKeyMeta(name)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, randomHex(n))
 		return err
@@ -304,6 +304,9 @@ func (s *Store) SharedKey(ctx context.Context, name string, n int) ([]byte, erro
 	}
 	return b, nil
 }
+
+// sharedKeyMeta is the meta key SharedKey keeps the key name under.
+func sharedKeyMeta(name string) string { return "key:" + name }
 
 // enqueue writes fleet events in tx (events.EnqueueOn: in one statement
 // per few thousand events on PostgreSQL).
