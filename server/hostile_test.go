@@ -567,15 +567,17 @@ func TestSBOMUploadUsesReportBudget(t *testing.T) {
 			budget int64
 			code   int
 		}{{4 << 20, http.StatusRequestEntityTooLarge}, {64 << 20, http.StatusCreated}} {
-			e := newTestEnv(t)
-			e.s.setReportBudget(tc.budget, 300*time.Millisecond)
-			resp, b := e.do(t, "POST", api.PathSBOMs+"?name=app", e.tokens[auth.RoleCI], bytes.NewReader(gz.Bytes()), map[string]string{"Content-Encoding": "gzip"})
-			if resp.StatusCode != tc.code {
-				t.Errorf("budget %d MiB: a %d-byte gzip body inflating to %d bytes: %d %s, want %d", tc.budget>>20, gz.Len(), len(doc), resp.StatusCode, b, tc.code)
-			}
-			if used := e.s.reportBudget.InUse(); used != 0 {
-				t.Errorf("budget in use after the upload finished: %d bytes", used)
-			}
+			t.Run(fmt.Sprintf("budget=%dMiB", tc.budget>>20), func(t *testing.T) {
+				e := newTestEnv(t)
+				e.s.setReportBudget(tc.budget, 300*time.Millisecond)
+				resp, b := e.do(t, "POST", api.PathSBOMs+"?name=app", e.tokens[auth.RoleCI], bytes.NewReader(gz.Bytes()), map[string]string{"Content-Encoding": "gzip"})
+				if resp.StatusCode != tc.code {
+					t.Errorf("budget %d MiB: a %d-byte gzip body inflating to %d bytes: %d %s, want %d", tc.budget>>20, gz.Len(), len(doc), resp.StatusCode, b, tc.code)
+				}
+				if used := e.s.reportBudget.InUse(); used != 0 {
+					t.Errorf("budget in use after the upload finished: %d bytes", used)
+				}
+			})
 		}
 	})
 }

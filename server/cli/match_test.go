@@ -182,23 +182,27 @@ func TestMatchExplainAndFlags(t *testing.T) {
 		{[]string{"match", "explain", "dpkg", "php8.2-mysql", "8.2.26-1~deb12u1"}, "match:   none"},
 		{[]string{"match", "explain", "dpkg", "php8.2-mysql", "8.2.26-1~deb12u1", "--source-pkg", "php8.2"}, "match:   php 8.2.26 (rule php)"},
 	} {
-		out, err := runCmd(t, "", tc.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(out, tc.want) {
-			t.Errorf("%v lacks %q:\n%s", tc.args, tc.want, out)
-		}
+		t.Run(strings.Join(tc.args[3:], " "), func(t *testing.T) {
+			out, err := runCmd(t, "", tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("%v lacks %q:\n%s", tc.args, tc.want, out)
+			}
+		})
 	}
 	// --as-of: the day of the verdict (Python 3.11 ends in October 2027).
 	for _, tc := range []struct{ day, want string }{{"2024-01-15", "verdict: patch-overdue"}, {"2028-01-15", "verdict: eol"}} {
-		out, err := runCmd(t, "", "match", "explain", "dpkg", "python3.11", "3.11.2-6+deb12u6", "--source-pkg", "python3.11", "--as-of", tc.day)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(out, tc.want) {
-			t.Errorf("explain python3.11 --as-of %s lacks %q:\n%s", tc.day, tc.want, out)
-		}
+		t.Run(tc.day, func(t *testing.T) {
+			out, err := runCmd(t, "", "match", "explain", "dpkg", "python3.11", "3.11.2-6+deb12u6", "--source-pkg", "python3.11", "--as-of", tc.day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("explain python3.11 --as-of %s lacks %q:\n%s", tc.day, tc.want, out)
+			}
+		})
 	}
 	// --json: the same explanation as JSON, with the verdict.
 	out, err = runCmd(t, "", "match", "explain", "dpkg", "dovecot-sieve", "1:2.3.19.1+dfsg1-2.1+deb12u7", "--source-pkg", "dovecot", "--json", "--as-of", "2026-01-15")
@@ -218,16 +222,18 @@ func TestMatchExplainAndFlags(t *testing.T) {
 	}
 	// --publisher narrows a Windows rule.
 	for _, tc := range []struct{ publisher string }{{"Ivanti"}, {"Someone Else"}} {
-		out, err = runCmd(t, "", "match", "explain", "windows-registry", "Ivanti Endpoint Manager Agent", "11.0.5.361", "--publisher", tc.publisher)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tc.publisher == "Ivanti" && !strings.Contains(out, "no product") {
-			t.Errorf("explain with publisher Ivanti should reach the Ivanti rule (skipped: no product):\n%s", out)
-		}
-		if tc.publisher != "Ivanti" && strings.Contains(out, "no product") {
-			t.Errorf("explain with another publisher reached the Ivanti rule:\n%s", out)
-		}
+		t.Run(tc.publisher, func(t *testing.T) {
+			out, err = runCmd(t, "", "match", "explain", "windows-registry", "Ivanti Endpoint Manager Agent", "11.0.5.361", "--publisher", tc.publisher)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.publisher == "Ivanti" && !strings.Contains(out, "no product") {
+				t.Errorf("explain with publisher Ivanti should reach the Ivanti rule (skipped: no product):\n%s", out)
+			}
+			if tc.publisher != "Ivanti" && strings.Contains(out, "no product") {
+				t.Errorf("explain with another publisher reached the Ivanti rule:\n%s", out)
+			}
+		})
 	}
 	// --rules and --catalog: user rules claim items, a catalog file adds their product.
 	in := "acme-sieve\t2.3.21-1\tacme-sieve\nacme-erp\t3.2.0-1\tacme-erp\nbash\t5.2.15-2+b8\tbash\n"

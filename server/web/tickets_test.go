@@ -237,8 +237,8 @@ func newBrowserWith(t *testing.T, e *testEnv, token string) *webtest.Browser {
 func TestTokenForCustomer(t *testing.T) {
 	e := newEnv(t, 40)
 	b := e.as(t, auth.RoleAdmin)
-	csrf := b.CSRF("/settings")
-	if _, body := b.Get("/settings"); !strings.Contains(body, `<option value="c-web">Webshop AG</option>`) {
+	csrf := b.CSRF(t, "/settings")
+	if _, body := b.Get(t, "/settings"); !strings.Contains(body, `<option value="c-web">Webshop AG</option>`) {
 		t.Fatal("the token form does not offer the customers")
 	}
 	before, _ := e.f.Tokens(t.Context())
@@ -250,7 +250,7 @@ func TestTokenForCustomer(t *testing.T) {
 		{"unknown customer", auth.RoleViewer, "c-nope", "No such customer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"x"}, "role": {tc.role}, "customer": {tc.customer}})
+			resp, body := b.Post(t, "/settings/tokens", url.Values{"csrf": {csrf}, "name": {"x"}, "role": {tc.role}, "customer": {tc.customer}})
 			if resp.StatusCode != 400 || !strings.Contains(body, tc.text) || !strings.Contains(body, `id="t-customer" name="customer" aria-invalid="true"`) {
 				t.Errorf("create %s token for %s = %d, want 400 with %q next to the customer field", tc.role, tc.customer, resp.StatusCode, tc.text)
 			}
@@ -259,23 +259,23 @@ func TestTokenForCustomer(t *testing.T) {
 	if after, _ := e.f.Tokens(t.Context()); len(after) != len(before) {
 		t.Fatalf("refused tokens were created: %d → %d", len(before), len(after))
 	}
-	resp, body := b.Post("/settings/tokens", url.Values{"csrf": {csrf}, "name": {"webshop it"}, "role": {auth.RoleViewer}, "customer": {"c-web"}})
+	resp, body := b.Post(t, "/settings/tokens", url.Values{"csrf": {csrf}, "name": {"webshop it"}, "role": {auth.RoleViewer}, "customer": {"c-web"}})
 	m := regexp.MustCompile(`id="newtoken" class="secret" readonly value="([^"]+)"`).FindStringSubmatch(body)
 	if resp.StatusCode != 200 || m == nil || !strings.Contains(body, "(viewer, limited to Webshop AG)") {
 		t.Fatalf("create a limited viewer token = %d", resp.StatusCode)
 	}
-	if _, body := b.Get("/settings"); !strings.Contains(body, "viewer · Webshop AG only") {
+	if _, body := b.Get(t, "/settings"); !strings.Contains(body, "viewer · Webshop AG only") {
 		t.Error("the token list does not name the token's customer")
 	}
 	it := newBrowserWith(t, e, m[1])
-	if _, body := it.Get("/"); !strings.Contains(body, "viewer · Webshop AG") {
+	if _, body := it.Get(t, "/"); !strings.Contains(body, "viewer · Webshop AG") {
 		t.Error("the limited session does not say whose hosts it sees")
 	}
-	code, body := it.Get("/hosts?per=200")
+	code, body := it.Get(t, "/hosts?per=200")
 	if n := strings.Count(body, `<th scope="row"><a href="/hosts/`); code != 200 || n != 10 || strings.Contains(body, "db-0002") {
 		t.Errorf("the new limited token's hosts page = %d with %d hosts, want Webshop AG's 10", code, n)
 	}
-	if code, _ := it.Get("/eligibility"); code != 403 {
+	if code, _ := it.Get(t, "/eligibility"); code != 403 {
 		t.Errorf("the new limited token opens the ticket check: %d", code)
 	}
 }
@@ -292,8 +292,10 @@ func TestHostPageCustomer(t *testing.T) {
 		{auth.RoleSupport, "h00001", `<dd id="customer">Webshop AG</dd>`},
 		{auth.RoleViewer, "h00003", `<dd id="customer">none</dd>`},
 	} {
-		if code, body := e.as(t, tc.role).Get("/hosts/" + tc.host); code != 200 || !strings.Contains(body, tc.want) {
-			t.Errorf("%s: GET /hosts/%s = %d, want %s", tc.role, tc.host, code, tc.want)
-		}
+		t.Run(tc.role, func(t *testing.T) {
+			if code, body := e.as(t, tc.role).Get(t, "/hosts/" + tc.host); code != 200 || !strings.Contains(body, tc.want) {
+				t.Errorf("%s: GET /hosts/%s = %d, want %s", tc.role, tc.host, code, tc.want)
+			}
+		})
 	}
 }

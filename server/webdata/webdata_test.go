@@ -630,12 +630,12 @@ func TestScopedDashboardRealStore(t *testing.T) {
 	otherAsset := asset(globex.ID, "registry.example/globex-crm:1")
 
 	admin := e.as(t, auth.RoleAdmin)
-	resp, body := admin.Post("/settings/tokens", url.Values{"csrf": {admin.CSRF("/settings")}, "name": {"acme it"}, "role": {auth.RoleViewer}, "customer": {acme.ID}})
+	resp, body := admin.Post(t, "/settings/tokens", url.Values{"csrf": {admin.CSRF(t, "/settings")}, "name": {"acme it"}, "role": {auth.RoleViewer}, "customer": {acme.ID}})
 	m := regexp.MustCompile(`id="newtoken" class="secret" readonly value="([^"]+)"`).FindStringSubmatch(body)
 	if resp.StatusCode != 200 || m == nil {
 		t.Fatalf("create Acme's token on the settings page = %d", resp.StatusCode)
 	}
-	_, body = admin.Get("/settings")
+	_, body = admin.Get(t, "/settings")
 	if !strings.Contains(body, "viewer · Acme only") {
 		t.Error("the settings page does not name the token's customer")
 	}
@@ -647,7 +647,7 @@ func TestScopedDashboardRealStore(t *testing.T) {
 		}
 	}
 	it := webtest.NewBrowser(t, e.srv.URL)
-	it.Login(m[1])
+	it.Login(t, m[1])
 
 	forbidden := []string{"globex", otherHost, otherAsset, "web-0000", "db-0001", "app-0002", "ruby", "Ruby"}
 	for path, want := range map[string]int{
@@ -674,7 +674,7 @@ func TestScopedDashboardRealStore(t *testing.T) {
 		"/notifications": 403,
 		"/settings":      403,
 	} {
-		code, body := it.Get(path)
+		code, body := it.Get(t, path)
 		if code != want {
 			t.Errorf("GET %s as Acme's viewer = %d, want %d", path, code, want)
 		}
@@ -685,17 +685,17 @@ func TestScopedDashboardRealStore(t *testing.T) {
 			}
 		}
 	}
-	_, body = it.Get("/hosts?per=200")
+	_, body = it.Get(t, "/hosts?per=200")
 	if n := strings.Count(body, `<th scope="row"><a href="/hosts/`); n != 2 || !strings.Contains(body, "acme-1.corp.example") || !strings.Contains(body, "registry.example/acme-shop:1") {
 		t.Errorf("Acme's hosts page lists %d rows, want its host and its asset", n)
 	}
-	if _, body := it.Get("/"); !strings.Contains(body, "viewer · Acme") {
+	if _, body := it.Get(t, "/"); !strings.Contains(body, "viewer · Acme") {
 		t.Error("the limited session does not name its customer")
 	}
-	if _, body := it.Get("/hosts/" + ownHost); !strings.Contains(body, `<dd id="customer">Acme</dd>`) {
+	if _, body := it.Get(t, "/hosts/"+ownHost); !strings.Contains(body, `<dd id="customer">Acme</dd>`) {
 		t.Error("Acme's host page does not name its customer")
 	}
-	if _, body := admin.Get("/hosts/" + otherAsset); !strings.Contains(body, `<dd id="customer"><a href="/customers/`+globex.ID+`">Globex</a></dd>`) {
+	if _, body := admin.Get(t, "/hosts/"+otherAsset); !strings.Contains(body, `<dd id="customer"><a href="/customers/`+globex.ID+`">Globex</a></dd>`) {
 		t.Error("Globex's asset page does not name its customer to the admin")
 	}
 }
