@@ -126,11 +126,11 @@ func TestEndToEndSBOM(t *testing.T) {
 
 	// An admin deletes the asset from its page; it is gone from the API.
 	adm := webtest.NewBrowser(t, p.url)
-	adm.Login(token("admin"))
-	if resp, _ := adm.Post("/hosts/"+res.AssetID+"/delete", url.Values{"csrf": {adm.CSRF("/hosts/" + res.AssetID)}}); resp.StatusCode != http.StatusSeeOther {
+	adm.Login(t, token("admin"))
+	if resp, _ := adm.Post(t, "/hosts/"+res.AssetID+"/delete", url.Values{"csrf": {adm.CSRF(t, "/hosts/"+res.AssetID)}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("POST /hosts/%s/delete = %d", res.AssetID, resp.StatusCode)
 	}
-	if code, page = adm.Get("/hosts?kind=asset&done=delete"); !strings.Contains(page, "The asset was deleted") || strings.Contains(page, name) ||
+	if code, page = adm.Get(t, "/hosts?kind=asset&done=delete"); !strings.Contains(page, "The asset was deleted") || strings.Contains(page, name) ||
 		!strings.Contains(page, "1 asset match") {
 		t.Errorf("GET /hosts?kind=asset after the delete = %d:\n%s", code, page)
 	}

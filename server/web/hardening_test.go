@@ -219,14 +219,14 @@ func TestDeleteAssetOnTheDashboard(t *testing.T) {
 	e.f.addAsset("a00001", "registry.example/app:1.4")
 	e.f.addAsset("a00002", "registry.example/app:1.5")
 	admin := e.as(t, auth.RoleAdmin)
-	if _, body := admin.Get("/hosts/a00001"); !strings.Contains(body, `action="/hosts/a00001/delete"`) || !strings.Contains(body, `data-confirm="Delete registry.example/app:1.4?`) {
+	if _, body := admin.Get(t, "/hosts/a00001"); !strings.Contains(body, `action="/hosts/a00001/delete"`) || !strings.Contains(body, `data-confirm="Delete registry.example/app:1.4?`) {
 		t.Errorf("admin's asset page lacks the confirmed delete form")
 	}
-	if _, body := admin.Get("/hosts/h00001"); strings.Contains(body, "/delete") {
+	if _, body := admin.Get(t, "/hosts/h00001"); strings.Contains(body, "/delete") {
 		t.Errorf("a host's page offers to delete it")
 	}
 	for _, role := range []string{auth.RoleViewer, auth.RoleSupport} {
-		if _, body := e.as(t, role).Get("/hosts/a00001"); strings.Contains(body, "/delete") {
+		if _, body := e.as(t, role).Get(t, "/hosts/a00001"); strings.Contains(body, "/delete") {
 			t.Errorf("%s sees the delete form", role)
 		}
 	}
@@ -243,7 +243,7 @@ func TestDeleteAssetOnTheDashboard(t *testing.T) {
 		{auth.RoleAdmin, "/hosts/a00001/delete", 404, gone("a00001")},
 	} {
 		b := e.as(t, tc.role)
-		resp, _ := b.Post(tc.path, url.Values{"csrf": {b.CSRF("/settings")}})
+		resp, _ := b.Post(t, tc.path, url.Values{"csrf": {b.CSRF(t, "/settings")}})
 		if resp.StatusCode != tc.code || !tc.after() {
 			t.Errorf("%s: POST %s = %d, want %d (and its effect)", tc.role, tc.path, resp.StatusCode, tc.code)
 		}
@@ -253,7 +253,7 @@ func TestDeleteAssetOnTheDashboard(t *testing.T) {
 			}
 		}
 	}
-	if _, body := admin.Get("/hosts?kind=asset&done=delete"); !strings.Contains(body, "The asset was deleted") ||
+	if _, body := admin.Get(t, "/hosts?kind=asset&done=delete"); !strings.Contains(body, "The asset was deleted") ||
 		strings.Contains(body, "registry.example/app:1.4") || !strings.Contains(body, "registry.example/app:1.5") {
 		t.Errorf("hosts page after the delete:\n%s", body)
 	}

@@ -293,7 +293,7 @@ func TestHostPageCustomer(t *testing.T) {
 		{auth.RoleViewer, "h00003", `<dd id="customer">none</dd>`},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
-			if code, body := e.as(t, tc.role).Get(t, "/hosts/" + tc.host); code != 200 || !strings.Contains(body, tc.want) {
+			if code, body := e.as(t, tc.role).Get(t, "/hosts/"+tc.host); code != 200 || !strings.Contains(body, tc.want) {
 				t.Errorf("%s: GET /hosts/%s = %d, want %s", tc.role, tc.host, code, tc.want)
 			}
 		})
