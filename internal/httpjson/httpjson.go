@@ -92,7 +92,9 @@ func Status(err error) int {
 
 // WriteError answers err as an api.Error with Status(err). The message is
 // err's, and the field the *fault.Error's. A 5xx is logged here, once, with
-// the request's fields; its details are not shown to the caller.
+// the request's fields; its details are not shown to the caller: an
+// internal error says only its status, a coded one (503 busy, 507 disk
+// full) its *fault.Error's own message.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	code := Status(err)
 	body := api.Error{Error: err.Error()}
@@ -106,6 +108,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if code >= 500 {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "status", code, "err", err)
 		body = api.Error{Error: http.StatusText(code)}
+		if fe, ok := fault.As(err); ok && fe.Code != "" && fe.Msg != "" {
+			// a coded 5xx (busy, a full disk, a feature that is off) says so
+			// in its own words, never in its cause's
+			body = api.Error{Error: fe.Msg, Field: fe.Field}
+		}
 	}
 	Write(w, code, body)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/internal/intake"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -46,8 +47,13 @@ func TestWriteError(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	h := Handle(log, func(w http.ResponseWriter, r *http.Request) error {
-		if r.URL.Query().Get("fail") == "internal" {
+		switch r.URL.Query().Get("fail") {
+		case "internal":
 			return errors.New("secret detail")
+		case "busy":
+			return fmt.Errorf("read: secret detail: %w", intake.ErrBusy)
+		case "disk":
+			return &fault.Error{Code: fault.InsufficientStorage, Msg: "the database cannot grow: its disk is full", Err: errors.New("secret detail")}
 		}
 		return fault.Invalidf("limit", "limit %q: want 1 to 1000", "0")
 	})
@@ -58,6 +64,9 @@ func TestWriteError(t *testing.T) {
 	}{
 		{"fail=bad", `limit "0": want 1 to 1000`, "limit", 400, false},
 		{"fail=internal", "Internal Server Error", "", 500, true},
+		// a 5xx with a fault code says what its code's message says (retry later, the disk is full), never its cause
+		{"fail=busy", "server busy: too many report bytes in flight; retry later", "", 503, true},
+		{"fail=disk", "the database cannot grow: its disk is full", "", 507, true},
 	} {
 		t.Run(tc.query, func(t *testing.T) {
 			logs.Reset()
