@@ -3,9 +3,12 @@ package service
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/server/api"
@@ -133,4 +136,33 @@ func FuzzDecodeReport(f *testing.F) {
 			t.Fatalf("round trip changed the report:\n%s\n%s", again, b2)
 		}
 	})
+}
+
+// errReadOn is what a reader returns when asked for bytes past the item
+// under test.
+var errReadOn = errors.New("read past the item at fault")
+
+// TestDecodeReportRefusesAtTheItem: an item over a field limit (or missing
+// a required field) ends decoding when that item is read: nothing after it
+// is asked of the body, so the answer does not wait for, or pay for, the
+// rest of a hostile report (issue 13 item 1: limits hold while decoding).
+func TestDecodeReportRefusesAtTheItem(t *testing.T) {
+	long := strings.Repeat("x", 1025)
+	for _, tc := range []struct{ name, item, field string }{
+		{"name too long", `{"source":"dpkg","name":"` + long + `"}`, "items[1].name"},
+		{"summary too long", `{"source":"dpkg","name":"a","summary":"` + long + `"}`, "items[1].summary"},
+		{"origin too long", `{"source":"dpkg","name":"a","origin":"` + long + `"}`, "items[1].origin"},
+		{"no source", `{"name":"a"}`, "items[1].source"},
+		{"control character", `{"source":"dpkg","name":"a\u0001b"}`, "items[1].name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			head := `{"report_id":"r","kind":"full","host":` + decHost + `,"items":[{"source":"dpkg","name":"ok"},` + tc.item
+			rd := io.MultiReader(strings.NewReader(head), iotest.ErrReader(errReadOn))
+			_, err := DecodeReport(rd, DecodeOptions{})
+			fe, _ := fault.As(err)
+			if errors.Is(err, errReadOn) || fe == nil || fe.Field != tc.field {
+				t.Errorf("DecodeReport = %v, want a refusal naming %s before reading on", err, tc.field)
+			}
+		})
+	}
 }
