@@ -595,8 +595,85 @@ func TestServeBehindTLSProxy(t *testing.T) {
 	if c := enroll(testSecret, "198.51.100.1"); c != http.StatusOK {
 		t.Errorf("the correct secret from the guesser's address: %d, want 200", c)
 	}
+	if c := enroll("wrong", "198.51.100.2"); c != http.StatusUnauthorized {
+		t.Errorf("another client behind the proxy with a wrong secret: %d, want 401 (its own budget, not the guesser's)", c)
+	}
 	if c := enroll(testSecret, "198.51.100.2"); c != http.StatusOK {
 		t.Errorf("another agent behind the proxy: %d, want 200", c)
+	}
+}
+
+// TestServeTrustedProxiesOnly: the real server with --trusted-proxies
+// 127.0.0.1/32 and a plain-http public URL believes X-Forwarded-Proto and
+// -For from 127.0.0.1 only. A client connecting from 127.0.0.2 (another
+// loopback address: an untrusted peer) cannot make its cookies Secure, nor
+// pick its own enroll-limit budget by forging X-Forwarded-For; without an
+// https public URL there is no HSTS (issue 13, items 5 and 9).
+func TestServeTrustedProxiesOnly(t *testing.T) {
+	srvBin, _ := buildBinaries(t)
+	p := startServer(t, srvBin, t.TempDir(), "--trusted-proxies", "127.0.0.1/32")
+	from := func(local string) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	proxy, stranger := from("127.0.0.1"), from("127.0.0.2")
+	send := func(c *http.Client, method, path, body string, hdr map[string]string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, p.url+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	https := map[string]string{"X-Forwarded-Proto": "https"}
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+		hdr    map[string]string
+		secure bool
+	}{
+		{"the trusted proxy says https", proxy, https, true},
+		{"the trusted proxy says nothing", proxy, nil, false},
+		{"an untrusted peer says https", stranger, https, false},
+	} {
+		resp := send(tc.client, "GET", "/login", "", tc.hdr)
+		if len(resp.Cookies()) == 0 {
+			t.Fatalf("%s: GET /login set no cookie", tc.name)
+		}
+		for _, c := range resp.Cookies() {
+			if c.Secure != tc.secure {
+				t.Errorf("%s: cookie %s Secure = %t, want %t", tc.name, c.Name, c.Secure, tc.secure)
+			}
+		}
+		if h := resp.Header.Get("Strict-Transport-Security"); h != "" {
+			t.Errorf("%s: Strict-Transport-Security %q with an http public URL", tc.name, h)
+		}
+	}
+	enroll := func(c *http.Client, secret, xff string) int {
+		body := `{"enroll_secret":"` + secret + `","host":{"install_id":"i-` + xff + `","hostname":"h"}}`
+		return send(c, "POST", "/api/v1/enroll", body, map[string]string{"X-Forwarded-For": xff}).StatusCode
+	}
+	for i := range 21 {
+		enroll(stranger, "guess", fmt.Sprintf("203.0.113.%d", i+1))
+	}
+	if c := enroll(stranger, "guess", "203.0.113.99"); c != http.StatusTooManyRequests {
+		t.Errorf("an untrusted peer forging a fresh X-Forwarded-For after 21 wrong secrets: %d, want 429 (the header is not believed)", c)
+	}
+	if c := enroll(proxy, "guess", "198.51.100.1"); c != http.StatusUnauthorized {
+		t.Errorf("a client behind the trusted proxy: %d, want 401 (its own budget)", c)
+	}
+	if c := enroll(stranger, testSecret, "203.0.113.99"); c != http.StatusOK {
+		t.Errorf("the correct secret from the limited peer: %d, want 200", c)
 	}
 }
 
