@@ -153,8 +153,8 @@ func (s *Store) HostsByStatus(ctx context.Context) (map[string]int, error) {
 // NonCompliantInstall is one row of the non-compliance export.
 type NonCompliantInstall struct {
 	HostID, Hostname, Kind, Product, Version, Installed, Cycle, Status string
-	EOL                                                          any
-	UpgradeTo, Reason                                            string
+	EOL                                                                any
+	UpgradeTo, Reason                                                  string
 }
 
 // EachNonCompliant calls fn for every install of the scope's hosts whose
