@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/eolwatch/eolwatch/internal/jobs"
 	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"log/slog"
 	"net"
@@ -100,7 +101,7 @@ type Config struct {
 	// Jobs, when several servers share the database, runs the fan-out,
 	// digests and pruning on one server at a time (internal/jobs); nil
 	// runs them here.
-	Jobs JobRunner
+	Jobs jobs.Runner
 	// LeaseDuration is how long a claimed outbox row or webhook delivery
 	// stays this instance's without a renewal (default 45s). The lease is
 	// renewed every third of it while the batch is worked on, however long

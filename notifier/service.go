@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/jobs"
 	"github.com/eolwatch/eolwatch/internal/ratelimit"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 )
@@ -127,14 +128,6 @@ func (s *Service) Kick() {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
-// JobRunner runs a job on at most one of the servers sharing a database
-// at a time (internal/jobs); ran is false when another server holds it, or
-// (DoEvery) when a server ran it less than every ago.
-type JobRunner interface {
-	Do(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
-	DoEvery(ctx context.Context, name string, every time.Duration, fn func(ctx context.Context) error) (ran bool, err error)
-}
-
 // Run runs the fan-out, digest and delivery workers until ctx ends. Each
 // pass is also available alone (ProcessEvents, FlushDigests, SendPending).
 // With Config.Jobs (several servers on one database), the fan-out and the
@@ -163,21 +156,10 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// job runs fn here, or through Config.Jobs (every > 0: DoEvery), logging
-// its failure.
+// job runs fn as the scheduled job name (jobs.Run: through Config.Jobs
+// when servers share the database), logging its failure.
 func (s *Service) job(ctx context.Context, name string, every time.Duration, fn func(ctx context.Context) error) {
-	var err error
-	switch {
-	case s.cfg.Jobs == nil:
-		err = fn(ctx)
-	case every > 0:
-		_, err = s.cfg.Jobs.DoEvery(ctx, name, every, fn)
-	default:
-		_, err = s.cfg.Jobs.Do(ctx, name, fn)
-	}
-	if err != nil && ctx.Err() == nil {
-		s.log.Error(name+" failed", "err", err)
-	}
+	jobs.Run(ctx, s.cfg.Jobs, s.log, name, every, fn)
 }
 
 // pass runs one round of every worker, logging failures (they are retried next round).

@@ -97,18 +97,15 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	// one at a time, under leases (internal/jobs). One server on SQLite
 	// runs it all itself, as it always did.
 	var (
-		instance  = instanceName()
-		catJobs   catalogsvc.JobRunner
-		svcJobs   service.JobRunner
-		notifJobs notifier.JobRunner
-		limits    = ratelimit.InMemory
+		instance = instanceName()
+		runner   jobs.Runner // nil: this server runs its scheduled work itself
+		limits   = ratelimit.InMemory
 	)
 	if cfg.Database != "" {
 		if err := jobs.Migrate(ctx, st.DB()); err != nil {
 			return nil, fmt.Errorf("job tables: %w", err)
 		}
-		l := jobs.New(st.DB(), instance, 0, log)
-		catJobs, svcJobs, notifJobs = l, l, l
+		runner = jobs.New(st.DB(), instance, 0, log)
 		// Rate limits count across servers: a guesser spread over them
 		// gets one budget.
 		if err := ratelimit.Migrate(ctx, st.DB()); err != nil {
@@ -125,20 +122,20 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	}
 	var err error
 	p.cats, err = catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Files: cfg.Catalogs, FeedURLs: feeds,
-		FeedInterval: cfg.CatalogFeedInterval, Logger: log, Jobs: catJobs, OnChange: func(_, _ *catalog.Catalog) { p.catalogChanged() }})
+		FeedInterval: cfg.CatalogFeedInterval, Logger: log, Jobs: runner, OnChange: func(_, _ *catalog.Catalog) { p.catalogChanged() }})
 	if err != nil {
 		return nil, err
 	}
 	p.nt, err = notifier.New(ctx, st.DB(), st.Reader(), notifierHTTP(cfg, notifier.Config{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom,
 		SMTPTLS: cfg.SMTPTLS, SMTPUsername: cfg.SMTPUsername, SMTPPassword: cfg.SMTPPassword, PublicURL: cfg.PublicURL,
 		Catalog: p.cats.Current, Fleet: st, SMTPTimeout: cfg.SMTPTimeout, LeaseDuration: cfg.OutboxLease,
-		Jobs: notifJobs, Limits: limits, InstanceID: instance, Logger: log}))
+		Jobs: runner, Limits: limits, InstanceID: instance, Logger: log}))
 	if err != nil {
 		return nil, err
 	}
 	m := newMetrics(st, p.cats.Current)
 	p.svc, err = service.New(service.Config{Store: st, Customers: st, Mailer: p.nt, AdminEmails: cfg.AdminEmails, Catalog: p.cats.Current, Policy: cfg.Policy(), Notify: p.nt.Kick,
-		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Jobs: svcJobs, Refresh: p.cats.Refresh, Logger: log})
+		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Jobs: runner, Refresh: p.cats.Refresh, Logger: log})
 	if err != nil {
 		return nil, err
 	}

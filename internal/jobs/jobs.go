@@ -44,6 +44,35 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	return migrate.Apply(ctx, db, Schema, nil)
 }
 
+// Runner runs a job on at most one of the servers sharing a database at a
+// time: *Leases. Do runs it when no other server holds it; DoEvery, when
+// also no server ran it less than every ago. ran is false when the job
+// was left to another server.
+type Runner interface {
+	Do(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
+	DoEvery(ctx context.Context, name string, every time.Duration, fn func(ctx context.Context) error) (ran bool, err error)
+}
+
+// Run runs the scheduled job name: through r when servers share a database
+// (every > 0: r.DoEvery, at most once every that long across them; else
+// r.Do), here and now when r is nil (one server on its own database). A
+// failure is logged on log, naming the job, unless ctx has ended (the
+// server is stopping); the job runs again at its next turn.
+func Run(ctx context.Context, r Runner, log *slog.Logger, name string, every time.Duration, fn func(ctx context.Context) error) {
+	var err error
+	switch {
+	case r == nil:
+		err = fn(ctx)
+	case every > 0:
+		_, err = r.DoEvery(ctx, name, every, fn)
+	default:
+		_, err = r.Do(ctx, name, fn)
+	}
+	if err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+		log.Error("scheduled job failed", "job", name, "err", err)
+	}
+}
+
 // DefaultTTL is how long a lease lasts without renewal.
 const DefaultTTL = time.Minute
 

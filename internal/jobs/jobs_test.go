@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
-	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,36 +24,10 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.RunBoth(m, func(d sqldb.Dialect) { engine = d }))
 }
 
-// openDBs returns n handles on one fresh database, as n servers have.
+// openDBs returns n handles on one fresh, migrated database, as n servers have.
 func openDBs(t *testing.T, n int) []*sql.DB {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "jobs.db")
-	if engine == sqldb.Postgres {
-		path = pgtest.URL(t)
-	}
-	var dbs []*sql.DB
-	for range n {
-		var db *sql.DB
-		var err error
-		if engine == sqldb.Postgres {
-			db, err = sqldb.OpenPostgres(ctx, path, sqldb.Options{MaxConns: 4})
-		} else {
-			db, err = sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate")
-			if err == nil {
-				db.SetMaxOpenConns(1)
-			}
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := Migrate(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		dbs = append(dbs, db)
-	}
-	return dbs
+	return pgtest.OpenShared(t, engine, n, Migrate)
 }
 
 // clock is a settable clock shared by the test's leases.
@@ -177,5 +153,67 @@ func TestDoEveryRunsOncePerPeriodAcrossServers(t *testing.T) {
 	c.add(61 * time.Minute)
 	if ran, err := b.DoEvery(ctx, "prune", time.Hour, job); err != nil || !ran || runs != 2 {
 		t.Errorf("an hour later: ran %v, %v, runs %d; want a second run", ran, err, runs)
+	}
+}
+
+// recorder is a Runner that records which of its methods ran a job.
+type recorder struct{ calls []string }
+
+func (r *recorder) Do(ctx context.Context, name string, fn func(context.Context) error) (bool, error) {
+	r.calls = append(r.calls, "Do "+name)
+	return true, fn(ctx)
+}
+
+func (r *recorder) DoEvery(ctx context.Context, name string, every time.Duration, fn func(context.Context) error) (bool, error) {
+	r.calls = append(r.calls, fmt.Sprintf("DoEvery %s %s", name, every))
+	return true, fn(ctx)
+}
+
+// TestRun: a scheduled job runs here without a runner, through Do or
+// DoEvery with one; its failure is logged once, naming the job, unless the
+// server is stopping.
+func TestRun(t *testing.T) {
+	failing := func(context.Context) error { return errors.New("disk on fire") }
+	for _, tc := range []struct {
+		name    string
+		runner  bool
+		every   time.Duration
+		fn      func(context.Context) error
+		stopped bool
+		call    string
+		logged  bool
+	}{
+		{name: "here", fn: failing, logged: true},
+		{name: "lease", runner: true, fn: failing, call: "Do job", logged: true},
+		{name: "lease every hour", runner: true, every: time.Hour, fn: func(context.Context) error { return nil }, call: "DoEvery job 1h0m0s"},
+		{name: "stopping", runner: true, fn: failing, stopped: true, call: "Do job"},
+		{name: "cancelled", fn: func(context.Context) error { return context.Canceled }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs strings.Builder
+			log := slog.New(slog.NewTextHandler(&logs, nil))
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.stopped {
+				cancel()
+			}
+			defer cancel()
+			rec := &recorder{}
+			var r Runner
+			if tc.runner {
+				r = rec
+			}
+			ran := false
+			Run(ctx, r, log, "job", tc.every, func(ctx context.Context) error { ran = true; return tc.fn(ctx) })
+			if !ran {
+				t.Error("the job did not run")
+			}
+			if got := strings.Join(rec.calls, ","); got != tc.call {
+				t.Errorf("runner calls %q, want %q", got, tc.call)
+			}
+			n := strings.Count(logs.String(), `msg="scheduled job failed" job=job err="disk on fire"`)
+			if want := map[bool]int{true: 1}[tc.logged]; n != want || (!tc.logged && logs.Len() > 0) {
+				t.Errorf("logs %q: %d failure lines, want %d", logs.String(), n, want)
+			}
+		})
 	}
 }

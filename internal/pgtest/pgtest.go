@@ -329,6 +329,43 @@ func URL(t testing.TB) string {
 	return u
 }
 
+// OpenShared returns n handles on one fresh database of engine d, as n
+// servers sharing a database hold: a SQLite file in a test directory (WAL,
+// immediate transactions, one connection a handle; the test binary
+// registers the sqlite3 driver) or a fresh schema on the shared cluster
+// (URL). Each handle is migrated with migrate (which must tolerate being run
+// again, as the migration runner does) and closed when the test ends.
+func OpenShared(t testing.TB, d sqldb.Dialect, n int, migrate func(context.Context, *sql.DB) error) []*sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	if d == sqldb.Postgres {
+		path = URL(t)
+	}
+	var dbs []*sql.DB
+	for range n {
+		var db *sql.DB
+		var err error
+		if d == sqldb.Postgres {
+			db, err = sqldb.OpenPostgres(ctx, path, sqldb.Options{MaxConns: 4})
+		} else {
+			db, err = sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate")
+			if err == nil {
+				db.SetMaxOpenConns(1)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		dbs = append(dbs, db)
+	}
+	return dbs
+}
+
 // DatabaseURL returns the URL of a fresh, empty database of its own on the
 // shared cluster, for tests that need one (slower than URL).
 func DatabaseURL(t testing.TB) string {

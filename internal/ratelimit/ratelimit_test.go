@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,33 +23,7 @@ func TestMain(m *testing.M) {
 // openDBs returns n handles on one fresh, migrated database, as n servers have.
 func openDBs(t *testing.T, n int) []*sql.DB {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "rl.db")
-	if engine == sqldb.Postgres {
-		path = pgtest.URL(t)
-	}
-	var dbs []*sql.DB
-	for range n {
-		var db *sql.DB
-		var err error
-		if engine == sqldb.Postgres {
-			db, err = sqldb.OpenPostgres(ctx, path, sqldb.Options{MaxConns: 4})
-		} else {
-			db, err = sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate")
-			if err == nil {
-				db.SetMaxOpenConns(1)
-			}
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := Migrate(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		dbs = append(dbs, db)
-	}
-	return dbs
+	return pgtest.OpenShared(t, engine, n, Migrate)
 }
 
 type clock struct {

@@ -257,6 +257,10 @@ func (j *jobCounter) Do(ctx context.Context, name string, fn func(context.Contex
 	return true, fn(ctx)
 }
 
+func (j *jobCounter) DoEvery(ctx context.Context, name string, _ time.Duration, fn func(context.Context) error) (bool, error) {
+	return j.Do(ctx, name, fn)
+}
+
 func (j *jobCounter) count(name string) int {
 	j.mu.Lock()
 	defer j.mu.Unlock()

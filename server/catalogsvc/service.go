@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/jobs"
 	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
@@ -56,7 +57,7 @@ type Config struct {
 	RefreshInterval time.Duration
 	// Jobs runs the feed sync and the milestone tick on one server at a
 	// time when several share the store (internal/jobs); nil runs them here.
-	Jobs JobRunner
+	Jobs jobs.Runner
 	// OnChange is called after every catalog change, with the catalog
 	// before and after, once the change is committed. The server
 	// re-evaluates the fleet there. It runs on the goroutine that made the
@@ -68,12 +69,6 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the service's logs (default slog.Default()).
 	Logger *slog.Logger
-}
-
-// JobRunner runs a scheduled job on at most one of the servers sharing a
-// database at a time; ran is false when another server holds it.
-type JobRunner interface {
-	Do(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
 }
 
 // Service holds the current catalog. Safe for concurrent use: Current is
@@ -426,15 +421,10 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// job runs fn here, or through Jobs on one server at a time.
+// job runs fn as the scheduled job name (jobs.Run: through Config.Jobs
+// on one server at a time when servers share the database).
 func (s *Service) job(ctx context.Context, name string, fn func(context.Context) error) {
-	if s.cfg.Jobs == nil {
-		fn(ctx)
-		return
-	}
-	if _, err := s.cfg.Jobs.Do(ctx, name, fn); err != nil && ctx.Err() == nil {
-		s.log.Error("scheduled job", "job", name, "err", err)
-	}
+	jobs.Run(ctx, s.cfg.Jobs, s.log, name, 0, fn)
 }
 
 func (s *Service) syncAll(ctx context.Context) error {

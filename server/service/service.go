@@ -20,6 +20,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/internal/jobs"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/store"
 )
@@ -60,14 +61,6 @@ type Store interface {
 	RejudgeHosts(ctx context.Context, ids []int64, in store.ReEvalInput) error
 }
 
-// JobRunner runs a scheduled job on at most one of the servers sharing a
-// database at a time (internal/jobs); ran is false when another server
-// holds it, or (DoEvery) when a server ran it less than every ago.
-type JobRunner interface {
-	Do(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
-	DoEvery(ctx context.Context, name string, every time.Duration, fn func(ctx context.Context) error) (ran bool, err error)
-}
-
 // Config is what a Service is built from.
 type Config struct {
 	// Store is the fleet database. Nil serves only bare product + version
@@ -102,7 +95,7 @@ type Config struct {
 	ObserveReEval func(time.Duration)
 	// Jobs runs the fleet re-evaluation and the hourly maintenance on one
 	// server at a time when several share the database; nil runs them here.
-	Jobs JobRunner
+	Jobs jobs.Runner
 	// Refresh brings the catalog in force up to date with what the other
 	// servers sharing the database changed (catalogsvc.Service.Refresh,
 	// which calls CatalogChanged); run before every fleet re-evaluation,
@@ -393,20 +386,10 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// job runs fn here, or through Jobs (every > 0: DoEvery).
+// job runs fn as the scheduled job name (jobs.Run: through Config.Jobs
+// when servers share the database), logging its failure.
 func (s *Service) job(ctx context.Context, name string, every time.Duration, fn func(ctx context.Context) error) {
-	var err error
-	switch {
-	case s.cfg.Jobs == nil:
-		err = fn(ctx)
-	case every > 0:
-		_, err = s.cfg.Jobs.DoEvery(ctx, name, every, fn)
-	default:
-		_, err = s.cfg.Jobs.Do(ctx, name, fn)
-	}
-	if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
-		s.log.Error(name+" failed", "err", err)
-	}
+	jobs.Run(ctx, s.cfg.Jobs, s.log, name, every, fn)
 }
 
 // maintain prunes old report ids and optimizes the database.
