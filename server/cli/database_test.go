@@ -92,6 +92,17 @@ func TestStoreCommandsOnPostgres(t *testing.T) {
 	if out, _, err := cliRun(t, "customer", "list"); err != nil || !strings.Contains(out, "Acme") {
 		t.Errorf("customer list = %q, %v", out, err)
 	}
+	if _, stderr, err := cliRun(t, "subscription", "list", "--group", "web"); err != nil || !strings.Contains(stderr, "0 of 0 subscriptions") {
+		t.Errorf("subscription list: %q, %v", stderr, err)
+	}
+	if out, _, err := cliRun(t, "ticket", "check", "--customer", "acme", "--product", "python", "--version", "2.7.18", "--severity", "3",
+		"--at", "2026-03-07T22:00:00Z"); err != nil || !strings.HasPrefix(out, "REFUSE: severity 3") {
+		t.Errorf("ticket check on PostgreSQL = %v\n%s", err, out)
+	}
+	if tok, stderr, err := cliRun(t, "token", "create", "--role", "viewer", "--customer", "Acme", "--name", "acme it"); err != nil ||
+		!strings.HasPrefix(tok, "ewt_") || !strings.Contains(stderr, "limited to customer Acme") {
+		t.Errorf("token create --customer on PostgreSQL = %q, %v (%s)", tok, err, stderr)
+	}
 	if _, _, err := cliRun(t, "eligibility", "--host", "nope", "--product", "python"); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("eligibility --host on PostgreSQL: %v, want the unknown host named", err)
 	}
@@ -119,5 +130,42 @@ func TestServeOutboxSettings(t *testing.T) {
 	_, err = ParseServeConfig([]string{"--outbox-lease", "2s"}, none, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "outbox-lease") {
 		t.Errorf("a lease of 2s: err = %v, want one naming outbox-lease", err)
+	}
+}
+
+// TestMigrateSettings: migrate takes the PostgreSQL URL from --database or
+// EOLWATCH_DATABASE, refuses to run without one or with another kind of
+// URL (without showing its password), and moves the data directory into
+// the database the environment names.
+func TestMigrateSettings(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("EOLWATCH_DATABASE", "")
+	tok, _, err := cliRun(t, "token", "create", "--data-dir", dir, "--role", "admin", "--name", "before the move")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok = strings.TrimSpace(tok)
+	_, _, err = cliRun(t, "migrate", "--from-data-dir", dir)
+	if ExitCode(err) != 2 || !strings.Contains(err.Error(), "--database") {
+		t.Errorf("migrate without a database: %v (exit %d), want a usage error naming --database", err, ExitCode(err))
+	}
+	t.Setenv("EOLWATCH_DATABASE", "mysql://root:hunter2@db/x")
+	_, _, err = cliRun(t, "migrate", "--from-data-dir", dir)
+	if err == nil || !strings.Contains(err.Error(), "postgres://") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("migrate to a MySQL URL from the environment: %v, want a refusal naming postgres:// without the password", err)
+	}
+	url := pgtest.URL(t)
+	t.Setenv("EOLWATCH_DATABASE", url)
+	out, stderr, err := cliRun(t, "migrate", "--from-data-dir", dir)
+	if err != nil || !strings.Contains(out, "tokens") || !strings.Contains(stderr, "moved") {
+		t.Fatalf("migrate with EOLWATCH_DATABASE: %v\n%s%s", err, out, stderr)
+	}
+	st, err := store.OpenPostgres(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if p, err := st.Authenticate(context.Background(), tok); err != nil || p.Role != "admin" {
+		t.Errorf("the SQLite token on PostgreSQL after the move: %+v, %v; want admin", p, err)
 	}
 }
