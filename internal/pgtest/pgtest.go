@@ -415,10 +415,15 @@ func RunBoth(m *testing.M, use func(sqldb.Dialect)) int {
 		return code
 	}
 	if _, err := Shared(); err != nil {
-		fmt.Fprintf(os.Stderr, "pgtest: the PostgreSQL pass is skipped: %v\n", err)
-		if ci() || !errors.Is(err, ErrNoPostgres) {
+		switch {
+		case !errors.Is(err, ErrNoPostgres):
+			fmt.Fprintf(os.Stderr, "pgtest: FAIL: the PostgreSQL pass cannot start its cluster: %v\n", err)
+			return 1
+		case ci():
+			fmt.Fprintf(os.Stderr, "pgtest: FAIL: the PostgreSQL pass cannot run (CI=true: a missing tool is a failure): %v\n", err)
 			return 1
 		}
+		fmt.Fprintf(os.Stderr, "pgtest: the PostgreSQL pass is skipped: %v\n", err)
 		return code
 	}
 	fmt.Println("pgtest: running the suite again on PostgreSQL")
