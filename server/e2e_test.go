@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/internal/pgtest"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/store"
 )
@@ -41,8 +42,25 @@ var (
 	binErr  error
 )
 
+// engine is the engine the in-process tests (newTestEnv) run on in this
+// pass, and sqlitePassRan says a SQLite pass ran before it.
+var (
+	engine        = sqldb.SQLite
+	sqlitePassRan bool
+)
+
+// TestMain runs the package's tests on SQLite, then again on a throwaway
+// PostgreSQL cluster (EOLWATCH_TEST_ENGINES=sqlite or =postgres for one
+// pass): the in-process HTTP tests then run over a PostgreSQL store. The
+// tests of the real binaries run once (they choose their own database;
+// the replica and migration tests use PostgreSQL in either pass).
 func TestMain(m *testing.M) {
-	code := pgtest.Main(m) // stops the PostgreSQL cluster of the replica tests
+	code := pgtest.RunBoth(m, func(d sqldb.Dialect) {
+		if d == sqldb.SQLite {
+			sqlitePassRan = true // by the time a PostgreSQL pass starts
+		}
+		engine = d
+	})
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
@@ -54,6 +72,9 @@ func buildBinaries(t *testing.T) (server, agent string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the real binaries; skipped with -short")
+	}
+	if engine == sqldb.Postgres && sqlitePassRan {
+		t.Skip("the real binaries' tests ran in the SQLite pass")
 	}
 	binOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "eolwatch-e2e-")

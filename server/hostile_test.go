@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/agent"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/service"
@@ -484,9 +485,10 @@ func TestAmbiguousHostnameListsCandidates(t *testing.T) {
 }
 
 // TestDiskFullAnswers507AndNotReady: when the database cannot grow (a full
-// disk: SQLite's SQLITE_FULL, injected with max_page_count), a report is
-// answered 507 and /readyz reports the failing store until writes work
-// again (issue 13, item 12).
+// disk: SQLite's SQLITE_FULL, injected with max_page_count; PostgreSQL's
+// disk_full error, raised by a trigger), a report is answered 507 and
+// /readyz reports the failing store until writes work again (issue 13,
+// item 12).
 func TestDiskFullAnswers507AndNotReady(t *testing.T) {
 	e := newTestEnv(t)
 	_, key := e.enroll(t, "install-1", "web1")
@@ -497,12 +499,23 @@ func TestDiskFullAnswers507AndNotReady(t *testing.T) {
 	if c := ready(); c != 200 {
 		t.Fatalf("readyz before: %d", c)
 	}
-	var pages int
-	if err := e.st.DB().QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
-		t.Fatal(err)
+	diskFull, diskFree := []string{}, []string{`PRAGMA max_page_count = 1073741823`}
+	if engine == sqldb.Postgres {
+		diskFull = []string{`CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$`,
+			`CREATE TRIGGER disk_full BEFORE INSERT ON host_software FOR EACH STATEMENT EXECUTE FUNCTION disk_full()`}
+		diskFree = []string{`DROP TRIGGER disk_full ON host_software`}
+	} else {
+		var pages int
+		if err := e.st.DB().QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+			t.Fatal(err)
+		}
+		diskFull = append(diskFull, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages))
 	}
-	if _, err := e.st.DB().Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
-		t.Fatal(err)
+	for _, q := range diskFull {
+		if _, err := e.st.DB().Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	items := make([]api.Item, 3000)
 	for i := range items {
@@ -515,8 +528,10 @@ func TestDiskFullAnswers507AndNotReady(t *testing.T) {
 	if c := ready(); c != http.StatusServiceUnavailable {
 		t.Errorf("readyz while writes fail: %d, want 503", c)
 	}
-	if _, err := e.st.DB().Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
-		t.Fatal(err)
+	for _, q := range diskFree {
+		if _, err := e.st.DB().Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if code, _, b := e.report(t, key, fullReport("full-2", "install-1", "web1", items...)); code != 200 {
 		t.Errorf("report once the disk has room: %d %s", code, b)

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,7 +18,10 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/jobs"
+	"github.com/eolwatch/eolwatch/internal/pgtest"
 	"github.com/eolwatch/eolwatch/internal/ratelimit"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
@@ -43,7 +47,8 @@ func testCatalog(t testing.TB) *catalog.Catalog {
 	return defaultCat
 }
 
-// testEnv is a server over real SQLite and real HTTP on loopback.
+// testEnv is a server over a real database (SQLite; PostgreSQL in the
+// second pass, see TestMain) and real HTTP on loopback.
 type testEnv struct {
 	s      *Server
 	svc    *service.Service
@@ -68,7 +73,18 @@ func newTestEnvWith(t testing.TB, mod func(*Config)) *testEnv {
 	if mod != nil {
 		mod(&cfg)
 	}
-	st, err := store.Open(ctx, t.TempDir())
+	// SQLite in a data directory, or (the PostgreSQL pass, see TestMain)
+	// a fresh PostgreSQL schema with what serve adds for servers sharing
+	// a database: rate limits counted in the database, and job leases.
+	var st *store.Store
+	var err error
+	limits, jobRunner := ratelimit.InMemory, (*jobs.Leases)(nil)
+	if engine == sqldb.Postgres {
+		cfg.Database = pgtest.URL(t)
+		st, err = store.OpenPostgres(ctx, cfg.Database)
+	} else {
+		st, err = store.Open(ctx, t.TempDir())
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +93,17 @@ func newTestEnvWith(t testing.TB, mod func(*Config)) *testEnv {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	nt, err := notifier.New(ctx, st.DB(), st.Reader(), notifierHTTP(cfg, notifier.Config{PublicURL: "http://127.0.0.1", Fleet: st, Logger: log}))
+	if engine == sqldb.Postgres {
+		if err := errors.Join(jobs.Migrate(ctx, st.DB()), ratelimit.Migrate(ctx, st.DB())); err != nil {
+			t.Fatal(err)
+		}
+		limits, jobRunner = ratelimit.InDatabase(st.DB()), jobs.New(st.DB(), "test", 0, log)
+	}
+	ncfg := notifier.Config{PublicURL: "http://127.0.0.1", Fleet: st, Limits: limits, Logger: log}
+	if jobRunner != nil {
+		ncfg.Jobs = jobRunner
+	}
+	nt, err := notifier.New(ctx, st.DB(), st.Reader(), notifierHTTP(cfg, ncfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,11 +126,15 @@ func newTestEnvWith(t testing.TB, mod func(*Config)) *testEnv {
 		}
 		return cats.Current()
 	}
-	e.svc, err = service.New(service.Config{Store: st, Customers: st, Catalog: current, Policy: cfg.Policy(), Notify: nt.Kick, Logger: log})
+	scfg := service.Config{Store: st, Customers: st, Catalog: current, Policy: cfg.Policy(), Notify: nt.Kick, Logger: log}
+	if jobRunner != nil {
+		scfg.Jobs = jobRunner
+	}
+	e.svc, err = service.New(scfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.s = newServer(options{cfg: cfg, st: st, svc: e.svc, publish: cats.Publish, notifier: nt, log: log})
+	e.s = newServer(options{cfg: cfg, st: st, svc: e.svc, publish: cats.Publish, notifier: nt, log: log, limits: limits})
 	e.s.ready.Store(true)
 	e.ts = httptest.NewServer(e.s.handler())
 	t.Cleanup(e.ts.Close)
