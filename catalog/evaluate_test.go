@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -212,5 +213,19 @@ func TestEvaluateDefault(t *testing.T) {
 	v := cat.Evaluate("python", "3.8.10", day("2025-01-12"), Policy{})
 	if want := "Python 3.8 reached end of life on 2024-10-07; upgrade to 3.9.21 or later."; v.Reason != want {
 		t.Errorf("python 3.8.10 reason = %q, want %q", v.Reason, want)
+	}
+}
+
+// TestEOLWords: the words tables use for an end-of-phase value.
+func TestEOLWords(t *testing.T) {
+	for _, tc := range []struct {
+		v    any
+		want string
+	}{{nil, "-"}, {true, "ended"}, {false, "no date"}, {"2026-10-31", "2026-10-31"}, {3, "3"}} {
+		t.Run(fmt.Sprint(tc.v), func(t *testing.T) {
+			if got := EOLWords(tc.v); got != tc.want {
+				t.Errorf("EOLWords(%#v) = %q, want %q", tc.v, got, tc.want)
+			}
+		})
 	}
 }

@@ -310,3 +310,22 @@ type Verdict struct {
 
 // noWarnings is the empty, non-nil warning list verdicts start with.
 var noWarnings = []string{}
+
+// EOLWords spells an end-of-phase value the way the catalog's JSON carries
+// it (Verdict.EOL; a cycle's eoas, eol and eoes: a date, true, false or
+// nothing) for a table people read: the date, "ended" (ended, no date
+// known), "no date" (no end date yet) or "-" (none).
+func EOLWords(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "-"
+	case bool:
+		if x {
+			return "ended"
+		}
+		return "no date"
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}

@@ -528,24 +528,9 @@ func show(args []string, out, errw io.Writer) error {
 		if r.LTS {
 			name += " LTS"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, orDash(r.Released), milestone(r.EOAS), milestone(r.EOL), milestone(r.EOES), orDash(r.Latest), r.Status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, orDash(r.Released), catalog.EOLWords(r.EOAS), catalog.EOLWords(r.EOL), catalog.EOLWords(r.EOES), orDash(r.Latest), r.Status)
 	}
 	return tw.Flush()
-}
-
-func milestone(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "-"
-	case bool:
-		if x {
-			return "ended"
-		}
-		return "no date"
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
 }
 
 func orDash(s string) string {

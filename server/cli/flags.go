@@ -29,12 +29,7 @@ func (l *csvFlag) String() string { return strings.Join(*l, ",") }
 
 func (l *csvFlag) Set(v string) error {
 	*l = nil
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
+	return (*commaList)(l).Set(v)
 }
 
 // commaList is a repeatable flag that also splits on commas

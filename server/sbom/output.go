@@ -207,7 +207,7 @@ func (w *tableWriter) write(f *Finding, failing bool) error {
 		comp += " " + f.Component.Version
 	}
 	w.rows = append(w.rows, tableRow{rank: catalog.StatusRank(f.Status), status: f.Status, product: f.Product, cycle: dash(f.Cycle),
-		version: dash(f.Version), eol: eolText(f.EOL), upgrade: dash(f.UpgradeTo), maintainer: dash(f.Maintainer), component: comp,
+		version: dash(f.Version), eol: catalog.EOLWords(f.EOL), upgrade: dash(f.UpgradeTo), maintainer: dash(f.Maintainer), component: comp,
 		field: f.Component.Field, failing: failing})
 	return nil
 }
@@ -246,19 +246,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func eolText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "-"
-	case bool:
-		if x {
-			return "ended"
-		}
-		return "no date"
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
 }
