@@ -175,19 +175,6 @@ func TestRPMCollectorRunsRPM(t *testing.T) {
 	}
 }
 
-func TestRPMSourceName(t *testing.T) {
-	for in, want := range map[string]string{
-		"bash-5.1.8-9.el9.src.rpm":             "bash",
-		"python3.9-3.9.18-3.el9.src.rpm":       "python3.9",
-		"java-17-openjdk-17.0.9.0.9-2.src.rpm": "java-17-openjdk",
-		"(none)":                               "",
-	} {
-		if got := rpmSourceName(in); got != want {
-			t.Errorf("rpmSourceName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestAPKCollector(t *testing.T) {
 	got := collect(t, apkCollector{}, &Env{Root: "testdata/alpine"})
 	want := []api.Item{

@@ -1,6 +1,10 @@
 package agent
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/eolwatch/eolwatch/internal/pkgver"
+)
 
 // compareDebVersions orders two Debian package versions
 // ([epoch:]upstream[-revision]) the way dpkg does (deb-version(7)): the
@@ -14,10 +18,10 @@ func compareDebVersions(a, b string) int {
 	if c := compareDigits(ea, eb); c != 0 {
 		return c
 	}
-	if c := verrevcmp(ua, ub); c != 0 {
+	if c := pkgver.DebCompare(ua, ub); c != 0 {
 		return c
 	}
-	return verrevcmp(ra, rb)
+	return pkgver.DebCompare(ra, rb)
 }
 
 // splitDebVersion splits a version into epoch, upstream version and
@@ -56,78 +60,4 @@ func trimNumber(s string) string {
 	return strings.TrimLeft(s, "0")
 }
 
-// debOrder is the weight of one character in the non-digit parts of a
-// version: "~" before the end of the part, the end before letters, letters
-// before everything else.
-func debOrder(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return 0
-	case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
-		return int(c)
-	case c == '~':
-		return -1
-	case c != 0:
-		return int(c) + 256
-	}
-	return 0
-}
-
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// verrevcmp is dpkg's comparison of one version part: alternately a run of
-// non-digits compared by debOrder, then a run of digits compared
-// numerically.
-func verrevcmp(a, b string) int {
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		firstDiff := 0
-		for (i < len(a) && !isDigit(a[i])) || (j < len(b) && !isDigit(b[j])) {
-			var ac, bc int
-			if i < len(a) {
-				ac = debOrder(a[i])
-			}
-			if j < len(b) {
-				bc = debOrder(b[j])
-			}
-			if ac != bc {
-				return sign(ac - bc)
-			}
-			i++
-			j++
-		}
-		for i < len(a) && a[i] == '0' {
-			i++
-		}
-		for j < len(b) && b[j] == '0' {
-			j++
-		}
-		for i < len(a) && isDigit(a[i]) && j < len(b) && isDigit(b[j]) {
-			if firstDiff == 0 {
-				firstDiff = int(a[i]) - int(b[j])
-			}
-			i++
-			j++
-		}
-		if i < len(a) && isDigit(a[i]) {
-			return 1
-		}
-		if j < len(b) && isDigit(b[j]) {
-			return -1
-		}
-		if firstDiff != 0 {
-			return sign(firstDiff)
-		}
-	}
-	return 0
-}
-
-func sign(n int) int {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
-	}
-	return 0
-}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/pkgver"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -272,7 +273,7 @@ func FuzzCompareVersions(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
 		for name, cmp := range map[string]func(string, string) int{
-			"deb": compareDebVersions, "rpm": rpmvercmp, "apk": compareAPKVersions,
+			"deb": compareDebVersions, "rpm": pkgver.RPMCompare, "apk": compareAPKVersions,
 			"rpm-evr": func(a, b string) int { return compareRPMEVR(parseRPMEVR(a), parseRPMEVR(b)) },
 		} {
 			if x, y := cmp(a, b), cmp(b, a); x != -y {

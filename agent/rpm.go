@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/eolwatch/eolwatch/internal/pkgver"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -109,27 +110,10 @@ func parseRPMQuery(r io.Reader) ([]api.Item, error) {
 		if arch == "(none)" {
 			arch = ""
 		}
-		items = append(items, api.Item{Source: "rpm", Name: name, Version: v, Arch: arch, SourcePkg: rpmSourceName(srpm), Origin: vendor, Summary: summary})
+		items = append(items, api.Item{Source: "rpm", Name: name, Version: v, Arch: arch, SourcePkg: pkgver.RPMSourceName(srpm), Origin: vendor, Summary: summary})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("rpm line %d: %w", line+1, err)
 	}
 	return items, nil
-}
-
-// rpmSourceName turns "bash-5.1.8-6.el9.src.rpm" into "bash".
-func rpmSourceName(srpm string) string {
-	s := strings.TrimSuffix(strings.TrimSuffix(srpm, ".rpm"), ".src")
-	s = strings.TrimSuffix(s, ".nosrc")
-	if s == "" || s == "(none)" {
-		return ""
-	}
-	for range 2 { // drop -release, then -version
-		i := strings.LastIndexByte(s, '-')
-		if i <= 0 {
-			return s
-		}
-		s = s[:i]
-	}
-	return s
 }

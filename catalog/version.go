@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/eolwatch/eolwatch/internal/pkgver"
 )
 
 // Version is a parsed version string. The raw spelling is always kept; a
@@ -133,9 +134,9 @@ func compareP(a, b *Version) int {
 			}
 			return 1
 		}
-		cmp := debCompare
+		cmp := pkgver.DebCompare
 		if a.Scheme == SchemeRPM {
-			cmp = rpmvercmp
+			cmp = pkgver.RPMCompare
 		}
 		if c := cmp(a.upver, b.upver); c != 0 {
 			return c

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/pkgver"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/match"
 )
@@ -201,7 +202,7 @@ func itemFromPURL(p *PURL, c *Component) api.Item {
 		if e := p.Qualifier("epoch"); e != "" && e != "0" && !strings.Contains(it.Version, ":") {
 			it.Version = e + ":" + it.Version
 		}
-		it.SourcePkg = srpmName(p.Qualifier("upstream"))
+		it.SourcePkg = pkgver.RPMSourceName(p.Qualifier("upstream"))
 		if it.SourcePkg == "" {
 			it.SourcePkg = p.Name
 		}
@@ -224,20 +225,6 @@ func itemFromPURL(p *PURL, c *Component) api.Item {
 // sourceName reads a deb/apk upstream qualifier: "glibc" or "glibc@2.36-9".
 func sourceName(s string) string {
 	if i := strings.IndexAny(s, "@ "); i >= 0 {
-		s = s[:i]
-	}
-	return s
-}
-
-// srpmName reads an rpm upstream qualifier: "openssl-3.0.7-27.el9.src.rpm" → "openssl".
-func srpmName(s string) string {
-	s = strings.TrimSuffix(s, ".src.rpm")
-	// name-version-release: drop the last two dash-separated fields
-	for range 2 {
-		i := strings.LastIndexByte(s, '-')
-		if i <= 0 {
-			return s
-		}
 		s = s[:i]
 	}
 	return s

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/eolwatch/eolwatch/internal/pkgver"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -164,24 +165,6 @@ func parseNEVRA(s string) (name, evr, arch string, ok bool) {
 	return s[:ver], s[ver+1:], arch, true
 }
 
-// srpmName reads a SOURCERPM: "openssl-3.0.7-27.el9.src.rpm" → "openssl".
-func srpmName(s string) string {
-	s = strings.TrimSuffix(strings.TrimSpace(s), ".rpm")
-	if s == "" || s == "(none)" {
-		return ""
-	}
-	s = strings.TrimSuffix(s, ".src")
-	s = strings.TrimSuffix(s, ".nosrc")
-	for range 2 {
-		i := strings.LastIndexByte(s, '-')
-		if i <= 0 {
-			return s
-		}
-		s = s[:i]
-	}
-	return s
-}
-
 func readRPM(r io.Reader, fn func(api.Item) error) error {
 	sc := lineScanner(r)
 	for n := 1; sc.Scan(); n++ {
@@ -205,7 +188,7 @@ func readRPM(r io.Reader, fn func(api.Item) error) error {
 			it.Origin = strings.ToLower(strings.TrimSpace(f[1]))
 		}
 		if len(f) > 2 {
-			if s := srpmName(f[2]); s != "" {
+			if s := pkgver.RPMSourceName(f[2]); s != "" {
 				it.SourcePkg = s
 			}
 		}
