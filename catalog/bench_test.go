@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/eolwatch/eolwatch/internal/cputime"
 )
 
 // benchInputs returns parsed versions spread over the whole default catalog:
@@ -56,13 +57,13 @@ func BenchmarkEvaluateParsed(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		for j := range pvs {
 			_ = cat.evaluate(&pvs[j], asOf, pol, nil)
 		}
 	}
-	reportRate(b, cpuTime()-cpu0, len(pvs), "evals")
+	reportRate(b, cputime.Process()-cpu0, len(pvs), "evals")
 }
 
 // BenchmarkEvaluateParsedNewDay is BenchmarkEvaluateParsed with a
@@ -78,13 +79,13 @@ func BenchmarkEvaluateParsedNewDay(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		for j := range pvs {
 			_ = cat.evaluate(&pvs[j], days[(i*len(pvs)+j)%len(days)], pol, nil)
 		}
 	}
-	reportRate(b, cpuTime()-cpu0, len(pvs), "evals")
+	reportRate(b, cputime.Process()-cpu0, len(pvs), "evals")
 }
 
 // BenchmarkEvaluate measures the string API (parse + match + verdict);
@@ -95,13 +96,13 @@ func BenchmarkEvaluate(b *testing.B) {
 	pol := DefaultPolicy()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		for j := range pvs {
 			_ = cat.Evaluate(pvs[j].Product, pvs[j].Version.Raw, asOf, pol)
 		}
 	}
-	reportRate(b, cpuTime()-cpu0, len(pvs), "evals")
+	reportRate(b, cputime.Process()-cpu0, len(pvs), "evals")
 }
 
 // BenchmarkCompareParsed measures comparing parsed versions of several
@@ -120,24 +121,24 @@ func BenchmarkCompareParsed(b *testing.B) {
 	const perOp = 10000 // comparisons per op, so -benchtime=1x still measures something
 	var base float64
 	b.Run("semver-baseline", func(b *testing.B) {
-		cpu0 := cpuTime()
+		cpu0 := cputime.Process()
 		for i := 0; i < b.N; i++ {
 			for j := 0; j < perOp; j++ {
 				_ = sv[j%4].Compare(sv[(j+1)%4])
 			}
 		}
-		base = perCompare(b, cpuTime()-cpu0, perOp)
+		base = perCompare(b, cputime.Process()-cpu0, perOp)
 	})
 	run := func(name string, xs []Version) {
 		b.Run(name, func(b *testing.B) {
 			n := len(xs)
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				for j := 0; j < perOp; j++ {
 					_ = compareP(&xs[j%n], &xs[(j+1)%n])
 				}
 			}
-			per := perCompare(b, cpuTime()-cpu0, perOp)
+			per := perCompare(b, cputime.Process()-cpu0, perOp)
 			if base > 0 {
 				b.ReportMetric(per/base, "x-semver")
 			}
@@ -174,7 +175,7 @@ func BenchmarkParseVersion(b *testing.B) {
 // (goal: under 100 ms).
 func BenchmarkDefaultLoad(b *testing.B) {
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		zr, err := gzip.NewReader(bytes.NewReader(defaultData))
 		if err != nil {
@@ -189,7 +190,7 @@ func BenchmarkDefaultLoad(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/load")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/load")
 	}
 }

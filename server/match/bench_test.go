@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/cputime"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -49,7 +50,7 @@ func BenchmarkMatch(b *testing.B) {
 		names[it.Name] = it.Version
 	}
 	const baseN = 1 << 20
-	start, startCPU := time.Now(), cpuTime()
+	start, startCPU := time.Now(), cputime.Process()
 	hits := 0
 	for i := 0; i < baseN; i++ {
 		if _, ok := names[items[i%len(items)].Name]; ok {
@@ -57,11 +58,11 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 	baseNs := float64(time.Since(start).Nanoseconds()) / baseN
-	baseCPU := float64((cpuTime() - startCPU).Nanoseconds()) / baseN
+	baseCPU := float64((cputime.Process() - startCPU).Nanoseconds()) / baseN
 	_ = hits
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	matched := 0
 	for i := 0; i < b.N; i++ {
 		if _, ok := m.Match(items[i%len(items)]); ok {
@@ -69,7 +70,7 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	if cpu := cpuTime() - cpu0; cpu > 0 && baseCPU > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 && baseCPU > 0 {
 		// CPU time does not depend on how busy the machine is: the ratio
 		// against the baseline is the stable figure.
 		perCPU := float64(cpu.Nanoseconds()) / float64(b.N)
@@ -109,7 +110,7 @@ func BenchmarkMatchArchive(b *testing.B) {
 	}
 	// Baseline: one map lookup by name per row, over the whole archive.
 	const passes = 20
-	start, startCPU := time.Now(), cpuTime()
+	start, startCPU := time.Now(), cputime.Process()
 	hits := 0
 	for p := 0; p < passes; p++ {
 		for i := range rows {
@@ -120,11 +121,11 @@ func BenchmarkMatchArchive(b *testing.B) {
 	}
 	n := float64(passes * len(rows))
 	baseNs := float64(time.Since(start).Nanoseconds()) / n
-	baseCPU := float64((cpuTime() - startCPU).Nanoseconds()) / n
+	baseCPU := float64((cputime.Process() - startCPU).Nanoseconds()) / n
 	_ = hits
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	claimed := 0
 	for i := 0; i < b.N; i++ {
 		for j := range rows {
@@ -141,7 +142,7 @@ func BenchmarkMatchArchive(b *testing.B) {
 	if baseNs > 0 {
 		b.ReportMetric(perRow/baseNs, "x-maplookup")
 	}
-	if cpu := cpuTime() - cpu0; cpu > 0 && baseCPU > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 && baseCPU > 0 {
 		perCPU := float64(cpu.Nanoseconds()) / total
 		b.ReportMetric(1e9/perCPU, "cpu-rows/s")
 		b.ReportMetric(perCPU/baseCPU, "cpu-x-maplookup")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/cputime"
 )
 
 // benchDocs are the documents the benchmarks run on: the largest real
@@ -57,28 +58,28 @@ func BenchmarkCheck(b *testing.B) {
 		}
 		b.Run(name+"/baseline-json-decode", func(b *testing.B) {
 			b.SetBytes(int64(len(doc)))
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				var v any
 				if err := json.Unmarshal(doc, &v); err != nil {
 					b.Fatal(err)
 				}
 			}
-			base = report(b, cpuTime()-cpu0, true)
+			base = report(b, cputime.Process()-cpu0, true)
 		})
 		b.Run(name+"/read", func(b *testing.B) {
 			b.SetBytes(int64(len(doc)))
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				if _, err := Read(bytes.NewReader(doc), lim, func(*Component) error { return nil }); err != nil {
 					b.Fatal(err)
 				}
 			}
-			report(b, cpuTime()-cpu0, false)
+			report(b, cputime.Process()-cpu0, false)
 		})
 		b.Run(name+"/check", func(b *testing.B) {
 			b.SetBytes(int64(len(doc)))
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				// a new judge each time: no verdict cached from the previous run
 				j := NewJudge(sm, testDay, catalog.Policy{})
@@ -86,7 +87,7 @@ func BenchmarkCheck(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			report(b, cpuTime()-cpu0, false)
+			report(b, cputime.Process()-cpu0, false)
 		})
 	}
 }

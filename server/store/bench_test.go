@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/cputime"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 )
@@ -203,9 +203,9 @@ func benchIngest(b *testing.B) {
 		for i := range inv {
 			inv[i] = g.host(i, rng)
 		}
-		cpu0 := cpuTime()
+		cpu0 := cputime.Process()
 		raw := rawBulkInsert(b, inv)
-		rawCPU := cpuTime() - cpu0
+		rawCPU := cputime.Process() - cpu0
 		st := benchStore(b)
 		hosts := make([]HostRef, n)
 		for i := range hosts {
@@ -213,13 +213,13 @@ func benchIngest(b *testing.B) {
 		}
 		rows := n * itemsPerHost
 		start := time.Now()
-		cpu0 = cpuTime()
+		cpu0 = cputime.Process()
 		for i, h := range hosts {
 			if _, err := st.ApplyReport(ctx, reportFor(h, "first", inv[i])); err != nil {
 				b.Fatal(err)
 			}
 		}
-		first, firstCPU := time.Since(start), cpuTime()-cpu0
+		first, firstCPU := time.Since(start), cputime.Process()-cpu0
 		// Steady state 1: check-ins (inventory unchanged), from 32 concurrent
 		// senders as an HTTP server would see them.
 		start = time.Now()
@@ -292,12 +292,12 @@ func benchReEvaluate(b *testing.B) {
 		st := benchStore(b)
 		loadVerdicts(b, st, n)
 		run := func(version, asOf string, eval func(p, v string) catalog.Verdict) (ReEvalResult, time.Duration, time.Duration) {
-			start, cpu0 := time.Now(), cpuTime()
+			start, cpu0 := time.Now(), cputime.Process()
 			res, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: version, AsOf: asOf, Evaluate: anyContext(eval)})
 			if err != nil {
 				b.Fatal(err)
 			}
-			return res, time.Since(start), cpuTime() - cpu0
+			return res, time.Since(start), cputime.Process() - cpu0
 		}
 		current := func(p, v string) catalog.Verdict { return verdict(p, v, catalog.StatusCurrent) }
 		run("c1", "2025-01-01", current) // records the evaluations of the loaded state
@@ -372,14 +372,6 @@ func loadVerdicts(b *testing.B, st *Store, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-}
-
-// cpuTime is the process's user+system CPU time: on a shared, busy machine
-// it says more about the code than wall time does.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // rawVerdictRows writes n verdict rows into a bare verdicts table: the

@@ -1,15 +1,14 @@
 //go:build unix
 
-package match
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the CPU time (user + system) the process used so far, so
-// benchmarks can report a cost that does not depend on how busy the machine is.
-func cpuTime() time.Duration {
+// Process returns the CPU time (user + system) the process has used so far.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
