@@ -131,15 +131,72 @@ func pgColumns(ctx context.Context, c *pgx.Conn, table string) ([]pgColumn, erro
 
 func isVersionTable(cols []string) bool { return len(cols) == 1 && cols[0] == "version" }
 
-// copyTables does the copy in one target transaction.
+// copyTables does the copy in one target transaction: plan the tables
+// (schema versions and columns must agree), check the target is unused
+// and clear what its migrations seeded, copy each table parents first,
+// continue the identity columns, check every count, run the Extra hook,
+// commit.
 func copyTables(ctx context.Context, src *sql.Tx, c *pgx.Conn, names []string, o CopyOptions) ([]CopyTable, error) {
-	type plan struct {
-		name   string
-		cols   []pgColumn
-		source int64
+	plans, err := planCopy(ctx, src, c, names)
+	if err != nil {
+		return nil, err
 	}
-	var plans []plan
-	byName := map[string]*plan{}
+	order, err := parentsFirst(ctx, c, names)
+	if err != nil {
+		return nil, err
+	}
+	var ordered []*copyPlan // the tables to copy, parents first
+	for _, n := range order {
+		if p := plans[n]; p != nil {
+			ordered = append(ordered, p)
+		}
+	}
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("copy: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if err := clearTarget(ctx, tx, ordered, o.Seeded); err != nil {
+		return nil, err
+	}
+	var out []CopyTable
+	for _, p := range ordered {
+		n, err := copyTable(ctx, src, tx, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, CopyTable{Name: p.name, Rows: n})
+	}
+	if err := continueIdentities(ctx, tx); err != nil {
+		return nil, err
+	}
+	if err := checkCounts(ctx, src, tx, out); err != nil {
+		return nil, err
+	}
+	if o.Extra != nil {
+		if err := o.Extra(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("copy: commit: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// copyPlan is one table to copy, with the target's columns.
+type copyPlan struct {
+	name string
+	cols []pgColumn
+}
+
+// planCopy compares the two sides' tables: every source table has a
+// target table with the same columns, and the owners' version tables
+// (compared, not copied) hold the same schema versions. It returns the
+// tables to copy by name.
+func planCopy(ctx context.Context, src *sql.Tx, c *pgx.Conn, names []string) (map[string]*copyPlan, error) {
+	plans := map[string]*copyPlan{}
 	for _, n := range names {
 		scols, err := sqliteColumns(ctx, src, n)
 		if err != nil {
@@ -153,15 +210,8 @@ func copyTables(ctx context.Context, src *sql.Tx, c *pgx.Conn, names []string, o
 			return nil, fmt.Errorf("copy: table %s has no PostgreSQL counterpart (is the target migrated by the same build?)", n)
 		}
 		if isVersionTable(scols) {
-			var sv, tv int64
-			if err := src.QueryRowContext(ctx, `SELECT version FROM `+n).Scan(&sv); err != nil {
-				return nil, fmt.Errorf("copy: %s: %w", n, err)
-			}
-			if err := c.QueryRow(ctx, `SELECT version FROM `+n).Scan(&tv); err != nil {
-				return nil, fmt.Errorf("copy: %s: %w", n, err)
-			}
-			if sv != tv {
-				return nil, fmt.Errorf("copy: %s: schema version %d in SQLite, %d in PostgreSQL: both must be migrated by the same build", n, sv, tv)
+			if err := sameVersion(ctx, src, c, n); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -173,100 +223,108 @@ func copyTables(ctx context.Context, src *sql.Tx, c *pgx.Conn, names []string, o
 		if !slices.Equal(a, b) {
 			return nil, fmt.Errorf("copy: table %s has columns %s in SQLite but %s in PostgreSQL", n, strings.Join(a, ", "), strings.Join(b, ", "))
 		}
-		plans = append(plans, plan{name: n, cols: tcols})
+		plans[n] = &copyPlan{name: n, cols: tcols}
 	}
-	for i := range plans {
-		byName[plans[i].name] = &plans[i]
+	return plans, nil
+}
+
+// sameVersion checks that version table n holds the same schema version
+// on both sides.
+func sameVersion(ctx context.Context, src *sql.Tx, c *pgx.Conn, n string) error {
+	var sv, tv int64
+	if err := src.QueryRowContext(ctx, `SELECT version FROM `+n).Scan(&sv); err != nil {
+		return fmt.Errorf("copy: %s: %w", n, err)
 	}
-	order, err := parentsFirst(ctx, c, names)
-	if err != nil {
-		return nil, err
+	if err := c.QueryRow(ctx, `SELECT version FROM `+n).Scan(&tv); err != nil {
+		return fmt.Errorf("copy: %s: %w", n, err)
 	}
+	if sv != tv {
+		return fmt.Errorf("copy: %s: schema version %d in SQLite, %d in PostgreSQL: both must be migrated by the same build", n, sv, tv)
+	}
+	return nil
+}
+
+// clearTarget refuses a target whose tables hold rows (ErrTargetInUse),
+// except the seeded ones, which it empties, children first.
+func clearTarget(ctx context.Context, tx pgx.Tx, ordered []*copyPlan, seededTables []string) error {
 	seeded := map[string]bool{}
-	for _, s := range o.Seeded {
+	for _, s := range seededTables {
 		seeded[s] = true
 	}
-	tx, err := c.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("copy: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	for _, n := range order {
-		p := byName[n]
-		if p == nil {
-			continue
-		}
+	for _, p := range ordered {
 		var used bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{n}.Sanitize()+`)`).Scan(&used); err != nil {
-			return nil, fmt.Errorf("copy: %s: %w", n, err)
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{p.name}.Sanitize()+`)`).Scan(&used); err != nil {
+			return fmt.Errorf("copy: %s: %w", p.name, err)
 		}
-		if used && !seeded[n] {
-			return nil, fmt.Errorf("copy: table %s already has rows: %w; copy into a new, empty database", n, ErrTargetInUse)
+		if used && !seeded[p.name] {
+			return fmt.Errorf("copy: table %s already has rows: %w; copy into a new, empty database", p.name, ErrTargetInUse)
 		}
 	}
-	// Children first, then parents: clear what migrations seeded.
-	for i := len(order) - 1; i >= 0; i-- {
-		if p := byName[order[i]]; p != nil && seeded[p.name] {
+	for i := len(ordered) - 1; i >= 0; i-- {
+		if p := ordered[i]; seeded[p.name] {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+pgx.Identifier{p.name}.Sanitize()); err != nil {
-				return nil, fmt.Errorf("copy: clear %s: %w", p.name, err)
+				return fmt.Errorf("copy: clear %s: %w", p.name, err)
 			}
 		}
 	}
-	var out []CopyTable
-	for _, n := range order {
-		p := byName[n]
-		if p == nil {
-			continue
-		}
-		cols := make([]string, len(p.cols))
-		for i, col := range p.cols {
-			cols[i] = col.name
-		}
-		rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(quoteAll(cols), ", ")+` FROM `+quoteSQLite(n))
-		if err != nil {
-			return nil, fmt.Errorf("copy: read %s: %w", n, err)
-		}
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		var convErr error
-		feed := pgx.CopyFromFunc(func() ([]any, error) {
-			if !rows.Next() {
-				return nil, rows.Err()
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return nil, err
-			}
-			row := make([]any, len(vals))
-			for i, v := range vals {
-				if row[i], convErr = convert(v, p.cols[i].typ); convErr != nil {
-					return nil, fmt.Errorf("column %s: %w", cols[i], convErr)
-				}
-			}
-			return row, nil
-		})
-		n64, err := tx.CopyFrom(ctx, pgx.Identifier{n}, cols, feed)
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("copy: %s: %w", n, err)
-		}
-		p.source = n64
-		out = append(out, CopyTable{Name: n, Rows: n64})
+	return nil
+}
+
+// copyTable streams one table's rows from the source into the target with
+// COPY, converting each value to its target column's type, and returns
+// how many it copied.
+func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, p *copyPlan) (int64, error) {
+	cols := make([]string, len(p.cols))
+	for i, col := range p.cols {
+		cols[i] = col.name
 	}
-	// Identity columns continue after the highest copied id.
+	rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(quoteAll(cols), ", ")+` FROM `+quoteSQLite(p.name))
+	if err != nil {
+		return 0, fmt.Errorf("copy: read %s: %w", p.name, err)
+	}
+	defer rows.Close()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	feed := pgx.CopyFromFunc(func() ([]any, error) {
+		if !rows.Next() {
+			return nil, rows.Err()
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]any, len(vals))
+		for i, v := range vals {
+			var err error
+			if row[i], err = convert(v, p.cols[i].typ); err != nil {
+				return nil, fmt.Errorf("column %s: %w", cols[i], err)
+			}
+		}
+		return row, nil
+	})
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{p.name}, cols, feed)
+	if err != nil {
+		return 0, fmt.Errorf("copy: %s: %w", p.name, err)
+	}
+	return n, nil
+}
+
+// continueIdentities sets every identity column's sequence after the
+// highest id copied, so new rows get new ids.
+func continueIdentities(ctx context.Context, tx pgx.Tx) error {
 	idRows, err := tx.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns
 		WHERE table_schema = current_schema() AND is_identity = 'YES'`)
 	if err != nil {
-		return nil, fmt.Errorf("copy: identity columns: %w", err)
+		return fmt.Errorf("copy: identity columns: %w", err)
 	}
 	var ids [][2]string
 	for idRows.Next() {
 		var t, col string
 		if err := idRows.Scan(&t, &col); err != nil {
 			idRows.Close()
-			return nil, err
+			return err
 		}
 		ids = append(ids, [2]string{t, col})
 	}
@@ -275,32 +333,27 @@ func copyTables(ctx context.Context, src *sql.Tx, c *pgx.Conn, names []string, o
 		t, col := pgx.Identifier{id[0]}.Sanitize(), pgx.Identifier{id[1]}.Sanitize()
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT MAX(`+col+`) FROM `+t+`), 0) + 1, false)`,
 			t, id[1]); err != nil {
-			return nil, fmt.Errorf("copy: continue the ids of %s: %w", id[0], err)
+			return fmt.Errorf("copy: continue the ids of %s: %w", id[0], err)
 		}
 	}
-	// The counts of both sides must agree.
-	for _, ct := range out {
+	return nil
+}
+
+// checkCounts compares the row count of every copied table on both sides.
+func checkCounts(ctx context.Context, src *sql.Tx, tx pgx.Tx, copied []CopyTable) error {
+	for _, ct := range copied {
 		var want, got int64
 		if err := src.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+quoteSQLite(ct.Name)).Scan(&want); err != nil {
-			return nil, fmt.Errorf("copy: count %s: %w", ct.Name, err)
+			return fmt.Errorf("copy: count %s: %w", ct.Name, err)
 		}
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM `+pgx.Identifier{ct.Name}.Sanitize()).Scan(&got); err != nil {
-			return nil, fmt.Errorf("copy: count %s: %w", ct.Name, err)
+			return fmt.Errorf("copy: count %s: %w", ct.Name, err)
 		}
 		if want != got {
-			return nil, fmt.Errorf("copy: %s has %d rows in SQLite but %d in PostgreSQL after the copy", ct.Name, want, got)
+			return fmt.Errorf("copy: %s has %d rows in SQLite but %d in PostgreSQL after the copy", ct.Name, want, got)
 		}
 	}
-	if o.Extra != nil {
-		if err := o.Extra(ctx, tx); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("copy: commit: %w", err)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return nil
 }
 
 func quoteSQLite(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
