@@ -111,6 +111,15 @@ var listenRE = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
 // startServer starts the server binary on a free loopback port and waits until it is ready.
 func startServer(t *testing.T, bin, dataDir string, extra ...string) *serverProc {
 	t.Helper()
+	p, wait := launchServer(t, bin, dataDir, extra...)
+	wait()
+	return p
+}
+
+// launchServer starts the server binary on a free loopback port; wait
+// waits until it listens (so several servers can start at the same time).
+func launchServer(t *testing.T, bin, dataDir string, extra ...string) (p *serverProc, wait func()) {
+	t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--enroll-secret", testSecret}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "EOLWATCH_CONFIG=")
@@ -121,7 +130,7 @@ func startServer(t *testing.T, bin, dataDir string, extra ...string) *serverProc
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &serverProc{cmd: cmd, logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	p = &serverProc{cmd: cmd, logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -143,13 +152,15 @@ func startServer(t *testing.T, bin, dataDir string, extra ...string) *serverProc
 			cmd.Wait()
 		}
 	})
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case <-time.After(60 * time.Second):
-		t.Fatalf("server did not start:\n%s", p.logText())
+	return p, func() {
+		t.Helper()
+		select {
+		case a := <-addr:
+			p.url = "http://" + a
+		case <-time.After(60 * time.Second):
+			t.Fatalf("server did not start:\n%s", p.logText())
+		}
 	}
-	return p
 }
 
 func (p *serverProc) logText() string {

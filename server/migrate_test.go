@@ -167,8 +167,9 @@ func TestMigrateMakeRunDataDir(t *testing.T) {
 	}
 	t.Logf("migrate:\n%s", out)
 
-	// Served from PostgreSQL (an empty data directory): the same answers, with the same token.
-	p := startServer(t, srvBin, t.TempDir(), "--database", db)
+	// Served from PostgreSQL (an empty data directory), at make run's
+	// address: the same answers, with the same token.
+	p := startServer(t, srvBin, t.TempDir(), "--database", db, "--listen", "127.0.0.1:"+port)
 	for _, path := range paths {
 		code, b := getBody(t, p.url+path, token)
 		if code != 200 && !(code == 404 && strings.Contains(path, "host=")) {
@@ -178,6 +179,21 @@ func TestMigrateMakeRunDataDir(t *testing.T) {
 		if !bytes.Equal(b, before[path]) {
 			t.Errorf("GET %s differs after the move:\nbefore %s\nafter  %s", path, before[path], b)
 		}
+	}
+	// The agent that make run enrolled reports with the node key it has,
+	// to the same URL: no new enrolment, no approval needed.
+	secret, err := os.ReadFile(filepath.Join(dataDir, "enroll-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(agentBin, "once", "--server", url, "--enroll-secret", strings.TrimSpace(string(secret)),
+		"--state-dir", filepath.Join(dataDir, "agent")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "delivered") {
+		t.Errorf("make run's agent reporting after the move: %v\n%s", err, out)
+	}
+	var after api.HostList
+	if code := getJSON(t, p.url+api.PathHosts, token, &after); code != 200 || after.Total != 1 || after.Hosts[0].ID != hosts.Hosts[0].ID {
+		t.Errorf("hosts after the agent reported to PostgreSQL: %d %+v; want the one host it was", code, after)
 	}
 	// The dashboard's cookies stay valid: the session key moved.
 	st, err := store.OpenPostgres(context.Background(), db)

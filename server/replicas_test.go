@@ -142,7 +142,7 @@ type replicas struct {
 	mails      *sink
 }
 
-// startReplicas starts two `serve` processes on a fresh PostgreSQL
+// startReplicas starts two `serve` processes at once on a fresh PostgreSQL
 // database, each mailing through its own SMTP server into one sink.
 func startReplicas(t *testing.T, extra ...string) *replicas {
 	t.Helper()
@@ -154,8 +154,14 @@ func startReplicas(t *testing.T, extra ...string) *replicas {
 	args := func(smtpAddr string) []string {
 		return append([]string{"--database", r.db, "--smtp-addr", smtpAddr, "--smtp-tls", "none", "--smtp-from", "eolwatch@example.com"}, extra...)
 	}
-	r.a = startServer(t, bin, t.TempDir(), args(startSink(t, r.mails, "a"))...)
-	r.b = startServer(t, bin, t.TempDir(), args(startSink(t, r.mails, "b"))...)
+	// Both start at the same moment on the empty database: they migrate it
+	// together (under the migrations' advisory lock) and create its shared
+	// keys once.
+	var waitA, waitB func()
+	r.a, waitA = launchServer(t, bin, t.TempDir(), args(startSink(t, r.mails, "a"))...)
+	r.b, waitB = launchServer(t, bin, t.TempDir(), args(startSink(t, r.mails, "b"))...)
+	waitA()
+	waitB()
 	tok, err := exec.Command(bin, "token", "create", "--database", r.db, "--role", "admin", "--name", "replica-test").Output()
 	if err != nil {
 		t.Fatalf("token create --database: %v", err)
