@@ -148,3 +148,65 @@ func TestSQLSitsBesideStoreMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeShowsTheLayers reads the server's layers from README.md's
+// layout table (the indented rows under server/, top to bottom) and checks
+// that every server package is in one of them and imports server packages
+// only of its own row or the rows below it, and that the internal/ row
+// names every internal package: the table is the architecture, so it must
+// stay true.
+func TestReadmeShowsTheLayers(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, ok := strings.Cut(string(b), "\n## Layout\n")
+	if !ok {
+		t.Fatal("README.md has no ## Layout section")
+	}
+	layout, _, _ = strings.Cut(layout, "\n## ")
+	layer := map[string]int{} // package path → its row, counted from the top
+	rows := 0
+	var internalRow string
+	for _, line := range strings.Split(layout, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 {
+			continue
+		}
+		first := cells[1]
+		if strings.TrimSpace(first) == "`internal/`" {
+			internalRow = cells[2]
+		}
+		if !strings.Contains(first, "&nbsp;") {
+			continue
+		}
+		rows++
+		for _, tok := range strings.Split(first, "`")[1:] {
+			if strings.HasPrefix(tok, "server") && !strings.ContainsAny(tok, " ,&;") {
+				layer[module+tok] = rows
+			}
+		}
+	}
+	if len(layer) == 0 {
+		t.Fatal("README.md's layout table lists no server layers (indented rows under server/)")
+	}
+	for _, line := range goList(t, `{{.ImportPath}}|{{join .Imports "|"}}`, "./server/...") {
+		parts := strings.Split(line, "|")
+		pkg, imps := parts[0], parts[1:]
+		at, ok := layer[pkg]
+		if !ok {
+			t.Errorf("README.md's layout table does not show %s in a server layer", strings.TrimPrefix(pkg, module))
+			continue
+		}
+		for _, imp := range imps {
+			if below, ok := layer[imp]; ok && below < at {
+				t.Errorf("%s imports %s, a layer above it in README.md's layout table", strings.TrimPrefix(pkg, module), strings.TrimPrefix(imp, module))
+			}
+		}
+	}
+	for _, dir := range goList(t, `{{.Dir}}`, "./internal/...") {
+		if name := filepath.Base(dir); !strings.Contains(internalRow, "`"+name+"`") {
+			t.Errorf("README.md's internal/ row does not name internal/%s", name)
+		}
+	}
+}
