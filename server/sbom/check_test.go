@@ -271,6 +271,28 @@ func TestCheckUnusableWritesNothing(t *testing.T) {
 				t.Fatalf("spool %d: line %d = %.80s (%v), want the finding of components[%d]", memory, i+1, l, err, i)
 			}
 		}
+		// SARIF's results wait in a spool too, and come out in the log
+		out.Reset()
+		if _, err := Check(strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[`+many+`]}`),
+			NewJudge(testMatcher(t), testDay, catalog.Policy{}), CheckOptions{Format: FormatSARIF}, &out); err != nil {
+			t.Fatal(err)
+		}
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					RuleID     string         `json:"ruleId"`
+					Properties map[string]any `json:"properties"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &log); err != nil || len(log.Runs) != 1 || len(log.Runs[0].Results) != 50 {
+			t.Fatalf("spool %d: SARIF %v, %.300s", memory, err, out.String())
+		}
+		for i, r := range log.Runs[0].Results {
+			if r.RuleID != "eol" || r.Properties["component_field"] != fmt.Sprintf("components[%d]", i) {
+				t.Fatalf("spool %d: result %d = %+v", memory, i, r)
+			}
+		}
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("temporary files left behind: %v", left)

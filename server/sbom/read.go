@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strconv"
 	"strings"
@@ -162,7 +163,7 @@ func Read(r io.Reader, lim Limits, fn func(*Component) error) (Document, error) 
 		return doc, err
 	}
 	cr := &countingReader{r: br, max: lim.MaxBytes, last: -1, charge: lim.Charge}
-	rd := &reader{dec: json.NewDecoder(cr), cr: cr, lim: lim, fn: fn, doc: &doc, refs: map[string]string{}}
+	rd := &reader{dec: json.NewDecoder(cr), cr: cr, lim: lim, fn: fn, doc: &doc, refs: refSet{seed: maphash.MakeSeed(), at: map[uint64]refAt{}}}
 	err := rd.document()
 	doc.Bytes = cr.n
 	if err != nil {
@@ -302,8 +303,8 @@ type reader struct {
 	lim  Limits
 	fn   func(*Component) error
 	doc  *Document
-	refs map[string]string // bom-ref/SPDXID → field of the component that has it
-	comp Component         // reused for every callback
+	refs refSet    // the bom-refs/SPDXIDs seen
+	comp Component // reused for every callback
 
 	bomFormat, specVersion, spdxVersion string
 	sawBomFormat, sawSPDX, sawGraph     bool
@@ -610,11 +611,81 @@ func (rd *reader) ref(field, ref string) error {
 	if ref == "" {
 		return nil
 	}
-	if first, dup := rd.refs[ref]; dup {
+	if first, dup := rd.refs.add(ref, strings.TrimSuffix(strings.TrimSuffix(field, ".bom-ref"), ".SPDXID")); dup {
 		return fieldErr(field, "%q is already the identifier of %s: identifiers must be unique", ref, first)
 	}
-	rd.refs[ref] = strings.TrimSuffix(strings.TrimSuffix(field, ".bom-ref"), ".SPDXID")
 	return nil
+}
+
+// refSet remembers the identifiers (bom-ref, SPDXID) of a document to
+// refuse a duplicate, in a few bytes each whatever their length, so that
+// a document of millions of components is read in bounded memory: an
+// identifier is kept as its 64-bit hash (maphash, seeded per read; two of
+// a million distinct identifiers collide with odds of about 1 in 37
+// million, and a collision is only ever a refused document), with where it
+// was first seen packed into a refAt.
+type refSet struct {
+	seed  maphash.Seed
+	at    map[uint64]refAt
+	names []string // the array fields components sit in: "components", "packages", ...
+}
+
+// refAt is where an identifier was first seen: the index of the top-level
+// element (of the array names[name]) holding it, and whether it was a
+// component nested in that element; or the document's subject.
+type refAt struct {
+	index  uint32
+	name   uint16
+	nested bool
+	other  bool // a field that is not an array element: names[name] is the whole field
+}
+
+// add records ref, first seen at field; when ref is already known it
+// returns where it was first seen, for the message.
+func (s *refSet) add(ref, field string) (string, bool) {
+	h := maphash.String(s.seed, ref)
+	if first, dup := s.at[h]; dup {
+		return s.describe(first), true
+	}
+	s.at[h] = s.place(field)
+	return "", false
+}
+
+// place packs field ("components[12]", "components[3].components[0]",
+// "packages[4]", "metadata.component") into a refAt.
+func (s *refSet) place(field string) refAt {
+	name, rest, ok := strings.Cut(field, "[")
+	idx, tail, ok2 := strings.Cut(rest, "]")
+	i, err := strconv.ParseUint(idx, 10, 32)
+	if !ok || !ok2 || err != nil {
+		return refAt{name: s.nameID(field), other: true}
+	}
+	return refAt{index: uint32(i), name: s.nameID(name), nested: tail != ""}
+}
+
+func (s *refSet) nameID(name string) uint16 {
+	for i, n := range s.names {
+		if n == name {
+			return uint16(i)
+		}
+	}
+	if len(s.names) == 1<<16-1 { // cannot happen with the few field names a reader makes
+		return uint16(len(s.names) - 1)
+	}
+	s.names = append(s.names, name)
+	return uint16(len(s.names) - 1)
+}
+
+// describe says where a refAt is, as the messages name fields.
+func (s *refSet) describe(a refAt) string {
+	name := s.names[a.name]
+	switch {
+	case a.other:
+		return name
+	case a.nested:
+		return "a component inside " + name + "[" + strconv.FormatUint(uint64(a.index), 10) + "]"
+	}
+	return name + "[" + strconv.FormatUint(uint64(a.index), 10) + "]"
 }
 
 func (rd *reader) emit(c *Component) error {

@@ -1,8 +1,11 @@
 package sbom
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
+	"strings"
 
 	"github.com/eolwatch/eolwatch/catalog"
 )
@@ -29,7 +32,7 @@ type sarifLog struct {
 type sarifRun struct {
 	Tool       sarifTool       `json:"tool"`
 	Artifacts  []sarifArtifact `json:"artifacts"`
-	Results    []sarifResult   `json:"results"`
+	Results    string          `json:"results"` // sarifResultsMark, replaced by the results when written
 	Properties map[string]any  `json:"properties,omitempty"`
 }
 
@@ -119,11 +122,14 @@ var sarifRules = []struct {
 		"A newer patch of the component's release line is available and still within the grace period.", "note"},
 }
 
-// sarifWriter collects results and writes the log when closed.
+// sarifWriter collects results in a spool, one compact JSON object per
+// line, and writes the log around them when closed: its memory does not
+// grow with the number of results.
 type sarifWriter struct {
 	out     io.Writer
 	uri     string
-	results []sarifResult
+	sp      spool
+	results int
 }
 
 func (w *sarifWriter) write(f *Finding, failing bool) error {
@@ -170,17 +176,33 @@ func (w *sarifWriter) write(f *Finding, failing bool) error {
 			props[k] = v
 		}
 	}
-	w.results = append(w.results, sarifResult{
+	b, err := json.Marshal(sarifResult{
 		RuleID: f.Status, RuleIndex: idx, Level: level,
-		Message:             sarifText{Text: comp + " (" + f.Product + " " + f.Version + "): " + f.Reason},
+		Message:             sarifText{Text: comp + " (" + strings.TrimSpace(f.Product+" "+f.Version) + "): " + f.Reason},
 		Locations:           []sarifLocation{loc},
 		PartialFingerprints: map[string]string{"eolwatch/component/v1": fp + "|" + f.Product},
 		Properties:          props,
 	})
-	return nil
+	if err != nil {
+		return err
+	}
+	sep := ",\n        "
+	if w.results == 0 {
+		sep = "\n        "
+	}
+	w.results++
+	if _, err := w.sp.Write([]byte(sep)); err != nil {
+		return err
+	}
+	_, err = w.sp.Write(b)
+	return err
 }
 
-func (w *sarifWriter) abort() {}
+func (w *sarifWriter) abort() { w.sp.discard() }
+
+// sarifResultsMark stands for the results while the rest of the log is
+// encoded; the results are written in its place.
+const sarifResultsMark = "eolwatch:results"
 
 func (w *sarifWriter) close(s *Summary) error {
 	rules := make([]sarifRule, len(sarifRules))
@@ -189,19 +211,45 @@ func (w *sarifWriter) close(s *Summary) error {
 			Help:    sarifText{r.full + " eolwatch's verdict for each result gives the reason and the version to move to."},
 			Default: sarifDefault{Level: r.level}, Properties: map[string]any{"tags": []string{"end-of-life", "sbom"}}}
 	}
-	results := w.results
-	if results == nil {
-		results = []sarifResult{}
-	}
+	defer w.sp.discard()
 	log := sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{{
 		Tool:      sarifTool{Driver: sarifDriver{Name: toolName, InformationURI: toolURI, Rules: rules}},
 		Artifacts: []sarifArtifact{{Location: sarifArtifactLocation{URI: w.uri}}},
-		Results:   results,
+		Results:   sarifResultsMark,
 		Properties: map[string]any{"as_of": s.AsOf, "format": s.Document.Format, "spec_version": s.Document.SpecVersion,
 			"components": s.Document.Components, "judged": s.Judged, "failed": s.Failed},
 	}}}
-	enc := json.NewEncoder(w.out)
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+	if err := enc.Encode(log); err != nil {
+		return err
+	}
+	// An unescaped quote never occurs inside a JSON string, so this is the
+	// results field itself, whatever the file name holds.
+	mark := []byte(`"results": "` + sarifResultsMark + `"`)
+	i := bytes.Index(head.Bytes(), mark)
+	if i < 0 {
+		return errors.New("sarif: the results' place is missing")
+	}
+	rest := head.Bytes()[i+len(mark):]
+	if _, err := w.out.Write(head.Bytes()[:i+len(`"results": `)]); err != nil {
+		return err
+	}
+	closing := "]"
+	if w.results > 0 {
+		closing = "\n      ]"
+	}
+	if _, err := io.WriteString(w.out, "["); err != nil {
+		return err
+	}
+	if err := w.sp.copyTo(w.out); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w.out, closing); err != nil {
+		return err
+	}
+	_, err := w.out.Write(rest)
+	return err
 }
