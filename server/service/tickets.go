@@ -66,8 +66,11 @@ func (s *Service) TicketCheck(ctx context.Context, q TicketQuery) (api.TicketChe
 		return api.TicketCheck{}, err
 	}
 	at = at.UTC().Truncate(time.Second)
-	if err := CheckText("product", q.Product, 128, true); err != nil {
+	if strings.TrimSpace(q.Product) == "" {
 		return api.TicketCheck{}, fault.Invalidf("product", "product is required (a catalog product id such as python or debian)")
+	}
+	if err := CheckText("product", q.Product, 128, true); err != nil {
+		return api.TicketCheck{}, err
 	}
 	switch {
 	case q.Customer != "" && q.Host != "":

@@ -219,6 +219,11 @@ func TestTicketCheck(t *testing.T) {
 			}
 		})
 	}
+	// A product too long is said to be too long, not missing.
+	if _, err := s.TicketCheck(ctx, TicketQuery{Customer: "Acme", Product: strings.Repeat("p", 129), Version: py, Severity: "1"}); err == nil ||
+		!strings.Contains(err.Error(), "at most 128") {
+		t.Errorf("a 129-byte product: %v, want it named too long", err)
+	}
 	if _, err := s.TicketCheck(ctx, TicketQuery{Customer: "Nobody", Product: "python", Version: py, Severity: "1"}); !fault.Is(err, fault.NotFound) {
 		t.Errorf("unknown customer: %v, want not found", err)
 	}
