@@ -59,6 +59,10 @@ func (s *Service) claim(ctx context.Context) (token string, until time.Time, row
 // accepted it, in a statement guarded by this claim's lease token. It
 // returns how many messages it handled (sent, failed or rescheduled); an
 // error means the mail server could not be reached or the database failed.
+//
+// The steps: claim a batch and hold its lease, connect, assemble the
+// messages a few ahead, then send them one by one, recording each accepted
+// message (marker) and deciding what a refused one becomes (refused).
 func (s *Service) SendPending(ctx context.Context) (int, error) {
 	if s.cfg.SMTPAddr == "" {
 		return 0, errors.New("send: no smtp-addr configured")
@@ -86,26 +90,8 @@ func (s *Service) SendPending(ctx context.Context) (int, error) {
 	// accepted but not yet recorded, exactly as with sequential marking.
 	m := &marker{s: s, ctx: context.WithoutCancel(ctx), token: token, limit: s.cfg.MaxUnrecorded}
 	defer m.flush()
-	// Messages are assembled a few ahead on another goroutine, so that CPU
-	// work overlaps the SMTP round trips.
-	type built struct {
-		msg []byte
-		err error
-	}
-	ahead := make(chan built, 8)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		defer close(ahead)
-		for _, r := range rows {
-			msg, err := s.message(ctx, r)
-			select {
-			case ahead <- built{msg, err}:
-			case <-stop:
-				return
-			}
-		}
-	}()
+	ahead, stopAssembling := s.assembleAhead(ctx, rows)
+	defer stopAssembling()
 	for i, r := range rows {
 		// Stop while the lease is safely held: its renewals work and a
 		// third of it is left (a message takes longer only while renewals
@@ -130,35 +116,75 @@ func (s *Service) SendPending(ctx context.Context) (int, error) {
 			m.add(r)
 			continue
 		}
-		var se *smtp.SMTPError
-		var me *markError
-		switch {
-		case errors.As(err, &me):
-			// The rest stay leased and come back after the lease: stop
-			// sending rather than send what we cannot record.
-			return i, me.err
-		case errors.As(err, &se) && se.Code/100 == 5:
-			s.markFailed(ctx, token, r, smtpAnswer(se))
-			conn.reset()
-		case errors.As(err, &se) && se.Code != 421:
-			s.retryLater(ctx, token, r, errors.New(smtpAnswer(se)))
-			conn.reset()
-		default:
-			// The connection is gone (network error or 421): every
-			// remaining message waits for the next attempt.
-			if err := m.flush(); err != nil {
-				return i, err
-			}
-			for _, rest := range rows[i:] {
-				s.retryLater(ctx, token, rest, err)
-			}
-			return i, fmt.Errorf("send via %s: %w", s.cfg.SMTPAddr, err)
+		if err := s.refused(ctx, token, conn, m, rows[i:], err); err != nil {
+			return i, err
 		}
 	}
 	if err := m.flush(); err != nil {
 		return len(rows), err
 	}
 	return len(rows), nil
+}
+
+// built is one assembled message (or why it could not be assembled).
+type built struct {
+	msg []byte
+	err error
+}
+
+// assembleAhead assembles the messages of rows, in order, on another
+// goroutine a few ahead of the sending, so that CPU work overlaps the SMTP
+// round trips. stop ends it early.
+func (s *Service) assembleAhead(ctx context.Context, rows []outboxRow) (ahead <-chan built, stop func()) {
+	ch := make(chan built, 8)
+	done := make(chan struct{})
+	go func() {
+		defer close(ch)
+		for _, r := range rows {
+			msg, err := s.message(ctx, r)
+			select {
+			case ch <- built{msg, err}:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ch, func() { close(done) }
+}
+
+// refused decides what becomes of rest[0], which the mail server did not
+// accept with err, and of the rest of the batch: a permanent refusal (5xx)
+// fails the message, a temporary one (4xx but 421) retries it later, and
+// the sending goes on (nil). A lost connection (or 421) retries the whole
+// rest later, and an accepted message that could not be recorded leaves
+// the rest leased: both end the batch with an error.
+func (s *Service) refused(ctx context.Context, token string, conn smtpConn, m *marker, rest []outboxRow, err error) error {
+	r := rest[0]
+	var se *smtp.SMTPError
+	var me *markError
+	switch {
+	case errors.As(err, &me):
+		// The rest stay leased and come back after the lease: stop
+		// sending rather than send what we cannot record.
+		return me.err
+	case errors.As(err, &se) && se.Code/100 == 5:
+		s.markFailed(ctx, token, r, smtpAnswer(se))
+		conn.reset()
+		return nil
+	case errors.As(err, &se) && se.Code != 421:
+		s.retryLater(ctx, token, r, errors.New(smtpAnswer(se)))
+		conn.reset()
+		return nil
+	}
+	// The connection is gone (network error or 421): every remaining
+	// message waits for the next attempt.
+	if err := m.flush(); err != nil {
+		return err
+	}
+	for _, r := range rest {
+		s.retryLater(ctx, token, r, err)
+	}
+	return fmt.Errorf("send via %s: %w", s.cfg.SMTPAddr, err)
 }
 
 // marker records accepted messages as sent in background group commits,
