@@ -40,7 +40,9 @@ type ticketView struct {
 
 // ticketCheck is the eligibility page turned ticket check: customer (with
 // version) or host, product, severity and an optional time; the answer is
-// ACCEPT or REFUSE in large type, when work starts, and why.
+// ACCEPT or REFUSE in large type, when work starts, and why. The form is
+// checked here first (every missing field named at once), then asked of
+// the Checker, whose bad-input answers are shown at the field they name.
 func (u *UI) ticketCheck(w http.ResponseWriter, r *http.Request, s *session) {
 	qs := r.URL.Query()
 	v := &ticketView{Q: TicketQuery{Customer: strings.TrimSpace(qs.Get("customer")), Host: strings.TrimSpace(qs.Get("host")),
@@ -59,54 +61,78 @@ func (u *UI) ticketCheck(w http.ResponseWriter, r *http.Request, s *session) {
 		u.render(w, r, http.StatusOK, "eligibility", vw)
 		return
 	}
-	switch {
-	case q.Customer == "" && q.Host == "":
-		v.FieldErr["customer"] = "Enter the customer (or a host instead)."
-	case q.Customer != "" && q.Host != "":
-		v.FieldErr["host"] = "Enter a customer or a host, not both."
-	case q.Customer != "" && q.Version == "":
-		v.FieldErr["version"] = "Enter the version the customer runs."
-	case q.Host != "" && q.Version != "":
-		v.FieldErr["version"] = "With a host, the version is the one it reported: leave this empty."
-	}
-	if q.Product == "" {
-		v.FieldErr["product"] = "Enter the product, e.g. python."
-	}
-	if q.Severity == "" {
-		v.FieldErr["severity"] = "Choose the ticket's severity."
-	}
-	for _, f := range []struct{ name, v string }{{"customer", q.Customer}, {"host", q.Host}, {"product", q.Product}, {"version", q.Version}, {"at", q.At}} {
-		if len(f.v) > 200 {
-			v.FieldErr[f.name] = "At most 200 characters."
-		}
-	}
-	if len(v.FieldErr) > 0 {
+	if v.FieldErr = ticketFormErrors(q); len(v.FieldErr) > 0 {
 		u.render(w, r, http.StatusBadRequest, "eligibility", vw)
 		return
 	}
 	a, err := u.cfg.Checker.TicketCheck(r.Context(), q)
-	switch fe, _ := fault.As(err); {
-	case err == nil:
+	if err != nil {
+		code, field, msg := ticketFault(q, err)
+		if code == 0 {
+			u.fail(w, r, s, err)
+			return
+		}
+		v.FieldErr[field] = msg
+		u.render(w, r, code, "eligibility", vw)
+		return
+	}
+	v.show(a)
+	u.render(w, r, http.StatusOK, "eligibility", vw)
+}
+
+// ticketFormErrors says, by field, what the ticket form lacks: a customer
+// with its version or a host without one, the product, the severity;
+// none too long.
+func ticketFormErrors(q TicketQuery) map[string]string {
+	errs := map[string]string{}
+	switch {
+	case q.Customer == "" && q.Host == "":
+		errs["customer"] = "Enter the customer (or a host instead)."
+	case q.Customer != "" && q.Host != "":
+		errs["host"] = "Enter a customer or a host, not both."
+	case q.Customer != "" && q.Version == "":
+		errs["version"] = "Enter the version the customer runs."
+	case q.Host != "" && q.Version != "":
+		errs["version"] = "With a host, the version is the one it reported: leave this empty."
+	}
+	if q.Product == "" {
+		errs["product"] = "Enter the product, e.g. python."
+	}
+	if q.Severity == "" {
+		errs["severity"] = "Choose the ticket's severity."
+	}
+	for _, f := range []struct{ name, v string }{{"customer", q.Customer}, {"host", q.Host}, {"product", q.Product}, {"version", q.Version}, {"at", q.At}} {
+		if len(f.v) > 200 {
+			errs[f.name] = "At most 200 characters."
+		}
+	}
+	return errs
+}
+
+// ticketFault turns the Checker's refusal of q into the status, field and
+// message the form shows; code 0 for a failure that is not the asker's.
+func ticketFault(q TicketQuery, err error) (code int, field, msg string) {
+	fe, _ := fault.As(err)
+	switch {
 	case fault.Is(err, fault.Invalid) || fault.Is(err, fault.Conflict):
-		field := fe.Field
+		field = fe.Field
 		if field == "" {
 			field = "customer"
 		}
-		v.FieldErr[field] = fe.Msg
-		u.render(w, r, http.StatusBadRequest, "eligibility", vw)
-		return
+		return http.StatusBadRequest, field, fe.Msg
 	case fault.Is(err, fault.NotFound):
 		if q.Host != "" {
-			v.FieldErr["host"] = "No host with that id or hostname runs " + q.Product + " (as of its last report), or none has reported."
-		} else {
-			v.FieldErr["customer"] = "No customer with that name or id."
+			return http.StatusNotFound, "host", "No host with that id or hostname runs " + q.Product + " (as of its last report), or none has reported."
 		}
-		u.render(w, r, http.StatusNotFound, "eligibility", vw)
-		return
-	default:
-		u.fail(w, r, s, err)
-		return
+		return http.StatusNotFound, "customer", "No customer with that name or id."
 	}
+	return 0, "", ""
+}
+
+// show puts the Checker's answer on the page: when work starts and when
+// the question was asked (in the customer's zone and in UTC), the tier and
+// the severity by name.
+func (v *ticketView) show(a api.TicketCheck) {
 	v.Asked, v.A = true, a
 	v.StartsNow = a.WorkStarts.Equal(a.At)
 	zone := "UTC"
@@ -121,7 +147,6 @@ func (u *UI) ticketCheck(w http.ResponseWriter, r *http.Request, s *session) {
 	if a.Severity >= 1 && a.Severity <= len(contract.Severities) {
 		v.SevName = contract.Severities[a.Severity-1].Name
 	}
-	u.render(w, r, http.StatusOK, "eligibility", vw)
 }
 
 // localAndUTC says t in a zone and in UTC: "Monday 2025-12-15 09:00
