@@ -93,45 +93,12 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 		}
 		return *up
 	}
-	pkg := ctx.Package
-	if pkg == "" {
-		if names := ReleasePackages(ix.p.ID); len(names) > 0 {
-			pkg = names[0]
-		} else {
-			pkg = "the release package"
-		}
-	}
 	upCopy := *up
 	v := *up
 	v.Maintainer, v.MaintainerRelease = ix.p.ID, ix.cycles[pv.cycle].c.Name
 	v.Installed, v.Candidate, v.Upstream = ctx.Installed, ctx.Candidate, &upCopy
-
-	newer := Compare(cand, inst) > 0
-	candRel := pointRelease(ix.p.ID, cand.Raw)
-	// the point release installed: as the release package says, else the
-	// OS version (which may be the catalog's latest when the host reported
-	// its release alone)
-	instRel := pointRelease(ix.p.ID, inst.Raw)
-	if instRel == "" {
-		instRel = pv.Version.Raw
-	}
-	sameRelease := newer && candRel != "" && candRel == instRel
-	seen, seenKnown := int32(0), !ctx.CandidateSeen.IsZero()
-	if seenKnown {
-		seen = dayOf(ctx.CandidateSeen)
-	}
-	target := cand.Raw
-	if candRel != "" {
-		target = candRel
-	}
-	switch {
-	case !newer || sameRelease:
-		v.Patch, v.Latest = PatchCurrent, instRel
-	case seenKnown && day-seen > int32(pol.GraceDays):
-		v.Patch, v.Latest = PatchOverdue, target
-	default:
-		v.Patch, v.Latest = PatchAvailable, target
-	}
+	pt := pointPatch(ix.p.ID, inst, cand, pv.Version.Raw, ctx, day, pol)
+	v.Patch, v.Latest = pt.patch, pt.latest
 	if up.Support != SupportSupported {
 		return v // the release decides: its status, upgrade_to and reason stand
 	}
@@ -139,7 +106,7 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 	d := ix.decide(pv, day, pol, ext, pol.extendedMode(ix.p.ID) == ExtendedNone)
 	v.UpgradeTo = ""
 	if v.Patch != PatchCurrent {
-		v.UpgradeTo = target
+		v.UpgradeTo = pt.target
 	}
 	switch {
 	case v.Patch == PatchOverdue:
@@ -154,6 +121,74 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 	// the warnings of the catalog's own verdict, without the coming end it
 	// may have added: that one is decided again below
 	v.Warnings = ix.ageWarnings(day)
+	v.Reason = pt.reason(&d, ix.p.Label, releasePackage(ix.p.ID, ctx.Package), pol.GraceDays)
+	if d.soon && v.Status != StatusEOLSoon {
+		v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], d.soonSentence()+".")
+	}
+	return v
+}
+
+// releasePackage names the host's release package in reasons: pkg, else
+// the distribution's first (ReleasePackages).
+func releasePackage(distro, pkg string) string {
+	if pkg != "" {
+		return pkg
+	}
+	if names := ReleasePackages(distro); len(names) > 0 {
+		return names[0]
+	}
+	return "the release package"
+}
+
+// pointStatus is where a host's release package stands against its
+// candidate: the patch status, latest and the upgrade target (the
+// candidate's point release, else the candidate version).
+type pointStatus struct {
+	patch, latest, target string
+	cand                  string // the candidate version
+	candRel, instRel      string // the point releases of the candidate and of the install
+	sameRelease           bool   // a newer candidate of the same point release
+	seen                  int32  // the day the candidate was first seen, when seenKnown
+	seenKnown             bool
+}
+
+// pointPatch decides the patch status of the release package inst with
+// candidate cand: current at or above the candidate, or when the candidate
+// carries the same point release; else available, and overdue once the
+// grace period has passed since ctx.CandidateSeen. osVersion stands for the
+// point release installed when the release package does not carry one.
+func pointPatch(distro string, inst, cand Version, osVersion string, ctx *Context, day int32, pol *Policy) pointStatus {
+	newer := Compare(cand, inst) > 0
+	pt := pointStatus{cand: cand.Raw, candRel: pointRelease(distro, cand.Raw), target: cand.Raw}
+	// the point release installed: as the release package says, else the
+	// OS version (which may be the catalog's latest when the host reported
+	// its release alone)
+	pt.instRel = pointRelease(distro, inst.Raw)
+	if pt.instRel == "" {
+		pt.instRel = osVersion
+	}
+	pt.sameRelease = newer && pt.candRel != "" && pt.candRel == pt.instRel
+	if pt.seenKnown = !ctx.CandidateSeen.IsZero(); pt.seenKnown {
+		pt.seen = dayOf(ctx.CandidateSeen)
+	}
+	if pt.candRel != "" {
+		pt.target = pt.candRel
+	}
+	switch {
+	case !newer || pt.sameRelease:
+		pt.patch, pt.latest = PatchCurrent, pt.instRel
+	case pt.seenKnown && day-pt.seen > int32(pol.GraceDays):
+		pt.patch, pt.latest = PatchOverdue, pt.target
+	default:
+		pt.patch, pt.latest = PatchAvailable, pt.target
+	}
+	return pt
+}
+
+// reason says why a supported release's verdict is what it is: the
+// release's support (or its coming end), then its point release against
+// the candidate of pkg, the host's release package.
+func (pt *pointStatus) reason(d *decision, label, pkg string, graceDays int) string {
 	var r string
 	if d.soon {
 		r = d.soonSentence()
@@ -161,30 +196,26 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 		phase, until, date, note := d.supportedClause()
 		r = d.ci.label + phase + until + date + note
 	}
-	what := pkg + " " + cand.Raw
-	if candRel != "" {
-		what = ix.p.Label + " " + candRel + " (" + what + ")"
+	what := pkg + " " + pt.cand
+	if pt.candRel != "" {
+		what = label + " " + pt.candRel + " (" + what + ")"
 	}
-	switch v.Patch {
+	switch pt.patch {
 	case PatchCurrent:
-		r += " and " + instRel + " is the newest point release available to the host (its " + pkg + " " + cand.Raw
-		if sameRelease {
+		r += " and " + pt.instRel + " is the newest point release available to the host (its " + pkg + " " + pt.cand
+		if pt.sameRelease {
 			r += " is the same point release)."
 		} else {
 			r += " is the candidate)."
 		}
 	case PatchAvailable:
 		r += "; " + what + " is available to the host, install it"
-		if seenKnown {
-			r += " by " + dayString(seen+int32(pol.GraceDays))
+		if pt.seenKnown {
+			r += " by " + dayString(pt.seen+int32(graceDays))
 		}
 		r += "."
 	default:
-		r += "; " + what + " has been available to the host since " + dayString(seen) + ", more than " + strconv.Itoa(pol.GraceDays) + " days ago: install it."
+		r += "; " + what + " has been available to the host since " + dayString(pt.seen) + ", more than " + strconv.Itoa(graceDays) + " days ago: install it."
 	}
-	v.Reason = r
-	if d.soon && v.Status != StatusEOLSoon {
-		v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], d.soonSentence()+".")
-	}
-	return v
+	return r
 }
