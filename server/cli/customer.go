@@ -197,16 +197,7 @@ func runCustomer(ctx context.Context, args []string, stdio Stdio) error {
 	defer st.Close()
 	switch sub {
 	case "create":
-		c, err := svc.CreateCustomer(ctx, cf.spec())
-		if err != nil {
-			return invalidInput("customer create", err)
-		}
-		if *asJSON {
-			return printJSON(stdio.Out, c)
-		}
-		fmt.Fprintln(stdio.Out, c.EnrollSecret)
-		fmt.Fprintf(stdio.Err, "created customer %s (%s, %s); the line above is its enroll secret, shown once: agents that enroll with it belong to %s\n",
-			c.Name, c.ID, c.Tier, c.Name)
+		return customerCreate(ctx, svc, cf.spec(), *asJSON, stdio)
 	case "list":
 		cs, err := svc.Customers(ctx)
 		if err != nil {
@@ -216,38 +207,68 @@ func runCustomer(ctx context.Context, args []string, stdio Stdio) error {
 			return printJSON(stdio.Out, map[string]any{"customers": cs})
 		}
 		printCustomers(stdio.Out, cs)
+		return nil
 	case "update":
-		old, err := svc.Customer(ctx, ref)
-		if err != nil {
-			return fmt.Errorf("customer update: %w", err)
-		}
-		p := cf.patch(fs, old)
-		p.RotateEnrollSecret = *rotate
-		c, err := svc.UpdateCustomer(ctx, old.ID, p)
-		if err != nil {
-			return invalidInput("customer update", err)
-		}
-		if *asJSON {
-			return printJSON(stdio.Out, c)
-		}
-		if c.EnrollSecret != "" {
-			fmt.Fprintln(stdio.Out, c.EnrollSecret)
-			fmt.Fprintf(stdio.Err, "new enroll secret of %s above, shown once\n", c.Name)
-		}
-		printCustomers(stdio.Err, []api.Customer{c})
-	case "delete":
-		c, n, err := svc.DeleteCustomer(ctx, ref, *force)
-		if fe, ok := fault.As(err); ok && fe.Code == fault.Conflict && fe.Field == "force" {
-			return fmt.Errorf("customer delete: customer %s has %d host(s): add --force to detach them (they become hosts of no customer)", c.Name, c.Hosts)
-		}
-		if err != nil {
-			return fmt.Errorf("customer delete: %w", err)
-		}
-		if *asJSON {
-			return printJSON(stdio.Out, map[string]any{"deleted": true, "id": c.ID, "name": c.Name, "detached_hosts": n})
-		}
-		fmt.Fprintf(stdio.Err, "deleted customer %s (%s); %d host(s) detached\n", c.Name, c.ID, n)
+		return customerUpdate(ctx, svc, ref, func(old api.Customer) api.CustomerPatch {
+			p := cf.patch(fs, old)
+			p.RotateEnrollSecret = *rotate
+			return p
+		}, *asJSON, stdio)
 	}
+	return customerDelete(ctx, svc, ref, *force, *asJSON, stdio)
+}
+
+// customerCreate creates a customer and prints its enroll secret alone on
+// stdout (or the API's JSON answer).
+func customerCreate(ctx context.Context, svc *service.Service, spec api.CustomerSpec, asJSON bool, stdio Stdio) error {
+	c, err := svc.CreateCustomer(ctx, spec)
+	if err != nil {
+		return invalidInput("customer create", err)
+	}
+	if asJSON {
+		return printJSON(stdio.Out, c)
+	}
+	fmt.Fprintln(stdio.Out, c.EnrollSecret)
+	fmt.Fprintf(stdio.Err, "created customer %s (%s, %s); the line above is its enroll secret, shown once: agents that enroll with it belong to %s\n",
+		c.Name, c.ID, c.Tier, c.Name)
+	return nil
+}
+
+// customerUpdate applies the patch the flags make of customer ref; a new
+// enroll secret is printed alone on stdout.
+func customerUpdate(ctx context.Context, svc *service.Service, ref string, patch func(old api.Customer) api.CustomerPatch, asJSON bool, stdio Stdio) error {
+	old, err := svc.Customer(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("customer update: %w", err)
+	}
+	c, err := svc.UpdateCustomer(ctx, old.ID, patch(old))
+	if err != nil {
+		return invalidInput("customer update", err)
+	}
+	if asJSON {
+		return printJSON(stdio.Out, c)
+	}
+	if c.EnrollSecret != "" {
+		fmt.Fprintln(stdio.Out, c.EnrollSecret)
+		fmt.Fprintf(stdio.Err, "new enroll secret of %s above, shown once\n", c.Name)
+	}
+	printCustomers(stdio.Err, []api.Customer{c})
+	return nil
+}
+
+// customerDelete deletes customer ref; force detaches its hosts.
+func customerDelete(ctx context.Context, svc *service.Service, ref string, force, asJSON bool, stdio Stdio) error {
+	c, n, err := svc.DeleteCustomer(ctx, ref, force)
+	if fe, ok := fault.As(err); ok && fe.Code == fault.Conflict && fe.Field == "force" {
+		return fmt.Errorf("customer delete: customer %s has %d host(s): add --force to detach them (they become hosts of no customer)", c.Name, c.Hosts)
+	}
+	if err != nil {
+		return fmt.Errorf("customer delete: %w", err)
+	}
+	if asJSON {
+		return printJSON(stdio.Out, map[string]any{"deleted": true, "id": c.ID, "name": c.Name, "detached_hosts": n})
+	}
+	fmt.Fprintf(stdio.Err, "deleted customer %s (%s); %d host(s) detached\n", c.Name, c.ID, n)
 	return nil
 }
 

@@ -48,56 +48,70 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	defer st.Close()
 	switch args[0] {
 	case "create":
-		var t store.Token
-		var secret string
-		if *customer != "" {
-			c, err := st.Customer(ctx, *customer)
-			if err != nil {
-				return fmt.Errorf("token create: --customer: %w", err)
-			}
-			t, secret, err = st.CreateCustomerToken(ctx, *name, c.ID)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(io.Out, secret)
-			fmt.Fprintf(io.Err, "created viewer token %s limited to customer %s (%s) (shown once; store it now)\n", t.ID, c.Name, c.ID)
-			return nil
+		return tokenCreate(ctx, st, *role, *name, *customer, io)
+	case "list":
+		return tokenList(ctx, st, io)
+	}
+	return tokenRevoke(ctx, st, fs.Arg(0), io)
+}
+
+// tokenCreate creates a token of role (or, with customer, a viewer token
+// limited to that customer) and prints its secret alone on stdout.
+func tokenCreate(ctx context.Context, st *store.Store, role, name, customer string, io Stdio) error {
+	if customer != "" {
+		c, err := st.Customer(ctx, customer)
+		if err != nil {
+			return fmt.Errorf("token create: --customer: %w", err)
 		}
-		t, secret, err = st.CreateToken(ctx, *role, *name)
+		t, secret, err := st.CreateCustomerToken(ctx, name, c.ID)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(io.Out, secret)
-		fmt.Fprintf(io.Err, "created %s token %s (shown once; store it now)\n", t.Role, t.ID)
-	case "list":
-		ts, err := st.ListTokens(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tROLE\tCUSTOMER\tCREATED\tREVOKED\tNAME")
-		for _, t := range ts {
-			rev, cust := "-", "-"
-			if !t.RevokedAt.IsZero() {
-				rev = t.RevokedAt.Format("2006-01-02 15:04")
-			}
-			if t.Customer != "" {
-				cust = t.CustomerName + " (" + t.Customer + ")"
-				if t.CustomerName == "" { // the customer was deleted (its tokens were revoked then)
-					cust = t.Customer
-				}
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, cust, t.CreatedAt.Format("2006-01-02 15:04"), rev, t.Name)
-		}
-		return tw.Flush()
-	case "revoke":
-		if err := st.RevokeToken(ctx, fs.Arg(0)); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("token revoke: no token with id %q", fs.Arg(0))
-			}
-			return err
-		}
-		fmt.Fprintf(io.Err, "revoked token %s\n", fs.Arg(0))
+		fmt.Fprintf(io.Err, "created viewer token %s limited to customer %s (%s) (shown once; store it now)\n", t.ID, c.Name, c.ID)
+		return nil
 	}
+	t, secret, err := st.CreateToken(ctx, role, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(io.Out, secret)
+	fmt.Fprintf(io.Err, "created %s token %s (shown once; store it now)\n", t.Role, t.ID)
+	return nil
+}
+
+// tokenList prints the tokens as a table, without their secrets.
+func tokenList(ctx context.Context, st *store.Store, io Stdio) error {
+	ts, err := st.ListTokens(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tROLE\tCUSTOMER\tCREATED\tREVOKED\tNAME")
+	for _, t := range ts {
+		rev, cust := "-", "-"
+		if !t.RevokedAt.IsZero() {
+			rev = t.RevokedAt.Format("2006-01-02 15:04")
+		}
+		if t.Customer != "" {
+			cust = t.CustomerName + " (" + t.Customer + ")"
+			if t.CustomerName == "" { // the customer was deleted (its tokens were revoked then)
+				cust = t.Customer
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, cust, t.CreatedAt.Format("2006-01-02 15:04"), rev, t.Name)
+	}
+	return tw.Flush()
+}
+
+// tokenRevoke revokes token id.
+func tokenRevoke(ctx context.Context, st *store.Store, id string, io Stdio) error {
+	if err := st.RevokeToken(ctx, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("token revoke: no token with id %q", id)
+		}
+		return err
+	}
+	fmt.Fprintf(io.Err, "revoked token %s\n", id)
 	return nil
 }
