@@ -342,8 +342,7 @@ func (s *Store) pgReEvalPairs(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 			rowsChanged++
 			ranks.note(c.id, h.rank, catalog.StatusRank(c.status), newRank)
 			if c.status != v.V.Status {
-				evs = append(evs, events.Event{Kind: events.KindFleet, Product: v.V.Product, Cycle: v.V.Cycle, Version: v.V.Version,
-					HostID: h.uid, Host: h.name, From: c.status, To: v.V.Status, Reason: v.V.Reason, Created: created})
+				evs = append(evs, fleetEvent(&v.V, h.uid, h.name, c.status, created))
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/eolwatch/eolwatch/internal/pgtest"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier"
+	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
 )
@@ -62,6 +64,29 @@ func countEvents(t testing.TB, st *Store) int {
 		t.Fatalf("count events: %v", err)
 	}
 	return n
+}
+
+// lastEvents returns the payloads of the n newest events, oldest first.
+func lastEvents(t testing.TB, st *Store, n int) []events.Event {
+	t.Helper()
+	rows, err := st.r.Query(`SELECT payload FROM notifier_events ORDER BY id DESC LIMIT ?`, n)
+	if err != nil {
+		t.Fatalf("read events: %v", err)
+	}
+	defer rows.Close()
+	var out []events.Event
+	for rows.Next() {
+		var payload string
+		var ev events.Event
+		if err := rows.Scan(&payload); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(payload), &ev); err != nil {
+			t.Fatalf("event payload %s: %v", payload, err)
+		}
+		out = append([]events.Event{ev}, out...)
+	}
+	return out
 }
 
 func enroll(t testing.TB, st *Store, install, hostname string) HostRef {
@@ -414,7 +439,8 @@ func TestReEvaluate(t *testing.T) {
 	// The new catalog makes python 3.11.2 eol.
 	eval := func(p, v string) catalog.Verdict {
 		if p == "python" {
-			return catalog.Verdict{Product: p, Version: v, Status: catalog.StatusEOL, Cycle: "3.11", Reason: "eol now"}
+			return catalog.Verdict{Product: p, Version: v, Status: catalog.StatusEOL, Cycle: "3.11", Reason: "eol now",
+				Maintainer: "upstream", CatalogDate: "2024-12-01", Warnings: []string{"The catalog is old."}}
 		}
 		return verdictFor(p, v)
 	}
@@ -427,6 +453,14 @@ func TestReEvaluate(t *testing.T) {
 	}
 	if got := countEvents(t, st) - before; got != 5 {
 		t.Errorf("events enqueued = %d, want 5", got)
+	}
+	// Each event carries the verdict as a report's fleet events do (the
+	// same on both engines: fleetEvent builds them all).
+	for _, ev := range lastEvents(t, st, 5) {
+		if ev.Kind != events.KindFleet || ev.To != catalog.StatusEOL || ev.Reason != "eol now" || ev.Maintainer != "upstream" ||
+			ev.CatalogDate != "2024-12-01" || len(ev.Warnings) != 1 {
+			t.Errorf("re-evaluation event %+v, want the new verdict with its maintainer, catalog date and warnings", ev)
+		}
 	}
 	c, err := st.Compliance(ctx, Scope{})
 	if err != nil {
