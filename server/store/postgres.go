@@ -168,82 +168,29 @@ func pgDeleteLinks(ctx context.Context, tx *sql.Tx, hostID int64, ids []int64) e
 // of every report id (those it did not insert are duplicates) and one
 // UPDATE of the hosts, in host id order, returning their inventory hashes.
 func pgCheckins(ctx context.Context, tx *sql.Tx, batch []checkinReq, now time.Time, results []ReportResult) error {
-	n := len(batch)
-	hosts, rids, kinds, at := make([]int64, n), make([]string, n), make([]string, n), make([]int64, n)
-	for i, r := range batch {
-		hosts[i], rids[i], kinds[i], at[i] = r.in.Host.ID, r.in.Report.ReportID, api.ReportCheckin, now.UnixNano()
-	}
-	type key struct {
-		host int64
-		rid  string
-	}
-	inserted := map[key]bool{}
-	q, err := tx.QueryContext(ctx, `INSERT INTO reports (host_id, report_id, kind, received_at)
-		SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::bigint[])
-		ON CONFLICT (host_id, report_id) DO NOTHING RETURNING host_id, report_id`, hosts, rids, kinds, at)
+	inserted, err := pgRecordReports(ctx, tx, batch, now)
 	if err != nil {
-		return fmt.Errorf("record reports: %w", err)
+		return err
 	}
-	for q.Next() {
-		var k key
-		if err := q.Scan(&k.host, &k.rid); err != nil {
-			q.Close()
-			return fmt.Errorf("record reports: %w", err)
-		}
-		inserted[k] = true
-	}
-	q.Close()
-	if err := q.Err(); err != nil {
-		return fmt.Errorf("record reports: %w", err)
-	}
-	type upd struct {
-		host int64
-		rid  string
-	}
-	var ups []upd
-	fresh := make([]bool, n)
+	var ups []reportKey // the hosts' new last reports, in the batch's order
+	fresh := make([]bool, len(batch))
 	for i, r := range batch {
 		results[i] = ReportResult{}
-		k := key{r.in.Host.ID, r.in.Report.ReportID}
+		k := reportKey{r.in.Host.ID, r.in.Report.ReportID}
 		if !inserted[k] {
 			results[i].Duplicate = true
 			continue
 		}
 		delete(inserted, k) // the same id twice in one batch: the second is a duplicate
 		fresh[i] = true
-		ups = append(ups, upd{k.host, k.rid})
+		ups = append(ups, k)
 	}
 	if len(ups) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(ups, func(a, b upd) int { return cmp.Compare(a.host, b.host) })
-	ids, last := make([]int64, 0, len(ups)), make([]string, 0, len(ups))
-	for i, u := range ups {
-		if i > 0 && ups[i-1].host == u.host {
-			last[len(last)-1] = u.rid
-			continue
-		}
-		ids, last = append(ids, u.host), append(last, u.rid)
-	}
-	q, err = tx.QueryContext(ctx, `UPDATE hosts h SET last_checkin_at = ?, last_report_id = u.rid
-		FROM unnest(?::bigint[], ?::text[]) AS u(id, rid) WHERE h.id = u.id
-		RETURNING h.id, h.inventory_hash`, now.UnixNano(), ids, last)
+	hashes, err := pgTouchHosts(ctx, tx, ups, now)
 	if err != nil {
-		return fmt.Errorf("check in: %w", err)
-	}
-	hashes := make(map[int64]string, len(ids))
-	for q.Next() {
-		var id int64
-		var h string
-		if err := q.Scan(&id, &h); err != nil {
-			q.Close()
-			return fmt.Errorf("check in: %w", err)
-		}
-		hashes[id] = h
-	}
-	q.Close()
-	if err := q.Err(); err != nil {
-		return fmt.Errorf("check in: %w", err)
+		return err
 	}
 	for i, r := range batch {
 		if !fresh[i] {
@@ -256,6 +203,77 @@ func pgCheckins(ctx context.Context, tx *sql.Tx, batch []checkinReq, now time.Ti
 		results[i].NeedFull = h == "" || h != r.in.Report.InventoryHash
 	}
 	return nil
+}
+
+// reportKey is a host's report id.
+type reportKey struct {
+	host int64
+	rid  string
+}
+
+// pgRecordReports inserts the batch's report ids in one statement and
+// returns those it inserted (the others were seen before).
+func pgRecordReports(ctx context.Context, tx *sql.Tx, batch []checkinReq, now time.Time) (map[reportKey]bool, error) {
+	n := len(batch)
+	hosts, rids, kinds, at := make([]int64, n), make([]string, n), make([]string, n), make([]int64, n)
+	for i, r := range batch {
+		hosts[i], rids[i], kinds[i], at[i] = r.in.Host.ID, r.in.Report.ReportID, api.ReportCheckin, now.UnixNano()
+	}
+	inserted := map[reportKey]bool{}
+	q, err := tx.QueryContext(ctx, `INSERT INTO reports (host_id, report_id, kind, received_at)
+		SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::bigint[])
+		ON CONFLICT (host_id, report_id) DO NOTHING RETURNING host_id, report_id`, hosts, rids, kinds, at)
+	if err != nil {
+		return nil, fmt.Errorf("record reports: %w", err)
+	}
+	defer q.Close()
+	for q.Next() {
+		var k reportKey
+		if err := q.Scan(&k.host, &k.rid); err != nil {
+			return nil, fmt.Errorf("record reports: %w", err)
+		}
+		inserted[k] = true
+	}
+	if err := q.Err(); err != nil {
+		return nil, fmt.Errorf("record reports: %w", err)
+	}
+	return inserted, nil
+}
+
+// pgTouchHosts records the check-ins on their hosts in one UPDATE, in host
+// id order (a host's last report id is its last in ups), and returns the
+// hosts' inventory hashes.
+func pgTouchHosts(ctx context.Context, tx *sql.Tx, ups []reportKey, now time.Time) (map[int64]string, error) {
+	ups = slices.Clone(ups)
+	slices.SortStableFunc(ups, func(a, b reportKey) int { return cmp.Compare(a.host, b.host) })
+	ids, last := make([]int64, 0, len(ups)), make([]string, 0, len(ups))
+	for i, u := range ups {
+		if i > 0 && ups[i-1].host == u.host {
+			last[len(last)-1] = u.rid
+			continue
+		}
+		ids, last = append(ids, u.host), append(last, u.rid)
+	}
+	q, err := tx.QueryContext(ctx, `UPDATE hosts h SET last_checkin_at = ?, last_report_id = u.rid
+		FROM unnest(?::bigint[], ?::text[]) AS u(id, rid) WHERE h.id = u.id
+		RETURNING h.id, h.inventory_hash`, now.UnixNano(), ids, last)
+	if err != nil {
+		return nil, fmt.Errorf("check in: %w", err)
+	}
+	defer q.Close()
+	hashes := make(map[int64]string, len(ids))
+	for q.Next() {
+		var id int64
+		var h string
+		if err := q.Scan(&id, &h); err != nil {
+			return nil, fmt.Errorf("check in: %w", err)
+		}
+		hashes[id] = h
+	}
+	if err := q.Err(); err != nil {
+		return nil, fmt.Errorf("check in: %w", err)
+	}
+	return hashes, nil
 }
 
 // pgReEvalPair updates one key's verdict rows whose status or cycle
