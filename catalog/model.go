@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -137,6 +138,30 @@ func (p Policy) Validate() error {
 		if !validExtended(m) || m == "" {
 			return fmt.Errorf("extended support for %s: %q: want free, all or none", id, m)
 		}
+	}
+	return nil
+}
+
+// ParseExtendedFor reads extended-support settings for single products
+// (Policy.ExtendedSupportFor) from s into m: PRODUCT=MODE, several
+// separated by commas ("ubuntu=all,rhel=none", as an environment variable
+// gives them), the product id lower-cased, MODE free, all or none. A later
+// setting of a product replaces an earlier one. Every command line and
+// configuration setting of --extended-support-for reads its value here.
+func ParseExtendedFor(s string, m map[string]string) error {
+	for _, one := range strings.Split(s, ",") {
+		if one = strings.TrimSpace(one); one == "" {
+			continue
+		}
+		id, mode, ok := strings.Cut(one, "=")
+		id, mode = strings.ToLower(strings.TrimSpace(id)), strings.TrimSpace(mode)
+		if !ok || id == "" {
+			return fmt.Errorf("want PRODUCT=free|all|none, got %q", one)
+		}
+		if mode == "" || !validExtended(mode) {
+			return fmt.Errorf("%s: want free, all or none, got %q", id, mode)
+		}
+		m[id] = mode
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -215,5 +216,38 @@ func TestPolicyValidate(t *testing.T) {
 	}
 	if !(Policy{}).IsZero() || DefaultPolicy().IsZero() || (Policy{ExtendedSupportFor: map[string]string{"x": ExtendedAll}}).IsZero() {
 		t.Error("IsZero is true only for the zero Policy")
+	}
+}
+
+// TestParseExtendedFor: one reading of --extended-support-for for every
+// command and setting.
+func TestParseExtendedFor(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want map[string]string
+		err  string
+	}{
+		{in: "ubuntu=all", want: map[string]string{"ubuntu": "all"}},
+		{in: " Ubuntu = all , rhel=none,", want: map[string]string{"ubuntu": "all", "rhel": "none"}},
+		{in: "ubuntu=all,ubuntu=free", want: map[string]string{"ubuntu": "free"}},
+		{in: "", want: map[string]string{}},
+		{in: "ubuntu", err: `want PRODUCT=free|all|none, got "ubuntu"`},
+		{in: "=all", err: `want PRODUCT=free|all|none, got "=all"`},
+		{in: "ubuntu=paid", err: `ubuntu: want free, all or none, got "paid"`},
+		{in: "ubuntu=", err: `ubuntu: want free, all or none, got ""`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got := map[string]string{}
+			err := ParseExtendedFor(tc.in, got)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("ParseExtendedFor(%q) = %v, want %q", tc.in, err, tc.err)
+				}
+				return
+			}
+			if err != nil || !maps.Equal(got, tc.want) {
+				t.Errorf("ParseExtendedFor(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			}
+		})
 	}
 }

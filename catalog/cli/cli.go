@@ -156,21 +156,9 @@ func (e extendedFor) String() string {
 	return strings.Join(parts, ",")
 }
 
-// Set implements flag.Value: each use adds one product's setting.
-func (e extendedFor) Set(s string) error {
-	id, mode, ok := strings.Cut(s, "=")
-	id, mode = strings.TrimSpace(id), strings.TrimSpace(mode)
-	if !ok || id == "" {
-		return fmt.Errorf("want PRODUCT=free|all|none, got %q", s)
-	}
-	switch mode {
-	case catalog.ExtendedFree, catalog.ExtendedAll, catalog.ExtendedNone:
-	default:
-		return fmt.Errorf("%s: want free, all or none, got %q", id, mode)
-	}
-	e[id] = mode
-	return nil
-}
+// Set implements flag.Value: each use adds one or more products' settings
+// (catalog.ParseExtendedFor, as every command reads them).
+func (e extendedFor) Set(s string) error { return catalog.ParseExtendedFor(s, e) }
 
 // evalOutput is one verdict line: the verdict fields plus as_of.
 type evalOutput struct {

@@ -227,6 +227,7 @@ func TestEvaluatePolicyFlags(t *testing.T) {
 		{"default: Ubuntu ESM is paid", ubuntu, nil, `"support":"eol","phase":"extended"`},
 		{"--extended-support all", ubuntu, []string{"--extended-support", "all"}, `"support":"supported","phase":"extended"`},
 		{"--extended-support-for ubuntu=all", ubuntu, []string{"--extended-support-for", "ubuntu=all", "--extended-support-for", "debian=none"}, `"support":"supported","phase":"extended"`},
+		{"--extended-support-for Ubuntu=all,debian=none (as serve reads it)", ubuntu, []string{"--extended-support-for", "Ubuntu=all,debian=none"}, `"support":"supported","phase":"extended"`},
 		{"default grace: overdue", overdue, nil, `"status":"patch-overdue"`},
 		{"--grace-days 60", overdue, []string{"--grace-days", "60"}, `"status":"patch-available"`},
 		{"default warning window: not yet", soon, nil, `"status":"current"`},

@@ -66,26 +66,10 @@ func (e *extendedForFlag) String() string {
 }
 
 func (e *extendedForFlag) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		id, mode, ok := strings.Cut(s, "=")
-		id, mode = strings.ToLower(strings.TrimSpace(id)), strings.TrimSpace(mode)
-		if !ok || id == "" {
-			return fmt.Errorf("want PRODUCT=free|all|none, got %q", s)
-		}
-		switch mode {
-		case catalog.ExtendedFree, catalog.ExtendedAll, catalog.ExtendedNone:
-		default:
-			return fmt.Errorf("%s: want free, all or none, got %q", id, mode)
-		}
-		if *e == nil {
-			*e = map[string]string{}
-		}
-		(*e)[id] = mode
+	if *e == nil {
+		*e = map[string]string{}
 	}
-	return nil
+	return catalog.ParseExtendedFor(v, *e)
 }
 
 // policyFlags adds the support-policy flags of the commands that judge
