@@ -151,18 +151,28 @@ func expectDelim(dec *json.Decoder, d json.Delim, field string) error {
 	return nil
 }
 
+// openArray reads the '[' that opens the array of field: ok is false, with
+// no error, for a null (no elements), and with an error naming the field
+// for anything else.
+func openArray(dec *json.Decoder, field string) (ok bool, err error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, intake.DecodeError(err)
+	}
+	if tok == nil {
+		return false, nil
+	}
+	if d, isDelim := tok.(json.Delim); !isDelim || d != '[' {
+		return false, fault.Invalidf(field, "field %q: want a JSON array, got %v", field, tok)
+	}
+	return true, nil
+}
+
 // decodeItems reads the items array one item at a time, validating each
 // and charging ItemCharge for it; null is no items.
 func decodeItems(dec *json.Decoder, charge func(int64) error) ([]api.Item, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, intake.DecodeError(err)
-	}
-	if tok == nil {
-		return nil, nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, fault.Invalidf("items", "field \"items\": want a JSON array, got %v", tok)
+	if ok, err := openArray(dec, "items"); !ok {
+		return nil, err
 	}
 	var items []api.Item
 	for dec.More() {
@@ -200,15 +210,8 @@ const maxCollectorErrors = 1000
 // decodeErrors reads the collector errors, keeping the first
 // maxCollectorErrors; null is none.
 func decodeErrors(dec *json.Decoder) ([]api.CollectorError, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, intake.DecodeError(err)
-	}
-	if tok == nil {
-		return nil, nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, fault.Invalidf("errors", "field \"errors\": want a JSON array, got %v", tok)
+	if ok, err := openArray(dec, "errors"); !ok {
+		return nil, err
 	}
 	var out []api.CollectorError
 	for i := 0; dec.More(); i++ {
