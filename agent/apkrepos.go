@@ -191,6 +191,42 @@ func apkEnrich(ctx context.Context, env *Env, items []api.Item) error {
 	if len(repos) == 0 {
 		return nil
 	}
+	usable, indexes, errs := locateAPKIndexes(env, repos)
+	if len(usable) == 0 {
+		return errors.Join(errs...)
+	}
+	wanted := make(map[string]bool, len(items))
+	for i := range items {
+		wanted[items[i].Name] = true
+	}
+	lists, fresh := loadListsCache(env, apkListsCache, indexes, wanted)
+	if lists == nil {
+		var perr []error
+		lists, perr = parseAPKIndexes(ctx, env, usable, wanted)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		errs = append(errs, perr...)
+		fresh = len(perr) == 0
+	}
+	if fresh {
+		if err := saveListsCache(env, apkListsCache, indexes, lists); err != nil {
+			env.logger().Debug("apk index cache not written", "err", err)
+		}
+	}
+	apkRepoDates(env, usable, lists)
+	world := readAPKWorld(env)
+	candidates := len(errs) == 0
+	for i := range items {
+		apkOriginAndCandidate(&items[i], lists, usable, world[items[i].Name], candidates)
+	}
+	return errors.Join(errs...)
+}
+
+// locateAPKIndexes finds each repository's cached APKINDEX for this
+// machine's architecture; a repository without one is an error (apk
+// update was not run) and is left out.
+func locateAPKIndexes(env *Env, repos []apkRepo) (usable []*apkRepo, indexes []*aptIndex, errs []error) {
 	arch := "x86_64"
 	if b, err := os.ReadFile(env.Path(apkArchFile)); err == nil && strings.TrimSpace(string(b)) != "" {
 		arch = strings.TrimSpace(string(b))
@@ -199,9 +235,6 @@ func apkEnrich(ctx context.Context, env *Env, items []api.Item) error {
 	if st, err := os.Stat(env.Path(apkCacheLink)); err == nil && st.IsDir() {
 		cache = apkCacheLink
 	}
-	var errs []error
-	var indexes []*aptIndex
-	var usable []*apkRepo
 	for i := range repos {
 		r := &repos[i]
 		for _, n := range apkIndexNames(r.URL, arch) {
@@ -218,35 +251,29 @@ func apkEnrich(ctx context.Context, env *Env, items []api.Item) error {
 		usable = append(usable, r)
 		indexes = append(indexes, r.index)
 	}
-	if len(usable) == 0 {
-		return errors.Join(errs...)
-	}
-	wanted := make(map[string]bool, len(items))
-	for i := range items {
-		wanted[items[i].Name] = true
-	}
-	lists, fresh := loadListsCache(env, apkListsCache, indexes, wanted)
-	if lists == nil {
-		lists = &aptLists{Names: wanted, Entries: map[string][]aptListEntry{}}
-		var perr []error
-		for id, r := range usable {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := parseAPKIndex(env, id, r, wanted, lists); err != nil {
-				perr = append(perr, fmt.Errorf("repository %s: %s: %w", r.URL, r.index.Path, err))
-			}
+	return usable, indexes, errs
+}
+
+// parseAPKIndexes reads the wanted packages' entries from every usable
+// repository's index; a repository whose index cannot be read is an error.
+// It stops early when ctx ends.
+func parseAPKIndexes(ctx context.Context, env *Env, usable []*apkRepo, wanted map[string]bool) (*aptLists, []error) {
+	lists := &aptLists{Names: wanted, Entries: map[string][]aptListEntry{}}
+	var errs []error
+	for id, r := range usable {
+		if ctx.Err() != nil {
+			break
 		}
-		errs = append(errs, perr...)
-		fresh = len(perr) == 0
-	}
-	if fresh {
-		if err := saveListsCache(env, apkListsCache, indexes, lists); err != nil {
-			env.logger().Debug("apk index cache not written", "err", err)
+		if err := parseAPKIndex(env, id, r, wanted, lists); err != nil {
+			errs = append(errs, fmt.Errorf("repository %s: %s: %w", r.URL, r.index.Path, err))
 		}
 	}
-	// The index build time, kept in the cache as the list's "source" of a
-	// pseudo entry, is the repository date.
+	return lists, errs
+}
+
+// apkRepoDates sets each repository's date: its index's build time, kept in
+// the lists as the pseudo entry apkDateEntry.
+func apkRepoDates(env *Env, usable []*apkRepo, lists *aptLists) {
 	for id, r := range usable {
 		for _, e := range lists.Entries[apkDateEntry] {
 			if e.Index == id {
@@ -257,45 +284,45 @@ func apkEnrich(ctx context.Context, env *Env, items []api.Item) error {
 			}
 		}
 	}
-	world := readAPKWorld(env)
-	candidates := len(errs) == 0
-	for i := range items {
-		it := &items[i]
-		dep := world[it.Name]
-		allowed := func(r *apkRepo) bool { return r.Tag == "" || r.Tag == dep.Tag }
-		archOK := func(e aptListEntry) bool { return e.Arch == it.Arch || e.Arch == "noarch" }
-		// The repository offering the installed version: one the package
-		// may come from first, else any (a dependency pulled from a tagged
-		// repository).
-		for _, pass := range []bool{true, false} {
-			for _, e := range lists.Entries[it.Name] {
-				if r := usable[e.Index]; it.Origin == "" && e.Version == it.Version && archOK(e) && (!pass || allowed(r)) {
-					it.Origin, it.Suite = r.origin(), r.suite()
-				}
-			}
-		}
-		best := -1 // the entry apk upgrade would install
-		for k, e := range lists.Entries[it.Name] {
-			if !allowed(usable[e.Index]) || !archOK(e) || !dep.satisfies(e.Version) {
-				continue
-			}
-			if best < 0 || compareAPKVersions(e.Version, lists.Entries[it.Name][best].Version) > 0 {
-				best = k
-			}
-		}
-		if !candidates {
-			continue
-		}
-		it.Candidate = it.Version
-		if best >= 0 {
-			e := lists.Entries[it.Name][best]
-			if compareAPKVersions(e.Version, it.Version) > 0 {
-				it.Candidate = e.Version
-				it.CandidateOrigin, it.CandidateSuite = usable[e.Index].origin(), usable[e.Index].suite()
+}
+
+// apkOriginAndCandidate sets the item's origin and suite (the repository
+// offering the installed version) and, when every index was read
+// (candidates), its candidate: what apk upgrade would install given the
+// world's constraint dep.
+func apkOriginAndCandidate(it *api.Item, lists *aptLists, usable []*apkRepo, dep apkWorldDep, candidates bool) {
+	allowed := func(r *apkRepo) bool { return r.Tag == "" || r.Tag == dep.Tag }
+	archOK := func(e aptListEntry) bool { return e.Arch == it.Arch || e.Arch == "noarch" }
+	// The repository offering the installed version: one the package
+	// may come from first, else any (a dependency pulled from a tagged
+	// repository).
+	for _, pass := range []bool{true, false} {
+		for _, e := range lists.Entries[it.Name] {
+			if r := usable[e.Index]; it.Origin == "" && e.Version == it.Version && archOK(e) && (!pass || allowed(r)) {
+				it.Origin, it.Suite = r.origin(), r.suite()
 			}
 		}
 	}
-	return errors.Join(errs...)
+	best := -1 // the entry apk upgrade would install
+	for k, e := range lists.Entries[it.Name] {
+		if !allowed(usable[e.Index]) || !archOK(e) || !dep.satisfies(e.Version) {
+			continue
+		}
+		if best < 0 || compareAPKVersions(e.Version, lists.Entries[it.Name][best].Version) > 0 {
+			best = k
+		}
+	}
+	if !candidates {
+		return
+	}
+	it.Candidate = it.Version
+	if best >= 0 {
+		e := lists.Entries[it.Name][best]
+		if compareAPKVersions(e.Version, it.Version) > 0 {
+			it.Candidate = e.Version
+			it.CandidateOrigin, it.CandidateSuite = usable[e.Index].origin(), usable[e.Index].suite()
+		}
+	}
 }
 
 // apkDateEntry is the pseudo package name under which the lists cache keeps
