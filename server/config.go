@@ -156,8 +156,7 @@ func (c Config) Validate() error {
 	if c.SMTPTimeout <= 0 {
 		return fmt.Errorf("smtp-timeout %v: must be positive", c.SMTPTimeout)
 	}
-	// A batch stops claiming time 3 SMTP timeouts before its lease ends:
-	// a lease of 4 leaves it at least one timeout to send in.
+	// The lease is renewed every third of it while a batch is sent.
 	if c.OutboxLease < 3*time.Second {
 		return fmt.Errorf("outbox-lease %v: at least 3s (it is renewed every third of it while mail is sent)", c.OutboxLease)
 	}
