@@ -92,6 +92,7 @@ func TestWebhookToPrivateAddressRefused(t *testing.T) {
 	res.set("public.example", "203.0.113.5", "2001:db8::5")
 	res.set("allowed.example", "10.9.9.9")
 	res.set("nat.example", "100.64.1.1")
+	res.set("nat64.example", "64:ff9b::a9fe:a9fe")
 	e := newEnv(t, Config{Resolver: res, WebhookAllow: []string{"allowed.example", "172.16.0.0/12"}})
 	for i, tc := range []struct {
 		url  string
@@ -111,6 +112,20 @@ func TestWebhookToPrivateAddressRefused(t *testing.T) {
 		{"https://mixed.example/hook", 400},
 		{"https://nat.example/hook", 400},
 		{"https://nowhere.example/hook", 400},
+		// not unicast on the internet: broadcast, reserved, IPv4-compatible, site-local
+		{"http://255.255.255.255/x", 400},
+		{"http://240.0.0.1/x", 400},
+		{"http://[::127.0.0.1]/x", 400},
+		{"http://[fec0::1]/x", 400},
+		// IPv6 forms that a NAT64 gateway or a 6to4 relay turns into an internal IPv4 address
+		{"http://[64:ff9b::7f00:1]/x", 400},
+		{"http://[64:ff9b::a9fe:a9fe]/x", 400},
+		{"http://[64:ff9b:1::a00:1]/x", 400},
+		{"http://[2002:7f00:1::]/x", 400},
+		{"http://[2002:a00:1::1]/x", 400},
+		{"https://nat64.example/hook", 400},
+		{"http://[64:ff9b::cb00:7105]/x", 201}, // NAT64 of 203.0.113.5
+		{"http://[2002:cb00:7105::1]/x", 201},  // 6to4 of 203.0.113.5
 		{"https://public.example/hook", 201},
 		{"https://allowed.example/hook", 201},
 		{"http://172.20.1.1/x", 201},

@@ -25,13 +25,30 @@ type Resolver interface {
 var errNotAllowed = errors.New("webhook address not allowed (loopback, link-local, private or unique-local; an admin may allow it with --webhook-allow)")
 
 // internalNets are address ranges a webhook may not reach unless the
-// admin allow-list names them: besides what netip classifies (loopback,
-// private and unique-local, link-local, multicast, unspecified), "this
-// network" and the carrier-grade NAT range.
-var internalNets = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("100.64.0.0/10")}
+// admin allow-list names them, besides what netip classifies (loopback,
+// private and unique-local, link-local, multicast, unspecified): "this
+// network", carrier-grade NAT, IETF protocol assignments, benchmarking,
+// reserved and broadcast IPv4; IPv4-compatible, site-local, discard-only
+// and Teredo IPv6, and the local-use NAT64 prefix (RFC 8215), which only
+// an organisation's own gateway translates.
+var internalNets = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("::/96"), netip.MustParsePrefix("fec0::/10"), netip.MustParsePrefix("100::/64"),
+	netip.MustParsePrefix("2001::/32"), netip.MustParsePrefix("64:ff9b:1::/48"),
+}
+
+// Prefixes of IPv6 addresses that carry an IPv4 address a gateway
+// connects to: NAT64's well-known prefix (the IPv4 address in the last 32
+// bits, RFC 6052) and 6to4 (in the 32 bits after the prefix, RFC 3056).
+var (
+	nat64Net = netip.MustParsePrefix("64:ff9b::/96")
+	sixTo4   = netip.MustParsePrefix("2002::/16")
+)
 
 // internalAddr reports whether a is an address inside the server's own
-// networks rather than on the internet.
+// networks rather than on the internet, or an IPv6 address that a NAT64
+// gateway or a 6to4 relay would turn into one.
 func internalAddr(a netip.Addr) bool {
 	a = a.Unmap()
 	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() ||
@@ -42,6 +59,13 @@ func internalAddr(a netip.Addr) bool {
 		if n.Contains(a) {
 			return true
 		}
+	}
+	b := a.As16()
+	switch {
+	case nat64Net.Contains(a):
+		return internalAddr(netip.AddrFrom4([4]byte(b[12:16])))
+	case sixTo4.Contains(a):
+		return internalAddr(netip.AddrFrom4([4]byte(b[2:6])))
 	}
 	return false
 }
