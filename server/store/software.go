@@ -132,9 +132,25 @@ func (s *Store) softwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem
 	return ids, fresh, nil
 }
 
-// warmCache loads every software row id, so ingestion rarely needs a lookup.
+// swCacheMax bounds the software id cache. Past it the cache starts over
+// (a miss costs a lookup inside the report's transaction), so hosts
+// reporting fresh software in every report, an endpoint sending junk
+// included, cannot grow the server's memory without end. A fleet's
+// distinct software usually fits many times over (about 170 bytes an id:
+// some 45 MB when full).
+const swCacheMax = 1 << 18
+
+// swCacheLen is how many software ids the cache holds.
+func (s *Store) swCacheLen() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.swIDs)
+}
+
+// warmCache loads the newest software row ids (up to the cache's bound),
+// so ingestion rarely needs a lookup.
 func (s *Store) warmCache(ctx context.Context) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, source, name, version, arch, extra FROM software`)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, source, name, version, arch, extra FROM software ORDER BY id DESC LIMIT ?`, s.swMax)
 	if err != nil {
 		return fmt.Errorf("load software ids: %w", err)
 	}
@@ -152,13 +168,20 @@ func (s *Store) warmCache(ctx context.Context) error {
 	return rows.Err()
 }
 
-// remember caches software ids after the transaction that created them committed.
+// remember caches software ids after the transaction that created them
+// committed; a cache that would pass its bound starts over.
 func (s *Store) remember(fresh map[swKey]int64) {
 	if len(fresh) == 0 {
 		return
 	}
 	s.mu.Lock()
+	if len(s.swIDs)+len(fresh) > s.swMax {
+		s.swIDs = map[swKey]int64{}
+	}
 	for k, id := range fresh {
+		if len(s.swIDs) >= s.swMax {
+			break
+		}
 		s.swIDs[k] = id
 	}
 	s.mu.Unlock()

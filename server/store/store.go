@@ -56,9 +56,10 @@ type Store struct {
 	// health remembers a write that failed for want of disk or I/O (Ping).
 	health writeHealth
 	// swIDs caches software row ids by identity; software rows are never
-	// deleted, so a cached id stays valid.
+	// deleted, so a cached id stays valid. It holds at most swMax ids.
 	mu       sync.RWMutex
 	swIDs    map[swKey]int64
+	swMax    int
 	evalSeen map[evalKey]bool // evaluations committed by this process
 	now      func() time.Time
 
@@ -168,7 +169,7 @@ func OpenDatabase(ctx context.Context, database, dataDir string) (*Store, error)
 }
 
 func start(ctx context.Context, w, r *sql.DB, d sqldb.Dialect) (*Store, error) {
-	s := &Store{w: w, r: r, d: d, swIDs: map[swKey]int64{}, evalSeen: map[evalKey]bool{}, now: time.Now}
+	s := &Store{w: w, r: r, d: d, swIDs: map[swKey]int64{}, swMax: swCacheMax, evalSeen: map[evalKey]bool{}, now: time.Now}
 	s.startCheckins()
 	if err := s.warmCache(ctx); err != nil {
 		s.Close()
