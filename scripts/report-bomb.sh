@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Peak RSS of a real eolwatch-server under hostile agent reports (issue 13):
-#   1. a 32 KB gzip report that inflates to 11 million empty items;
-#   2. six concurrent gzip reports of a million items (2.6 MB each).
+#   1. a 32 KB gzip report that inflates to 11 million empty items, and one of
+#      11 million copies of a valid item;
+#   2. six concurrent gzip reports of a million items (2.6 MB each), and six
+#      concurrent valid reports at the limits (100,000 items, 30 MB inflated)
+#      that are accepted and stored.
 # Each scenario gets a fresh server (own data dir, random loopback port); the
 # figure is the server process's VmHWM from /proc/PID/status after the
 # answers came back. Usage: scripts/report-bomb.sh [extra serve flags...];
@@ -12,7 +15,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/eolwatch-server" ./cmd/eolwatch-server
 go build -o "$work/reportbomb" ./scripts/reportbomb
-for scenario in ${REPORT_BOMB_SCENARIOS:-item-bomb:1 million-items:6}; do
+for scenario in ${REPORT_BOMB_SCENARIOS:-item-bomb:1 valid-bomb:1 million-items:6 max-valid:6}; do
 	kind=${scenario%:*} n=${scenario#*:}
 	dir="$work/data-$kind"
 	mkdir -p "$dir"

@@ -174,16 +174,17 @@ func (s *slowBody) Read(p []byte) (int, error) {
 // 503 with Retry-After, and the report holding it still succeeds.
 func TestReportBudgetBoundsBytesInFlight(t *testing.T) {
 	e := newTestEnv(t)
-	e.s.setReportBudget(4<<20, 300*time.Millisecond)
 	_, key1 := e.enroll(t, "install-1", "web1")
 	_, key2 := e.enroll(t, "install-2", "web2")
-	// Report 1: 3,000 items of about 450 bytes (2.9 MB with their charge),
-	// all but its last 200 bytes sent at once; report 2 would take 1.4 MB more.
+	// Report 1: 3,000 items of about 450 bytes, all but its last 200 bytes
+	// sent at once; the budget holds it and a third more, and report 2 (half
+	// of it) would need a half more.
 	items := make([]api.Item, 3000)
 	for i := range items {
 		items[i] = api.Item{Source: "dpkg", Name: fmt.Sprintf("p%04d", i), Version: "1", Publisher: strings.Repeat("p", 400)}
 	}
 	full, _ := json.Marshal(fullReport("big", "install-1", "web1", items...))
+	e.s.setReportBudget((int64(len(full))+int64(len(items))*service.ItemCharge)*4/3, 300*time.Millisecond)
 	slow := &slowBody{parts: [][]byte{full[:len(full)-200], full[len(full)-200:]}, release: make(chan struct{}), sent: make(chan struct{})}
 	done := make(chan string)
 	go func() {
@@ -610,5 +611,74 @@ func TestDocsReportBudgetFigures(t *testing.T) {
 		if !strings.Contains(strings.ReplaceAll(string(b), "\n", " "), strings.ReplaceAll(want, "\n", " ")) {
 			t.Errorf("docs/api.md does not say %q", want)
 		}
+	}
+}
+
+// TestReportChargeCoversLiveMemory: what a report is charged to the budget
+// is at least the memory it really holds while it is decoded, matched and
+// stored (the live heap, sampled with a collection every millisecond), for
+// small items (where the per-item cost dominates) and long ones; otherwise
+// the budget would let several worst-case reports in at once and "N
+// concurrent reports hold at most the budget" would not be true (issue 13
+// item 1). Measured as a ratio in one process, not a time.
+func TestReportChargeCoversLiveMemory(t *testing.T) {
+	pad := strings.Repeat("a package with a long description ", 8)
+	for _, tc := range []struct {
+		name string
+		item func(i int) api.Item
+	}{
+		{"small items", func(i int) api.Item { return api.Item{Source: "npm", Name: fmt.Sprintf("p%d", i), Version: "1"} }},
+		{"long items", func(i int) api.Item {
+			return api.Item{Source: "dpkg", Name: fmt.Sprintf("package-%07d", i), Version: fmt.Sprintf("1:2.%d.%d-1+deb12u%d", i%97, i%13, i%7),
+				Arch: "amd64", Publisher: pad[:60], Summary: fmt.Sprintf("%s %d", pad[:150], i)}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			_, key := e.enroll(t, "install-1", "web1")
+			// the catalog and the matcher load on the first report
+			e.report(t, key, fullReport("warm", "install-1", "web1", api.Item{Source: "dpkg", Name: "python3.11", Version: "3.11.2-6"}))
+			const n = 20000
+			items := make([]api.Item, n)
+			for i := range items {
+				items[i] = tc.item(i)
+			}
+			body, _ := json.Marshal(fullReport("big", "install-1", "web1", items...))
+			items = nil
+			var peakLive, peakCharged int64
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			base := int64(ms.HeapAlloc)
+			stop, done := make(chan struct{}), make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					charged := e.s.reportBudget.InUse()
+					runtime.GC()
+					var m runtime.MemStats
+					runtime.ReadMemStats(&m)
+					peakLive = max(peakLive, int64(m.HeapAlloc)-base)
+					peakCharged = max(peakCharged, charged)
+					time.Sleep(time.Millisecond)
+				}
+			}()
+			resp, b := e.do(t, "POST", api.PathReport, key, bytes.NewReader(body), nil)
+			close(stop)
+			<-done
+			if resp.StatusCode != 200 {
+				t.Fatalf("report: %d %s", resp.StatusCode, b)
+			}
+			t.Logf("%d items, %d bytes: live heap at most %d bytes an item, charged %d", n, len(body), peakLive/n, peakCharged/n)
+			if peakLive > peakCharged {
+				t.Errorf("the report held %d MiB of live heap but was charged %d MiB (%d vs %d bytes an item): raise service.ItemCharge",
+					peakLive>>20, peakCharged>>20, peakLive/n, peakCharged/n)
+			}
+		})
 	}
 }

@@ -6,10 +6,14 @@
 //	reportbomb --server URL --enroll-secret S --kind million-items --concurrency 6
 //
 // item-bomb is a gzip body of about 32 KB that inflates to 11 million empty
-// items; million-items is a gzip body of about 2.6 MB holding a million
-// small items. Each sender enrolls its own host first, so the attack is what
-// any enrolled endpoint could do. It prints one line per report: the
-// answer's status, the time to the answer and the body sizes.
+// items (refused at the first: an item needs a source); valid-bomb is the
+// same with 11 million copies of one valid item (refused at the 100,001st);
+// million-items is a gzip body of about 2.6 MB holding a million small
+// items; max-valid is a report at the limits that is accepted and stored:
+// 100,000 distinct items of about 300 bytes (30 MB inflated). Each sender
+// enrolls its own host first, so the attack is what any enrolled endpoint
+// could do. It prints one line per report: the answer's status, the time to
+// the answer and the body sizes.
 package main
 
 import (
@@ -23,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +44,7 @@ func main() {
 func run() error {
 	server := flag.String("server", "", "server base URL (required)")
 	secret := flag.String("enroll-secret", "", "the server's enroll secret (required)")
-	kind := flag.String("kind", "item-bomb", "item-bomb | million-items")
+	kind := flag.String("kind", "item-bomb", "item-bomb | valid-bomb | million-items | max-valid")
 	n := flag.Int("concurrency", 1, "reports sent at once, one host each")
 	flag.Parse()
 	if *server == "" || *secret == "" {
@@ -50,10 +55,14 @@ func run() error {
 	switch *kind {
 	case "item-bomb":
 		items, item = 11_000_000, `{}`
+	case "valid-bomb":
+		items, item = 11_000_000, `{"source":"dpkg","name":"x"}`
 	case "million-items":
 		items, item = 1_000_000, ""
+	case "max-valid":
+		items, item = api.MaxItems, "max"
 	default:
-		return fmt.Errorf("--kind %q: want item-bomb or million-items", *kind)
+		return fmt.Errorf("--kind %q: want item-bomb, valid-bomb, million-items or max-valid", *kind)
 	}
 	type sender struct {
 		key  string
@@ -93,7 +102,8 @@ func run() error {
 }
 
 // report builds the gzip body of a full report with items copies of item
-// (item "" makes distinct small package items).
+// (item "" makes distinct small package items, "max" distinct items of
+// about 300 bytes).
 func report(h api.HostInfo, items int, item string) ([]byte, int, error) {
 	head, err := json.Marshal(map[string]any{"report_id": "bomb-" + h.InstallID, "kind": "full",
 		"collected_at": time.Now().UTC().Format(time.RFC3339), "host": h, "inventory_hash": "x"})
@@ -109,6 +119,11 @@ func report(h api.HostInfo, items int, item string) ([]byte, int, error) {
 		if i > 0 {
 			cw.Write([]byte{','})
 		}
+		if item == "max" {
+			fmt.Fprintf(cw, `{"source":"dpkg","name":"package-%07d","version":"1:2.%d.%d-1+deb12u%d","arch":"amd64","publisher":"%s","summary":"%s %d"}`,
+				i, i%97, i%13, i%7, pad[:60], pad[:150], i)
+			continue
+		}
 		if item != "" {
 			cw.Write([]byte(item))
 			continue
@@ -121,6 +136,9 @@ func report(h api.HostInfo, items int, item string) ([]byte, int, error) {
 	}
 	return buf.Bytes(), cw.n, nil
 }
+
+// pad is filler text for max-valid items' publisher and summary.
+var pad = strings.Repeat("Debian maintainers of a package with a long description ", 4)
 
 type countWriter struct {
 	w io.Writer

@@ -80,9 +80,9 @@ func TestServeHardeningSettings(t *testing.T) {
 	if err != nil || cfg.ReportBudgetMiB != 512 {
 		t.Errorf("--report-budget-mib 512: %d, %v", cfg.ReportBudgetMiB, err)
 	}
-	cfg, err = ParseServeConfig(nil, func(k string) string { return map[string]string{"EOLWATCH_REPORT_BUDGET_MIB": "100"}[k] }, &bytes.Buffer{})
-	if err != nil || cfg.ReportBudgetMiB != 100 {
-		t.Errorf("EOLWATCH_REPORT_BUDGET_MIB=100: %d, %v", cfg.ReportBudgetMiB, err)
+	cfg, err = ParseServeConfig(nil, func(k string) string { return map[string]string{"EOLWATCH_REPORT_BUDGET_MIB": "300"}[k] }, &bytes.Buffer{})
+	if err != nil || cfg.ReportBudgetMiB != 300 {
+		t.Errorf("EOLWATCH_REPORT_BUDGET_MIB=300: %d, %v", cfg.ReportBudgetMiB, err)
 	}
 	// Trusted proxies: a YAML list, EOLWATCH_TRUSTED_PROXIES and the flag
 	// (comma-separated), each replacing the one before.
