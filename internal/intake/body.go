@@ -41,8 +41,14 @@ type Body struct {
 	rd     io.Reader
 	budget *Budget
 	closer func()
-	held   int64 // taken from the budget
+	held   int64 // taken from the budget (changed under the budget's lock)
 	used   int64 // charged so far (<= held)
+
+	// Deadlock breaking (Budget.breakDeadlock), under the budget's lock:
+	// seq orders bodies by age, abort is closed when this body is chosen.
+	seq     uint64
+	abort   chan struct{}
+	aborted bool
 }
 
 // Open checks the request's content type and encoding and returns its body
@@ -87,7 +93,11 @@ func Open(w http.ResponseWriter, r *http.Request, lim Limits, budget *Budget) (*
 // Reader returns rd as a Body charged to b (a nil b charges nothing), for
 // a body opened by other means.
 func (b *Budget) Reader(ctx context.Context, rd io.Reader) *Body {
-	return &Body{ctx: ctx, rd: rd, budget: b, closer: func() {}}
+	body := &Body{ctx: ctx, rd: rd, budget: b, closer: func() {}, abort: make(chan struct{})}
+	if b != nil {
+		body.seq = b.seq.Add(1)
+	}
+	return body
 }
 
 // Read reads from the body and charges what it read.
@@ -119,11 +129,10 @@ func (b *Body) Charge(n int64) error {
 	if need > b.budget.total-b.held {
 		need = b.used - b.held // near the whole budget: take no more than needed
 	}
-	if err := b.budget.acquire(b.ctx, need); err != nil {
+	if err := b.budget.acquire(b.ctx, b, need); err != nil {
 		b.used -= n
 		return err
 	}
-	b.held += need
 	return nil
 }
 
@@ -134,9 +143,9 @@ func (b *Body) Charged() int64 { return b.used }
 // than once.
 func (b *Body) Close() error {
 	if b.budget != nil {
-		b.budget.release(b.held)
+		b.budget.release(b)
 	}
-	b.held, b.used = 0, 0
+	b.used = 0
 	b.closer()
 	b.closer = func() {}
 	return nil

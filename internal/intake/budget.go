@@ -9,7 +9,9 @@ package intake
 
 import (
 	"context"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
@@ -27,13 +29,22 @@ var ErrOverBudget error = &fault.Error{Code: fault.TooLarge, Msg: "body larger t
 // Budget is a semaphore of bytes: the memory that bodies being read and
 // processed may hold at once. Safe for concurrent use. A nil *Budget
 // charges nothing.
+//
+// Bodies take bytes as they read, so several can each hold part of the
+// budget and all wait for more: none could finish, and each would wait out
+// its wait in turn. When every body holding bytes is waiting, the one
+// holding least (the newest on a tie) fails at once with ErrBusy; once it
+// gives its bytes back the others go on.
 type Budget struct {
 	total int64
 	wait  time.Duration
 
-	mu    sync.Mutex
-	used  int64
-	freed chan struct{} // closed (and replaced) whenever bytes come back
+	mu      sync.Mutex
+	used    int64
+	holders int           // bodies holding bytes
+	waiting []*Body       // bodies waiting for bytes
+	freed   chan struct{} // closed (and replaced) whenever bytes come back
+	seq     atomic.Uint64 // the last body's number
 }
 
 // NewBudget returns a budget of total bytes. A charge that does not fit
@@ -61,45 +72,92 @@ func (b *Budget) InUse() int64 {
 	return b.used
 }
 
-// acquire takes n bytes, waiting up to the budget's wait (or until ctx
-// ends) for them to be free.
-func (b *Budget) acquire(ctx context.Context, n int64) error {
+// acquire takes n bytes for body, waiting up to the budget's wait (or
+// until ctx ends, or until the body is chosen to break a deadlock) for
+// them to be free.
+func (b *Budget) acquire(ctx context.Context, body *Body, n int64) error {
 	if n > b.total {
 		return ErrOverBudget
 	}
 	var timeout <-chan time.Time
 	for {
 		b.mu.Lock()
+		if body.aborted {
+			b.mu.Unlock()
+			return ErrBusy
+		}
 		if b.used+n <= b.total {
 			b.used += n
+			if body.held == 0 {
+				b.holders++
+			}
+			body.held += n
 			b.mu.Unlock()
 			return nil
 		}
-		freed := b.freed
+		b.waiting = append(b.waiting, body)
+		b.breakDeadlock()
+		freed, abort := b.freed, body.abort
 		b.mu.Unlock()
 		if timeout == nil {
 			t := time.NewTimer(b.wait)
 			defer t.Stop()
 			timeout = t.C
 		}
+		var err error
 		select {
 		case <-freed:
+		case <-abort:
+			err = ErrBusy
 		case <-timeout:
-			return ErrBusy
+			err = ErrBusy
 		case <-ctx.Done():
-			return ctx.Err()
+			err = ctx.Err()
+		}
+		b.mu.Lock()
+		b.waiting = slices.DeleteFunc(b.waiting, func(w *Body) bool { return w == body })
+		b.mu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
 }
 
-// release gives n bytes back and wakes the waiters.
-func (b *Budget) release(n int64) {
-	if n == 0 {
+// breakDeadlock aborts one waiting body when every body holding bytes
+// waits: the one holding least, the newest on a tie. A body already
+// aborted is about to give its bytes back and counts as not waiting. b.mu
+// is held.
+func (b *Budget) breakDeadlock() {
+	var victim *Body
+	stuck := 0
+	for _, w := range b.waiting {
+		if w.held == 0 {
+			continue
+		}
+		if w.aborted {
+			return
+		}
+		stuck++
+		if victim == nil || w.held < victim.held || (w.held == victim.held && w.seq > victim.seq) {
+			victim = w
+		}
+	}
+	if victim != nil && stuck == b.holders {
+		victim.aborted = true
+		close(victim.abort)
+	}
+}
+
+// release gives body's bytes back and wakes the waiters.
+func (b *Budget) release(body *Body) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if body.held == 0 {
 		return
 	}
-	b.mu.Lock()
-	b.used -= n
+	b.used -= body.held
+	body.held = 0
+	b.holders--
 	close(b.freed)
 	b.freed = make(chan struct{})
-	b.mu.Unlock()
 }

@@ -121,6 +121,86 @@ func TestBodyOverWholeBudget(t *testing.T) {
 	}
 }
 
+// TestBudgetBreaksDeadlock: bodies that each hold part of the budget and
+// all wait for more would wait for each other until the wait ran out (then
+// one failed every 5 s, in turn): when every body holding bytes waits, the
+// one holding least fails at once with ErrBusy, and once it gives its
+// bytes back the others go on.
+func TestBudgetBreaksDeadlock(t *testing.T) {
+	b := NewBudget(100<<10, 5*time.Second)
+	ctx := context.Background()
+	big, small := b.Reader(ctx, nil), b.Reader(ctx, nil)
+	if err := big.Charge(60 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := small.Charge(30 << 10); err != nil {
+		t.Fatal(err)
+	}
+	bigDone := make(chan error, 1)
+	go func() { bigDone <- big.Charge(30 << 10) }() // waits: small holds what it needs
+	select {
+	case err := <-bigDone:
+		t.Fatalf("big's charge returned %v while small still runs, want it to wait", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	start := time.Now()
+	err := small.Charge(30 << 10) // now both wait for each other
+	if !errors.Is(err, ErrBusy) {
+		t.Fatalf("the smaller of two deadlocked bodies: %v, want ErrBusy", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the deadlock was broken after %v, want at once (not the 5s wait)", d)
+	}
+	small.Close()
+	select {
+	case err := <-bigDone:
+		if err != nil {
+			t.Errorf("big's charge once small gave its bytes back: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("big still waits after small gave its bytes back")
+	}
+	big.Close()
+	if u := b.InUse(); u != 0 {
+		t.Errorf("in use = %d, want 0", u)
+	}
+}
+
+// TestBudgetManyBodiesNoConvoy: six bodies reading at once, each needing
+// 40% of the budget in small steps, end quickly: some finish, the others
+// fail with ErrBusy without each waiting out the 5s wait in turn.
+func TestBudgetManyBodiesNoConvoy(t *testing.T) {
+	const total = 1 << 20
+	b := NewBudget(total, 5*time.Second)
+	start := time.Now()
+	var wg sync.WaitGroup
+	var finished, busy atomic.Int32
+	for range 6 {
+		wg.Go(func() {
+			body := b.Reader(context.Background(), nil)
+			defer body.Close()
+			for range 40 {
+				if err := body.Charge(total * 4 / 10 / 40); err != nil {
+					if !errors.Is(err, ErrBusy) {
+						t.Errorf("charge: %v", err)
+					}
+					busy.Add(1)
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+			finished.Add(1)
+		})
+	}
+	wg.Wait()
+	if d := time.Since(start); d > 4*time.Second || finished.Load() == 0 {
+		t.Errorf("six bodies over a shared budget: %d finished, %d busy, after %v; want some finished and no 5s waits", finished.Load(), busy.Load(), d)
+	}
+	if u := b.InUse(); u != 0 {
+		t.Errorf("in use = %d, want 0", u)
+	}
+}
+
 // TestNilBudgetCharges nothing.
 func TestNilBudget(t *testing.T) {
 	var b *Budget
