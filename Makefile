@@ -49,7 +49,7 @@ bench-agent: ## agent figures: `inventory --json` CPU and peak RSS next to dpkg-
 	./scripts/bench-agent.sh
 
 .PHONY: bench-hostile
-bench-hostile: ## server peak RSS under hostile reports (a gzip item bomb; 6 concurrent million-item reports): scripts/report-bomb.sh
+bench-hostile: ## server peak RSS under hostile reports (gzip item bombs; 6 concurrent million-item reports; 6 concurrent valid reports at the limits): scripts/report-bomb.sh
 	./scripts/report-bomb.sh
 
 .PHONY: bench-catalog
