@@ -188,6 +188,7 @@ func (s *Service) writeFanOut(ctx context.Context, t *storeTx, p fanOutPlan, now
 		}
 	}
 	bodies := map[string]int64{} // by group
+	qs := make([]queued, 0, len(p.messages))
 	for _, sub := range p.messages {
 		bodyID, ok := bodies[sub.Group]
 		if !ok {
@@ -202,11 +203,11 @@ func (s *Service) writeFanOut(ctx context.Context, t *storeTx, p fanOutPlan, now
 			}
 			bodies[sub.Group] = bodyID
 		}
-		q := queued{Key: fmt.Sprintf("ev:%d:%s", p.evID, sub.Email), SubID: sub.ID, Kind: p.ev.Kind, To: sub.Email, Group: sub.Group,
-			Token: s.manageToken(sub), BodyID: bodyID, ListHeaders: true, MessageID: s.newMessageID(p.ev.Kind)}
-		if err := t.insertOutbox(ctx, q, now); err != nil {
-			return 0, err
-		}
+		qs = append(qs, queued{Key: fmt.Sprintf("ev:%d:%s", p.evID, sub.Email), SubID: sub.ID, Kind: p.ev.Kind, To: sub.Email, Group: sub.Group,
+			Token: s.manageToken(sub), BodyID: bodyID, ListHeaders: true, MessageID: s.newMessageID(p.ev.Kind)})
+	}
+	if err := t.insertOutboxMany(ctx, qs, now); err != nil {
+		return 0, err
 	}
 	return len(p.webhooks) + len(p.items) + len(p.messages), nil
 }
