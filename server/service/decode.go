@@ -16,8 +16,9 @@ import (
 // wire, charged to the report budget for each item decoded: its struct
 // (twice, for the items slice's growth), its matched copy, its software key
 // and its share of the store's diff. The live heap of a report at the
-// limits measured 1.5–1.9 KB an item whatever the item's length
-// (server's TestReportChargeCoversLiveMemory keeps this true).
+// limits measured 1.4–2.0 KB an item whatever the item's length, on SQLite
+// and PostgreSQL (server's TestReportChargeCoversLiveMemory keeps this
+// true).
 const ItemCharge = 2048
 
 // DecodeOptions are the checks DecodeReport runs while it reads.

@@ -46,10 +46,14 @@ func (s *Store) lockHost(ctx context.Context, tx *sql.Tx, id int64) error {
 	return nil
 }
 
+// pgSoftwareChunk is how many software rows one statement inserts or looks up.
+const pgSoftwareChunk = 2000
+
 // pgSoftwareIDs resolves the items at the indexes in missing (ids not
-// cached) with one INSERT for the new rows and one SELECT for rows another
-// transaction inserted, filling ids; it returns the ids learnt. Keys are
-// inserted in sorted order so concurrent reports never deadlock on them.
+// cached) with an INSERT for the new rows and a SELECT for rows that
+// existed, pgSoftwareChunk rows at a time, filling ids; it returns the ids
+// learnt. Keys are inserted in sorted order so concurrent reports never
+// deadlock on them.
 func pgSoftwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem, missing []int, ids []int64) (map[swKey]int64, error) {
 	type row struct {
 		k swKey
@@ -67,14 +71,7 @@ func pgSoftwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem, missing
 		rows = append(rows, row{k, m})
 	}
 	slices.SortFunc(rows, func(a, b row) int { return compareKeys(a.k, b.k) })
-	cols := make([][]string, 8)
-	for i := range cols {
-		cols[i] = make([]string, len(rows))
-	}
-	for i, r := range rows {
-		cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i] = r.k.source, r.k.name, r.k.version, r.k.arch, r.k.extra
-		cols[5][i], cols[6][i], cols[7][i] = r.m.Product, r.m.Version, r.m.Rule
-	}
+	all := rows
 	fresh := make(map[swKey]int64, len(rows))
 	scan := func(q *sql.Rows) error {
 		defer q.Close()
@@ -84,25 +81,44 @@ func pgSoftwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem, missing
 			if err := q.Scan(&id, &k.source, &k.name, &k.version, &k.arch, &k.extra); err != nil {
 				return err
 			}
+			// keep the report's own strings, not the copies just read
+			if i, ok := slices.BinarySearchFunc(all, k, func(r row, k swKey) int { return compareKeys(r.k, k) }); ok {
+				k = all[i].k
+			}
 			fresh[k] = id
 		}
 		return q.Err()
 	}
-	q, err := tx.QueryContext(ctx, `INSERT INTO software (source, name, version, arch, extra, product, match_version, rule)
-		SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-		ON CONFLICT (source, name, version, arch, extra) DO NOTHING
-		RETURNING id, source, name, version, arch, extra`,
-		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
-	if err != nil {
-		return nil, fmt.Errorf("insert software: %w", err)
-	}
-	if err := scan(q); err != nil {
-		return nil, fmt.Errorf("insert software: %w", err)
-	}
-	if len(fresh) < len(rows) {
-		// Rows that existed already (another process inserted them).
+	// In chunks, in key order (as concurrent reports take the rows' locks):
+	// the statement's parameters are copies of every string, twice over
+	// once encoded, so one statement for a report's 100,000 items held
+	// several times the report's size.
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), pgSoftwareChunk)]
+		rows = rows[len(chunk):]
+		cols := make([][]string, 8)
+		for i := range cols {
+			cols[i] = make([]string, len(chunk))
+		}
+		for i, r := range chunk {
+			cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i] = r.k.source, r.k.name, r.k.version, r.k.arch, r.k.extra
+			cols[5][i], cols[6][i], cols[7][i] = r.m.Product, r.m.Version, r.m.Rule
+		}
+		q, err := tx.QueryContext(ctx, `INSERT INTO software (source, name, version, arch, extra, product, match_version, rule)
+			SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+			ON CONFLICT (source, name, version, arch, extra) DO NOTHING
+			RETURNING id, source, name, version, arch, extra`,
+			cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
+		if err != nil {
+			return nil, fmt.Errorf("insert software: %w", err)
+		}
+		if err := scan(q); err != nil {
+			return nil, fmt.Errorf("insert software: %w", err)
+		}
+		// Rows that existed already (another process inserted them, or the
+		// cache had let them go).
 		var lookup [5][]string
-		for _, r := range rows {
+		for _, r := range chunk {
 			if _, ok := fresh[r.k]; !ok {
 				lookup[0] = append(lookup[0], r.k.source)
 				lookup[1] = append(lookup[1], r.k.name)
@@ -111,7 +127,10 @@ func pgSoftwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem, missing
 				lookup[4] = append(lookup[4], r.k.extra)
 			}
 		}
-		q, err := tx.QueryContext(ctx, `SELECT s.id, s.source, s.name, s.version, s.arch, s.extra
+		if len(lookup[0]) == 0 {
+			continue
+		}
+		q, err = tx.QueryContext(ctx, `SELECT s.id, s.source, s.name, s.version, s.arch, s.extra
 			FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS k(source, name, version, arch, extra)
 			JOIN software s ON s.source = k.source AND s.name = k.name AND s.version = k.version AND s.arch = k.arch AND s.extra = k.extra`,
 			lookup[0], lookup[1], lookup[2], lookup[3], lookup[4])
