@@ -166,7 +166,7 @@ func TestDeleteAsset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := func(id int64) int {
+	rows := func(t *testing.T, id int64) int {
 		var n int
 		for _, table := range []string{"hosts WHERE id = ?", "host_software WHERE host_id = ?", "verdicts WHERE host_id = ?", "sbom_uploads WHERE host_id = ?"} {
 			var k int
@@ -177,7 +177,7 @@ func TestDeleteAsset(t *testing.T) {
 		}
 		return n
 	}
-	if rows(a.Ref.ID) == 0 {
+	if rows(t, a.Ref.ID) == 0 {
 		t.Fatal("the asset has no rows to delete")
 	}
 	for _, tc := range []struct {
@@ -189,7 +189,7 @@ func TestDeleteAsset(t *testing.T) {
 			if err != nil || got.Kind != api.KindAsset || got.ID == "" {
 				t.Fatalf("DeleteAsset(%q) = %+v, %v", tc.ref, got, err)
 			}
-			if n := rows(tc.id); n != 0 {
+			if n := rows(t, tc.id); n != 0 {
 				t.Errorf("%d rows of the deleted asset left", n)
 			}
 			if _, err := st.DeleteAsset(ctx, tc.ref); !errors.Is(err, ErrNotFound) {
