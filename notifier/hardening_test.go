@@ -224,6 +224,62 @@ func TestFleetMailShowsHostnamesAsPlainData(t *testing.T) {
 	}
 }
 
+// TestMailShowsReportedVersionsAsPlainData: an installed version is what
+// an agent reports, as free as its hostname: one that does not look like a
+// version ("1.18.0 URGENT visit https://evil.example/login") reaches fleet
+// alerts, digests and risk digests quoted, cut and defanged like a
+// hostname, in the version column and wherever the verdict's reason
+// repeats it; versions that look like versions are shown as they are
+// (issue 13 item 10).
+func TestMailShowsReportedVersionsAsPlainData(t *testing.T) {
+	evil := "1.18.0 URGENT visit https://evil.example/login?u=admin@corp.example"
+	reason := "nginx has no release cycle that contains version " + evil + ", so its support status is unknown."
+	fleet := []eventView{
+		{Event: events.Event{Kind: events.KindFleet, Product: "nginx", Version: evil, HostID: "0f896ace78c46948", Host: "web1", To: "unknown-version",
+			Reason: reason}, ProductLabel: "nginx"},
+		{Event: events.Event{Kind: events.KindFleet, Product: "openssl", Version: "3.0.11-1~deb12u2", HostID: "42bc0d39c00aed38", Host: "web2", To: "eol"},
+			ProductLabel: "OpenSSL"},
+		{Event: events.Event{Kind: events.KindFleet, Product: "python", Version: "2.7.18.evil.com", HostID: "42bc0d39c00aed38", Host: "web2", To: "eol"},
+			ProductLabel: "Python"},
+	}
+	risk := &events.RiskDigest{Customer: "Acme", Week: "2026-W10", Hosts: []events.RiskHost{{Hostname: "web1", HostID: "0f896ace78c46948",
+		Installs: []events.RiskInstall{{Product: "nginx", Version: evil, Installed: evil, Status: "unknown-version", Reason: reason},
+			{Product: "openssl", Version: "3.0.11", Installed: "3.0.11-1~deb12u2", Status: "eol"}}}}}
+	for _, tc := range []struct {
+		kind string
+		d    msgData
+	}{
+		{events.KindFleet, msgData{Group: "ops", Fleet: fleet}},
+		{kindDigest, msgData{Group: "ops", Fleet: fleet, Period: "daily", Count: 3}},
+		{events.KindRisk, msgData{Risk: risk}},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			p, err := renderParts(tc.kind, tc.d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, body := range map[string]string{"text": p.Text, "html": p.HTML} {
+				for _, bad := range []string{"https://", "evil.example", "admin@corp", "evil.com"} {
+					if strings.Contains(body, bad) {
+						t.Errorf("%s body holds %q", name, bad)
+					}
+				}
+				for _, want := range []string{"URGENT", "3.0.11-1~deb12u2", "evil[.]example"} {
+					if tc.kind == events.KindRisk && want == "3.0.11-1~deb12u2" {
+						continue // the risk digest shows the judged version with the installed one
+					}
+					if !strings.Contains(body, want) {
+						t.Errorf("%s body lacks %q", name, want)
+					}
+				}
+			}
+		})
+	}
+	if fleet[0].Version != evil || risk.Hosts[0].Installs[0].Version != evil {
+		t.Error("rendering changed the caller's data")
+	}
+}
+
 // TestDeadInstanceLeaseReclaimedWithinAMinute: rows claimed by an instance
 // that died (its lease is no longer renewed) are claimed by another within
 // a minute with the default settings, while a live instance's renewed

@@ -71,6 +71,81 @@ func plainHost(name string) string {
 	return strconv.Quote(b.String())
 }
 
+// plainVersion shows an installed version, which an agent reports as
+// freely as its hostname: as it is when it looks like a version (a letter
+// or digit, then letters, digits and . + ~ : _ -, at most maxHostShown
+// bytes, not ending in a letters-only label such as ".com"), else as
+// plainHost shows a hostname (quoted, cut, defanged).
+func plainVersion(v string) string {
+	if v == "" || versionLike(v) {
+		return v
+	}
+	return plainHost(v)
+}
+
+func versionLike(v string) bool {
+	if len(v) > maxHostShown || !isAlnum(v[0]) {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !isAlnum(c) && !strings.ContainsRune(".+~:_-", rune(c)) {
+			return false
+		}
+	}
+	if i := strings.LastIndexByte(v, '.'); i >= 0 {
+		tail := v[i+1:]
+		if len(tail) >= 2 && strings.Trim(tail, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+			return false // a domain's last label, not a version's
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// plainReason is a verdict's reason with the reported version it repeats
+// (raw or quoted) shown as plainVersion shows it.
+func plainReason(reason, version string) string {
+	pv := plainVersion(version)
+	if pv == version {
+		return reason
+	}
+	reason = strings.ReplaceAll(reason, strconv.Quote(version), pv)
+	return strings.ReplaceAll(reason, version, pv)
+}
+
+// plainData returns d with what hosts reported (installed versions, and the
+// reasons that repeat them) made plain data for an email; d is not changed.
+func plainData(d msgData) msgData {
+	if len(d.Fleet) > 0 {
+		fleet := make([]eventView, len(d.Fleet))
+		for i, v := range d.Fleet {
+			v.Reason = plainReason(v.Reason, v.Version)
+			v.Version = plainVersion(v.Version)
+			fleet[i] = v
+		}
+		d.Fleet = fleet
+	}
+	if d.Risk != nil {
+		r := *d.Risk
+		r.Hosts = make([]events.RiskHost, len(d.Risk.Hosts))
+		for i, h := range d.Risk.Hosts {
+			ins := make([]events.RiskInstall, len(h.Installs))
+			for j, in := range h.Installs {
+				in.Reason = plainReason(plainReason(in.Reason, in.Installed), in.Version)
+				in.Version, in.Installed = plainVersion(in.Version), plainVersion(in.Installed)
+				ins[j] = in
+			}
+			h.Installs = ins
+			r.Hosts[i] = h
+		}
+		d.Risk = &r
+	}
+	return d
+}
+
 func init() {
 	base := htmltemplate.Must(htmltemplate.New("").Funcs(htmltemplate.FuncMap{"host": plainHost}).ParseFS(templateFS, "templates/mail.html.tmpl"))
 	for _, k := range []string{kindConfirm, kindReminder, events.KindRelease, events.KindEOL, events.KindFleet, kindDigest, events.KindContract, events.KindRisk} {
@@ -125,6 +200,7 @@ type msgParts struct {
 
 // renderParts executes the templates of kind.
 func renderParts(kind string, d msgData) (msgParts, error) {
+	d = plainData(d)
 	var subj, text, html bytes.Buffer
 	if err := textTmpl.ExecuteTemplate(&subj, kind+".subject", d); err != nil {
 		return msgParts{}, fmt.Errorf("render %s subject: %w", kind, err)
