@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	neturl "net/url"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -309,6 +311,9 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 		}
 	}
 	t.Logf("release emails sent by replica: %v", senders)
+	// A dashboard session opened on one replica works on the other, and a
+	// logout through either ends it on both.
+	r.dashboardSessionShared(t)
 	// Replica b reloaded the catalog a changed: it judges the new version current.
 	waitFor(t, 15*time.Second, "replica b to see the published release", func() bool {
 		var e api.Eligibility
@@ -467,4 +472,70 @@ func TestReplicaKill9(t *testing.T) {
 		t.Errorf("GET /hosts through the survivor = %d, %d hosts; want %d", code, hl.Total, hosts)
 	}
 	sort.Strings(subs)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// dashboardSessionShared logs in to the dashboard through replica a, opens
+// it through b with the same cookie, logs out through b and checks that a
+// refuses the old cookie.
+func (r *replicas) dashboardSessionShared(t *testing.T) {
+	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(url string, cookies ...*http.Cookie) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", url, nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	post := func(url string, form neturl.Values, cookies ...*http.Cookie) *http.Response {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	cookie := func(resp *http.Response, name string) *http.Cookie {
+		for _, c := range resp.Cookies() {
+			if c.Name == name && c.Value != "" {
+				return c
+			}
+		}
+		t.Fatalf("%s answered no %s cookie", resp.Request.URL, name)
+		return nil
+	}
+	resp, page := get(r.a.url + "/login")
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("login page through a has no csrf field:\n%s", page)
+	}
+	resp = post(r.a.url+"/login", neturl.Values{"csrf": {m[1]}, "token": {r.token}}, cookie(resp, "eolwatch_login"))
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login through a: %d", resp.StatusCode)
+	}
+	session := cookie(resp, "eolwatch_session")
+	resp, page = get(r.b.url+"/", session)
+	m = csrfRE.FindStringSubmatch(page)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("the dashboard through b with a's session cookie: %d %s; want the overview", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp := post(r.b.url+"/logout", neturl.Values{"csrf": {m[1]}}, session); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout through b: %d", resp.StatusCode)
+	}
+	if resp, _ := get(r.a.url+"/", session); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Errorf("a's dashboard with the cookie logged out through b: %d %s; want a redirect to /login", resp.StatusCode, resp.Header.Get("Location"))
+	}
 }
