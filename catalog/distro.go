@@ -38,10 +38,14 @@ import (
 // A distribution or release the catalog does not know is judged upstream
 // with a warning saying so. When product is the distribution itself (the
 // host's OS), ctx.Installed and ctx.Candidate are the versions of its
-// release package (base-files on Debian: ReleasePackages): with both known
-// and readable, the release's support stays the catalog's and the patch
-// status follows the candidate's point release instead of the catalog's
-// point-release dates; otherwise the verdict is the upstream one.
+// release package (base-files on Debian: ReleasePackages): the release's
+// support stays the catalog's, maintainer is the distribution, and with
+// both versions known and readable the patch status follows the
+// candidate's point release instead of the catalog's point-release dates;
+// without them (an SBOM names no candidate) the patch status is unknown and
+// not counted, as for the distribution's packages. A caller that wants the
+// catalog's point-release dates (an agent without repository data) passes
+// no Distro.
 func (c *Catalog) EvaluateIn(product, upstreamVersion string, ctx Context, asOf time.Time, p Policy) Verdict {
 	pv := c.ParseVersion(product, upstreamVersion)
 	return c.EvaluateParsedIn(pv, ctx, asOf, p)
@@ -60,7 +64,7 @@ func (c *Catalog) EvaluateParsedIn(pv ParsedVersion, ctx Context, asOf time.Time
 		return withWarning(up, "eolwatch has no end-of-life data for the distribution "+strconv.Quote(ctx.Distro)+", so the package is judged by its upstream support.")
 	}
 	if dist == pv.ix {
-		if pv.cycle < 0 || (ctx.Installed == "" && ctx.Candidate == "") {
+		if pv.cycle < 0 {
 			return up
 		}
 		return c.ownReleaseVerdict(&up, &pv, &ctx, dayOf(asOf), &pol)

@@ -192,10 +192,10 @@ func TestEvaluateIn(t *testing.T) {
 			product: "perl", version: "5.36.0", ctx: Context{Distro: "debian", DistroRelease: "99", Installed: "5.36.0-1"},
 			support: SupportEOL, phase: PhaseEOL, patch: PatchAvailable, status: StatusEOL, eol: "2025-05-27", maintainer: MaintainerUpstream,
 			latest: "5.36.3", upgrade: "5.40.2", warning: `Debian has no release "99" in the catalog`, noUpstreamContext: true},
-		{name: "the distribution itself: its own upstream verdict",
-			product: "debian", version: "12.12", ctx: Context{Distro: "debian", DistroRelease: "12", Installed: "12.12"},
-			support: SupportSupported, phase: PhaseExtended, patch: PatchCurrent, status: StatusCurrent, eol: "2028-06-30", maintainer: MaintainerUpstream,
-			latest: "12.12", upgrade: "12.12", noUpstreamContext: true, reason: []string{"Debian 12 is supported by Debian LTS until 2028-06-30 (regular support ended on 2026-06-10) and 12.12 is its latest patch."}},
+		{name: "the distribution itself without a candidate: maintained by it, patch unknown (TestEvaluateInOwnRelease* has the rest)",
+			product: "debian", version: "12.12", ctx: Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u12"},
+			support: SupportSupported, phase: PhaseExtended, patch: PatchUnknown, status: StatusCurrent, eol: "2028-06-30", maintainer: "debian",
+			latest: "12.12", reason: []string{"Debian 12 is supported by Debian LTS until 2028-06-30 (regular support ended on 2026-06-10); its base-files 12.4+deb12u12 is Debian 12.12, and whether a newer point release is available to it is unknown (no candidate version was given)."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,46 +66,72 @@ func pointRelease(distro, version string) string {
 	return ""
 }
 
+// PointRelease returns the point release of the distribution with catalog
+// product id distro that its release package (ReleasePackages) at version
+// stands for ("12.11" for Debian's base-files 12.4+deb12u11), when that
+// point release belongs to release, a cycle of distro ("12", or a point
+// release of it); "" when the version does not say (Ubuntu's base-files,
+// Debian's x.0) or says another release. An SBOM's OS component names the
+// release alone ("debian" "12"): its base-files says which point release
+// the image runs, as /etc/debian_version tells the agent.
+func (c *Catalog) PointRelease(distro, release, version string) string {
+	distro = strings.ToLower(strings.TrimSpace(distro))
+	pr := pointRelease(distro, version)
+	if pr == "" {
+		return ""
+	}
+	cyc := c.ParseVersion(distro, pr).Cycle()
+	if cyc == "" || cyc != c.ParseVersion(distro, release).Cycle() {
+		return ""
+	}
+	return pr
+}
+
 // ownReleaseVerdict is the verdict of a distribution's own product (the
-// host's OS) when the host reports its release package (ctx.Package, by
-// default the first of ReleasePackages) at ctx.Installed with the
-// candidate ctx.Candidate: up is the catalog's own verdict, kept as
-// context. Support, phase, eol and days_to_eol stay the catalog's (the
-// release's support under the policy); the patch status follows the
-// candidate as for every package of the distribution's archive, since a
-// point release ships as package updates: the release package at or above
-// its candidate, or a newer candidate of the same point release, is
-// current; a newer point release is available, and overdue once the grace
-// period has passed since ctx.CandidateSeen. latest and upgrade_to name
-// the candidate's point release ("12.15"), or the candidate package
-// version when it does not carry one (Ubuntu); when current, latest is
-// the point release installed (by the release package, else the OS
-// version). A release past its support
-// keeps the catalog's status, upgrade_to (the release to move the host
-// to) and reason.
+// host's OS) judged by the distribution: the context names the release
+// package (ctx.Package, by default the first of ReleasePackages) installed
+// at ctx.Installed, with the candidate ctx.Candidate; up is the catalog's
+// own verdict, kept as context. Support, phase, eol and days_to_eol stay
+// the catalog's (the release's support under the policy); the patch status
+// follows the candidate as for every package of the distribution's
+// archive, since a point release ships as package updates: the release
+// package at or above its candidate, or a newer candidate of the same
+// point release, is current; a newer point release is available, and
+// overdue once the grace period has passed since ctx.CandidateSeen. latest
+// and upgrade_to name the candidate's point release ("12.15"), or the
+// candidate package version when it does not carry one (Ubuntu); when
+// current, latest is the point release installed (by the release package,
+// else the OS version). Without both versions readable (an SBOM names no
+// candidate) the patch status is unknown and does not count, latest is the
+// catalog's (see unknownPoint). A release past its support keeps the
+// catalog's status, upgrade_to (the release to move the host to) and
+// reason.
 func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context, day int32, pol *Policy) Verdict {
 	ix := pv.ix
 	scheme := DistroScheme(ix.p.ID)
 	inst, cand := ParseVersion(scheme, ctx.Installed), ParseVersion(scheme, ctx.Candidate)
-	if !inst.Valid() || !cand.Valid() {
-		if ctx.Candidate != "" && !cand.Valid() {
-			return withWarning(*up, "The candidate version "+strconv.Quote(ctx.Candidate)+" could not be read ("+cand.Err.Error()+").")
-		}
-		return *up
-	}
 	upCopy := *up
 	v := *up
 	v.Maintainer, v.MaintainerRelease = ix.p.ID, ix.cycles[pv.cycle].c.Name
 	v.Installed, v.Candidate, v.Upstream = ctx.Installed, ctx.Candidate, &upCopy
-	pt := pointPatch(ix.p.ID, inst, cand, pv.Version.Raw, ctx, day, pol)
-	v.Patch, v.Latest = pt.patch, pt.latest
+	known := inst.Valid() && cand.Valid()
+	var pt pointStatus
+	if known {
+		pt = pointPatch(ix.p.ID, inst, cand, pv.Version.Raw, ctx, day, pol)
+		v.Patch, v.Latest = pt.patch, pt.latest
+	} else {
+		v.Patch = PatchUnknown
+	}
+	if ctx.Candidate != "" && !cand.Valid() {
+		v = withWarning(v, "The candidate version "+strconv.Quote(ctx.Candidate)+" could not be read ("+cand.Err.Error()+").")
+	}
 	if up.Support != SupportSupported {
 		return v // the release decides: its status, upgrade_to and reason stand
 	}
 	ext := ix.extendedCounts(pol.extendedMode(ix.p.ID), ctx.Enrolled)
 	d := ix.decide(pv, day, pol, ext, pol.extendedMode(ix.p.ID) == ExtendedNone)
 	v.UpgradeTo = ""
-	if v.Patch != PatchCurrent {
+	if v.Patch == PatchAvailable || v.Patch == PatchOverdue {
 		v.UpgradeTo = pt.target
 	}
 	switch {
@@ -120,12 +146,50 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 	}
 	// the warnings of the catalog's own verdict, without the coming end it
 	// may have added: that one is decided again below
-	v.Warnings = ix.ageWarnings(day)
-	v.Reason = pt.reason(&d, ix.p.Label, releasePackage(ix.p.ID, ctx.Package), pol.GraceDays)
+	warnings := ix.ageWarnings(day)
+	if ctx.Candidate != "" && !cand.Valid() {
+		warnings = append(warnings[:len(warnings):len(warnings)], v.Warnings[len(v.Warnings)-1])
+	}
+	v.Warnings = warnings
+	pkg := releasePackage(ix.p.ID, ctx.Package)
+	if known {
+		v.Reason = pt.reason(&d, ix.p.Label, pkg, pol.GraceDays)
+	} else {
+		v.Reason = supportSentence(&d) + unknownPoint(ix.p.ID, ix.p.Label, pkg, inst, ctx.Candidate != "")
+	}
 	if d.soon && v.Status != StatusEOLSoon {
 		v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], d.soonSentence()+".")
 	}
 	return v
+}
+
+// unknownPoint says, after the release's support, why the point release's
+// patch status is unknown: the release package inst names the point
+// release installed (or not, as on Ubuntu), but no candidate was given
+// (badCandidate: none could be read), or no installed version was.
+func unknownPoint(distro, label, pkg string, inst Version, badCandidate bool) string {
+	why := "no candidate version was given"
+	if badCandidate {
+		why = "the candidate version could not be read"
+	}
+	switch {
+	case inst.Raw == "" || !inst.Valid():
+		return "; whether a newer point release is available to it is unknown (no installed version of its " + pkg + " was given)."
+	case pointRelease(distro, inst.Raw) != "":
+		return "; its " + pkg + " " + inst.Raw + " is " + label + " " + pointRelease(distro, inst.Raw) +
+			", and whether a newer point release is available to it is unknown (" + why + ")."
+	}
+	return "; whether an update of its " + pkg + " " + inst.Raw + " is available is unknown (" + why + ")."
+}
+
+// supportSentence states a supported release's support, or its coming end
+// within the warning window.
+func supportSentence(d *decision) string {
+	if d.soon {
+		return d.soonSentence()
+	}
+	phase, until, date, note := d.supportedClause()
+	return d.ci.label + phase + until + date + note
 }
 
 // releasePackage names the host's release package in reasons: pkg, else
@@ -189,13 +253,7 @@ func pointPatch(distro string, inst, cand Version, osVersion string, ctx *Contex
 // release's support (or its coming end), then its point release against
 // the candidate of pkg, the host's release package.
 func (pt *pointStatus) reason(d *decision, label, pkg string, graceDays int) string {
-	var r string
-	if d.soon {
-		r = d.soonSentence()
-	} else {
-		phase, until, date, note := d.supportedClause()
-		r = d.ci.label + phase + until + date + note
-	}
+	r := supportSentence(d)
 	what := pkg + " " + pt.cand
 	if pt.candRel != "" {
 		what = label + " " + pt.candRel + " (" + what + ")"

@@ -136,9 +136,13 @@ func TestEvaluateInOwnRelease(t *testing.T) {
 	}
 }
 
-// TestEvaluateInOwnReleaseWithoutCandidate checks that the OS verdict is
-// the catalog's own, as before, when the host reports no usable
-// candidate of its release package.
+// TestEvaluateInOwnReleaseWithoutCandidate checks the OS verdict when the
+// context names the distribution itself but no usable candidate of its
+// release package (an SBOM lists the packages installed, never what the
+// package manager would install): maintained by the distribution, like its
+// packages, with the patch status unknown and not counted: never the
+// catalog's point-release dates, which would make an image built on 12.11
+// overdue, nor current. The release's support still decides the status.
 func TestEvaluateInOwnReleaseWithoutCandidate(t *testing.T) {
 	cat := distroCat(t)
 	asOf := day("2026-12-01")
@@ -147,25 +151,86 @@ func TestEvaluateInOwnReleaseWithoutCandidate(t *testing.T) {
 		t.Fatalf("the fixture's Debian 12.11 upstream is patch %s by %s, want a newer patch upstream (the catalog knows 12.12)", up.Patch, up.Maintainer)
 	}
 	for _, tc := range []struct {
-		name    string
-		ctx     Context
-		warning string
+		name            string
+		version         string
+		ctx             Context
+		asOf            string
+		pol             Policy
+		support, status string
+		upgrade         string
+		reason, warning string
 	}{
-		{name: "no candidate", ctx: Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11"}},
-		{name: "no installed package", ctx: Context{Distro: "debian", DistroRelease: "12", Candidate: "12.4+deb12u11"}},
-		{name: "an unreadable candidate", ctx: Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11", Candidate: "not a version!"},
-			warning: `The candidate version "not a version!" could not be read`},
+		{name: "no candidate: base-files says 12.11, a newer point release is unknown", version: "12.11",
+			ctx:     Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11", Package: "base-files"},
+			support: SupportSupported, status: StatusCurrent,
+			reason: "Debian 12 is supported by Debian LTS until 2028-06-30 (regular support ended on 2026-06-10); its base-files 12.4+deb12u11 is Debian 12.11, and whether a newer point release is available to it is unknown (no candidate version was given)."},
+		{name: "no installed package", version: "12.11", ctx: Context{Distro: "debian", DistroRelease: "12", Candidate: "12.4+deb12u11"},
+			support: SupportSupported, status: StatusCurrent,
+			reason: "; whether a newer point release is available to it is unknown (no installed version of its base-files was given)."},
+		{name: "neither: the release alone", version: "12.12", ctx: Context{Distro: "debian", DistroRelease: "12"},
+			support: SupportSupported, status: StatusCurrent,
+			reason: "; whether a newer point release is available to it is unknown (no installed version of its base-files was given)."},
+		{name: "an unreadable candidate", version: "12.11", ctx: Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11", Candidate: "not a version!"},
+			support: SupportSupported, status: StatusCurrent, warning: `The candidate version "not a version!" could not be read`,
+			reason: "(the candidate version could not be read)."},
+		{name: "a release package without a point release (Ubuntu)", version: "24.04.3", ctx: Context{Distro: "ubuntu", DistroRelease: "24.04", Installed: "13ubuntu10.2"},
+			support: SupportSupported, status: StatusCurrent,
+			reason: "; whether an update of its base-files 13ubuntu10.2 is available is unknown (no candidate version was given)."},
+		{name: "the end within the warning window: eol-soon", version: "12.11", asOf: "2028-05-01",
+			ctx:     Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11"},
+			support: SupportSupported, status: StatusEOLSoon, reason: "(in 60 days); plan an upgrade to 13.2 or later; its base-files"},
+		{name: "a release past its support keeps the catalog's status, upgrade and reason", version: "12.11", pol: Policy{ExtendedSupport: ExtendedNone},
+			ctx:     Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11"},
+			support: SupportEOL, status: StatusEOL, upgrade: "13.2", reason: "Debian 12 reached end of life on 2026-06-10"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := cat.EvaluateIn("debian", "12.11", tc.ctx, asOf, Policy{})
-			if tc.warning != "" {
-				if !containsPart(v.Warnings, tc.warning) {
-					t.Errorf("warnings %q lack %q", v.Warnings, tc.warning)
-				}
-				v.Warnings = up.Warnings
+			when := asOf
+			if tc.asOf != "" {
+				when = day(tc.asOf)
 			}
-			if !reflect.DeepEqual(v, up) {
-				t.Errorf("EvaluateIn = %+v\nwant the catalog's own verdict %+v", v, up)
+			product := tc.ctx.Distro
+			v := cat.EvaluateIn(product, tc.version, tc.ctx, when, tc.pol)
+			up := cat.Evaluate(product, tc.version, when, tc.pol)
+			got := []string{v.Support, v.Phase, v.Patch, v.Status, v.UpgradeTo, v.Maintainer, v.MaintainerRelease, v.Latest, v.Cycle, v.Version}
+			want := []string{tc.support, up.Phase, PatchUnknown, tc.status, tc.upgrade, product, tc.ctx.DistroRelease, up.Latest, up.Cycle, tc.version}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("EvaluateIn = support/phase/patch/status/upgrade/maintainer/release/latest/cycle/version %q,\nwant %q\nreason: %s", got, want, v.Reason)
+			}
+			if !strings.Contains(v.Reason, tc.reason) {
+				t.Errorf("reason %q does not contain %q", v.Reason, tc.reason)
+			}
+			checkSentence(t, v.Reason)
+			if tc.warning != "" && !containsPart(v.Warnings, tc.warning) {
+				t.Errorf("warnings %q lack %q", v.Warnings, tc.warning)
+			}
+			if v.Upstream == nil || !reflect.DeepEqual(*v.Upstream, up) {
+				t.Errorf("upstream context = %+v, want the catalog's own verdict %+v", v.Upstream, up)
+			}
+			if v.Installed != tc.ctx.Installed || v.Candidate != tc.ctx.Candidate || v.EOL != up.EOL {
+				t.Errorf("installed %q candidate %q eol %v, want %q %q %v", v.Installed, v.Candidate, v.EOL, tc.ctx.Installed, tc.ctx.Candidate, up.EOL)
+			}
+		})
+	}
+}
+
+// TestPointReleaseOf checks the exported reading of a release package's
+// point release, which must belong to the release asked about.
+func TestPointReleaseOf(t *testing.T) {
+	cat := distroCat(t)
+	for _, tc := range []struct{ distro, release, version, want string }{
+		{"debian", "12", "12.4+deb12u11", "12.11"},
+		{"debian", "12.15", "12.4+deb12u11", "12.11"}, // a point release names its cycle
+		{"Debian", "12", "12.4+deb12u11", "12.11"},
+		{"debian", "11", "12.4+deb12u11", ""}, // another release's package
+		{"debian", "12", "12.4", ""},
+		{"ubuntu", "24.04", "13ubuntu10.2", ""},
+		{"rhel", "9", "9.4-0.5.el9", "9.4"},
+		{"alpine-linux", "3.22", "3.22.1-r0", "3.22.1"},
+		{"plan9", "4", "4.1", ""},
+	} {
+		t.Run(tc.distro+" "+tc.release+" "+tc.version, func(t *testing.T) {
+			if got := cat.PointRelease(tc.distro, tc.release, tc.version); got != tc.want {
+				t.Errorf("PointRelease(%q, %q, %q) = %q, want %q", tc.distro, tc.release, tc.version, got, tc.want)
 			}
 		})
 	}
