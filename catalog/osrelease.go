@@ -34,6 +34,20 @@ func ReleasePackages(distro string) []string {
 	return releasePackages[strings.ToLower(strings.TrimSpace(distro))]
 }
 
+// IsReleasePackage reports whether name is the release package of some
+// distribution (ReleasePackages): base-files, redhat-release, alpine-base...
+func IsReleasePackage(name string) bool { return releasePackageNames[name] }
+
+var releasePackageNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, names := range releasePackages {
+		for _, n := range names {
+			m[n] = true
+		}
+	}
+	return m
+}()
+
 var (
 	// 12.4+deb12u11: Debian 12.11 (the suffix's release must be the major)
 	debianPoint = regexp.MustCompile(`^(\d+)\.\d+(?:\.\d+)?\+deb(\d+)u(\d+)$`)
@@ -155,7 +169,7 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 	if known {
 		v.Reason = pt.reason(&d, ix.p.Label, pkg, pol.GraceDays)
 	} else {
-		v.Reason = supportSentence(&d) + unknownPoint(ix.p.ID, ix.p.Label, pkg, inst, ctx.Candidate != "")
+		v.Reason = supportSentence(&d) + unknownPoint(c.PointRelease(ix.p.ID, ix.cycles[pv.cycle].c.Name, inst.Raw), ix.p.Label, pkg, inst, ctx.Candidate != "")
 	}
 	if d.soon && v.Status != StatusEOLSoon {
 		v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], d.soonSentence()+".")
@@ -165,9 +179,10 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 
 // unknownPoint says, after the release's support, why the point release's
 // patch status is unknown: the release package inst names the point
-// release installed (or not, as on Ubuntu), but no candidate was given
-// (badCandidate: none could be read), or no installed version was.
-func unknownPoint(distro, label, pkg string, inst Version, badCandidate bool) string {
+// release installed, point (or not: "" as on Ubuntu, or for a package of
+// another release), but no candidate was given (badCandidate: none could
+// be read), or no installed version was.
+func unknownPoint(point, label, pkg string, inst Version, badCandidate bool) string {
 	why := "no candidate version was given"
 	if badCandidate {
 		why = "the candidate version could not be read"
@@ -175,8 +190,8 @@ func unknownPoint(distro, label, pkg string, inst Version, badCandidate bool) st
 	switch {
 	case inst.Raw == "" || !inst.Valid():
 		return "; whether a newer point release is available to it is unknown (no installed version of its " + pkg + " was given)."
-	case pointRelease(distro, inst.Raw) != "":
-		return "; its " + pkg + " " + inst.Raw + " is " + label + " " + pointRelease(distro, inst.Raw) +
+	case point != "":
+		return "; its " + pkg + " " + inst.Raw + " is " + label + " " + point +
 			", and whether a newer point release is available to it is unknown (" + why + ")."
 	}
 	return "; whether an update of its " + pkg + " " + inst.Raw + " is available is unknown (" + why + ")."

@@ -176,6 +176,10 @@ func TestEvaluateInOwnReleaseWithoutCandidate(t *testing.T) {
 		{name: "a release package without a point release (Ubuntu)", version: "24.04.3", ctx: Context{Distro: "ubuntu", DistroRelease: "24.04", Installed: "13ubuntu10.2"},
 			support: SupportSupported, status: StatusCurrent,
 			reason: "; whether an update of its base-files 13ubuntu10.2 is available is unknown (no candidate version was given)."},
+		{name: "a release package of another release names no point release", version: "12.11",
+			ctx:     Context{Distro: "debian", DistroRelease: "12", Installed: "11.1+deb11u9"},
+			support: SupportSupported, status: StatusCurrent,
+			reason: "; whether an update of its base-files 11.1+deb11u9 is available is unknown (no candidate version was given)."},
 		{name: "the end within the warning window: eol-soon", version: "12.11", asOf: "2028-05-01",
 			ctx:     Context{Distro: "debian", DistroRelease: "12", Installed: "12.4+deb12u11"},
 			support: SupportSupported, status: StatusEOLSoon, reason: "(in 60 days); plan an upgrade to 13.2 or later; its base-files"},
@@ -273,6 +277,11 @@ func TestPointRelease(t *testing.T) {
 	}
 	if got := ReleasePackages("debian"); !reflect.DeepEqual(got, []string{"base-files"}) {
 		t.Errorf("ReleasePackages(debian) = %q", got)
+	}
+	for name, want := range map[string]bool{"base-files": true, "redhat-release": true, "rocky-release": true, "alpine-base": true, "bash": false, "": false} {
+		if got := IsReleasePackage(name); got != want {
+			t.Errorf("IsReleasePackage(%q) = %v, want %v", name, got, want)
+		}
 	}
 	if got := ReleasePackages("plan9"); got != nil {
 		t.Errorf("ReleasePackages(plan9) = %q, want none", got)

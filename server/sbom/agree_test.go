@@ -73,22 +73,28 @@ func upstreamOnly(j judgement) judgement {
 	return judgement{product: j.product, version: j.version, cycle: j.cycle}
 }
 
-// sbomJudgements is the SBOM path over one syft document: the deb
-// components judged, keyed like agentJudgements; plus the version of each.
+// sbomJudgements is the SBOM path over one syft document, as Check judges
+// it: the deb components judged, keyed like agentJudgements; plus the
+// version of each, and the OS component's finding (with the point release
+// the document's base-files says).
 func sbomJudgements(t *testing.T, file string) (map[string]judgement, map[string]string, *Finding) {
 	j := NewJudge(testMatcher(t), testDay, catalog.Policy{})
 	out := map[string]judgement{}
 	versions := map[string]string{}
 	var osFinding *Finding
-	_, err := Read(bytes.NewReader(openTestdata(t, file)), Limits{}, func(c *Component) error {
+	rel := &docReleases{}
+	judge := func(c *Component) error {
 		r, err := j.m.Resolve(c)
 		if err != nil {
 			return err
 		}
+		f, ok, held, err := j.judge(c, rel)
+		if err != nil || held {
+			return err
+		}
 		if r.OS {
-			f, ok, err := j.Judge(c)
-			if err != nil || !ok {
-				t.Fatalf("the OS component %+v is not judged: %v", c, err)
+			if !ok {
+				t.Fatalf("the OS component %+v is not judged", c)
 			}
 			osFinding = &f
 			return nil
@@ -99,14 +105,18 @@ func sbomJudgements(t *testing.T, file string) (map[string]judgement, map[string
 		k := r.Item.Name + ":" + r.Item.Arch
 		versions[k] = r.Item.Version
 		var jd judgement
-		if f, ok, err := j.Judge(c); err != nil {
-			return err
-		} else if ok {
+		if ok {
 			jd = judgement{f.Product, f.Version, f.Cycle, f.Support, f.Maintainer}
 		}
 		out[k] = jd
 		return nil
-	})
+	}
+	_, err := Read(bytes.NewReader(openTestdata(t, file)), Limits{}, judge)
+	for _, c := range rel.release() {
+		if err == nil {
+			err = judge(&c)
+		}
+	}
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
@@ -120,6 +130,7 @@ func extractFixture(t *testing.T) string {
 	for p, data := range map[string][]byte{
 		"var/lib/dpkg/status": openTestdata(t, "debian12/status.gz"),
 		"etc/os-release":      openTestdata(t, "debian12/os-release"),
+		"etc/debian_version":  openTestdata(t, "debian12/debian_version"),
 	} {
 		full := filepath.Join(root, p)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -135,9 +146,11 @@ func extractFixture(t *testing.T) string {
 // TestAgentAndSBOMAgree: the agent's inventory of a dpkg database and
 // syft's SBOM of the same database (every format and version checked in)
 // give the same products, versions and cycles, package by package, and the
-// same OS. (The fixture has the dpkg database but not apt's lists, so the
-// agent cannot tell where a package came from here: whose support applies
-// is compared on the live machine, below.)
+// same OS at the same point release (the agent reads /etc/debian_version,
+// the SBOM path base-files). (The fixture has the dpkg database but not
+// apt's lists, so the agent cannot tell where a package came from here:
+// whose support applies is compared on the live machine, below, and the
+// OS's maintainer through the server in TestEndToEndAssetOSAgreesWithAgent.)
 func TestAgentAndSBOMAgree(t *testing.T) {
 	host, items := agentInventory(t, extractFixture(t))
 	want := agentJudgements(t, host, items)
@@ -177,8 +190,8 @@ func TestAgentAndSBOMAgree(t *testing.T) {
 			}
 			// syft writes the OS as a CycloneDX component; SPDX has none.
 			if strings.Contains(file, "cdx") {
-				if osFinding == nil || osFinding.Product != osWant.Product || osFinding.Cycle != osVerdict.Cycle {
-					t.Errorf("OS component %+v, want %s cycle %s as the agent's host", osFinding, osWant.Product, osVerdict.Cycle)
+				if osFinding == nil || osFinding.Product != osWant.Product || osFinding.Cycle != osVerdict.Cycle || osFinding.Version != osWant.Version {
+					t.Errorf("OS component %+v, want %s %s (cycle %s) as the agent's host", osFinding, osWant.Product, osWant.Version, osVerdict.Cycle)
 				}
 			}
 		})

@@ -47,8 +47,9 @@ func Check(r io.Reader, j *Judge, opt CheckOptions, out io.Writer) (Summary, err
 		s.FailOn = append(s.FailOn, st)
 	}
 	sort.Strings(s.FailOn)
-	doc, err := Read(r, opt.Limits, func(c *Component) error {
-		f, ok, err := j.Judge(c)
+	rel := &docReleases{}
+	judge := func(c *Component) error {
+		f, ok, _, err := j.judge(c, rel)
 		if err != nil || !ok {
 			return err
 		}
@@ -62,8 +63,18 @@ func Check(r io.Reader, j *Judge, opt CheckOptions, out io.Writer) (Summary, err
 			return &writeError{err}
 		}
 		return nil
-	})
+	}
+	doc, err := Read(r, opt.Limits, judge)
 	s.Document = doc
+	if err == nil {
+		// an OS listed before its release package (base-files) is judged
+		// last, with it
+		for _, c := range rel.release() {
+			if err = judge(&c); err != nil {
+				break
+			}
+		}
+	}
 	if err != nil {
 		w.abort()
 		var we *writeError

@@ -380,3 +380,107 @@ func TestCheckDistroAware(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckOSPointRelease: syft names an image's OS by its release alone
+// ("debian" "12"); the check reads the point release from the release
+// package the document lists (base-files 12.4+deb12u11: Debian 12.11, as
+// /etc/debian_version tells the agent), judges the OS by Debian, and, an
+// SBOM naming no candidate, leaves its patch status unknown: never the
+// catalog's latest (12.15, current) nor its point-release dates (overdue).
+// An OS listed before its base-files is judged at the end of the document,
+// with it.
+func TestCheckOSPointRelease(t *testing.T) {
+	const (
+		osComp = `{"bom-ref":"os","type":"operating-system","name":"debian","version":"12"}`
+		bf     = `{"bom-ref":"bf","type":"library","name":"base-files","version":"12.4+deb12u11","purl":"pkg:deb/debian/base-files@12.4%2Bdeb12u11?arch=amd64&distro=debian-12"}`
+		py     = `{"bom-ref":"py","type":"library","name":"python3.11","version":"3.11.2-6+deb12u6","purl":"pkg:deb/debian/python3.11@3.11.2-6%2Bdeb12u6?arch=amd64&distro=debian-12"}`
+	)
+	doc := func(comps ...string) string {
+		return `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + strings.Join(comps, ",") + `]}`
+	}
+	for _, tc := range []struct {
+		name, doc                 string
+		version, installed, field string
+		last                      bool // the OS finding is the last line
+		reason                    string
+	}{
+		{name: "syft's CycloneDX 1.7 of this machine's dpkg database", doc: string(openTestdata(t, "syft/debian12-dpkg.cdx17.json.gz")),
+			version: "12.11", installed: "12.4+deb12u11", field: "components[892]", last: true, reason: "its base-files 12.4+deb12u11 is Debian 12.11"},
+		{name: "syft's CycloneDX 1.4", doc: string(openTestdata(t, "syft/debian12-dpkg.cdx14.json.gz")),
+			version: "12.11", installed: "12.4+deb12u11", field: "components[892]", last: true, reason: "is Debian 12.11"},
+		{name: "the OS before its base-files: judged last", doc: doc(osComp, py, bf),
+			version: "12.11", installed: "12.4+deb12u11", field: "components[0]", last: true, reason: "is Debian 12.11"},
+		{name: "base-files first", doc: doc(bf, osComp, py),
+			version: "12.11", installed: "12.4+deb12u11", field: "components[1]", reason: "is Debian 12.11"},
+		{name: "no base-files: the release alone, Debian's, patch unknown", doc: doc(osComp, py),
+			version: "12.15", field: "components[0]", last: true, reason: "no installed version of its base-files was given"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, s, err := runCheck(t, tc.doc, FormatJSONL, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if len(lines) != s.Judged {
+				t.Fatalf("%d lines for %d judged components", len(lines), s.Judged)
+			}
+			var os Finding
+			at := -1
+			for i, l := range lines {
+				var f Finding
+				if err := json.Unmarshal([]byte(l), &f); err != nil {
+					t.Fatal(err)
+				}
+				if f.Product == "debian" {
+					os, at = f, i
+				}
+			}
+			if at < 0 {
+				t.Fatalf("no OS finding in:\n%s", out)
+			}
+			got := []string{os.Version, os.Cycle, os.Maintainer, os.MaintainerRelease, os.Patch, os.Status, os.Support, os.Installed, os.Candidate, os.UpgradeTo, os.Component.Field}
+			want := []string{tc.version, "12", "debian", "12", catalog.PatchUnknown, catalog.StatusCurrent, catalog.SupportSupported, tc.installed, "", "", tc.field}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("OS finding version/cycle/maintainer/release/patch/status/support/installed/candidate/upgrade/field = %q,\nwant %q\nreason: %s", got, want, os.Reason)
+			}
+			if !strings.Contains(os.Reason, tc.reason) {
+				t.Errorf("reason %q lacks %q", os.Reason, tc.reason)
+			}
+			if tc.last && at != len(lines)-1 {
+				t.Errorf("the OS finding is line %d of %d, want the last", at+1, len(lines))
+			}
+			if !tc.last && at == len(lines)-1 {
+				t.Errorf("the OS finding was held back to the end although its base-files came first")
+			}
+		})
+	}
+	// Judge alone (no document) has no release package to read.
+	f, ok, err := NewJudge(testMatcher(t), testDay, catalog.Policy{}).Judge(&Component{Field: "components[0]", Type: "operating-system", Name: "debian", Version: "12"})
+	if err != nil || !ok || f.Version != "12.15" || f.Maintainer != "debian" || f.Patch != catalog.PatchUnknown {
+		t.Errorf("Judge(debian 12) = %s %s by %s, patch %s (%v, %v); want 12.15 by debian, patch unknown", f.Product, f.Version, f.Maintainer, f.Patch, ok, err)
+	}
+}
+
+// TestCheckHoldsFewOS: a document of many operating-system components
+// before any release package holds back at most maxHeldOS of them (memory
+// stays bounded); the rest are judged at once, every one is judged.
+func TestCheckHoldsFewOS(t *testing.T) {
+	var comps []string
+	for i := range 3 * maxHeldOS {
+		comps = append(comps, fmt.Sprintf(`{"bom-ref":"os%d","type":"operating-system","name":"debian","version":"12"}`, i))
+	}
+	doc := `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + strings.Join(comps, ",") + `]}`
+	out, s, err := runCheck(t, doc, FormatJSONL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if s.Judged != 3*maxHeldOS || len(lines) != 3*maxHeldOS {
+		t.Fatalf("judged %d, %d lines; want %d", s.Judged, len(lines), 3*maxHeldOS)
+	}
+	var first Finding
+	json.Unmarshal([]byte(lines[0]), &first)
+	if first.Component.Field != fmt.Sprintf("components[%d]", maxHeldOS) {
+		t.Errorf("first line is %s, want components[%d] (the first not held back)", first.Component.Field, maxHeldOS)
+	}
+}

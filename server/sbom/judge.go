@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -56,7 +57,7 @@ type Judge struct {
 
 type evalKey struct {
 	product, version string
-	ctx              string // distro product, release and installed version; "" upstream
+	ctx              string // distro product, release, installed version and release package; "" upstream
 }
 
 // evalCacheMax bounds the verdict cache; past it the cache starts over.
@@ -75,16 +76,42 @@ func NewJudge(m *Matcher, asOf time.Time, p catalog.Policy) *Judge {
 // Judge matches component c and evaluates it. ok is false when no catalog
 // product claims the component (it is then not judged). The error is a
 // problem with the component (a purl that does not parse), naming its field.
+//
+// An operating-system component judged on its own has no release package
+// to read its point release from (see Check and osContext): a distribution
+// release is judged by the distribution with its patch status unknown.
 func (j *Judge) Judge(c *Component) (f Finding, ok bool, err error) {
+	f, ok, _, err = j.judge(c, nil)
+	return f, ok, err
+}
+
+// judge is Judge within one document, whose release packages doc
+// collects (nil: none). deferred is set for an operating-system component
+// doc holds back until the document's end (doc.hold), when its release
+// package may still come.
+func (j *Judge) judge(c *Component, doc *docReleases) (f Finding, ok, deferred bool, err error) {
 	r, err := j.m.Resolve(c)
-	if err != nil || !r.Matched {
-		return f, false, err
+	if err != nil {
+		return f, false, false, err
+	}
+	if doc != nil && r.Distro.Version != "" && catalog.IsReleasePackage(r.Item.Name) {
+		doc.note(j.distroProduct(r.Distro), r.Distro.Version, r.Item)
+	}
+	if !r.Matched {
+		return f, false, false, nil
 	}
 	var ctx catalog.Context
-	if r.Distro.ID != "" && r.Distro.Version != "" {
+	version := r.Result.Version
+	switch {
+	case r.OS:
+		if doc.hold(c, r.Result.Product) {
+			return f, false, true, nil
+		}
+		ctx, version = j.osContext(&r, doc)
+	case r.Distro.ID != "" && r.Distro.Version != "":
 		ctx = catalog.Context{Distro: j.distroProduct(r.Distro), DistroRelease: r.Distro.Version, Installed: r.Item.Version}
 	}
-	f.Verdict = j.evaluate(r.Result.Product, r.Result.Version, ctx)
+	f.Verdict = j.evaluate(r.Result.Product, version, ctx)
 	if c.Version == "" && !r.OS {
 		f.Verdict = noVersion(f.Verdict, c)
 	}
@@ -96,13 +123,129 @@ func (j *Judge) Judge(c *Component) (f Finding, ok bool, err error) {
 		f.Distro = &d
 	}
 	f.Vendor = r.Vendor
-	return f, true, nil
+	return f, true, false, nil
+}
+
+// osContext is how an operating-system component is judged, and the
+// version judged: a distribution whose point releases ship as updates of
+// a release package (catalog.ReleasePackages) is judged by the
+// distribution, as a host's OS with that package is, with the release
+// package the document lists for the same release as the installed
+// version (base-files 12.4+deb12u11 makes syft's "debian" "12" Debian
+// 12.11, as /etc/debian_version tells the agent) and no candidate, since
+// an SBOM names none: the patch status is unknown, as for the
+// distribution's packages. Another OS (Windows) is judged by the catalog
+// alone.
+func (j *Judge) osContext(r *Resolved, doc *docReleases) (catalog.Context, string) {
+	product, version := r.Result.Product, r.Result.Version
+	names := catalog.ReleasePackages(product)
+	if len(names) == 0 {
+		return catalog.Context{}, version
+	}
+	release := j.cat.ParseVersion(product, version).Cycle()
+	if release == "" {
+		return catalog.Context{}, version
+	}
+	ctx := catalog.Context{Distro: product, DistroRelease: release}
+	for _, name := range names {
+		it, ok := doc.find(j.cat, product, release, name)
+		if !ok {
+			continue
+		}
+		ctx.Installed, ctx.Package = it.Version, name
+		if pr := j.cat.PointRelease(product, release, it.Version); pr != "" {
+			version = pr
+		}
+		break
+	}
+	return ctx, version
+}
+
+// maxHeldOS bounds the operating-system components a document's check
+// holds back until its end (syft writes one); past it they are judged at
+// once, with the release packages seen before them.
+const maxHeldOS = 16
+
+// docReleases collects, over one document, the release packages its
+// distribution packages include (the first of each name per distribution
+// and release), and holds back the operating-system components that came
+// before their release package. A nil *docReleases collects nothing.
+type docReleases struct {
+	mu   sync.Mutex
+	pkgs map[releaseKey]api.Item
+	held []Component // copies
+	done bool        // the document is read: hold nothing more
+}
+
+type releaseKey struct{ distro, release, name string }
+
+func (d *docReleases) note(distro, release string, it api.Item) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pkgs == nil {
+		d.pkgs = map[releaseKey]api.Item{}
+	}
+	k := releaseKey{distro, release, it.Name}
+	if _, ok := d.pkgs[k]; !ok {
+		d.pkgs[k] = it
+	}
+}
+
+// find returns the release package name of distribution product's release
+// (a cycle) the document lists, when one was seen.
+func (d *docReleases) find(cat *catalog.Catalog, product, release, name string) (api.Item, bool) {
+	if d == nil {
+		return api.Item{}, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k, it := range d.pkgs {
+		if k.distro == product && k.name == name && cat.ParseVersion(product, k.release).Cycle() == release {
+			return it, true
+		}
+	}
+	return api.Item{}, false
+}
+
+// hold keeps a copy of operating-system component c (of catalog product
+// product) to be judged at the document's end, unless a release package of
+// its distribution was seen already, the document is read, or enough are
+// held.
+func (d *docReleases) hold(c *Component, product string) bool {
+	if d == nil || len(catalog.ReleasePackages(product)) == 0 {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.done || len(d.held) >= maxHeldOS {
+		return false
+	}
+	for k := range d.pkgs {
+		if k.distro == product {
+			return false
+		}
+	}
+	cp := *c
+	cp.CPEs = slices.Clone(c.CPEs)
+	d.held = append(d.held, cp)
+	return true
+}
+
+// release ends the document: it returns the components held back, to be
+// judged now.
+func (d *docReleases) release() []Component {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.done = true
+	held := d.held
+	d.held = nil
+	return held
 }
 
 func (j *Judge) evaluate(product, version string, ctx catalog.Context) catalog.Verdict {
 	k := evalKey{product: product, version: version}
 	if ctx.Distro != "" {
-		k.ctx = ctx.Distro + "\x00" + ctx.DistroRelease + "\x00" + ctx.Installed
+		k.ctx = ctx.Distro + "\x00" + ctx.DistroRelease + "\x00" + ctx.Installed + "\x00" + ctx.Package
 	}
 	j.mu.Lock()
 	v, ok := j.evals[k]
