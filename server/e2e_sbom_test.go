@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/web/webtest"
 )
@@ -246,4 +247,116 @@ func needTool(t *testing.T, name string) string {
 		t.Skipf("%s not found: run make deps", name)
 	}
 	return p
+}
+
+// TestEndToEndAssetOSAgreesWithAgent: the agent on this machine's dpkg
+// database (the one syft scanned, re-rooted, with this machine's real apt
+// lists and configuration) and syft's SBOMs of the same database, uploaded
+// as assets, give the same OS through the real server: product, cycle,
+// point release (the agent reads /etc/debian_version, the asset base-files
+// 12.4+deb12u11: 12.11), maintainer (Debian: the agent's base-files has a
+// candidate from Debian's archive, the SBOM's purl names Debian) and
+// support. Only the patch status may differ: the agent
+// knows base-files' candidate, an SBOM does not (unknown, not counted).
+// `sbom check` says the same of the OS.
+func TestEndToEndAssetOSAgreesWithAgent(t *testing.T) {
+	needDebianHost(t)
+	if osr, _ := os.ReadFile("/etc/os-release"); !strings.Contains(string(osr), "VERSION_CODENAME=bookworm") {
+		t.Skip("this machine's apt lists are not Debian 12's (bookworm), the release of the SBOMs in testdata")
+	}
+	e := startDistroEnv(t)
+	root := t.TempDir()
+	for p, data := range map[string][]byte{
+		"var/lib/dpkg/status": readGzip(t, filepath.Join("sbom", "testdata", "debian12", "status.gz")),
+		"etc/os-release":      mustRead(t, filepath.Join("sbom", "testdata", "debian12", "os-release")),
+		"etc/debian_version":  mustRead(t, filepath.Join("sbom", "testdata", "debian12", "debian_version")),
+	} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"etc/apt", "var/lib/apt/lists"} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/"+p, filepath.Join(root, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.agentOnce(t, "--root", root)
+	host := e.hostByOS(t, "debian")
+	hostOS, ok := verdictFor(host, "debian")
+	if !ok {
+		t.Fatalf("the agent's host has no OS verdict: %+v", host.Verdicts)
+	}
+	if hostOS.Maintainer != "debian" || hostOS.Version != "12.11" || hostOS.Candidate == "" {
+		t.Fatalf("the agent's OS: %s %s by %s, base-files candidate %q; want Debian 12.11 by Debian, its base-files with a candidate from this machine's lists: %s",
+			hostOS.Product, hostOS.Version, hostOS.Maintainer, hostOS.Candidate, hostOS.Reason)
+	}
+
+	for _, file := range []string{"debian12-dpkg.cdx17.json.gz", "debian12-dpkg.spdx23.json.gz"} {
+		t.Run(file, func(t *testing.T) {
+			doc := filepath.Join("sbom", "testdata", "syft", file)
+			req, _ := http.NewRequest("POST", e.p.url+api.PathSBOMs+"?name="+url.QueryEscape("registry.example/"+file), bytes.NewReader(mustRead(t, doc)))
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			req.Header.Set("Content-Encoding", "gzip")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var res api.SBOMResult
+			if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &res) != nil {
+				t.Fatalf("upload: %d %s", resp.StatusCode, b)
+			}
+			var asset api.HostDetail
+			e.get(t, "/api/v1/hosts/"+res.AssetID, &asset)
+			assetOS, ok := verdictFor(asset, "debian")
+			if !ok {
+				t.Fatalf("the asset has no OS verdict: %+v", asset.Verdicts)
+			}
+			got := []string{assetOS.Product, assetOS.Cycle, assetOS.Version, asset.Info.OSVersion, assetOS.Maintainer, assetOS.MaintainerRelease, assetOS.Support}
+			want := []string{hostOS.Product, hostOS.Cycle, hostOS.Version, host.Info.OSVersion, hostOS.Maintainer, hostOS.MaintainerRelease, hostOS.Support}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("asset OS product/cycle/version/os_version/maintainer/release/support = %q,\nthe agent's %q\nasset: %s\nagent: %s", got, want, assetOS.Reason, hostOS.Reason)
+			}
+			if !strings.Contains(assetOS.Reason, "its base-files 12.4+deb12u11 is Debian 12.11") {
+				t.Errorf("asset OS reason %q does not name its base-files", assetOS.Reason)
+			}
+			if assetOS.Patch != catalog.PatchUnknown || assetOS.Candidate != "" || assetOS.UpgradeTo != "" {
+				t.Errorf("asset OS patch %s candidate %q upgrade_to %q, want unknown with none (an SBOM names no candidate): %s", assetOS.Patch, assetOS.Candidate, assetOS.UpgradeTo, assetOS.Reason)
+			}
+		})
+	}
+
+	// sbom check of the same document says the same of the OS.
+	out, err := exec.Command(e.srvBin, "sbom", "check", filepath.Join("sbom", "testdata", "syft", "debian12-dpkg.cdx17.json.gz")).Output()
+	if err != nil {
+		t.Fatalf("sbom check: %v", err)
+	}
+	var osLine catalog.Verdict
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var v catalog.Verdict
+		if json.Unmarshal([]byte(l), &v) == nil && v.Product == "debian" {
+			osLine = v
+		}
+	}
+	if osLine.Version != hostOS.Version || osLine.Cycle != hostOS.Cycle || osLine.Maintainer != hostOS.Maintainer || osLine.Patch != catalog.PatchUnknown {
+		t.Errorf("sbom check's OS line: %s %s (cycle %s) by %s, patch %s; the agent's %s %s by %s",
+			osLine.Product, osLine.Version, osLine.Cycle, osLine.Maintainer, osLine.Patch, hostOS.Product, hostOS.Version, hostOS.Maintainer)
+	}
+}
+
+// mustRead returns a file's content.
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -162,21 +162,77 @@ func contextOf(h *hostFacts, it *api.Item, seen time.Time) evalContext {
 // server first saw it. Otherwise the OS is judged by the catalog alone
 // (its point releases' dates), with the host's enrolments.
 func osContext(h *hostFacts, items []store.MatchedItem, seen map[candidateKey]time.Time) evalContext {
+	it := releaseItem(h, len(items), func(i int) *api.Item { return &items[i].Item }, func(it *api.Item) bool { return it.Candidate != "" })
+	if it == nil {
+		return evalContext{Enrolled: h.enrolled}
+	}
+	c := contextOf(h, it, seen[candidateKey{it.Source, it.Name, it.Arch}])
+	c.Package = it.Name
+	return c
+}
+
+// assetOSContext is the context of an asset's OS item (an SBOM's): an
+// SBOM lists what the image has installed, never what its package manager
+// would install, so a distribution release that ships its point releases
+// as updates of a release package is judged by the distribution with that
+// package (the one the SBOM lists from the distribution's archive, as
+// contextOf decides) as installed and no candidate: maintained by the
+// distribution, its patch status unknown, as for the asset's packages
+// (catalog.EvaluateIn). Without the package in the SBOM the release
+// alone says so. Another OS (Windows, macOS) is judged by the catalog.
+func assetOSContext(h *hostFacts, items []store.MatchedItem) evalContext {
+	if h.osRelease == "" || len(catalog.ReleasePackages(h.osProduct)) == 0 {
+		return evalContext{Enrolled: h.enrolled}
+	}
+	c := evalContext{Distro: h.osProduct, Release: h.osRelease, Enrolled: h.enrolled}
+	if it := releaseItem(h, len(items), func(i int) *api.Item { return &items[i].Item }, nil); it != nil {
+		c.Installed, c.Package = it.Version, it.Name
+	}
+	return c
+}
+
+// releaseItem returns the release package of the host's OS among n items
+// (item(i) is the i-th): the first, in the order of
+// catalog.ReleasePackages, that want accepts (nil: any) and contextOf
+// makes the host distribution's own package (its origin the archive, of
+// the host's release); nil when there is none.
+func releaseItem(h *hostFacts, n int, item func(i int) *api.Item, want func(*api.Item) bool) *api.Item {
 	for _, name := range catalog.ReleasePackages(h.osProduct) {
-		for i := range items {
-			it := &items[i].Item
-			if it.Name != name || it.Source == osSource || it.Candidate == "" {
+		for i := range n {
+			it := item(i)
+			if it.Name != name || it.Source == osSource || (want != nil && !want(it)) {
 				continue
 			}
-			c := contextOf(h, it, seen[candidateKey{it.Source, it.Name, it.Arch}])
-			if c.Distro != h.osProduct || c.Distro == "" {
-				continue
+			if c := contextOf(h, it, time.Time{}); c.Distro == h.osProduct && c.Distro != "" {
+				return it
 			}
-			c.Package = name
-			return c
 		}
 	}
-	return evalContext{Enrolled: h.enrolled}
+	return nil
+}
+
+// assetOS is an asset's OS with the point release its release package
+// carries: an SBOM names the release alone (syft's "debian" "12"), and the
+// base-files it lists says which point release the image runs
+// (12.4+deb12u11: Debian 12.11), as /etc/debian_version tells the agent on
+// a host, so the asset's OS and an agent's on the same system are the same
+// version. host is returned as it is when the SBOM lists no such package
+// of the OS's release.
+func (e *engine) assetOS(host api.HostInfo, items []api.Item) api.HostInfo {
+	osIt, ok := osItem(host)
+	if !ok {
+		return host
+	}
+	h := e.facts(host, []store.MatchedItem{{Item: osIt, Match: e.match(osIt)}})
+	if h.osRelease == "" {
+		return host
+	}
+	if it := releaseItem(&h, len(items), func(i int) *api.Item { return &items[i] }, nil); it != nil {
+		if pr := e.cat.PointRelease(h.osProduct, h.osRelease, it.Version); pr != "" {
+			host.OSVersion = pr
+		}
+	}
+	return host
 }
 
 // suiteFits reports whether a package from the distribution's archive in

@@ -145,11 +145,12 @@ func hostFromOSItem(it api.Item) api.HostInfo {
 }
 
 // prepare matches a full report's items (plus the OS, built from the host
-// block) and judges them (judge): seen holds the first-seen time of each
+// block) and judges them (judge) as those of a host of kind (api.KindHost,
+// or api.KindAsset for an SBOM's): seen holds the first-seen time of each
 // package's candidate known for the host, now is the time of a candidate
 // seen for the first time. It returns the matched items, their verdicts
 // and the candidates to remember for the host.
-func (e *engine) prepare(r *api.Report, asOf string, seen map[candidateKey]store.Candidate, now time.Time) ([]store.MatchedItem, []store.Verdict, []store.Candidate) {
+func (e *engine) prepare(r *api.Report, kind, asOf string, seen map[candidateKey]store.Candidate, now time.Time) ([]store.MatchedItem, []store.Verdict, []store.Candidate) {
 	items := make([]store.MatchedItem, 0, len(r.Items)+1)
 	if it, ok := osItem(r.Host); ok {
 		items = append(items, store.MatchedItem{Item: it, Match: e.match(it)})
@@ -166,7 +167,7 @@ func (e *engine) prepare(r *api.Report, asOf string, seen map[candidateKey]store
 		items = append(items, store.MatchedItem{Item: it, Match: e.match(it)})
 	}
 	cands := candidates(items, seen, now)
-	return items, e.judge(r.Host, items, cands, asOf), cands
+	return items, e.judge(store.HostInventory{Info: r.Host, Kind: kind, Items: items, Candidates: cands}, asOf), cands
 }
 
 // candidates returns the packages whose candidate is newer than the
@@ -231,13 +232,15 @@ func codenameOf(p *catalog.Product, release string) string {
 }
 
 // judge evaluates a host's matched items, each in its context
-// (contextOf): one verdict per distinct matched (product, version). When
-// several items share one (python3.11 and libpython3.11-stdlib), the
-// verdict is the worst of theirs, so no item's trouble is hidden.
-func (e *engine) judge(info api.HostInfo, items []store.MatchedItem, cands []store.Candidate, asOf string) []store.Verdict {
-	h := e.facts(info, items)
-	seen := make(map[candidateKey]time.Time, len(cands))
-	for _, c := range cands {
+// (contextOf; for the OS osContext, or assetOSContext for an asset): one
+// verdict per distinct matched (product, version). When several items
+// share one (python3.11 and libpython3.11-stdlib), the verdict is the
+// worst of theirs, so no item's trouble is hidden.
+func (e *engine) judge(inv store.HostInventory, asOf string) []store.Verdict {
+	items := inv.Items
+	h := e.facts(inv.Info, items)
+	seen := make(map[candidateKey]time.Time, len(inv.Candidates))
+	for _, c := range inv.Candidates {
 		seen[candidateKey{c.Source, c.Name, c.Arch}] = c.FirstSeen
 	}
 	type pv struct{ p, v string }
@@ -249,9 +252,12 @@ func (e *engine) judge(info api.HostInfo, items []store.MatchedItem, cands []sto
 			continue
 		}
 		var c evalContext
-		if mi.Item.Source == osSource {
+		switch {
+		case mi.Item.Source == osSource && inv.Kind == api.KindAsset:
+			c = assetOSContext(&h, items)
+		case mi.Item.Source == osSource:
 			c = osContext(&h, items, seen)
-		} else {
+		default:
 			c = contextOf(&h, &mi.Item, seen[candidateKey{mi.Item.Source, mi.Item.Name, mi.Item.Arch}])
 		}
 		key := c.key()

@@ -161,3 +161,78 @@ func TestOwnReleaseOtherDistributions(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestSBOMOwnRelease: an asset's OS is the point release its
+// release package says (syft names the release alone: "debian" "12";
+// base-files 12.4+deb12u11 is Debian 12.11, as /etc/debian_version tells
+// the agent), maintained by the distribution, and an SBOM names no
+// candidate, so its patch status is unknown: neither the catalog's
+// point-release dates (overdue) nor the release's latest (current). The
+// fleet's re-judging of the stored asset agrees with ingest, and differs
+// from what the same inventory gives a host (the catalog's dates).
+func TestIngestSBOMOwnRelease(t *testing.T) {
+	const baseFiles = `{"bom-ref":"bf","type":"library","name":"base-files","version":"%s","purl":"pkg:deb/debian/base-files@%s?arch=amd64&distro=debian-12"}`
+	doc := func(os string, comps ...string) string {
+		all := append([]string{}, comps...)
+		if os != "" {
+			all = append(all, os)
+		}
+		return `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + strings.Join(all, ",") + `]}`
+	}
+	deb12 := `{"bom-ref":"os","type":"operating-system","name":"debian","version":"12"}`
+	bf := func(v string) string { return strings.ReplaceAll(baseFiles, "%s", v) }
+	for _, tc := range []struct {
+		name, doc                     string
+		osVersion, version, installed string
+		reason                        string
+	}{
+		{name: "syft's order: base-files, then the OS", doc: doc(deb12, bf("12.4+deb12u11")),
+			osVersion: "12.11", version: "12.11", installed: "12.4+deb12u11",
+			reason: "its base-files 12.4+deb12u11 is Debian 12.11, and whether a newer point release is available to it is unknown (no candidate version was given)."},
+		{name: "the OS first", doc: doc("", deb12, bf("12.4+deb12u11")),
+			osVersion: "12.11", version: "12.11", installed: "12.4+deb12u11", reason: "is Debian 12.11"},
+		{name: "SPDX-like: no OS component, the purls' distribution", doc: doc("", bf("12.4+deb12u11")),
+			osVersion: "12.11", version: "12.11", installed: "12.4+deb12u11", reason: "is Debian 12.11"},
+		{name: "no base-files: the release alone, still Debian's with patch unknown", doc: doc(deb12),
+			osVersion: "12", version: "12.15", reason: "no installed version of its base-files was given"},
+		{name: "a base-files of another release does not name the point release", doc: doc(deb12, strings.ReplaceAll(bf("11.1+deb11u9"), "debian-12", "debian-11")),
+			osVersion: "12", version: "12.15", installed: "11.1+deb11u9", reason: "whether an update of its base-files 11.1+deb11u9 is available is unknown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &fakeStore{}
+			now := time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)
+			s := newServiceAt(t, st, &now, catalog.DefaultPolicy())
+			if _, err := s.IngestSBOM(context.Background(), SBOMInput{Name: "registry.example/app:1.4", Body: strings.NewReader(tc.doc)}); err != nil {
+				t.Fatal(err)
+			}
+			in := st.assets[0]
+			if in.Info.OSID != "debian" || in.Info.OSVersion != tc.osVersion {
+				t.Errorf("asset OS %s %s, want debian %s", in.Info.OSID, in.Info.OSVersion, tc.osVersion)
+			}
+			v := verdictOf(t, in.Verdicts, "debian").V
+			got := []string{v.Version, v.Cycle, v.Maintainer, v.MaintainerRelease, v.Patch, v.Status, v.Support, v.Installed, v.Candidate, v.UpgradeTo}
+			want := []string{tc.version, "12", "debian", "12", catalog.PatchUnknown, catalog.StatusCurrent, catalog.SupportSupported, tc.installed, "", ""}
+			if !slices.Equal(got, want) {
+				t.Errorf("asset OS verdict version/cycle/maintainer/release/patch/status/support/installed/candidate/upgrade = %q,\nwant %q\nreason: %s", got, want, v.Reason)
+			}
+			if !strings.Contains(v.Reason, tc.reason) {
+				t.Errorf("reason %q lacks %q", v.Reason, tc.reason)
+			}
+			// the fleet's re-judging of the stored asset (after a catalog
+			// change re-matched it) judges it as ingest did; a host with the
+			// same inventory and no candidates gets the catalog's own verdict
+			if err := s.ReEvaluateIfStale(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			re := st.reevals[len(st.reevals)-1]
+			again := verdictOf(t, re.Rejudge(store.HostInventory{Info: in.Info, Kind: api.KindAsset, Items: in.Items}), "debian")
+			if again.Context != verdictOf(t, in.Verdicts, "debian").Context || again.V.Patch != catalog.PatchUnknown {
+				t.Errorf("re-judged asset OS: %s in %q, at ingest in %q", again.V.Patch, again.Context, verdictOf(t, in.Verdicts, "debian").Context)
+			}
+			asHost := verdictOf(t, re.Rejudge(store.HostInventory{Info: in.Info, Kind: api.KindHost, Items: in.Items}), "debian")
+			if asHost.V.Maintainer != catalog.MaintainerUpstream || asHost.Context != "" {
+				t.Errorf("the same inventory as a host's: OS by %s in %q, want the catalog's own verdict", asHost.V.Maintainer, asHost.Context)
+			}
+		})
+	}
+}

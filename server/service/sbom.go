@@ -94,9 +94,9 @@ func (s *Service) IngestSBOM(ctx context.Context, in SBOMInput) (api.SBOMResult,
 	if err != nil {
 		return api.SBOMResult{}, err
 	}
-	host := rd.assetHost(name)
+	host := e.assetOS(rd.assetHost(name), rd.items)
 	day := s.Today()
-	matched, verdicts, _ := e.prepare(&api.Report{Host: host, Items: rd.items}, day, nil, s.cfg.Now())
+	matched, verdicts, _ := e.prepare(&api.Report{Host: host, Items: rd.items}, api.KindAsset, day, nil, s.cfg.Now())
 	up := rd.upload(in, matched)
 	res, err := s.st.ApplyAsset(ctx, store.AssetInput{Name: name, Labels: in.Labels, Customer: cust.ID, Info: host, Items: matched, Verdicts: verdicts,
 		CatalogVersion: e.version, AsOf: day, Upload: up})

@@ -236,7 +236,7 @@ func (s *Service) Ingest(ctx context.Context, host store.HostRef, rep api.Report
 		e := s.engine()
 		in.AsOf = s.Today()
 		in.CatalogVersion = e.version
-		in.Items, in.Verdicts, in.Candidates = e.prepare(&rep, in.AsOf, known, s.cfg.Now())
+		in.Items, in.Verdicts, in.Candidates = e.prepare(&rep, api.KindHost, in.AsOf, known, s.cfg.Now())
 	}
 	res, err := s.st.ApplyReport(ctx, in) // re-checks the report id in its transaction
 	if err != nil {
@@ -278,7 +278,7 @@ func (s *Service) ReEvaluateIfStale(ctx context.Context) error {
 	in := store.ReEvalInput{CatalogVersion: e.version, AsOf: day,
 		Evaluate: func(p, v, c string) catalog.Verdict { return e.evaluate(p, v, c, day) },
 		Rejudge: func(h store.HostInventory) []store.Verdict {
-			return e.judge(h.Info, h.Items, h.Candidates, day)
+			return e.judge(h, day)
 		}}
 	if st.CatalogVersion != e.version {
 		in.Match = e.match
@@ -320,7 +320,7 @@ func (s *Service) rejudge(ctx context.Context, ids []int64) error {
 	day := s.Today()
 	return s.st.RejudgeHosts(ctx, ids, store.ReEvalInput{CatalogVersion: e.version, AsOf: day,
 		Evaluate: func(p, v, c string) catalog.Verdict { return e.evaluate(p, v, c, day) }, Match: e.match,
-		Rejudge: func(h store.HostInventory) []store.Verdict { return e.judge(h.Info, h.Items, h.Candidates, day) }})
+		Rejudge: func(h store.HostInventory) []store.Verdict { return e.judge(h, day) }})
 }
 
 // rejudgePending judges again the hosts CatalogChanged queued.

@@ -327,7 +327,10 @@ type ReEvalInput struct {
 // judges it: what the host last reported of itself, its items with their
 // matches (its OS as a source "os" item) and its remembered candidates.
 type HostInventory struct {
-	Info       api.HostInfo
+	Info api.HostInfo
+	// Kind is api.KindHost (an agent's endpoint) or api.KindAsset (an
+	// SBOM's subject, whose OS is judged without candidates).
+	Kind       string
 	Items      []MatchedItem
 	Candidates []Candidate
 }
@@ -731,10 +734,10 @@ func (s *Store) recomputeHost(ctx context.Context, hostID int64, in ReEvalInput,
 		var h HostRef
 		h.ID = hostID
 		var info string
-		if err := tx.QueryRowContext(ctx, `SELECT uid, install_id, hostname, info FROM hosts WHERE id = ?`, hostID).Scan(&h.UID, &h.InstallID, &h.Hostname, &info); err != nil {
+		var inv HostInventory
+		if err := tx.QueryRowContext(ctx, `SELECT uid, install_id, hostname, info, kind FROM hosts WHERE id = ?`, hostID).Scan(&h.UID, &h.InstallID, &h.Hostname, &info, &inv.Kind); err != nil {
 			return fmt.Errorf("recompute host: %w", err)
 		}
-		var inv HostInventory
 		if err := json.Unmarshal([]byte(info), &inv.Info); err != nil {
 			return fmt.Errorf("recompute host %s: info: %w", h.UID, err)
 		}
