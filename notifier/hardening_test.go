@@ -32,10 +32,28 @@ func TestParseEmailRefusesDomainLiterals(t *testing.T) {
 		})
 	}
 	for in, want := range map[string]string{"Bob@Mail.Example.COM": "Bob@mail.example.com", "a@bücher.example": "a@bücher.example",
+		"a@xn--bcher-kva.example":  "a@xn--bcher-kva.example",
 		"x@sub-domain.example.org": "x@sub-domain.example.org"} {
 		if got, err := ParseEmail(in); err != nil || got != want {
 			t.Errorf("ParseEmail(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+}
+
+// TestParseEmailRefusesSingleLabelAndBadIDNA: a subscriber's domain has a
+// dot (a@localhost, a@corp are no mail domains another server delivers to)
+// and is a valid internationalised domain name (IDNA 2008: no invisible
+// joiners, no punycode that does not decode, no mixed-direction labels).
+func TestParseEmailRefusesSingleLabelAndBadIDNA(t *testing.T) {
+	for _, in := range []string{"a@localhost", "a@LOCALHOST", "root@corp", "a@bücher", "a@example.com.", "a@xn--zz.example",
+		"a@exa\u200bmple.com", "a@bü\u200dcher.example", "a@xn--.example", "a@ex--ample.com", "a@\u05d0\u05d1a.example"} {
+		t.Run(in, func(t *testing.T) {
+			_, err := ParseEmail(in)
+			var fe *fault.Error
+			if !errors.As(err, &fe) || fe.Field != "email" {
+				t.Errorf("ParseEmail(%q) = %v, want an error naming email", in, err)
+			}
+		})
 	}
 }
 

@@ -252,7 +252,7 @@ func (s *Service) placeholderData(group string) msgData {
 // MIME boundary derives from the Message-ID), so a retry or a resend after
 // a crash is the identical message.
 func (s *Service) assemble(kind, to, group, token, messageID string, p msgParts, date time.Time, listHeaders bool) ([]byte, error) {
-	rcpt, err := ParseEmail(to)
+	rcpt, err := bareAddress(to)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: recipient: %w", kind, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
 )
@@ -96,7 +97,7 @@ func newWebhookGuard(allow []string, r Resolver, timeout time.Duration) (*webhoo
 			g.nets = append(g.nets, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 			continue
 		}
-		if s == "" || !mailDomain(s) && s != "localhost" {
+		if s == "" || !hostName(s) && s != "localhost" {
 			return nil, fmt.Errorf("webhook-allow: %q is not a host name, an address or a CIDR", s)
 		}
 		g.names[s] = true
@@ -194,4 +195,24 @@ func (g *webhookGuard) dial(ctx context.Context, network, addr string) (net.Conn
 		last = err
 	}
 	return nil, fmt.Errorf("webhook %s: %w", host, last)
+}
+
+// hostName reports whether d is a host name: dot-separated labels of
+// letters (internationalised ones too), digits and inner hyphens. IP
+// addresses and domain literals ("[127.0.0.1]") are not.
+func hostName(d string) bool {
+	if _, err := netip.ParseAddr(d); err == nil {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if c != '-' && !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -7,13 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/internal/mailaddr"
 )
 
 // Subscription states.
@@ -75,8 +74,27 @@ type Subscription struct {
 }
 
 // ParseEmail validates a subscriber address: a bare address (no display
-// name), no line breaks, at most 254 bytes. It returns the address as stored.
+// name), no line breaks, at most 254 bytes, and a mail domain as
+// mailaddr.Domain wants it (a dot, a valid internationalised name; not
+// localhost, an IP address or a [literal]). It returns the address as
+// stored, its domain lower-cased.
 func ParseEmail(s string) (string, error) {
+	addr, err := bareAddress(s)
+	if err != nil {
+		return "", err
+	}
+	norm, err := mailaddr.Normalize(addr)
+	if err != nil {
+		return "", fault.InvalidField("email", fmt.Sprintf("%q %v", addr, err))
+	}
+	return norm, nil
+}
+
+// bareAddress checks the syntax ParseEmail wants (a bare address without
+// line breaks, at most 254 bytes) and returns the address trimmed, with
+// its domain lower-cased. Mail is rendered to any stored address that
+// passes it, also one of a domain ParseEmail refuses today.
+func bareAddress(s string) (string, error) {
 	if strings.ContainsAny(s, "\r\n\x00") {
 		return "", fault.InvalidField("email", "contains a line break or NUL")
 	}
@@ -93,30 +111,10 @@ func ParseEmail(s string) (string, error) {
 	}
 	at := strings.LastIndexByte(a.Address, '@')
 	local, domain := a.Address[:at], strings.ToLower(a.Address[at+1:])
-	if local == "" || !strings.Contains(domain, ".") && domain != "localhost" || !mailDomain(domain) {
+	if local == "" || strings.HasPrefix(domain, "[") {
 		return "", fault.InvalidField("email", fmt.Sprintf("%q has no valid domain (a host name; not an address or a [literal])", s))
 	}
 	return local + "@" + domain, nil
-}
-
-// mailDomain reports whether d is a host name: dot-separated labels of
-// letters (internationalised ones too), digits and inner hyphens. Domain
-// literals ("[127.0.0.1]") and bare IP addresses are not.
-func mailDomain(d string) bool {
-	if _, err := netip.ParseAddr(d); err == nil {
-		return false
-	}
-	for _, label := range strings.Split(d, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, c := range label {
-			if c != '-' && !unicode.IsLetter(c) && !unicode.IsDigit(c) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // addressKey is the per-address cap's key of an address: the whole

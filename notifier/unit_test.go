@@ -80,7 +80,6 @@ func TestParseEmail(t *testing.T) {
 		"alice@example.com":        "alice@example.com",
 		" bob@Example.COM ":        "bob@example.com",
 		"o'brien+tag@mail.example": "o'brien+tag@mail.example",
-		"root@localhost":           "root@localhost",
 	}
 	for in, want := range good {
 		if got, err := ParseEmail(in); err != nil || got != want {

@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
+	"github.com/eolwatch/eolwatch/internal/mailaddr"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -156,6 +157,9 @@ func Normalize(s *api.CustomerSpec, rules Rules) error {
 		a, err := mail.ParseAddress(strings.TrimSpace(c))
 		if err != nil || len(a.Address) > 254 || strings.ContainsAny(a.Address, "\r\n") {
 			return fault.Invalidf(field, "%s: %q is not an email address", field, c)
+		}
+		if a.Address, err = mailaddr.Normalize(a.Address); err != nil {
+			return fault.Invalidf(field, "%s: %q %v", field, c, err)
 		}
 		if !slices.ContainsFunc(contacts, func(x string) bool { return strings.EqualFold(x, a.Address) }) {
 			contacts = append(contacts, a.Address)
