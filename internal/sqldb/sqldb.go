@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,56 +75,131 @@ func CheckURL(s string) error {
 		return fmt.Errorf("database %q: want a postgres:// or postgresql:// URL (leave it empty for SQLite in the data directory)", Redact(s))
 	}
 	if _, err := pgx.ParseConfig(s); err != nil {
-		return fmt.Errorf("database %s: %w", Redact(s), redactErr(err))
+		return fmt.Errorf("database %s: %w", Redact(s), redactErr(s, err))
 	}
 	return nil
 }
 
 // Redact returns a database URL with its password replaced by "xxxxx", for
-// logs and errors.
+// logs and errors. It reads the URL by hand rather than with net/url, so a
+// password that was not percent-encoded ('#', '/', '?' or '@' in it) is
+// hidden whole: everything between the user name's ':' and the last '@'
+// is taken for the password (a URL with '@' in its query loses a little
+// more than its password), and so is every password= parameter's value.
 func Redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		// Not a parseable URL (a bad port...): blank user:password@ by hand.
-		if i := strings.Index(s, "://"); i >= 0 {
-			if at := strings.IndexByte(s[i+3:], '@'); at >= 0 {
-				if colon := strings.IndexByte(s[i+3:i+3+at], ':'); colon >= 0 {
-					s = s[:i+3+colon+1] + "xxxxx" + s[i+3+at:]
-				}
-			}
-		}
-		if i := strings.Index(s, "password="); i >= 0 {
-			end := strings.IndexAny(s[i:], "& ")
-			if end < 0 {
-				return s[:i] + "password=xxxxx"
-			}
-			return s[:i] + "password=xxxxx" + s[i+end:]
-		}
-		return s
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return redactParams(s)
 	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	head, rest := s[:i+3], s[i+3:]
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
+			rest = rest[:colon+1] + "xxxxx" + rest[at:]
 		}
 	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
+	return head + redactParams(rest)
 }
 
-// redactErr drops the connection string pgx quotes in a parse error.
-func redactErr(err error) error {
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) {
-		if inner := errors.Unwrap(pe); inner != nil {
-			return fmt.Errorf("cannot parse: %w", inner)
+// indexASCIIFold is strings.Index ignoring the case of ASCII letters, by
+// byte offsets of s (whatever its encoding).
+func indexASCIIFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
 		}
-		return errors.New("cannot parse the URL")
+		if j == len(sub) {
+			return i
+		}
 	}
-	return err
+	return -1
+}
+
+// redactParams replaces the value of every password= parameter (up to the
+// next '&') with "xxxxx".
+func redactParams(s string) string {
+	var b strings.Builder
+	for {
+		i := indexASCIIFold(s, "password=")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+len("password=")])
+		b.WriteString("xxxxx")
+		s = s[i+len("password="):]
+		if end := strings.IndexByte(s, '&'); end >= 0 {
+			s = s[end:]
+		} else {
+			s = ""
+		}
+	}
+}
+
+// redactErr drops the connection string pgx quotes in a parse error, and
+// any text of the URL that may be its password which the inner error
+// quotes ("forbidden value %00 in percent-encoded value: ...").
+func redactErr(rawURL string, err error) error {
+	var pe *pgconn.ParseConfigError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	msg := "cannot parse the URL"
+	if inner := errors.Unwrap(pe); inner != nil {
+		msg = "cannot parse: " + inner.Error()
+	}
+	for _, p := range passwords(rawURL) {
+		msg = strings.ReplaceAll(msg, p, "xxxxx")
+	}
+	return errors.New(msg)
+}
+
+// passwords returns the texts of a database URL that may be its password,
+// as written and percent-decoded: what Redact hides.
+func passwords(s string) []string {
+	var out []string
+	add := func(p string) {
+		if p == "" {
+			return
+		}
+		out = append(out, p)
+		if d, err := url.PathUnescape(p); err == nil && d != p && d != "" {
+			out = append(out, d)
+		}
+		if d, err := url.QueryUnescape(p); err == nil && d != p && d != "" {
+			out = append(out, d)
+		}
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
+				add(rest[colon+1 : at])
+			}
+		}
+	}
+	for rest := s; ; {
+		i := indexASCIIFold(rest, "password=")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("password="):]
+		end := strings.IndexByte(rest, '&')
+		if end < 0 {
+			end = len(rest)
+		}
+		add(rest[:end])
+		rest = rest[end:]
+	}
+	// Longest first, so a password is replaced whole before any part of it.
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
 }
 
 // Options tune a PostgreSQL pool. Zero values take the defaults.
@@ -141,7 +217,7 @@ type Options struct {
 func OpenPostgres(ctx context.Context, rawURL string, o Options) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("database %s: %w", Redact(rawURL), redactErr(err))
+		return nil, fmt.Errorf("database %s: %w", Redact(rawURL), redactErr(rawURL, err))
 	}
 	if v, ok := cfg.RuntimeParams["pool_max_conns"]; ok {
 		delete(cfg.RuntimeParams, "pool_max_conns")

@@ -38,6 +38,11 @@ func TestRedact(t *testing.T) {
 		{"postgres://u:secret@db:5432/e", "postgres://u:xxxxx@db:5432/e"},
 		{"postgres://u@db/e?password=secret&sslmode=require", "postgres://u@db/e?password=xxxxx&sslmode=require"},
 		{"postgres://db/e", "postgres://db/e"},
+		{"postgres://u:p#ss/w?rd@db:5432/e", "postgres://u:xxxxx@db:5432/e"},
+		{"postgres://u:p@ss@db/e?sslmode=disable", "postgres://u:xxxxx@db/e?sslmode=disable"},
+		{"postgres://u@db/e?PassWord=secret", "postgres://u@db/e?PassWord=xxxxx"},
+		{"postgres://u@db/e?password=a&password=b", "postgres://u@db/e?password=xxxxx&password=xxxxx"},
+		{"host=db password=secret", "host=db password=xxxxx"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			if got := sqldb.Redact(tc.in); got != tc.want {
