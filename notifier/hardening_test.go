@@ -242,6 +242,49 @@ func TestFleetMailShowsHostnamesAsPlainData(t *testing.T) {
 	}
 }
 
+// TestFleetMailNamesAssetsAsAssets: a fleet change of an asset (an SBOM's
+// subject, HostKind "asset") reads `asset "NAME" (ID)`, not `host`, in the
+// alert and the digest, text and HTML, with the asset's name quoted, cut
+// and defanged as a hostname is; a host's still reads `host "NAME" (ID)`.
+func TestFleetMailNamesAssetsAsAssets(t *testing.T) {
+	image := "registry.example/app:1.4 " + strings.Repeat("B", 100)
+	d := msgData{Group: "ops", Fleet: []eventView{
+		{Event: events.Event{Kind: events.KindFleet, Product: "python", Version: "3.11.2", HostID: "a1b2c3d4e5f60718", Host: image, HostKind: events.HostKindAsset, To: "eol"}, ProductLabel: "Python"},
+		{Event: events.Event{Kind: events.KindFleet, Product: "nginx", Version: "1.22.1", HostID: "42bc0d39c00aed38", Host: "web1", To: "eol"}, ProductLabel: "nginx"}}}
+	shown := plainHost(image)
+	for _, kind := range []string{events.KindFleet, kindDigest} {
+		t.Run(kind, func(t *testing.T) {
+			dd := d
+			if kind == kindDigest {
+				dd.Period, dd.Count = "daily", 2
+			}
+			p, err := renderParts(kind, dd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := p.Text
+			for _, want := range []string{`asset ` + shown + ` (a1b2c3d4e5f60718)`, `host "web1" (42bc0d39c00aed38)`} {
+				if !strings.Contains(text, want) {
+					t.Errorf("text body lacks %s:\n%s", want, text)
+				}
+			}
+			if strings.Contains(text, `host `+shown) || strings.Contains(text, "registry.example") || strings.Contains(text, strings.Repeat("B", 100)) {
+				t.Errorf("text body names the asset a host, or shows its name raw:\n%s", text)
+			}
+			html := p.HTML
+			if !strings.Contains(html, "asset ") || !strings.Contains(html, "registry[.]example[/]app[:]1[.]4") || strings.Contains(html, "registry.example") {
+				t.Errorf("html body does not name the asset as an asset, defanged:\n%s", html)
+			}
+			if kind == events.KindFleet && !strings.Contains(html, "Host or asset") {
+				t.Errorf("html table header does not say host or asset:\n%s", html)
+			}
+		})
+	}
+	if err := (events.Event{Kind: events.KindFleet, Product: "p", HostID: "h", HostKind: "vm"}).Validate(); err == nil || !strings.Contains(err.Error(), "host_kind") {
+		t.Errorf("Validate of host_kind vm = %v, want an error naming host_kind", err)
+	}
+}
+
 // TestMailShowsReportedVersionsAsPlainData: an installed version is what
 // an agent reports, as free as its hostname: one that does not look like a
 // version ("1.18.0 URGENT visit https://evil.example/login") reaches fleet

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/auth"
 )
@@ -456,5 +457,95 @@ func TestSBOMAssetDelete(t *testing.T) {
 	if code, again, b := e.uploadSBOM(t, e.tokens[auth.RoleCI], "?name="+url.QueryEscape(name), []byte(imageV2), nil); code != 201 ||
 		!again.Created || again.AssetID == first.AssetID {
 		t.Errorf("upload after delete: %d %s, want a new asset", code, b)
+	}
+}
+
+// TestSBOMAssetFleetMailSaysAsset: end to end, an SBOM asset's fleet
+// change reaches a subscriber's mailbox (a real go-smtp server) as
+// `asset "NAME" (ID)`, never `host`: the asset is uploaded over HTTP, the
+// catalog changes, the fleet is re-evaluated, its event goes through the
+// outbox (JSON, with host_kind) to the notifier's fan-out and SMTP
+// delivery; a host's change in the same mail still reads `host`. It runs
+// on both engines (TestMain).
+func TestSBOMAssetFleetMailSaysAsset(t *testing.T) {
+	mails := &sink{}
+	addr := startSink(t, mails, "smtp")
+	e := newTestEnvWith(t, func(c *Config) { c.SMTPAddr, c.SMTPTLS, c.SMTPFrom = addr, "none", "eolwatch@example.com" })
+	ctx := context.Background()
+	admin := e.tokens[auth.RoleAdmin]
+	if resp, b := e.do(t, "POST", "/api/v1/groups", admin, strings.NewReader(`{"name":"ops","products":["python"],"events":["fleet"]}`),
+		map[string]string{"Content-Type": "application/json"}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create group: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := e.do(t, "POST", "/api/v1/subscriptions", "", strings.NewReader(`{"group":"ops","email":"ops@example.com"}`),
+		map[string]string{"Content-Type": "application/json"}); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("subscribe: %d %s", resp.StatusCode, b)
+	}
+	deliver := func(what string, found func(subject, text string) bool) string {
+		t.Helper()
+		var got string
+		waitFor(t, 20*time.Second, what, func() bool {
+			for _, f := range []func(context.Context) (int, error){e.nt.ProcessEvents, e.nt.FlushDigests, e.nt.SendPending} {
+				if _, err := f(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, m := range mails.all() {
+				if subj, text, _ := mailText(t, m.raw); found(subj, text) {
+					got = text
+					return true
+				}
+			}
+			return false
+		})
+		return got
+	}
+	confirm := deliver("the confirmation mail", func(subj, _ string) bool { return strings.HasPrefix(subj, "Confirm your subscription") })
+	i := strings.Index(confirm, notifier.PathConfirm+"?token=")
+	if i < 0 {
+		t.Fatalf("no confirmation link in:\n%s", confirm)
+	}
+	link := confirm[i : i+strings.IndexAny(confirm[i:], " \r\n")]
+	if resp, b := e.do(t, "GET", link, "", nil, nil); resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "is confirmed") {
+		t.Fatalf("confirm: %d %s", resp.StatusCode, b)
+	}
+
+	// a current Python on an asset and on a host
+	latest := testCatalog(t).Evaluate("python", "3.13", time.Now(), catalog.DefaultPolicy()).Latest
+	doc := `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"python","version":"` + latest + `","purl":"pkg:generic/python@` + latest + `"}]}`
+	code, res, b := e.uploadSBOM(t, e.tokens[auth.RoleCI], "?name="+url.QueryEscape("registry.example/app:2"), []byte(doc), nil)
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	hostID, key := e.enroll(t, "install-1", "web1")
+	if code, _, b := e.report(t, key, fullReport("r1", "install-1", "web1", api.Item{Source: "probe", Name: "python", Version: latest})); code != http.StatusOK {
+		t.Fatalf("report: %d %s", code, b)
+	}
+	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A newer 3.13 patch dated long ago: both become patch-overdue.
+	cat, err := testCatalog(t).WithRelease("python", "3.13", "3.13.99", time.Now().AddDate(0, 0, -100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.setCatalog(cat)
+	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var stored string
+	if err := e.st.DB().QueryRow(`SELECT payload FROM notifier_events WHERE kind = 'fleet' AND payload LIKE '%patch-overdue%' AND payload LIKE '%app:2%'`).Scan(&stored); err != nil ||
+		!strings.Contains(stored, `"host_kind":"asset"`) {
+		t.Fatalf("the asset's fleet event in the outbox: %s, %v; want host_kind asset", stored, err)
+	}
+	text := deliver("the fleet alert", func(subj, _ string) bool { return strings.Contains(subj, "fleet change") })
+	for _, want := range []string{`asset "registry[.]example[/]app[:]2" (` + res.AssetID + `): python ` + latest,
+		`host "web1" (` + hostID + `): python ` + latest} {
+		if !strings.Contains(text, want) {
+			t.Errorf("fleet alert lacks %s:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, `host "registry`) {
+		t.Errorf("fleet alert calls the asset a host:\n%s", text)
 	}
 }

@@ -54,6 +54,7 @@ type testEnv struct {
 	svc    *service.Service
 	st     *store.Store
 	ts     *httptest.Server
+	nt     *notifier.Service
 	tokens map[string]string               // role -> token
 	cat    atomic.Pointer[catalog.Catalog] // when set, replaces the catalog service's catalog
 }
@@ -99,7 +100,12 @@ func newTestEnvWith(t testing.TB, mod func(*Config)) *testEnv {
 		}
 		limits, jobRunner = ratelimit.InDatabase(st.DB()), jobs.New(st.DB(), "test", 0, log)
 	}
+	// A test that sets cfg.SMTPAddr gets its mail delivered there, fleet
+	// alerts batched for a millisecond only.
 	ncfg := notifier.Config{PublicURL: "http://127.0.0.1", Fleet: st, Limits: limits, Logger: log}
+	if cfg.SMTPAddr != "" {
+		ncfg.SMTPAddr, ncfg.SMTPFrom, ncfg.SMTPTLS, ncfg.FleetBatchWindow = cfg.SMTPAddr, cfg.SMTPFrom, cfg.SMTPTLS, time.Millisecond
+	}
 	if jobRunner != nil {
 		ncfg.Jobs = jobRunner
 	}
@@ -110,7 +116,7 @@ func newTestEnvWith(t testing.TB, mod func(*Config)) *testEnv {
 	if err := catalogsvc.Migrate(ctx, st.DB()); err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{st: st, tokens: map[string]string{}}
+	e := &testEnv{st: st, nt: nt, tokens: map[string]string{}}
 	cats, err := catalogsvc.New(ctx, catalogsvc.Config{Store: catalogsvc.NewSQLStore(st.DB()), Base: testCatalog(t), Logger: log,
 		OnChange: func(_, _ *catalog.Catalog) {
 			if e.svc != nil {

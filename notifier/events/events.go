@@ -26,6 +26,9 @@ const (
 	KindFleet   = "fleet"   // a host's verdict for a product changed
 )
 
+// HostKindAsset is Event.HostKind for an asset (the server's api.KindAsset).
+const HostKindAsset = "asset"
+
 // Kinds lists every event kind a group may cover.
 var Kinds = []string{KindRelease, KindEOL, KindFleet}
 
@@ -40,10 +43,14 @@ type Event struct {
 	Days    int    `json:"days,omitempty"`    // eol warnings: days before eol (90, 30, 7); 0 = reached
 	Link    string `json:"link,omitempty"`    // release notes link
 	HostID  string `json:"host_id,omitempty"` // fleet events
-	Host    string `json:"host,omitempty"`    // fleet events: hostname
-	From    string `json:"from,omitempty"`    // fleet events: previous status
-	To      string `json:"to,omitempty"`      // fleet events: new status
-	Reason  string `json:"reason,omitempty"`
+	Host    string `json:"host,omitempty"`    // fleet events: hostname, or an asset's name
+	// HostKind is, for a fleet event, HostKindAsset when HostID is an asset
+	// (an image or artefact registered by its SBOM) rather than an agent's
+	// host; empty for a host.
+	HostKind string `json:"host_kind,omitempty"`
+	From     string `json:"from,omitempty"` // fleet events: previous status
+	To       string `json:"to,omitempty"`   // fleet events: new status
+	Reason   string `json:"reason,omitempty"`
 	// Maintainer, CatalogDate and Warnings are a fleet event's verdict's:
 	// whose support it follows ("upstream" or a distribution, "debian"),
 	// the day its catalog data was taken, and the sentences to show beside
@@ -92,6 +99,9 @@ func (ev Event) Validate() error {
 	}
 	if ev.Kind == KindFleet && ev.HostID == "" && ev.Host == "" {
 		return errors.New("event: host_id and host are both empty for a fleet event")
+	}
+	if ev.HostKind != "" && ev.HostKind != HostKindAsset && ev.HostKind != "host" {
+		return fmt.Errorf("event: host_kind %q is not host or %s", ev.HostKind, HostKindAsset)
 	}
 	if ev.Days < 0 {
 		return fmt.Errorf("event: days %d is negative", ev.Days)
@@ -264,6 +274,7 @@ func appendEventJSON(dst []byte, ev *Event, created time.Time) ([]byte, error) {
 	dst = appendOptString(dst, `,"link":`, ev.Link)
 	dst = appendOptString(dst, `,"host_id":`, ev.HostID)
 	dst = appendOptString(dst, `,"host":`, ev.Host)
+	dst = appendOptString(dst, `,"host_kind":`, ev.HostKind)
 	dst = appendOptString(dst, `,"from":`, ev.From)
 	dst = appendOptString(dst, `,"to":`, ev.To)
 	dst = appendOptString(dst, `,"reason":`, ev.Reason)

@@ -13,7 +13,7 @@ func FuzzEventJSON(f *testing.F) {
 	f.Add("p", "", "", string([]byte{0xe2, 0x80}), int64(0), 0, "", "")
 	f.Fuzz(func(t *testing.T, product, cycle, host, reason string, ms int64, days int, warning, maintainer string) {
 		ev := Event{Kind: KindFleet, Product: product, Cycle: cycle, Host: host, HostID: host, Reason: reason, Days: days,
-			Maintainer: maintainer, CatalogDate: cycle, Created: time.UnixMilli(ms).UTC()}
+			HostKind: maintainer, Maintainer: maintainer, CatalogDate: cycle, Created: time.UnixMilli(ms).UTC()}
 		if warning != "" {
 			ev.Warnings = []string{warning, reason}
 		}

@@ -145,7 +145,7 @@ func (s *Store) ApplyAsset(ctx context.Context, in AssetInput) (AssetResult, err
 // upsertAsset returns the asset named name, creating it when it does not
 // exist yet.
 func upsertAsset(ctx context.Context, tx *sql.Tx, name string, now time.Time) (HostRef, bool, error) {
-	ref := HostRef{InstallID: assetPrefix + name, Hostname: name}
+	ref := HostRef{InstallID: assetPrefix + name, Hostname: name, Kind: api.KindAsset}
 	var kind string
 	err := tx.QueryRowContext(ctx, `SELECT id, uid, kind FROM hosts WHERE install_id = ?`, ref.InstallID).Scan(&ref.ID, &ref.UID, &kind)
 	switch {

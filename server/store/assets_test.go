@@ -216,3 +216,66 @@ func TestDeleteAsset(t *testing.T) {
 		t.Errorf("upload after delete: %+v, %v", again, err)
 	}
 }
+
+// TestAssetFleetEventsSayAsset: an asset's fleet events carry host_kind
+// "asset" (so alert emails say `asset "NAME"`, not `host`), from its
+// upload, the fleet's re-evaluation and a re-judging after re-matching,
+// on both engines; a host's carry none.
+func TestAssetFleetEventsSayAsset(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	h := enroll(t, st, "install-1", "web1")
+	if _, err := st.ApplyReport(ctx, full(h, "r1", item("python3.11", "3.11.2", "python"))); err != nil {
+		t.Fatal(err)
+	}
+	before := countEvents(t, st)
+	res, err := st.ApplyAsset(ctx, asset("registry.example/app:1.4", nil, item("python3.7", "old3.7", "python")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := func(n int) map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for _, ev := range lastEvents(t, st, n) {
+			out[ev.Host] = ev.HostKind
+		}
+		return out
+	}
+	if n := countEvents(t, st) - before; n != 1 || kinds(1)["registry.example/app:1.4"] != "asset" {
+		t.Fatalf("upload: %d events %v, want one of host_kind asset", n, kinds(n))
+	}
+
+	// the fleet's re-evaluation: python 3.11.2 and old3.7 both change
+	before = countEvents(t, st)
+	eval := func(p, v string) catalog.Verdict {
+		vd := verdictFor(p, v)
+		vd.Status = catalog.StatusEOLSoon
+		return vd
+	}
+	if _, err := st.ReEvaluate(ctx, ReEvalInput{CatalogVersion: "c2", AsOf: "2025-01-02", Evaluate: anyContext(eval)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countEvents(t, st) - before; n != 2 {
+		t.Fatalf("re-evaluation enqueued %d events, want 2", n)
+	}
+	if k := kinds(2); len(k) != 2 || k["registry.example/app:1.4"] != "asset" || k["web1"] != "" {
+		t.Errorf("re-evaluation events' host_kind by name %v, want the asset's asset and the host's empty", k)
+	}
+
+	// re-judging the asset's stored inventory (after a re-match)
+	before = countEvents(t, st)
+	err = st.RejudgeHosts(ctx, []int64{res.Ref.ID}, ReEvalInput{CatalogVersion: "c3", AsOf: "2025-01-03",
+		Evaluate: anyContext(verdictFor), Match: func(it api.Item) Match { return Match{Product: "python", Version: it.Version, Rule: "again"} },
+		Rejudge: func(inv HostInventory) []Verdict {
+			if inv.Kind != api.KindAsset {
+				t.Errorf("Rejudge got kind %q for the asset", inv.Kind)
+			}
+			return rejudgeWith(verdictFor)(inv)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countEvents(t, st) - before; n != 1 || kinds(1)["registry.example/app:1.4"] != "asset" {
+		t.Errorf("re-judging: %d events %v, want one of host_kind asset", n, kinds(n))
+	}
+}

@@ -255,6 +255,9 @@ type HostRef struct {
 	UID       string // public host id
 	InstallID string
 	Hostname  string
+	// Kind is api.KindAsset for an asset (an SBOM's subject), so its fleet
+	// events say so; empty or api.KindHost for an agent's host.
+	Kind string
 }
 
 // HostByNodeKey returns the host owning an unrevoked node key, or ErrUnauthorized.

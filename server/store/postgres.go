@@ -305,9 +305,9 @@ const pgReEvalPair = `UPDATE verdicts v SET status = ?, status_rank = ?, cycle =
 	  AND o.product = v.product AND o.version = v.version AND o.context = v.context AND o.host_id = v.host_id
 	RETURNING v.host_id, o.status`
 
-// pgHostsOf reads the public id, name and worst status of the hosts of
+// pgHostsOf reads the public id, name, kind and worst status of the hosts of
 // updated verdict rows.
-const pgHostsOf = `SELECT id, uid, hostname, status_rank FROM hosts WHERE id = ANY(?::bigint[])`
+const pgHostsOf = `SELECT id, uid, hostname, kind, status_rank FROM hosts WHERE id = ANY(?::bigint[])`
 
 // pgReEvalPairs is reEvalProduct's update on PostgreSQL: one statement per
 // changed key, its events then enqueued in bulk.
@@ -353,8 +353,8 @@ func (s *Store) pgReEvalPairs(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 			continue
 		}
 		type hostInfo struct {
-			uid, name string
-			rank      int
+			uid, name, kind string
+			rank            int
 		}
 		hosts := make(map[int64]hostInfo, len(ids))
 		hr, err := tx.QueryContext(ctx, pgHostsOf, ids)
@@ -364,7 +364,7 @@ func (s *Store) pgReEvalPairs(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		for hr.Next() {
 			var id int64
 			var h hostInfo
-			if err := hr.Scan(&id, &h.uid, &h.name, &h.rank); err != nil {
+			if err := hr.Scan(&id, &h.uid, &h.name, &h.kind, &h.rank); err != nil {
 				hr.Close()
 				return 0, 0, err
 			}
@@ -379,7 +379,7 @@ func (s *Store) pgReEvalPairs(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 			rowsChanged++
 			ranks.note(c.id, h.rank, catalog.StatusRank(c.status), newRank)
 			if c.status != v.V.Status {
-				evs = append(evs, fleetEvent(&v.V, h.uid, h.name, c.status, created))
+				evs = append(evs, fleetEvent(&v.V, h.uid, h.name, h.kind, c.status, created))
 			}
 		}
 	}

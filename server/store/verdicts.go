@@ -141,7 +141,7 @@ func (s *Store) diffVerdicts(ctx context.Context, tx *sql.Tx, h HostRef, vs []Ve
 	rank = rankNone
 	var evs []events.Event
 	event := func(v catalog.Verdict, from string) {
-		evs = append(evs, fleetEvent(&v, h.UID, h.Hostname, from, now.UTC()))
+		evs = append(evs, fleetEvent(&v, h.UID, h.Hostname, h.Kind, from, now.UTC()))
 	}
 	var fresh []Verdict
 	var ups []Verdict
@@ -243,10 +243,13 @@ func fillHostVerdict(hv *api.HostVerdict, v *catalog.Verdict) {
 // fleetEvent is the fleet event of a host's verdict v that changed from
 // status from ("" for a new install): it carries the verdict's reason,
 // maintainer, catalog date and warnings for the alert email.
-func fleetEvent(v *catalog.Verdict, hostUID, hostname, from string, created time.Time) events.Event {
+func fleetEvent(v *catalog.Verdict, hostUID, hostname, kind, from string, created time.Time) events.Event {
 	ev := events.Event{Kind: events.KindFleet, Product: v.Product, Cycle: v.Cycle, Version: v.Version,
 		HostID: hostUID, Host: hostname, From: from, To: v.Status, Reason: v.Reason, Maintainer: v.Maintainer,
 		CatalogDate: v.CatalogDate, Created: created}
+	if kind == api.KindAsset {
+		ev.HostKind = events.HostKindAsset
+	}
 	if len(v.Warnings) > 0 {
 		ev.Warnings = v.Warnings[:min(len(v.Warnings), 16)]
 	}
@@ -463,7 +466,7 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 	if s.d == sqldb.Postgres {
 		return s.pgReEvalPairs(ctx, tx, vs, catalogVersion, now, ranks, buf)
 	}
-	sel, err := tx.PrepareContext(ctx, `SELECT v.host_id, h.uid, h.hostname, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
+	sel, err := tx.PrepareContext(ctx, `SELECT v.host_id, h.uid, h.hostname, h.kind, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
 		WHERE v.product = ? AND v.version = ? AND v.context = ? AND (v.status <> ? OR v.cycle <> ?)`)
 	if err != nil {
 		return 0, 0, err
@@ -490,16 +493,16 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		n := 0
 		for r.Next() {
 			var id int64
-			var uid, hostname, status string
+			var uid, hostname, kind, status string
 			var hostRank int
-			if err := r.Scan(&id, &uid, &hostname, &status, &hostRank); err != nil {
+			if err := r.Scan(&id, &uid, &hostname, &kind, &status, &hostRank); err != nil {
 				r.Close()
 				return 0, 0, err
 			}
 			n++
 			ranks.note(id, hostRank, catalog.StatusRank(status), newRank)
 			if status != v.V.Status {
-				evs = append(evs, fleetEvent(&v.V, uid, hostname, status, created))
+				evs = append(evs, fleetEvent(&v.V, uid, hostname, kind, status, created))
 			}
 		}
 		r.Close()
@@ -738,6 +741,7 @@ func (s *Store) recomputeHost(ctx context.Context, hostID int64, in ReEvalInput,
 		if err := tx.QueryRowContext(ctx, `SELECT uid, install_id, hostname, info, kind FROM hosts WHERE id = ?`, hostID).Scan(&h.UID, &h.InstallID, &h.Hostname, &info, &inv.Kind); err != nil {
 			return fmt.Errorf("recompute host: %w", err)
 		}
+		h.Kind = inv.Kind
 		if err := json.Unmarshal([]byte(info), &inv.Info); err != nil {
 			return fmt.Errorf("recompute host %s: info: %w", h.UID, err)
 		}
