@@ -41,7 +41,7 @@ type fakeServer struct {
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
-	return &fakeServer{secret: "s3cret", keys: map[string]string{}, applied: map[string]int{},
+	return &fakeServer{secret: "Fk3q9ZtVx2LmW7pR", keys: map[string]string{}, applied: map[string]int{},
 		knownHash: map[string]string{}, fail5xx: map[string]bool{}, pending: map[string]string{}}
 }
 
@@ -215,7 +215,7 @@ func copyTree(t *testing.T, src string) string {
 
 func testAgent(t *testing.T, server, root, stateDir string) *Agent {
 	t.Helper()
-	cfg := Config{Server: server, EnrollSecret: "s3cret", StateDir: stateDir, Root: root,
+	cfg := Config{Server: server, EnrollSecret: "Fk3q9ZtVx2LmW7pR", StateDir: stateDir, Root: root,
 		RetryMin: 10 * time.Millisecond, RetryMax: 40 * time.Millisecond, Splay: time.Hour, RequestTimeout: 5 * time.Second}
 	if err := cfg.Validate(true); err != nil {
 		t.Fatal(err)
@@ -541,7 +541,7 @@ func TestCLIOnceAndInventory(t *testing.T) {
 	os.WriteFile(cfgPath, []byte("root: testdata/debian\nlog_level: warn\n"), 0o600)
 	var out, errb bytes.Buffer
 	state := t.TempDir()
-	err := Main(context.Background(), []string{"once", "--config", cfgPath, "--server", ts.URL, "--enroll-secret", "s3cret", "--state-dir", state}, &out, &errb)
+	err := Main(context.Background(), []string{"once", "--config", cfgPath, "--server", ts.URL, "--enroll-secret", "Fk3q9ZtVx2LmW7pR", "--state-dir", state}, &out, &errb)
 	if err != nil {
 		t.Fatalf("once: %v\n%s", err, errb.String())
 	}

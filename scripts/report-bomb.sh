@@ -13,13 +13,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# A fresh random enroll secret (the server refuses short or simple ones).
+secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
 go build -o "$work/eolwatch-server" ./cmd/eolwatch-server
 go build -o "$work/reportbomb" ./scripts/reportbomb
 for scenario in ${REPORT_BOMB_SCENARIOS:-item-bomb:1 valid-bomb:1 million-items:6 max-valid:6}; do
 	kind=${scenario%:*} n=${scenario#*:}
 	dir="$work/data-$kind"
 	mkdir -p "$dir"
-	"$work/eolwatch-server" serve --listen 127.0.0.1:0 --data-dir "$dir" --enroll-secret bomb-secret --log-level info \
+	"$work/eolwatch-server" serve --listen 127.0.0.1:0 --data-dir "$dir" --enroll-secret "$secret" --log-level info \
 		--log-format text "$@" >"$dir/log" 2>&1 &
 	pid=$!
 	addr=""
@@ -32,7 +34,7 @@ for scenario in ${REPORT_BOMB_SCENARIOS:-item-bomb:1 valid-bomb:1 million-items:
 	[ -n "$addr" ] || { echo "server did not start"; cat "$dir/log"; kill "$pid"; exit 1; }
 	idle=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 	echo "== $kind x$n against $addr (server pid $pid, idle peak RSS $((idle / 1024)) MiB)"
-	"$work/reportbomb" --server "http://$addr" --enroll-secret bomb-secret --kind "$kind" --concurrency "$n"
+	"$work/reportbomb" --server "http://$addr" --enroll-secret "$secret" --kind "$kind" --concurrency "$n"
 	peak=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 	echo "== $kind x$n: server peak RSS (VmHWM) $((peak / 1024)) MiB"
 	kill "$pid"

@@ -33,7 +33,10 @@ type Config struct {
 	// load balancer; empty, it uses SQLite in DataDir.
 	Database string `yaml:"database"`
 	// EnrollSecret is the shared secret agents enroll with (--enroll-secret).
-	// Without it enrollment is refused.
+	// Without it enrollment is refused. It needs at least
+	// MinEnrollSecretLen characters with some variety (not one character
+	// repeated, a run such as abcd... or a short word repeated); generate
+	// one with `openssl rand -base64 24`. It is compared in constant time.
 	EnrollSecret string `yaml:"enroll_secret"`
 	// Catalogs are extra catalog files merged over the embedded default (--catalog, repeatable).
 	Catalogs []string `yaml:"catalog"`
@@ -147,6 +150,11 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" && c.Database == "" {
 		return errors.New("data-dir: empty")
+	}
+	if c.EnrollSecret != "" {
+		if err := checkEnrollSecretStrength(c.EnrollSecret); err != nil {
+			return err
+		}
 	}
 	if c.Database != "" {
 		if err := sqldb.CheckURL(c.Database); err != nil {

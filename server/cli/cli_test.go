@@ -12,17 +12,17 @@ import (
 func TestParseServeConfigPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "server.yaml")
-	os.WriteFile(file, []byte("listen: 127.0.0.1:1111\ndata_dir: /from/file\nenroll_secret: file-secret\nsmtp_addr: mail:25\ngrace_days: 10\ncatalog: [a.yaml]\n"), 0o600)
-	env := map[string]string{"EOLWATCH_CONFIG": file, "EOLWATCH_DATA_DIR": "/from/env", "EOLWATCH_ENROLL_SECRET": "env-secret"}
+	os.WriteFile(file, []byte("listen: 127.0.0.1:1111\ndata_dir: /from/file\nenroll_secret: file-secret-0Tq7zL4wKx\nsmtp_addr: mail:25\ngrace_days: 10\ncatalog: [a.yaml]\n"), 0o600)
+	env := map[string]string{"EOLWATCH_CONFIG": file, "EOLWATCH_DATA_DIR": "/from/env", "EOLWATCH_ENROLL_SECRET": "env-secret-9Vb2mR6pNc"}
 	getenv := func(k string) string { return env[k] }
-	cfg, err := ParseServeConfig([]string{"--enroll-secret", "flag-secret", "--catalog", "b.yaml", "--catalog", "c.yaml"}, getenv, &bytes.Buffer{})
+	cfg, err := ParseServeConfig([]string{"--enroll-secret", "flag-secret-3Hs8dY1uJe", "--catalog", "b.yaml", "--catalog", "c.yaml"}, getenv, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, got, want string }{
 		{"listen (file)", cfg.Listen, "127.0.0.1:1111"},
 		{"data dir (env over file)", cfg.DataDir, "/from/env"},
-		{"enroll secret (flag over env)", cfg.EnrollSecret, "flag-secret"},
+		{"enroll secret (flag over env)", cfg.EnrollSecret, "flag-secret-3Hs8dY1uJe"},
 		{"smtp addr (file)", cfg.SMTPAddr, "mail:25"},
 		{"smtp tls (default)", cfg.SMTPTLS, "starttls"},
 		{"catalogs (flags)", strings.Join(cfg.Catalogs, ","), "b.yaml,c.yaml"},
@@ -68,6 +68,55 @@ func TestParseServeConfigPrecedence(t *testing.T) {
 			}, &bytes.Buffer{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s: err = %v, want one naming %q", tc.name, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestServeRefusesWeakEnrollSecret: the enroll secret is checked before
+// the failure limiter (a correct one always gets in), so only its length
+// and variety keep guessing infeasible: serve refuses a weak one from the
+// flag, the environment and the config file alike, naming the setting and
+// how to generate a good one.
+func TestServeRefusesWeakEnrollSecret(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, flag, env, file, want string }{
+		{"short flag", "s3cret", "", "", "6 characters"},
+		{"short env", "", "bomb-secret", "", "11 characters"},
+		{"short file", "", "", "hunter2", "7 characters"},
+		{"one character repeated", "aaaaaaaaaaaaaaaaaaaaaaaa", "", "", "different characters"},
+		{"a run", "", "0123456789abcdefghij", "", "run"},
+		{"a word repeated", "", "", "Secret42Secret42Secret42", "repeats"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var args []string
+			if tc.flag != "" {
+				args = []string{"--enroll-secret", tc.flag}
+			}
+			f := ""
+			if tc.file != "" {
+				f = filepath.Join(dir, "server.yaml")
+				os.WriteFile(f, []byte("enroll_secret: "+tc.file+"\n"), 0o600)
+			}
+			_, err := ParseServeConfig(args, func(k string) string {
+				switch k {
+				case "EOLWATCH_CONFIG":
+					return f
+				case "EOLWATCH_ENROLL_SECRET":
+					return tc.env
+				}
+				return ""
+			}, &bytes.Buffer{})
+			if err == nil {
+				t.Fatal("a weak enroll secret was accepted")
+			}
+			for _, want := range []string{"enroll-secret", tc.want, "openssl rand -base64 24"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v, want it to name %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), tc.flag+tc.env+tc.file) {
+				t.Errorf("err = %v: it repeats the secret", err)
 			}
 		})
 	}

@@ -53,7 +53,7 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == api.PathEnroll:
 		var req api.EnrollRequest
-		if err := dec.Decode(&req); err != nil || req.EnrollSecret != "s3cret" || req.Host.InstallID == "" || req.Host.OSID == "" {
+		if err := dec.Decode(&req); err != nil || req.EnrollSecret != "Fk3q9ZtVx2LmW7pR" || req.Host.InstallID == "" || req.Host.OSID == "" {
 			s.fail(w, "enroll: %v %+v", err, req)
 			return
 		}
@@ -118,7 +118,7 @@ func TestRunAgainstStandIn(t *testing.T) {
 	srv := httptest.NewServer(si)
 	defer srv.Close()
 	var progress bytes.Buffer
-	res, err := Run(context.Background(), Config{Server: srv.URL, EnrollSecret: "s3cret", Hosts: 30, Items: 200, Concurrency: 4,
+	res, err := Run(context.Background(), Config{Server: srv.URL, EnrollSecret: "Fk3q9ZtVx2LmW7pR", Hosts: 30, Items: 200, Concurrency: 4,
 		Checkins: 2, Eligibility: 40, Token: "tok", Seed: 7, Progress: &progress})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
