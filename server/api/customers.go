@@ -8,6 +8,28 @@ const (
 	PathTicketCheck = Version + "/tickets/check"
 )
 
+// Limits of the support questions' text fields, in bytes of UTF-8: the
+// eligibility question (GET /api/v1/eligibility, `eligibility`) and the
+// ticket check (GET /api/v1/tickets/check, `ticket check`, the dashboard's
+// ticket-check form). They are the one source of both the domain service's
+// checks, which refuse a longer value with a 400 naming the field, and the
+// form's maxlength attributes.
+const (
+	// MaxProductLen bounds a catalog product id (python, debian).
+	MaxProductLen = 128
+	// MaxVersionLen bounds a version as the customer reads it out.
+	MaxVersionLen = 255
+	// MaxHostLen bounds a host id or hostname (as an agent reports it) or
+	// an asset's name.
+	MaxHostLen = 255
+	// MaxCustomerLen bounds a customer's name (and a partner's, sold_by)
+	// when it is stored, and so a customer's id or name in a question.
+	MaxCustomerLen = 200
+	// MaxAtLen bounds the ticket's moment, RFC 3339
+	// (2025-12-13T22:30:00.123456789+01:00 is 35 bytes).
+	MaxAtLen = 40
+)
+
 // BusinessHours is when a customer's support centre works, in the
 // customer's time zone: on Days, from Open to Close. Holidays are closed.
 type BusinessHours struct {

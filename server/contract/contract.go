@@ -28,7 +28,7 @@ import (
 
 // Limits of a customer record.
 const (
-	MaxNameLen  = 200
+	MaxNameLen  = api.MaxCustomerLen // a customer's name, and its partner's (sold_by)
 	MaxHolidays = 1000
 	MaxContacts = 50
 )

@@ -67,7 +67,7 @@ func CheckHostInfo(prefix string, h api.HostInfo) error {
 		required bool
 	}{
 		{"install_id", h.InstallID, MaxIDLen, true},
-		{"hostname", h.Hostname, 255, true},
+		{"hostname", h.Hostname, api.MaxHostLen, true},
 		{"machine_id", h.MachineID, MaxIDLen, false},
 		{"hardware_uuid", h.HardwareUUID, MaxIDLen, false},
 		{"os", h.OS, 64, false},

@@ -85,7 +85,7 @@ func (s *Service) Customer(ctx context.Context, ref string) (api.Customer, error
 	if err != nil {
 		return api.Customer{}, err
 	}
-	if err := CheckText("customer", ref, 255, true); err != nil {
+	if err := CheckText("customer", ref, api.MaxCustomerLen, true); err != nil {
 		return api.Customer{}, err
 	}
 	c, err := cs.Customer(ctx, ref)

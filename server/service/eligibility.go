@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
@@ -18,8 +19,8 @@ import (
 // given. Bad input is a *fault.Error with Code fault.Invalid naming the
 // field; an unknown host or product wraps store.ErrNotFound.
 func (s *Service) Eligibility(ctx context.Context, product, version, host string) (api.Eligibility, error) {
-	if err := CheckText("product", product, 128, true); err != nil {
-		return api.Eligibility{}, fault.Invalidf("product", "product is required (a catalog product id such as python or debian)")
+	if err := checkProduct(product); err != nil {
+		return api.Eligibility{}, err
 	}
 	switch {
 	case version != "" && host != "":
@@ -28,10 +29,10 @@ func (s *Service) Eligibility(ctx context.Context, product, version, host string
 		return api.Eligibility{}, fault.Invalidf("version", "give version (product+version) or host (product on a host)")
 	}
 	if version != "" {
-		if err := CheckText("version", version, 256, true); err != nil {
+		if err := CheckText("version", version, api.MaxVersionLen, true); err != nil {
 			return api.Eligibility{}, err
 		}
-	} else if err := CheckText("host", host, 255, true); err != nil {
+	} else if err := CheckText("host", host, api.MaxHostLen, true); err != nil {
 		return api.Eligibility{}, err
 	}
 	el, _, err := s.judge(ctx, product, version, host, s.Today())
@@ -42,14 +43,23 @@ func (s *Service) Eligibility(ctx context.Context, product, version, host string
 // by its name (even when a host has that name). A name longer than an
 // asset's name may be (MaxAssetName) is a fault.Invalid naming "asset".
 func (s *Service) AssetEligibility(ctx context.Context, product, asset string) (api.Eligibility, error) {
-	if err := CheckText("product", product, 128, true); err != nil {
-		return api.Eligibility{}, fault.Invalidf("product", "product is required (a catalog product id such as python or debian)")
+	if err := checkProduct(product); err != nil {
+		return api.Eligibility{}, err
 	}
 	if err := CheckText("asset", asset, MaxAssetName, true); err != nil {
 		return api.Eligibility{}, err
 	}
 	el, _, err := s.judge(ctx, product, "", store.AssetRef(asset), s.Today())
 	return el, err
+}
+
+// checkProduct checks the product of a support question: required, a
+// catalog product id of at most api.MaxProductLen bytes.
+func checkProduct(product string) error {
+	if strings.TrimSpace(product) == "" {
+		return fault.Invalidf("product", "product is required (a catalog product id such as python or debian)")
+	}
+	return CheckText("product", product, api.MaxProductLen, true)
 }
 
 // judge answers a checked eligibility question as of day (YYYY-MM-DD): a

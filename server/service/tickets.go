@@ -34,11 +34,15 @@ func ParseSeverity(v string) (int, error) {
 	return n, nil
 }
 
-// ParseAt reads the moment of a ticket: RFC 3339, or now when empty.
+// ParseAt reads the moment of a ticket: RFC 3339 (at most api.MaxAtLen
+// bytes), or now when empty.
 func ParseAt(v string, now time.Time) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return now, nil
+	}
+	if err := CheckText("at", v, api.MaxAtLen, false); err != nil {
+		return time.Time{}, err
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
@@ -66,10 +70,7 @@ func (s *Service) TicketCheck(ctx context.Context, q TicketQuery) (api.TicketChe
 		return api.TicketCheck{}, err
 	}
 	at = at.UTC().Truncate(time.Second)
-	if strings.TrimSpace(q.Product) == "" {
-		return api.TicketCheck{}, fault.Invalidf("product", "product is required (a catalog product id such as python or debian)")
-	}
-	if err := CheckText("product", q.Product, 128, true); err != nil {
+	if err := checkProduct(q.Product); err != nil {
 		return api.TicketCheck{}, err
 	}
 	switch {
@@ -82,8 +83,11 @@ func (s *Service) TicketCheck(ctx context.Context, q TicketQuery) (api.TicketChe
 	case q.Customer != "" && q.Version == "":
 		return api.TicketCheck{}, fault.Invalidf("version", "version is required with customer (the version the customer runs)")
 	}
-	for _, f := range []struct{ name, v string }{{"customer", q.Customer}, {"host", q.Host}, {"version", q.Version}} {
-		if err := CheckText(f.name, f.v, 255, false); err != nil {
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"customer", q.Customer, api.MaxCustomerLen}, {"host", q.Host, api.MaxHostLen}, {"version", q.Version, api.MaxVersionLen}} {
+		if err := CheckText(f.name, f.v, f.max, false); err != nil {
 			return api.TicketCheck{}, err
 		}
 	}

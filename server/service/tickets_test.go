@@ -211,11 +211,20 @@ func TestTicketCheck(t *testing.T) {
 		{"both", TicketQuery{Customer: "Acme", Host: "web1", Product: "python", Severity: "1"}, "host"},
 		{"customer without version", TicketQuery{Customer: "Acme", Product: "python", Severity: "1"}, "version"},
 		{"host with version", TicketQuery{Host: "web1", Product: "python", Version: py, Severity: "1"}, "version"},
+		// one byte over the limits the dashboard's form also has (api.Max*Len)
+		{"long product", TicketQuery{Customer: "Acme", Product: strings.Repeat("p", api.MaxProductLen+1), Version: py, Severity: "1"}, "product"},
+		{"long customer", TicketQuery{Customer: strings.Repeat("c", api.MaxCustomerLen+1), Product: "python", Version: py, Severity: "1"}, "customer"},
+		{"long version", TicketQuery{Customer: "Acme", Product: "python", Version: strings.Repeat("1", api.MaxVersionLen+1), Severity: "1"}, "version"},
+		{"long host", TicketQuery{Host: strings.Repeat("h", api.MaxHostLen+1), Product: "python", Severity: "1"}, "host"},
+		{"long at", TicketQuery{Customer: "Acme", Product: "python", Version: py, Severity: "1", At: "2026-01-15T10:00:00." + strings.Repeat("0", api.MaxAtLen-20) + "Z"}, "at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.TicketCheck(ctx, tc.q)
 			if fe, ok := fault.As(err); !ok || fe.Code != fault.Invalid || fe.Field != tc.field {
 				t.Errorf("TicketCheck = %v, want invalid %q", err, tc.field)
+			}
+			if strings.HasPrefix(tc.name, "long ") && (err == nil || !strings.Contains(err.Error(), "at most ")) {
+				t.Errorf("TicketCheck = %v, want the limit named", err)
 			}
 		})
 	}

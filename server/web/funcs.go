@@ -8,10 +8,37 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/contract"
 )
+
+// fieldLimits are the byte limits of the forms' text fields whose values
+// the domain service checks, by "form.field": the service's own constants,
+// so a form's maxlength (the maxlen helper) and its check before asking
+// can never disagree with the service's answer.
+var fieldLimits = map[string]int{
+	"ticket.customer":  api.MaxCustomerLen,
+	"ticket.host":      api.MaxHostLen,
+	"ticket.product":   api.MaxProductLen,
+	"ticket.version":   api.MaxVersionLen,
+	"ticket.at":        api.MaxAtLen,
+	"customer.name":    contract.MaxNameLen,
+	"customer.sold_by": contract.MaxNameLen,
+}
+
+// maxlen is the limit of a form's field ("ticket.product"); a field
+// without one is a template error, not a form without a limit.
+func maxlen(field string) (int, error) {
+	n, ok := fieldLimits[field]
+	if !ok {
+		return 0, fmt.Errorf("maxlen: no limit for field %q", field)
+	}
+	return n, nil
+}
 
 // funcs are the template helpers.
 var funcs = template.FuncMap{
+	"maxlen":      maxlen,
 	"statusLabel": statusLabel,
 	"thousands":   thousands,
 	"date":        fmtDate,

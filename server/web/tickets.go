@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -102,8 +103,8 @@ func ticketFormErrors(q TicketQuery) map[string]string {
 		errs["severity"] = "Choose the ticket's severity."
 	}
 	for _, f := range []struct{ name, v string }{{"customer", q.Customer}, {"host", q.Host}, {"product", q.Product}, {"version", q.Version}, {"at", q.At}} {
-		if len(f.v) > 200 {
-			errs[f.name] = "At most 200 characters."
+		if max := fieldLimits["ticket."+f.name]; len(f.v) > max {
+			errs[f.name] = fmt.Sprintf("%s is %d bytes long, at most %d.", f.name, len(f.v), max)
 		}
 	}
 	return errs
