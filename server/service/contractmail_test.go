@@ -14,8 +14,10 @@ import (
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
-// mailEnv is the domain service with the real notifier over one SQLite file.
+// mailEnv is the domain service with the real notifier over one store
+// (SQLite or PostgreSQL, see dbEngine).
 type mailEnv struct {
+	db    string // the store's location (storeLocation)
 	dir   string
 	st    *store.Store
 	nt    *notifier.Service
@@ -24,7 +26,8 @@ type mailEnv struct {
 
 func newMailEnv(t *testing.T) *mailEnv {
 	t.Helper()
-	e := &mailEnv{dir: t.TempDir()}
+	e := &mailEnv{}
+	e.db, e.dir = storeLocation(t)
 	e.open(t)
 	return e
 }
@@ -33,11 +36,7 @@ func newMailEnv(t *testing.T) *mailEnv {
 func (e *mailEnv) open(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, e.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t, e.db, e.dir)
 	if err := notifier.Migrate(ctx, st.DB()); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +118,7 @@ func TestContractMail(t *testing.T) {
 	got := e.outbox(t)
 	want := []string{
 		"it@acme.example: Acme: the Premium support contract ends in 60 days, on 2026-03-31",
-		"Admin@Vendor.example: Acme: the Premium support contract ends in 60 days, on 2026-03-31", // the admin once, as the contact spells it
+		"Admin@vendor.example: Acme: the Premium support contract ends in 60 days, on 2026-03-31", // the admin once, as the contact is stored (its domain lower-cased)
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("outbox:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
