@@ -15,14 +15,12 @@ import (
 // now is the service clock of these tests: Thursday 2026-01-15 10:00 UTC.
 var now = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 
-// sqlService is a service over a real SQLite store, customers included.
+// sqlService is a service over a real store (SQLite or PostgreSQL, see
+// dbEngine), customers included.
 func sqlService(t *testing.T) (*Service, *store.Store) {
 	t.Helper()
-	st, err := store.Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	database, dir := storeLocation(t)
+	st := openStore(t, database, dir)
 	catOnce.Do(func() { cat, catErr = catalog.Default() })
 	if catErr != nil {
 		t.Fatal(catErr)
