@@ -14,7 +14,7 @@ import (
 )
 
 // TestBrowserRealStore runs the main flows in Chromium against the
-// dashboard over the real parts (SQLite store seeded through ApplyReport,
+// dashboard over the real parts (the store on this pass's engine, seeded through ApplyReport,
 // the embedded catalog behind the catalog manager, the notifier), and saves
 // screenshots named real-*.png.
 func TestBrowserRealStore(t *testing.T) {

@@ -25,8 +25,8 @@ import (
 	"github.com/eolwatch/eolwatch/server/web/webtest"
 )
 
-// realEnv is the dashboard over the real parts: a SQLite store in a temp
-// directory, the embedded default catalog behind the catalog manager, and
+// realEnv is the dashboard over the real parts: a store on this pass's
+// engine (SQLite in a temp directory or PostgreSQL, see dbEngine), the embedded default catalog behind the catalog manager, and
 // the notifier service (no SMTP server: messages stay pending).
 type realEnv struct {
 	st     *store.Store
@@ -128,11 +128,7 @@ func newRealEnv(t testing.TB, hosts int) *realEnv {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
-	st, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	if err := notifier.Migrate(ctx, st.DB()); err != nil {
 		t.Fatal(err)
 	}
