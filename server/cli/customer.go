@@ -26,6 +26,9 @@ import (
 // release); a database that does not exist yet is created only when
 // create is set. Close the store when done.
 func openDomain(ctx context.Context, loc *storeLocation, files []string, policy catalog.Policy, create bool) (*service.Service, *store.Store, error) {
+	if err := loc.resolve(); err != nil {
+		return nil, nil, err
+	}
 	if err := loc.exists(); err != nil && !create {
 		return nil, nil, fmt.Errorf("no database in %s (start the server once, or create a token or a customer there first): %w", loc, err)
 	}

@@ -155,8 +155,17 @@ func TestMigrateSettings(t *testing.T) {
 		t.Errorf("migrate to a MySQL URL from the environment: %v, want a refusal naming postgres:// without the password", err)
 	}
 	url := pgtest.URL(t)
+	// The config file's database: where neither the flag nor the
+	// environment names one (this one is refused before anything moves).
+	t.Setenv("EOLWATCH_DATABASE", "")
+	config := filepath.Join(t.TempDir(), "server.yaml")
+	os.WriteFile(config, []byte("database: postgresql://u:hunter2@127.0.0.1:1/none?connect_timeout=1\n"), 0o600)
+	if _, _, err := cliRun(t, "migrate", "--from-data-dir", dir, "--config", config); err == nil || strings.Contains(err.Error(), "hunter2") ||
+		!strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("migrate to the config file's unreachable database: %v; want it tried, named without the password", err)
+	}
 	t.Setenv("EOLWATCH_DATABASE", url)
-	out, stderr, err := cliRun(t, "migrate", "--from-data-dir", dir)
+	out, stderr, err := cliRun(t, "migrate", "--from-data-dir", dir, "--config", config)
 	if err != nil || !strings.Contains(out, "tokens") || !strings.Contains(stderr, "moved") {
 		t.Fatalf("migrate with EOLWATCH_DATABASE: %v\n%s%s", err, out, stderr)
 	}

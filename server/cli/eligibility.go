@@ -46,6 +46,11 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 		return usageErrorf("eligibility: %s", err)
 	}
 	cfg := service.Config{Policy: pol.Policy(), Logger: discardLogger()}
+	// A bad config file or database URL is an error, not a reason to
+	// answer from the catalog files instead.
+	if err := loc.resolve(); err != nil {
+		return fmt.Errorf("eligibility: %w", err)
+	}
 	// With a database, answer from the server's catalog: the default, the
 	// extra files and every release published through the API.
 	if err := loc.exists(); err == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server"
 	"github.com/eolwatch/eolwatch/server/store"
+	"go.yaml.in/yaml/v3"
 )
 
 // listFlag is a repeatable string flag (--catalog a.yaml --catalog b.yaml).
@@ -90,12 +91,18 @@ func policyFlags(fs *flag.FlagSet, warn, grace *int, extended *string, extendedF
 type storeLocation struct {
 	dataDir  string
 	database string
+	config   string
+	fs       *flag.FlagSet
+	resolved bool
+	err      error
 }
 
-// storeFlags adds --data-dir (default EOLWATCH_DATA_DIR, else ./data) and
-// --database (default EOLWATCH_DATABASE) to fs.
+// storeFlags adds --data-dir (default EOLWATCH_DATA_DIR, else ./data),
+// --database (default EOLWATCH_DATABASE) and --config (default
+// EOLWATCH_CONFIG) to fs. As for serve, a flag wins over its environment
+// variable, which wins over the config file's data_dir and database.
 func storeFlags(fs *flag.FlagSet) *storeLocation {
-	l := &storeLocation{}
+	l := &storeLocation{fs: fs}
 	def := os.Getenv("EOLWATCH_DATA_DIR")
 	if def == "" {
 		def = server.DefaultConfig().DataDir
@@ -103,15 +110,59 @@ func storeFlags(fs *flag.FlagSet) *storeLocation {
 	fs.StringVar(&l.dataDir, "data-dir", def, "data directory of the server (env EOLWATCH_DATA_DIR)")
 	fs.StringVar(&l.database, "database", os.Getenv("EOLWATCH_DATABASE"),
 		"PostgreSQL URL of the server's database, postgres://... (env EOLWATCH_DATABASE); empty: SQLite in --data-dir")
+	fs.StringVar(&l.config, "config", os.Getenv("EOLWATCH_CONFIG"),
+		"the server's YAML config file (env EOLWATCH_CONFIG): its database and data_dir apply unless given as flags or in the environment")
 	return l
+}
+
+// resolve completes the location once the flags are parsed: data_dir and
+// database from the config file where neither a flag nor the environment
+// set them, then a check of the database URL.
+func (l *storeLocation) resolve() error {
+	if l.resolved {
+		return l.err
+	}
+	l.resolved = true
+	if l.config != "" {
+		set := map[string]bool{}
+		if l.fs != nil {
+			l.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		}
+		data, err := os.ReadFile(l.config)
+		if err != nil {
+			l.err = fmt.Errorf("config: %w", err)
+			return l.err
+		}
+		var file struct {
+			DataDir  string `yaml:"data_dir"`
+			Database string `yaml:"database"`
+		}
+		if err := yaml.Unmarshal(data, &file); err != nil {
+			l.err = fmt.Errorf("config %s: %w", l.config, err)
+			return l.err
+		}
+		if !set["database"] && os.Getenv("EOLWATCH_DATABASE") == "" && file.Database != "" {
+			l.database = file.Database
+		}
+		if !set["data-dir"] && os.Getenv("EOLWATCH_DATA_DIR") == "" && file.DataDir != "" {
+			l.dataDir = file.DataDir
+		}
+	}
+	if l.database != "" {
+		l.err = sqldb.CheckURL(l.database)
+	}
+	return l.err
 }
 
 // exists reports whether the store is there: the SQLite file in the data
 // directory (a missing one is not created), or a valid PostgreSQL URL
-// (open then connects).
+// (open then connects). A bad config file or URL is reported by resolve.
 func (l *storeLocation) exists() error {
+	if err := l.resolve(); err != nil {
+		return err
+	}
 	if l.database != "" {
-		return sqldb.CheckURL(l.database)
+		return nil
 	}
 	_, err := os.Stat(filepath.Join(l.dataDir, store.FileName))
 	return err
@@ -119,6 +170,9 @@ func (l *storeLocation) exists() error {
 
 // open opens the store.
 func (l *storeLocation) open(ctx context.Context) (*store.Store, error) {
+	if err := l.resolve(); err != nil {
+		return nil, err
+	}
 	return store.OpenDatabase(ctx, l.database, l.dataDir)
 }
 

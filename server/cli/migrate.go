@@ -30,8 +30,16 @@ func runMigrate(ctx context.Context, args []string, io Stdio) error {
 	fs.SetOutput(io.Err)
 	from := fs.String("from-data-dir", "", "data directory of the SQLite server to move (stop that server first)")
 	database := fs.String("database", os.Getenv("EOLWATCH_DATABASE"), "PostgreSQL URL to move it to, postgres://... (a new, empty database; env EOLWATCH_DATABASE)")
+	config := fs.String("config", os.Getenv("EOLWATCH_CONFIG"), "the servers' YAML config file (env EOLWATCH_CONFIG): its database applies unless --database or EOLWATCH_DATABASE is given")
 	if err := fs.Parse(args); err != nil {
 		return usageErrorf("%s", err)
+	}
+	if *database == "" && *config != "" {
+		loc := &storeLocation{config: *config}
+		if err := loc.resolve(); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		*database = loc.database
 	}
 	switch {
 	case fs.NArg() > 0:
