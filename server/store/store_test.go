@@ -1011,21 +1011,41 @@ func TestDatabaseFilesPrivate(t *testing.T) {
 	check("database made readable by an older version")
 }
 
-// TestWriteHealth: a write that fails for want of disk makes Ping fail
+// TestWriteHealth (both engines): a write that fails for want of disk makes Ping fail
 // (readiness) and is a fault.InsufficientStorage; a write that works
 // clears it, and without traffic Ping tries a write itself after
 // writeRetryAfter.
 func TestWriteHealth(t *testing.T) {
-	if engine != sqldb.SQLite {
-		t.Skip("injects SQLITE_FULL with max_page_count")
-	}
 	ctx := context.Background()
 	st := openTest(t)
 	now := time.Unix(1_800_000_000, 0)
 	st.now = func() time.Time { return now }
-	var pages int
-	st.w.QueryRow(`PRAGMA page_count`).Scan(&pages)
-	st.w.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages))
+	// full makes the database refuse to grow, as a full disk does: on
+	// SQLite by capping its pages (SQLITE_FULL), on PostgreSQL by a
+	// trigger raising its disk_full error (53100) on every meta write.
+	full, free := func() {}, func() {}
+	if engine == sqldb.Postgres {
+		full = func() {
+			for _, q := range []string{`CREATE OR REPLACE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$`,
+				`CREATE TRIGGER disk_full BEFORE INSERT OR UPDATE ON meta FOR EACH ROW EXECUTE FUNCTION disk_full()`} {
+				if _, err := st.w.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		free = func() {
+			if _, err := st.w.Exec(`DROP TRIGGER disk_full ON meta`); err != nil {
+				t.Fatal(err)
+			}
+		}
+	} else {
+		var pages int
+		st.w.QueryRow(`PRAGMA page_count`).Scan(&pages)
+		full = func() { st.w.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)) }
+		free = func() { st.w.Exec(`PRAGMA max_page_count = 1073741823`) }
+	}
+	full()
 	big := strings.Repeat("x", 1<<20)
 	err := st.SetMeta(ctx, "big", big)
 	if !fault.Is(err, fault.InsufficientStorage) {
@@ -1039,7 +1059,7 @@ func TestWriteHealth(t *testing.T) {
 	if err := st.Ping(ctx); err == nil {
 		t.Error("Ping after an unrelated error: nil, want the disk failure still")
 	}
-	st.w.Exec(`PRAGMA max_page_count = 1073741823`)
+	free()
 	if err := st.Ping(ctx); err == nil {
 		t.Error("Ping right after the failure: nil, want failing until a write works or the retry delay passes")
 	}
@@ -1047,12 +1067,12 @@ func TestWriteHealth(t *testing.T) {
 	if err := st.Ping(ctx); err != nil {
 		t.Errorf("Ping after the retry delay with room again: %v", err)
 	}
-	st.w.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages))
+	full()
 	st.SetMeta(ctx, "big2", big)
 	if st.Ping(ctx) == nil {
 		t.Fatal("Ping after a second failure: nil")
 	}
-	st.w.Exec(`PRAGMA max_page_count = 1073741823`)
+	free()
 	if err := st.SetMeta(ctx, "small", "x"); err != nil {
 		t.Fatal(err)
 	}
