@@ -18,6 +18,7 @@ import (
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/match"
 	"github.com/eolwatch/eolwatch/server/match/pkglist"
+	"github.com/eolwatch/eolwatch/server/service"
 )
 
 const matchUsage = `usage:
@@ -27,6 +28,14 @@ const matchUsage = `usage:
       cargo, generic.
       Prints the steps tried, the rule that matched and why, and the verdict
       with the catalog. For the OS: match explain os "Windows 11 Enterprise" 10.0.22631.3296
+      A distribution's package (dpkg, rpm, apk) is judged as on a host with
+      --distro ID --distro-version V (the host's OS, as os-release says it):
+      by that release when the installed version is its own package, which
+      --origin, --suite, --candidate, --candidate-origin, --candidate-suite
+      and --candidate-seen say as the agent reports them, e.g.
+        match explain dpkg python3.11 3.11.2-6+deb12u6 --source-pkg python3.11 \
+          --distro debian --distro-version 12 --origin none \
+          --candidate 3.11.2-6+deb12u9 --candidate-suite bookworm-security
   eolwatch-server match coverage [flags] < INVENTORY
       INVENTORY is a package list (--input, told apart by default): "eolwatch-agent
       inventory --json" output, dpkg-query lines (dpkg-query -W -f='${Package}\t${Version}\t${source:Package}\n',
@@ -59,7 +68,18 @@ type matchFlags struct {
 	input     string
 	format    string
 	maxNames  int
+
+	// explain: the host's distribution and where the package comes from
+	distro, distroVersion      string
+	origin, suite              string
+	candidate                  string
+	candidateOrigin, candSuite string
+	candidateSeen              string
 }
+
+// hostFlags are match explain's flags that put a package on a host of a
+// distribution; they mean nothing without --distro.
+var hostFlags = []string{"distro", "distro-version", "origin", "suite", "candidate", "candidate-origin", "candidate-suite", "candidate-seen"}
 
 func (f *matchFlags) set(fs *flag.FlagSet) {
 	fs.Var(&f.catalogs, "catalog", "catalog file merged over the default catalog (repeatable)")
@@ -74,6 +94,16 @@ func (f *matchFlags) set(fs *flag.FlagSet) {
 	fs.StringVar(&f.input, "input", pkglist.FormatAuto, "coverage: the package list's format: "+strings.Join(pkglist.Formats, ", "))
 	fs.StringVar(&f.format, "format", "table", "coverage: table, json or jsonl (one object per input item)")
 	fs.IntVar(&f.maxNames, "max-names", 0, "review: list at most N package names per rule (0: all)")
+	fs.StringVar(&f.distro, "distro", "", "explain: the host's distribution, os-release ID (debian, ubuntu, rhel, alpine, ...)")
+	fs.StringVar(&f.distroVersion, "distro-version", "", "explain: the host's release, os-release VERSION_ID or point release (12, 12.11, 22.04)")
+	fs.StringVar(&f.origin, "origin", "", "explain: the origin of the repository offering the installed version (apt Origin, rpm Vendor); "+
+		"default the distribution's own archive; none: no repository offers it")
+	fs.StringVar(&f.suite, "suite", "", "explain: the suite offering the installed version (bookworm-security, v3.20/main)")
+	fs.StringVar(&f.candidate, "candidate", "", "explain: the version the package manager would install (apt-cache policy's Candidate)")
+	fs.StringVar(&f.candidateOrigin, "candidate-origin", "", "explain: the origin of the candidate when it is not the installed version; "+
+		"default the distribution's own archive; none: unknown")
+	fs.StringVar(&f.candSuite, "candidate-suite", "", "explain: the suite of the candidate (bookworm-security)")
+	fs.StringVar(&f.candidateSeen, "candidate-seen", "", "explain: the day the server first saw the candidate, YYYY-MM-DD (default --as-of: seen today)")
 }
 
 // parseInterleaved parses flags that may come before, between or after
@@ -130,6 +160,15 @@ func runMatch(ctx context.Context, args []string, stdio Stdio) error {
 	if sub != "explain" && len(pos) != 0 {
 		return usageErrorf("match %s: unexpected argument %q", sub, pos[0])
 	}
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	if sub != "explain" {
+		for _, name := range hostFlags {
+			if given[name] {
+				return usageErrorf("match %s: --%s is for match explain", sub, name)
+			}
+		}
+	}
 	if sub == "review" {
 		return matchReview(f, stdio.In, stdio.Out)
 	}
@@ -150,7 +189,7 @@ func runMatch(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	switch sub {
 	case "explain":
-		return matchExplain(m, f, pos, asOf, stdio.Out)
+		return matchExplain(m, f, given, pos, asOf, stdio.Out)
 	case "coverage":
 		return matchCoverage(m, f, asOf, stdio.In, stdio.Out)
 	default:
@@ -174,31 +213,60 @@ func buildMatcher(files []string, rulesFile string) (*match.Matcher, error) {
 	return match.NewWithRules(cat, rules)
 }
 
-func matchExplain(m *match.Matcher, f matchFlags, pos []string, asOf time.Time, w io.Writer) error {
+// explainContext is how match explain judged a package on a host
+// (--distro): the JSON form of service.ItemJudgement's context.
+type explainContext struct {
+	Host          string `json:"host"`      // the host's OS as the catalog knows it: "debian 12"
+	JudgedBy      string `json:"judged_by"` // "debian 12", or "upstream"
+	Why           string `json:"why"`
+	Installed     string `json:"installed,omitempty"`
+	Candidate     string `json:"candidate,omitempty"`
+	CandidateSeen string `json:"candidate_seen,omitempty"`
+}
+
+func matchExplain(m *match.Matcher, f matchFlags, given map[string]bool, pos []string, asOf time.Time, w io.Writer) error {
 	it := api.Item{Source: pos[0], Name: pos[1], Version: pos[2], SourcePkg: f.srcPkg, Publisher: f.publisher,
 		BundleID: f.bundleID, Product: f.product}
+	host, seen, err := explainHost(m, f, given, &it, asOf)
+	if err != nil {
+		return err
+	}
 	var e match.Explanation
+	var verdict *catalog.Verdict
+	var ctx *explainContext
 	if it.Source == match.SourceOS {
 		h := api.HostInfo{OSName: it.Name, OSVersion: it.Version, OSBuild: it.Version, OSID: strings.ToLower(it.Name)}
 		if f.product != "" {
 			h.OSID = f.product
 		}
 		e = m.ExplainOS(h)
+		if e.Matched {
+			v := m.Catalog().Evaluate(e.Product, e.Version, asOf, catalog.DefaultPolicy())
+			verdict = &v
+		}
 	} else {
 		e = m.Explain(it)
-	}
-	var verdict *catalog.Verdict
-	if e.Matched {
-		v := m.Catalog().Evaluate(e.Product, e.Version, asOf, catalog.DefaultPolicy())
-		verdict = &v
+		j := service.JudgeItem(m, catalog.DefaultPolicy(), host, it, seen, asOf)
+		verdict = j.Verdict
+		if f.distro != "" {
+			ctx = &explainContext{Host: j.OSProduct + " " + j.OSRelease, JudgedBy: "upstream", Why: j.Why}
+			if c := j.Context; c.Distro != "" {
+				ctx.JudgedBy = c.Distro + " " + c.DistroRelease
+				ctx.Installed, ctx.Candidate = c.Installed, c.Candidate
+				if !c.CandidateSeen.IsZero() {
+					ctx.CandidateSeen = c.CandidateSeen.Format(time.DateOnly)
+				}
+			}
+		}
 	}
 	if f.jsonOut {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
 			match.Explanation
+			Context *explainContext  `json:"context,omitempty"`
 			Verdict *catalog.Verdict `json:"verdict,omitempty"`
-		}{e, verdict})
+		}{e, ctx, verdict})
 	}
 	fmt.Fprintf(w, "item:    %s %q version %q", it.Source, it.Name, it.Version)
 	if it.SourcePkg != "" {
@@ -208,6 +276,22 @@ func matchExplain(m *match.Matcher, f matchFlags, pos []string, asOf time.Time, 
 		fmt.Fprintf(w, " (publisher %s)", it.Publisher)
 	}
 	fmt.Fprintln(w)
+	if ctx != nil {
+		fmt.Fprintf(w, "host:    %s; installed version's origin %s", ctx.Host, orNone(it.Origin))
+		if it.Suite != "" {
+			fmt.Fprintf(w, " (suite %s)", it.Suite)
+		}
+		if it.Candidate != "" {
+			fmt.Fprintf(w, "; candidate %s", it.Candidate)
+			if it.Candidate != it.Version {
+				fmt.Fprintf(w, " from origin %s", orNone(it.CandidateOrigin))
+				if it.CandidateSuite != "" {
+					fmt.Fprintf(w, " (suite %s)", it.CandidateSuite)
+				}
+			}
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintln(w, "steps:")
 	for i, s := range e.Steps {
 		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
@@ -221,8 +305,183 @@ func matchExplain(m *match.Matcher, f matchFlags, pos []string, asOf time.Time, 
 		fmt.Fprintf(w, "cycle:   %s\n", e.Cycle)
 	}
 	fmt.Fprintf(w, "why:     %s\n", e.Why)
+	if ctx != nil {
+		by := "by " + ctx.JudgedBy
+		if ctx.JudgedBy == "upstream" {
+			by = "upstream"
+		}
+		fmt.Fprintf(w, "judged:  %s — %s", by, ctx.Why)
+		if ctx.CandidateSeen != "" {
+			fmt.Fprintf(w, "; candidate first seen %s", ctx.CandidateSeen)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "verdict: %s (cycle %s) — %s\n", verdict.Status, verdict.Cycle, verdict.Reason)
+	if verdict.Maintainer != "" {
+		fmt.Fprintf(w, "support: maintained by %s", verdict.Maintainer)
+		if verdict.MaintainerRelease != "" {
+			fmt.Fprintf(w, " %s", verdict.MaintainerRelease)
+		}
+		fmt.Fprintf(w, ", support %s, patch %s\n", verdict.Support, verdict.Patch)
+	}
+	for _, warn := range verdict.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
 	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// packageSources are the item sources a distribution's archive ships.
+var packageSources = []string{"dpkg", "rpm", "apk"}
+
+// explainHost reads match explain's host flags (hostFlags): the host whose
+// OS --distro and --distro-version name, and, on it, where the item's
+// installed version and candidate come from (set on it). It returns the
+// host and the day its candidate was first seen (zero: as of the verdict).
+// A flag that could change nothing, or a bad value, is a usage error
+// naming the flag.
+func explainHost(m *match.Matcher, f matchFlags, given map[string]bool, it *api.Item, asOf time.Time) (api.HostInfo, time.Time, error) {
+	var none api.HostInfo
+	if f.distro == "" {
+		for _, name := range hostFlags {
+			if given[name] {
+				return none, time.Time{}, usageErrorf("match explain: --%s needs --distro (with --distro-version: the host's OS decides whether the package is its distribution's)", name)
+			}
+		}
+		return none, time.Time{}, nil
+	}
+	if !slices.Contains(packageSources, it.Source) {
+		return none, time.Time{}, usageErrorf("match explain: --distro is for a package of a distribution (SOURCE %s), not SOURCE %s", strings.Join(packageSources, ", "), it.Source)
+	}
+	distro := strings.ToLower(strings.TrimSpace(f.distro))
+	if f.distroVersion == "" {
+		return none, time.Time{}, usageErrorf("match explain: --distro-version is required with --distro (the host's release: os-release VERSION_ID such as 12, or a point release such as 12.11)")
+	}
+	host := api.HostInfo{OS: "linux", OSID: distro, OSVersion: strings.TrimSpace(f.distroVersion)}
+	r, ok := m.MatchOS(host)
+	archives := service.DistroArchives()
+	if !ok || !slices.Contains(archives, r.Product) {
+		return none, time.Time{}, usageErrorf("match explain: --distro %q: want a distribution whose archive eolwatch knows, by its os-release ID or catalog id: %s",
+			f.distro, strings.Join(archives, ", "))
+	}
+	cat := m.Catalog()
+	release := cat.ParseVersion(r.Product, r.Version).Cycle()
+	var names []string
+	if p := cat.Product(r.Product); p != nil {
+		for _, c := range p.Cycles {
+			names = append(names, c.Name)
+		}
+	}
+	if release == "" || !slices.Contains(names, release) {
+		if len(names) > 12 {
+			names = append(names[:12], "...")
+		}
+		return none, time.Time{}, usageErrorf("match explain: --distro-version %q: %s has no such release in the catalog (releases: %s)",
+			f.distroVersion, r.Product, strings.Join(names, ", "))
+	}
+	origin := service.ArchiveOrigin(r.Product)
+	if given["origin"] {
+		o, err := originFlag("origin", f.origin)
+		if err != nil {
+			return none, time.Time{}, err
+		}
+		origin = o
+	}
+	it.Origin = origin
+	if given["suite"] {
+		s, err := suiteFlag("suite", f.suite)
+		if err != nil {
+			return none, time.Time{}, err
+		}
+		it.Suite = s
+	}
+	for _, name := range []string{"candidate-origin", "candidate-suite", "candidate-seen"} {
+		if given[name] && f.candidate == "" {
+			return none, time.Time{}, usageErrorf("match explain: --%s needs --candidate", name)
+		}
+	}
+	var seen time.Time
+	if given["candidate"] {
+		c := strings.TrimSpace(f.candidate)
+		if !packageVersion(c) {
+			return none, time.Time{}, usageErrorf("match explain: --candidate %q is not a package version (such as 3.11.2-6+deb12u9)", f.candidate)
+		}
+		it.Candidate = c
+		if c == it.Version {
+			for _, name := range []string{"candidate-origin", "candidate-suite", "candidate-seen"} {
+				if given[name] {
+					return none, time.Time{}, usageErrorf("match explain: --%s: the candidate is the installed version, so where it comes from and when it was seen change nothing", name)
+				}
+			}
+		} else {
+			it.CandidateOrigin = service.ArchiveOrigin(r.Product)
+			if given["candidate-origin"] {
+				o, err := originFlag("candidate-origin", f.candidateOrigin)
+				if err != nil {
+					return none, time.Time{}, err
+				}
+				it.CandidateOrigin = o
+			}
+			if given["candidate-suite"] {
+				s, err := suiteFlag("candidate-suite", f.candSuite)
+				if err != nil {
+					return none, time.Time{}, err
+				}
+				it.CandidateSuite = s
+			}
+		}
+	}
+	if given["candidate-seen"] {
+		d, err := time.Parse(time.DateOnly, f.candidateSeen)
+		if err != nil {
+			return none, time.Time{}, usageErrorf("match explain: --candidate-seen %q is not a YYYY-MM-DD date", f.candidateSeen)
+		}
+		if d.After(asOf) {
+			return none, time.Time{}, usageErrorf("match explain: --candidate-seen %s is after the day of the verdict (--as-of %s)", f.candidateSeen, asOf.Format(time.DateOnly))
+		}
+		seen = d
+	}
+	return host, seen, nil
+}
+
+// originFlag reads an origin flag: a repository origin as agents report
+// it (lower-cased), or none for no origin.
+func originFlag(name, v string) (string, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch {
+	case v == "none":
+		return "", nil
+	case v == "" || len(v) > 200 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "", usageErrorf("match explain: --%s %q: want a repository origin as apt's Release Origin or the rpm Vendor says it (debian, ubuntu, \"red hat, inc.\"), or none", name, v)
+	}
+	return v, nil
+}
+
+// suiteFlag reads a suite flag: one word such as bookworm-security or v3.20/main.
+func suiteFlag(name, v string) (string, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v == "" || len(v) > 100 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return "", usageErrorf("match explain: --%s %q: want one suite such as bookworm-security (apt's codename and pocket) or v3.20/main (Alpine)", name, v)
+	}
+	return v, nil
+}
+
+// packageVersion reports whether v reads as a dpkg, rpm or apk version:
+// an optional epoch, then a digit, then letters, digits and . + ~ - _ :.
+func packageVersion(v string) bool {
+	if epoch, rest, ok := strings.Cut(v, ":"); ok && epoch != "" && strings.Trim(epoch, "0123456789") == "" {
+		v = rest
+	}
+	if v == "" || len(v) > 200 || v[0] < '0' || v[0] > '9' {
+		return false
+	}
+	return strings.Trim(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-_:") == ""
 }
 
 func matchCoverage(m *match.Matcher, f matchFlags, asOf time.Time, in io.Reader, w io.Writer) error {

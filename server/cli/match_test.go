@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -309,5 +311,159 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMatchExplainHostContext: match explain judges a distribution's
+// package as on a host (--distro and --distro-version) with where its
+// installed version and candidate come from, as an agent reports them;
+// each of those flags changes what is printed, shown by one pair of runs
+// that differ by that flag alone (python3.11 as this machine's dpkg
+// database has it, on 2026-12-01).
+func TestMatchExplainHostContext(t *testing.T) {
+	base := []string{"match", "explain", "dpkg", "python3.11", "3.11.2-6+deb12u6", "--source-pkg", "python3.11", "--as-of", "2026-12-01"}
+	deb12 := []string{"--distro", "debian", "--distro-version", "12"}
+	superseded := append(slices.Clone(deb12), "--origin", "none", "--candidate", "3.11.2-6+deb12u9")
+	run := func(t *testing.T, extra []string) string {
+		t.Helper()
+		out, err := runCmd(t, "", append(slices.Clone(base), extra...)...)
+		if err != nil {
+			t.Fatalf("%v: %v", extra, err)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		flag          string
+		without, with []string
+		before, after string // a line of the output without and with the flag
+	}{
+		{"distro", nil, deb12,
+			"support: maintained by upstream, support supported, patch overdue", "support: maintained by debian 12, support supported, patch unknown"},
+		{"distro-version", []string{"--distro", "debian", "--distro-version", "12"}, []string{"--distro", "debian", "--distro-version", "11"},
+			"verdict: current (cycle 3.11)", "verdict: eol (cycle 3.11) — Python 3.11 is supported upstream until 2027-10-31; Debian 11 stopped maintaining it on 2026-08-31"},
+		{"origin", deb12, append(slices.Clone(deb12), "--origin", "nodesource"),
+			"judged:  by debian 12 — the installed version comes from debian 12's own archive (origin debian)",
+			"judged:  upstream — origin nodesource is not debian's archive"},
+		{"suite", deb12, append(slices.Clone(deb12), "--suite", "trixie"),
+			"maintained by debian 12", "judged:  upstream — suite trixie is not debian 12's"},
+		{"candidate", deb12, append(slices.Clone(deb12), "--candidate", "3.11.2-6+deb12u9"),
+			"whether a newer package is available is unknown", "verdict: patch-available (cycle 3.11) — Python 3.11 is supported upstream until 2027-10-31; Debian 12 maintains it until 2028-06-30 (Debian LTS); 3.11.2-6+deb12u9 is available, install it by 2026-12-31."},
+		{"candidate-origin", superseded, append(slices.Clone(superseded), "--candidate-origin", "nodesource"),
+			"judged:  by debian 12 — no repository offers the installed version any more, but its candidate 3.11.2-6+deb12u9 comes from debian 12's own archive",
+			"judged:  upstream — no repository offers the installed version and its candidate does not come from debian's archive (origin nodesource)"},
+		{"candidate-suite", append(slices.Clone(superseded), "--candidate-suite", "bookworm-security"), append(slices.Clone(superseded), "--candidate-suite", "trixie-security"),
+			"maintained by debian 12", "judged:  upstream — the candidate's suite trixie-security is not debian 12's"},
+		{"candidate-seen", superseded, append(slices.Clone(superseded), "--candidate-seen", "2026-10-01"),
+			"verdict: patch-available", "verdict: patch-overdue (cycle 3.11) — Python 3.11 is supported upstream until 2027-10-31; Debian 12 maintains it until 2028-06-30 (Debian LTS); 3.11.2-6+deb12u9 has been available since 2026-10-01, more than 30 days ago: install it."},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			without, with := run(t, tc.without), run(t, tc.with)
+			if !strings.Contains(without, tc.before) || strings.Contains(with, tc.before) {
+				t.Errorf("without --%s the output has %q, with it not:\nwithout:\n%s\nwith:\n%s", tc.flag, tc.before, without, with)
+			}
+			if !strings.Contains(with, tc.after) || strings.Contains(without, tc.after) {
+				t.Errorf("with --%s the output has %q, without it not:\nwithout:\n%s\nwith:\n%s", tc.flag, tc.after, without, with)
+			}
+		})
+	}
+	// --json carries how it was judged.
+	out := run(t, append(slices.Clone(superseded), "--candidate-seen", "2026-10-01", "--json"))
+	var e struct {
+		Context *struct {
+			Host, JudgedBy, Why, Installed, Candidate, CandidateSeen string
+		} `json:"context"`
+		Verdict *struct {
+			Status, Maintainer string
+		} `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(out), &e); err != nil || e.Context == nil || e.Verdict == nil {
+		t.Fatalf("explain --json: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, `"judged_by": "debian 12"`) || !strings.Contains(out, `"candidate_seen": "2026-10-01"`) || e.Verdict.Status != "patch-overdue" || e.Verdict.Maintainer != "debian" {
+		t.Errorf("explain --json context and verdict:\n%s", out)
+	}
+}
+
+// TestMatchExplainHostContextBadInput: a bad host flag, or one that would
+// change nothing, is a usage error naming the flag.
+func TestMatchExplainHostContextBadInput(t *testing.T) {
+	base := []string{"match", "explain", "dpkg", "python3.11", "3.11.2-6+deb12u6", "--as-of", "2026-12-01"}
+	deb12 := []string{"--distro", "debian", "--distro-version", "12"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown distro", []string{"--distro", "plan9", "--distro-version", "4"}, `--distro "plan9": want a distribution whose archive eolwatch knows`},
+		{"not a distribution", []string{"--distro", "windows", "--distro-version", "11"}, `--distro "windows"`},
+		{"distro without version", []string{"--distro", "debian"}, "--distro-version is required with --distro"},
+		{"unknown release", []string{"--distro", "debian", "--distro-version", "99"}, `--distro-version "99": debian has no such release in the catalog`},
+		{"version without distro", []string{"--distro-version", "12"}, "--distro-version needs --distro"},
+		{"candidate without distro", []string{"--candidate", "3.11.2-6+deb12u9"}, "--candidate needs --distro"},
+		{"origin without distro", []string{"--origin", "debian"}, "--origin needs --distro"},
+		{"empty origin", append(slices.Clone(deb12), "--origin", ""), `--origin "": want a repository origin`},
+		{"origin with a control character", append(slices.Clone(deb12), "--origin", "deb\x1bian"), `--origin "deb\x1bian"`},
+		{"suite with a space", append(slices.Clone(deb12), "--suite", "bookworm security"), `--suite "bookworm security": want one suite`},
+		{"bad candidate", append(slices.Clone(deb12), "--candidate", "latest"), `--candidate "latest" is not a package version`},
+		{"candidate origin without candidate", append(slices.Clone(deb12), "--candidate-origin", "debian"), "--candidate-origin needs --candidate"},
+		{"candidate suite without candidate", append(slices.Clone(deb12), "--candidate-suite", "bookworm"), "--candidate-suite needs --candidate"},
+		{"candidate seen without candidate", append(slices.Clone(deb12), "--candidate-seen", "2026-10-01"), "--candidate-seen needs --candidate"},
+		{"candidate seen of an up-to-date package", append(slices.Clone(deb12), "--candidate", "3.11.2-6+deb12u6", "--candidate-seen", "2026-10-01"), "--candidate-seen: the candidate is the installed version"},
+		{"bad candidate seen", append(slices.Clone(deb12), "--candidate", "3.11.2-6+deb12u9", "--candidate-seen", "1 Oct"), `--candidate-seen "1 Oct" is not a YYYY-MM-DD date`},
+		{"candidate seen after the verdict's day", append(slices.Clone(deb12), "--candidate", "3.11.2-6+deb12u9", "--candidate-seen", "2027-01-01"), "--candidate-seen 2027-01-01 is after the day of the verdict"},
+		{"the OS itself", []string{"--distro", "debian", "--distro-version", "12"}, "--distro is for a package of a distribution"},
+		{"another subcommand", nil, "match coverage: --distro is for match explain"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(slices.Clone(base), tc.args...)
+			switch tc.name {
+			case "the OS itself":
+				args = append([]string{"match", "explain", "os", "debian", "12"}, tc.args...)
+			case "another subcommand":
+				args = []string{"match", "coverage", "--distro", "debian"}
+			}
+			_, err := runCmd(t, "", args...)
+			var ue *UsageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%v = %v, want a usage error with %q", args[3:], err, tc.want)
+			}
+		})
+	}
+}
+
+// TestMatchExplainDocExample runs the `match explain` example of
+// docs/matching.md (a package of this machine's dpkg database on its host)
+// and compares its output with the one the page shows.
+func TestMatchExplainDocExample(t *testing.T) {
+	b, err := os.ReadFile("../../docs/matching.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "$ eolwatch-server match explain dpkg python3.11")
+	if start < 0 {
+		t.Fatal("docs/matching.md has no match explain example on a host")
+	}
+	block := doc[start:]
+	block = block[:strings.Index(block, "```")]
+	var cmd strings.Builder
+	lines := strings.SplitAfter(block, "\n")
+	i := 0
+	for ; i < len(lines); i++ {
+		l := strings.TrimSuffix(lines[i], "\n")
+		cmd.WriteString(strings.TrimSuffix(l, "\\") + " ")
+		if !strings.HasSuffix(l, "\\") {
+			i++
+			break
+		}
+	}
+	want := strings.Join(lines[i:], "")
+	args := strings.Fields(cmd.String())[2:] // after "$ eolwatch-server"
+	got, err := runCmd(t, "", args...)
+	if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	if got != want {
+		t.Errorf("docs/matching.md's example %v prints\n%s\nthe page shows\n%s", args, got, want)
 	}
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/match"
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
@@ -371,6 +373,44 @@ func TestReEvaluationJudgesStoredContexts(t *testing.T) {
 						t.Errorf("%s re-judged: %s in %s, at ingest %s in %s", v.V.Product, w.V.Status, w.Context, v.V.Status, v.Context)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestJudgeItemIsIngestsVerdict: JudgeItem (what `match explain --distro`
+// shows) judges each item of a Debian 12 host's report exactly as
+// ingesting the report does, candidates' first sightings included.
+func TestJudgeItemIsIngestsVerdict(t *testing.T) {
+	ctx := context.Background()
+	st := &fakeStore{}
+	now := time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)
+	s := newServiceAt(t, st, &now, catalog.DefaultPolicy())
+	first := now.AddDate(0, 0, -40)
+	st.cands = []store.Candidate{{Source: "dpkg", Name: "python3.11", Arch: "amd64", Candidate: "3.11.2-6+deb12u9", FirstSeen: first}}
+	if _, err := s.Ingest(ctx, store.HostRef{ID: 1, InstallID: "i-deb"}, api.Report{ReportID: "r", Kind: api.ReportFull, Host: debianHost(), Items: debianItems}); err != nil {
+		t.Fatal(err)
+	}
+	m := match.New(s.Catalog())
+	for _, it := range debianItems {
+		if it.Name == "libpython3.11-stdlib" {
+			continue // judged with python3.11 (one verdict per product version), its candidate first seen today
+		}
+		t.Run(it.Name, func(t *testing.T) {
+			seen := time.Time{}
+			if it.Name == "python3.11" {
+				seen = first
+			}
+			j := JudgeItem(m, catalog.DefaultPolicy(), debianHost(), it, seen, now)
+			if j.Verdict == nil {
+				t.Fatalf("JudgeItem(%s): no verdict", it.Name)
+			}
+			want := verdictOf(t, st.applied[0].Verdicts, j.Match.Product).V
+			if !reflect.DeepEqual(*j.Verdict, want) {
+				t.Errorf("JudgeItem(%s) = %s (%s)\nIngest judged %s (%s)", it.Name, j.Verdict.Status, j.Verdict.Reason, want.Status, want.Reason)
+			}
+			if j.OSProduct != "debian" || j.OSRelease != "12" || j.Why == "" {
+				t.Errorf("JudgeItem(%s): host %s %s, why %q", it.Name, j.OSProduct, j.OSRelease, j.Why)
 			}
 		})
 	}

@@ -35,7 +35,12 @@ type evalKey struct{ product, version, context, asOf string }
 const cacheMax = 1 << 18
 
 func newEngine(cat *catalog.Catalog, policy catalog.Policy) *engine {
-	m := match.New(cat)
+	return newEngineWith(match.New(cat), policy)
+}
+
+// newEngineWith is newEngine with the matcher m (over its catalog).
+func newEngineWith(m *match.Matcher, policy catalog.Policy) *engine {
+	cat := m.Catalog()
 	return &engine{cat: cat, m: m, sm: sbom.NewMatcher(m), version: cat.Info().Version, policy: policy,
 		matches: map[api.Item]store.Match{}, evals: map[evalKey]catalog.Verdict{}}
 }
