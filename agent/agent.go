@@ -265,7 +265,7 @@ func (a *Agent) Deliver(ctx context.Context) (needFull bool, err error) {
 // ErrEnrollPending is returned while the server holds the agent's
 // enrollment for an admin's approval; the report stays spooled.
 var ErrEnrollPending = errors.New("enroll: this install id is enrolled on the server already and the agent has no key it knows: " +
-	"an admin must approve the request (dashboard: Hosts, pending re-enrolments; or POST /api/v1/hosts/ID/approve)")
+	"an admin must approve the request by its id, logged with this message (dashboard: Hosts, pending re-enrolments; or POST /api/v1/hosts/ID/approve)")
 
 // enroll enrolls with the secret, sending the node key the agent has for
 // this server (if any) as proof that it is the host already enrolled.
@@ -296,7 +296,9 @@ func (a *Agent) enroll(ctx context.Context, id Identity, host api.HostInfo) (Ide
 		if err := a.state.SaveIdentity(id); err != nil {
 			return id, err
 		}
-		a.log.Warn("enrollment awaits an admin's approval on the server", "install_id", id.InstallID)
+		// The admin approves the request by this id (it is listed with
+		// its time and source address): compare it with theirs.
+		a.log.Warn("enrollment awaits an admin's approval on the server", "install_id", id.InstallID, "request_id", resp.RequestID)
 		return id, ErrEnrollPending
 	}
 	id.NodeKey, id.HostID, id.Server, id.EnrolledAt, id.Pending = resp.NodeKey, resp.HostID, a.cfg.Server, a.now().UTC(), false

@@ -61,9 +61,9 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if res.Pending {
-		s.log.Warn("re-enrolment without the host's key: awaiting an admin's approval", "install_id", req.Host.InstallID,
-			"hostname", req.Host.Hostname, "remote", ip, "customer", customer)
-		httpjson.Write(w, http.StatusAccepted, api.EnrollResponse{NodeKey: res.NodeKey, Status: api.EnrollPending})
+		s.log.Warn("re-enrolment without the host's key: awaiting an admin's approval", "request_id", res.RequestID,
+			"install_id", req.Host.InstallID, "hostname", req.Host.Hostname, "remote", ip, "customer", customer)
+		httpjson.Write(w, http.StatusAccepted, api.EnrollResponse{NodeKey: res.NodeKey, Status: api.EnrollPending, RequestID: res.RequestID})
 		return nil
 	}
 	s.log.Info("host enrolled", "host_id", res.HostID, "hostname", req.Host.Hostname, "customer", customer)

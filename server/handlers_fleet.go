@@ -11,6 +11,7 @@ import (
 	"github.com/eolwatch/eolwatch/internal/fault"
 	"github.com/eolwatch/eolwatch/internal/httpjson"
 	"github.com/eolwatch/eolwatch/server/api"
+	"github.com/eolwatch/eolwatch/server/auth"
 	"github.com/eolwatch/eolwatch/server/catalogsvc"
 	"github.com/eolwatch/eolwatch/server/store"
 )
@@ -79,6 +80,13 @@ func (s *Server) handleHost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Where a re-enrolment came from (an address on a customer's network,
+	// an attacker's) is for the admins who approve it only.
+	if !principal(r).May(auth.Admin) {
+		for i := range d.Host.PendingEnrollments {
+			d.Host.PendingEnrollments[i].From = ""
+		}
+	}
 	httpjson.Write(w, http.StatusOK, d)
 	return nil
 }
@@ -90,11 +98,20 @@ func (s *Server) handleHostAction(w http.ResponseWriter, r *http.Request) error 
 	id := r.PathValue("id")
 	action := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	var err error
+	var req api.EnrollmentAction
 	switch action {
-	case "approve":
-		err = s.st.ApproveEnrollment(r.Context(), id)
-	case "deny":
-		err = s.st.DenyEnrollment(r.Context(), id)
+	case "approve", "deny":
+		if err := httpjson.Decode(w, r, maxJSONBody, &req); err != nil {
+			return err
+		}
+		if req.RequestID == "" {
+			return fault.New(fault.Invalid, "request_id", "name the pending request to %s (request_id, listed by GET /api/v1/enrollments and in the host's pending_enrollments)", action)
+		}
+		if action == "approve" {
+			err = s.st.ApproveEnrollment(r.Context(), id, req.RequestID)
+		} else {
+			err = s.st.DenyEnrollment(r.Context(), id, req.RequestID)
+		}
 	case "restore":
 		err = s.st.RestoreHost(r.Context(), id)
 	default:
@@ -103,8 +120,23 @@ func (s *Server) handleHostAction(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	s.log.Info("host "+action, "host_id", id, "by", "api")
-	httpjson.Write(w, http.StatusOK, map[string]any{"host_id": id, "action": action})
+	s.log.Info("host "+action, "host_id", id, "request_id", req.RequestID, "by", "api")
+	out := map[string]any{"host_id": id, "action": action}
+	if req.RequestID != "" {
+		out["request_id"] = req.RequestID
+	}
+	httpjson.Write(w, http.StatusOK, out)
+	return nil
+}
+
+// handleEnrollments lists every pending re-enrolment request with its id,
+// host, time and source address (admins only).
+func (s *Server) handleEnrollments(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.st.PendingEnrollments(r.Context())
+	if err != nil {
+		return err
+	}
+	httpjson.Write(w, http.StatusOK, api.PendingEnrollmentList{Pending: append([]api.PendingEnrollment{}, list...)})
 	return nil
 }
 

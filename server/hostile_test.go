@@ -253,10 +253,15 @@ func TestReEnrollNeedsProof(t *testing.T) {
 	}
 	// An attacker with the secret and the install id gets a pending request, not the host.
 	code, er, b := e.enrollAs(t, "install-1", "URGENT evil", "")
-	if code != http.StatusAccepted || er.Status != api.EnrollPending || er.NodeKey == "" {
-		t.Fatalf("re-enroll without proof: %d %s, want 202 pending with a key", code, b)
+	if code != http.StatusAccepted || er.Status != api.EnrollPending || er.NodeKey == "" || er.RequestID == "" {
+		t.Fatalf("re-enroll without proof: %d %s, want 202 pending with a key and a request id", code, b)
 	}
-	attackerKey := er.NodeKey
+	attackerKey, attackerReq := er.NodeKey, er.RequestID
+	action := func(act, token, reqID string) (*http.Response, []byte) {
+		t.Helper()
+		body, _ := json.Marshal(api.EnrollmentAction{RequestID: reqID})
+		return e.do(t, "POST", "/api/v1/hosts/"+hostID+"/"+act, token, bytes.NewReader(body), nil)
+	}
 	if c := rep(key1, "r2"); c != 200 {
 		t.Errorf("the real agent's key after a pending re-enrolment: %d, want 200", c)
 	}
@@ -266,18 +271,33 @@ func TestReEnrollNeedsProof(t *testing.T) {
 	var d api.HostDetail
 	resp, body := e.do(t, "GET", "/api/v1/hosts/"+hostID, admin, nil, nil)
 	json.Unmarshal(body, &d)
-	if resp.StatusCode != 200 || d.Hostname != "web1" || d.PendingEnrollment == nil || d.PendingEnrollment.Hostname != "URGENT evil" {
-		t.Errorf("host after a pending re-enrolment: %d hostname %q pending %+v", resp.StatusCode, d.Hostname, d.PendingEnrollment)
+	if resp.StatusCode != 200 || d.Hostname != "web1" || d.PendingRequests != 1 || len(d.PendingEnrollments) != 1 ||
+		d.PendingEnrollments[0].Hostname != "URGENT evil" || d.PendingEnrollments[0].ID != attackerReq || d.PendingEnrollments[0].From == "" {
+		t.Errorf("host after a pending re-enrolment: %d hostname %q pending %+v", resp.StatusCode, d.Hostname, d.PendingEnrollments)
+	}
+	// Where the request came from is shown to admins only (issue 13,
+	// follow-up): viewers and support see the request without its source.
+	for _, role := range []string{"viewer", "support"} {
+		var d api.HostDetail
+		resp, body := e.do(t, "GET", "/api/v1/hosts/"+hostID, e.tokens[role], nil, nil)
+		json.Unmarshal(body, &d)
+		if resp.StatusCode != 200 || len(d.PendingEnrollments) != 1 || d.PendingEnrollments[0].ID != attackerReq ||
+			d.PendingEnrollments[0].From != "" || strings.Contains(string(body), `"from"`) {
+			t.Errorf("%s: GET host = %d %s, want the request without its source", role, resp.StatusCode, body)
+		}
 	}
 	// Asking again with the pending key keeps it pending, without a new key.
-	if code, er, b := e.enrollAs(t, "install-1", "URGENT evil", attackerKey); code != http.StatusAccepted || er.NodeKey != "" {
-		t.Errorf("re-ask with the pending key: %d %s, want 202 without a key", code, b)
+	if code, er, b := e.enrollAs(t, "install-1", "URGENT evil", attackerKey); code != http.StatusAccepted || er.NodeKey != "" || er.RequestID != attackerReq {
+		t.Errorf("re-ask with the pending key: %d %s, want 202 without a key, request %s", code, b, attackerReq)
 	}
-	// The admin denies it: the attacker's key never works.
-	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/deny", admin, nil, nil); resp.StatusCode != 200 {
+	// The admin denies it, naming it: the attacker's key never works.
+	if resp, b := action("deny", admin, ""); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "request_id") {
+		t.Errorf("deny without a request id: %d %s, want 400 naming request_id", resp.StatusCode, b)
+	}
+	if resp, b := action("deny", admin, attackerReq); resp.StatusCode != 200 {
 		t.Errorf("deny: %d %s", resp.StatusCode, b)
 	}
-	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/deny", admin, nil, nil); resp.StatusCode != http.StatusConflict {
+	if resp, b := action("deny", admin, attackerReq); resp.StatusCode != http.StatusConflict {
 		t.Errorf("deny with nothing pending: %d %s, want 409", resp.StatusCode, b)
 	}
 	if c := rep(attackerKey, "r4"); c != 401 {
@@ -295,13 +315,39 @@ func TestReEnrollNeedsProof(t *testing.T) {
 	if c := rep(key2, "r6"); c != 200 {
 		t.Errorf("the new key: %d, want 200", c)
 	}
-	// An approved request replaces the key (a reinstalled machine that kept its install id).
-	_, er, _ = e.enrollAs(t, "install-1", "web1-reinstalled", "")
-	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/approve", e.tokens["viewer"], nil, nil); resp.StatusCode != 403 {
+	// An approved request replaces the key (a reinstalled machine that
+	// kept its install id). A later request for the same host with the same
+	// hostname (an attacker's) is listed beside it with its own id, and the
+	// approval of the first grants the first only.
+	_, er, _ = e.enrollAs(t, "install-1", "web1", "")
+	_, later, _ := e.enrollAs(t, "install-1", "web1", "")
+	if er.RequestID == "" || later.RequestID == "" || er.RequestID == later.RequestID {
+		t.Fatalf("two requests' ids %q, %q: want distinct ids", er.RequestID, later.RequestID)
+	}
+	var pl api.PendingEnrollmentList
+	resp, body = e.do(t, "GET", "/api/v1/enrollments", admin, nil, nil)
+	json.Unmarshal(body, &pl)
+	if resp.StatusCode != 200 || len(pl.Pending) != 2 || pl.Pending[0].ID != er.RequestID || pl.Pending[1].ID != later.RequestID ||
+		pl.Pending[0].HostID != hostID || pl.Pending[0].From == "" || pl.Pending[1].RequestedAt.Before(pl.Pending[0].RequestedAt) {
+		t.Errorf("GET /api/v1/enrollments = %d %s, want both requests, oldest first, with host, time and source", resp.StatusCode, body)
+	}
+	if resp, b := e.do(t, "GET", "/api/v1/enrollments", e.tokens["support"], nil, nil); resp.StatusCode != 403 {
+		t.Errorf("support lists the pending requests: %d %s, want 403", resp.StatusCode, b)
+	}
+	if resp, b := action("approve", e.tokens["viewer"], er.RequestID); resp.StatusCode != 403 {
 		t.Errorf("a viewer approves: %d %s, want 403", resp.StatusCode, b)
 	}
-	if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/approve", admin, nil, nil); resp.StatusCode != 200 {
+	if resp, b := action("approve", admin, "enr_not_this_hosts"); resp.StatusCode != http.StatusConflict {
+		t.Errorf("approve an unknown request: %d %s, want 409", resp.StatusCode, b)
+	}
+	if resp, b := action("approve", admin, er.RequestID); resp.StatusCode != 200 || !strings.Contains(string(b), er.RequestID) {
 		t.Errorf("approve: %d %s", resp.StatusCode, b)
+	}
+	if c := rep(later.NodeKey, "r7b"); c != 401 {
+		t.Errorf("the later request's key after the approval of the earlier one: %d, want 401", c)
+	}
+	if resp, b := action("approve", admin, later.RequestID); resp.StatusCode != http.StatusConflict {
+		t.Errorf("approve the dropped later request: %d %s, want 409", resp.StatusCode, b)
 	}
 	if c := rep(key2, "r7"); c != 401 {
 		t.Errorf("the key an approval replaced: %d, want 401", c)
@@ -367,9 +413,9 @@ func TestAgentReEnrollmentEndToEnd(t *testing.T) {
 		t.Fatalf("hosts = %s", b)
 	}
 	hostID := hosts.Hosts[0].ID
-	post := func(action string) {
+	post := func(action string, body ...byte) {
 		t.Helper()
-		if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/"+action, admin, nil, nil); resp.StatusCode != 200 {
+		if resp, b := e.do(t, "POST", "/api/v1/hosts/"+hostID+"/"+action, admin, bytes.NewReader(body), nil); resp.StatusCode != 200 {
 			t.Fatalf("%s: %d %s", action, resp.StatusCode, b)
 		}
 	}
@@ -405,10 +451,13 @@ func TestAgentReEnrollmentEndToEnd(t *testing.T) {
 	var d api.HostDetail
 	_, b = e.do(t, "GET", "/api/v1/hosts/"+hostID, admin, nil, nil)
 	json.Unmarshal(b, &d)
-	if d.PendingEnrollment == nil {
-		t.Fatalf("host detail shows no pending enrolment: %s", b)
+	// The copy's request and the real agent's, oldest first: the admin
+	// approves the real agent's (the newer) by its id.
+	if len(d.PendingEnrollments) != 2 {
+		t.Fatalf("host detail shows %d pending enrolments, want the copy's and the agent's: %s", len(d.PendingEnrollments), b)
 	}
-	post("approve")
+	approve, _ := json.Marshal(api.EnrollmentAction{RequestID: d.PendingEnrollments[1].ID})
+	post("approve", approve...)
 	if _, err := real.Deliver(ctx); err != nil {
 		t.Fatalf("delivery once approved: %v", err)
 	}

@@ -40,6 +40,7 @@ func (s *Server) routeTable() []route {
 		{"POST /api/v1/hosts/{id}/restore", auth.Admin, s.handleHostAction},
 		{"POST /api/v1/hosts/{id}/approve", auth.Admin, s.handleHostAction}, // a pending re-enrolment
 		{"POST /api/v1/hosts/{id}/deny", auth.Admin, s.handleHostAction},
+		{"GET /api/v1/enrollments", auth.Admin, s.handleEnrollments}, // every pending re-enrolment request
 		{"GET /api/v1/products", auth.CustomerViewer, s.handleProducts},
 		{"GET /api/v1/compliance", auth.CustomerViewer, s.handleCompliance},
 		{"GET /api/v1/compliance/export.csv", auth.CustomerViewer, s.handleComplianceCSV},

@@ -50,8 +50,11 @@ type enrolment interface {
 	EnrollHost(ctx context.Context, in store.EnrollInput) (store.EnrollResult, error)
 	// ApproveEnrollment, DenyEnrollment and RestoreHost are the admin's
 	// answers to a pending request and a revoked host.
-	ApproveEnrollment(ctx context.Context, uid string) error
-	DenyEnrollment(ctx context.Context, uid string) error
+	// Approve and deny name the exact pending request (its id).
+	ApproveEnrollment(ctx context.Context, uid, reqID string) error
+	DenyEnrollment(ctx context.Context, uid, reqID string) error
+	// PendingEnrollments lists every pending request, oldest first.
+	PendingEnrollments(ctx context.Context) ([]api.PendingEnrollment, error)
 	RestoreHost(ctx context.Context, uid string) error
 	// CustomerByEnrollSecret finds the customer whose enroll secret this is.
 	CustomerByEnrollSecret(ctx context.Context, secret string) (customerID string, err error)

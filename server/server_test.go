@@ -230,6 +230,7 @@ func TestRouteAccess(t *testing.T) {
 		"POST /api/v1/hosts/{id}/restore":   auth.Admin,
 		"POST /api/v1/hosts/{id}/approve":   auth.Admin,
 		"POST /api/v1/hosts/{id}/deny":      auth.Admin,
+		"GET /api/v1/enrollments":           auth.Admin,
 		"GET /api/v1/products":              auth.CustomerViewer,
 		"GET /api/v1/compliance":            auth.CustomerViewer,
 		"GET /api/v1/compliance/export.csv": auth.CustomerViewer,

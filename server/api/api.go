@@ -140,6 +140,9 @@ type EnrollResponse struct {
 	HostID  string `json:"host_id,omitempty"`
 	NodeKey string `json:"node_key,omitempty"`
 	Status  string `json:"status"` // EnrollEnrolled or EnrollPending
+	// RequestID names a pending request (EnrollPending), new or asked
+	// about again: the id the admin approves, which the agent logs.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Report kinds.
@@ -245,9 +248,13 @@ type Host struct {
 	LastReportAt  time.Time `json:"last_report_at,omitzero"`  // last full inventory
 	LastCheckinAt time.Time `json:"last_checkin_at,omitzero"` // last report of any kind (an asset's last upload)
 	Revoked       bool      `json:"revoked,omitempty"`
-	// PendingEnrollment is a request to enroll this host's install id again
-	// without the host's node key, waiting for an admin (approve or deny).
-	PendingEnrollment *PendingEnrollment `json:"pending_enrollment,omitempty"`
+	// PendingRequests counts the requests to enroll this host's install id
+	// again without the host's node key, waiting for an admin (approve or
+	// deny one by its id).
+	PendingRequests int `json:"pending_requests,omitempty"`
+	// PendingEnrollments are those requests, oldest first, in a single
+	// host's answer (GET /api/v1/hosts/{id}); lists carry only the count.
+	PendingEnrollments []PendingEnrollment `json:"pending_enrollments,omitempty"`
 	// Labels are an asset's labels ("team": "payments"), as last uploaded.
 	Labels map[string]string `json:"labels,omitempty"`
 	// CustomerID is the customer the host belongs to: the one whose enroll
@@ -266,12 +273,31 @@ const (
 )
 
 // PendingEnrollment is a re-enrolment of a known install id that came
-// without the host's node key.
+// without the host's node key, waiting for an admin.
 type PendingEnrollment struct {
-	RequestedAt time.Time `json:"requested_at"`
-	Hostname    string    `json:"hostname"` // as the request reported it
-	OSName      string    `json:"os_name,omitempty"`
-	From        string    `json:"from,omitempty"` // the requester's address
+	// ID names this request: an approval or denial names it, so a later
+	// request for the same host is never granted in its place.
+	ID string `json:"id"`
+	// HostID and HostHostname are the host the request is for, as it is
+	// now (in GET /api/v1/enrollments).
+	HostID       string    `json:"host_id,omitempty"`
+	HostHostname string    `json:"host_hostname,omitempty"`
+	RequestedAt  time.Time `json:"requested_at"`
+	Hostname     string    `json:"hostname"` // as the request reported it
+	OSName       string    `json:"os_name,omitempty"`
+	// From is the requester's address, shown to admins only.
+	From string `json:"from,omitempty"`
+}
+
+// EnrollmentAction is the body of POST /api/v1/hosts/{id}/approve and
+// .../deny: the pending request acted on.
+type EnrollmentAction struct {
+	RequestID string `json:"request_id"`
+}
+
+// PendingEnrollmentList answers GET /api/v1/enrollments.
+type PendingEnrollmentList struct {
+	Pending []PendingEnrollment `json:"pending"`
 }
 
 // HostList answers GET /api/v1/hosts: one page, and the cursor of the next

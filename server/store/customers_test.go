@@ -170,13 +170,14 @@ func TestEnrollCustomer(t *testing.T) {
 		t.Errorf("after re-enrolling with Globex's secret: customer %q", got)
 	}
 	// A pending request keeps its customer until approved.
-	if _, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i-1", Hostname: "web1"}}); err != nil {
+	req, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i-1", Hostname: "web1"}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if got := owner(); got != globex.ID {
 		t.Errorf("after a pending request with the server-wide secret: customer %q, want %q", got, globex.ID)
 	}
-	if err := st.ApproveEnrollment(ctx, h.UID); err != nil {
+	if err := st.ApproveEnrollment(ctx, h.UID, req.RequestID); err != nil {
 		t.Fatal(err)
 	}
 	if got := owner(); got != "" {

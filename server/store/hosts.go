@@ -50,7 +50,19 @@ type EnrollResult struct {
 	HostID  string // set when enrolled
 	NodeKey string // a new key; "" when a pending request was asked about again
 	Pending bool   // an admin must approve the request (ApproveEnrollment)
+	// RequestID names the pending request, new or asked about again: the
+	// id an admin approves.
+	RequestID string
 }
+
+// MaxPendingRequests is how many re-enrolment requests one host may have
+// waiting for an admin.
+const MaxPendingRequests = 20
+
+// ErrTooManyPending refuses a re-enrolment request while the host has
+// MaxPendingRequests waiting: an admin must deny some first.
+var ErrTooManyPending error = &fault.Error{Code: fault.TooMany, Field: "host.install_id",
+	Msg: "this host has too many re-enrolment requests awaiting an admin: ask an admin to deny the unknown ones"}
 
 // ErrHostRevoked refuses to enroll a revoked host again: only an admin
 // restores it (RestoreHost).
@@ -87,11 +99,14 @@ var ErrPendingApproval error = &fault.Error{Code: fault.Conflict, Field: "host.i
 //   - in.PreviousKey equal to the host's key proves the caller is the host:
 //     it gets a new key (the old one stops working), its host facts and
 //     customer are updated, and any pending request is dropped;
-//   - in.PreviousKey equal to the pending request's key: still pending
-//     (Pending, no new key);
-//   - otherwise the request becomes the host's one pending request (a new
-//     key, replacing any earlier request), waiting for an admin to approve
-//     or deny it; the host, its key and its inventory stay as they are.
+//   - in.PreviousKey equal to the key of one of the host's pending
+//     requests: still pending (Pending, no new key);
+//   - otherwise the request becomes one more pending request of the host
+//     (a new key and request id, beside any earlier ones, which stay as
+//     they were), waiting for an admin to approve or deny exactly that
+//     request; the host, its key and its inventory stay as they are. A
+//     host holds at most MaxPendingRequests (ErrTooManyPending beyond):
+//     a flood of requests cannot push out the real machine's.
 //
 // Only hashes of keys are stored.
 func (s *Store) EnrollHost(ctx context.Context, in EnrollInput) (EnrollResult, error) {
@@ -120,13 +135,19 @@ func (s *Store) EnrollHost(ctx context.Context, in EnrollInput) (EnrollResult, e
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		q := `SELECT uid, node_key_hash, revoked, COALESCE(pending_key_hash, '') FROM hosts WHERE install_id = ?`
+		q := `SELECT uid, node_key_hash, revoked FROM hosts WHERE install_id = ?`
 		if s.d == sqldb.Postgres {
 			q += ` FOR UPDATE`
 		}
-		var uid, keyHash, pendingHash string
+		var uid, keyHash string
 		var revoked bool
-		if err := tx.QueryRowContext(ctx, q, in.Host.InstallID).Scan(&uid, &keyHash, &revoked, &pendingHash); err != nil {
+		if err := tx.QueryRowContext(ctx, q, in.Host.InstallID).Scan(&uid, &keyHash, &revoked); err != nil {
+			return err
+		}
+		var hostID int64
+		var pending int
+		if err := tx.QueryRowContext(ctx, `SELECT h.id, (SELECT COUNT(*) FROM enroll_requests q WHERE q.host_id = h.id)
+			FROM hosts h WHERE h.uid = ?`, uid).Scan(&hostID, &pending); err != nil {
 			return err
 		}
 		prev := ""
@@ -141,14 +162,27 @@ func (s *Store) EnrollHost(ctx context.Context, in EnrollInput) (EnrollResult, e
 			_, err := tx.ExecContext(ctx, `UPDATE hosts SET hostname = ?, info = ?, node_key_hash = ?, customer_id = ?,
 				pending_key_hash = NULL, pending_info = '', pending_customer_id = NULL, pending_at = 0, pending_from = ''
 				WHERE uid = ?`, in.Host.Hostname, string(info), HashSecret(key), cust, uid)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `DELETE FROM enroll_requests WHERE host_id = ?`, hostID)
 			return err
-		case prev != "" && prev == pendingHash:
-			res.Pending = true
-			return nil
+		case prev != "":
+			err := tx.QueryRowContext(ctx, `SELECT id FROM enroll_requests WHERE host_id = ? AND key_hash = ?`, hostID, prev).Scan(&res.RequestID)
+			if err == nil {
+				res.Pending = true
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
 		}
-		res.Pending, res.NodeKey = true, key
-		_, err = tx.ExecContext(ctx, `UPDATE hosts SET pending_key_hash = ?, pending_info = ?, pending_customer_id = ?,
-			pending_at = ?, pending_from = ? WHERE uid = ?`, HashSecret(key), string(info), cust, now, in.From, uid)
+		if pending >= MaxPendingRequests {
+			return ErrTooManyPending
+		}
+		res.Pending, res.NodeKey, res.RequestID = true, key, "enr_"+randomHex(12)
+		_, err = tx.ExecContext(ctx, `INSERT INTO enroll_requests (id, host_id, key_hash, info, customer_id, requested_at, from_addr)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, res.RequestID, hostID, HashSecret(key), string(info), cust, now, in.From)
 		return err
 	})
 	if err != nil {
@@ -160,16 +194,22 @@ func (s *Store) EnrollHost(ctx context.Context, in EnrollInput) (EnrollResult, e
 	return res, nil
 }
 
-// ApproveEnrollment grants a host's pending enrolment: its key becomes the
-// host's node key (the previous one stops working), and the request's host
-// facts and customer become the host's. ErrNotFound for an unknown host,
-// ErrNothingPending when nothing is pending.
-func (s *Store) ApproveEnrollment(ctx context.Context, uid string) error {
+// ApproveEnrollment grants exactly the pending request reqID of host uid:
+// its key becomes the host's node key (the previous one stops working),
+// the request's host facts and customer become the host's, and the host's
+// other pending requests are dropped. ErrNotFound for an unknown host,
+// ErrNothingPending when reqID is not a pending request of this host
+// (approved, denied, dropped or never made): a request made after the
+// admin looked is never approved in its place.
+func (s *Store) ApproveEnrollment(ctx context.Context, uid, reqID string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var info string
-		err := tx.QueryRowContext(ctx, `SELECT pending_info FROM hosts WHERE uid = ? AND pending_key_hash IS NOT NULL`, uid).Scan(&info)
+		var hostID int64
+		var info, keyHash string
+		var cust sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT h.id, q.info, q.key_hash, q.customer_id FROM enroll_requests q
+			JOIN hosts h ON h.id = q.host_id WHERE h.uid = ? AND q.id = ?`, uid, reqID).Scan(&hostID, &info, &keyHash, &cust)
 		if errors.Is(err, sql.ErrNoRows) {
-			return s.noHostOr(ctx, tx, uid, "no enrolment of this host is pending")
+			return s.noHostOr(ctx, tx, uid, noSuchRequest(reqID))
 		}
 		if err != nil {
 			return fmt.Errorf("approve enrolment: %w", err)
@@ -178,9 +218,11 @@ func (s *Store) ApproveEnrollment(ctx context.Context, uid string) error {
 		if err := json.Unmarshal([]byte(info), &h); err != nil {
 			return fmt.Errorf("approve enrolment: stored request: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE hosts SET node_key_hash = pending_key_hash, hostname = ?, info = pending_info,
-			customer_id = pending_customer_id, pending_key_hash = NULL, pending_info = '', pending_customer_id = NULL,
-			pending_at = 0, pending_from = '' WHERE uid = ?`, h.Hostname, uid)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM enroll_requests WHERE host_id = ?`, hostID); err != nil {
+			return fmt.Errorf("approve enrolment: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE hosts SET node_key_hash = ?, hostname = ?, info = ?, customer_id = ? WHERE id = ?`,
+			keyHash, h.Hostname, info, cust, hostID)
 		if err != nil {
 			return fmt.Errorf("approve enrolment: %w", err)
 		}
@@ -188,16 +230,26 @@ func (s *Store) ApproveEnrollment(ctx context.Context, uid string) error {
 	})
 }
 
-// DenyEnrollment drops a host's pending enrolment: its key never works.
-func (s *Store) DenyEnrollment(ctx context.Context, uid string) error {
+// noSuchRequest is the conflict message for a request id that is not
+// pending.
+func noSuchRequest(reqID string) string {
+	if reqID == "" {
+		return "name the pending request (request_id): the host's pending requests are listed with their ids"
+	}
+	return fmt.Sprintf("request %q is not pending for this host (approved, denied or never made): list the pending requests again", reqID)
+}
+
+// DenyEnrollment drops exactly the pending request reqID of host uid: its
+// key never works. The host's other requests stay.
+func (s *Store) DenyEnrollment(ctx context.Context, uid, reqID string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE hosts SET pending_key_hash = NULL, pending_info = '', pending_customer_id = NULL,
-			pending_at = 0, pending_from = '' WHERE uid = ? AND pending_key_hash IS NOT NULL`, uid)
+		res, err := tx.ExecContext(ctx, `DELETE FROM enroll_requests WHERE id = ?
+			AND host_id = (SELECT id FROM hosts WHERE uid = ?)`, reqID, uid)
 		if err != nil {
 			return fmt.Errorf("deny enrolment: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return s.noHostOr(ctx, tx, uid, "no enrolment of this host is pending")
+			return s.noHostOr(ctx, tx, uid, noSuchRequest(reqID))
 		}
 		return nil
 	})
@@ -229,22 +281,38 @@ func (s *Store) noHostOr(ctx context.Context, tx *sql.Tx, uid, msg string) error
 	return &fault.Error{Code: fault.Conflict, Msg: msg, Err: ErrNothingPending}
 }
 
-// PendingEnrollments lists the hosts with a pending enrolment, oldest
-// request first (at most 1000).
-func (s *Store) PendingEnrollments(ctx context.Context) ([]api.Host, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+hostColumns+` FROM hosts h WHERE h.pending_key_hash IS NOT NULL
-		ORDER BY h.pending_at, h.uid LIMIT 1000`)
+// PendingEnrollments lists every pending re-enrolment request, oldest
+// first (at most 1000), each with its id, host, time and source address.
+func (s *Store) PendingEnrollments(ctx context.Context) ([]api.PendingEnrollment, error) {
+	return s.pendingRequests(ctx, `ORDER BY q.requested_at, q.id LIMIT 1000`)
+}
+
+// hostPendingRequests lists the pending requests of one host, oldest first.
+func (s *Store) hostPendingRequests(ctx context.Context, hostID int64) ([]api.PendingEnrollment, error) {
+	return s.pendingRequests(ctx, `AND q.host_id = ? ORDER BY q.requested_at, q.id`, hostID)
+}
+
+func (s *Store) pendingRequests(ctx context.Context, tail string, args ...any) ([]api.PendingEnrollment, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT q.id, h.uid, h.hostname, q.info, q.requested_at, q.from_addr
+		FROM enroll_requests q JOIN hosts h ON h.id = q.host_id WHERE 1 = 1 `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pending enrolments: %w", err)
 	}
 	defer rows.Close()
-	var out []api.Host
+	var out []api.PendingEnrollment
 	for rows.Next() {
-		r, err := scanHost(rows)
-		if err != nil {
+		var p api.PendingEnrollment
+		var info string
+		var at int64
+		if err := rows.Scan(&p.ID, &p.HostID, &p.HostHostname, &info, &at, &p.From); err != nil {
 			return nil, fmt.Errorf("pending enrolments: %w", err)
 		}
-		out = append(out, r.host)
+		var h api.HostInfo
+		if err := json.Unmarshal([]byte(info), &h); err != nil {
+			return nil, fmt.Errorf("pending enrolment %s: %w", p.ID, err)
+		}
+		p.RequestedAt, p.Hostname, p.OSName = unixNano(at), h.Hostname, h.OSName
+		out = append(out, p)
 	}
 	return out, rows.Err()
 }
@@ -282,13 +350,15 @@ func (s *Store) HostByNodeKey(ctx context.Context, nodeKey string) (HostRef, err
 // is refused) until an admin restores it (RestoreHost).
 func (s *Store) RevokeHost(ctx context.Context, uid string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE hosts SET revoked = 1, pending_key_hash = NULL, pending_info = '',
-			pending_customer_id = NULL, pending_at = 0, pending_from = '' WHERE uid = ?`, uid)
+		res, err := tx.ExecContext(ctx, `UPDATE hosts SET revoked = 1 WHERE uid = ?`, uid)
 		if err != nil {
 			return fmt.Errorf("revoke host: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("host %q: %w", uid, ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM enroll_requests WHERE host_id = (SELECT id FROM hosts WHERE uid = ?)`, uid); err != nil {
+			return fmt.Errorf("revoke host: %w", err)
 		}
 		return nil
 	})
@@ -296,7 +366,8 @@ func (s *Store) RevokeHost(ctx context.Context, uid string) error {
 
 const hostColumns = `h.id, h.uid, h.hostname, h.info, h.enrolled_at, h.last_report_at, h.last_checkin_at,
 	h.item_count, h.unmatched_count, h.status_rank, h.revoked, h.collector_errors, h.kind, h.labels, COALESCE(h.customer_id, ''),
-	COALESCE((SELECT c.name FROM customers c WHERE c.id = h.customer_id), ''), h.pending_at, h.pending_info, h.pending_from`
+	COALESCE((SELECT c.name FROM customers c WHERE c.id = h.customer_id), ''),
+	(SELECT COUNT(*) FROM enroll_requests q WHERE q.host_id = h.id)`
 
 type hostRow struct {
 	id     int64
@@ -307,21 +378,14 @@ type hostRow struct {
 
 func scanHost(sc interface{ Scan(...any) error }) (hostRow, error) {
 	var r hostRow
-	var info, errs, labels, pendingInfo, pendingFrom string
-	var enrolled, report, checkin, pendingAt int64
+	var info, errs, labels string
+	var enrolled, report, checkin int64
 	var rank int
 	err := sc.Scan(&r.id, &r.host.ID, &r.host.Hostname, &info, &enrolled, &report, &checkin,
 		&r.host.Items, &r.host.Unmatched, &rank, &r.host.Revoked, &errs, &r.host.Kind, &labels, &r.host.CustomerID,
-		&r.host.Customer, &pendingAt, &pendingInfo, &pendingFrom)
+		&r.host.Customer, &r.host.PendingRequests)
 	if err != nil {
 		return r, err
-	}
-	if pendingAt != 0 {
-		var p api.HostInfo
-		if err := json.Unmarshal([]byte(pendingInfo), &p); err != nil {
-			return r, fmt.Errorf("host %s pending enrolment: %w", r.host.ID, err)
-		}
-		r.host.PendingEnrollment = &api.PendingEnrollment{RequestedAt: unixNano(pendingAt), Hostname: p.Hostname, OSName: p.OSName, From: pendingFrom}
 	}
 	if labels != "" {
 		if err := json.Unmarshal([]byte(labels), &r.host.Labels); err != nil {
@@ -534,6 +598,11 @@ func (s *Store) HostDetail(ctx context.Context, sc Scope, ref string) (api.HostD
 		return d, fmt.Errorf("host detail: %w", err)
 	}
 	d.Host, d.Info, d.Errors = r.host, r.info, r.errors
+	if r.host.PendingRequests > 0 {
+		if d.Host.PendingEnrollments, err = s.hostPendingRequests(ctx, id); err != nil {
+			return d, err
+		}
+	}
 	vs, err := s.hostVerdicts(ctx, id)
 	if err != nil {
 		return d, err

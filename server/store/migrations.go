@@ -247,6 +247,26 @@ var Schema = migrate.Set{Owner: "store", Table: "schema_version", Postgres: pgSt
 	// 17: the id of the API token that uploaded an SBOM (uploaded_by is
 	// its name), so an upload leads to the token to revoke.
 	`ALTER TABLE sbom_uploads ADD COLUMN token_id TEXT NOT NULL DEFAULT ''`,
+	// 18: every pending re-enrolment is its own request with an id, so an
+	// admin approves exactly the request they looked at: a later request
+	// for the same host (an attacker's, with the same hostname) is listed
+	// beside it and is never approved by a click meant for another. The
+	// one request step 13 kept per host moves here.
+	`CREATE TABLE enroll_requests (
+		id           TEXT PRIMARY KEY,
+		host_id      BIGINT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+		key_hash     TEXT NOT NULL UNIQUE,
+		info         TEXT NOT NULL,
+		customer_id  TEXT,
+		requested_at BIGINT NOT NULL,
+		from_addr    TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX enroll_requests_host ON enroll_requests(host_id, requested_at);
+	INSERT INTO enroll_requests (id, host_id, key_hash, info, customer_id, requested_at, from_addr)
+		SELECT 'enr_' || uid, id, pending_key_hash, pending_info, pending_customer_id, pending_at, pending_from
+		FROM hosts WHERE pending_key_hash IS NOT NULL;
+	UPDATE hosts SET pending_key_hash = NULL, pending_info = '', pending_customer_id = NULL, pending_at = 0, pending_from = ''
+		WHERE pending_key_hash IS NOT NULL`,
 }}
 
 // SchemaVersion is the schema version this build writes: the number of steps.

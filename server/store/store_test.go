@@ -299,7 +299,10 @@ func TestEnrollRekeyRevoke(t *testing.T) {
 	if err := st.RevokeHost(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("RevokeHost(unknown) = %v, want ErrNotFound", err)
 	}
-	for name, fn := range map[string]func(context.Context, string) error{"approve": st.ApproveEnrollment, "deny": st.DenyEnrollment, "restore": st.RestoreHost} {
+	for name, fn := range map[string]func(context.Context, string) error{
+		"approve": func(ctx context.Context, uid string) error { return st.ApproveEnrollment(ctx, uid, "enr_x") },
+		"deny":    func(ctx context.Context, uid string) error { return st.DenyEnrollment(ctx, uid, "enr_x") },
+		"restore": st.RestoreHost} {
 		if err := fn(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("%s(unknown) = %v, want ErrNotFound", name, err)
 		}
@@ -311,8 +314,10 @@ func TestEnrollRekeyRevoke(t *testing.T) {
 	}
 }
 
-// TestPendingEnrollment: a request without proof is kept (one per host),
-// listed, and approved or denied by an admin.
+// TestPendingEnrollment: every request without proof is kept with its own
+// id, time and source, listed, and approved or denied by that id only: a
+// later request for the same host (an attacker's, with the same hostname)
+// is never granted by an approval of the earlier one.
 func TestPendingEnrollment(t *testing.T) {
 	ctx := context.Background()
 	st := openTest(t)
@@ -320,47 +325,87 @@ func TestPendingEnrollment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ask := func(hostname, prev string) EnrollResult {
+	ask := func(hostname, prev, from string) EnrollResult {
 		t.Helper()
-		res, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i1", Hostname: hostname, OSName: "Debian"}, PreviousKey: prev, From: "192.0.2.7"})
+		res, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i1", Hostname: hostname, OSName: "Debian"}, PreviousKey: prev, From: from})
 		if err != nil || !res.Pending {
 			t.Fatalf("request: %+v, %v", res, err)
 		}
 		return res
 	}
-	first := ask("web1-new", "")
-	if again := ask("web1-new", first.NodeKey); again.NodeKey != "" {
-		t.Errorf("asking again with the pending key gave a new key")
+	real := ask("web1", "", "192.0.2.7")
+	if again := ask("web1", real.NodeKey, "192.0.2.7"); again.NodeKey != "" || again.RequestID != real.RequestID {
+		t.Errorf("asking again with the pending key = %+v, want no new key and request %s", again, real.RequestID)
 	}
-	second := ask("web1-newer", "") // replaces the first request
+	attacker := ask("web1", "", "203.0.113.9") // same hostname, later, elsewhere
+	if real.RequestID == "" || attacker.RequestID == "" || real.RequestID == attacker.RequestID {
+		t.Fatalf("request ids %q and %q: want two distinct ids", real.RequestID, attacker.RequestID)
+	}
 	list, err := st.PendingEnrollments(ctx)
-	if err != nil || len(list) != 1 || list[0].ID != uid || list[0].PendingEnrollment.Hostname != "web1-newer" ||
-		list[0].PendingEnrollment.From != "192.0.2.7" || list[0].PendingEnrollment.RequestedAt.IsZero() {
-		t.Fatalf("pending = %+v, %v", list, err)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("pending = %+v, %v; want both requests", list, err)
 	}
-	if err := st.ApproveEnrollment(ctx, uid); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{key, first.NodeKey} {
-		if _, err := st.HostByNodeKey(ctx, k); !errors.Is(err, ErrUnauthorized) {
-			t.Errorf("a replaced or superseded key still works: %v", err)
+	for i, want := range []struct{ id, from string }{{real.RequestID, "192.0.2.7"}, {attacker.RequestID, "203.0.113.9"}} {
+		if p := list[i]; p.ID != want.id || p.HostID != uid || p.HostHostname != "web1" || p.Hostname != "web1" || p.From != want.from || p.RequestedAt.IsZero() {
+			t.Errorf("pending[%d] = %+v, want request %s from %s", i, p, want.id, want.from)
 		}
 	}
-	if h, err := st.HostByNodeKey(ctx, second.NodeKey); err != nil || h.Hostname != "web1-newer" || h.UID != uid {
-		t.Errorf("approved key: %+v, %v", h, err)
+	d, err := st.HostDetail(ctx, Scope{}, uid)
+	if err != nil || d.Host.PendingRequests != 2 || len(d.Host.PendingEnrollments) != 2 || d.Host.PendingEnrollments[1].ID != attacker.RequestID {
+		t.Errorf("host detail pending = %d %+v, %v", d.Host.PendingRequests, d.Host.PendingEnrollments, err)
 	}
-	if err := st.ApproveEnrollment(ctx, uid); !errors.Is(err, ErrNothingPending) {
-		t.Errorf("approve with nothing pending: %v", err)
+	for _, tc := range []struct{ name, id string }{{"no request id", ""}, {"another host's or made-up id", "enr_000"}} {
+		if err := st.ApproveEnrollment(ctx, uid, tc.id); !errors.Is(err, ErrNothingPending) {
+			t.Errorf("approve with %s: %v, want ErrNothingPending", tc.name, err)
+		}
 	}
-	third := ask("x", "")
-	if err := st.DenyEnrollment(ctx, uid); err != nil {
+	// The admin approves the request they recognise: only its key works.
+	if err := st.ApproveEnrollment(ctx, uid, real.RequestID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.HostByNodeKey(ctx, third.NodeKey); !errors.Is(err, ErrUnauthorized) {
-		t.Errorf("denied key works: %v", err)
+	for _, k := range []string{key, attacker.NodeKey} {
+		if _, err := st.HostByNodeKey(ctx, k); !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("the old key or the other request's key works: %v", err)
+		}
+	}
+	if h, err := st.HostByNodeKey(ctx, real.NodeKey); err != nil || h.UID != uid {
+		t.Errorf("approved key: %+v, %v", h, err)
+	}
+	// Approving drops the host's other requests: the attacker's id is gone.
+	if err := st.ApproveEnrollment(ctx, uid, attacker.RequestID); !errors.Is(err, ErrNothingPending) {
+		t.Errorf("approve the dropped request: %v, want ErrNothingPending", err)
+	}
+	// A click meant for an earlier request cannot approve a later one.
+	a := ask("web1", "", "203.0.113.9")
+	if err := st.DenyEnrollment(ctx, uid, a.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	b := ask("web1", "", "203.0.113.9")
+	if err := st.ApproveEnrollment(ctx, uid, a.RequestID); !errors.Is(err, ErrNothingPending) {
+		t.Errorf("approving the denied request %s: %v, want ErrNothingPending", a.RequestID, err)
+	}
+	if _, err := st.HostByNodeKey(ctx, b.NodeKey); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("the later request's key works after a click for the earlier one: %v", err)
+	}
+	if list, _ := st.PendingEnrollments(ctx); len(list) != 1 || list[0].ID != b.RequestID {
+		t.Errorf("pending after deny = %+v, want only %s", list, b.RequestID)
+	}
+	// A flood cannot push out a waiting request: past the cap it is refused.
+	for i := 1; i < MaxPendingRequests; i++ {
+		ask("web1", "", "203.0.113.9")
+	}
+	if _, err := st.EnrollHost(ctx, EnrollInput{Host: api.HostInfo{InstallID: "i1", Hostname: "web1"}}); !errors.Is(err, ErrTooManyPending) {
+		t.Errorf("request past the cap: %v, want ErrTooManyPending", err)
+	}
+	if list, _ := st.PendingEnrollments(ctx); len(list) != MaxPendingRequests || list[0].ID != b.RequestID {
+		t.Errorf("after the flood %d requests, first %+v; want %d with %s first", len(list), list[0], MaxPendingRequests, b.RequestID)
+	}
+	// Revoking drops every request.
+	if err := st.RevokeHost(ctx, uid); err != nil {
+		t.Fatal(err)
 	}
 	if list, _ := st.PendingEnrollments(ctx); len(list) != 0 {
-		t.Errorf("pending after deny: %+v", list)
+		t.Errorf("pending after revoke: %+v", list)
 	}
 }
 

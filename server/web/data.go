@@ -131,8 +131,8 @@ type SessionStore interface {
 
 // Host actions (HostAdmin.HostAction).
 const (
-	HostApprove = "approve" // grant the pending re-enrolment: its key becomes the host's
-	HostDeny    = "deny"    // drop the pending re-enrolment
+	HostApprove = "approve" // grant one pending re-enrolment request: its key becomes the host's
+	HostDeny    = "deny"    // drop one pending re-enrolment request
 	HostRevoke  = "revoke"  // the host's key stops working until restored
 	HostRestore = "restore" // lift a revocation
 	HostDelete  = "delete"  // delete an asset with its inventory, verdicts and upload history
@@ -141,22 +141,23 @@ const (
 // HostAdmin is an admin's control over hosts' credentials, and over
 // whether an asset is kept.
 type HostAdmin interface {
-	// PendingEnrollments lists the hosts whose re-enrolment awaits an
-	// admin, oldest request first.
+	// PendingEnrollments lists every re-enrolment request awaiting an
+	// admin, oldest first, each with its id, time and source.
 	PendingEnrollments(ctx context.Context) ([]PendingHost, error)
-	// HostAction applies one of the Host* actions to host id: a
-	// fault.NotFound for an unknown host, a fault.Conflict when there is
-	// nothing to approve, deny or restore, or HostDelete names a host
-	// rather than an asset.
-	HostAction(ctx context.Context, id, action string) error
+	// HostAction applies one of the Host* actions to host id; approve and
+	// deny act on exactly the pending request request (its id), never on
+	// one made later. A fault.NotFound for an unknown host, a
+	// fault.Conflict when there is nothing to restore, request is not
+	// pending for the host, or HostDelete names a host rather than an
+	// asset.
+	HostAction(ctx context.Context, id, action, request string) error
 }
 
-// PendingHost is a host with a re-enrolment waiting for an admin.
+// PendingHost is one re-enrolment request waiting for an admin, with the
+// host it is for.
 type PendingHost struct {
 	ID       string // host id
 	Hostname string // as the host reported it last
-	OSName   string
-	LastSeen time.Time
 	Request  api.PendingEnrollment
 }
 
@@ -278,9 +279,10 @@ type HostDetail struct {
 	// Revoked: the host's node key was revoked; it stays so until an admin
 	// restores it.
 	Revoked bool
-	// Pending is a request to enroll the host's install id again without
-	// its node key, waiting for an admin; nil when there is none.
-	Pending *api.PendingEnrollment
+	// Pending are the requests to enroll the host's install id again
+	// without its node key, waiting for an admin, oldest first. From is
+	// set for admins only.
+	Pending []api.PendingEnrollment
 	// CustomerID and Customer (its name) are the customer the host or
 	// asset belongs to; empty for none.
 	CustomerID, Customer string

@@ -782,15 +782,15 @@ func (f *fake) PendingEnrollments(context.Context) ([]PendingHost, error) {
 	defer f.mu.Unlock()
 	var out []PendingHost
 	for _, h := range f.hosts {
-		if h.d.Pending != nil {
-			out = append(out, PendingHost{ID: h.d.ID, Hostname: h.d.Info.Hostname, OSName: h.d.Info.OSName, LastSeen: h.d.LastSeen, Request: *h.d.Pending})
+		for _, p := range h.d.Pending {
+			out = append(out, PendingHost{ID: h.d.ID, Hostname: h.d.Info.Hostname, Request: p})
 		}
 	}
 	return out, nil
 }
 
 // HostAction implements HostAdmin.
-func (f *fake) HostAction(_ context.Context, id, action string) error {
+func (f *fake) HostAction(_ context.Context, id, action, request string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	h, ok := f.byID[id]
@@ -800,10 +800,15 @@ func (f *fake) HostAction(_ context.Context, id, action string) error {
 	conflict := &fault.Error{Code: fault.Conflict, Msg: "nothing to " + action}
 	switch action {
 	case HostApprove, HostDeny:
-		if h.d.Pending == nil {
+		i := slices.IndexFunc(h.d.Pending, func(p api.PendingEnrollment) bool { return p.ID == request })
+		if i < 0 {
 			return conflict
 		}
-		h.d.Pending = nil
+		if action == HostApprove {
+			h.d.Pending = nil
+		} else {
+			h.d.Pending = slices.Delete(h.d.Pending, i, i+1)
+		}
 	case HostRestore:
 		if !h.d.Revoked {
 			return conflict

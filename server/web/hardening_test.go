@@ -121,50 +121,81 @@ func TestNotificationsAdminOnlyParts(t *testing.T) {
 	}
 }
 
-// TestPendingReEnrolmentOnTheDashboard: hosts awaiting approval are listed
-// for admins with approve and deny; a host's page shows the request, and
-// revoked hosts can be restored (issue 13, item 2).
+// TestPendingReEnrolmentOnTheDashboard: every request awaiting approval is
+// listed for admins with its id, time and source and its own approve and
+// deny buttons, which name the request: a click for one request never
+// grants another (a later one for the same host). A host's page shows the
+// requests; where they came from is shown to admins only, and revoked
+// hosts can be restored (issue 13, item 2).
 func TestPendingReEnrolmentOnTheDashboard(t *testing.T) {
 	e := newEnv(t, 5)
 	h := e.f.byID["h00002"]
-	h.d.Pending = &api.PendingEnrollment{RequestedAt: fakeNow.Add(-time.Hour), Hostname: "URGENT-login-at-evil.example", From: "203.0.113.9"}
+	h.d.Pending = []api.PendingEnrollment{
+		{ID: "enr_real", RequestedAt: fakeNow.Add(-2 * time.Hour), Hostname: "web2", From: "192.0.2.7"},
+		{ID: "enr_later", RequestedAt: fakeNow.Add(-time.Hour), Hostname: "URGENT-login-at-evil.example", From: "203.0.113.9"},
+	}
 	e.f.byID["h00003"].d.Revoked = true
 	admin := e.as(t, auth.RoleAdmin)
 	_, body := admin.Get(t, "/hosts")
-	if !strings.Contains(body, "Re-enrolments awaiting approval") || !strings.Contains(body, "203.0.113.9") ||
-		!strings.Contains(body, `action="/hosts/h00002/approve"`) || !strings.Contains(body, `action="/hosts/h00002/deny"`) {
-		t.Errorf("admin's hosts page lacks the pending request and its buttons")
+	for _, want := range []string{"Re-enrolments awaiting approval", "192.0.2.7", "203.0.113.9", "enr_real", "enr_later",
+		`action="/hosts/h00002/approve"`, `action="/hosts/h00002/deny"`,
+		`name="request" value="enr_real"`, `name="request" value="enr_later"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("admin's hosts page lacks %q", want)
+		}
 	}
 	_, body = admin.Get(t, "/hosts/h00002")
-	if !strings.Contains(body, "awaiting approval") || !strings.Contains(body, `action="/hosts/h00002/approve"`) {
-		t.Errorf("host page lacks the pending request")
+	for _, want := range []string{"2 re-enrolments of this host are awaiting approval", `action="/hosts/h00002/approve"`,
+		`name="request" value="enr_real"`, "192.0.2.7", "203.0.113.9"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("admin's host page lacks %q", want)
+		}
 	}
 	_, body = admin.Get(t, "/hosts/h00003")
 	if !strings.Contains(body, "revoked") || !strings.Contains(body, `action="/hosts/h00003/restore"`) {
 		t.Errorf("revoked host's page lacks Restore")
 	}
-	viewer := e.as(t, auth.RoleViewer)
-	if _, body := viewer.Get(t, "/hosts/h00002"); !strings.Contains(body, "awaiting approval") || strings.Contains(body, "/approve") {
-		t.Errorf("viewer's host page: the request should show, its buttons not")
+	// A request's source is for admins: viewers and support see the
+	// request but neither its address nor the buttons (issue 13, follow-up).
+	for _, role := range []string{auth.RoleViewer, auth.RoleSupport} {
+		_, body := e.as(t, role).Get(t, "/hosts/h00002")
+		if !strings.Contains(body, "awaiting approval") || !strings.Contains(body, "enr_later") || strings.Contains(body, "/approve") {
+			t.Errorf("%s's host page: the requests should show, their buttons not", role)
+		}
+		for _, addr := range []string{"192.0.2.7", "203.0.113.9"} {
+			if strings.Contains(body, addr) {
+				t.Errorf("%s's host page shows the request's source %s", role, addr)
+			}
+		}
+		if _, body := e.as(t, role).Get(t, "/hosts"); strings.Contains(body, "203.0.113.9") || strings.Contains(body, "awaiting approval") {
+			t.Errorf("%s's hosts page lists the pending requests", role)
+		}
 	}
 	for _, tc := range []struct {
-		role, path string
-		code       int
-		after      func() bool
+		name, role, path, request string
+		code                      int
+		after                     func() bool
 	}{
-		{auth.RoleViewer, "/hosts/h00002/approve", 403, func() bool { return h.d.Pending != nil }},
-		{auth.RoleSupport, "/hosts/h00002/deny", 403, func() bool { return h.d.Pending != nil }},
-		{auth.RoleAdmin, "/hosts/h00002/approve", 303, func() bool { return h.d.Pending == nil && e.f.actions["h00002"] == "approve" }},
-		{auth.RoleAdmin, "/hosts/h00002/approve", 409, func() bool { return true }},
-		{auth.RoleAdmin, "/hosts/h00003/restore", 303, func() bool { return !e.f.byID["h00003"].d.Revoked }},
-		{auth.RoleAdmin, "/hosts/h00004/revoke", 303, func() bool { return e.f.byID["h00004"].d.Revoked }},
-		{auth.RoleAdmin, "/hosts/h00004/explode", 404, func() bool { return true }},
+		{"viewer", auth.RoleViewer, "/hosts/h00002/approve", "enr_real", 403, func() bool { return len(h.d.Pending) == 2 }},
+		{"support", auth.RoleSupport, "/hosts/h00002/deny", "enr_real", 403, func() bool { return len(h.d.Pending) == 2 }},
+		{"no request named", auth.RoleAdmin, "/hosts/h00002/approve", "", 409, func() bool { return len(h.d.Pending) == 2 }},
+		{"unknown request", auth.RoleAdmin, "/hosts/h00002/approve", "enr_gone", 409, func() bool { return len(h.d.Pending) == 2 }},
+		{"deny the later one", auth.RoleAdmin, "/hosts/h00002/deny", "enr_later", 303,
+			func() bool { return len(h.d.Pending) == 1 && h.d.Pending[0].ID == "enr_real" }},
+		{"approve the real one", auth.RoleAdmin, "/hosts/h00002/approve", "enr_real", 303,
+			func() bool { return h.d.Pending == nil && e.f.actions["h00002"] == "approve" }},
+		{"approve again", auth.RoleAdmin, "/hosts/h00002/approve", "enr_real", 409, func() bool { return true }},
+		{"restore", auth.RoleAdmin, "/hosts/h00003/restore", "", 303, func() bool { return !e.f.byID["h00003"].d.Revoked }},
+		{"revoke", auth.RoleAdmin, "/hosts/h00004/revoke", "", 303, func() bool { return e.f.byID["h00004"].d.Revoked }},
+		{"unknown action", auth.RoleAdmin, "/hosts/h00004/explode", "", 404, func() bool { return true }},
 	} {
-		b := e.as(t, tc.role)
-		resp, _ := b.Post(t, tc.path, url.Values{"csrf": {b.CSRF(t, "/settings")}})
-		if resp.StatusCode != tc.code || !tc.after() {
-			t.Errorf("%s: POST %s = %d, want %d (and its effect)", tc.role, tc.path, resp.StatusCode, tc.code)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			b := e.as(t, tc.role)
+			resp, _ := b.Post(t, tc.path, url.Values{"csrf": {b.CSRF(t, "/settings")}, "request": {tc.request}})
+			if resp.StatusCode != tc.code || !tc.after() {
+				t.Errorf("%s: POST %s request=%q = %d, want %d (and its effect)", tc.role, tc.path, tc.request, resp.StatusCode, tc.code)
+			}
+		})
 	}
 }
 

@@ -245,7 +245,8 @@ func (u *UI) hostAction(w http.ResponseWriter, r *http.Request, s *session) {
 		u.errorPage(w, r, s, http.StatusNotFound, "Not found", "Nothing here by that name.")
 		return
 	}
-	if err := u.cfg.Hosts.HostAction(r.Context(), id, action); err != nil {
+	request := r.PostFormValue("request")
+	if err := u.cfg.Hosts.HostAction(r.Context(), id, action, request); err != nil {
 		if fault.Is(err, fault.Conflict) {
 			u.errorPage(w, r, s, http.StatusConflict, "Nothing to "+action, err.Error())
 			return
@@ -253,7 +254,7 @@ func (u *UI) hostAction(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	u.log.Info("host "+action, "host_id", id, "by", "dashboard")
+	u.log.Info("host "+action, "host_id", id, "request_id", request, "by", "dashboard")
 	if action == HostDelete { // the asset's page is gone: back to the assets
 		http.Redirect(w, r, "/hosts?kind=asset&done="+HostDelete, http.StatusSeeOther)
 		return
@@ -278,6 +279,12 @@ func (u *UI) host(w http.ResponseWriter, r *http.Request, s *session) {
 	v := hostView{H: h, Items: items, Pager: newPager(r.URL, "inv", page, inventoryPage, total), StaleFrom: stale,
 		Stale: h.Kind != api.KindAsset && h.LastSeen.Before(stale), Asset: h.Kind == api.KindAsset,
 		Admin: u.cfg.Hosts != nil && s.Can("hosts")}
+	if !s.Can("hosts") { // where a request came from is for admins only
+		v.H.Pending = slices.Clone(v.H.Pending)
+		for i := range v.H.Pending {
+			v.H.Pending[i].From = ""
+		}
+	}
 	switch d := r.URL.Query().Get("done"); d {
 	case HostApprove, HostDeny, HostRevoke, HostRestore:
 		v.Done = d

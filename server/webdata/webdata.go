@@ -54,9 +54,9 @@ type Store interface {
 	RevokeToken(ctx context.Context, id string) error
 	RevokeSession(ctx context.Context, id string, expires time.Time) error
 	SessionRevoked(ctx context.Context, id string) (bool, error)
-	PendingEnrollments(ctx context.Context) ([]api.Host, error)
-	ApproveEnrollment(ctx context.Context, uid string) error
-	DenyEnrollment(ctx context.Context, uid string) error
+	PendingEnrollments(ctx context.Context) ([]api.PendingEnrollment, error)
+	ApproveEnrollment(ctx context.Context, uid, reqID string) error
+	DenyEnrollment(ctx context.Context, uid, reqID string) error
 	RevokeHost(ctx context.Context, uid string) error
 	RestoreHost(ctx context.Context, uid string) error
 	DeleteAsset(ctx context.Context, ref string) (api.Host, error)
@@ -367,7 +367,7 @@ func (fv *fleetView) Host(ctx context.Context, id string) (web.HostDetail, error
 		return web.HostDetail{}, err
 	}
 	h := web.HostDetail{ID: d.ID, Kind: d.Kind, Labels: d.Labels, Uploads: d.Uploads, Info: d.Info, FirstSeen: d.EnrolledAt,
-		LastSeen: d.LastCheckinAt, Status: d.Status, Items: d.Items, Errors: d.Errors, Revoked: d.Revoked, Pending: d.PendingEnrollment,
+		LastSeen: d.LastCheckinAt, Status: d.Status, Items: d.Items, Errors: d.Errors, Revoked: d.Revoked, Pending: d.PendingEnrollments,
 		CustomerID: d.CustomerID, Customer: d.Customer}
 	if h.Info.Hostname == "" {
 		h.Info.Hostname = d.Hostname
@@ -407,24 +407,24 @@ func (b *Backend) SessionRevoked(ctx context.Context, id string) (bool, error) {
 
 // PendingEnrollments implements web.HostAdmin.
 func (b *Backend) PendingEnrollments(ctx context.Context) ([]web.PendingHost, error) {
-	hs, err := b.Store.PendingEnrollments(ctx)
+	ps, err := b.Store.PendingEnrollments(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]web.PendingHost, 0, len(hs))
-	for _, h := range hs {
-		out = append(out, web.PendingHost{ID: h.ID, Hostname: h.Hostname, OSName: h.OSName, LastSeen: h.LastCheckinAt, Request: *h.PendingEnrollment})
+	out := make([]web.PendingHost, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, web.PendingHost{ID: p.HostID, Hostname: p.HostHostname, Request: p})
 	}
 	return out, nil
 }
 
 // HostAction implements web.HostAdmin with the store's enrolment methods.
-func (b *Backend) HostAction(ctx context.Context, id, action string) error {
+func (b *Backend) HostAction(ctx context.Context, id, action, request string) error {
 	switch action {
 	case web.HostApprove:
-		return b.Store.ApproveEnrollment(ctx, id)
+		return b.Store.ApproveEnrollment(ctx, id, request)
 	case web.HostDeny:
-		return b.Store.DenyEnrollment(ctx, id)
+		return b.Store.DenyEnrollment(ctx, id, request)
 	case web.HostRevoke:
 		return b.Store.RevokeHost(ctx, id)
 	case web.HostRestore:

@@ -537,8 +537,16 @@ func TestHostActionsOverTheStore(t *testing.T) {
 	if _, body := admin.Get(t, "/hosts"); !strings.Contains(body, "198.51.100.4") || !strings.Contains(body, "reinstalled") {
 		t.Errorf("hosts page lacks the pending request")
 	}
-	if resp, _ := admin.Post(t, "/hosts/"+h.ID+"/approve", url.Values{"csrf": {admin.CSRF(t, "/settings")}}); resp.StatusCode != http.StatusSeeOther {
+	later, err := e.st.EnrollHost(ctx, store.EnrollInput{Host: api.HostInfo{InstallID: d.Info.InstallID, Hostname: "reinstalled"}, From: "203.0.113.9"})
+	if err != nil || !later.Pending || later.RequestID == res.RequestID {
+		t.Fatalf("a later request: %+v %v", later, err)
+	}
+	// The form names the request: the first one is granted, not the later.
+	if resp, _ := admin.Post(t, "/hosts/"+h.ID+"/approve", url.Values{"csrf": {admin.CSRF(t, "/settings")}, "request": {res.RequestID}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve: %d", resp.StatusCode)
+	}
+	if _, err := e.st.HostByNodeKey(ctx, later.NodeKey); err == nil {
+		t.Errorf("the later request's key works after approving the first")
 	}
 	if ref, err := e.st.HostByNodeKey(ctx, res.NodeKey); err != nil || ref.UID != h.ID {
 		t.Errorf("the approved key: %+v %v", ref, err)
