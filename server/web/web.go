@@ -5,6 +5,7 @@
 package web
 
 import (
+	"bytes"
 	"crypto/rand"
 	"embed"
 	"fmt"
@@ -251,10 +252,17 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, code int, name strin
 	securityHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	if err := t.Execute(w, v); err != nil {
+	// Rendered whole, then every invisible or direction-changing character
+	// (all of which come from data: agent-reported hostnames, product
+	// names, versions, OS names) is shown as its escape, so no text can
+	// read as something else (visible.go).
+	var buf bytes.Buffer
+	err := t.Execute(&buf, v)
+	if err != nil {
 		u.log.Error("render", "page", name, "path", r.URL.Path, "err", err)
 	}
+	w.WriteHeader(code)
+	w.Write(visibleBytes(buf.Bytes()))
 }
 
 // errorPage is the view of the error template.
