@@ -539,3 +539,69 @@ func (r *replicas) dashboardSessionShared(t *testing.T) {
 		t.Errorf("a's dashboard with the cookie logged out through b: %d %s; want a redirect to /login", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestReplicasJudgeWithOneCatalog: two servers on one database whose own
+// catalogs differ (a rolling upgrade brings a new build's catalog; here b
+// has a --catalog file a lacks) re-evaluate the fleet with the catalog of
+// the one started last, instead of each re-evaluating the whole fleet
+// back to its own catalog in turn (every verdict the catalogs disagree on
+// flipping, with its fleet mail, at every turn).
+func TestReplicasJudgeWithOneCatalog(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the replica tests signal processes")
+	}
+	bin, agent := buildBinaries(t)
+	db := pgtest.DatabaseURL(t)
+	a := startServer(t, bin, t.TempDir(), "--database", db)
+	out, err := exec.Command(agent, "once", "--server", a.url, "--enroll-secret", testSecret, "--state-dir", t.TempDir()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("agent once: %v\n%s", err, out)
+	}
+	b := startServer(t, bin, t.TempDir(), "--database", db, "--catalog", "../catalog/testdata/vendor-acme.yaml")
+	tok, err := exec.Command(bin, "token", "create", "--database", db, "--role", "admin", "--name", "judge-test").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(tok))
+	version := func(p *serverProc) string {
+		var ready struct {
+			CatalogVersion string `json:"catalog_version"`
+		}
+		getJSON(t, p.url+"/readyz", token, &ready)
+		return ready.CatalogVersion
+	}
+	fleet := func() string {
+		var c api.Compliance
+		getJSON(t, a.url+api.PathCompliance, token, &c)
+		return c.CatalogVersion
+	}
+	va, vb := version(a), version(b)
+	if va == "" || va == vb {
+		t.Fatalf("catalog versions a %q, b %q: want two different ones", va, vb)
+	}
+	waitFor(t, 60*time.Second, "b, started last, to re-evaluate the fleet with its catalog", func() bool { return fleet() == vb })
+
+	// A release published through a: both reload, both are kicked to
+	// re-evaluate; only b does, a says why it does not.
+	mark := len(a.logText())
+	code, body, err := postJSON(a.url+api.PathCatalogReleases, token, map[string]string{"product": "python", "cycle": "3.12",
+		"version": "3.12.97", "date": time.Now().UTC().Format(time.DateOnly)})
+	if err != nil || code != http.StatusCreated && code != http.StatusOK {
+		t.Fatalf("publish through a: %d %s %v", code, body, err)
+	}
+	waitFor(t, 30*time.Second, "both servers to load the release", func() bool { return version(a) != va && version(b) != vb })
+	va, vb = version(a), version(b)
+	waitFor(t, 60*time.Second, "the fleet re-evaluated with b's catalog and the release", func() bool { return fleet() == vb })
+	// a was kicked first (it published): by now it re-evaluated, or said
+	// why not.
+	waitFor(t, 30*time.Second, "a to re-evaluate or leave the fleet to b", func() bool {
+		logs := a.logText()[mark:]
+		return strings.Contains(logs, "not re-evaluating the fleet") || strings.Contains(logs, "fleet re-evaluated")
+	})
+	if logs := a.logText()[mark:]; strings.Contains(logs, "fleet re-evaluated") || !strings.Contains(logs, "not re-evaluating the fleet") {
+		t.Errorf("a re-evaluated the fleet with its own catalog after b, started later with another, had:\n%s", logs)
+	}
+	if got := fleet(); got != vb {
+		t.Errorf("the fleet is judged with catalog %s, want b's %s (a's is %s)", got, vb, va)
+	}
+}

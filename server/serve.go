@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -134,8 +136,12 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		return nil, err
 	}
 	m := newMetrics(st, p.cats.Current)
+	leads, err := claimJudging(ctx, st, judgingKey(p.cats.BaseVersion(), cfg.Policy()), log)
+	if err != nil {
+		return nil, err
+	}
 	p.svc, err = service.New(service.Config{Store: st, Customers: st, Mailer: p.nt, AdminEmails: cfg.AdminEmails, Catalog: p.cats.Current, Policy: cfg.Policy(), Notify: p.nt.Kick,
-		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Jobs: runner, Refresh: p.cats.Refresh, Logger: log})
+		ObserveReEval: func(d time.Duration) { m.reevalSeconds.Observe(d.Seconds()) }, Jobs: runner, Refresh: p.cats.Refresh, Leads: leads, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +264,46 @@ const (
 	SessionKeyFile = "session.key"
 	SessionKeyName = "session_key"
 )
+
+// metaFleetJudging is the store's meta key naming the judging settings
+// (judgingKey) of the server started last: the fleet is re-evaluated with
+// those (service.Config.Leads).
+const metaFleetJudging = "fleet_judging"
+
+// judgingKey names what a server judges with beyond the shared database:
+// its own catalog (build and --catalog files) and its policy.
+func judgingKey(baseCatalog string, p catalog.Policy) string {
+	keys := make([]string, 0, len(p.ExtendedSupportFor))
+	for k, v := range p.ExtendedSupportFor {
+		keys = append(keys, k+"="+v)
+	}
+	sort.Strings(keys)
+	return fmt.Sprintf("catalog %s, policy warn %d grace %d extended %q %s", baseCatalog, p.WarnDays, p.GraceDays, p.ExtendedSupport,
+		strings.Join(keys, ","))
+}
+
+// claimJudging records at start that the fleet is from now on re-evaluated
+// with this server's judging settings, and returns the service's Leads:
+// whether they are still the ones recorded. Servers that differ (during a
+// rolling upgrade, or one with a --catalog file the others lack) then do
+// not re-evaluate the whole fleet back and forth; the one started last
+// leads.
+func claimJudging(ctx context.Context, st *store.Store, key string, log *slog.Logger) (func(context.Context) (bool, string, error), error) {
+	prev, err := st.GetMeta(ctx, metaFleetJudging)
+	if err != nil {
+		return nil, fmt.Errorf("fleet judging settings: %w", err)
+	}
+	if err := st.SetMeta(ctx, metaFleetJudging, key); err != nil {
+		return nil, fmt.Errorf("fleet judging settings: %w", err)
+	}
+	if prev != "" && prev != key {
+		log.Info("the fleet is now judged with this server's settings", "settings", key, "before", prev)
+	}
+	return func(ctx context.Context) (bool, string, error) {
+		cur, err := st.GetMeta(ctx, metaFleetJudging)
+		return cur == key, cur, err
+	}, nil
+}
 
 // sessionKey returns the key dashboard session cookies are sealed with:
 // kept in the data directory with SQLite, in the database with PostgreSQL

@@ -143,6 +143,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
+// BaseVersion is the version of this server's own catalog: the build's
+// embedded default merged with its --catalog files, before anything
+// stored in the database. Servers sharing a database differ in it when
+// they run different builds or files.
+func (s *Service) BaseVersion() string { return s.base.Info().Version }
+
 // load reads the stored generation, then the documents and releases (in
 // that order: what is read is at least as new as the generation says, so
 // a change missed here shows as a newer generation later).

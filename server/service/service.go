@@ -102,6 +102,18 @@ type Config struct {
 	// so no server re-evaluates with a catalog older than the stored one.
 	// Optional.
 	Refresh func(ctx context.Context) (bool, error)
+	// Leads reports whether this server's judging settings (its catalog
+	// files and build's catalog, its policy) are the ones the fleet is
+	// re-evaluated with, when servers sharing the database differ in them
+	// (a rolling upgrade, a --catalog file or a policy flag on one server
+	// only): the server started last with its settings leads (see
+	// server's claimJudging). A server that does not lead leaves the fleet
+	// re-evaluation to those that do, and says so once per leading
+	// setting; otherwise two builds would re-evaluate the whole fleet
+	// back and forth, each undoing the other's verdicts and sending their
+	// fleet mail. It still judges the reports it receives with its own.
+	// Optional (nil: always leads).
+	Leads func(ctx context.Context) (lead bool, leader string, err error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives the service's logs (default slog.Default()).
@@ -124,6 +136,9 @@ type Service struct {
 	judgedMu sync.Mutex
 	judged   map[int64]time.Time // host row id -> when its inventory was last judged here
 	pending  map[int64]bool      // hosts to judge again with the new catalog
+
+	// notLeading is the leading settings last warned about (Config.Leads).
+	notLeading string
 }
 
 // rejudgeWindow is how long after judging a host's inventory this server
@@ -367,6 +382,9 @@ func (s *Service) Run(ctx context.Context) {
 					return err
 				}
 			}
+			if lead, err := s.leads(ctx); err != nil || !lead {
+				return err
+			}
 			return s.ReEvaluateIfStale(ctx)
 		})
 		if time.Since(lastMail) > 10*time.Minute {
@@ -384,6 +402,27 @@ func (s *Service) Run(ctx context.Context) {
 		case <-s.reeval:
 		}
 	}
+}
+
+// leads reports whether this server re-evaluates the fleet (Config.Leads),
+// warning once per leading setting when it does not.
+func (s *Service) leads(ctx context.Context) (bool, error) {
+	if s.cfg.Leads == nil {
+		return true, nil
+	}
+	lead, leader, err := s.cfg.Leads(ctx)
+	if err != nil {
+		return false, fmt.Errorf("fleet judging settings: %w", err)
+	}
+	if !lead && leader != s.notLeading {
+		s.notLeading = leader
+		s.log.Warn("not re-evaluating the fleet: a server started later judges it with other settings (another build's catalog, --catalog files or policy); this server judges only the reports it receives",
+			"leading", leader, "catalog", s.CatalogVersion())
+	}
+	if lead {
+		s.notLeading = ""
+	}
+	return lead, nil
 }
 
 // job runs fn as the scheduled job name (jobs.Run: through Config.Jobs
