@@ -320,6 +320,26 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 		getJSON(t, r.b.url+api.PathEligibility+"?product=python&version="+version, r.token, &e)
 		return e.Status == "current"
 	})
+	// Wrong enroll secrets count across replicas: twenty guesses spread
+	// over both use up one budget, and the next is refused by either.
+	enroll := func(url string) int {
+		code, _, err := postJSON(url+"/api/v1/enroll", "", map[string]any{"enroll_secret": "wrong-secret-guess-0123456789",
+			"host": map[string]string{"install_id": "guesser", "hostname": "guesser", "os": "linux"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code
+	}
+	for i := range 20 {
+		if code := enroll([]string{r.a.url, r.b.url}[i%2]); code != http.StatusUnauthorized {
+			t.Fatalf("wrong enroll secret %d: %d, want 401", i+1, code)
+		}
+	}
+	for _, url := range []string{r.a.url, r.b.url} {
+		if code := enroll(url); code != http.StatusTooManyRequests {
+			t.Errorf("the 21st wrong enroll secret through %s: %d, want 429 (the replicas share one budget)", url, code)
+		}
+	}
 }
 
 // TestReplicaKill9 kills one of two replicas (SIGKILL) while agents report
