@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/internal/pgtest"
+	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/store"
 	"github.com/eolwatch/eolwatch/server/web/webtest"
@@ -468,6 +470,9 @@ func TestServeFeedSchedule(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Listen, cfg.DataDir, cfg.EnrollSecret = "127.0.0.1:0", t.TempDir(), testSecret
 		cfg.CatalogFeed, cfg.CatalogFeedInterval, cfg.CatalogFeedSync = feed.URL+"/api/v1/products/python", 100*time.Millisecond, sync
+		if engine == sqldb.Postgres {
+			cfg.Database = pgtest.URL(t) // the feed sync then runs under its job lease
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		logs := &syncBuffer{}
 		done := make(chan error, 1)
@@ -485,7 +490,7 @@ func TestServeFeedSchedule(t *testing.T) {
 			t.Fatalf("server did not start:\n%s", logs.String())
 		}
 		e := &distroEnv{p: &serverProc{url: url}}
-		st, err := store.Open(context.Background(), cfg.DataDir)
+		st, err := store.OpenDatabase(context.Background(), cfg.Database, cfg.DataDir)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -498,6 +498,9 @@ func (s *syncBuffer) String() string {
 func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Listen, cfg.DataDir, cfg.EnrollSecret = "127.0.0.1:0", t.TempDir(), testSecret
+	if engine == sqldb.Postgres {
+		cfg.Database = pgtest.URL(t)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	logs := &syncBuffer{}
@@ -559,7 +562,7 @@ func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	st, err := store.Open(context.Background(), cfg.DataDir)
+	st, err := store.OpenDatabase(context.Background(), cfg.Database, cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
