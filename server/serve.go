@@ -136,7 +136,7 @@ func assemble(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		return nil, err
 	}
 	m := newMetrics(st, p.cats.Current)
-	leads, err := claimJudging(ctx, st, judgingKey(p.cats.BaseVersion(), cfg.Policy()), log)
+	leads, err := claimJudging(ctx, st, judgingKey(p.cats.BaseVersion(), cfg.Policy()), time.Now, log)
 	if err != nil {
 		return nil, err
 	}
@@ -270,6 +270,10 @@ const (
 // those (service.Config.Leads).
 const metaFleetJudging = "fleet_judging"
 
+// metaFleetJudgingSeen is when a server with the leading settings last
+// checked that it leads (RFC 3339).
+const metaFleetJudgingSeen = "fleet_judging_seen"
+
 // judgingKey names what a server judges with beyond the shared database:
 // its own catalog (build and --catalog files) and its policy.
 func judgingKey(baseCatalog string, p catalog.Policy) string {
@@ -287,23 +291,57 @@ func judgingKey(baseCatalog string, p catalog.Policy) string {
 // whether they are still the ones recorded. Servers that differ (during a
 // rolling upgrade, or one with a --catalog file the others lack) then do
 // not re-evaluate the whole fleet back and forth; the one started last
-// leads.
-func claimJudging(ctx context.Context, st *store.Store, key string, log *slog.Logger) (func(context.Context) (bool, string, error), error) {
+// leads. A leading server notes the time whenever it is asked; when no
+// server with the leading settings was heard of for judgingTimeout (they
+// were stopped, or died), the next server asked takes the lead with its
+// own, so the fleet is never left without re-evaluation.
+func claimJudging(ctx context.Context, st *store.Store, key string, now func() time.Time, log *slog.Logger) (func(context.Context) (bool, string, error), error) {
 	prev, err := st.GetMeta(ctx, metaFleetJudging)
 	if err != nil {
 		return nil, fmt.Errorf("fleet judging settings: %w", err)
 	}
-	if err := st.SetMeta(ctx, metaFleetJudging, key); err != nil {
-		return nil, fmt.Errorf("fleet judging settings: %w", err)
+	claim := func(ctx context.Context) error {
+		if err := st.SetMeta(ctx, metaFleetJudging, key); err != nil {
+			return fmt.Errorf("fleet judging settings: %w", err)
+		}
+		if err := st.SetMeta(ctx, metaFleetJudgingSeen, now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return fmt.Errorf("fleet judging settings: %w", err)
+		}
+		return nil
+	}
+	if err := claim(ctx); err != nil {
+		return nil, err
 	}
 	if prev != "" && prev != key {
 		log.Info("the fleet is now judged with this server's settings", "settings", key, "before", prev)
 	}
 	return func(ctx context.Context) (bool, string, error) {
 		cur, err := st.GetMeta(ctx, metaFleetJudging)
-		return cur == key, cur, err
+		if err != nil {
+			return false, "", err
+		}
+		if cur == key {
+			return true, cur, st.SetMeta(ctx, metaFleetJudgingSeen, now().UTC().Format(time.RFC3339Nano))
+		}
+		seen, err := st.GetMeta(ctx, metaFleetJudgingSeen)
+		if err != nil {
+			return false, cur, err
+		}
+		if at, err := time.Parse(time.RFC3339Nano, seen); err == nil && now().Sub(at) < judgingTimeout {
+			return false, cur, nil
+		}
+		if err := claim(ctx); err != nil {
+			return false, cur, err
+		}
+		log.Warn("no server with the leading judging settings was heard of lately: the fleet is now judged with this server's", "settings", key, "before", cur, "last_seen", seen)
+		return true, key, nil
 	}, nil
 }
+
+// judgingTimeout is how long servers with the leading judging settings may
+// go unheard of (they note the time every fleet re-evaluation round, 30 s)
+// before another server takes the lead.
+const judgingTimeout = 5 * time.Minute
 
 // sessionKey returns the key dashboard session cookies are sealed with:
 // kept in the data directory with SQLite, in the database with PostgreSQL
