@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
+	"github.com/eolwatch/eolwatch/notifier"
 	"github.com/eolwatch/eolwatch/server/api"
 )
 
@@ -285,5 +286,61 @@ func TestOneHostThroughTwoServersAtOnce(t *testing.T) {
 	}
 	if d.Items != len(d.Inventory) {
 		t.Errorf("host item count %d, inventory %d", d.Items, len(d.Inventory))
+	}
+}
+
+// TestSoftwareIDCacheAcrossServers: a server's cache of software row ids
+// stays right whatever another server sharing the database deletes or
+// prunes (an asset with its rows, old report ids): software rows are never
+// deleted, so the ids it holds still name the same rows, and a report
+// through it of the deleted asset's items stores them as they are.
+func TestSoftwareIDCacheAcrossServers(t *testing.T) {
+	ctx := context.Background()
+	database, dir := testLocation(t)
+	a, b := openSecond(t, database, dir), openSecond(t, database, dir)
+	if err := notifier.Migrate(ctx, a.DB()); err != nil {
+		t.Fatal(err)
+	}
+	items := []MatchedItem{item("python3.7", "old3.7", "python"), item("libc6", "2.36", ""), item("zlib1g", "1.2.13", "")}
+	first, err := a.ApplyAsset(ctx, asset("registry.example/app:1.4", nil, items...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before int
+	a.r.QueryRow(`SELECT COUNT(*) FROM software`).Scan(&before)
+	if _, err := b.DeleteAsset(ctx, first.Ref.UID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PruneReports(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var after int
+	b.r.QueryRow(`SELECT COUNT(*) FROM software`).Scan(&after)
+	if after != before {
+		t.Fatalf("software rows %d after another server deleted an asset and pruned, %d before: a cached id may name nothing", after, before)
+	}
+	// Through a, whose cache holds the ids: a host and an asset with the
+	// same items.
+	h := enroll(t, a, "install-9", "web9")
+	if _, err := a.ApplyReport(ctx, full(h, "r9", items...)); err != nil {
+		t.Fatalf("report through the server with the cached ids: %v", err)
+	}
+	second, err := a.ApplyAsset(ctx, asset("registry.example/app:1.5", nil, items...))
+	if err != nil {
+		t.Fatalf("asset through the server with the cached ids: %v", err)
+	}
+	for _, uid := range []string{h.UID, second.Ref.UID} {
+		d, err := b.HostDetail(ctx, Scope{}, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, it := range d.Inventory {
+			got = append(got, it.Name+" "+it.Version)
+		}
+		slices.Sort(got)
+		if want := []string{"libc6 2.36", "python3.7 old3.7", "zlib1g 1.2.13"}; !slices.Equal(got, want) {
+			t.Errorf("%s read through the other server: inventory %v, want %v", uid, got, want)
+		}
 	}
 }
