@@ -143,7 +143,7 @@ func (s *Server) handleEnrollments(w http.ResponseWriter, r *http.Request) error
 // handleDeleteAsset deletes an asset (by id or name) with its inventory,
 // verdicts and upload history; a host is refused (it is revoked instead).
 func (s *Server) handleDeleteAsset(w http.ResponseWriter, r *http.Request) error {
-	h, err := s.st.DeleteAsset(r.Context(), r.PathValue("id"))
+	h, err := s.svc.DeleteAsset(r.Context(), r.PathValue("id")) // and prunes its software
 	if err != nil {
 		return err
 	}

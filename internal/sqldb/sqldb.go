@@ -436,6 +436,16 @@ func UniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
+// ForeignKeyViolation reports whether err is a foreign-key violation on
+// either engine (a row referenced a parent another transaction deleted).
+func ForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
+
 // LockKey turns a lock name into a PostgreSQL advisory lock key.
 func LockKey(name string) int64 {
 	h := fnv.New64a()

@@ -53,6 +53,12 @@ type Store interface {
 	ReEvaluate(ctx context.Context, in store.ReEvalInput) (store.ReEvalResult, error)
 	// PruneReports forgets report ids received before cutoff.
 	PruneReports(ctx context.Context, cutoff time.Time) (int64, error)
+	// PruneSoftware deletes the software rows no host or asset links any
+	// more, safely beside ingestion, and says how many.
+	PruneSoftware(ctx context.Context) (int64, error)
+	// DeleteAsset deletes an asset by id or name (a host is a conflict)
+	// with its inventory, verdicts and upload history.
+	DeleteAsset(ctx context.Context, ref string) (api.Host, error)
 	// Optimize lets the database refresh its statistics.
 	Optimize(ctx context.Context) error
 	// RejudgeHosts matches and judges the stored inventory of the given
@@ -431,13 +437,37 @@ func (s *Service) job(ctx context.Context, name string, every time.Duration, fn 
 	jobs.Run(ctx, s.cfg.Jobs, s.log, name, every, fn)
 }
 
-// maintain prunes old report ids and optimizes the database.
+// DeleteAsset deletes an asset (by id or name) with its inventory,
+// verdicts and upload history, then prunes the software nothing links any
+// more, its components no other host or asset has. A failed prune is
+// logged, not returned: the asset is gone, and the hourly maintenance
+// prunes again.
+func (s *Service) DeleteAsset(ctx context.Context, ref string) (api.Host, error) {
+	h, err := s.st.DeleteAsset(ctx, ref)
+	if err != nil {
+		return h, err
+	}
+	if n, err := s.st.PruneSoftware(ctx); err != nil {
+		s.log.Warn("pruning software after deleting an asset failed; the maintenance prunes it later", "asset_id", h.ID, "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned software no host or asset has any more", "n", n, "after", "asset deleted", "asset_id", h.ID)
+	}
+	return h, nil
+}
+
+// maintain prunes old report ids and software nothing links any more (a
+// package upgraded away on every host), and optimizes the database.
 func (s *Service) maintain(ctx context.Context) {
 	// Agents retry a report for at most a few days; 14 days of ids is ample.
 	if n, err := s.st.PruneReports(ctx, s.cfg.Now().Add(-14*24*time.Hour)); err != nil {
 		s.log.Error("prune reports failed", "err", err)
 	} else if n > 0 {
 		s.log.Info("pruned old report ids", "n", n)
+	}
+	if n, err := s.st.PruneSoftware(ctx); err != nil {
+		s.log.Error("prune software failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned software no host or asset has any more", "n", n)
 	}
 	if err := s.st.Optimize(ctx); err != nil {
 		s.log.Warn("optimize failed", "err", err)

@@ -93,6 +93,8 @@ func (f *fakeStore) RejudgeHosts(_ context.Context, ids []int64, in store.ReEval
 }
 
 func (f *fakeStore) PruneReports(context.Context, time.Time) (int64, error) { return 0, nil }
+func (f *fakeStore) PruneSoftware(context.Context) (int64, error)           { return 0, nil }
+func (f *fakeStore) DeleteAsset(context.Context, string) (api.Host, error)  { return api.Host{}, nil }
 func (f *fakeStore) Optimize(context.Context) error                         { return nil }
 
 var (

@@ -87,7 +87,7 @@ func (s *Store) ApplyAsset(ctx context.Context, in AssetInput) (AssetResult, err
 	if in.Customer != "" {
 		customer = in.Customer
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.ingestTx(ctx, func(tx *sql.Tx) error {
 		res, fresh = AssetResult{}, nil
 		if in.Customer != "" {
 			var x int

@@ -55,10 +55,7 @@ const pgSoftwareChunk = 2000
 // learnt. Keys are inserted in sorted order so concurrent reports never
 // deadlock on them.
 func pgSoftwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem, missing []int, ids []int64) (map[swKey]int64, error) {
-	type row struct {
-		k swKey
-		m Match
-	}
+	type row = swRow
 	byKey := make(map[swKey]Match, len(missing))
 	for _, i := range missing {
 		k := keyOf(items[i].Item)
@@ -96,49 +93,46 @@ func pgSoftwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem, missing
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), pgSoftwareChunk)]
 		rows = rows[len(chunk):]
-		cols := make([][]string, 8)
-		for i := range cols {
-			cols[i] = make([]string, len(chunk))
-		}
-		for i, r := range chunk {
-			cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i] = r.k.source, r.k.name, r.k.version, r.k.arch, r.k.extra
-			cols[5][i], cols[6][i], cols[7][i] = r.m.Product, r.m.Version, r.m.Rule
-		}
-		q, err := tx.QueryContext(ctx, `INSERT INTO software (source, name, version, arch, extra, product, match_version, rule)
-			SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-			ON CONFLICT (source, name, version, arch, extra) DO NOTHING
-			RETURNING id, source, name, version, arch, extra`,
-			cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
-		if err != nil {
-			return nil, fmt.Errorf("insert software: %w", err)
-		}
-		if err := scan(q); err != nil {
-			return nil, fmt.Errorf("insert software: %w", err)
-		}
-		// Rows that existed already (another process inserted them, or the
-		// cache had let them go).
-		var lookup [5][]string
-		for _, r := range chunk {
-			if _, ok := fresh[r.k]; !ok {
-				lookup[0] = append(lookup[0], r.k.source)
-				lookup[1] = append(lookup[1], r.k.name)
-				lookup[2] = append(lookup[2], r.k.version)
-				lookup[3] = append(lookup[3], r.k.arch)
-				lookup[4] = append(lookup[4], r.k.extra)
+		// A row the INSERT found existing can be pruned (PruneSoftware)
+		// before the SELECT reads it: then it is inserted again. The
+		// SELECT locks what it finds (FOR KEY SHARE), so a prune skips or
+		// waits for those rows until this report commits.
+		for round := 0; round < 3 && len(chunk) > 0; round++ {
+			if err := pgInsertSoftware(ctx, tx, chunk, scan); err != nil {
+				return nil, err
 			}
-		}
-		if len(lookup[0]) == 0 {
-			continue
-		}
-		q, err = tx.QueryContext(ctx, `SELECT s.id, s.source, s.name, s.version, s.arch, s.extra
-			FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS k(source, name, version, arch, extra)
-			JOIN software s ON s.source = k.source AND s.name = k.name AND s.version = k.version AND s.arch = k.arch AND s.extra = k.extra`,
-			lookup[0], lookup[1], lookup[2], lookup[3], lookup[4])
-		if err != nil {
-			return nil, fmt.Errorf("look up software: %w", err)
-		}
-		if err := scan(q); err != nil {
-			return nil, fmt.Errorf("look up software: %w", err)
+			var lookup [5][]string
+			var left []row
+			for _, r := range chunk {
+				if _, ok := fresh[r.k]; !ok {
+					left = append(left, r)
+					lookup[0] = append(lookup[0], r.k.source)
+					lookup[1] = append(lookup[1], r.k.name)
+					lookup[2] = append(lookup[2], r.k.version)
+					lookup[3] = append(lookup[3], r.k.arch)
+					lookup[4] = append(lookup[4], r.k.extra)
+				}
+			}
+			if len(left) == 0 {
+				break
+			}
+			q, err := tx.QueryContext(ctx, `SELECT s.id, s.source, s.name, s.version, s.arch, s.extra
+				FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS k(source, name, version, arch, extra)
+				JOIN software s ON s.source = k.source AND s.name = k.name AND s.version = k.version AND s.arch = k.arch AND s.extra = k.extra
+				ORDER BY s.id FOR KEY SHARE OF s`,
+				lookup[0], lookup[1], lookup[2], lookup[3], lookup[4])
+			if err != nil {
+				return nil, fmt.Errorf("look up software: %w", err)
+			}
+			if err := scan(q); err != nil {
+				return nil, fmt.Errorf("look up software: %w", err)
+			}
+			chunk = chunk[:0:0]
+			for _, r := range left {
+				if _, ok := fresh[r.k]; !ok {
+					chunk = append(chunk, r)
+				}
+			}
 		}
 	}
 	for _, i := range missing {
@@ -150,6 +144,37 @@ func pgSoftwareIDs(ctx context.Context, tx *sql.Tx, items []MatchedItem, missing
 		ids[i] = id
 	}
 	return fresh, nil
+}
+
+// swRow is a software row to resolve: its key and its match.
+type swRow struct {
+	k swKey
+	m Match
+}
+
+// pgInsertSoftware inserts the rows of chunk that do not exist, reading
+// the new ids with scan.
+func pgInsertSoftware(ctx context.Context, tx *sql.Tx, chunk []swRow, scan func(*sql.Rows) error) error {
+	cols := make([][]string, 8)
+	for i := range cols {
+		cols[i] = make([]string, len(chunk))
+	}
+	for i, r := range chunk {
+		cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i] = r.k.source, r.k.name, r.k.version, r.k.arch, r.k.extra
+		cols[5][i], cols[6][i], cols[7][i] = r.m.Product, r.m.Version, r.m.Rule
+	}
+	q, err := tx.QueryContext(ctx, `INSERT INTO software (source, name, version, arch, extra, product, match_version, rule)
+		SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+		ON CONFLICT (source, name, version, arch, extra) DO NOTHING
+		RETURNING id, source, name, version, arch, extra`,
+		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
+	if err != nil {
+		return fmt.Errorf("insert software: %w", err)
+	}
+	if err := scan(q); err != nil {
+		return fmt.Errorf("insert software: %w", err)
+	}
+	return nil
 }
 
 func compareKeys(a, b swKey) int {

@@ -55,7 +55,7 @@ func (s *Store) ApplyReport(ctx context.Context, in ReportInput) (ReportResult, 
 	var res ReportResult
 	var fresh map[swKey]int64
 	now := s.now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.ingestTx(ctx, func(tx *sql.Tx) error {
 		res, fresh = ReportResult{}, nil
 		// PostgreSQL: reports of one host apply one at a time (SQLite's
 		// single writer does that already).

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -339,4 +340,188 @@ func (s *Store) InventoryPage(ctx context.Context, hostID string, offset, limit 
 		return nil, 0, fmt.Errorf("inventory page: %w", err)
 	}
 	return out, total, nil
+}
+
+// pruneBatch is how many software rows one pruning transaction looks at
+// on PostgreSQL, so a prune never holds many row locks for long.
+const pruneBatch = 1000
+
+// PruneSoftware deletes the software rows that no host and no asset links
+// any more (a package upgraded away everywhere, a deleted asset's SBOM
+// components) and returns how many it deleted. It is safe beside
+// ingestion: a row an ingest is about to link is either kept (the link
+// exists, or on PostgreSQL the ingest holds the row's lock and the prune
+// skips it) or deleted before the ingest links it, which then fails with
+// a foreign-key violation and runs again, storing the row anew
+// (ingestTx); no report is lost.
+//
+// On SQLite it is one statement on the single writer connection (no
+// report is applied meanwhile): it reads every link once. On PostgreSQL
+// it walks the table in id order, pruneBatch rows a transaction, through
+// the links' software id index.
+func (s *Store) PruneSoftware(ctx context.Context) (int64, error) {
+	if s.d != sqldb.Postgres {
+		return s.sqlitePruneSoftware(ctx)
+	}
+	var total int64
+	var after int64
+	for {
+		var last int64
+		var n int
+		err := s.pruneTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			n, last, err = s.pgPruneSoftware(ctx, tx, after, pruneBatch)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += int64(n)
+		if last == 0 {
+			return total, nil
+		}
+		after = last
+	}
+}
+
+// sqlitePruneSoftware deletes every unlinked software row in one
+// transaction on the writer connection, with foreign-key checks off for
+// it: a deleted row's check would scan every link, and the transaction,
+// holding the only write lock, has just read that none is left. The
+// deleted rows' cached ids are forgotten before the commit.
+//
+// The row with the highest id is kept even when unlinked (a later prune
+// takes it): SQLite gives a new row the highest id plus one, so deleting
+// the highest would let the next new row take a deleted row's id, and an
+// id still cached for the deleted row (a report's remember after the
+// prune, another process) would then name another package. Kept, no id is
+// ever given twice, and a stale id only fails its link (and the report
+// runs again, ingestTx).
+func (s *Store) sqlitePruneSoftware(ctx context.Context) (n int64, err error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("prune software: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return 0, fmt.Errorf("prune software: %w", err)
+	}
+	defer func() {
+		if _, ferr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); ferr != nil {
+			// Never hand a connection without its checks back to the pool.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, fmt.Errorf("prune software: foreign keys on again: %w", ferr))
+		}
+	}()
+	err = s.noteWrite(func() error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		rows, err := tx.QueryContext(ctx, `DELETE FROM software WHERE id < (SELECT MAX(id) FROM software)
+			AND id NOT IN (SELECT software_id FROM host_software)
+			RETURNING source, name, version, arch, extra`)
+		if err != nil {
+			return err
+		}
+		gone, err := scanKeys(rows)
+		if err != nil {
+			return err
+		}
+		// Forgotten before the commit: no report is applied until then,
+		// so none reads a deleted row's id from the cache.
+		s.forget(gone)
+		n = int64(len(gone))
+		return tx.Commit()
+	}())
+	if err != nil {
+		return 0, fmt.Errorf("prune software: %w", err)
+	}
+	return n, nil
+}
+
+// scanKeys reads (source, name, version, arch, extra) rows and closes them.
+func scanKeys(rows *sql.Rows) ([]swKey, error) {
+	defer rows.Close()
+	var out []swKey
+	for rows.Next() {
+		var k swKey
+		if err := rows.Scan(&k.source, &k.name, &k.version, &k.arch, &k.extra); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// pruneTx runs a PostgreSQL pruning transaction, again (up to three
+// times) when a link to a row it deletes was committed meanwhile (the
+// deletion's foreign-key check sees it and fails; the row is kept).
+func (s *Store) pruneTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.inTx(ctx, fn)
+		if err == nil || attempt >= 3 || !sqldb.ForeignKeyViolation(err) {
+			if err != nil {
+				return fmt.Errorf("prune software: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// pgPruneSoftware deletes, inside tx, the unlinked rows among the limit
+// software rows after id after, forgetting their cached ids; rows whose
+// lock an ingest holds (it is linking them now) are skipped. It returns
+// how many it deleted and the highest id it looked at (0: none left).
+func (s *Store) pgPruneSoftware(ctx context.Context, tx *sql.Tx, after int64, limit int) (deleted int, last int64, err error) {
+	var max sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM (SELECT id FROM software WHERE id > ? ORDER BY id LIMIT ?) c`,
+		after, limit).Scan(&max); err != nil {
+		return 0, 0, err
+	}
+	if !max.Valid {
+		return 0, 0, nil
+	}
+	rows, err := tx.QueryContext(ctx, `DELETE FROM software WHERE id IN (SELECT s.id FROM software s WHERE s.id > ? AND s.id <= ?
+		AND NOT EXISTS (SELECT 1 FROM host_software hs WHERE hs.software_id = s.id) FOR UPDATE SKIP LOCKED)
+		RETURNING source, name, version, arch, extra`, after, max.Int64)
+	if err != nil {
+		return 0, 0, err
+	}
+	gone, err := scanKeys(rows)
+	if err != nil {
+		return 0, 0, err
+	}
+	s.forget(gone)
+	return len(gone), max.Int64, nil
+}
+
+// forget drops software keys from the id cache.
+func (s *Store) forget(keys []swKey) {
+	if len(keys) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, k := range keys {
+		delete(s.swIDs, k)
+	}
+	s.mu.Unlock()
+}
+
+// ingestTx runs an ingesting transaction (a report, an SBOM upload): when
+// it fails because a software row it linked was pruned meanwhile (its id
+// came from this process's cache, or another server pruned it), the cache
+// is dropped and the transaction runs again, resolving the rows anew (up
+// to three times).
+func (s *Store) ingestTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.inTx(ctx, fn)
+		if err == nil || attempt >= 3 || !sqldb.ForeignKeyViolation(err) {
+			return err
+		}
+		s.mu.Lock()
+		s.swIDs = map[swKey]int64{}
+		s.mu.Unlock()
+	}
 }

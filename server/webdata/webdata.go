@@ -71,6 +71,9 @@ type Domain interface {
 	CreateCustomer(ctx context.Context, s api.CustomerSpec) (api.Customer, error)
 	UpdateCustomer(ctx context.Context, ref string, p api.CustomerPatch) (api.Customer, error)
 	DeleteCustomer(ctx context.Context, ref string, force bool) (api.Customer, int, error)
+	// DeleteAsset deletes an asset, then prunes the software nothing
+	// links any more.
+	DeleteAsset(ctx context.Context, ref string) (api.Host, error)
 }
 
 // Notifier is what the dashboard shows of the notifier, and its wake-up
@@ -430,6 +433,10 @@ func (b *Backend) HostAction(ctx context.Context, id, action, request string) er
 	case web.HostRestore:
 		return b.Store.RestoreHost(ctx, id)
 	case web.HostDelete:
+		if b.Domain != nil { // deletes, then prunes the asset's software
+			_, err := b.Domain.DeleteAsset(ctx, id)
+			return err
+		}
 		_, err := b.Store.DeleteAsset(ctx, id)
 		return err
 	}
