@@ -897,6 +897,47 @@ grep -c EOLWATCH_ENROLL_SECRET= /etc/default/eolwatch-agent
 	}
 }
 
+// TestServerPostinstallRefusesWeakSecret: an enroll secret given at first
+// install that the server would refuse at start (shorter than 16
+// characters) is refused by the package's post-install, by the variable's
+// name and with how to generate one, before anything is changed (the
+// system-user commands are stand-ins here that say when they are reached);
+// a good one gets past the check.
+func TestServerPostinstallRefusesWeakSecret(t *testing.T) {
+	needRoot(t)
+	need(t, "unshare", "sh")
+	script, err := filepath.Abs("../../installers/linux/scripts/server-postinstall.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := t.TempDir()
+	for _, cmd := range []string{"getent", "adduser", "useradd", "groupadd"} {
+		if err := os.WriteFile(filepath.Join(fake, cmd), []byte("#!/bin/sh\necho REACHED-"+cmd+"\nexit 1\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := `mount -t tmpfs -o size=1m tmpfs /etc/default
+PATH="$2:$PATH"; export PATH
+for secret in hunter2 "$3"; do
+	if EOLWATCH_ENROLL_SECRET="$secret" sh "$1" configure 2>&1; then echo ACCEPTED; else echo REFUSED; fi
+	echo ---
+done
+`
+	out := run(t, nil, "unshare", "--mount", "--propagation", "private", "sh", "-c", sh, "sh", script, fake, "hR0vJt7mXq2KcLw9ZsYe4NfB")
+	weak, good, _ := strings.Cut(out, "---\n")
+	for _, want := range []string{"EOLWATCH_ENROLL_SECRET has 7 characters, at least 16 needed", "openssl rand -base64 24", "REFUSED"} {
+		if !strings.Contains(weak, want) {
+			t.Errorf("a 7-character secret: want %q, got:\n%s", want, weak)
+		}
+	}
+	if strings.Contains(weak, "REACHED") || strings.Contains(weak, "hunter2") {
+		t.Errorf("a refused secret got past the check or was echoed:\n%s", weak)
+	}
+	if !strings.Contains(good, "REACHED-") || strings.Contains(good, "characters, at least 16") {
+		t.Errorf("a 24-character secret did not get past the check:\n%s", good)
+	}
+}
+
 // TestRebuildIntoExistingDist: a second `make packages` into a dist/ that
 // holds the first run's packages works (osslsigncode refuses to overwrite
 // its output: the script must not ask it to) and replaces them (issue 13,

@@ -21,6 +21,16 @@ abort-upgrade | abort-remove | abort-deconfigure) action=upgrade ;;
 *) exit 0 ;;
 esac
 
+# A secret given at first install must pass the server's check (at least
+# 16 characters; the server also refuses one character repeated, a run or
+# a short word repeated): refuse it here, before anything is changed,
+# rather than install a server that will not start.
+secret_len=$(printf '%s' "${EOLWATCH_ENROLL_SECRET:-}" | wc -m)
+if [ ! -f "$defaults" ] && [ -n "${EOLWATCH_ENROLL_SECRET:-}" ] && [ "$secret_len" -lt 16 ]; then
+	echo "eolwatch-server: EOLWATCH_ENROLL_SECRET has $secret_len characters, at least 16 needed: generate one with openssl rand -base64 24" >&2
+	exit 1
+fi
+
 if ! getent passwd eolwatch-server >/dev/null; then
 	if command -v adduser >/dev/null 2>&1 && [ -f /etc/debian_version ]; then
 		adduser --system --group --quiet --home "$datadir" --no-create-home \
