@@ -36,18 +36,24 @@ func Main(ctx context.Context, args []string, in io.Reader, out, errw io.Writer)
 		}
 		return nil
 	}
+	var err error
 	switch args[0] {
 	case "evaluate":
-		return evaluate(ctx, args[1:], in, out, errw)
+		err = evaluate(ctx, args[1:], in, out, errw)
 	case "validate":
-		return validate(args[1:], out, errw)
+		err = validate(args[1:], out, errw)
 	case "info":
-		return info(args[1:], out, errw)
+		err = info(args[1:], out, errw)
 	case "show":
-		return show(args[1:], out, errw)
+		err = show(args[1:], out, errw)
+	default:
+		usage(errw)
+		return &UsageError{Msg: fmt.Sprintf("catalog: unknown subcommand %q", args[0])}
 	}
-	usage(errw)
-	return &UsageError{Msg: fmt.Sprintf("catalog: unknown subcommand %q", args[0])}
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h printed the subcommand's flags; it does not run
+	}
+	return err
 }
 
 func usage(w io.Writer) {
@@ -122,7 +128,7 @@ func parseFlags(fs *flag.FlagSet, args []string, errw io.Writer) error {
 	fs.SetOutput(errw)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return err // Main answers it: the flags are printed, nothing runs
 		}
 		return &UsageError{Msg: err.Error()}
 	}

@@ -294,3 +294,19 @@ func TestEvaluateDistroLines(t *testing.T) {
 		t.Errorf("warnings = %v", first["warnings"])
 	}
 }
+
+// TestSubcommandHelp checks that -h prints a subcommand's flags and runs
+// nothing: evaluate does not read stdin, info does not print the catalog,
+// show does not complain about a missing product.
+func TestSubcommandHelp(t *testing.T) {
+	for _, sub := range []string{"evaluate", "validate", "info", "show"} {
+		for _, h := range []string{"-h", "--help"} {
+			t.Run(sub+" "+h, func(t *testing.T) {
+				out, errw, err := run(t, `{"product":"python","version":"3.8.10"}`+"\n", sub, h)
+				if err != nil || out != "" || !strings.Contains(errw, "Usage of catalog "+sub) {
+					t.Errorf("catalog %s %s = out %q, err %v, stderr %q; want the flags on stderr and nothing run", sub, h, out, err, errw)
+				}
+			})
+		}
+	}
+}

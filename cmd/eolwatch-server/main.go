@@ -1,5 +1,6 @@
 // Command eolwatch-server runs the eolwatch server and its admin commands
-// (serve, token, catalog, match, eligibility, group, subscription, outbox).
+// (serve, migrate, token, customer, ticket, eligibility, catalog, match, sbom,
+// group, subscription, outbox).
 // See `eolwatch-server help`.
 package main
 

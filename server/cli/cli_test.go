@@ -216,3 +216,53 @@ func TestEligibilityCommand(t *testing.T) {
 		t.Errorf("eligibility --host without a database: %v", err)
 	}
 }
+
+// TestHelp checks every way of asking for help: "help", "help COMMAND",
+// "COMMAND -h" and "COMMAND SUBCOMMAND -h" succeed, print a usage, and run
+// nothing (no data directory is made); a bad flag stays a usage error.
+func TestHelp(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in stdout or stderr
+	}{
+		{"help", []string{"help"}, "usage: eolwatch-server COMMAND"},
+		{"--help", []string{"--help"}, "usage: eolwatch-server COMMAND"},
+		{"help token", []string{"help", "token"}, "subcommands: create, list, revoke"},
+		{"token --help", []string{"token", "--help"}, "subcommands: create, list, revoke"},
+		{"customer -h", []string{"customer", "-h"}, "subcommands: create, list, update, delete"},
+		{"ticket help", []string{"ticket", "help"}, "subcommands: check"},
+		{"group -h", []string{"group", "-h"}, "subcommands: create, list, delete"},
+		{"subscription -h", []string{"subscription", "-h"}, "subcommands: list"},
+		{"outbox -h", []string{"outbox", "-h"}, "subcommands: list"},
+		{"token create -h", []string{"token", "create", "--data-dir", dir, "-h"}, "-role string"},
+		{"customer create -h", []string{"customer", "create", "--data-dir", dir, "-h"}, "-contract-start"},
+		{"ticket check -h", []string{"ticket", "check", "--data-dir", dir, "-h"}, "-severity"},
+		{"group create -h", []string{"group", "create", "--data-dir", dir, "-h"}, "-events"},
+		{"outbox list -h", []string{"outbox", "list", "--data-dir", dir, "-h"}, "-state"},
+		{"eligibility -h", []string{"eligibility", "-h"}, "-product string"},
+		{"help eligibility", []string{"help", "eligibility"}, "-product string"},
+		{"serve -h", []string{"serve", "-h"}, "-enroll-secret"},
+		{"migrate -h", []string{"migrate", "-h"}, "-from-data-dir"},
+		{"help catalog", []string{"help", "catalog"}, "usage: eolwatch-server catalog"},
+		{"catalog evaluate -h", []string{"catalog", "evaluate", "-h"}, "Usage of catalog evaluate"},
+		{"match explain -h", []string{"match", "explain", "-h"}, "match explain [flags]"},
+		{"sbom check -h", []string{"sbom", "check", "-h"}, "-fail-on"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := Main(context.Background(), tc.args, Stdio{In: strings.NewReader(`{"product":"python","version":"3.8.10"}`), Out: &out, Err: &errb})
+			if err != nil || !strings.Contains(out.String()+errb.String(), tc.want) || strings.Contains(errb.String(), "help requested") {
+				t.Errorf("%v = %v, stdout %q, stderr %q; want success and %q", tc.args, err, out.String(), errb.String(), tc.want)
+			}
+			if _, err := os.Stat(dir); err == nil {
+				t.Fatalf("%v ran: it made %s", tc.args, dir)
+			}
+		})
+	}
+	var out, errb bytes.Buffer
+	if err := Main(context.Background(), []string{"token", "create", "--bogus"}, Stdio{In: strings.NewReader(""), Out: &out, Err: &errb}); ExitCode(err) != 2 {
+		t.Errorf("token create --bogus = %v (exit %d), want a usage error (exit 2)", err, ExitCode(err))
+	}
+}

@@ -179,12 +179,12 @@ func runCustomer(ctx context.Context, args []string, stdio Stdio) error {
 		ref, rest = rest[0], rest[1:]
 	}
 	if err := fs.Parse(rest); err != nil {
-		return usageErrorf("%s", err)
+		return flagError(err)
 	}
 	if ref == "" && fs.NArg() > 0 && (sub == "update" || sub == "delete") {
 		ref = fs.Arg(0)
 		if err := fs.Parse(fs.Args()[1:]); err != nil { // flags after the name
-			return usageErrorf("%s", err)
+			return flagError(err)
 		}
 	}
 	switch {
@@ -319,7 +319,7 @@ func runTicket(ctx context.Context, args []string, stdio Stdio) error {
 	pol := server.DefaultConfig()
 	policyFlags(fs, &pol.WarnDays, &pol.GraceDays, &pol.ExtendedSupport, &pol.ExtendedSupportFor)
 	if err := fs.Parse(args[1:]); err != nil {
-		return usageErrorf("%s", err)
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("ticket check: unexpected argument %q", fs.Arg(0))

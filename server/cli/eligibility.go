@@ -34,7 +34,7 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	pol := server.DefaultConfig()
 	policyFlags(fs, &pol.WarnDays, &pol.GraceDays, &pol.ExtendedSupport, &pol.ExtendedSupportFor)
 	if err := fs.Parse(args); err != nil {
-		return usageErrorf("%s", err)
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("eligibility: unexpected argument %q", fs.Arg(0))

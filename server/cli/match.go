@@ -139,7 +139,7 @@ func runMatch(ctx context.Context, args []string, stdio Stdio) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return usageErrorf("%s", err)
+		return flagError(err)
 	}
 	asOf := time.Now().UTC()
 	if f.asOf != "" {

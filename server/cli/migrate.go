@@ -32,7 +32,7 @@ func runMigrate(ctx context.Context, args []string, io Stdio) error {
 	database := fs.String("database", os.Getenv("EOLWATCH_DATABASE"), "PostgreSQL URL to move it to, postgres://... (a new, empty database; env EOLWATCH_DATABASE)")
 	config := fs.String("config", os.Getenv("EOLWATCH_CONFIG"), "the servers' YAML config file (env EOLWATCH_CONFIG): its database applies unless --database or EOLWATCH_DATABASE is given")
 	if err := fs.Parse(args); err != nil {
-		return usageErrorf("%s", err)
+		return flagError(err)
 	}
 	if *database == "" && *config != "" {
 		loc := &storeLocation{config: *config}

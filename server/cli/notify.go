@@ -42,7 +42,7 @@ func runGroup(ctx context.Context, args []string, io Stdio) error {
 	fs.Var(&cycles, "cycle", "limit to a cycle: 3.12 for every product, python@3.12 for one (repeatable)")
 	fs.Var(&events, "events", "event kinds: release, eol, fleet (comma-separated)")
 	if err := fs.Parse(args[1:]); err != nil {
-		return usageErrorf("%s", err)
+		return flagError(err)
 	}
 	switch args[0] {
 	case "create":
@@ -105,7 +105,7 @@ func runSubscription(ctx context.Context, args []string, io Stdio) error {
 	state := fs.String("state", "", "only this state: pending, confirmed or unsubscribed")
 	limit := fs.Int("limit", 100, "at most this many, newest first")
 	if err := fs.Parse(args[1:]); err != nil {
-		return usageErrorf("%s", err)
+		return flagError(err)
 	}
 	n, closeFn, err := openNotifier(ctx, loc)
 	if err != nil {
@@ -139,7 +139,7 @@ func runOutbox(ctx context.Context, args []string, io Stdio) error {
 	state := fs.String("state", "", "only this state: pending, sent, failed or cancelled")
 	limit := fs.Int("limit", 100, "at most this many, newest first")
 	if err := fs.Parse(args[1:]); err != nil {
-		return usageErrorf("%s", err)
+		return flagError(err)
 	}
 	n, closeFn, err := openNotifier(ctx, loc)
 	if err != nil {

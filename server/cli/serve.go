@@ -59,7 +59,7 @@ func ParseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.Var((*csvFlag)(&cfg.WebhookAllow), "webhook-allow", "comma-separated host names, addresses or CIDRs of internal webhook targets to allow")
 	fs.IntVar(&cfg.ReportBudgetMiB, "report-budget-mib", cfg.ReportBudgetMiB, "MiB that reports being read and stored may hold at once, all agents together")
 	if err := fs.Parse(args); err != nil {
-		return cfg, usageErrorf("%s", err)
+		return cfg, flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return cfg, usageErrorf("serve: unexpected argument %q", fs.Arg(0))

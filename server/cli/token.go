@@ -23,7 +23,7 @@ func runToken(ctx context.Context, args []string, io Stdio) error {
 	name := fs.String("name", "", "a note saying who or what uses the token")
 	customer := fs.String("customer", "", "limit a viewer token to one customer's hosts (the customer's id or name)")
 	if err := fs.Parse(args[1:]); err != nil {
-		return usageErrorf("%s", err)
+		return flagError(err)
 	}
 	switch args[0] {
 	case "create":
