@@ -83,3 +83,26 @@ func TestStateRefusesSharedDir(t *testing.T) {
 		t.Errorf("OpenState(%s) = %v, want a shared-directory error", os.TempDir(), err)
 	}
 }
+
+// TestPrintConfigMasksSecrets checks that `eolwatch-agent config` shows
+// neither the enroll secret nor a password in the server URL.
+func TestPrintConfigMasksSecrets(t *testing.T) {
+	for _, tc := range []struct {
+		name, server, want string
+	}{
+		{"password in the URL", "https://bob:PassW0rd@eol.example/", "server: https://bob:xxxxx@eol.example/"},
+		{"user alone", "https://bob@eol.example", "server: https://bob@eol.example"},
+		{"no user", "https://eol.example:8443", "server: https://eol.example:8443"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := printConfig(&b, Config{Server: tc.server, EnrollSecret: "hunter2-enroll-secret"}); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if strings.Contains(out, "PassW0rd") || strings.Contains(out, "hunter2") || !strings.Contains(out, tc.want+"\n") {
+				t.Errorf("printConfig(server %q) =\n%s\nwant %q and no secret", tc.server, out, tc.want)
+			}
+		})
+	}
+}

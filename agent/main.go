@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -251,11 +252,17 @@ func printTable(w io.Writer, inv *Inventory) error {
 	return nil
 }
 
-// printConfig prints the effective configuration as YAML with the secret
-// masked, followed by the compiled-in collectors.
+// printConfig prints the effective configuration as YAML with the secrets
+// masked (the enroll secret, a password in the server URL), followed by the
+// compiled-in collectors.
 func printConfig(w io.Writer, c Config) error {
 	if c.EnrollSecret != "" {
 		c.EnrollSecret = "********"
+	}
+	if u, err := url.Parse(c.Server); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			c.Server = u.Redacted()
+		}
 	}
 	b, err := yaml.Marshal(&c)
 	if err != nil {
