@@ -64,7 +64,7 @@ cat <<MSG
 eolwatch is running (data in $DATA/, log in $DATA/server.log).
 
   Dashboard:   $URL/   (log in with the admin token below)
-  API:         $URL/api/v1/   (docs/api.md)
+  API:         $URL/api/v1/hosts, /api/v1/compliance, ...   (every route: docs/api.md)
   Admin token: $TOKEN
 
   Is this machine's OS eligible for support?
