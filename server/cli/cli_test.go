@@ -203,8 +203,14 @@ func TestEligibilityCommand(t *testing.T) {
 	var out bytes.Buffer
 	err := Main(context.Background(), []string{"eligibility", "--data-dir", t.TempDir(), "--product", "python", "--version", "3.8.10"},
 		Stdio{Out: &out, Err: &bytes.Buffer{}})
-	if err != nil || !strings.HasPrefix(out.String(), "NOT ELIGIBLE: python 3.8.10") || !strings.Contains(out.String(), "upgrade to:") {
+	if err != nil || !strings.HasPrefix(out.String(), "NOT ELIGIBLE: python 3.8.10") || !strings.Contains(out.String(), "upgrade to:") ||
+		!strings.Contains(out.String(), "end of life: 2024-10-07 (") || !strings.Contains(out.String(), " days ago)\n") {
 		t.Errorf("eligibility python 3.8.10 = %v\n%s", err, out.String())
+	}
+	for d, want := range map[int]string{577: "in 577 days", 1: "tomorrow", 0: "today", -1: "yesterday", -785: "785 days ago"} {
+		if got := daysFromNow(d); got != want {
+			t.Errorf("daysFromNow(%d) = %q, want %q", d, got, want)
+		}
 	}
 	for _, args := range [][]string{{"eligibility", "--product", "python"}, {"eligibility", "--version", "1"}, {"eligibility", "--product", "p", "--version", "1", "--host", "h"}} {
 		if err := Main(context.Background(), args, Stdio{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}); ExitCode(err) != 2 {

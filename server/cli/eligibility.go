@@ -99,6 +99,22 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 // discardLogger is the logger of commands that talk to people, not logs.
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
+// daysFromNow says a number of days to an end of life in words: "in 577
+// days", "today", "785 days ago" (a bare "-785 days" reads as a typo).
+func daysFromNow(d int) string {
+	switch {
+	case d == 0:
+		return "today"
+	case d == 1:
+		return "tomorrow"
+	case d == -1:
+		return "yesterday"
+	case d < 0:
+		return fmt.Sprintf("%d days ago", -d)
+	}
+	return fmt.Sprintf("in %d days", d)
+}
+
 // printEligibility writes the answer for a person at a support desk.
 func printEligibility(w io.Writer, e api.Eligibility) {
 	verdict := "NOT ELIGIBLE"
@@ -117,7 +133,7 @@ func printEligibility(w io.Writer, e api.Eligibility) {
 	if e.EOL != nil {
 		eol := api.EOLText(e.EOL)
 		if e.DaysToEOL != nil {
-			eol += fmt.Sprintf(" (%d days)", *e.DaysToEOL)
+			eol += " (" + daysFromNow(*e.DaysToEOL) + ")"
 		}
 		fmt.Fprintf(w, "  end of life: %s\n", eol)
 	}
