@@ -39,7 +39,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":        {"run the server (API, ingestion, notifier, dashboard)", runServe, nil},
 	"migrate":      {"move a SQLite data directory into PostgreSQL: migrate --from-data-dir DIR --database postgres://...", runMigrate, nil},
-	"token":        {"manage API tokens: token create --role admin|support|viewer|ci [--customer C], token list, token revoke ID", runToken, []string{"create", "list", "revoke"}},
+	"token":        {"manage API tokens: token create --role admin|support|viewer|ci [--customer C], token list, token revoke ID|TOKEN", runToken, []string{"create", "list", "revoke"}},
 	"customer":     {"manage customers and contracts: customer create --name N --tier T --contract-start D --contract-end D ..., customer list, customer update C ..., customer delete C [--force]", runCustomer, []string{"create", "list", "update", "delete"}},
 	"ticket":       {"may support take this ticket now? ticket check --customer C --product P --version V --severity 1..4 [--at T] | --host H --product P --severity N [--json]", runTicket, []string{"check"}},
 	"catalog":      {"evaluate versions, validate catalog files, show catalog info and products", runCatalog, nil},

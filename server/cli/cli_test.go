@@ -192,6 +192,29 @@ func TestTokenCommands(t *testing.T) {
 	if _, err := run("token", "revoke", "--data-dir", dir, "nope"); err == nil {
 		t.Error("token revoke of an unknown id succeeded")
 	}
+	// Given the token itself (a leaked one whose id nobody noted), revoke
+	// revokes it, and an unknown one is refused without printing it back.
+	leaked, err := run("token", "create", "--data-dir", dir, "--role", "support", "--name", "leaked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaked = strings.TrimSpace(leaked)
+	if _, err := run("token", "revoke", "--data-dir", dir, leaked); err != nil {
+		t.Errorf("token revoke TOKEN: %v", err)
+	}
+	list, _ = run("token", "list", "--data-dir", dir)
+	for _, line := range strings.Split(list, "\n") {
+		// ID ROLE CUSTOMER CREATED(date time) REVOKED NAME
+		if f := strings.Fields(line); len(f) > 5 && f[len(f)-1] == "leaked" && f[5] == "-" {
+			t.Errorf("token revoke TOKEN left it unrevoked:\n%s", list)
+		}
+	}
+	for _, secret := range []string{leaked, "ewt_0123456789abcdef0123456789abcdef0123456789abcdef"} {
+		_, err := run("token", "revoke", "--data-dir", dir, secret)
+		if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "unknown or already revoked") {
+			t.Errorf("token revoke of a revoked or unknown token = %v; want an error that does not print it", err)
+		}
+	}
 	for _, args := range [][]string{{"token"}, {"token", "create", "--data-dir", dir, "--role", "root"}, {"token", "bogus"}} {
 		if _, err := run(args...); err == nil || ExitCode(err) != 2 {
 			t.Errorf("%v: err = %v, want a usage error", args, err)

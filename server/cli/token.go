@@ -104,8 +104,20 @@ func tokenList(ctx context.Context, st *store.Store, io Stdio) error {
 	return tw.Flush()
 }
 
-// tokenRevoke revokes token id.
+// tokenRevoke revokes token id. Given the token itself (ewt_..., a leaked
+// token whose id nobody noted), it revokes that token, and never prints
+// the secret back: an error message may end up in a shared log.
 func tokenRevoke(ctx context.Context, st *store.Store, id string, io Stdio) error {
+	if store.IsTokenSecret(id) {
+		p, err := st.Authenticate(ctx, id)
+		if errors.Is(err, store.ErrUnauthorized) {
+			return errors.New("token revoke: the token given (the secret, not an id) is unknown or already revoked; 'token list' shows the ids")
+		}
+		if err != nil {
+			return err
+		}
+		id = p.TokenID
+	}
 	if err := st.RevokeToken(ctx, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("token revoke: no token with id %q", id)

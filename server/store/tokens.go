@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/eolwatch/eolwatch/internal/fault"
@@ -14,6 +15,10 @@ import (
 // tokenPrefix marks eolwatch API tokens so they are recognisable in logs and
 // secret scanners.
 const tokenPrefix = "ewt_"
+
+// IsTokenSecret reports whether s has the form of an API token's secret
+// (as create prints it), not of a token id.
+func IsTokenSecret(s string) bool { return strings.HasPrefix(s, tokenPrefix) }
 
 // Token describes an API token (never the secret itself).
 type Token struct {
