@@ -304,7 +304,9 @@ func matchExplain(m *match.Matcher, f matchFlags, given map[string]bool, pos []s
 	if e.Cycle != "" {
 		fmt.Fprintf(w, "cycle:   %s\n", e.Cycle)
 	}
-	fmt.Fprintf(w, "why:     %s\n", e.Why)
+	if e.Why != "" { // a user rule need not say why
+		fmt.Fprintf(w, "why:     %s\n", e.Why)
+	}
 	if ctx != nil {
 		by := "by " + ctx.JudgedBy
 		if ctx.JudgedBy == "upstream" {

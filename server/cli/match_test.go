@@ -161,6 +161,9 @@ func TestMatchExplainAndFlags(t *testing.T) {
     name: acme-erp
     product: acme-erp
     why: our ERP
+  - id: acme crm
+    name: acme-crm
+    product: acme-erp
 `)
 	writeFile(t, cat, `{"format": "eolwatch-catalog/v1", "source": "test", "products": [
  {"id": "acme-erp", "label": "ACME ERP", "category": "app",
@@ -175,6 +178,11 @@ func TestMatchExplainAndFlags(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain dovecot-sieve lacks %q:\n%s", want, out)
 		}
+	}
+	// A rule without why prints no empty "why:" line.
+	out, err = runCmd(t, "", "match", "explain", "dpkg", "acme-crm", "3.4.1", "--rules", rules, "--catalog", cat)
+	if err != nil || !strings.Contains(out, "match:   acme-erp 3.4.1 (rule acme crm)") || strings.Contains(out, "why:") {
+		t.Errorf("explain acme-crm = %v, want a match and no why line:\n%s", err, out)
 	}
 	// Without --source-pkg, a PHP extension is not known for one.
 	for _, tc := range []struct {
