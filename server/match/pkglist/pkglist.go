@@ -168,15 +168,19 @@ func readAgent(r io.Reader, fn func(api.Item) error) error {
 	if err := json.Unmarshal(data, &inv); err != nil {
 		return fmt.Errorf("inventory JSON: %w", err)
 	}
+	sawOS := false
 	for i, it := range inv.Items {
 		if strings.TrimSpace(it.Source) == "" || strings.TrimSpace(it.Name) == "" {
 			return fmt.Errorf("inventory JSON: items[%d] has no source or no name", i)
 		}
+		sawOS = sawOS || it.Source == "os"
 		if err := fn(it); err != nil {
 			return err
 		}
 	}
-	if inv.Host.OSID != "" || inv.Host.OSName != "" {
+	// The OS from the host block, unless the agent listed it as an item
+	// already (today's agents do): one host has one OS.
+	if !sawOS && (inv.Host.OSID != "" || inv.Host.OSName != "") {
 		return fn(api.Item{Source: "os", Name: inv.Host.OSID, Version: inv.Host.OSVersion})
 	}
 	return nil

@@ -74,6 +74,8 @@ T:High-level Python Web framework
 				{Source: "rpm", Name: "python3-django", Version: "4.2.7-1.fc39", Arch: "noarch", SourcePkg: "python3-django"}}},
 		{"agent inventory", FormatAuto, `{"host":{"os_id":"debian","os_version":"12"},"items":[{"source":"dpkg","name":"bash","version":"5.2.15-2"}]}`,
 			[]api.Item{{Source: "dpkg", Name: "bash", Version: "5.2.15-2"}, {Source: "os", Name: "debian", Version: "12"}}},
+		{"agent inventory with its os item", FormatAuto, `{"host":{"os_id":"debian","os_version":"12.11"},"items":[{"source":"os","name":"debian","version":"12.11","product":"debian"},{"source":"dpkg","name":"bash","version":"5.2.15-2"}]}`,
+			[]api.Item{{Source: "os", Name: "debian", Version: "12.11", Product: "debian"}, {Source: "dpkg", Name: "bash", Version: "5.2.15-2"}}},
 		{"empty", FormatAuto, "\n \n", nil},
 	}
 	for _, tt := range tests {
