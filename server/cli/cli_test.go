@@ -277,6 +277,7 @@ func TestHelp(t *testing.T) {
 		{"help catalog", []string{"help", "catalog"}, "usage: eolwatch-server catalog"},
 		{"catalog evaluate -h", []string{"catalog", "evaluate", "-h"}, "Usage of catalog evaluate"},
 		{"match explain -h", []string{"match", "explain", "-h"}, "match explain [flags]"},
+		{"match -h", []string{"match", "-h"}, "flags:\n  -all"},
 		{"sbom check -h", []string{"sbom", "check", "-h"}, "-fail-on"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

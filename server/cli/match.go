@@ -125,7 +125,12 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func runMatch(ctx context.Context, args []string, stdio Stdio) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdio.Out, matchUsage)
+		fmt.Fprint(stdio.Out, matchUsage) // it ends with "flags:": list them
+		fs := flag.NewFlagSet("match", flag.ContinueOnError)
+		fs.SetOutput(stdio.Out)
+		var f matchFlags
+		f.set(fs)
+		fs.PrintDefaults()
 		return nil
 	}
 	sub := args[0]
