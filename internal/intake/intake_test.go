@@ -69,14 +69,28 @@ func TestBudgetWaitsThenBusy(t *testing.T) {
 	if d := time.Since(start); d < 150*time.Millisecond {
 		t.Errorf("gave up after %v, want the 200ms wait", d)
 	}
+	holder.Close()
+	other.Close()
+	// A charge that waits gets its bytes once the holder gives them back:
+	// on a budget whose wait cannot run out first on a slow machine, the
+	// holder closes once the charge is seen waiting.
+	lb := NewBudget(100<<10, time.Minute)
+	lholder := lb.Reader(context.Background(), nil)
+	if err := lholder.Charge(90 << 10); err != nil {
+		t.Fatal(err)
+	}
+	waiter := lb.Reader(context.Background(), nil)
 	go func() {
-		time.Sleep(50 * time.Millisecond)
-		holder.Close()
+		waitForWaiters(t, lb, 1)
+		lholder.Close()
 	}()
-	if err := other.Charge(20 << 10); err != nil {
+	if err := waiter.Charge(20 << 10); err != nil {
 		t.Errorf("charge once the holder closed: %v", err)
 	}
-	other.Close()
+	if u := lb.InUse(); u != 20<<10 {
+		t.Errorf("in use after the holder closed = %d, want the waiter's %d", u, 20<<10)
+	}
+	waiter.Close()
 	other.Close() // twice is harmless
 	if u := b.InUse(); u != 0 {
 		t.Errorf("in use = %d, want 0", u)
@@ -138,10 +152,11 @@ func TestBudgetBreaksDeadlock(t *testing.T) {
 	}
 	bigDone := make(chan error, 1)
 	go func() { bigDone <- big.Charge(30 << 10) }() // waits: small holds what it needs
+	waitForWaiters(t, b, 1)
 	select {
 	case err := <-bigDone:
 		t.Fatalf("big's charge returned %v while small still runs, want it to wait", err)
-	case <-time.After(100 * time.Millisecond):
+	default:
 	}
 	start := time.Now()
 	err := small.Charge(30 << 10) // now both wait for each other
@@ -157,7 +172,7 @@ func TestBudgetBreaksDeadlock(t *testing.T) {
 		if err != nil {
 			t.Errorf("big's charge once small gave its bytes back: %v", err)
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(time.Minute): // at once, normally; generous for a loaded machine
 		t.Fatal("big still waits after small gave its bytes back")
 	}
 	big.Close()
@@ -198,6 +213,23 @@ func TestBudgetManyBodiesNoConvoy(t *testing.T) {
 	}
 	if u := b.InUse(); u != 0 {
 		t.Errorf("in use = %d, want 0", u)
+	}
+}
+
+// waitForWaiters returns once at least n bodies wait for b's bytes (a
+// charge that did not fit is queued), or fails the test after a minute.
+func waitForWaiters(t *testing.T, b *Budget, n int) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		b.mu.Lock()
+		w := len(b.waiting)
+		b.mu.Unlock()
+		if w >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d bodies waiting for the budget after a minute, want %d", w, n)
+			return
+		}
 	}
 }
 
