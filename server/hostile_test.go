@@ -185,7 +185,8 @@ func TestReportBudgetBoundsBytesInFlight(t *testing.T) {
 		items[i] = api.Item{Source: "dpkg", Name: fmt.Sprintf("p%04d", i), Version: "1", Publisher: strings.Repeat("p", 400)}
 	}
 	full, _ := json.Marshal(fullReport("big", "install-1", "web1", items...))
-	e.s.setReportBudget((int64(len(full))+int64(len(items))*service.ItemCharge)*4/3, 300*time.Millisecond)
+	budget := (int64(len(full)) + int64(len(items))*service.ItemCharge) * 4 / 3
+	e.s.setReportBudget(budget, 300*time.Millisecond)
 	slow := &slowBody{parts: [][]byte{full[:len(full)-200], full[len(full)-200:]}, release: make(chan struct{}), sent: make(chan struct{})}
 	done := make(chan string)
 	go func() {
@@ -201,11 +202,17 @@ func TestReportBudgetBoundsBytesInFlight(t *testing.T) {
 		resp.Body.Close()
 		done <- fmt.Sprint(resp.StatusCode, " ", string(b))
 	}()
-	<-slow.sent
-	time.Sleep(100 * time.Millisecond) // the server reads what was sent
 	items2 := items[:1500]
-	start := time.Now()
 	second, _ := json.Marshal(fullReport("second", "install-2", "web2", items2...))
+	<-slow.sent
+	// The server reads and charges what was sent: wait until report 1
+	// holds its whole charge (the body takes the budget in steps of up to
+	// 1 MiB ahead of need: 8 MiB here), so it never needs more and report 2
+	// meets a spent budget, not one report 1 is still taking (both would
+	// then wait, and report 2 would be refused at once as the smaller).
+	full1 := int64(len(full)) + int64(len(items))*service.ItemCharge
+	waitFor(t, time.Minute, fmt.Sprintf("report 1 to hold its charge of %d bytes", full1), func() bool { return e.s.reportBudget.InUse() >= full1 })
+	start := time.Now()
 	resp, b := e.do(t, "POST", api.PathReport, key2, bytes.NewReader(second), nil)
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("report while the budget is spent: %d (Retry-After %q) %s, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), b)
