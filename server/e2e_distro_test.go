@@ -478,7 +478,7 @@ func TestServeFeedSchedule(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- Run(ctx, cfg, logs) }()
 		var url string
-		for range 400 {
+		for range 2400 { // up to a minute: migrations and the catalog load on a loaded 2-core machine
 			if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
 				url = "http://" + m[1]
 				break

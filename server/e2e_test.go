@@ -507,7 +507,7 @@ func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg, logs) }()
 	var url string
-	for range 200 {
+	for range 1200 { // up to a minute: migrations and the catalog load on a loaded 2-core machine
 		if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
 			url = "http://" + m[1]
 			break
