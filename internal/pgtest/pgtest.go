@@ -329,6 +329,19 @@ func URL(t testing.TB) string {
 	return u
 }
 
+// Location is where a test's store lives on engine d: a fresh data
+// directory (SQLite: dir, database empty) or the URL of a fresh schema on
+// the shared cluster (PostgreSQL: database, dir empty), as
+// store.OpenDatabase takes them. Opening the same location again is a
+// server restart.
+func Location(t testing.TB, d sqldb.Dialect) (database, dir string) {
+	t.Helper()
+	if d == sqldb.Postgres {
+		return URL(t), ""
+	}
+	return "", t.TempDir()
+}
+
 // OpenShared returns n handles on one fresh database of engine d, as n
 // servers sharing a database hold: a SQLite file in a test directory (WAL,
 // immediate transactions, one connection a handle; the test binary

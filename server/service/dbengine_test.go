@@ -24,10 +24,7 @@ func TestMain(m *testing.M) {
 // data directory (SQLite) or a fresh database's URL (PostgreSQL).
 func storeLocation(t testing.TB) (database, dir string) {
 	t.Helper()
-	if dbEngine == sqldb.Postgres {
-		return pgtest.URL(t), ""
-	}
-	return "", t.TempDir()
+	return pgtest.Location(t, dbEngine)
 }
 
 // openStore opens the store at a storeLocation, closed when t ends;

@@ -36,10 +36,8 @@ func TestMain(m *testing.M) {
 // testLocation is where a test's store lives: a data directory (SQLite)
 // or a fresh database's URL (PostgreSQL).
 func testLocation(t testing.TB) (database, dir string) {
-	if engine == sqldb.Postgres {
-		return pgtest.URL(t), ""
-	}
-	return "", t.TempDir()
+	t.Helper()
+	return pgtest.Location(t, engine)
 }
 
 func openTest(t testing.TB) *Store {

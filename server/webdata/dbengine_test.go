@@ -24,12 +24,7 @@ func TestMain(m *testing.M) {
 // directory or a fresh PostgreSQL database (pgtest.URL), closed when tb ends.
 func openStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	database, dir := "", ""
-	if dbEngine == sqldb.Postgres {
-		database = pgtest.URL(tb)
-	} else {
-		dir = tb.TempDir()
-	}
+	database, dir := pgtest.Location(tb, dbEngine)
 	st, err := store.OpenDatabase(context.Background(), database, dir)
 	if err != nil {
 		tb.Fatalf("store.OpenDatabase: %v", err)
