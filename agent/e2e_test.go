@@ -453,7 +453,7 @@ func TestServerDownSpoolDeliveredOnce(t *testing.T) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(rctx) }()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		_, reports, _, _ := fs.snapshot()
 		if len(reports) > 0 || time.Now().After(deadline) {

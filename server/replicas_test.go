@@ -211,7 +211,7 @@ func (r *replicas) subscribeConfirmed(t *testing.T, group string, addrs []string
 		}
 	}
 	links := map[string]string{}
-	waitFor(t, 30*time.Second, "the confirmation emails", func() bool {
+	waitFor(t, time.Minute, "the confirmation emails", func() bool {
 		for _, m := range r.mails.all() {
 			subj, text, _ := mailText(t, m.raw)
 			if !strings.HasPrefix(subj, "Confirm your subscription") {
@@ -315,7 +315,7 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 	// logout through either ends it on both.
 	r.dashboardSessionShared(t)
 	// Replica b reloaded the catalog a changed: it judges the new version current.
-	waitFor(t, 15*time.Second, "replica b to see the published release", func() bool {
+	waitFor(t, time.Minute, "replica b to see the published release", func() bool {
 		var e api.Eligibility
 		getJSON(t, r.b.url+api.PathEligibility+"?product=python&version="+version, r.token, &e)
 		return e.Status == "current"
@@ -609,12 +609,12 @@ func TestReplicasJudgeWithOneCatalog(t *testing.T) {
 	if err != nil || code != http.StatusCreated && code != http.StatusOK {
 		t.Fatalf("publish through a: %d %s %v", code, body, err)
 	}
-	waitFor(t, 30*time.Second, "both servers to load the release", func() bool { return version(a) != va && version(b) != vb })
+	waitFor(t, time.Minute, "both servers to load the release", func() bool { return version(a) != va && version(b) != vb })
 	va, vb = version(a), version(b)
 	waitFor(t, 60*time.Second, "the fleet re-evaluated with b's catalog and the release", func() bool { return fleet() == vb })
 	// a was kicked first (it published): by now it re-evaluated, or said
 	// why not.
-	waitFor(t, 30*time.Second, "a to re-evaluate or leave the fleet to b", func() bool {
+	waitFor(t, time.Minute, "a to re-evaluate or leave the fleet to b", func() bool {
 		logs := a.logText()[mark:]
 		return strings.Contains(logs, "not re-evaluating the fleet") || strings.Contains(logs, "fleet re-evaluated")
 	})

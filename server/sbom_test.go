@@ -484,7 +484,7 @@ func TestSBOMAssetFleetMailSaysAsset(t *testing.T) {
 	deliver := func(what string, found func(subject, text string) bool) string {
 		t.Helper()
 		var got string
-		waitFor(t, 20*time.Second, what, func() bool {
+		waitFor(t, time.Minute, what, func() bool {
 			for _, f := range []func(context.Context) (int, error){e.nt.ProcessEvents, e.nt.FlushDigests, e.nt.SendPending} {
 				if _, err := f(ctx); err != nil {
 					t.Fatal(err)
