@@ -534,8 +534,12 @@ func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
 		err  error
 	}
 	res := make(chan result, 1)
+	// On a connection of its own: the enroll's, idle in the default
+	// client's pool, would be closed by the shutdown if the server had not
+	// read this request's header yet.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := fresh.Do(req)
 		if err != nil {
 			res <- result{err: err}
 			return
@@ -544,9 +548,18 @@ func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		res <- result{code: resp.StatusCode, body: b}
 	}()
-	pw.Write(body[:len(body)/2])
-	time.Sleep(200 * time.Millisecond) // the handler is now reading the body
-	cancel()                           // SIGTERM
+	pw.Write(body[:len(body)/2]) // returns once the client has it, on a connected socket
+	// The server accepts connections in the order they were made (one
+	// listener's queue, one accept loop) and tracks each as it accepts it:
+	// once a request on a later connection is answered, the report's
+	// connection is one the shutdown waits for (not a sleep's guess).
+	probe := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := probe.Get(url + "/healthz"); err != nil {
+		t.Fatalf("healthz: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	cancel() // SIGTERM
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "shutting down"); {
 		if time.Now().After(deadline) {
 			t.Fatalf("shutdown did not begin:\n%s", logs.String())
