@@ -124,12 +124,12 @@ func TestLostLeaseCancelsTheJob(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Minute): // the renewal every 50ms cancels it at once; generous for a loaded machine
 			return errors.New("the job was not cancelled")
 		}
 	})
-	if !ran || err == nil {
-		t.Fatalf("Do = %v, %v; want the job cancelled with an error", ran, err)
+	if !ran || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Do = %v, %v; want the job cancelled (its context's error)", ran, err)
 	}
 	t.Logf("job stopped: %v", err)
 }
