@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,17 @@ func (s *Server) handler() http.Handler {
 	for _, r := range s.routeTable() {
 		mux.Handle(r.pattern, s.guard(r.access, httpjson.Handle(s.log, r.handler)))
 	}
+	// A known path called with another method is a 405 naming the
+	// methods it takes (Allow), in JSON: each path of the table also gets
+	// a pattern without a method, which ServeMux picks only when no route
+	// of the path takes the request's method. An unknown path under /api/
+	// is a JSON 404.
+	for path, allow := range allowedMethods(s.routeTable()) {
+		mux.HandleFunc(path, httpjson.Handle(s.log, func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Allow", allow)
+			return fault.New(fault.MethodNotAllowed, "", "method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)
+		}))
+	}
 	mux.HandleFunc("/api/", httpjson.Handle(s.log, func(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.NotFound, "", "no route %s %s", r.Method, r.URL.Path)
 	}))
@@ -83,6 +95,29 @@ func (s *Server) handler() http.Handler {
 		h = hsts(h)
 	}
 	return s.logRequests(h)
+}
+
+// allowedMethods maps each path of routes (a ServeMux pattern without its
+// method) to the methods its routes take, as an Allow header lists them:
+// sorted, with HEAD wherever GET is (ServeMux answers HEAD with GET's route).
+func allowedMethods(routes []route) map[string]string {
+	methods := map[string][]string{}
+	for _, r := range routes {
+		method, path, ok := strings.Cut(r.pattern, " ")
+		if !ok {
+			continue // a pattern without a method takes every method
+		}
+		methods[path] = append(methods[path], method)
+		if method == http.MethodGet {
+			methods[path] = append(methods[path], http.MethodHead)
+		}
+	}
+	allow := make(map[string]string, len(methods))
+	for path, ms := range methods {
+		slices.Sort(ms)
+		allow[path] = strings.Join(slices.Compact(ms), ", ")
+	}
+	return allow
 }
 
 // hsts makes browsers use https for this site for a year: every answer

@@ -24,11 +24,13 @@ const (
 	Unauthorized Code = "unauthorized" // no, an unknown or a revoked credential (401)
 	Forbidden    Code = "forbidden"    // a valid credential without the right (403)
 	NotFound     Code = "not_found"    // the thing asked for does not exist (404)
-	Conflict     Code = "conflict"     // the request clashes with what is stored (409)
-	TooLarge     Code = "too_large"    // a body or a list past its limit (413)
-	Unsupported  Code = "unsupported"  // a content type or encoding not accepted (415)
-	TooMany      Code = "too_many"     // rate-limited (429)
-	Unavailable  Code = "unavailable"  // the feature is off in this server, or it is busy (503)
+	// MethodNotAllowed: the path exists but not with this method (405).
+	MethodNotAllowed Code = "method_not_allowed"
+	Conflict         Code = "conflict"    // the request clashes with what is stored (409)
+	TooLarge         Code = "too_large"   // a body or a list past its limit (413)
+	Unsupported      Code = "unsupported" // a content type or encoding not accepted (415)
+	TooMany          Code = "too_many"    // rate-limited (429)
+	Unavailable      Code = "unavailable" // the feature is off in this server, or it is busy (503)
 	// InsufficientStorage: the server cannot store the request because its
 	// disk (or its database's quota) is full (507).
 	InsufficientStorage Code = "insufficient_storage"

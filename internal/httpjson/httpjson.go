@@ -63,15 +63,16 @@ func Write(w http.ResponseWriter, code int, v any) {
 
 // statuses maps fault codes to HTTP statuses.
 var statuses = map[fault.Code]int{
-	fault.Invalid:      http.StatusBadRequest,
-	fault.Unauthorized: http.StatusUnauthorized,
-	fault.Forbidden:    http.StatusForbidden,
-	fault.NotFound:     http.StatusNotFound,
-	fault.Conflict:     http.StatusConflict,
-	fault.TooLarge:     http.StatusRequestEntityTooLarge,
-	fault.Unsupported:  http.StatusUnsupportedMediaType,
-	fault.TooMany:      http.StatusTooManyRequests,
-	fault.Unavailable:  http.StatusServiceUnavailable,
+	fault.Invalid:          http.StatusBadRequest,
+	fault.Unauthorized:     http.StatusUnauthorized,
+	fault.Forbidden:        http.StatusForbidden,
+	fault.NotFound:         http.StatusNotFound,
+	fault.MethodNotAllowed: http.StatusMethodNotAllowed,
+	fault.Conflict:         http.StatusConflict,
+	fault.TooLarge:         http.StatusRequestEntityTooLarge,
+	fault.Unsupported:      http.StatusUnsupportedMediaType,
+	fault.TooMany:          http.StatusTooManyRequests,
+	fault.Unavailable:      http.StatusServiceUnavailable,
 	// A full disk: 507 says more than 500 (the request may be retried once
 	// an operator made room).
 	fault.InsufficientStorage: http.StatusInsufficientStorage,

@@ -28,6 +28,7 @@ func TestStatus(t *testing.T) {
 		{"conflict", fault.New(fault.Conflict, "", "taken"), 409},
 		{"unauthorized", fault.New(fault.Unauthorized, "", "no"), 401},
 		{"forbidden", fault.New(fault.Forbidden, "", "no"), 403},
+		{"method not allowed", fault.New(fault.MethodNotAllowed, "", "no"), 405},
 		{"too large", fault.New(fault.TooLarge, "", "big"), 413},
 		{"unsupported", fault.New(fault.Unsupported, "", "xml"), 415},
 		{"too many", fault.New(fault.TooMany, "", "slow down"), 429},
