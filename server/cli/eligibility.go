@@ -115,8 +115,20 @@ func daysFromNow(d int) string {
 	return fmt.Sprintf("in %d days", d)
 }
 
-// printEligibility writes the answer for a person at a support desk.
+// eligibilityLabels are the labels of printEligibility's lines; the widest
+// sets where every value starts.
+var eligibilityLabels = []string{"status", "cycle", "end of life", "upgrade to", "installed", "maintainer", "reason", "warning", "installs", "as of"}
+
+// printEligibility writes the answer for a person at a support desk: a
+// verdict line, then one "label: value" line per fact, the values aligned.
 func printEligibility(w io.Writer, e api.Eligibility) {
+	width := 0
+	for _, l := range eligibilityLabels {
+		width = max(width, len(l)+len(":"))
+	}
+	line := func(label, value string) {
+		fmt.Fprintf(w, "  %-*s %s\n", width, label+":", value)
+	}
 	verdict := "NOT ELIGIBLE"
 	if e.Eligible {
 		verdict = "ELIGIBLE"
@@ -126,22 +138,22 @@ func printEligibility(w io.Writer, e api.Eligibility) {
 		subject += " on " + e.Host + " (" + e.HostID + ")"
 	}
 	fmt.Fprintf(w, "%s: %s\n", verdict, subject)
-	fmt.Fprintf(w, "  status:     %s (support %s, phase %s, patch %s)\n", e.Status, e.Support, e.Phase, e.Patch)
+	line("status", fmt.Sprintf("%s (support %s, phase %s, patch %s)", e.Status, e.Support, e.Phase, e.Patch))
 	if e.Cycle != "" {
-		fmt.Fprintf(w, "  cycle:      %s (latest %s)\n", e.Cycle, e.Latest)
+		line("cycle", fmt.Sprintf("%s (latest %s)", e.Cycle, e.Latest))
 	}
 	if e.EOL != nil {
 		eol := api.EOLText(e.EOL)
 		if e.DaysToEOL != nil {
 			eol += " (" + daysFromNow(*e.DaysToEOL) + ")"
 		}
-		fmt.Fprintf(w, "  end of life: %s\n", eol)
+		line("end of life", eol)
 	}
 	if e.UpgradeTo != "" {
-		fmt.Fprintf(w, "  upgrade to: %s\n", e.UpgradeTo)
+		line("upgrade to", e.UpgradeTo)
 	}
 	if e.Installed != "" {
-		fmt.Fprintf(w, "  installed:  %s (reported %s)\n", e.Installed, e.LastReportAt.Format("2006-01-02 15:04 MST"))
+		line("installed", fmt.Sprintf("%s (reported %s)", e.Installed, e.LastReportAt.Format("2006-01-02 15:04 MST")))
 	}
 	if e.Maintainer != "" && e.Maintainer != catalog.MaintainerUpstream {
 		m := e.Maintainer + " " + e.MaintainerRelease
@@ -151,22 +163,22 @@ func printEligibility(w io.Writer, e api.Eligibility) {
 		if e.Upstream != nil {
 			m += "; upstream: " + e.Upstream.Status
 		}
-		fmt.Fprintf(w, "  maintainer: %s\n", m)
+		line("maintainer", m)
 	}
-	fmt.Fprintf(w, "  reason:     %s\n", e.Reason)
+	line("reason", e.Reason)
 	for _, wa := range e.Warnings {
-		fmt.Fprintf(w, "  warning:    %s\n", wa)
+		line("warning", wa)
 	}
 	if len(e.Installs) > 1 {
 		var vs []string
 		for _, i := range e.Installs {
 			vs = append(vs, fmt.Sprintf("%s=%s", i.Version, i.Status))
 		}
-		fmt.Fprintf(w, "  installs:   %s\n", strings.Join(vs, ", "))
+		line("installs", strings.Join(vs, ", "))
 	}
-	fmt.Fprintf(w, "  as of:      %s", e.AsOf)
+	asOf := e.AsOf
 	if e.CatalogDate != "" {
-		fmt.Fprintf(w, " (catalog data of %s)", e.CatalogDate)
+		asOf += " (catalog data of " + e.CatalogDate + ")"
 	}
-	fmt.Fprintln(w)
+	line("as of", asOf)
 }
