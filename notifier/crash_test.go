@@ -14,8 +14,18 @@ import (
 	"github.com/eolwatch/eolwatch/notifier/events"
 )
 
+// The crash test's senders: an SMTP step may stall this long on a loaded
+// machine (2 cores, load 10) before it counts as failed, and its lease is
+// three times that, as a sender's lease must be. The restarted sender waits
+// out the killed one's lease, so the lease is what each case costs.
+const (
+	crashSMTPTimeout = 1500 * time.Millisecond
+	crashLease       = 3 * crashSMTPTimeout
+)
+
 // TestCrashChild is the sender process of TestCrashMidBatch; it runs only
-// when that test starts it.
+// when that test starts it. It sends until the outbox is drained, for up to
+// a minute: a step that timed out anyway is retried (RetryBase) within it.
 func TestCrashChild(t *testing.T) {
 	path := os.Getenv("NOTIFIER_CRASH_DB")
 	if path == "" {
@@ -24,8 +34,8 @@ func TestCrashChild(t *testing.T) {
 	w, r := openDBFile(t, path)
 	grouped, _ := strconv.Atoi(os.Getenv("NOTIFIER_CRASH_GROUPED"))
 	s := newTestService(t, w, r, Config{SMTPAddr: os.Getenv("NOTIFIER_CRASH_SMTP"), SMTPTLS: TLSNone,
-		LeaseDuration: 2 * time.Second, SMTPTimeout: 500 * time.Millisecond, BatchSize: 100, MaxUnrecorded: grouped})
-	for i := 0; i < 100; i++ {
+		LeaseDuration: crashLease, SMTPTimeout: crashSMTPTimeout, RetryBase: 5 * time.Second, BatchSize: 100, MaxUnrecorded: grouped})
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		n, err := s.SendPending(context.Background())
 		if err != nil {
 			t.Fatalf("SendPending: %v", err)
@@ -119,7 +129,7 @@ func TestCrashMidBatch(t *testing.T) {
 			go func() { first.Wait(); close(exited) }()
 			select {
 			case <-exited:
-			case <-time.After(30 * time.Second):
+			case <-time.After(time.Minute):
 				t.Fatal("first sender never reached the crash point")
 			}
 			mu.Lock()
