@@ -22,7 +22,7 @@ func TestPrintEligibilityAligned(t *testing.T) {
 		Maintainer: "debian", MaintainerRelease: "11", Candidate: "3.8.10-2", Upstream: &api.Eligibility{Status: "eol"},
 		Reason: "python 3.8 reached end of life", Warnings: []string{"catalog data is 40 days old", "second warning"},
 		Installs: []api.Eligibility{{Version: "3.8.10", Status: "eol"}, {Version: "3.11.2", Status: "supported"}},
-		AsOf: "2026-12-01", CatalogDate: "2026-11-30",
+		AsOf:     "2026-12-01", CatalogDate: "2026-11-30",
 	}
 	var out bytes.Buffer
 	printEligibility(&out, e)
