@@ -107,7 +107,7 @@ type Config struct {
 	// renewed every third of it while the batch is worked on, however long
 	// that takes; an instance that dies stops renewing, so its rows are
 	// sent by another instance (or by it, restarted) at most this long
-	// after it died. At least 3 seconds.
+	// after it died. At least 1 second: a notifier refuses less.
 	LeaseDuration time.Duration
 	// MaxUnrecorded is how many messages the mail server may have accepted
 	// before they are recorded as sent (default 1). A crash can resend at
