@@ -33,7 +33,11 @@ type Limiter interface {
 // server picks Memory or SQL for all its limiters at once.
 type Factory func(name string, n int, window time.Duration) Limiter
 
-// InMemory is the Factory of Memory limiters.
+// InMemory is the Factory of Memory limiters. It ignores the name on
+// purpose: a Memory limiter is its own object with its own counts, so two
+// limiters never share keys whatever their names. The name exists in the
+// Factory signature for InDatabase, whose limiters share one table and are
+// told apart by it.
 func InMemory(_ string, n int, window time.Duration) Limiter { return NewMemory(n, window) }
 
 // InDatabase returns the Factory of SQL limiters in db (migrated).
