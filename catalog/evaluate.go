@@ -209,6 +209,22 @@ type decision struct {
 	upgradeTo  string
 }
 
+// supportedStatus is the status of a supported install from its patch
+// state and whether its end of support is within the warning window: an
+// overdue patch first, then the coming end, then an available patch.
+func supportedStatus(patch string, soon bool) string {
+	switch {
+	case patch == PatchOverdue:
+		return StatusPatchOverdue
+	case soon:
+		return StatusEOLSoon
+	case patch == PatchAvailable:
+		return StatusPatchAvailable
+	default:
+		return StatusCurrent
+	}
+}
+
 // decide works out support, phase, patch and status of a version in a cycle.
 func (ix *prodIndex) decide(pv *ParsedVersion, day int32, pol *Policy, ext, none bool) (d decision) {
 	ci := &ix.cycles[pv.cycle]
@@ -242,16 +258,7 @@ func (ix *prodIndex) decide(pv *ParsedVersion, day int32, pol *Policy, ext, none
 		d.phase = PhaseActive
 	}
 	d.support = SupportSupported
-	switch {
-	case d.patch == PatchOverdue:
-		d.status = StatusPatchOverdue
-	case d.soon:
-		d.status = StatusEOLSoon
-	case d.patch == PatchAvailable:
-		d.status = StatusPatchAvailable
-	default:
-		d.status = StatusCurrent
-	}
+	d.status = supportedStatus(d.patch, d.soon)
 	// the cycle's latest patch; the install itself when it is newer than
 	// anything known or when the catalog is coarser than the install
 	d.upgradeTo = pv.Version.Raw

@@ -148,16 +148,7 @@ func (c *Catalog) ownReleaseVerdict(up *Verdict, pv *ParsedVersion, ctx *Context
 	if v.Patch == PatchAvailable || v.Patch == PatchOverdue {
 		v.UpgradeTo = pt.target
 	}
-	switch {
-	case v.Patch == PatchOverdue:
-		v.Status = StatusPatchOverdue
-	case d.soon:
-		v.Status = StatusEOLSoon
-	case v.Patch == PatchAvailable:
-		v.Status = StatusPatchAvailable
-	default:
-		v.Status = StatusCurrent
-	}
+	v.Status = supportedStatus(v.Patch, d.soon)
 	// the warnings of the catalog's own verdict, without the coming end it
 	// may have added: that one is decided again below
 	warnings := ix.ageWarnings(day)
