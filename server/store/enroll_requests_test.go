@@ -2,12 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
-
-	"github.com/eolwatch/eolwatch/internal/migrate"
-	"github.com/eolwatch/eolwatch/internal/sqldb"
 )
 
 // TestMigrationToEnrollRequests (both engines): a re-enrolment pending in
@@ -16,26 +11,7 @@ import (
 func TestMigrationToEnrollRequests(t *testing.T) {
 	ctx := context.Background()
 	database, dir := testLocation(t)
-	var db *sql.DB
-	var err error
-	if engine == sqldb.Postgres {
-		db, err = sqldb.OpenPostgres(ctx, database, sqldb.Options{MaxConns: 1})
-	} else {
-		db, err = sql.Open("sqlite3", "file:"+filepath.Join(dir, FileName)+"?_foreign_keys=on&_txlock=immediate")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	old := migrate.Set{Owner: Schema.Owner, Table: Schema.Table, Steps: Schema.Steps[:17], Postgres: map[int]string{}}
-	for n, q := range Schema.Postgres {
-		if n <= 17 {
-			old.Postgres[n] = q
-		}
-	}
-	if err := migrate.Apply(ctx, db, old, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := openAtSchema(t, database, dir, 17)
 	if _, err := db.Exec(`INSERT INTO hosts (id, uid, install_id, hostname, info, node_key_hash, enrolled_at,
 		pending_key_hash, pending_info, pending_at, pending_from)
 		VALUES (1, 'u1', 'i1', 'web1', '{}', 'k', 1, ?, '{"install_id":"i1","hostname":"web1-new"}', 5, '192.0.2.7')`,

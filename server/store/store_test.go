@@ -197,26 +197,7 @@ func TestMigrationsIdempotentAndVersioned(t *testing.T) {
 func TestMigrationToContexts(t *testing.T) {
 	ctx := context.Background()
 	database, dir := testLocation(t)
-	var db *sql.DB
-	var err error
-	if engine == sqldb.Postgres {
-		db, err = sqldb.OpenPostgres(ctx, database, sqldb.Options{MaxConns: 1})
-	} else {
-		db, err = sql.Open("sqlite3", "file:"+filepath.Join(dir, FileName)+"?_foreign_keys=on&_txlock=immediate")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	old := migrate.Set{Owner: Schema.Owner, Table: Schema.Table, Steps: Schema.Steps[:13], Postgres: map[int]string{}}
-	for n, q := range Schema.Postgres {
-		if n <= 13 {
-			old.Postgres[n] = q
-		}
-	}
-	if err := migrate.Apply(ctx, db, old, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := openAtSchema(t, database, dir, 13)
 	for _, q := range []string{
 		`INSERT INTO hosts (id, uid, install_id, hostname, info, node_key_hash, enrolled_at) VALUES (1, 'u1', 'i1', 'h1', '{}', 'k', 1)`,
 		`INSERT INTO verdicts (host_id, product, version, installed, cycle, status, status_rank, catalog_version, changed_at)
@@ -245,6 +226,35 @@ func TestMigrationToContexts(t *testing.T) {
 	if err != nil || len(keys) != 1 || keys[0] != (pvc{"perl", "5.36.0", ""}) {
 		t.Errorf("verdictKeys = %v, %v; want perl 5.36.0 in the upstream context", keys, err)
 	}
+}
+
+// openAtSchema opens the test's database (the engine's own way, one
+// connection) and migrates it only to schema version upTo, as a server of
+// that release left it; the caller writes its old rows and closes it.
+func openAtSchema(t *testing.T, database, dir string, upTo int) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	var db *sql.DB
+	var err error
+	if engine == sqldb.Postgres {
+		db, err = sqldb.OpenPostgres(ctx, database, sqldb.Options{MaxConns: 1})
+	} else {
+		db, err = sql.Open("sqlite3", "file:"+filepath.Join(dir, FileName)+"?_foreign_keys=on&_txlock=immediate")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	old := migrate.Set{Owner: Schema.Owner, Table: Schema.Table, Steps: Schema.Steps[:upTo], Postgres: map[int]string{}}
+	for n, q := range Schema.Postgres {
+		if n <= upTo {
+			old.Postgres[n] = q
+		}
+	}
+	if err := migrate.Apply(ctx, db, old, nil); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 func TestEnrollRekeyRevoke(t *testing.T) {
