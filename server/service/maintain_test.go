@@ -13,10 +13,11 @@ import (
 	"github.com/eolwatch/eolwatch/server/store"
 )
 
-// TestMaintainPrunesSoftware (both engines): the hourly maintenance job
-// deletes the software rows no host has any more (a package upgraded on
-// every host that had it) and keeps the rest.
-func TestMaintainPrunesSoftware(t *testing.T) {
+// pruneFixture is the prune tests' setup (both engines): a fresh store
+// with the notifier's tables, a service at a fixed time and one enrolled
+// Debian host, its info and its reference.
+func pruneFixture(t *testing.T) (*store.Store, *Service, api.HostInfo, store.HostRef) {
+	t.Helper()
 	ctx := context.Background()
 	database, dir := storeLocation(t)
 	st := openStore(t, database, dir)
@@ -34,6 +35,15 @@ func TestMaintainPrunesSoftware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, s, h, ref
+}
+
+// TestMaintainPrunesSoftware (both engines): the hourly maintenance job
+// deletes the software rows no host has any more (a package upgraded on
+// every host that had it) and keeps the rest.
+func TestMaintainPrunesSoftware(t *testing.T) {
+	ctx := context.Background()
+	st, s, h, ref := pruneFixture(t)
 	count := func() (n int) {
 		t.Helper()
 		if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM software`).Scan(&n); err != nil {
@@ -71,22 +81,7 @@ func TestMaintainPrunesSoftware(t *testing.T) {
 // runs stays.
 func TestDeleteAssetPrunesSoftware(t *testing.T) {
 	ctx := context.Background()
-	database, dir := storeLocation(t)
-	st := openStore(t, database, dir)
-	if err := notifier.Migrate(ctx, st.DB()); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)
-	s := newServiceAt(t, st, &now, catalog.DefaultPolicy())
-	h := debianHost()
-	_, key, err := st.Enroll(ctx, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := st.HostByNodeKey(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, s, h, ref := pruneFixture(t)
 	shared := api.Item{Source: "dpkg", Name: "bash", Version: "5.2.15-2+b7", Arch: "amd64"}
 	if _, err := s.Ingest(ctx, ref, api.Report{ReportID: "r1", Kind: api.ReportFull, Host: h, Items: []api.Item{shared}, InventoryHash: "h1"}); err != nil {
 		t.Fatal(err)
