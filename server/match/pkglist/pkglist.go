@@ -186,32 +186,23 @@ func readAgent(r io.Reader, fn func(api.Item) error) error {
 	return nil
 }
 
-func readDpkgQuery(r io.Reader, fn func(api.Item) error) error {
+// readTabLines reads a list of one package a line, fields separated by
+// tabs: blank lines are skipped, and item turns each other line (its number,
+// its text without a trailing CR, its fields) into an item for fn; ok false
+// skips the line.
+func readTabLines(r io.Reader, fn func(api.Item) error, item func(n int, line string, f []string) (it api.Item, ok bool, err error)) error {
 	sc := lineScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimRight(sc.Text(), "\r")
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		f := strings.Split(line, "\t")
-		if len(f) < 2 || strings.TrimSpace(f[0]) == "" {
-			return fmt.Errorf("line %d: want PACKAGE<TAB>VERSION[<TAB>SOURCE[<TAB>SECTION[<TAB>SUMMARY]]], got %q", n, clip(line))
+		it, ok, err := item(n, line, strings.Split(line, "\t"))
+		if err != nil {
+			return err
 		}
-		if strings.TrimSpace(f[1]) == "" {
-			continue // only configuration files left: not installed
-		}
-		it := api.Item{Source: "dpkg", Name: f[0], Version: f[1]}
-		if name, arch, ok := strings.Cut(it.Name, ":"); ok && name != "" {
-			it.Name, it.Arch = name, arch // ${binary:Package} spells "libc6:amd64"
-		}
-		if len(f) > 2 {
-			it.SourcePkg = sourceName(f[2])
-		}
-		if len(f) > 3 {
-			it.Section = f[3]
-		}
-		if len(f) > 4 {
-			it.Summary = f[4]
+		if !ok {
+			continue
 		}
 		if err := fn(it); err != nil {
 			return err
@@ -221,6 +212,35 @@ func readDpkgQuery(r io.Reader, fn func(api.Item) error) error {
 		return fmt.Errorf("read package list: %w", err)
 	}
 	return nil
+}
+
+func readDpkgQuery(r io.Reader, fn func(api.Item) error) error {
+	return readTabLines(r, fn, dpkgQueryItem)
+}
+
+// dpkgQueryItem reads one line of dpkg-query's
+// PACKAGE<TAB>VERSION[<TAB>SOURCE[<TAB>SECTION[<TAB>SUMMARY]]] output.
+func dpkgQueryItem(n int, line string, f []string) (api.Item, bool, error) {
+	if len(f) < 2 || strings.TrimSpace(f[0]) == "" {
+		return api.Item{}, false, fmt.Errorf("line %d: want PACKAGE<TAB>VERSION[<TAB>SOURCE[<TAB>SECTION[<TAB>SUMMARY]]], got %q", n, clip(line))
+	}
+	if strings.TrimSpace(f[1]) == "" {
+		return api.Item{}, false, nil // only configuration files left: not installed
+	}
+	it := api.Item{Source: "dpkg", Name: f[0], Version: f[1]}
+	if name, arch, ok := strings.Cut(it.Name, ":"); ok && name != "" {
+		it.Name, it.Arch = name, arch // ${binary:Package} spells "libc6:amd64"
+	}
+	if len(f) > 2 {
+		it.SourcePkg = sourceName(f[2])
+	}
+	if len(f) > 3 {
+		it.Section = f[3]
+	}
+	if len(f) > 4 {
+		it.Summary = f[4]
+	}
+	return it, true, nil
 }
 
 // sourceName reads a Source field: "openssl" or "openssl (3.0.19-1)".

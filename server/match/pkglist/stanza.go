@@ -166,41 +166,33 @@ func parseNEVRA(s string) (name, evr, arch string, ok bool) {
 }
 
 func readRPM(r io.Reader, fn func(api.Item) error) error {
-	sc := lineScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		f := strings.Split(line, "\t")
-		name, evr, arch, ok := parseNEVRA(f[0])
-		if !ok {
-			return fmt.Errorf("line %d: want NAME-[EPOCH:]VERSION-RELEASE.ARCH[<TAB>VENDOR[<TAB>SOURCERPM[<TAB>SUMMARY]]], got %q", n, clip(line))
-		}
-		if name == "gpg-pubkey" {
-			continue // an imported signing key, listed like a package
-		}
-		if arch == "(none)" {
-			arch = ""
-		}
-		it := api.Item{Source: "rpm", Name: name, Version: evr, Arch: arch, SourcePkg: name}
-		if len(f) > 1 && f[1] != "(none)" {
-			it.Origin = strings.ToLower(strings.TrimSpace(f[1]))
-		}
-		if len(f) > 2 {
-			if s := pkgver.RPMSourceName(f[2]); s != "" {
-				it.SourcePkg = s
-			}
-		}
-		if len(f) > 3 {
-			it.Summary = f[3]
-		}
-		if err := fn(it); err != nil {
-			return err
+	return readTabLines(r, fn, rpmItem)
+}
+
+// rpmItem reads one line of rpm -qa's
+// NEVRA[<TAB>VENDOR[<TAB>SOURCERPM[<TAB>SUMMARY]]] output.
+func rpmItem(n int, line string, f []string) (api.Item, bool, error) {
+	name, evr, arch, ok := parseNEVRA(f[0])
+	if !ok {
+		return api.Item{}, false, fmt.Errorf("line %d: want NAME-[EPOCH:]VERSION-RELEASE.ARCH[<TAB>VENDOR[<TAB>SOURCERPM[<TAB>SUMMARY]]], got %q", n, clip(line))
+	}
+	if name == "gpg-pubkey" {
+		return api.Item{}, false, nil // an imported signing key, listed like a package
+	}
+	if arch == "(none)" {
+		arch = ""
+	}
+	it := api.Item{Source: "rpm", Name: name, Version: evr, Arch: arch, SourcePkg: name}
+	if len(f) > 1 && f[1] != "(none)" {
+		it.Origin = strings.ToLower(strings.TrimSpace(f[1]))
+	}
+	if len(f) > 2 {
+		if s := pkgver.RPMSourceName(f[2]); s != "" {
+			it.SourcePkg = s
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read package list: %w", err)
+	if len(f) > 3 {
+		it.Summary = f[3]
 	}
-	return nil
+	return it, true, nil
 }
