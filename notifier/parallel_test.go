@@ -40,18 +40,30 @@ func TestInstancesDeliverInParallel(t *testing.T) {
 	for i, s := range svcs {
 		wg.Go(func() {
 			<-start
-			for idle := 0; idle < 3; {
+			// Deliver until the outbox has nothing pending (a message
+			// another instance holds stays pending until it is sent).
+			for deadline := time.Now().Add(time.Minute); ; {
 				n, err := s.SendPending(ctx)
 				if err != nil {
 					errs[i] = err
 					return
 				}
-				if n == 0 {
-					idle++
-					time.Sleep(20 * time.Millisecond)
+				if n > 0 {
 					continue
 				}
-				idle = 0
+				c, err := s.OutboxCount(ctx)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				if c.Pending == 0 {
+					return
+				}
+				if time.Now().After(deadline) {
+					errs[i] = fmt.Errorf("%d messages still pending after a minute", c.Pending)
+					return
+				}
+				time.Sleep(time.Millisecond)
 			}
 		})
 	}
