@@ -534,7 +534,7 @@ func TestServeFeedSchedule(t *testing.T) {
 	t.Run("sync off", func(t *testing.T) {
 		before := count()
 		_, stop := run(t, false)
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond) // time must pass: five feed intervals in which a fetch would show
 		stop()
 		if n := count() - before; n != 0 {
 			t.Errorf("with --catalog-feed-sync=false the feed was fetched %d times", n)

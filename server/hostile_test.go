@@ -746,7 +746,7 @@ func TestReportChargeCoversLiveMemory(t *testing.T) {
 					charged := e.s.reportBudget.InUse()
 					peakLive = max(peakLive, reachableHeap()-base)
 					peakCharged = max(peakCharged, charged)
-					time.Sleep(time.Millisecond)
+					time.Sleep(time.Millisecond) // the sampling period: a heap sample a millisecond while the report is handled
 				}
 			}()
 			resp, b := e.do(t, "POST", api.PathReport, key, bytes.NewReader(body), nil)

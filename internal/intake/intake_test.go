@@ -202,7 +202,7 @@ func TestBudgetManyBodiesNoConvoy(t *testing.T) {
 					busy.Add(1)
 					return
 				}
-				time.Sleep(time.Millisecond)
+				time.Sleep(time.Millisecond) // paces the reads like a slow client, so the six bodies interleave and contend
 			}
 			finished.Add(1)
 		})

@@ -195,7 +195,7 @@ func TestPruneDuringIngest(t *testing.T) {
 				if err != nil {
 					return
 				}
-				time.Sleep(time.Millisecond)
+				time.Sleep(time.Millisecond) // pacing, not waiting: prunes run over and over but leave the writers room
 			}
 		}()
 	}
