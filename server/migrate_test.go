@@ -48,9 +48,7 @@ func TestMigrateMakeRunDataDir(t *testing.T) {
 		t.Skip("scripts/run.sh is a bash script")
 	}
 	for _, tool := range []string{"bash", "curl", "od"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("scripts/run.sh needs %s: %v", tool, err)
-		}
+		needTool(t, tool) // scripts/run.sh runs them
 	}
 	srvBin, agentBin := buildBinaries(t)
 	db := pgtest.DatabaseURL(t)
