@@ -334,48 +334,37 @@ const pgReEvalPair = `UPDATE verdicts v SET status = ?, status_rank = ?, cycle =
 // updated verdict rows.
 const pgHostsOf = `SELECT id, uid, hostname, kind, status_rank FROM hosts WHERE id = ANY(?::bigint[])`
 
-// pgReEvalPairs is reEvalProduct's update on PostgreSQL: one statement per
-// changed key, its events then enqueued in bulk.
-func (s *Store) pgReEvalPairs(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion string, now time.Time, ranks *rankChanges, buf *[]events.Event) (rowsChanged, queued int, err error) {
+// pgReEvalKey is reEvalProduct's rewrite of one key on PostgreSQL: one
+// statement updates the rows and returns them, then one query reads their
+// hosts; the second result closes its statement.
+func pgReEvalKey(ctx context.Context, tx *sql.Tx, catalogVersion string, now time.Time) (reEvalKeyFunc, func(), error) {
 	up, err := tx.PrepareContext(ctx, pgReEvalPair)
 	if err != nil {
-		return 0, 0, err
+		return nil, nil, err
 	}
-	defer up.Close()
-	created := now.UTC()
-	evs := (*buf)[:0]
-	defer func() { *buf = evs[:0] }()
-	for _, v := range vs {
-		if v.Installed == unchangedPair {
-			continue
-		}
-		newRank := catalog.StatusRank(v.V.Status)
+	return func(v *Verdict, newRank int, rows []changedRow) ([]changedRow, error) {
 		r, err := up.QueryContext(ctx, v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(), v.V.Product, v.V.Version,
 			v.Context, v.V.Status, v.V.Cycle)
 		if err != nil {
-			return 0, 0, err
+			return rows, err
 		}
-		type changed struct {
-			id     int64
-			status string
-		}
-		var rows []changed
+		n := len(rows)
 		ids := make([]int64, 0)
 		for r.Next() {
-			var c changed
-			if err := r.Scan(&c.id, &c.status); err != nil {
+			var c changedRow
+			if err := r.Scan(&c.hostID, &c.status); err != nil {
 				r.Close()
-				return 0, 0, err
+				return rows, err
 			}
 			rows = append(rows, c)
-			ids = append(ids, c.id)
+			ids = append(ids, c.hostID)
 		}
 		r.Close()
 		if err := r.Err(); err != nil {
-			return 0, 0, err
+			return rows, err
 		}
-		if len(rows) == 0 {
-			continue
+		if len(rows) == n {
+			return rows, nil
 		}
 		type hostInfo struct {
 			uid, name, kind string
@@ -384,36 +373,27 @@ func (s *Store) pgReEvalPairs(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		hosts := make(map[int64]hostInfo, len(ids))
 		hr, err := tx.QueryContext(ctx, pgHostsOf, ids)
 		if err != nil {
-			return 0, 0, err
+			return rows, err
 		}
 		for hr.Next() {
 			var id int64
 			var h hostInfo
 			if err := hr.Scan(&id, &h.uid, &h.name, &h.kind, &h.rank); err != nil {
 				hr.Close()
-				return 0, 0, err
+				return rows, err
 			}
 			hosts[id] = h
 		}
 		hr.Close()
 		if err := hr.Err(); err != nil {
-			return 0, 0, err
+			return rows, err
 		}
-		for _, c := range rows {
-			h := hosts[c.id]
-			rowsChanged++
-			ranks.note(c.id, h.rank, catalog.StatusRank(c.status), newRank)
-			if c.status != v.V.Status {
-				evs = append(evs, fleetEvent(&v.V, h.uid, h.name, h.kind, c.status, created))
-			}
+		for i := n; i < len(rows); i++ {
+			h := hosts[rows[i].hostID]
+			rows[i].uid, rows[i].hostname, rows[i].kind, rows[i].hostRank = h.uid, h.name, h.kind, h.rank
 		}
-	}
-	if len(evs) > 0 {
-		if err := s.enqueue(ctx, tx, evs); err != nil {
-			return 0, 0, err
-		}
-	}
-	return rowsChanged, len(evs), nil
+		return rows, nil
+	}, func() { up.Close() }, nil
 }
 
 // pgReEvaluate is the end of ReEvaluate on PostgreSQL: one transaction per

@@ -455,68 +455,45 @@ func (s *Store) ReEvaluate(ctx context.Context, in ReEvalInput) (ReEvalResult, e
 const reEvalTxRows = 50000
 
 // reEvalProduct applies new verdicts for one product's versions (each in
-// its context): per changed key, one read of the rows that will change (for their events and
-// the hosts' worst status) and one UPDATE of those rows; then the product's
-// events in one Enqueue. buf is scratch space for the events, reused across
+// its context): per changed key, the engine's rewrite of the rows that
+// change (sqliteReEvalKey, pgReEvalKey), which returns them for their events
+// and the hosts' worst status; then the product's events in one Enqueue. buf is scratch space for the events, reused across
 // products.
 func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, catalogVersion, asOf string, now time.Time, ranks *rankChanges, buf *[]events.Event) (rowsChanged, queued int, err error) {
 	if _, err := s.upsertEvaluations(ctx, tx, vs, catalogVersion, asOf); err != nil {
 		return 0, 0, err
 	}
+	var changeKey reEvalKeyFunc
+	var closeKey func()
 	if s.d == sqldb.Postgres {
-		return s.pgReEvalPairs(ctx, tx, vs, catalogVersion, now, ranks, buf)
+		changeKey, closeKey, err = pgReEvalKey(ctx, tx, catalogVersion, now)
+	} else {
+		changeKey, closeKey, err = sqliteReEvalKey(ctx, tx, catalogVersion, now)
 	}
-	sel, err := tx.PrepareContext(ctx, `SELECT v.host_id, h.uid, h.hostname, h.kind, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
-		WHERE v.product = ? AND v.version = ? AND v.context = ? AND (v.status <> ? OR v.cycle <> ?)`)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer sel.Close()
-	up, err := tx.PrepareContext(ctx, `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
-		WHERE product = ? AND version = ? AND context = ? AND (status <> ? OR cycle <> ?)`)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer up.Close()
+	defer closeKey()
 	created := now.UTC()
 	evs := (*buf)[:0]
 	defer func() { *buf = evs[:0] }()
+	var rows []changedRow
 	for _, v := range vs {
 		if v.Installed == unchangedPair {
 			continue
 		}
-		r, err := sel.QueryContext(ctx, v.V.Product, v.V.Version, v.Context, v.V.Status, v.V.Cycle)
+		newRank := catalog.StatusRank(v.V.Status)
+		rows, err = changeKey(&v, newRank, rows[:0])
 		if err != nil {
 			return 0, 0, err
 		}
-		newRank := catalog.StatusRank(v.V.Status)
-		n := 0
-		for r.Next() {
-			var id int64
-			var uid, hostname, kind, status string
-			var hostRank int
-			if err := r.Scan(&id, &uid, &hostname, &kind, &status, &hostRank); err != nil {
-				r.Close()
-				return 0, 0, err
-			}
-			n++
-			ranks.note(id, hostRank, catalog.StatusRank(status), newRank)
-			if status != v.V.Status {
-				evs = append(evs, fleetEvent(&v.V, uid, hostname, kind, status, created))
+		for _, c := range rows {
+			rowsChanged++
+			ranks.note(c.hostID, c.hostRank, catalog.StatusRank(c.status), newRank)
+			if c.status != v.V.Status {
+				evs = append(evs, fleetEvent(&v.V, c.uid, c.hostname, c.kind, c.status, created))
 			}
 		}
-		r.Close()
-		if err := r.Err(); err != nil {
-			return 0, 0, err
-		}
-		if n == 0 {
-			continue
-		}
-		if _, err := up.ExecContext(ctx, v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(), v.V.Product, v.V.Version,
-			v.Context, v.V.Status, v.V.Cycle); err != nil {
-			return 0, 0, err
-		}
-		rowsChanged += n
 	}
 	if len(evs) > 0 {
 		if err := s.enqueue(ctx, tx, evs); err != nil {
@@ -524,6 +501,63 @@ func (s *Store) reEvalProduct(ctx context.Context, tx *sql.Tx, vs []Verdict, cat
 		}
 	}
 	return rowsChanged, len(evs), nil
+}
+
+// changedRow is one verdict row a re-evaluation rewrote: its host (id,
+// public id, name, kind, worst status rank) and the status it had.
+type changedRow struct {
+	hostID              int64
+	uid, hostname, kind string
+	hostRank            int
+	status              string
+}
+
+// reEvalKeyFunc rewrites the verdict rows of v's key whose status or cycle
+// differs from v's (newRank is v's status rank) and appends them to rows.
+type reEvalKeyFunc func(v *Verdict, newRank int, rows []changedRow) ([]changedRow, error)
+
+// sqliteReEvalKey is reEvalProduct's rewrite of one key on SQLite: a read
+// of the rows that will change, then one UPDATE of them; the second result
+// closes its statements.
+func sqliteReEvalKey(ctx context.Context, tx *sql.Tx, catalogVersion string, now time.Time) (reEvalKeyFunc, func(), error) {
+	sel, err := tx.PrepareContext(ctx, `SELECT v.host_id, h.uid, h.hostname, h.kind, v.status, h.status_rank FROM verdicts v JOIN hosts h ON h.id = v.host_id
+		WHERE v.product = ? AND v.version = ? AND v.context = ? AND (v.status <> ? OR v.cycle <> ?)`)
+	if err != nil {
+		return nil, nil, err
+	}
+	up, err := tx.PrepareContext(ctx, `UPDATE verdicts SET status = ?, status_rank = ?, cycle = ?, catalog_version = ?, changed_at = ?
+		WHERE product = ? AND version = ? AND context = ? AND (status <> ? OR cycle <> ?)`)
+	if err != nil {
+		sel.Close()
+		return nil, nil, err
+	}
+	return func(v *Verdict, newRank int, rows []changedRow) ([]changedRow, error) {
+		r, err := sel.QueryContext(ctx, v.V.Product, v.V.Version, v.Context, v.V.Status, v.V.Cycle)
+		if err != nil {
+			return rows, err
+		}
+		n := len(rows)
+		for r.Next() {
+			var c changedRow
+			if err := r.Scan(&c.hostID, &c.uid, &c.hostname, &c.kind, &c.status, &c.hostRank); err != nil {
+				r.Close()
+				return rows, err
+			}
+			rows = append(rows, c)
+		}
+		r.Close()
+		if err := r.Err(); err != nil {
+			return rows, err
+		}
+		if len(rows) == n {
+			return rows, nil
+		}
+		if _, err := up.ExecContext(ctx, v.V.Status, newRank, v.V.Cycle, catalogVersion, now.UnixNano(), v.V.Product, v.V.Version,
+			v.Context, v.V.Status, v.V.Cycle); err != nil {
+			return rows, err
+		}
+		return rows, nil
+	}, func() { sel.Close(); up.Close() }, nil
 }
 
 // verdictKeys lists the distinct (product, version, context) keys of the
