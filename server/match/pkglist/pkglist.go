@@ -123,7 +123,7 @@ func detectLine(line string) string {
 		return FormatDeb
 	}
 	first, _, _ := strings.Cut(line, "\t")
-	if _, _, _, ok := parseNEVRA(first); ok {
+	if _, _, _, ok := parseNEVRA(first); ok || isPubkey(first) {
 		return FormatRPM
 	}
 	return FormatDpkgQuery

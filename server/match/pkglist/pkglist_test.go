@@ -69,6 +69,8 @@ T:High-level Python Web framework
 			{Source: "apk", Name: "py3-django", Version: "4.2.8-r0", SourcePkg: "py3-django", Summary: "High-level Python Web framework"}}},
 		{"rpm signing keys are no packages", FormatAuto, "gpg-pubkey-fd431d51-4ae0493b.(none)\t(none)\t(none)\tgpg(Red Hat, Inc.)\nbash-5.1.8-6.el9_1.x86_64\n",
 			[]api.Item{{Source: "rpm", Name: "bash", Version: "5.1.8-6.el9_1", Arch: "x86_64", SourcePkg: "bash"}}},
+		{"rpm 4.18 prints a signing key's NEVRA without an architecture", FormatAuto, "gpg-pubkey-8483c65d-5ccc5b19\t(none)\t(none)\tgpg(CentOS (CentOS Official Signing Key) <security@centos.org>)\nbash-5.1.8-6.el9_1.x86_64\tRocky Enterprise Software Foundation\tbash-5.1.8-6.el9_1.src.rpm\tThe GNU Bourne Again shell\ngpg-pubkey-fd431d51-4ae0493b\n",
+			[]api.Item{{Source: "rpm", Name: "bash", Version: "5.1.8-6.el9_1", Arch: "x86_64", SourcePkg: "bash", Origin: "rocky enterprise software foundation", Summary: "The GNU Bourne Again shell"}}},
 		{"plain rpm -qa", FormatRPM, "bash-5.1.8-6.el9_1.x86_64\npython3-django-4.2.7-1.fc39.noarch\n",
 			[]api.Item{{Source: "rpm", Name: "bash", Version: "5.1.8-6.el9_1", Arch: "x86_64", SourcePkg: "bash"},
 				{Source: "rpm", Name: "python3-django", Version: "4.2.7-1.fc39", Arch: "noarch", SourcePkg: "python3-django"}}},

@@ -145,6 +145,13 @@ var rpmArches = map[string]bool{
 	"armv7hl": true, "src": true, "ppc64": true, "riscv64": true, "(none)": true,
 }
 
+// isPubkey reports whether a NEVRA is an imported signing key: rpm lists
+// them as gpg-pubkey-KEYID-DATE with no architecture (rpm 4.18 prints no
+// ".(none)" for %{NEVRA}), some versions with ".(none)".
+func isPubkey(nevra string) bool {
+	return strings.HasPrefix(strings.TrimSpace(nevra), "gpg-pubkey-")
+}
+
 // parseNEVRA splits "openssl-libs-1:3.0.7-27.el9.x86_64" into the name,
 // the epoch:version-release and the architecture.
 func parseNEVRA(s string) (name, evr, arch string, ok bool) {
@@ -172,12 +179,12 @@ func readRPM(r io.Reader, fn func(api.Item) error) error {
 // rpmItem reads one line of rpm -qa's
 // NEVRA[<TAB>VENDOR[<TAB>SOURCERPM[<TAB>SUMMARY]]] output.
 func rpmItem(n int, line string, f []string) (api.Item, bool, error) {
+	if isPubkey(f[0]) {
+		return api.Item{}, false, nil // an imported signing key, listed like a package
+	}
 	name, evr, arch, ok := parseNEVRA(f[0])
 	if !ok {
 		return api.Item{}, false, fmt.Errorf("line %d: want NAME-[EPOCH:]VERSION-RELEASE.ARCH[<TAB>VENDOR[<TAB>SOURCERPM[<TAB>SUMMARY]]], got %q", n, clip(line))
-	}
-	if name == "gpg-pubkey" {
-		return api.Item{}, false, nil // an imported signing key, listed like a package
 	}
 	if arch == "(none)" {
 		arch = ""
