@@ -15,7 +15,10 @@ import (
 // naming convention — Ubuntu 24.04 Packages stanzas (t64 library names, a
 // firefox deb that only installs the snap), Rocky Linux 9 and Fedora 40 rpm
 // lists with vendors (Docker's, Zabbix's, RPM Fusion's, Oracle's), an Alpine
-// 3.20 APKINDEX — and checks every package against its .expect file, with
+// 3.20 APKINDEX — and real ones taken from hosts and container images
+// (an Ubuntu 18.04 dpkg status file, Rocky Linux 9.3, CentOS 8.2, CentOS 7
+// with the httpd24 Software Collection and Fedora 35 rpm lists, Alpine 3.8
+// and 3.16 installed databases) — and checks every package against its .expect file, with
 // the lists' metadata and without it.
 func TestPackageLists(t *testing.T) {
 	m := defaultMatcher(t)
@@ -24,6 +27,14 @@ func TestPackageLists(t *testing.T) {
 		{"rocky9-rpm-qa.txt", "rocky9.expect"},
 		{"fedora40-rpm-qa.txt", "fedora40.expect"},
 		{"alpine320-APKINDEX", "alpine320.expect"},
+		// Real lists (testdata/lists/README.md says where each comes from).
+		{"ubuntu1804-real-status", "ubuntu1804-real.expect"},
+		{"rocky93-real-rpm-qa.txt", "rocky93-real.expect"},
+		{"centos82-real-rpm-qa.txt", "centos82-real.expect"},
+		{"centos7-httpd24-real-rpm-qa.txt", "centos7-httpd24-real.expect"},
+		{"fedora35-mongodb-real-rpm-qa.txt", "fedora35-mongodb-real.expect"},
+		{"alpine38-real-installed", "alpine38-real.expect"},
+		{"alpine316-real-installed", "alpine316-real.expect"},
 	} {
 		t.Run(tc.list, func(t *testing.T) {
 			f, err := os.Open(filepath.Join("testdata/lists", tc.list))
