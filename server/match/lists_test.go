@@ -16,7 +16,7 @@ import (
 // firefox deb that only installs the snap), Rocky Linux 9 and Fedora 40 rpm
 // lists with vendors (Docker's, Zabbix's, RPM Fusion's, Oracle's), an Alpine
 // 3.20 APKINDEX — and real ones taken from hosts and container images
-// (an Ubuntu 18.04 dpkg status file, Rocky Linux 9.3, CentOS 8.2, CentOS 7
+// (Ubuntu 18.04 and 24.04 dpkg status files, Rocky Linux 9.3, CentOS 8.2, CentOS 7
 // with the httpd24 Software Collection and Fedora 35 rpm lists, Alpine 3.8
 // and 3.16 installed databases) — and checks every package against its .expect file, with
 // the lists' metadata and without it.
@@ -29,6 +29,7 @@ func TestPackageLists(t *testing.T) {
 		{"alpine320-APKINDEX", "alpine320.expect"},
 		// Real lists (testdata/lists/README.md says where each comes from).
 		{"ubuntu1804-real-status", "ubuntu1804-real.expect"},
+		{"ubuntu2404-real-status", "ubuntu2404-real.expect"},
 		{"rocky93-real-rpm-qa.txt", "rocky93-real.expect"},
 		{"centos82-real-rpm-qa.txt", "centos82-real.expect"},
 		{"centos7-httpd24-real-rpm-qa.txt", "centos7-httpd24-real.expect"},
