@@ -200,6 +200,21 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// settled waits until the outbox, read through the replica at url, has no
+// message pending: every message queued so far was delivered and recorded,
+// so from then on only a duplicate could reach the mailbox. It then lets
+// both notifiers poll again, so that a duplicate would show.
+func (r *replicas) settled(t *testing.T, url string) {
+	t.Helper()
+	waitFor(t, time.Minute, "an outbox with no message pending", func() bool {
+		var o struct {
+			Counts notifier.OutboxCounts `json:"counts"`
+		}
+		return getJSON(t, url+"/api/v1/outbox", r.token, &o) == 200 && o.Counts.Pending == 0
+	})
+	time.Sleep(3 * time.Second) // time must pass: the notifiers poll every 2 s, room for a duplicate to show
+}
+
 // subscribeConfirmed subscribes addrs to group through one replica and
 // follows each confirmation link through the other.
 func (r *replicas) subscribeConfirmed(t *testing.T, group string, addrs []string) {
@@ -297,7 +312,7 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 	waitFor(t, 60*time.Second, "the release email to every subscriber", func() bool {
 		return len(releaseMails(t, r.mails, version)) == len(subs)
 	})
-	time.Sleep(3 * time.Second) // both notifiers poll every 2s: room for a duplicate to show
+	r.settled(t, r.b.url)
 	got := releaseMails(t, r.mails, version)
 	senders := map[string]int{}
 	for _, a := range subs {
@@ -439,7 +454,7 @@ func TestReplicaKill9(t *testing.T) {
 	})
 	close(stop)
 	wg.Wait()
-	time.Sleep(3 * time.Second)
+	r.settled(t, procs[survivor].url)
 	got := releaseMails(t, r.mails, version)
 	ids := map[string]bool{}
 	bySurvivor := 0
