@@ -514,7 +514,7 @@ func TestServeFeedSchedule(t *testing.T) {
 	t.Run("daily sync, here every 100ms", func(t *testing.T) {
 		pythonDate, stop := run(t, true)
 		defer stop()
-		for deadline := time.Now().Add(20 * time.Second); count() < 2 && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(time.Minute); count() < 2 && time.Now().Before(deadline); {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if count() < 2 {
@@ -524,7 +524,7 @@ func TestServeFeedSchedule(t *testing.T) {
 		generated = "2026-11-30T00:00:00Z" // the feed publishes newer data
 		mu.Unlock()
 		var got string
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			if got = pythonDate(); got == "2026-11-30" {
 				return
 			}
