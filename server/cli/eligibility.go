@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
 	"github.com/eolwatch/eolwatch/internal/fault"
@@ -45,7 +46,7 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	if err := pol.Policy().Validate(); err != nil {
 		return usageErrorf("eligibility: %s", err)
 	}
-	cfg := service.Config{Policy: pol.Policy(), Logger: discardLogger()}
+	cfg := service.Config{Policy: pol.Policy(), Logger: discardLogger(), Now: eligibilityNow}
 	// A bad config file or database URL is an error, not a reason to
 	// answer from the catalog files instead.
 	if err := loc.resolve(); err != nil {
@@ -95,6 +96,10 @@ func runEligibility(ctx context.Context, args []string, stdio Stdio) error {
 	printEligibility(stdio.Out, e)
 	return nil
 }
+
+// eligibilityNow is the eligibility command's clock: the day it judges
+// (tests set a fixed day).
+var eligibilityNow = time.Now
 
 // discardLogger is the logger of commands that talk to people, not logs.
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -88,13 +88,13 @@ func TestServePolicyAndFeedSettings(t *testing.T) {
 }
 
 // TestEligibilityPolicyFlags: the eligibility command's policy flags change
-// its answer. Debian 12.15 (its newest point release) is past its regular end of life
-// (2026-06-10): supported through Debian LTS by default, not with
+// its answer. On 2027-01-15 Debian 12.15 (its newest point release) is past
+// its regular end of life (2026-06-10) and inside its LTS phase (to
+// 2028-06-30): supported through Debian LTS by default, not with
 // --extended-support none or --extended-support-for debian=none.
 func TestEligibilityPolicyFlags(t *testing.T) {
-	if time.Now().Before(time.Date(2026, 6, 11, 0, 0, 0, 0, time.UTC)) || time.Now().After(time.Date(2028, 6, 30, 0, 0, 0, 0, time.UTC)) {
-		t.Skip("the example needs a day inside Debian 12's LTS phase")
-	}
+	defer func(old func() time.Time) { eligibilityNow = old }(eligibilityNow)
+	eligibilityNow = func() time.Time { return time.Date(2027, 1, 15, 12, 0, 0, 0, time.UTC) }
 	run := func(extra ...string) string {
 		t.Helper()
 		var out bytes.Buffer
