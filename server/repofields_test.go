@@ -128,13 +128,11 @@ func TestReportRepositoryFields(t *testing.T) {
 // TestPolicySettingReachesEveryPath: the serve policy settings reach the
 // verdicts of ingest, the host's detail, host eligibility and
 // GET /api/v1/catalog. perl-base from Debian's archive on a Debian 12 host
-// is supported through Debian LTS by default, and not with
-// --extended-support-for debian=none.
+// is, on 2027-01-15 (inside Debian 12's LTS phase), supported through
+// Debian LTS by default, and not with --extended-support-for debian=none.
 func TestPolicySettingReachesEveryPath(t *testing.T) {
-	now := time.Now().UTC()
-	if now.Before(time.Date(2026, 7, 12, 0, 0, 0, 0, time.UTC)) || now.After(time.Date(2028, 6, 30, 0, 0, 0, 0, time.UTC)) {
-		t.Skip("the example needs a day inside Debian 12's LTS phase")
-	}
+	testEnvNow = func() time.Time { return time.Date(2027, 1, 15, 12, 0, 0, 0, time.UTC) }
+	t.Cleanup(func() { testEnvNow = nil })
 	perl := api.Item{Source: "dpkg", Name: "perl-base", Version: "5.36.0-7+deb12u4", Arch: "amd64", SourcePkg: "perl",
 		Origin: "debian", Suite: "bookworm-security", Candidate: "5.36.0-7+deb12u4"}
 	for _, tc := range []struct {

@@ -60,6 +60,10 @@ type testEnv struct {
 	cat    atomic.Pointer[catalog.Catalog] // when set, replaces the catalog service's catalog
 }
 
+// testEnvNow, when set, is the clock of the domain service newTestEnvWith
+// builds (the day verdicts are judged on); nil: time.Now.
+var testEnvNow func() time.Time
+
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	return newTestEnvWith(t, nil)
@@ -133,7 +137,7 @@ func newTestEnvWith(t testing.TB, mod func(*Config)) *testEnv {
 		}
 		return cats.Current()
 	}
-	scfg := service.Config{Store: st, Customers: st, Catalog: current, Policy: cfg.Policy(), Notify: nt.Kick, Logger: log}
+	scfg := service.Config{Store: st, Customers: st, Catalog: current, Policy: cfg.Policy(), Notify: nt.Kick, Logger: log, Now: testEnvNow}
 	if jobRunner != nil {
 		scfg.Jobs = jobRunner
 	}
