@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/eolwatch/eolwatch/catalog"
-	"github.com/eolwatch/eolwatch/internal/pgtest"
-	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/server/api"
 	"github.com/eolwatch/eolwatch/server/store"
 	"github.com/eolwatch/eolwatch/server/web/webtest"
@@ -467,28 +465,9 @@ func TestServeFeedSchedule(t *testing.T) {
 		return requests
 	}
 	run := func(t *testing.T, sync bool) (pythonDate func() string, stop func()) {
-		cfg := DefaultConfig()
-		cfg.Listen, cfg.DataDir, cfg.EnrollSecret = "127.0.0.1:0", t.TempDir(), testSecret
+		cfg := inProcessConfig(t) // under Postgres, the feed sync runs under its job lease
 		cfg.CatalogFeed, cfg.CatalogFeedInterval, cfg.CatalogFeedSync = feed.URL+"/api/v1/products/python", 100*time.Millisecond, sync
-		if engine == sqldb.Postgres {
-			cfg.Database = pgtest.URL(t) // the feed sync then runs under its job lease
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		logs := &syncBuffer{}
-		done := make(chan error, 1)
-		go func() { done <- Run(ctx, cfg, logs) }()
-		var url string
-		for range 2400 { // up to a minute: migrations and the catalog load on a loaded 2-core machine
-			if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
-				url = "http://" + m[1]
-				break
-			}
-			time.Sleep(25 * time.Millisecond)
-		}
-		if url == "" {
-			cancel()
-			t.Fatalf("server did not start:\n%s", logs.String())
-		}
+		url, _, cancel, done := runInProcess(t, cfg)
 		e := &distroEnv{p: &serverProc{url: url}}
 		st, err := store.OpenDatabase(context.Background(), cfg.Database, cfg.DataDir)
 		if err != nil {

@@ -492,31 +492,47 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestGracefulShutdownFinishesInFlightReport stops the server (as SIGTERM
-// does) while a report's body is still arriving: the report is stored and
-// acknowledged before Run returns.
-func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
+// inProcessConfig is the configuration of a server run in this process:
+// a random loopback port, a fresh data directory, the test's enrolment
+// secret and, under Postgres, a fresh database of the engine's.
+func inProcessConfig(t *testing.T) Config {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Listen, cfg.DataDir, cfg.EnrollSecret = "127.0.0.1:0", t.TempDir(), testSecret
 	if engine == sqldb.Postgres {
 		cfg.Database = pgtest.URL(t)
 	}
+	return cfg
+}
+
+// runInProcess runs the server with cfg in this process and returns its
+// URL once it has logged its address, waiting up to a minute (migrations
+// and the catalog load on a loaded 2-core machine). cancel stops it as
+// SIGTERM does; done then receives Run's result.
+func runInProcess(t *testing.T, cfg Config) (url string, logs *syncBuffer, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, logs) }()
-	var url string
-	for range 1200 { // up to a minute: migrations and the catalog load on a loaded 2-core machine
+	logs = &syncBuffer{}
+	ran := make(chan error, 1)
+	go func() { ran <- Run(ctx, cfg, logs) }()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(25 * time.Millisecond) {
 		if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
-			url = "http://" + m[1]
-			break
+			return "http://" + m[1], logs, cancel, ran
 		}
-		time.Sleep(50 * time.Millisecond)
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("server did not start:\n%s", logs.String())
+		}
 	}
-	if url == "" {
-		t.Fatalf("server did not start:\n%s", logs.String())
-	}
+}
+
+// TestGracefulShutdownFinishesInFlightReport stops the server (as SIGTERM
+// does) while a report's body is still arriving: the report is stored and
+// acknowledged before Run returns.
+func TestGracefulShutdownFinishesInFlightReport(t *testing.T) {
+	cfg := inProcessConfig(t)
+	url, logs, cancel, done := runInProcess(t, cfg)
+	defer cancel()
 	code, b, err := postJSON(url+api.PathEnroll, "", api.EnrollRequest{EnrollSecret: testSecret, Host: testHost("g-1", "graceful")})
 	if err != nil || code != 200 {
 		t.Fatalf("enroll: %d %s %v", code, b, err)
