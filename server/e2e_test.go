@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -196,6 +197,86 @@ func itemsFor(seq int) []api.Item {
 	return items
 }
 
+// ackedHost is one reporting agent's host: its id and node key, and the
+// reports the server acknowledged to it (lastSeq -1 before any).
+type ackedHost struct {
+	uid, key string
+	lastSeq  int
+	ids      []string
+}
+
+// reporting is a set of agents sending full reports in a loop.
+type reporting struct {
+	mu    sync.Mutex
+	hosts []ackedHost
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// startReporting enrolls n hosts (install id prefix-i, hostname
+// prefix-host-i, host i through urlFor(i, 0)) and starts each sending full
+// reports r-000000, r-000001, ... (the seq-th with itemsFor(seq)) through
+// urlFor(i, seq) until stop. With quitOnError a host stops at its first
+// transport error (the server is gone); without, it tries the next report.
+func startReporting(t *testing.T, n int, prefix string, urlFor func(host, seq int) string, quitOnError bool) *reporting {
+	t.Helper()
+	a := &reporting{hosts: make([]ackedHost, n), done: make(chan struct{})}
+	for i := range n {
+		code, b, err := postJSON(urlFor(i, 0)+api.PathEnroll, "", api.EnrollRequest{EnrollSecret: testSecret, Host: testHost(fmt.Sprint(prefix, "-", i), fmt.Sprint(prefix, "-host-", i))})
+		if err != nil || code != 200 {
+			t.Fatalf("enroll: %d %s %v", code, b, err)
+		}
+		var er api.EnrollResponse
+		json.Unmarshal(b, &er)
+		a.hosts[i] = ackedHost{uid: er.HostID, key: er.NodeKey, lastSeq: -1}
+	}
+	for i := range n {
+		key := a.hosts[i].key
+		a.wg.Go(func() {
+			for seq := 0; ; seq++ {
+				select {
+				case <-a.done:
+					return
+				default:
+				}
+				id := fmt.Sprintf("r-%06d", seq)
+				r := fullReport(id, fmt.Sprint(prefix, "-", i), fmt.Sprint(prefix, "-host-", i), itemsFor(seq)...)
+				code, _, err := postJSON(urlFor(i, seq)+api.PathReport, key, r)
+				if err != nil && quitOnError {
+					return // the server is gone
+				}
+				if err == nil && code == 200 {
+					a.mu.Lock()
+					a.hosts[i].lastSeq = seq
+					a.hosts[i].ids = append(a.hosts[i].ids, id)
+					a.mu.Unlock()
+				}
+			}
+		})
+	}
+	return a
+}
+
+// acked returns the hosts' acknowledgements so far.
+func (a *reporting) acked() []ackedHost {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]ackedHost, len(a.hosts))
+	for i, h := range a.hosts {
+		h.ids = slices.Clone(h.ids)
+		out[i] = h
+	}
+	return out
+}
+
+// stop ends every host's loop, waits for them and returns what each had
+// acknowledged.
+func (a *reporting) stop() []ackedHost {
+	close(a.done)
+	a.wg.Wait()
+	return a.hosts
+}
+
 // TestKill9LosesNoAcknowledgedReport kills the real server with SIGKILL
 // while agents are reporting, then checks every acknowledged report is in
 // the database and the server restarts cleanly.
@@ -207,56 +288,11 @@ func TestKill9LosesNoAcknowledgedReport(t *testing.T) {
 	dir := t.TempDir()
 	p := startServer(t, srvBin, dir)
 	const hosts = 6
-	type acked struct {
-		uid     string
-		lastSeq int
-		ids     []string
-	}
-	keys := make([]string, hosts)
-	results := make([]acked, hosts)
-	for i := range hosts {
-		code, b, err := postJSON(p.url+api.PathEnroll, "", api.EnrollRequest{EnrollSecret: testSecret, Host: testHost(fmt.Sprint("kill-", i), fmt.Sprint("kill-host-", i))})
-		if err != nil || code != 200 {
-			t.Fatalf("enroll: %d %s %v", code, b, err)
-		}
-		var er api.EnrollResponse
-		json.Unmarshal(b, &er)
-		keys[i] = er.NodeKey
-		results[i].uid = er.HostID
-		results[i].lastSeq = -1
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var ackMu sync.Mutex
-	for i := range hosts {
-		wg.Go(func() {
-			for seq := 0; ; seq++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := fmt.Sprintf("r-%06d", seq)
-				r := fullReport(id, fmt.Sprint("kill-", i), fmt.Sprint("kill-host-", i), itemsFor(seq)...)
-				code, _, err := postJSON(p.url+api.PathReport, keys[i], r)
-				if err != nil {
-					return // the server is gone
-				}
-				if code == 200 {
-					ackMu.Lock()
-					results[i].lastSeq = seq
-					results[i].ids = append(results[i].ids, id)
-					ackMu.Unlock()
-				}
-			}
-		})
-	}
+	agents := startReporting(t, hosts, "kill", func(int, int) string { return p.url }, true)
 	// Kill once every sender has had reports acknowledged, so the kill lands
 	// mid-stream on a fast machine and a slow one alike.
 	ackedAll := func() bool {
-		ackMu.Lock()
-		defer ackMu.Unlock()
-		for _, r := range results {
+		for _, r := range agents.acked() {
 			if len(r.ids) < 2 {
 				return false
 			}
@@ -273,8 +309,7 @@ func TestKill9LosesNoAcknowledgedReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.cmd.Wait()
-	close(stop)
-	wg.Wait()
+	results := agents.stop()
 	total := 0
 	for _, r := range results {
 		total += len(r.ids)
@@ -317,7 +352,7 @@ func TestKill9LosesNoAcknowledgedReport(t *testing.T) {
 	last := results[0]
 	if last.lastSeq >= 0 {
 		r := fullReport(last.ids[len(last.ids)-1], "kill-0", "kill-host-0", itemsFor(last.lastSeq)...)
-		code, b, err := postJSON(p2.url+api.PathReport, keys[0], r)
+		code, b, err := postJSON(p2.url+api.PathReport, last.key, r)
 		var rr api.ReportResponse
 		json.Unmarshal(b, &rr)
 		if err != nil || code != 200 || !rr.Duplicate {

@@ -374,44 +374,8 @@ func TestReplicaKill9(t *testing.T) {
 
 	// Agents report through both replicas, alternating.
 	const hosts = 6
-	type acked struct {
-		uid string
-		ids []string
-	}
-	keys := make([]string, hosts)
-	results := make([]acked, hosts)
 	urls := []string{r.a.url, r.b.url}
-	for i := range hosts {
-		code, b, err := postJSON(urls[i%2]+api.PathEnroll, "", api.EnrollRequest{EnrollSecret: testSecret, Host: testHost(fmt.Sprint("rk-", i), fmt.Sprint("rk-host-", i))})
-		if err != nil || code != 200 {
-			t.Fatalf("enroll: %d %s %v", code, b, err)
-		}
-		var er api.EnrollResponse
-		json.Unmarshal(b, &er)
-		keys[i], results[i].uid = er.NodeKey, er.HostID
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var ackMu sync.Mutex
-	for i := range hosts {
-		wg.Go(func() {
-			for seq := 0; ; seq++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := fmt.Sprintf("r-%06d", seq)
-				rep := fullReport(id, fmt.Sprint("rk-", i), fmt.Sprint("rk-host-", i), itemsFor(seq)...)
-				code, _, err := postJSON(urls[(i+seq)%2]+api.PathReport, keys[i], rep)
-				if err == nil && code == 200 {
-					ackMu.Lock()
-					results[i].ids = append(results[i].ids, id)
-					ackMu.Unlock()
-				}
-			}
-		})
-	}
+	agents := startReporting(t, hosts, "rk", func(i, seq int) string { return urls[(i+seq)%2] }, false)
 
 	// The replica delivering the release dies while its mail server holds
 	// the fifth release email (before accepting it).
@@ -452,8 +416,7 @@ func TestReplicaKill9(t *testing.T) {
 	waitFor(t, 60*time.Second, "every subscriber's release email after the kill", func() bool {
 		return len(releaseMails(t, r.mails, version)) == len(subs)
 	})
-	close(stop)
-	wg.Wait()
+	results := agents.stop()
 	r.settled(t, procs[survivor].url)
 	got := releaseMails(t, r.mails, version)
 	ids := map[string]bool{}
