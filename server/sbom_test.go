@@ -253,14 +253,7 @@ func TestSBOMAssetReEvaluated(t *testing.T) {
 	}
 	before := events()
 	// A newer 3.13 patch dated long ago: the asset's Python becomes patch-overdue.
-	cat, err := testCatalog(t).WithRelease("python", "3.13", "3.13.99", time.Now().AddDate(0, 0, -100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.setCatalog(cat)
-	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.publishOverduePython(t)
 	var d api.HostDetail
 	if c := e.getJSON(t, "/api/v1/hosts/"+res.AssetID, &d); c != 200 || len(d.Verdicts) != 1 || d.Verdicts[0].Status != catalog.StatusPatchOverdue ||
 		d.Status != catalog.StatusPatchOverdue {
@@ -525,14 +518,7 @@ func TestSBOMAssetFleetMailSaysAsset(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A newer 3.13 patch dated long ago: both become patch-overdue.
-	cat, err := testCatalog(t).WithRelease("python", "3.13", "3.13.99", time.Now().AddDate(0, 0, -100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.setCatalog(cat)
-	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.publishOverduePython(t)
 	var stored string
 	if err := e.st.DB().QueryRow(`SELECT payload FROM notifier_events WHERE kind = 'fleet' AND payload LIKE '%patch-overdue%' AND payload LIKE '%app:2%'`).Scan(&stored); err != nil ||
 		!strings.Contains(stored, `"host_kind":"asset"`) {

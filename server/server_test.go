@@ -165,6 +165,21 @@ func (e *testEnv) setCatalog(cat *catalog.Catalog) {
 	e.svc.CatalogChanged()
 }
 
+// publishOverduePython puts in force the test catalog plus a python 3.13
+// patch (3.13.99) released 100 days ago, so every older 3.13 install is
+// patch-overdue, and re-evaluates the fleet under it.
+func (e *testEnv) publishOverduePython(t *testing.T) {
+	t.Helper()
+	cat, err := testCatalog(t).WithRelease("python", "3.13", "3.13.99", time.Now().AddDate(0, 0, -100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.setCatalog(cat)
+	if err := e.svc.ReEvaluateIfStale(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (e *testEnv) do(t testing.TB, method, path, token string, body io.Reader, hdr map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.ts.URL+path, body)
@@ -712,14 +727,7 @@ func TestReEvaluateOnCatalogChange(t *testing.T) {
 	}
 	before, _ := e.st.Compliance(ctx, store.Scope{})
 	// Publish a newer 3.13 patch dated long ago: the install becomes patch-overdue.
-	cat, err := testCatalog(t).WithRelease("python", "3.13", "3.13.99", time.Now().AddDate(0, 0, -100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.setCatalog(cat)
-	if err := e.svc.ReEvaluateIfStale(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.publishOverduePython(t)
 	after, _ := e.st.Compliance(ctx, store.Scope{})
 	if after.CatalogVersion == before.CatalogVersion || after.InstallsByStatus[catalog.StatusPatchOverdue] != before.InstallsByStatus[catalog.StatusPatchOverdue]+1 {
 		t.Errorf("after a new python 3.13 patch: %+v, before %+v; want one more patch-overdue install under a new catalog version", after, before)
