@@ -172,22 +172,16 @@ func startReplicas(t *testing.T, extra ...string) *replicas {
 	return r
 }
 
+// getJSON is getBody that decodes a 200's body into v (when not nil).
 func getJSON(t *testing.T, url, token string, v any) int {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if v != nil && resp.StatusCode == 200 {
+	code, b := getBody(t, url, token)
+	if v != nil && code == 200 {
 		if err := json.Unmarshal(b, v); err != nil {
 			t.Fatalf("GET %s: %v\n%s", url, err, b)
 		}
 	}
-	return resp.StatusCode
+	return code
 }
 
 // waitFor polls cond every 50 ms until it holds or d passes.
