@@ -62,6 +62,53 @@ func distroCat(t *testing.T) *Catalog {
 // TestEvaluateIn checks the distribution rule: support follows the
 // distribution release (under the policy, with the host's enrolments),
 // patch follows the candidate, and the upstream verdict stays as context.
+// evalInCase is a row of the EvaluateIn tables (TestEvaluateIn,
+// TestEvaluateInOwnRelease): the query and the verdict it must give. check
+// checks what every table checks; a table checks the rest itself.
+type evalInCase struct {
+	name              string
+	product, version  string
+	ctx               Context
+	asOf              string // default: the table's day
+	pol               Policy
+	support, phase    string
+	patch, status     string
+	eol               any
+	latest, upgrade   string
+	maintainer        string
+	reason            []string
+	warning           string // a warning that must be present
+	noUpstreamContext bool
+}
+
+// check evaluates the case on asOf (or its own day), checks the verdict's
+// support, phase, patch, status, latest, upgrade and maintainer, that its
+// reason contains each reason part and reads as a sentence, and that it
+// warns the warning; it returns the verdict and the day it was made on.
+func (tt evalInCase) check(t *testing.T, cat *Catalog, asOf time.Time) (Verdict, time.Time) {
+	t.Helper()
+	when := asOf
+	if tt.asOf != "" {
+		when = day(tt.asOf)
+	}
+	v := cat.EvaluateIn(tt.product, tt.version, tt.ctx, when, tt.pol)
+	got := []string{v.Support, v.Phase, v.Patch, v.Status, v.Latest, v.UpgradeTo, v.Maintainer}
+	want := []string{tt.support, tt.phase, tt.patch, tt.status, tt.latest, tt.upgrade, tt.maintainer}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("EvaluateIn = support/phase/patch/status/latest/upgrade/maintainer %q, want %q\nreason: %s", got, want, v.Reason)
+	}
+	for _, r := range tt.reason {
+		if !strings.Contains(v.Reason, r) {
+			t.Errorf("reason %q does not contain %q", v.Reason, r)
+		}
+	}
+	checkSentence(t, v.Reason)
+	if tt.warning != "" && !containsPart(v.Warnings, tt.warning) {
+		t.Errorf("warnings %q lack %q", v.Warnings, tt.warning)
+	}
+	return v, when
+}
+
 func TestEvaluateIn(t *testing.T) {
 	cat := distroCat(t)
 	asOf := day("2026-12-01")
@@ -72,21 +119,7 @@ func TestEvaluateIn(t *testing.T) {
 		}
 		return ctx
 	}
-	tests := []struct {
-		name              string
-		product, version  string
-		ctx               Context
-		asOf              string // default 2026-12-01
-		pol               Policy
-		support, phase    string
-		patch, status     string
-		eol               any
-		latest, upgrade   string
-		maintainer        string
-		reason            []string
-		warning           string // a warning that must be present
-		noUpstreamContext bool
-	}{
+	tests := []evalInCase{
 		{name: "perl 5.36 from Debian 12 in Debian LTS, installed is the candidate",
 			product: "perl", version: "5.36.0", ctx: deb12("5.36.0-7+deb12u2", "5.36.0-7+deb12u2", 3),
 			support: SupportSupported, phase: PhaseExtended, patch: PatchCurrent, status: StatusCurrent, eol: "2028-06-30",
@@ -199,27 +232,9 @@ func TestEvaluateIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			when := asOf
-			if tt.asOf != "" {
-				when = day(tt.asOf)
-			}
-			v := cat.EvaluateIn(tt.product, tt.version, tt.ctx, when, tt.pol)
-			got := []string{v.Support, v.Phase, v.Patch, v.Status, v.Latest, v.UpgradeTo, v.Maintainer}
-			want := []string{tt.support, tt.phase, tt.patch, tt.status, tt.latest, tt.upgrade, tt.maintainer}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("EvaluateIn = support/phase/patch/status/latest/upgrade/maintainer %q, want %q\nreason: %s", got, want, v.Reason)
-			}
+			v, _ := tt.check(t, cat, asOf)
 			if v.EOL != tt.eol {
 				t.Errorf("eol = %#v, want %#v", v.EOL, tt.eol)
-			}
-			for _, r := range tt.reason {
-				if !strings.Contains(v.Reason, r) {
-					t.Errorf("reason %q does not contain %q", v.Reason, r)
-				}
-			}
-			checkSentence(t, v.Reason)
-			if tt.warning != "" && !containsPart(v.Warnings, tt.warning) {
-				t.Errorf("warnings %q lack %q", v.Warnings, tt.warning)
 			}
 			if tt.noUpstreamContext {
 				if v.Upstream != nil || v.MaintainerRelease != "" {
