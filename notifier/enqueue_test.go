@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eolwatch/eolwatch/internal/pgtest"
 	"github.com/eolwatch/eolwatch/internal/sqldb"
 	"github.com/eolwatch/eolwatch/notifier/events"
 	"github.com/jackc/pgx/v5"
@@ -251,16 +252,7 @@ func BenchmarkEnqueue(b *testing.B) {
 // a raw pgx COPY in one transaction.
 func copyEvents(b *testing.B, db *sql.DB, evs []events.Event) time.Duration {
 	b.Helper()
-	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	var d time.Duration
-	err = conn.Raw(func(dc any) error {
-		c, _ := sqldb.PgxConn(dc)
-		start := time.Now()
+	return pgtest.CopyTx(b, db, func(ctx context.Context, tx pgx.Tx) error {
 		rows := make([][]any, len(evs))
 		for i, ev := range evs {
 			payload, err := json.Marshal(ev)
@@ -269,20 +261,7 @@ func copyEvents(b *testing.B, db *sql.DB, evs []events.Event) time.Duration {
 			}
 			rows[i] = []any{ev.Kind, ev.Product, string(payload), ev.Created.UnixMilli()}
 		}
-		tx, err := c.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"notifier_events"}, []string{"kind", "product", "payload", "created"}, pgx.CopyFromRows(rows)); err != nil {
-			return err
-		}
-		err = tx.Commit(ctx)
-		d = time.Since(start)
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"notifier_events"}, []string{"kind", "product", "payload", "created"}, pgx.CopyFromRows(rows))
 		return err
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return d
 }

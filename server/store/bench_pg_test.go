@@ -37,42 +37,10 @@ func rawPG(b *testing.B, ddl ...string) *sql.DB {
 // the COPY and the commit took.
 func copyRows(b *testing.B, db *sql.DB, table string, cols []string, rows [][]any) time.Duration {
 	b.Helper()
-	return copyTx(b, db, func(ctx context.Context, tx pgx.Tx) error {
+	return pgtest.CopyTx(b, db, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
 		return err
 	})
-}
-
-// copyTx runs fn in a pgx transaction on one of db's connections, commits,
-// and returns how long fn and the commit took.
-func copyTx(b *testing.B, db *sql.DB, fn func(ctx context.Context, tx pgx.Tx) error) time.Duration {
-	b.Helper()
-	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	var d time.Duration
-	err = conn.Raw(func(dc any) error {
-		c, _ := sqldb.PgxConn(dc)
-		tx, err := c.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(ctx)
-		start := time.Now()
-		if err := fn(ctx, tx); err != nil {
-			return err
-		}
-		err = tx.Commit(ctx)
-		d = time.Since(start)
-		return err
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return d
 }
 
 // rawBulkCopy COPYs the rows a fleet's first reports store (distinct
@@ -100,7 +68,7 @@ func rawBulkCopy(b *testing.B, hosts [][]MatchedItem) time.Duration {
 			links = append(links, []any{int64(h + 1), id})
 		}
 	}
-	return copyTx(b, db, func(ctx context.Context, tx pgx.Tx) error {
+	return pgtest.CopyTx(b, db, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"software"}, []string{"id", "source", "name", "version", "arch", "extra", "product", "match_version", "rule"}, pgx.CopyFromRows(sw)); err != nil {
 			return err
 		}
@@ -127,7 +95,7 @@ func rawCheckinsCopy(b *testing.B, hosts, n int) time.Duration {
 		reps[i] = []any{h, fmt.Sprint("c", i), "checkin", int64(i)}
 		ids[i] = h
 	}
-	return copyTx(b, db, func(ctx context.Context, tx pgx.Tx) error {
+	return pgtest.CopyTx(b, db, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"reports"}, []string{"host_id", "report_id", "kind", "received_at"}, pgx.CopyFromRows(reps)); err != nil {
 			return err
 		}
@@ -149,7 +117,7 @@ func loadVerdictsCopy(b *testing.B, st *Store, n int) {
 			verdicts = append(verdicts, []any{int64(h), fmt.Sprintf("product%d", p), v, v + "-1", "c", "current", rank, "c1", int64(1)})
 		}
 	}
-	copyTx(b, st.DB(), func(ctx context.Context, tx pgx.Tx) error {
+	pgtest.CopyTx(b, st.DB(), func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"hosts"}, []string{"id", "uid", "install_id", "hostname", "info", "node_key_hash", "enrolled_at", "status_rank"}, pgx.CopyFromRows(hosts)); err != nil {
 			return err
 		}
