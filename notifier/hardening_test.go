@@ -198,15 +198,10 @@ func TestWebhookCheckedAgainAtSendTime(t *testing.T) {
 	}
 }
 
-// TestFleetMailShowsHostnamesAsPlainData: a hostname reaches alert emails
-// quoted, length-capped and defanged (no link a mail client would make),
-// next to the host id, which stays the key (issue 13, item 10).
-func TestFleetMailShowsHostnamesAsPlainData(t *testing.T) {
-	evil := "URGENT: re-authenticate at http://evil.example/login?u=admin@corp.example " + strings.Repeat("A", 300)
-	d := msgData{Group: "ops", Fleet: []eventView{{Event: events.Event{Kind: events.KindFleet, Product: "python", Version: "3.8.10",
-		HostID: "0f896ace78c46948", Host: evil, To: "eol"}, ProductLabel: "Python"},
-		{Event: events.Event{Kind: events.KindFleet, Product: "nginx", Version: "1.22.1", HostID: "42bc0d39c00aed38", Host: "web1.corp.example", To: "eol"},
-			ProductLabel: "nginx"}}}
+// renderFleetAndDigest renders d's fleet changes as an alert and as a daily
+// digest of both, each in a subtest named by its kind, where check reads it.
+func renderFleetAndDigest(t *testing.T, d msgData, check func(t *testing.T, kind string, p msgParts)) {
+	t.Helper()
 	for _, kind := range []string{events.KindFleet, kindDigest} {
 		t.Run(kind, func(t *testing.T) {
 			dd := d
@@ -217,23 +212,37 @@ func TestFleetMailShowsHostnamesAsPlainData(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for name, body := range map[string]string{"text": p.Text, "html": p.HTML} {
-				for _, bad := range []string{"http://", "evil.example", "admin@corp", strings.Repeat("A", 100), "web1.corp"} {
-					if strings.Contains(body, bad) {
-						t.Errorf("%s body holds %q", name, bad)
-					}
-				}
-				for _, want := range []string{"0f896ace78c46948", "42bc0d39c00aed38", "web1[.]corp[.]example", "URGENT"} {
-					if !strings.Contains(body, want) {
-						t.Errorf("%s body lacks %q", name, want)
-					}
-				}
-				if strings.Count(body, "href=") > strings.Count(body, "unsubscribe")+strings.Count(body, "preferences")+2 {
-					t.Errorf("%s body has unexpected links", name)
-				}
-			}
+			check(t, kind, p)
 		})
 	}
+}
+
+// TestFleetMailShowsHostnamesAsPlainData: a hostname reaches alert emails
+// quoted, length-capped and defanged (no link a mail client would make),
+// next to the host id, which stays the key (issue 13, item 10).
+func TestFleetMailShowsHostnamesAsPlainData(t *testing.T) {
+	evil := "URGENT: re-authenticate at http://evil.example/login?u=admin@corp.example " + strings.Repeat("A", 300)
+	d := msgData{Group: "ops", Fleet: []eventView{{Event: events.Event{Kind: events.KindFleet, Product: "python", Version: "3.8.10",
+		HostID: "0f896ace78c46948", Host: evil, To: "eol"}, ProductLabel: "Python"},
+		{Event: events.Event{Kind: events.KindFleet, Product: "nginx", Version: "1.22.1", HostID: "42bc0d39c00aed38", Host: "web1.corp.example", To: "eol"},
+			ProductLabel: "nginx"}}}
+	renderFleetAndDigest(t, d, func(t *testing.T, kind string, p msgParts) {
+		for name, body := range map[string]string{"text": p.Text, "html": p.HTML} {
+			for _, bad := range []string{"http://", "evil.example", "admin@corp", strings.Repeat("A", 100), "web1.corp"} {
+				if strings.Contains(body, bad) {
+					t.Errorf("%s body holds %q", name, bad)
+				}
+			}
+			for _, want := range []string{"0f896ace78c46948", "42bc0d39c00aed38", "web1[.]corp[.]example", "URGENT"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("%s body lacks %q", name, want)
+				}
+			}
+			if strings.Count(body, "href=") > strings.Count(body, "unsubscribe")+strings.Count(body, "preferences")+2 {
+				t.Errorf("%s body has unexpected links", name)
+			}
+		}
+	})
 	if got := plainHost("web1.corp.example"); got != `"web1[.]corp[.]example"` {
 		t.Errorf("plainHost = %s", got)
 	}
@@ -252,34 +261,24 @@ func TestFleetMailNamesAssetsAsAssets(t *testing.T) {
 		{Event: events.Event{Kind: events.KindFleet, Product: "python", Version: "3.11.2", HostID: "a1b2c3d4e5f60718", Host: image, HostKind: events.HostKindAsset, To: "eol"}, ProductLabel: "Python"},
 		{Event: events.Event{Kind: events.KindFleet, Product: "nginx", Version: "1.22.1", HostID: "42bc0d39c00aed38", Host: "web1", To: "eol"}, ProductLabel: "nginx"}}}
 	shown := plainHost(image)
-	for _, kind := range []string{events.KindFleet, kindDigest} {
-		t.Run(kind, func(t *testing.T) {
-			dd := d
-			if kind == kindDigest {
-				dd.Period, dd.Count = "daily", 2
+	renderFleetAndDigest(t, d, func(t *testing.T, kind string, p msgParts) {
+		text := p.Text
+		for _, want := range []string{`asset ` + shown + ` (a1b2c3d4e5f60718)`, `host "web1" (42bc0d39c00aed38)`} {
+			if !strings.Contains(text, want) {
+				t.Errorf("text body lacks %s:\n%s", want, text)
 			}
-			p, err := renderParts(kind, dd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			text := p.Text
-			for _, want := range []string{`asset ` + shown + ` (a1b2c3d4e5f60718)`, `host "web1" (42bc0d39c00aed38)`} {
-				if !strings.Contains(text, want) {
-					t.Errorf("text body lacks %s:\n%s", want, text)
-				}
-			}
-			if strings.Contains(text, `host `+shown) || strings.Contains(text, "registry.example") || strings.Contains(text, strings.Repeat("B", 100)) {
-				t.Errorf("text body names the asset a host, or shows its name raw:\n%s", text)
-			}
-			html := p.HTML
-			if !strings.Contains(html, "asset ") || !strings.Contains(html, "registry[.]example[/]app[:]1[.]4") || strings.Contains(html, "registry.example") {
-				t.Errorf("html body does not name the asset as an asset, defanged:\n%s", html)
-			}
-			if kind == events.KindFleet && !strings.Contains(html, "Host or asset") {
-				t.Errorf("html table header does not say host or asset:\n%s", html)
-			}
-		})
-	}
+		}
+		if strings.Contains(text, `host `+shown) || strings.Contains(text, "registry.example") || strings.Contains(text, strings.Repeat("B", 100)) {
+			t.Errorf("text body names the asset a host, or shows its name raw:\n%s", text)
+		}
+		html := p.HTML
+		if !strings.Contains(html, "asset ") || !strings.Contains(html, "registry[.]example[/]app[:]1[.]4") || strings.Contains(html, "registry.example") {
+			t.Errorf("html body does not name the asset as an asset, defanged:\n%s", html)
+		}
+		if kind == events.KindFleet && !strings.Contains(html, "Host or asset") {
+			t.Errorf("html table header does not say host or asset:\n%s", html)
+		}
+	})
 	if err := (events.Event{Kind: events.KindFleet, Product: "p", HostID: "h", HostKind: "vm"}).Validate(); err == nil || !strings.Contains(err.Error(), "host_kind") {
 		t.Errorf("Validate of host_kind vm = %v, want an error naming host_kind", err)
 	}
