@@ -212,30 +212,44 @@ func TestFeedAPIv1(t *testing.T) {
 	}
 }
 
-func TestRunSyncsAndTicks(t *testing.T) {
-	v1, v2 := fixture(t)
-	fs := &feedServer{}
-	fs.set(v2, http.StatusOK)
+// runFeedService makes a service of cfg fed from fs over loopback HTTP
+// (with the test's clock and quiet logs, each catalog change signalled on
+// changed) and runs it until stop, which returns Run's result; the test's
+// cleanup stops it if the test did not.
+func runFeedService(t *testing.T, fs *feedServer, cfg Config) (s *Service, changed <-chan struct{}, stop func() error) {
+	t.Helper()
 	srv := httptest.NewServer(fs)
-	defer srv.Close()
-	st := NewMemStore()
-	changed := make(chan struct{}, 4)
-	s, err := New(context.Background(), Config{Store: st, Base: mustParse(t, "base.json", string(v1)), FeedURLs: []string{srv.URL},
-		FeedInterval: time.Hour, Now: func() time.Time { return testNow }, Logger: quietLogger(),
-		OnChange: func(_, _ *catalog.Catalog) { changed <- struct{}{} }})
+	t.Cleanup(srv.Close)
+	ch := make(chan struct{}, 8)
+	cfg.FeedURLs, cfg.Now, cfg.Logger = []string{srv.URL}, func() time.Time { return testNow }, quietLogger()
+	cfg.OnChange = func(_, _ *catalog.Catalog) { ch <- struct{}{} }
+	s, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
+	stop = sync.OnceValue(func() error {
+		cancel()
+		return <-done
+	})
+	t.Cleanup(func() { stop() })
+	return s, ch, stop
+}
+
+func TestRunSyncsAndTicks(t *testing.T) {
+	v1, v2 := fixture(t)
+	fs := &feedServer{}
+	fs.set(v2, http.StatusOK)
+	st := NewMemStore()
+	_, changed, stop := runFeedService(t, fs, Config{Store: st, Base: mustParse(t, "base.json", string(v1)), FeedInterval: time.Hour})
 	select {
 	case <-changed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not sync the feed at start")
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Errorf("Run = %v, want nil after cancel", err)
 	}
 	if n := len(st.Events()); n < 3 {
@@ -275,23 +289,9 @@ func TestRunSyncsOnSchedule(t *testing.T) {
 	v1, v2 := fixture(t)
 	fs := &feedServer{}
 	fs.set(v1, http.StatusOK)
-	srv := httptest.NewServer(fs)
-	defer srv.Close()
 	jobs := &jobCounter{runs: map[string]int{}}
-	changed := make(chan struct{}, 8)
-	s, err := New(context.Background(), Config{Store: NewMemStore(), Base: mustParse(t, "base.json", string(v1)), FeedURLs: []string{srv.URL},
-		FeedInterval: 50 * time.Millisecond, Jobs: jobs, Now: func() time.Time { return testNow }, Logger: quietLogger(),
-		OnChange: func(_, _ *catalog.Catalog) { changed <- struct{}{} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	s, changed, _ := runFeedService(t, fs, Config{Store: NewMemStore(), Base: mustParse(t, "base.json", string(v1)),
+		FeedInterval: 50 * time.Millisecond, Jobs: jobs})
 	requests := func() int {
 		fs.mu.Lock()
 		defer fs.mu.Unlock()
