@@ -10,6 +10,16 @@ import (
 	"time"
 )
 
+// softwareID is the id of st's software row named name (of one row only).
+func softwareID(t testing.TB, st *Store, name string) int64 {
+	t.Helper()
+	var id int64
+	if err := st.Reader().QueryRowContext(context.Background(), `SELECT id FROM software WHERE name = ?`, name).Scan(&id); err != nil {
+		t.Fatalf("software %s: %v", name, err)
+	}
+	return id
+}
+
 // softwareRows lists the software table's rows as "name version", sorted.
 func softwareRows(t testing.TB, st *Store) []string {
 	t.Helper()
@@ -279,10 +289,7 @@ func TestPrunedIDsNeverReused(t *testing.T) {
 	if _, err := two.ApplyReport(ctx, full(a, "r2", item("keep", "1", ""))); err != nil {
 		t.Fatal(err)
 	}
-	var oldID int64
-	if err := one.r.QueryRow(`SELECT id FROM software WHERE name = 'old'`).Scan(&oldID); err != nil {
-		t.Fatal(err)
-	}
+	oldID := softwareID(t, one, "old")
 	// a drops keep too: old and keep (the newest) are both unlinked.
 	if _, err := two.ApplyReport(ctx, full(a, "r3")); err != nil {
 		t.Fatal(err)
@@ -295,10 +302,7 @@ func TestPrunedIDsNeverReused(t *testing.T) {
 	if _, err := one.ApplyReport(ctx, full(b, "r1", item("new", "1", ""))); err != nil {
 		t.Fatal(err)
 	}
-	var newID int64
-	if err := one.r.QueryRow(`SELECT id FROM software WHERE name = 'new'`).Scan(&newID); err != nil {
-		t.Fatal(err)
-	}
+	newID := softwareID(t, one, "new")
 	if newID == oldID {
 		t.Fatalf("the new row took the pruned row's id %d", oldID)
 	}

@@ -30,10 +30,7 @@ func TestSoftwareIDCacheBounded(t *testing.T) {
 		if n := st.swCacheLen(); n > st.swMax {
 			t.Errorf("round %d: software id cache holds %d ids, bound %d", r, n, st.swMax)
 		}
-		var id int64
-		if err := st.Reader().QueryRowContext(ctx, `SELECT id FROM software WHERE name = 'junk-0-0'`).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
+		id := softwareID(t, st, "junk-0-0")
 		if first["junk-0-0"] == 0 {
 			first["junk-0-0"] = id
 		} else if id != first["junk-0-0"] {
