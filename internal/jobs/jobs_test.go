@@ -30,19 +30,6 @@ func openDBs(t *testing.T, n int) []*sql.DB {
 	return pgtest.OpenShared(t, engine, n, Migrate)
 }
 
-// clock is a settable clock shared by the test's leases.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestOneHolderAtATime(t *testing.T) {
 	ctx := context.Background()
 	dbs := openDBs(t, 3)
@@ -88,9 +75,9 @@ func TestOneHolderAtATime(t *testing.T) {
 func TestDeadHolderIsReplacedAfterTTL(t *testing.T) {
 	ctx := context.Background()
 	dbs := openDBs(t, 2)
-	c := &clock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	c := pgtest.NewClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	a, b := New(dbs[0], "a", time.Minute, nil), New(dbs[1], "b", time.Minute, nil)
-	a.now, b.now = c.now, c.now
+	a.now, b.now = c.Now, c.Now
 	// a takes the lease and "dies" (never releases it).
 	if ok, err := a.acquire(ctx, "digests"); err != nil || !ok {
 		t.Fatalf("a.acquire = %v, %v", ok, err)
@@ -99,7 +86,7 @@ func TestDeadHolderIsReplacedAfterTTL(t *testing.T) {
 	if err != nil || ran {
 		t.Fatalf("b.Do while a's lease runs = %v, %v; want not run", ran, err)
 	}
-	c.add(61 * time.Second)
+	c.Add(61 * time.Second)
 	ran, err = b.Do(ctx, "digests", func(context.Context) error { return nil })
 	if err != nil || !ran {
 		t.Fatalf("b.Do after a's lease ran out = %v, %v; want run", ran, err)
@@ -137,9 +124,9 @@ func TestLostLeaseCancelsTheJob(t *testing.T) {
 func TestDoEveryRunsOncePerPeriodAcrossServers(t *testing.T) {
 	ctx := context.Background()
 	dbs := openDBs(t, 2)
-	c := &clock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	c := pgtest.NewClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	a, b := New(dbs[0], "a", time.Minute, nil), New(dbs[1], "b", time.Minute, nil)
-	a.now, b.now = c.now, c.now
+	a.now, b.now = c.Now, c.Now
 	runs := 0
 	job := func(context.Context) error { runs++; return nil }
 	for _, l := range []*Leases{a, b, a} {
@@ -150,7 +137,7 @@ func TestDoEveryRunsOncePerPeriodAcrossServers(t *testing.T) {
 	if runs != 1 {
 		t.Fatalf("ran %d times within the hour, want 1", runs)
 	}
-	c.add(61 * time.Minute)
+	c.Add(61 * time.Minute)
 	if ran, err := b.DoEvery(ctx, "prune", time.Hour, job); err != nil || !ran || runs != 2 {
 		t.Errorf("an hour later: ran %v, %v, runs %d; want a second run", ran, err, runs)
 	}

@@ -26,18 +26,6 @@ func openDBs(t *testing.T, n int) []*sql.DB {
 	return pgtest.OpenShared(t, engine, n, Migrate)
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type clocked interface {
 	Limiter
 	SetClock(func() time.Time)
@@ -54,8 +42,8 @@ func TestLimiters(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := tc.make(t)
-			c := &clock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
-			l.SetClock(c.now)
+			c := pgtest.NewClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+			l.SetClock(c.Now)
 			for i := 1; i <= 5; i++ {
 				ok, err := l.Allow(ctx, "10.0.0.1")
 				if err != nil {
@@ -74,7 +62,7 @@ func TestLimiters(t *testing.T) {
 			if ex, _ := l.Exceeded(ctx, "10.0.0.3"); ex {
 				t.Error("an unseen key is exceeded")
 			}
-			c.add(time.Hour)
+			c.Add(time.Hour)
 			if ex, _ := l.Exceeded(ctx, "10.0.0.1"); ex {
 				t.Error("still exceeded in the next window")
 			}
