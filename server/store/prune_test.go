@@ -165,13 +165,8 @@ func TestPruneBesideAnotherServersCache(t *testing.T) {
 // the software some host has.
 func TestPruneDuringIngest(t *testing.T) {
 	ctx := context.Background()
-	database, dir := testLocation(t)
-	stores := []*Store{openSecond(t, database, dir), openSecond(t, database, dir)}
 	const hosts, reports = 4, 25
-	refs := make([]HostRef, hosts)
-	for i := range refs {
-		refs[i] = enroll(t, stores[0], fmt.Sprintf("i%d", i), fmt.Sprintf("h%d", i))
-	}
+	stores, refs := twoServers(t, hosts, func(int) int { return 0 })
 	// Report r of host i: a common package, the shared packages
 	// shared-(r%3) and shared-((r+1)%3), and the host's own flip package at
 	// version r%2, so rows are dropped (and pruned) and linked again over

@@ -112,6 +112,20 @@ func openSecond(t *testing.T, database, dir string) *Store {
 	return st
 }
 
+// twoServers opens two Stores on one fresh database, as two servers
+// sharing it have, and enrolls n hosts (install id i<i>, hostname h<i>),
+// host i through stores[via(i)].
+func twoServers(t *testing.T, n int, via func(i int) int) (stores []*Store, refs []HostRef) {
+	t.Helper()
+	database, dir := testLocation(t)
+	stores = []*Store{openSecond(t, database, dir), openSecond(t, database, dir)}
+	refs = make([]HostRef, n)
+	for i := range refs {
+		refs[i] = enroll(t, stores[via(i)], fmt.Sprint("i", i), fmt.Sprint("h", i))
+	}
+	return stores, refs
+}
+
 // TestSharedKeyOnePerDatabase: servers starting at once on one database
 // get one and the same key per name (the dashboard's session key).
 func TestSharedKeyOnePerDatabase(t *testing.T) {
@@ -149,13 +163,8 @@ func TestSharedKeyOnePerDatabase(t *testing.T) {
 // last report it sent.
 func TestReportsThroughTwoServers(t *testing.T) {
 	ctx := context.Background()
-	database, dir := testLocation(t)
-	stores := []*Store{openSecond(t, database, dir), openSecond(t, database, dir)}
 	const hosts, reports = 6, 12
-	refs := make([]HostRef, hosts)
-	for i := range refs {
-		refs[i] = enroll(t, stores[i%2], fmt.Sprint("i", i), fmt.Sprint("h", i))
-	}
+	stores, refs := twoServers(t, hosts, func(i int) int { return i % 2 })
 	inv := func(host, seq int) []MatchedItem {
 		items := []MatchedItem{item("python3", fmt.Sprintf("3.%d.0", seq%4), "python")}
 		for p := range 40 {
